@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# rackpwr top-level build.  `make` builds the kernel modules (out of tree, see
+# Kbuild), the agent and CLI, and the test programs.  See README.md.
+
+# Kernel tree: running kernel's headers, else the newest installed Debian
+# linux-headers-*-amd64 (CI machines run a different kernel), KDIR= overrides.
+KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
+		echo /lib/modules/$$(uname -r)/build; else \
+		ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n1; fi)
+KVER ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+TOP := $(CURDIR)
+
+CHECKPATCH := build/linux-6.12/scripts/checkpatch.pl
+KSRC_STAMP := build/linux-6.1/.done build/linux-6.12/.done
+YNL := build/linux-6.12/tools/net/ynl
+PY := /usr/bin/python3
+
+KERNEL_SRCS := $(wildcard driver/*.c driver/*.h) include/uapi/linux/rackpwr.h
+
+all: modules agent tests
+
+$(KSRC_STAMP):
+	scripts/ksrc.sh
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+agent:
+	$(MAKE) -C agent
+
+tests: $(KSRC_STAMP)
+	$(MAKE) -C selftests/unit
+	$(MAKE) -C scripts/rig
+	@[ ! -f selftests/vm/Makefile ] || $(MAKE) -C selftests/vm KDIR=$(KDIR)
+	@[ ! -f selftests/rig/Makefile ] || $(MAKE) -C selftests/rig KDIR=$(KDIR)
+
+unit:
+	$(MAKE) -C selftests/unit run
+
+# Quality gates (kernel code).
+sparse:
+	$(MAKE) -C $(KDIR) M=$(TOP) C=2 CF="-D__CHECK_ENDIAN__" modules
+
+w1:
+	$(MAKE) -C $(KDIR) M=$(TOP) W=1 modules
+
+checkpatch: $(KSRC_STAMP)
+	perl $(CHECKPATCH) --strict --no-tree --show-types --terse -f \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		$(filter %.c %.h,$(KERNEL_SRCS))
+
+# The YAML spec is the source of truth for the uapi header.  ynl wants the
+# genetlink schema two levels above the spec and a MAINTAINERS file at the
+# "kernel root" (to name the spec in the header), so stage a tiny tree in
+# build/ynl.  Generating also validates the spec against the schema.
+SPEC := Documentation/netlink/specs/rackpwr.yaml
+YNL_SPEC := build/ynl/$(SPEC)
+
+$(YNL_SPEC): $(SPEC) $(KSRC_STAMP)
+	mkdir -p $(dir $@)
+	ln -sf $(TOP)/build/linux-6.12/Documentation/netlink/genetlink.yaml \
+		build/ynl/Documentation/netlink/
+	touch build/ynl/MAINTAINERS
+	cp $(SPEC) $@
+
+uapi: $(YNL_SPEC)
+	$(PY) $(YNL)/ynl-gen-c.py --mode uapi --header --spec $(YNL_SPEC) \
+		-o include/uapi/linux/rackpwr.h
+
+# Fails if the spec does not validate or the committed header is stale.
+spec-check: $(YNL_SPEC)
+	$(PY) $(YNL)/ynl-gen-c.py --mode uapi --header --spec $(YNL_SPEC) \
+		-o build/rackpwr.h.gen
+	diff -u include/uapi/linux/rackpwr.h build/rackpwr.h.gen
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(TOP) clean
+	$(MAKE) -C agent clean
+	$(MAKE) -C selftests/unit clean
+	-$(MAKE) -C scripts/rig clean
+	-[ ! -f selftests/vm/Makefile ] || $(MAKE) -C selftests/vm clean
+
+.PHONY: all modules agent tests unit sparse w1 checkpatch uapi spec-check \
+	modules_install clean

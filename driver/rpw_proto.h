@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * rackpwr - RS-485 wire protocol constants, version 1.
+ *
+ * Documentation/networking/rackpwr-protocol.rst is the normative text; keep
+ * the two in step.  Everything on the wire is little-endian.
+ *
+ *   0x7E | ver:4 flags:4 | type | dst | src | seq | len | payload[len] | fcs16 | 0x7E
+ *
+ * Between the flags, 0x7E and 0x7D are sent as 0x7D, byte ^ 0x20.  The FCS is
+ * crc_ccitt(0xffff, header+payload) ^ 0xffff, low byte first (the HDLC /
+ * BACnet MS/TP data CRC), computed before escaping.
+ */
+#ifndef _RPW_PROTO_H
+#define _RPW_PROTO_H
+
+#include "rpw_compat.h"
+
+#define RPW_PROTO_VERSION	1
+
+#define RPW_FLAG		0x7e
+#define RPW_ESC			0x7d
+#define RPW_ESC_XOR		0x20
+
+#define RPW_HDR_LEN		6	/* ver/flags, type, dst, src, seq, len */
+#define RPW_FCS_LEN		2
+#define RPW_MAX_PAYLOAD		64
+#define RPW_MAX_BODY		(RPW_HDR_LEN + RPW_MAX_PAYLOAD + RPW_FCS_LEN)
+/* Worst case on the wire: every body byte escaped, plus two flags. */
+#define RPW_MAX_WIRE		(2 + 2 * RPW_MAX_BODY)
+
+/* Addresses: 0 is never valid, 0xff is broadcast (destination only). */
+#define RPW_ADDR_NONE		0x00
+#define RPW_ADDR_MIN		0x01
+#define RPW_ADDR_MAX		0xfe
+#define RPW_ADDR_BCAST		0xff
+
+/* Low nibble of byte 0. */
+#define RPW_F_ACKREQ		BIT(0)	/* unicast: receiver must send ACK */
+#define RPW_F_RETX		BIT(1)	/* retransmission of an earlier seq */
+#define RPW_F_MASK		(RPW_F_ACKREQ | RPW_F_RETX)
+
+/*
+ * Frame types.  Ranges: 0x0_ link, 0x1_ election, 0x2_ capacity,
+ * 0x3_ power allocation, 0x7_ test/diagnostic.  Payload layouts are in
+ * the protocol document; lengths are enforced by rpw_type_len_ok().
+ */
+enum rpw_type {
+	RPW_T_ACK		= 0x01,	/* seq = acknowledged seq, len 0 */
+	RPW_T_DATA		= 0x02,	/* opaque datagram, 0..64 bytes */
+
+	RPW_T_WHO_PRIMARY	= 0x10,	/* epoch:le32 */
+	RPW_T_PRIMARY		= 0x11,	/* epoch:le32 lease_ms:le16 */
+	RPW_T_HEARTBEAT		= 0x12,	/* epoch:le32 lease_ms:le16 */
+	RPW_T_HEARTBEAT_ACK	= 0x13,	/* epoch:le32 */
+	RPW_T_STEP_DOWN		= 0x14,	/* epoch:le32 */
+
+	RPW_T_CAP_QUERY		= 0x20,	/* epoch:le32 */
+	RPW_T_CAP_REPORT	= 0x21,	/* epoch:le32 bank_a_w:le32 bank_b_w:le32
+					 * present:u8 healthy:u8 flags:le16 */
+
+	RPW_T_PWR_REQUEST	= 0x30,	/* epoch:le32 slot:u8 prio:u8 watts:le32
+					 * req_id:le16 */
+	RPW_T_PWR_GRANT		= 0x31,	/* epoch:le32 slot:u8 watts:le32 req_id:le16 */
+	RPW_T_PWR_DENY		= 0x32,	/* epoch:le32 slot:u8 reason:u8 req_id:le16 */
+	RPW_T_PWR_RELEASE	= 0x33,	/* epoch:le32 slot:u8 reason:u8 watts:le32 */
+	RPW_T_SHED_REQUEST	= 0x34,	/* epoch:le32 slot:u8 watts:le32 */
+	RPW_T_SHED_DONE		= 0x35,	/* epoch:le32 slot:u8 watts:le32 */
+
+	RPW_T_TEST		= 0x7f,	/* diagnostics, 0..64 bytes */
+};
+
+#endif /* _RPW_PROTO_H */

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/* Do not edit directly, auto-generated from: */
+/*	Documentation/netlink/specs/rackpwr.yaml */
+/* YNL-GEN uapi header */
+
+#ifndef _UAPI_LINUX_RACKPWR_H
+#define _UAPI_LINUX_RACKPWR_H
+
+#define RACKPWR_FAMILY_NAME	"rackpwr"
+#define RACKPWR_FAMILY_VERSION	1
+
+#define RACKPWR_MAX_PAYLOAD	64
+
+/**
+ * enum rackpwr_role - What a bus node is.
+ * @RACKPWR_ROLE_PSU: Power-supply communication module (PSCM); may become
+ *   primary.
+ * @RACKPWR_ROLE_CHASSIS: Chassis communication module (CCM); follows the
+ *   primary.
+ */
+enum rackpwr_role {
+	RACKPWR_ROLE_PSU = 1,
+	RACKPWR_ROLE_CHASSIS,
+};
+
+/**
+ * enum rackpwr_kind - Transport of a bus node.
+ * @RACKPWR_KIND_SIM: Node on a simulated bus (rackpwr_sim module, tests only).
+ * @RACKPWR_KIND_LDISC: tty line discipline attached from user space.
+ * @RACKPWR_KIND_SERDEV: serdev device described by firmware (device tree).
+ */
+enum rackpwr_kind {
+	RACKPWR_KIND_SIM = 1,
+	RACKPWR_KIND_LDISC,
+	RACKPWR_KIND_SERDEV,
+};
+
+/**
+ * enum rackpwr_frame_type - Frame types user space may send with frame-send.
+ */
+enum rackpwr_frame_type {
+	RACKPWR_FRAME_TYPE_DATA = 2,
+	RACKPWR_FRAME_TYPE_TEST = 127,
+};
+
+/**
+ * enum rackpwr_event - Bus events reported in bus-event-ntf.
+ * @RACKPWR_EVENT_DUP_ADDR: Another module transmits with this node's address.
+ * @RACKPWR_EVENT_PEER_NEW: A module was heard for the first time.
+ * @RACKPWR_EVENT_PEER_LOST: A module has not been heard for the peer timeout.
+ */
+enum rackpwr_event {
+	RACKPWR_EVENT_DUP_ADDR = 1,
+	RACKPWR_EVENT_PEER_NEW,
+	RACKPWR_EVENT_PEER_LOST,
+};
+
+enum {
+	RACKPWR_A_STATS_PAD = 1,
+	RACKPWR_A_STATS_TX_FRAMES,
+	RACKPWR_A_STATS_TX_BYTES,
+	RACKPWR_A_STATS_RX_FRAMES,
+	RACKPWR_A_STATS_RX_BYTES,
+	RACKPWR_A_STATS_CRC_ERRORS,
+	RACKPWR_A_STATS_FRAMING_ERRORS,
+	RACKPWR_A_STATS_COLLISIONS,
+	RACKPWR_A_STATS_RETRIES,
+	RACKPWR_A_STATS_TIMEOUTS,
+	RACKPWR_A_STATS_DUPLICATES,
+	RACKPWR_A_STATS_OVERSIZE,
+	RACKPWR_A_STATS_GARBAGE_BYTES,
+	RACKPWR_A_STATS_ACKS_TX,
+	RACKPWR_A_STATS_ACKS_RX,
+	RACKPWR_A_STATS_DUP_ADDR,
+	RACKPWR_A_STATS_ACCESS_DELAY_MAX_US,
+	RACKPWR_A_STATS_ACCESS_DELAY_AVG_US,
+
+	__RACKPWR_A_STATS_MAX,
+	RACKPWR_A_STATS_MAX = (__RACKPWR_A_STATS_MAX - 1)
+};
+
+enum {
+	RACKPWR_A_NODE_PAD = 1,
+	RACKPWR_A_NODE_ID,
+	RACKPWR_A_NODE_NAME,
+	RACKPWR_A_NODE_KIND,
+	RACKPWR_A_NODE_BUS,
+	RACKPWR_A_NODE_ADDR,
+	RACKPWR_A_NODE_ROLE,
+	RACKPWR_A_NODE_BAUD,
+	RACKPWR_A_NODE_T_IFS_US,
+	RACKPWR_A_NODE_T_SLOT_US,
+	RACKPWR_A_NODE_T_TURNAROUND_US,
+	RACKPWR_A_NODE_ACK_TIMEOUT_US,
+	RACKPWR_A_NODE_MAX_RETRIES,
+	RACKPWR_A_NODE_ACCESS_BOUND_US,
+	RACKPWR_A_NODE_STATS,
+
+	__RACKPWR_A_NODE_MAX,
+	RACKPWR_A_NODE_MAX = (__RACKPWR_A_NODE_MAX - 1)
+};
+
+enum {
+	RACKPWR_A_PEER_PAD = 1,
+	RACKPWR_A_PEER_NODE_ID,
+	RACKPWR_A_PEER_ADDR,
+	RACKPWR_A_PEER_LAST_HEARD_MS,
+	RACKPWR_A_PEER_RX_FRAMES,
+
+	__RACKPWR_A_PEER_MAX,
+	RACKPWR_A_PEER_MAX = (__RACKPWR_A_PEER_MAX - 1)
+};
+
+enum {
+	RACKPWR_A_FRAME_NODE_ID = 1,
+	RACKPWR_A_FRAME_DST,
+	RACKPWR_A_FRAME_SRC,
+	RACKPWR_A_FRAME_TYPE,
+	RACKPWR_A_FRAME_SEQ,
+	RACKPWR_A_FRAME_PAYLOAD,
+	RACKPWR_A_FRAME_ACK,
+
+	__RACKPWR_A_FRAME_MAX,
+	RACKPWR_A_FRAME_MAX = (__RACKPWR_A_FRAME_MAX - 1)
+};
+
+enum {
+	RACKPWR_A_BUS_EVENT_NODE_ID = 1,
+	RACKPWR_A_BUS_EVENT_EVENT,
+	RACKPWR_A_BUS_EVENT_ADDR,
+
+	__RACKPWR_A_BUS_EVENT_MAX,
+	RACKPWR_A_BUS_EVENT_MAX = (__RACKPWR_A_BUS_EVENT_MAX - 1)
+};
+
+enum {
+	RACKPWR_CMD_NODE_GET = 1,
+	RACKPWR_CMD_NODE_NEW,
+	RACKPWR_CMD_NODE_SET,
+	RACKPWR_CMD_NODE_DEL,
+	RACKPWR_CMD_STATS_GET,
+	RACKPWR_CMD_PEER_GET,
+	RACKPWR_CMD_FRAME_SEND,
+	RACKPWR_CMD_FRAME_RX_NTF,
+	RACKPWR_CMD_NODE_CHANGE_NTF,
+	RACKPWR_CMD_BUS_EVENT_NTF,
+
+	__RACKPWR_CMD_MAX,
+	RACKPWR_CMD_MAX = (__RACKPWR_CMD_MAX - 1)
+};
+
+#define RACKPWR_MCGRP_EVENTS	"events"
+
+#endif /* _UAPI_LINUX_RACKPWR_H */
