@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * rackpwrctl - command-line client of the rackpwr generic netlink family.
+ *
+ * Output is one line per object, "key=value" pairs, so that shell tests
+ * can grep it.  Errors print the kernel's extack message and exit 1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nl.h"
+
+static struct rpw_nl nl;
+
+static const char *const stat_names[] = {
+	[RACKPWR_A_STATS_TX_FRAMES] = "tx_frames",
+	[RACKPWR_A_STATS_TX_BYTES] = "tx_bytes",
+	[RACKPWR_A_STATS_RX_FRAMES] = "rx_frames",
+	[RACKPWR_A_STATS_RX_BYTES] = "rx_bytes",
+	[RACKPWR_A_STATS_CRC_ERRORS] = "crc_errors",
+	[RACKPWR_A_STATS_FRAMING_ERRORS] = "framing_errors",
+	[RACKPWR_A_STATS_COLLISIONS] = "collisions",
+	[RACKPWR_A_STATS_RETRIES] = "retries",
+	[RACKPWR_A_STATS_TIMEOUTS] = "timeouts",
+	[RACKPWR_A_STATS_DUPLICATES] = "duplicates",
+	[RACKPWR_A_STATS_OVERSIZE] = "oversize",
+	[RACKPWR_A_STATS_GARBAGE_BYTES] = "garbage_bytes",
+	[RACKPWR_A_STATS_ACKS_TX] = "acks_tx",
+	[RACKPWR_A_STATS_ACKS_RX] = "acks_rx",
+	[RACKPWR_A_STATS_DUP_ADDR] = "dup_addr",
+	[RACKPWR_A_STATS_ACCESS_DELAY_MAX_US] = "access_delay_max_us",
+	[RACKPWR_A_STATS_ACCESS_DELAY_AVG_US] = "access_delay_avg_us",
+};
+
+static const char *const role_names[] = {
+	[RACKPWR_ROLE_PSU] = "psu", [RACKPWR_ROLE_CHASSIS] = "chassis",
+};
+
+static const char *const kind_names[] = {
+	[RACKPWR_KIND_SIM] = "sim", [RACKPWR_KIND_LDISC] = "ldisc",
+	[RACKPWR_KIND_SERDEV] = "serdev",
+};
+
+static const char *const event_names[] = {
+	[RACKPWR_EVENT_DUP_ADDR] = "dup-addr",
+	[RACKPWR_EVENT_PEER_NEW] = "peer-new",
+};
+
+#define NAME(tbl, v) \
+	((unsigned int)(v) < sizeof(tbl) / sizeof(tbl[0]) && (tbl)[v] ? \
+	 (tbl)[v] : "?")
+
+static void usage(void)
+{
+	fputs("usage: rackpwrctl COMMAND ...\n"
+	      "  node list | node show NODE\n"
+	      "  node new --bus B --addr A [--role psu|chassis] [timers]\n"
+	      "  node set NODE [--addr A] [--role R] [--baud N] [timers]\n"
+	      "  node del NODE\n"
+	      "  stats [NODE]\n"
+	      "  peers NODE\n"
+	      "  send NODE DST [--ack] [--test] [--text STR | --hex HEX]\n"
+	      "  monitor [--count N] [--timeout SEC]\n"
+	      "  attach TTY [--ldisc N] [--addr A] [--role R] [--baud N]\n"
+	      "timers: --ifs-us N --slot-us N --turnaround-us N\n"
+	      "        --ack-timeout-us N --max-retries N\n"
+	      "NODE is a node id or name (e.g. ttyS1, sim0.3)\n", stderr);
+	exit(2);
+}
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "rackpwrctl: %s: %s%s%s\n", what, strerror(-err),
+		nl.errmsg[0] ? ": " : "", nl.errmsg);
+	return 1;
+}
+
+static void print_node(struct nlattr **tb)
+{
+	static const struct { int attr; const char *name; } u32s[] = {
+		{ RACKPWR_A_NODE_BUS, "bus" },
+		{ RACKPWR_A_NODE_BAUD, "baud" },
+		{ RACKPWR_A_NODE_T_IFS_US, "ifs_us" },
+		{ RACKPWR_A_NODE_T_SLOT_US, "slot_us" },
+		{ RACKPWR_A_NODE_T_TURNAROUND_US, "turnaround_us" },
+		{ RACKPWR_A_NODE_ACK_TIMEOUT_US, "ack_timeout_us" },
+		{ RACKPWR_A_NODE_ACCESS_BOUND_US, "access_bound_us" },
+	};
+	unsigned int i;
+
+	printf("id=%u", nla_get_u32(tb[RACKPWR_A_NODE_ID]));
+	if (tb[RACKPWR_A_NODE_NAME])
+		printf(" name=%s", nla_get_string(tb[RACKPWR_A_NODE_NAME]));
+	if (tb[RACKPWR_A_NODE_KIND])
+		printf(" kind=%s",
+		       NAME(kind_names, nla_get_u32(tb[RACKPWR_A_NODE_KIND])));
+	printf(" addr=%u", tb[RACKPWR_A_NODE_ADDR] ?
+	       nla_get_u8(tb[RACKPWR_A_NODE_ADDR]) : 0);
+	if (tb[RACKPWR_A_NODE_ROLE])
+		printf(" role=%s",
+		       NAME(role_names, nla_get_u32(tb[RACKPWR_A_NODE_ROLE])));
+	for (i = 0; i < sizeof(u32s) / sizeof(u32s[0]); i++)
+		if (tb[u32s[i].attr])
+			printf(" %s=%u", u32s[i].name,
+			       nla_get_u32(tb[u32s[i].attr]));
+	if (tb[RACKPWR_A_NODE_MAX_RETRIES])
+		printf(" max_retries=%u",
+		       nla_get_u8(tb[RACKPWR_A_NODE_MAX_RETRIES]));
+	putchar('\n');
+}
+
+static int node_cb(int cmd, struct nlattr **tb, void *arg)
+{
+	(void)cmd;
+	(void)arg;
+	if (tb[RACKPWR_A_NODE_ID])
+		print_node(tb);
+	return 0;
+}
+
+static int stats_cb(int cmd, struct nlattr **tb, void *arg)
+{
+	struct nlattr *st[RACKPWR_A_STATS_MAX + 1];
+	unsigned int i;
+
+	(void)cmd;
+	(void)arg;
+	if (!tb[RACKPWR_A_NODE_ID] || !tb[RACKPWR_A_NODE_STATS] ||
+	    nla_parse_nested(st, RACKPWR_A_STATS_MAX, tb[RACKPWR_A_NODE_STATS],
+			     NULL))
+		return 0;
+	printf("id=%u name=%s", nla_get_u32(tb[RACKPWR_A_NODE_ID]),
+	       tb[RACKPWR_A_NODE_NAME] ?
+	       nla_get_string(tb[RACKPWR_A_NODE_NAME]) : "?");
+	for (i = 1; i <= RACKPWR_A_STATS_MAX; i++)
+		if (st[i] && i < sizeof(stat_names) / sizeof(stat_names[0]) &&
+		    stat_names[i])
+			printf(" %s=%llu", stat_names[i],
+			       (unsigned long long)nla_get_u64(st[i]));
+	putchar('\n');
+	return 0;
+}
+
+static int peer_cb(int cmd, struct nlattr **tb, void *arg)
+{
+	(void)cmd;
+	(void)arg;
+	if (!tb[RACKPWR_A_PEER_ADDR])
+		return 0;
+	printf("node=%u addr=%u last_heard_ms=%u rx_frames=%llu\n",
+	       nla_get_u32(tb[RACKPWR_A_PEER_NODE_ID]),
+	       nla_get_u8(tb[RACKPWR_A_PEER_ADDR]),
+	       nla_get_u32(tb[RACKPWR_A_PEER_LAST_HEARD_MS]),
+	       (unsigned long long)nla_get_u64(tb[RACKPWR_A_PEER_RX_FRAMES]));
+	return 0;
+}
+
+static long num(const char *s, long lo, long hi, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || !*s || *end || v < lo || v > hi) {
+		fprintf(stderr, "rackpwrctl: bad %s '%s' (%ld..%ld)\n", what, s,
+			lo, hi);
+		exit(2);
+	}
+	return v;
+}
+
+static int node_id(const char *what)
+{
+	int id = rpw_nl_node_lookup(&nl, what);
+
+	if (id < 0) {
+		fprintf(stderr, "rackpwrctl: no node '%s'\n", what);
+		exit(1);
+	}
+	return id;
+}
+
+enum { O_BUS = 256, O_ADDR, O_ROLE, O_BAUD, O_IFS, O_SLOT, O_TURN, O_ACKTO,
+	O_RETRIES, O_ACK, O_TEST, O_TEXT, O_HEX, O_COUNT, O_TIMEOUT, O_LDISC };
+
+static const struct option opts[] = {
+	{ "bus", required_argument, NULL, O_BUS },
+	{ "addr", required_argument, NULL, O_ADDR },
+	{ "role", required_argument, NULL, O_ROLE },
+	{ "baud", required_argument, NULL, O_BAUD },
+	{ "ifs-us", required_argument, NULL, O_IFS },
+	{ "slot-us", required_argument, NULL, O_SLOT },
+	{ "turnaround-us", required_argument, NULL, O_TURN },
+	{ "ack-timeout-us", required_argument, NULL, O_ACKTO },
+	{ "max-retries", required_argument, NULL, O_RETRIES },
+	{ "ack", no_argument, NULL, O_ACK },
+	{ "test", no_argument, NULL, O_TEST },
+	{ "text", required_argument, NULL, O_TEXT },
+	{ "hex", required_argument, NULL, O_HEX },
+	{ "count", required_argument, NULL, O_COUNT },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "ldisc", required_argument, NULL, O_LDISC },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct args {
+	long bus, addr, role, baud, ifs, slot, turn, ackto, retries;
+	int ack, test, count, timeout, ldisc;
+	unsigned char payload[RACKPWR_MAX_PAYLOAD + 1];
+	int plen;
+};
+
+/* Values are range-checked by the kernel (strict policies); only syntax here. */
+static void parse_opts(int argc, char **argv, struct args *a)
+{
+	int c, i;
+
+	memset(a, 0, sizeof(*a));
+	a->bus = a->addr = a->role = a->baud = a->ifs = a->slot = -1;
+	a->turn = a->ackto = a->retries = -1;
+	a->ldisc = 29;	/* N_DEVELOPMENT */
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_BUS: a->bus = num(optarg, 0, 0xffffffffL, "bus"); break;
+		case O_ADDR: a->addr = num(optarg, 0, 255, "addr"); break;
+		case O_ROLE:
+			if (!strcmp(optarg, "psu"))
+				a->role = RACKPWR_ROLE_PSU;
+			else if (!strcmp(optarg, "chassis"))
+				a->role = RACKPWR_ROLE_CHASSIS;
+			else
+				usage();
+			break;
+		case O_BAUD: a->baud = num(optarg, 0, 0xffffffffL, "baud"); break;
+		case O_IFS: a->ifs = num(optarg, 0, 0xffffffffL, "ifs"); break;
+		case O_SLOT: a->slot = num(optarg, 0, 0xffffffffL, "slot"); break;
+		case O_TURN: a->turn = num(optarg, 0, 0xffffffffL, "turnaround"); break;
+		case O_ACKTO: a->ackto = num(optarg, 0, 0xffffffffL, "ack timeout"); break;
+		case O_RETRIES: a->retries = num(optarg, 0, 255, "retries"); break;
+		case O_ACK: a->ack = 1; break;
+		case O_TEST: a->test = 1; break;
+		case O_TEXT:
+			a->plen = strlen(optarg);
+			if (a->plen > RACKPWR_MAX_PAYLOAD + 1)
+				a->plen = RACKPWR_MAX_PAYLOAD + 1;
+			memcpy(a->payload, optarg, a->plen);
+			break;
+		case O_HEX:
+			for (i = 0; optarg[2 * i] && optarg[2 * i + 1] &&
+			     i <= RACKPWR_MAX_PAYLOAD; i++) {
+				unsigned int v;
+
+				if (sscanf(optarg + 2 * i, "%2x", &v) != 1)
+					usage();
+				a->payload[i] = v;
+			}
+			a->plen = i;
+			break;
+		case O_COUNT: a->count = num(optarg, 0, 1000000, "count"); break;
+		case O_TIMEOUT: a->timeout = num(optarg, 0, 86400, "timeout"); break;
+		case O_LDISC: a->ldisc = num(optarg, 0, 30, "ldisc"); break;
+		default: usage();
+		}
+	}
+}
+
+static void put_cfg(struct nl_msg *m, const struct args *a)
+{
+	if (a->addr >= 0)
+		nla_put_u8(m, RACKPWR_A_NODE_ADDR, a->addr);
+	if (a->role >= 0)
+		nla_put_u32(m, RACKPWR_A_NODE_ROLE, a->role);
+	if (a->baud >= 0)
+		nla_put_u32(m, RACKPWR_A_NODE_BAUD, a->baud);
+	if (a->ifs >= 0)
+		nla_put_u32(m, RACKPWR_A_NODE_T_IFS_US, a->ifs);
+	if (a->slot >= 0)
+		nla_put_u32(m, RACKPWR_A_NODE_T_SLOT_US, a->slot);
+	if (a->turn >= 0)
+		nla_put_u32(m, RACKPWR_A_NODE_T_TURNAROUND_US, a->turn);
+	if (a->ackto >= 0)
+		nla_put_u32(m, RACKPWR_A_NODE_ACK_TIMEOUT_US, a->ackto);
+	if (a->retries >= 0)
+		nla_put_u8(m, RACKPWR_A_NODE_MAX_RETRIES, a->retries);
+}
+
+static int cmd_node(int argc, char **argv)
+{
+	struct nl_msg *m;
+	struct args a;
+	int err;
+
+	if (argc < 2)
+		usage();
+	if (!strcmp(argv[1], "list")) {
+		m = rpw_nl_msg(&nl, RACKPWR_CMD_NODE_GET, NLM_F_DUMP);
+		err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, node_cb, NULL);
+		return err ? fail("node list", err) : 0;
+	}
+	if (!strcmp(argv[1], "new")) {
+		parse_opts(argc - 1, argv + 1, &a);
+		m = rpw_nl_msg(&nl, RACKPWR_CMD_NODE_NEW, 0);
+		nla_put_u32(m, RACKPWR_A_NODE_KIND, RACKPWR_KIND_SIM);
+		nla_put_u32(m, RACKPWR_A_NODE_BUS, a.bus < 0 ? 0 : a.bus);
+		put_cfg(m, &a);
+		err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, node_cb, NULL);
+		return err ? fail("node new", err) : 0;
+	}
+	if (argc < 3)
+		usage();
+	if (!strcmp(argv[1], "show") || !strcmp(argv[1], "del")) {
+		int del = argv[1][0] == 'd';
+
+		m = rpw_nl_msg(&nl, del ? RACKPWR_CMD_NODE_DEL :
+			       RACKPWR_CMD_NODE_GET, 0);
+		nla_put_u32(m, RACKPWR_A_NODE_ID, node_id(argv[2]));
+		err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, node_cb, NULL);
+		return err ? fail(argv[1], err) : 0;
+	}
+	if (!strcmp(argv[1], "set")) {
+		int id = node_id(argv[2]);
+
+		parse_opts(argc - 2, argv + 2, &a);
+		m = rpw_nl_msg(&nl, RACKPWR_CMD_NODE_SET, 0);
+		nla_put_u32(m, RACKPWR_A_NODE_ID, id);
+		put_cfg(m, &a);
+		err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, NULL, NULL);
+		return err ? fail("node set", err) : 0;
+	}
+	usage();
+	return 2;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct nl_msg *m;
+	int err;
+
+	if (argc > 1) {
+		m = rpw_nl_msg(&nl, RACKPWR_CMD_STATS_GET, 0);
+		nla_put_u32(m, RACKPWR_A_NODE_ID, node_id(argv[1]));
+	} else {
+		m = rpw_nl_msg(&nl, RACKPWR_CMD_STATS_GET, NLM_F_DUMP);
+	}
+	err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, stats_cb, NULL);
+	return err ? fail("stats", err) : 0;
+}
+
+static int cmd_peers(int argc, char **argv)
+{
+	struct nl_msg *m;
+	int err;
+
+	if (argc < 2)
+		usage();
+	m = rpw_nl_msg(&nl, RACKPWR_CMD_PEER_GET, NLM_F_DUMP);
+	nla_put_u32(m, RACKPWR_A_PEER_NODE_ID, node_id(argv[1]));
+	err = rpw_nl_call(&nl, m, RACKPWR_A_PEER_MAX, peer_cb, NULL);
+	return err ? fail("peers", err) : 0;
+}
+
+static int cmd_send(int argc, char **argv)
+{
+	struct nl_msg *m;
+	struct args a;
+	int id, err;
+
+	if (argc < 3)
+		usage();
+	id = node_id(argv[1]);
+	parse_opts(argc - 2, argv + 2, &a);
+	m = rpw_nl_msg(&nl, RACKPWR_CMD_FRAME_SEND, 0);
+	nla_put_u32(m, RACKPWR_A_FRAME_NODE_ID, id);
+	nla_put_u8(m, RACKPWR_A_FRAME_DST, num(argv[2], 0, 255, "destination"));
+	nla_put_u8(m, RACKPWR_A_FRAME_TYPE, a.test ? RACKPWR_FRAME_TYPE_TEST :
+		   RACKPWR_FRAME_TYPE_DATA);
+	if (a.plen)
+		nla_put(m, RACKPWR_A_FRAME_PAYLOAD, a.plen, a.payload);
+	if (a.ack)
+		nla_put_flag(m, RACKPWR_A_FRAME_ACK);
+	err = rpw_nl_call(&nl, m, RACKPWR_A_FRAME_MAX, NULL, NULL);
+	return err ? fail("send", err) : 0;
+}
+
+static int monitor_cb(int cmd, struct nlattr **tb, void *arg)
+{
+	int *seen = arg;
+	int i;
+
+	switch (cmd) {
+	case RACKPWR_CMD_FRAME_RX_NTF:
+		printf("frame node=%u src=%u dst=%u type=%u seq=%u payload=",
+		       nla_get_u32(tb[RACKPWR_A_FRAME_NODE_ID]),
+		       nla_get_u8(tb[RACKPWR_A_FRAME_SRC]),
+		       nla_get_u8(tb[RACKPWR_A_FRAME_DST]),
+		       nla_get_u8(tb[RACKPWR_A_FRAME_TYPE]),
+		       nla_get_u8(tb[RACKPWR_A_FRAME_SEQ]));
+		if (tb[RACKPWR_A_FRAME_PAYLOAD])
+			for (i = 0; i < nla_len(tb[RACKPWR_A_FRAME_PAYLOAD]); i++)
+				printf("%02x", ((unsigned char *)
+					nla_data(tb[RACKPWR_A_FRAME_PAYLOAD]))[i]);
+		putchar('\n');
+		break;
+	case RACKPWR_CMD_NODE_CHANGE_NTF:
+		printf("node-change ");
+		if (tb[RACKPWR_A_NODE_NAME])
+			print_node(tb);
+		else
+			printf("id=%u deleted\n",
+			       nla_get_u32(tb[RACKPWR_A_NODE_ID]));
+		break;
+	case RACKPWR_CMD_BUS_EVENT_NTF:
+		printf("bus-event node=%u event=%s addr=%u\n",
+		       nla_get_u32(tb[RACKPWR_A_BUS_EVENT_NODE_ID]),
+		       NAME(event_names,
+			    nla_get_u32(tb[RACKPWR_A_BUS_EVENT_EVENT])),
+		       nla_get_u8(tb[RACKPWR_A_BUS_EVENT_ADDR]));
+		break;
+	default:
+		return 0;
+	}
+	fflush(stdout);
+	(*seen)++;
+	return 0;
+}
+
+static int cmd_monitor(int argc, char **argv)
+{
+	struct rpw_nl ev;
+	struct args a;
+	time_t end;
+	int seen = 0, err;
+
+	parse_opts(argc, argv, &a);
+	err = rpw_nl_open(&ev);
+	if (!err)
+		err = rpw_nl_subscribe(&ev);
+	if (err)
+		return fail("monitor", err);
+	nl_socket_set_nonblocking(ev.sk);
+	end = a.timeout ? time(NULL) + a.timeout : 0;
+	while (!a.count || seen < a.count) {
+		struct pollfd p = { nl_socket_get_fd(ev.sk), POLLIN, 0 };
+		int left = end ? (int)(end - time(NULL)) : 1;
+
+		if (end && left <= 0)
+			break;
+		if (poll(&p, 1, 1000) > 0)
+			rpw_nl_recv_events(&ev, monitor_cb, &seen);
+	}
+	rpw_nl_close(&ev);
+	return a.count && seen < a.count ? 1 : 0;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/*
+ * Attach the line discipline to a tty and hold it open (the node lives as
+ * long as the tty stays open), like ldattach and slcand.
+ */
+static int cmd_attach(int argc, char **argv)
+{
+	const char *tty;
+	struct termios t;
+	struct nl_msg *m;
+	struct args a;
+	int fd, id, err;
+
+	if (argc < 2)
+		usage();
+	tty = argv[1];
+	parse_opts(argc - 1, argv + 1, &a);
+	fd = open(tty, O_RDWR | O_NOCTTY);
+	if (fd < 0) {
+		perror(tty);
+		return 1;
+	}
+	if (tcgetattr(fd, &t) == 0) {
+		speed_t sp = B115200;
+
+		cfmakeraw(&t);
+		t.c_cflag |= CLOCAL | CREAD;
+		if (a.baud == 9600)
+			sp = B9600;
+		else if (a.baud == 19200)
+			sp = B19200;
+		else if (a.baud == 38400)
+			sp = B38400;
+		else if (a.baud == 57600)
+			sp = B57600;
+		else if (a.baud == 230400)
+			sp = B230400;
+		cfsetspeed(&t, sp);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	if (ioctl(fd, TIOCSETD, &a.ldisc) < 0) {
+		perror("TIOCSETD (is the rackpwr module loaded?)");
+		return 1;
+	}
+	id = rpw_nl_node_lookup(&nl, strrchr(tty, '/') ?
+				strrchr(tty, '/') + 1 : tty);
+	if (id < 0)
+		return fail("attach: node not found", id);
+	if (a.addr >= 0) {
+		m = rpw_nl_msg(&nl, RACKPWR_CMD_NODE_SET, 0);
+		nla_put_u32(m, RACKPWR_A_NODE_ID, id);
+		put_cfg(m, &a);
+		err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, NULL, NULL);
+		if (err)
+			return fail("attach: configure", err);
+	}
+	printf("attached id=%d tty=%s\n", id, tty);
+	fflush(stdout);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!stop)
+		pause();
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int err;
+
+	if (argc < 2)
+		usage();
+	err = rpw_nl_open(&nl);
+	if (err) {
+		fprintf(stderr, "rackpwrctl: cannot reach the rackpwr family: %s\n",
+			strerror(-err));
+		return 1;
+	}
+	argc--;
+	argv++;
+	if (!strcmp(argv[0], "node"))
+		err = cmd_node(argc, argv);
+	else if (!strcmp(argv[0], "stats"))
+		err = cmd_stats(argc, argv);
+	else if (!strcmp(argv[0], "peers"))
+		err = cmd_peers(argc, argv);
+	else if (!strcmp(argv[0], "send"))
+		err = cmd_send(argc, argv);
+	else if (!strcmp(argv[0], "monitor"))
+		err = cmd_monitor(argc, argv);
+	else if (!strcmp(argv[0], "attach"))
+		err = cmd_attach(argc, argv);
+	else
+		usage();
+	rpw_nl_close(&nl);
+	return err;
+}

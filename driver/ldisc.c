@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * rackpwr - tty line discipline transport, for USB RS-485 dongles, plain
+ * UARTs and VMs.  Attached from user space (rackpwrctl attach, or
+ * TIOCSETD with the number given by the "ldisc" module parameter).  The
+ * node is named after the tty and stays inert until it gets an address
+ * over netlink.  Set RS-485 mode (TIOCSRS485, with SER_RS485_RX_DURING_TX
+ * so the transmitter hears its own echo) before attaching.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/tty.h>
+#include <linux/tty_ldisc.h>
+
+#include "rackpwr.h"
+
+static int ldisc = N_DEVELOPMENT;
+module_param(ldisc, int, 0444);
+MODULE_PARM_DESC(ldisc, "line discipline number (default N_DEVELOPMENT)");
+MODULE_ALIAS_LDISC(N_DEVELOPMENT);
+
+#define RPW_LD_TXBUF	(4 * RPW_MAX_WIRE)
+
+struct rpw_ldisc {
+	struct tty_struct *tty;
+	struct rpw_node *node;
+	struct work_struct tx_work;
+	spinlock_t lock;	/* txbuf */
+	u8 txbuf[RPW_LD_TXBUF];
+	size_t txhead;
+	size_t txlen;
+	u64 overflow;
+};
+
+/* Push what the driver takes now; the rest goes from write_wakeup. */
+static void rpw_ld_push(struct rpw_ldisc *ld)
+{
+	struct tty_struct *tty = ld->tty;
+	int n;
+
+	if (!ld->txlen) {
+		clear_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
+		return;
+	}
+	/* Set before writing: the driver may call wakeup from write(). */
+	set_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
+	n = tty->ops->write(tty, ld->txbuf + ld->txhead, ld->txlen);
+	if (n <= 0)
+		return;
+	ld->txhead += n;
+	ld->txlen -= n;
+	if (!ld->txlen) {
+		ld->txhead = 0;
+		clear_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
+	}
+}
+
+static void rpw_ld_write(struct rpw_node *node, const u8 *buf, size_t len)
+{
+	struct rpw_ldisc *ld = node->priv;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ld->lock, flags);
+	if (ld->txhead + ld->txlen + len > RPW_LD_TXBUF) {
+		memmove(ld->txbuf, ld->txbuf + ld->txhead, ld->txlen);
+		ld->txhead = 0;
+	}
+	if (ld->txlen + len > RPW_LD_TXBUF) {
+		/* The MAC will see a missing echo and retry. */
+		ld->overflow++;
+	} else {
+		memcpy(ld->txbuf + ld->txhead + ld->txlen, buf, len);
+		ld->txlen += len;
+		rpw_ld_push(ld);
+	}
+	spin_unlock_irqrestore(&ld->lock, flags);
+}
+
+static void rpw_ld_flush(struct rpw_node *node)
+{
+	struct rpw_ldisc *ld = node->priv;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ld->lock, flags);
+	ld->txhead = 0;
+	ld->txlen = 0;
+	clear_bit(TTY_DO_WRITE_WAKEUP, &ld->tty->flags);
+	spin_unlock_irqrestore(&ld->lock, flags);
+	tty_driver_flush_buffer(ld->tty);
+}
+
+static const struct rpw_transport_ops rpw_ld_tops = {
+	.write = rpw_ld_write,
+	.flush = rpw_ld_flush,
+};
+
+static void rpw_ld_tx_work(struct work_struct *work)
+{
+	struct rpw_ldisc *ld = container_of(work, struct rpw_ldisc, tx_work);
+	unsigned long flags;
+
+	spin_lock_irqsave(&ld->lock, flags);
+	rpw_ld_push(ld);
+	spin_unlock_irqrestore(&ld->lock, flags);
+}
+
+static void rpw_ld_write_wakeup(struct tty_struct *tty)
+{
+	struct rpw_ldisc *ld;
+
+	rcu_read_lock();
+	ld = rcu_dereference(tty->disc_data);
+	if (ld)
+		schedule_work(&ld->tx_work);
+	rcu_read_unlock();
+}
+
+static void rpw_ld_receive_buf(struct tty_struct *tty, const unsigned char *cp,
+			       const char *fp, int count)
+{
+	struct rpw_ldisc *ld = tty->disc_data;
+
+	/*
+	 * Bytes with a framing/parity flag are passed on as read: the frame
+	 * check or the echo comparison rejects them, and they are counted.
+	 */
+	if (ld && count > 0)
+		rpw_node_rx(ld->node, cp, count);
+}
+
+static int rpw_ld_open(struct tty_struct *tty)
+{
+	struct rpw_ldisc *ld;
+	struct rpw_node *node;
+
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+	if (!tty->ops->write)
+		return -EOPNOTSUPP;
+
+	ld = kzalloc(sizeof(*ld), GFP_KERNEL);
+	if (!ld)
+		return -ENOMEM;
+	ld->tty = tty;
+	spin_lock_init(&ld->lock);
+	INIT_WORK(&ld->tx_work, rpw_ld_tx_work);
+
+	node = rpw_node_create(RACKPWR_KIND_LDISC, tty->name, 0,
+			       RPW_MAC_PROFILE_UART, &rpw_ld_tops, ld);
+	if (IS_ERR(node)) {
+		kfree(ld);
+		return PTR_ERR(node);
+	}
+	ld->node = node;
+	rcu_assign_pointer(tty->disc_data, ld);
+	tty->receive_room = 65536;
+	tty_driver_flush_buffer(tty);
+	return 0;
+}
+
+static void rpw_ld_close(struct tty_struct *tty)
+{
+	struct rpw_ldisc *ld = tty->disc_data;
+
+	if (!ld)
+		return;
+	/* Stops the MAC: no more writes from the core after this. */
+	rpw_node_destroy(ld->node);
+
+	rcu_assign_pointer(tty->disc_data, NULL);
+	synchronize_rcu();	/* write_wakeup may still see ld */
+	cancel_work_sync(&ld->tx_work);
+	clear_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
+	kfree(ld);
+}
+
+static void rpw_ld_hangup(struct tty_struct *tty)
+{
+	rpw_ld_close(tty);
+}
+
+static struct tty_ldisc_ops rpw_ldisc_ops = {
+	.owner = THIS_MODULE,
+	.name = "rackpwr",
+	.open = rpw_ld_open,
+	.close = rpw_ld_close,
+	.hangup = rpw_ld_hangup,
+	.receive_buf = rpw_ld_receive_buf,
+	.write_wakeup = rpw_ld_write_wakeup,
+};
+
+int __init rpw_ldisc_init(void)
+{
+	int err;
+
+	if (ldisc < 0 || ldisc >= NR_LDISCS) {
+		pr_err("ldisc=%d out of range\n", ldisc);
+		return -EINVAL;
+	}
+	rpw_ldisc_ops.num = ldisc;
+	err = tty_register_ldisc(&rpw_ldisc_ops);
+	if (err)
+		pr_err("cannot register line discipline %d: %d\n", ldisc, err);
+	return err;
+}
+
+void rpw_ldisc_exit(void)
+{
+	tty_unregister_ldisc(&rpw_ldisc_ops);
+}

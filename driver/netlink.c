@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * rackpwr - generic netlink family "rackpwr".
+ *
+ * Documentation/netlink/specs/rackpwr.yaml is the source of truth; the
+ * policies below mirror it (Debian's 6.1 predates split ops, so the
+ * per-op policies are written here rather than generated).  Every state
+ * change needs CAP_NET_ADMIN (GENL_ADMIN_PERM); reads are open.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <net/genetlink.h>
+
+#include "rackpwr.h"
+
+/* Longest a frame-send caller waits; the MAC finishes far earlier. */
+#define RPW_SEND_TIMEOUT	(5 * HZ)
+
+static struct netlink_range_validation rpw_baud_range = {
+	.min = 1200, .max = 1000000,
+};
+
+static struct netlink_range_validation rpw_timer_range = {
+	.min = 50, .max = 100000,
+};
+
+static struct netlink_range_validation rpw_turn_range = {
+	.min = 0, .max = 100000,
+};
+
+static struct netlink_range_validation rpw_ack_range = {
+	.min = 100, .max = 1000000,
+};
+
+static const struct nla_policy rpw_node_id_policy[RACKPWR_A_NODE_MAX + 1] = {
+	[RACKPWR_A_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+/* Shared by node-new and node-set; each op checks which ones it needs. */
+static const struct nla_policy rpw_node_cfg_policy[RACKPWR_A_NODE_MAX + 1] = {
+	[RACKPWR_A_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RACKPWR_A_NODE_KIND] = NLA_POLICY_RANGE(NLA_U32, RACKPWR_KIND_SIM,
+						 RACKPWR_KIND_SERDEV),
+	[RACKPWR_A_NODE_BUS] = NLA_POLICY_MAX(NLA_U32, RPW_SIM_BUSES - 1),
+	[RACKPWR_A_NODE_ADDR] = NLA_POLICY_RANGE(NLA_U8, RPW_ADDR_MIN,
+						 RPW_ADDR_MAX),
+	[RACKPWR_A_NODE_ROLE] = NLA_POLICY_RANGE(NLA_U32, RACKPWR_ROLE_PSU,
+						 RACKPWR_ROLE_CHASSIS),
+	[RACKPWR_A_NODE_BAUD] = NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_baud_range),
+	[RACKPWR_A_NODE_T_IFS_US] = NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_timer_range),
+	[RACKPWR_A_NODE_T_SLOT_US] = NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_timer_range),
+	[RACKPWR_A_NODE_T_TURNAROUND_US] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_turn_range),
+	[RACKPWR_A_NODE_ACK_TIMEOUT_US] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_ack_range),
+	[RACKPWR_A_NODE_MAX_RETRIES] = NLA_POLICY_MAX(NLA_U8, 15),
+};
+
+static const struct nla_policy rpw_peer_policy[RACKPWR_A_PEER_MAX + 1] = {
+	[RACKPWR_A_PEER_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy rpw_frame_policy[RACKPWR_A_FRAME_MAX + 1] = {
+	[RACKPWR_A_FRAME_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RACKPWR_A_FRAME_DST] = NLA_POLICY_RANGE(NLA_U8, RPW_ADDR_MIN,
+						 RPW_ADDR_BCAST),
+	[RACKPWR_A_FRAME_TYPE] = { .type = NLA_U8 },
+	[RACKPWR_A_FRAME_PAYLOAD] = { .type = NLA_BINARY,
+				      .len = RACKPWR_MAX_PAYLOAD },
+	[RACKPWR_A_FRAME_ACK] = { .type = NLA_FLAG },
+};
+
+static struct genl_family rpw_genl_family;
+
+enum rpw_mcgrp { RPW_MCGRP_EVENTS };
+
+static const struct genl_multicast_group rpw_mcgrps[] = {
+	[RPW_MCGRP_EVENTS] = { .name = RACKPWR_MCGRP_EVENTS },
+};
+
+static struct rpw_node *rpw_nl_node(struct genl_info *info, int attr)
+{
+	struct rpw_node *node;
+
+	if (GENL_REQ_ATTR_CHECK(info, attr))
+		return ERR_PTR(-EINVAL);
+	node = rpw_node_get_by_id(nla_get_u32(info->attrs[attr]));
+	if (!node) {
+		NL_SET_BAD_ATTR(info->extack, info->attrs[attr]);
+		NL_SET_ERR_MSG_MOD(info->extack, "no such node");
+		return ERR_PTR(-ENODEV);
+	}
+	return node;
+}
+
+static int rpw_nl_fill_node(struct sk_buff *skb, struct rpw_node *node,
+			    u32 portid, u32 seq, int flags, u8 cmd)
+{
+	struct rpw_mac_cfg cfg;
+	void *hdr;
+	bool up;
+	u8 role;
+
+	hdr = genlmsg_put(skb, portid, seq, &rpw_genl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	rpw_node_snapshot(node, &cfg, &role, &up, NULL);
+	if (nla_put_u32(skb, RACKPWR_A_NODE_ID, node->id) ||
+	    nla_put_string(skb, RACKPWR_A_NODE_NAME, node->name) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_KIND, node->kind) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_ROLE, role) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_BAUD, cfg.baud) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_T_IFS_US, cfg.t_ifs_us) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_T_SLOT_US, cfg.t_slot_us) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_T_TURNAROUND_US,
+			cfg.t_turnaround_us) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_ACK_TIMEOUT_US,
+			cfg.ack_timeout_us) ||
+	    nla_put_u8(skb, RACKPWR_A_NODE_MAX_RETRIES, cfg.max_retries))
+		goto nla_fail;
+	if (node->kind == RACKPWR_KIND_SIM &&
+	    nla_put_u32(skb, RACKPWR_A_NODE_BUS, node->bus))
+		goto nla_fail;
+	if (up) {
+		u64 bound = rpw_mac_access_bound_ns(&cfg, cfg.max_addr,
+						    RPW_MAX_WIRE, true, 0);
+
+		if (nla_put_u8(skb, RACKPWR_A_NODE_ADDR, cfg.addr) ||
+		    nla_put_u32(skb, RACKPWR_A_NODE_ACCESS_BOUND_US,
+				min_t(u64, div_u64(bound, NSEC_PER_USEC),
+				      U32_MAX)))
+			goto nla_fail;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+
+nla_fail:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int rpw_nl_reply_node(struct genl_info *info, struct rpw_node *node,
+			     u8 cmd)
+{
+	struct sk_buff *msg;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	err = rpw_nl_fill_node(msg, node, info->snd_portid, info->snd_seq, 0,
+			       cmd);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int rpw_nl_node_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rpw_node *node = rpw_nl_node(info, RACKPWR_A_NODE_ID);
+	int err;
+
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	err = rpw_nl_reply_node(info, node, RACKPWR_CMD_NODE_GET);
+	rpw_node_put(node);
+	return err;
+}
+
+/* cb->args[0]: next node id to dump. */
+static int rpw_nl_dump_nodes(struct sk_buff *skb, struct netlink_callback *cb,
+			     int (*fill)(struct sk_buff *, struct rpw_node *,
+					 u32, u32, int, u8), u8 cmd)
+{
+	unsigned long index = cb->args[0];
+	struct rpw_node *node;
+	int err = 0;
+
+	while ((node = rpw_node_next(&index))) {
+		err = fill(skb, node, NETLINK_CB(cb->skb).portid,
+			   cb->nlh->nlmsg_seq, NLM_F_MULTI, cmd);
+		rpw_node_put(node);
+		if (err)
+			break;
+		index++;
+	}
+	cb->args[0] = index;
+	/* A full skb ends this round; the dump resumes at the same node. */
+	return err == -EMSGSIZE && skb->len ? skb->len : err ?: skb->len;
+}
+
+static int rpw_nl_node_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	return rpw_nl_dump_nodes(skb, cb, rpw_nl_fill_node,
+				 RACKPWR_CMD_NODE_GET);
+}
+
+static void rpw_nl_parse_params(struct genl_info *info,
+				struct rpw_node_params *p)
+{
+	struct nlattr **a = info->attrs;
+
+	memset(p, 0, sizeof(*p));
+	if (a[RACKPWR_A_NODE_ADDR])
+		p->addr = nla_get_u8(a[RACKPWR_A_NODE_ADDR]);
+	if (a[RACKPWR_A_NODE_ROLE])
+		p->role = nla_get_u32(a[RACKPWR_A_NODE_ROLE]);
+	if (a[RACKPWR_A_NODE_BAUD])
+		p->baud = nla_get_u32(a[RACKPWR_A_NODE_BAUD]);
+	if (a[RACKPWR_A_NODE_T_IFS_US])
+		p->t_ifs_us = nla_get_u32(a[RACKPWR_A_NODE_T_IFS_US]);
+	if (a[RACKPWR_A_NODE_T_SLOT_US])
+		p->t_slot_us = nla_get_u32(a[RACKPWR_A_NODE_T_SLOT_US]);
+	if (a[RACKPWR_A_NODE_T_TURNAROUND_US])
+		p->t_turnaround_us =
+			nla_get_u32(a[RACKPWR_A_NODE_T_TURNAROUND_US]);
+	if (a[RACKPWR_A_NODE_ACK_TIMEOUT_US])
+		p->ack_timeout_us = nla_get_u32(a[RACKPWR_A_NODE_ACK_TIMEOUT_US]);
+	if (a[RACKPWR_A_NODE_MAX_RETRIES]) {
+		p->max_retries = nla_get_u8(a[RACKPWR_A_NODE_MAX_RETRIES]);
+		p->has_max_retries = true;
+	}
+}
+
+static int rpw_nl_node_new_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rpw_node_params p;
+	struct rpw_node *node;
+	u32 bus = 0;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, RACKPWR_A_NODE_KIND) ||
+	    GENL_REQ_ATTR_CHECK(info, RACKPWR_A_NODE_ADDR))
+		return -EINVAL;
+	if (info->attrs[RACKPWR_A_NODE_ID]) {
+		NL_SET_BAD_ATTR(info->extack, info->attrs[RACKPWR_A_NODE_ID]);
+		NL_SET_ERR_MSG_MOD(info->extack, "node ids are assigned by the kernel");
+		return -EINVAL;
+	}
+	if (nla_get_u32(info->attrs[RACKPWR_A_NODE_KIND]) != RACKPWR_KIND_SIM) {
+		NL_SET_BAD_ATTR(info->extack, info->attrs[RACKPWR_A_NODE_KIND]);
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "only simulated nodes are created over netlink");
+		return -EOPNOTSUPP;
+	}
+	if (info->attrs[RACKPWR_A_NODE_BUS])
+		bus = nla_get_u32(info->attrs[RACKPWR_A_NODE_BUS]);
+	rpw_nl_parse_params(info, &p);
+
+	node = rpw_kind_create(RACKPWR_KIND_SIM, bus, info->extack);
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	err = rpw_node_configure(node, &p, info->extack);
+	if (!err)
+		err = rpw_nl_reply_node(info, node, RACKPWR_CMD_NODE_NEW);
+	if (err)
+		rpw_kind_destroy(node, NULL);	/* bad config changes nothing */
+	return err;
+}
+
+static int rpw_nl_node_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rpw_node *node = rpw_nl_node(info, RACKPWR_A_NODE_ID);
+	struct rpw_node_params p;
+	int err;
+
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	if (info->attrs[RACKPWR_A_NODE_KIND] || info->attrs[RACKPWR_A_NODE_BUS]) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "kind and bus are fixed at creation");
+		err = -EINVAL;
+		goto out;
+	}
+	rpw_nl_parse_params(info, &p);
+	err = rpw_node_configure(node, &p, info->extack);
+out:
+	rpw_node_put(node);
+	return err;
+}
+
+static int rpw_nl_node_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rpw_node *node = rpw_nl_node(info, RACKPWR_A_NODE_ID);
+	int err;
+
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	err = rpw_kind_destroy(node, info->extack);
+	rpw_node_put(node);
+	return err;
+}
+
+static int rpw_nl_put_stats(struct sk_buff *skb, const struct rpw_mac_stats *s)
+{
+	struct nlattr *nest;
+	u64 avg = s->access_count ?
+		  div64_u64(s->access_sum_ns, s->access_count) : 0;
+
+	nest = nla_nest_start(skb, RACKPWR_A_NODE_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+#define PUT(attr, val) \
+	nla_put_u64_64bit(skb, RACKPWR_A_STATS_##attr, (val), RACKPWR_A_STATS_PAD)
+	if (PUT(TX_FRAMES, s->tx_frames) || PUT(TX_BYTES, s->tx_bytes) ||
+	    PUT(RX_FRAMES, s->rx_frames) || PUT(RX_BYTES, s->rx_bytes) ||
+	    PUT(CRC_ERRORS, s->crc_errors) ||
+	    PUT(FRAMING_ERRORS, s->framing_errors + s->header_errors) ||
+	    PUT(COLLISIONS, s->collisions) || PUT(RETRIES, s->retries) ||
+	    PUT(TIMEOUTS, s->timeouts) || PUT(DUPLICATES, s->duplicates) ||
+	    PUT(OVERSIZE, s->oversize) ||
+	    PUT(GARBAGE_BYTES, s->garbage_bytes) ||
+	    PUT(ACKS_TX, s->acks_tx) || PUT(ACKS_RX, s->acks_rx) ||
+	    PUT(DUP_ADDR, s->dup_addr) ||
+	    PUT(ACCESS_DELAY_MAX_US, div_u64(s->access_max_ns, NSEC_PER_USEC)) ||
+	    PUT(ACCESS_DELAY_AVG_US, div_u64(avg, NSEC_PER_USEC))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+#undef PUT
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int rpw_nl_fill_stats(struct sk_buff *skb, struct rpw_node *node,
+			     u32 portid, u32 seq, int flags, u8 cmd)
+{
+	struct rpw_mac_stats stats;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &rpw_genl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	rpw_node_snapshot(node, NULL, NULL, NULL, &stats);
+	if (nla_put_u32(skb, RACKPWR_A_NODE_ID, node->id) ||
+	    nla_put_string(skb, RACKPWR_A_NODE_NAME, node->name) ||
+	    rpw_nl_put_stats(skb, &stats)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int rpw_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rpw_node *node = rpw_nl_node(info, RACKPWR_A_NODE_ID);
+	struct sk_buff *msg;
+	int err;
+
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = rpw_nl_fill_stats(msg, node, info->snd_portid, info->snd_seq, 0,
+				RACKPWR_CMD_STATS_GET);
+	if (err)
+		nlmsg_free(msg);
+	else
+		err = genlmsg_reply(msg, info);
+out:
+	rpw_node_put(node);
+	return err;
+}
+
+static int rpw_nl_stats_get_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	return rpw_nl_dump_nodes(skb, cb, rpw_nl_fill_stats,
+				 RACKPWR_CMD_STATS_GET);
+}
+
+/*
+ * Peer dump of one node: cb->args[0] = node id, cb->args[1] = next address.
+ * The node id is taken from the request once, in start.
+ */
+static int rpw_nl_peer_get_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct nlattr *id = info->attrs[RACKPWR_A_PEER_NODE_ID];
+
+	if (!id) {
+		NL_SET_ERR_MSG_MOD(cb->extack, "peer dump needs a node id");
+		return -EINVAL;
+	}
+	cb->args[0] = nla_get_u32(id);
+	cb->args[1] = 0;
+	return 0;
+}
+
+static int rpw_nl_peer_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct rpw_node *node = rpw_node_get_by_id(cb->args[0]);
+	int addr = cb->args[1];
+	int err = 0;
+
+	if (!node) {
+		NL_SET_ERR_MSG_MOD(cb->extack, "no such node");
+		return -ENODEV;
+	}
+	for (;;) {
+		struct rpw_mac_peer peer;
+		u64 now = ktime_get_ns();
+		void *hdr;
+
+		spin_lock_bh(&node->lock);
+		addr = node->mac_up ? rpw_mac_peer_next(node->mac, addr) :
+				      -ENOENT;
+		if (addr >= 0)
+			peer = *rpw_mac_peer(node->mac, addr);
+		spin_unlock_bh(&node->lock);
+		if (addr < 0)
+			break;
+
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &rpw_genl_family,
+				  NLM_F_MULTI, RACKPWR_CMD_PEER_GET);
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		if (nla_put_u32(skb, RACKPWR_A_PEER_NODE_ID, node->id) ||
+		    nla_put_u8(skb, RACKPWR_A_PEER_ADDR, addr) ||
+		    nla_put_u32(skb, RACKPWR_A_PEER_LAST_HEARD_MS,
+				min_t(u64, div_u64(now - peer.last_heard_ns,
+						   NSEC_PER_MSEC), U32_MAX)) ||
+		    nla_put_u64_64bit(skb, RACKPWR_A_PEER_RX_FRAMES,
+				      peer.rx_frames, RACKPWR_A_PEER_PAD)) {
+			genlmsg_cancel(skb, hdr);
+			err = -EMSGSIZE;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		addr++;
+	}
+	cb->args[1] = addr < 0 ? RPW_MAC_NR_ADDR : addr;
+	rpw_node_put(node);
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
+static int rpw_nl_frame_send_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct rpw_frame f = {};
+	struct rpw_node *node;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, RACKPWR_A_FRAME_DST) ||
+	    GENL_REQ_ATTR_CHECK(info, RACKPWR_A_FRAME_TYPE))
+		return -EINVAL;
+	f.type = nla_get_u8(a[RACKPWR_A_FRAME_TYPE]);
+	if (f.type != RACKPWR_FRAME_TYPE_DATA &&
+	    f.type != RACKPWR_FRAME_TYPE_TEST) {
+		NL_SET_BAD_ATTR(info->extack, a[RACKPWR_A_FRAME_TYPE]);
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "only data and test frames can be sent from user space");
+		return -EINVAL;
+	}
+	f.dst = nla_get_u8(a[RACKPWR_A_FRAME_DST]);
+	if (a[RACKPWR_A_FRAME_ACK]) {
+		if (f.dst == RPW_ADDR_BCAST) {
+			NL_SET_BAD_ATTR(info->extack, a[RACKPWR_A_FRAME_ACK]);
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "broadcast frames are not acknowledged");
+			return -EINVAL;
+		}
+		f.flags |= RPW_F_ACKREQ;
+	}
+	if (a[RACKPWR_A_FRAME_PAYLOAD]) {
+		f.len = nla_len(a[RACKPWR_A_FRAME_PAYLOAD]);
+		nla_memcpy(f.payload, a[RACKPWR_A_FRAME_PAYLOAD], f.len);
+	}
+
+	node = rpw_nl_node(info, RACKPWR_A_FRAME_NODE_ID);
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	err = rpw_node_send(node, &f, RPW_SEND_TIMEOUT);
+	switch (err) {
+	case 0:
+		break;
+	case -ENETDOWN:
+		NL_SET_ERR_MSG_MOD(info->extack, "node has no address yet");
+		break;
+	case -EINVAL:
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "frame rejected (destination is this node?)");
+		break;
+	case -ENOBUFS:
+		NL_SET_ERR_MSG_MOD(info->extack, "transmit queue full");
+		break;
+	case -ETIMEDOUT:
+		NL_SET_ERR_MSG_MOD(info->extack, "not acknowledged");
+		break;
+	case -EHOSTUNREACH:
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "destination never heard on the bus");
+		break;
+	case -EBUSY:
+		NL_SET_ERR_MSG_MOD(info->extack, "too many collisions");
+		break;
+	case -ECANCELED:
+		NL_SET_ERR_MSG_MOD(info->extack, "node reconfigured or removed");
+		break;
+	}
+	rpw_node_put(node);
+	return err;
+}
+
+static const struct genl_ops rpw_genl_ops[] = {
+	{
+		.cmd = RACKPWR_CMD_NODE_GET,
+		.doit = rpw_nl_node_get_doit,
+		.dumpit = rpw_nl_node_get_dumpit,
+		.policy = rpw_node_id_policy,
+		.maxattr = RACKPWR_A_NODE_ID,
+	},
+	{
+		.cmd = RACKPWR_CMD_NODE_NEW,
+		.doit = rpw_nl_node_new_doit,
+		.policy = rpw_node_cfg_policy,
+		.maxattr = RACKPWR_A_NODE_MAX_RETRIES,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RACKPWR_CMD_NODE_SET,
+		.doit = rpw_nl_node_set_doit,
+		.policy = rpw_node_cfg_policy,
+		.maxattr = RACKPWR_A_NODE_MAX_RETRIES,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RACKPWR_CMD_NODE_DEL,
+		.doit = rpw_nl_node_del_doit,
+		.policy = rpw_node_id_policy,
+		.maxattr = RACKPWR_A_NODE_ID,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RACKPWR_CMD_STATS_GET,
+		.doit = rpw_nl_stats_get_doit,
+		.dumpit = rpw_nl_stats_get_dumpit,
+		.policy = rpw_node_id_policy,
+		.maxattr = RACKPWR_A_NODE_ID,
+	},
+	{
+		.cmd = RACKPWR_CMD_PEER_GET,
+		.start = rpw_nl_peer_get_start,
+		.dumpit = rpw_nl_peer_get_dumpit,
+		.policy = rpw_peer_policy,
+		.maxattr = RACKPWR_A_PEER_NODE_ID,
+	},
+	{
+		.cmd = RACKPWR_CMD_FRAME_SEND,
+		.doit = rpw_nl_frame_send_doit,
+		.policy = rpw_frame_policy,
+		.maxattr = RACKPWR_A_FRAME_ACK,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family rpw_genl_family __ro_after_init = {
+	.name = RACKPWR_FAMILY_NAME,
+	.version = RACKPWR_FAMILY_VERSION,
+	.maxattr = RACKPWR_A_NODE_MAX,
+	.netnsok = false,
+	/* frame-send sleeps until delivery; do not hold genl_mutex for it. */
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = rpw_genl_ops,
+	.n_ops = ARRAY_SIZE(rpw_genl_ops),
+	.resv_start_op = RACKPWR_CMD_NODE_GET,
+	.mcgrps = rpw_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(rpw_mcgrps),
+};
+
+static bool rpw_nl_listening(void)
+{
+	return genl_has_listeners(&rpw_genl_family, &init_net,
+				  RPW_MCGRP_EVENTS);
+}
+
+static void rpw_nl_multicast(struct sk_buff *msg, gfp_t gfp)
+{
+	genlmsg_multicast(&rpw_genl_family, msg, 0, RPW_MCGRP_EVENTS, gfp);
+}
+
+/* Process context: node created, reconfigured or deleted. */
+void rpw_nl_node_change(struct rpw_node *node, bool deleted)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!rpw_nl_listening())
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	if (!deleted) {
+		if (rpw_nl_fill_node(msg, node, 0, 0, 0,
+				     RACKPWR_CMD_NODE_CHANGE_NTF))
+			goto free;
+	} else {
+		hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0,
+				  RACKPWR_CMD_NODE_CHANGE_NTF);
+		if (!hdr || nla_put_u32(msg, RACKPWR_A_NODE_ID, node->id))
+			goto free;
+		genlmsg_end(msg, hdr);
+	}
+	rpw_nl_multicast(msg, GFP_KERNEL);
+	return;
+free:
+	nlmsg_free(msg);
+}
+
+/* Atomic context (node lock held). */
+void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!rpw_nl_listening())
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0,
+			  RACKPWR_CMD_FRAME_RX_NTF);
+	if (!hdr ||
+	    nla_put_u32(msg, RACKPWR_A_FRAME_NODE_ID, node->id) ||
+	    nla_put_u8(msg, RACKPWR_A_FRAME_SRC, f->src) ||
+	    nla_put_u8(msg, RACKPWR_A_FRAME_DST, f->dst) ||
+	    nla_put_u8(msg, RACKPWR_A_FRAME_TYPE, f->type) ||
+	    nla_put_u8(msg, RACKPWR_A_FRAME_SEQ, f->seq) ||
+	    nla_put(msg, RACKPWR_A_FRAME_PAYLOAD, f->len, f->payload)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	rpw_nl_multicast(msg, GFP_ATOMIC);
+}
+
+/* Atomic context (node lock held). */
+void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!rpw_nl_listening())
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0,
+			  RACKPWR_CMD_BUS_EVENT_NTF);
+	if (!hdr ||
+	    nla_put_u32(msg, RACKPWR_A_BUS_EVENT_NODE_ID, node->id) ||
+	    nla_put_u32(msg, RACKPWR_A_BUS_EVENT_EVENT, event) ||
+	    nla_put_u8(msg, RACKPWR_A_BUS_EVENT_ADDR, addr)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	rpw_nl_multicast(msg, GFP_ATOMIC);
+}
+
+int __init rpw_nl_init(void)
+{
+	return genl_register_family(&rpw_genl_family);
+}
+
+void rpw_nl_exit(void)
+{
+	genl_unregister_family(&rpw_genl_family);
+}

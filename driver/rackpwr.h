@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * rackpwr - kernel-internal interfaces between the protocol core, the
+ * transports (ldisc, serdev, simulated bus) and the netlink family.
+ */
+#ifndef _RACKPWR_H
+#define _RACKPWR_H
+
+#include <linux/hrtimer.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/completion.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <uapi/linux/rackpwr.h>
+
+#include "rpw_mac.h"
+
+#define RPW_NAME_LEN	20
+#define RPW_SIM_BUSES	16
+
+struct rpw_node;
+
+/* A transport moves bytes; everything else is the core's job. */
+struct rpw_transport_ops {
+	/*
+	 * Put @len bytes on the line.  Called with the node lock held (BH
+	 * disabled): must not sleep.  Bytes that do not fit now are the
+	 * transport's to keep and send later, in order.
+	 */
+	void (*write)(struct rpw_node *node, const u8 *buf, size_t len);
+	/* Drop bytes not yet sent (collision); same context as write. */
+	void (*flush)(struct rpw_node *node);
+};
+
+/* Configuration as set over netlink or firmware; 0 = keep/default. */
+struct rpw_node_params {
+	u8 addr;
+	u8 role;		/* enum rackpwr_role */
+	u8 max_retries;
+	bool has_max_retries;
+	u32 baud;
+	u32 t_ifs_us;
+	u32 t_slot_us;
+	u32 t_turnaround_us;
+	u32 ack_timeout_us;
+};
+
+struct rpw_node {
+	struct kref ref;
+	struct rcu_head rcu;
+	u32 id;
+	u32 kind;		/* enum rackpwr_kind */
+	u32 bus;		/* simulated bus number */
+	char name[RPW_NAME_LEN];
+
+	const struct rpw_transport_ops *tops;
+	void *priv;		/* transport's */
+
+	/* Protects everything below; taken with BH disabled. */
+	spinlock_t lock;
+	bool dead;
+	bool frozen;		/* test knob: a stalled module */
+	u8 role;
+	enum rpw_mac_profile profile;
+	struct rpw_mac_cfg cfg;
+	bool mac_up;		/* address configured, MAC running */
+	struct rpw_mac *mac;
+	struct hrtimer timer;
+	u64 timer_at;		/* RPW_MAC_TIMER_OFF when not wanted */
+};
+
+/* A frame in flight, shared between its submitter and the MAC. */
+struct rpw_tx {
+	struct rpw_mac_txreq req;
+	refcount_t ref;
+	struct completion done;
+	int result;
+};
+
+/* core.c */
+struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
+				 enum rpw_mac_profile profile,
+				 const struct rpw_transport_ops *tops, void *priv);
+int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
+		       struct netlink_ext_ack *extack);
+void rpw_node_destroy(struct rpw_node *node);
+void rpw_node_put(struct rpw_node *node);
+struct rpw_node *rpw_node_get_by_id(u32 id);
+struct rpw_node *rpw_node_next(unsigned long *index);
+void rpw_node_rx(struct rpw_node *node, const u8 *buf, size_t len);
+void rpw_node_set_frozen(struct rpw_node *node, bool frozen);
+int rpw_node_send(struct rpw_node *node, const struct rpw_frame *f,
+		  unsigned long timeout);
+void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
+		       u8 *role, bool *up, struct rpw_mac_stats *stats);
+
+/* Node kinds that can be created over netlink (the simulated bus). */
+struct rpw_kind_ops {
+	struct module *owner;
+	struct rpw_node *(*create)(u32 bus, struct netlink_ext_ack *extack);
+	void (*destroy)(struct rpw_node *node);
+};
+
+int rpw_kind_register(u32 kind, const struct rpw_kind_ops *ops);
+void rpw_kind_unregister(u32 kind);
+struct rpw_node *rpw_kind_create(u32 kind, u32 bus,
+				 struct netlink_ext_ack *extack);
+int rpw_kind_destroy(struct rpw_node *node, struct netlink_ext_ack *extack);
+
+/* netlink.c */
+int rpw_nl_init(void);
+void rpw_nl_exit(void);
+void rpw_nl_node_change(struct rpw_node *node, bool deleted);
+void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f);
+void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr);
+
+/* ldisc.c / serdev.c */
+int rpw_ldisc_init(void);
+void rpw_ldisc_exit(void);
+int rpw_serdev_init(void);
+void rpw_serdev_exit(void);
+
+#endif /* _RACKPWR_H */

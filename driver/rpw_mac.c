@@ -1,0 +1,874 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * rackpwr - bus access layer: slot arbitration, echo-verified transmission,
+ * ACK/retransmission and duplicate suppression on the shared RS-485 line.
+ *
+ * Pure logic: no allocation, no locking, no clocks.  See rpw_mac.h for the
+ * calling rules and Documentation/networking/rackpwr-mac.rst for the design.
+ *
+ * Arbitration in one paragraph: every byte read back marks the line busy;
+ * T_ifs of silence makes it idle and starts slot 0 (the "origin").  In
+ * ROTATE mode the slots belong, in descending address order starting after
+ * the last data sender, to the peers heard within T_peer, with one extra
+ * "newcomer" slot where the address order wraps (descending, like the
+ * sweep).  In SWEEP mode (start-up, after any bad frame) slot k belongs
+ * to address P - 1 - k, where P is the last sender of the sweep: a
+ * descending pass over the whole address range that needs no shared peer
+ * knowledge, so exactly one contender wins.
+ */
+
+#include "rpw_compat.h"
+#include "rpw_frame.h"
+#include "rpw_mac.h"
+
+#define RPW_MAC_NS_PER_US	1000ULL
+/* Longest ACK on the wire: 8 body bytes, all escaped, plus two flags. */
+#define RPW_MAC_ACK_MAX_CHARS	(2 + 2 * (RPW_HDR_LEN + RPW_FCS_LEN))
+/* Receive latency budget the "uart" profile is designed for. */
+#define RPW_MAC_UART_LAT_US	1000U
+
+static const u8 rpw_mac_abort_seq[2] = { RPW_ESC, RPW_FLAG };
+
+u64 rpw_mac_char_ns(u32 baud)
+{
+	u32 whole, rest;
+
+	if (!baud)
+		return 0;
+	/* 10^10 / baud without a 64-bit division: 10 * (10^9 / baud). */
+	whole = 1000000000U / baud;
+	rest = 1000000000U % baud;
+	/* rest * 10 < 4 * 10^7: fits in u32. */
+	return (u64)whole * RPW_MAC_CHAR_BITS +
+	       (rest * RPW_MAC_CHAR_BITS + baud - 1) / baud;
+}
+
+/* Kernel code must not divide u64 by u64 on 32-bit: shift and subtract. */
+static u64 rpw_mac_div(u64 a, u64 b)
+{
+	u64 q = 0, bit = 1;
+
+	if (!b)
+		return 0;
+	while (b < a && !(b >> 63)) {
+		b <<= 1;
+		bit <<= 1;
+	}
+	while (bit) {
+		if (a >= b) {
+			a -= b;
+			q |= bit;
+		}
+		b >>= 1;
+		bit >>= 1;
+	}
+	return q;
+}
+
+static u32 rpw_mac_ns_to_us_up(u64 ns)
+{
+	return (u32)rpw_mac_div(ns + RPW_MAC_NS_PER_US - 1,
+				RPW_MAC_NS_PER_US);
+}
+
+void rpw_mac_cfg_default(struct rpw_mac_cfg *cfg, enum rpw_mac_profile profile,
+			 u8 addr, u32 baud)
+{
+	u32 tc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->addr = addr;
+	cfg->max_addr = RPW_ADDR_MAX;
+	cfg->max_retries = 3;
+	cfg->max_collisions = 16;
+	cfg->send_abort = 1;
+	cfg->max_queue = 32;
+	cfg->baud = baud;
+	tc = rpw_mac_ns_to_us_up(rpw_mac_char_ns(baud));
+
+	if (profile == RPW_MAC_PROFILE_UART) {
+		/*
+		 * Slots and IFS must cover a receive latency of up to L:
+		 * T_slot >= 2 T_char + 2 L, T_ifs >= T_turn + 2 T_char + 2 L,
+		 * plus margin.  T_turn lets the sender release the driver.
+		 */
+		cfg->t_turnaround_us = max_t(u32, 500, 4 * tc);
+		cfg->t_slot_us = 2 * tc + 2 * RPW_MAC_UART_LAT_US + 500;
+		cfg->t_ifs_us = cfg->t_turnaround_us + 2 * tc +
+				2 * RPW_MAC_UART_LAT_US + 1000;
+		cfg->ack_timeout_us = 20000 + 2 * cfg->t_ifs_us;
+		cfg->peer_timeout_us = 2000000;
+	} else {
+		/* Exact byte timing: 2 chars plus half a char of margin. */
+		cfg->t_turnaround_us = 0;
+		cfg->t_slot_us = (5 * tc + 1) / 2;
+		cfg->t_ifs_us = (5 * tc + 1) / 2;
+		cfg->ack_timeout_us = max_t(u32, 2000, 64 * tc);
+		cfg->peer_timeout_us = 1000000;
+	}
+}
+
+static int rpw_mac_bad(const char **why, const char *msg)
+{
+	if (why)
+		*why = msg;
+	return -EINVAL;
+}
+
+int rpw_mac_cfg_validate(const struct rpw_mac_cfg *cfg, const char **why)
+{
+	u64 tc;
+
+	if (why)
+		*why = NULL;
+	if (cfg->addr < RPW_ADDR_MIN || cfg->addr > RPW_ADDR_MAX)
+		return rpw_mac_bad(why, "address must be 1..254");
+	if (cfg->max_addr < cfg->addr || cfg->max_addr > RPW_ADDR_MAX)
+		return rpw_mac_bad(why, "max_addr must be >= address and <= 254");
+	if (cfg->baud < 300 || cfg->baud > 4000000)
+		return rpw_mac_bad(why, "baud must be 300..4000000");
+	if (!cfg->max_queue)
+		return rpw_mac_bad(why, "max_queue must be at least 1");
+	if (cfg->t_slot_us > 1000000 || cfg->t_ifs_us > 1000000 ||
+	    cfg->t_turnaround_us > 1000000 || cfg->ack_timeout_us > 10000000)
+		return rpw_mac_bad(why, "timing parameter too large");
+	tc = rpw_mac_char_ns(cfg->baud);
+	if (cfg->t_slot_us * RPW_MAC_NS_PER_US < 2 * tc)
+		return rpw_mac_bad(why, "t_slot shorter than two character times");
+	if (cfg->t_ifs_us * RPW_MAC_NS_PER_US <
+	    cfg->t_turnaround_us * RPW_MAC_NS_PER_US + 2 * tc)
+		return rpw_mac_bad(why,
+				   "t_ifs must be >= t_turnaround + two character times");
+	if (cfg->ack_timeout_us * RPW_MAC_NS_PER_US <
+	    (cfg->t_turnaround_us + cfg->t_ifs_us) * RPW_MAC_NS_PER_US +
+	    RPW_MAC_ACK_MAX_CHARS * tc)
+		return rpw_mac_bad(why,
+				   "ack_timeout shorter than t_turnaround + t_ifs + one ACK");
+	if (cfg->peer_timeout_us < 1000)
+		return rpw_mac_bad(why, "peer_timeout must be at least 1 ms");
+	return 0;
+}
+
+u64 rpw_mac_access_bound_ns(const struct rpw_mac_cfg *cfg, unsigned int n,
+			    unsigned int frame_chars, bool ack, u64 rx_lat_ns)
+{
+	u64 tc = rpw_mac_char_ns(cfg->baud);
+	u64 t_ifs = cfg->t_ifs_us * RPW_MAC_NS_PER_US;
+	u64 t_slot = cfg->t_slot_us * RPW_MAC_NS_PER_US;
+	u64 cf;
+
+	if (!n)
+		return 0;
+	/* One cycle: slot skew + alignment + frame + latency + IFS. */
+	cf = rx_lat_ns + tc + frame_chars * tc + rx_lat_ns + t_ifs;
+	if (ack)
+		cf += cfg->t_turnaround_us * RPW_MAC_NS_PER_US + tc +
+		      RPW_MAC_ACK_MAX_CHARS * tc + rx_lat_ns;
+	return t_ifs + (u64)(n - 1) * cf + (u64)n * t_slot;
+}
+
+static void rpw_mac_event(struct rpw_mac *mac, enum rpw_mac_event ev,
+			  const struct rpw_frame *f)
+{
+	if (mac->ops->event)
+		mac->ops->event(mac->ctx, ev, f);
+}
+
+/* ---- membership and slots ---------------------------------------------- */
+
+static bool rpw_mac_member(const struct rpw_mac *mac, unsigned int a)
+{
+	const struct rpw_mac_peer *p = &mac->peers[a];
+
+	if (!p->heard)
+		return false;
+	/* Evaluated at the last byte of the busy period: same for all. */
+	if (p->last_heard_ns >= mac->t_last)
+		return true;
+	return mac->t_last - p->last_heard_ns < mac->t_peer;
+}
+
+/*
+ * ROTATE(s): the ring is the members in descending address order (the
+ * direction of the sweep, so a sweep flows into the rotation without
+ * serving anyone twice) plus one newcomer slot where the order wraps from
+ * the lowest address to the highest; slot 0 is the ring element after s.
+ * A node that does not count itself as a member (nothing sent intact
+ * within T_peer) uses the newcomer slot, so it never takes a member's slot.
+ */
+static void rpw_mac_rotate_slot(struct rpw_mac *mac)
+{
+	bool self_member = rpw_mac_member(mac, mac->cfg.addr);
+	unsigned int a = mac->mode_addr;
+	unsigned int i;
+	u16 count = 0, pos = 0;
+
+	for (i = RPW_ADDR_MIN; i <= RPW_ADDR_MAX; i++) {
+		a = a <= RPW_ADDR_MIN ? RPW_ADDR_MAX : a - 1;
+		if (a == RPW_ADDR_MAX) {
+			if (!self_member)
+				pos = count;
+			count++;
+		}
+		if (rpw_mac_member(mac, a)) {
+			if (a == mac->cfg.addr)
+				pos = count;
+			count++;
+		}
+	}
+	mac->my_slot = pos;
+	mac->ring = count;
+}
+
+static void rpw_mac_set_mode(struct rpw_mac *mac, u8 mode, u8 addr, u64 origin)
+{
+	mac->mode = mode;
+	mac->mode_addr = addr;
+	mac->origin = origin;
+	if (mode == RPW_MAC_MODE_ROTATE)
+		rpw_mac_rotate_slot(mac);
+}
+
+static u64 rpw_mac_sweep_end(const struct rpw_mac *mac)
+{
+	return mac->origin + (u64)(mac->mode_addr - 1) * mac->t_slot;
+}
+
+/*
+ * Next start time for us at or after @now minus the lateness tolerance.
+ * *@slot is false when the value is only a wake-up (end of a sweep in
+ * which we have no slot left).
+ */
+static u64 rpw_mac_next_slot(const struct rpw_mac *mac, u64 now, bool *slot)
+{
+	u64 tol = mac->t_slot / 4;
+	u64 t, period;
+
+	if (mac->mode == RPW_MAC_MODE_SWEEP) {
+		if (mac->cfg.addr < mac->mode_addr) {
+			t = mac->origin + (u64)(mac->mode_addr - 1 -
+						mac->cfg.addr) * mac->t_slot;
+			if (t + tol >= now) {
+				*slot = true;
+				return t;
+			}
+		}
+		*slot = false;
+		return rpw_mac_sweep_end(mac);
+	}
+
+	/* ROTATE: the round repeats while nobody transmits. */
+	t = mac->origin + (u64)mac->my_slot * mac->t_slot;
+	if (t + tol < now) {
+		period = (u64)mac->ring * mac->t_slot;
+		t += rpw_mac_div(now - tol - t + period - 1, period) * period;
+	}
+	*slot = true;
+	return t;
+}
+
+/* ---- queue -------------------------------------------------------------- */
+
+static void rpw_mac_finish(struct rpw_mac *mac, int result, u64 now)
+{
+	struct rpw_mac_txreq *req = mac->head;
+
+	if (!req)
+		return;
+	mac->head = req->next;
+	if (!mac->head)
+		mac->tail = NULL;
+	else
+		mac->head->ready_ns = now;
+	mac->qlen--;
+	mac->wait_ack = false;
+	req->next = NULL;
+	mac->ops->done(mac->ctx, req, result);
+}
+
+/* No ACK for the head frame: retransmit at our next turn or give up. */
+static void rpw_mac_ack_missing(struct rpw_mac *mac, u64 now)
+{
+	struct rpw_mac_txreq *req = mac->head;
+
+	mac->wait_ack = false;
+	if (!req)
+		return;
+	if (req->tries > mac->cfg.max_retries) {
+		mac->stats.timeouts++;
+		rpw_mac_event(mac, RPW_MAC_EV_TIMEOUT, &req->frame);
+		if (!mac->peers[req->frame.dst].heard) {
+			mac->stats.unreachable++;
+			rpw_mac_finish(mac, -EHOSTUNREACH, now);
+		} else {
+			rpw_mac_finish(mac, -ETIMEDOUT, now);
+		}
+		return;
+	}
+	mac->stats.retries++;
+	req->frame.flags |= RPW_F_RETX;
+	req->ready_ns = now;
+	rpw_mac_event(mac, RPW_MAC_EV_RETRY, &req->frame);
+}
+
+/* ---- line state --------------------------------------------------------- */
+
+/* T_ifs of silence after the last byte at @at: decide the new mode. */
+static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
+{
+	u8 src = mac->rx_data_src;
+
+	if (mac->rx_partial) {
+		/* A frame that stopped without its closing flag. */
+		mac->stats.framing_errors++;
+		mac->rx_bad = true;
+		rpw_mac_event(mac, RPW_MAC_EV_RX_DROP, NULL);
+	}
+	/* Frames never span an idle gap. */
+	rpw_deframer_reset(&mac->dfr);
+	mac->rx_partial = false;
+	mac->rx_skip = false;
+	mac->ack_pending = false;	/* too late to answer now */
+	mac->idle_done = true;
+
+	if (src)
+		mac->anchor = src;
+	if (mac->rx_bad)
+		rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP,
+				 mac->cfg.max_addr + 1, at);
+	else if (src && mac->mode == RPW_MAC_MODE_SWEEP &&
+		 src < mac->mode_addr)
+		rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP, src, at);
+	else if (src)
+		rpw_mac_set_mode(mac, RPW_MAC_MODE_ROTATE, src, at);
+	else
+		rpw_mac_set_mode(mac, mac->mode, mac->mode_addr, at);
+	mac->rx_bad = false;
+	mac->rx_data_src = 0;
+
+	/* The ACK must have started inside the IFS. */
+	if (mac->wait_ack)
+		rpw_mac_ack_missing(mac, at);
+}
+
+/* Move the line state forward to @now. */
+static void rpw_mac_advance(struct rpw_mac *mac, u64 now)
+{
+	u64 end, period, k;
+
+	if (!mac->idle_done) {
+		if (mac->tx_active || now < mac->t_last + mac->t_ifs)
+			return;
+		rpw_mac_idle(mac, mac->t_last + mac->t_ifs);
+	}
+	while (mac->mode == RPW_MAC_MODE_SWEEP) {
+		end = rpw_mac_sweep_end(mac);
+		if (now < end)
+			return;
+		if (mac->anchor) {
+			/* Sweep complete: everyone who wanted has sent once. */
+			rpw_mac_set_mode(mac, RPW_MAC_MODE_ROTATE, mac->anchor,
+					 end);
+			return;
+		}
+		/* Nobody ever sent: the sweep repeats; skip whole rounds. */
+		period = end - mac->origin;
+		k = period ? rpw_mac_div(now - end, period) : 0;
+		rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP, mac->mode_addr,
+				 end + k * period);
+		if (!period)
+			return;
+	}
+}
+
+/* ---- transmitter -------------------------------------------------------- */
+
+static void rpw_mac_start_tx(struct rpw_mac *mac, bool ack, u64 now)
+{
+	mac->tx_active = true;
+	mac->tx_is_ack = ack;
+	mac->echo_pos = 0;
+	mac->tx_start = now;
+	mac->echo_deadline = now + mac->tx_len * mac->t_char + mac->t_ack;
+	mac->idle_done = false;
+	mac->ops->tx(mac->ctx, mac->txbuf, mac->tx_len);
+}
+
+static void rpw_mac_remember_tx(struct rpw_mac *mac, const struct rpw_frame *f)
+{
+	mac->last_tx_type = f->type;
+	mac->last_tx_dst = f->dst;
+	mac->last_tx_seq = f->seq;
+	/* Armed only by an echo timeout: see rpw_mac_rx_frame(). */
+	mac->last_tx_valid = false;
+}
+
+static void rpw_mac_send_ack(struct rpw_mac *mac, u64 now)
+{
+	struct rpw_frame a;
+	int len;
+
+	memset(&a, 0, sizeof(a));
+	a.version = RPW_PROTO_VERSION;
+	a.type = RPW_T_ACK;
+	a.dst = mac->ack_dst;
+	a.src = mac->cfg.addr;
+	a.seq = mac->ack_seq;
+	mac->ack_pending = false;
+	len = rpw_frame_encode(&a, mac->txbuf, sizeof(mac->txbuf));
+	if (len <= 0)
+		return;
+	mac->tx_len = len;
+	rpw_mac_remember_tx(mac, &a);
+	rpw_mac_start_tx(mac, true, now);
+}
+
+static void rpw_mac_try_tx(struct rpw_mac *mac, u64 now)
+{
+	struct rpw_mac_txreq *req = mac->head;
+	bool slot;
+	int len;
+
+	if (!req || mac->tx_active || mac->ack_pending || mac->wait_ack ||
+	    !mac->idle_done)
+		return;
+	if (rpw_mac_next_slot(mac, now, &slot) > now || !slot)
+		return;
+	/*
+	 * Any earlier attempt may have reached the receiver (a collision can
+	 * hit our echo of the closing flag only), so every re-send of this
+	 * seq is marked for duplicate suppression.
+	 */
+	if (req->tries || req->collisions)
+		req->frame.flags |= RPW_F_RETX;
+	len = rpw_frame_encode(&req->frame, mac->txbuf, sizeof(mac->txbuf));
+	if (len <= 0) {
+		/* Validated at submit; only a corrupted request gets here. */
+		rpw_mac_finish(mac, -EINVAL, now);
+		return;
+	}
+	mac->tx_len = len;
+	rpw_mac_remember_tx(mac, &req->frame);
+	rpw_mac_start_tx(mac, false, now);
+}
+
+/* Our own transmission failed (echo mismatch, deframer error, no echo). */
+static void rpw_mac_tx_failed(struct rpw_mac *mac, bool send_abort, u64 now)
+{
+	struct rpw_mac_txreq *req = mac->head;
+	bool ack = mac->tx_is_ack;
+
+	mac->tx_active = false;
+	mac->ops->tx_abort(mac->ctx);
+	/* Make every receiver drop the broken frame at once. */
+	if (send_abort)
+		mac->ops->tx(mac->ctx, rpw_mac_abort_seq,
+			     sizeof(rpw_mac_abort_seq));
+	mac->rx_bad = true;
+	mac->t_last = now;
+	mac->idle_done = false;
+	rpw_mac_event(mac, RPW_MAC_EV_COLLISION, ack || !req ? NULL :
+		      &req->frame);
+	/* A lost ACK is not retried: the sender retransmits, we re-ACK. */
+	if (ack || !req)
+		return;
+	if (++req->collisions > mac->cfg.max_collisions) {
+		mac->stats.busy_drops++;
+		rpw_mac_finish(mac, -EBUSY, now);
+	}
+}
+
+static void rpw_mac_collision(struct rpw_mac *mac, u64 now)
+{
+	mac->stats.collisions++;
+	rpw_mac_tx_failed(mac, mac->cfg.send_abort, now);
+}
+
+/* Every byte of our frame came back unchanged. */
+static void rpw_mac_tx_intact(struct rpw_mac *mac, u64 now)
+{
+	struct rpw_mac_txreq *req = mac->head;
+	struct rpw_mac_peer *self = &mac->peers[mac->cfg.addr];
+	u64 d;
+
+	mac->tx_active = false;
+	/* Others heard us now: we count ourselves in the rotation. */
+	self->heard = 1;
+	self->last_heard_ns = now;
+	if (mac->tx_is_ack) {
+		mac->stats.acks_tx++;
+		mac->stats.ack_bytes += mac->tx_len;
+		rpw_mac_event(mac, RPW_MAC_EV_TX, NULL);
+		return;
+	}
+	if (!req)
+		return;
+	mac->rx_data_src = mac->cfg.addr;
+	mac->stats.tx_frames++;
+	mac->stats.tx_bytes += mac->tx_len;
+	d = mac->tx_start - req->ready_ns;
+	mac->stats.access_count++;
+	mac->stats.access_sum_ns += d;
+	mac->stats.access_last_ns = d;
+	if (d > mac->stats.access_max_ns)
+		mac->stats.access_max_ns = d;
+	req->tries++;
+	rpw_mac_event(mac, RPW_MAC_EV_TX, &req->frame);
+	if (req->frame.flags & RPW_F_ACKREQ) {
+		mac->wait_ack = true;
+		mac->ack_deadline = now + mac->t_ack;
+	} else {
+		rpw_mac_finish(mac, 0, now);
+	}
+}
+
+/* ---- receiver ----------------------------------------------------------- */
+
+static void rpw_mac_rx_drop(struct rpw_mac *mac, int why)
+{
+	switch (why) {
+	case RPW_DROP_CRC:
+		mac->stats.crc_errors++;
+		break;
+	case RPW_DROP_SHORT:
+	case RPW_DROP_ESCAPE:
+	case RPW_DROP_LENGTH:
+		mac->stats.framing_errors++;
+		break;
+	case RPW_DROP_OVERSIZE:
+		mac->stats.oversize++;
+		break;
+	case RPW_DROP_GARBAGE:
+		mac->stats.garbage_bytes++;
+		mac->rx_bad = true;
+		return;		/* one event per byte would flood */
+	default:
+		mac->stats.header_errors++;
+		break;
+	}
+	mac->rx_bad = true;
+	rpw_mac_event(mac, RPW_MAC_EV_RX_DROP, NULL);
+}
+
+static void rpw_mac_rx_frame(struct rpw_mac *mac, const struct rpw_frame *f,
+			     bool mine, u64 now)
+{
+	struct rpw_mac_peer *p = &mac->peers[f->src];
+	struct rpw_mac_txreq *req = mac->head;
+	bool dup;
+
+	if (mine)
+		return;		/* accounted in rpw_mac_tx_intact() */
+
+	if (f->src == mac->cfg.addr) {
+		/* Our echo arriving after an echo timeout is not a rival. */
+		if (mac->last_tx_valid && f->type == mac->last_tx_type &&
+		    f->dst == mac->last_tx_dst && f->seq == mac->last_tx_seq)
+			return;
+		mac->stats.dup_addr++;
+		rpw_mac_event(mac, RPW_MAC_EV_DUP_ADDR, f);
+		if (f->type != RPW_T_ACK)
+			mac->rx_data_src = f->src;
+		return;
+	}
+
+	p->heard = 1;
+	p->last_heard_ns = now;
+	p->rx_frames++;
+	mac->stats.rx_frames++;
+	rpw_mac_event(mac, RPW_MAC_EV_RX, f);
+
+	if (f->type == RPW_T_ACK) {
+		if (f->dst == mac->cfg.addr && mac->wait_ack && req &&
+		    f->src == req->frame.dst && f->seq == req->frame.seq) {
+			mac->stats.acks_rx++;
+			rpw_mac_finish(mac, 0, now);
+		}
+		return;		/* ACKs do not rotate the slot order */
+	}
+
+	mac->rx_data_src = f->src;
+	if (f->dst != mac->cfg.addr && f->dst != RPW_ADDR_BCAST)
+		return;
+
+	if (f->dst == mac->cfg.addr && (f->flags & RPW_F_ACKREQ) &&
+	    !mac->tx_active) {
+		mac->ack_pending = true;
+		mac->ack_dst = f->src;
+		mac->ack_seq = f->seq;
+		mac->ack_due = now + mac->t_turn;
+	}
+	/*
+	 * Stop-and-wait with one seq counter per destination: a RETX frame
+	 * can only repeat the last seq this sender sent us.  A first attempt
+	 * (no RETX) is always new, so a restarted sender is never mistaken
+	 * for a duplicate.
+	 */
+	if (f->dst == RPW_ADDR_BCAST) {
+		dup = p->bseq_valid && p->last_bseq == f->seq;
+		p->bseq_valid = 1;
+		p->last_bseq = f->seq;
+	} else {
+		dup = p->seq_valid && p->last_seq == f->seq;
+		p->seq_valid = 1;
+		p->last_seq = f->seq;
+	}
+	if (dup && (f->flags & RPW_F_RETX)) {
+		mac->stats.duplicates++;
+		rpw_mac_event(mac, RPW_MAC_EV_DUP, f);
+		return;
+	}
+	mac->stats.delivered++;
+	mac->ops->rx(mac->ctx, f);
+}
+
+static void rpw_mac_rx_byte(struct rpw_mac *mac, u8 b, u64 now)
+{
+	bool mine = false;
+	int ret;
+
+	/* Line activity after the frame we owe an ACK for: keep quiet. */
+	mac->ack_pending = false;
+
+	if (mac->tx_active) {
+		if (b != mac->txbuf[mac->echo_pos])
+			rpw_mac_collision(mac, now);
+		else if (++mac->echo_pos == mac->tx_len)
+			mine = true;
+	}
+
+	ret = rpw_deframer_feed(&mac->dfr, b, &mac->rxf);
+	if (ret < 0) {
+		rpw_mac_rx_drop(mac, -ret);
+		if (mac->tx_active)
+			rpw_mac_collision(mac, now);
+	}
+
+	if (b == RPW_FLAG) {
+		mac->rx_partial = false;
+		mac->rx_skip = false;
+	} else if (ret < 0) {
+		mac->rx_partial = false;
+		mac->rx_skip = true;
+	} else if (!mac->rx_skip) {
+		mac->rx_partial = true;
+	}
+
+	if (mine)
+		rpw_mac_tx_intact(mac, now);
+	if (ret == 1)
+		rpw_mac_rx_frame(mac, &mac->rxf, mine, now);
+}
+
+/* ---- timer -------------------------------------------------------------- */
+
+static void rpw_mac_rearm(struct rpw_mac *mac, u64 now)
+{
+	u64 t = RPW_MAC_TIMER_OFF;
+	bool slot;
+
+	if (mac->ack_pending)
+		t = min_t(u64, t, mac->ack_due);
+	if (mac->tx_active)
+		t = min_t(u64, t, mac->echo_deadline);
+	if (mac->wait_ack)
+		t = min_t(u64, t, mac->ack_deadline);
+	if (!mac->idle_done) {
+		if (!mac->tx_active &&
+		    (mac->head || mac->wait_ack || mac->rx_partial))
+			t = min_t(u64, t, mac->t_last + mac->t_ifs);
+	} else if (mac->head && !mac->wait_ack && !mac->tx_active &&
+		   !mac->ack_pending) {
+		t = min_t(u64, t, rpw_mac_next_slot(mac, now, &slot));
+	}
+	if (t != mac->timer_armed) {
+		mac->timer_armed = t;
+		mac->ops->timer(mac->ctx, t);
+	}
+}
+
+/*
+ * Common tail of every entry point.  Nested calls (submit from a callback)
+ * only queue; the outermost call advances, transmits and re-arms, keeping
+ * depth raised so that callbacks made from here nest as well.
+ */
+static void rpw_mac_leave(struct rpw_mac *mac, u64 now)
+{
+	if (mac->depth > 1) {
+		mac->depth--;
+		return;
+	}
+	rpw_mac_advance(mac, now);
+	rpw_mac_try_tx(mac, now);
+	mac->depth--;
+	rpw_mac_rearm(mac, now);
+}
+
+/* ---- entry points ------------------------------------------------------- */
+
+int rpw_mac_init(struct rpw_mac *mac, const struct rpw_mac_cfg *cfg,
+		 const struct rpw_mac_ops *ops, void *ctx, u64 now)
+{
+	if (rpw_mac_cfg_validate(cfg, NULL))
+		return -EINVAL;
+	if (!ops || !ops->tx || !ops->tx_abort || !ops->rx || !ops->done ||
+	    !ops->timer)
+		return -EINVAL;
+
+	memset(mac, 0, sizeof(*mac));
+	mac->cfg = *cfg;
+	mac->ops = ops;
+	mac->ctx = ctx;
+	mac->t_char = rpw_mac_char_ns(cfg->baud);
+	mac->t_ifs = cfg->t_ifs_us * RPW_MAC_NS_PER_US;
+	mac->t_slot = cfg->t_slot_us * RPW_MAC_NS_PER_US;
+	mac->t_turn = cfg->t_turnaround_us * RPW_MAC_NS_PER_US;
+	mac->t_ack = cfg->ack_timeout_us * RPW_MAC_NS_PER_US;
+	mac->t_peer = cfg->peer_timeout_us * RPW_MAC_NS_PER_US;
+	rpw_deframer_init(&mac->dfr);
+	mac->timer_armed = RPW_MAC_TIMER_OFF;
+
+	/*
+	 * Start-up: nothing heard yet, so no rotation can be shared.  Begin
+	 * with a full sweep as if a bad frame had just ended at @now.
+	 */
+	mac->t_last = now;
+	mac->idle_done = true;
+	rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP, cfg->max_addr + 1,
+			 now + mac->t_ifs);
+	return 0;
+}
+
+void rpw_mac_rx_bytes(struct rpw_mac *mac, const u8 *buf, size_t len, u64 now)
+{
+	size_t i;
+
+	if (!len)
+		return;
+	mac->depth++;
+	rpw_mac_advance(mac, now);
+	for (i = 0; i < len; i++)
+		rpw_mac_rx_byte(mac, buf[i], now);
+	mac->stats.rx_bytes += len;
+	mac->t_last = now;
+	mac->idle_done = false;
+	rpw_mac_leave(mac, now);
+}
+
+void rpw_mac_timer_expired(struct rpw_mac *mac, u64 now)
+{
+	mac->depth++;
+	mac->timer_armed = RPW_MAC_TIMER_OFF;
+
+	if (mac->tx_active && now >= mac->echo_deadline) {
+		mac->stats.echo_timeouts++;
+		mac->last_tx_valid = true;
+		rpw_mac_tx_failed(mac, false, now);
+	}
+	if (mac->ack_pending && now >= mac->ack_due && !mac->tx_active)
+		rpw_mac_send_ack(mac, now);
+	rpw_mac_advance(mac, now);
+	if (mac->wait_ack && now >= mac->ack_deadline)
+		rpw_mac_ack_missing(mac, now);
+	rpw_mac_leave(mac, now);
+}
+
+int rpw_mac_submit(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
+{
+	struct rpw_frame *f = &req->frame;
+
+	if (mac->qlen >= mac->cfg.max_queue)
+		return -ENOBUFS;
+	f->version = RPW_PROTO_VERSION;
+	f->src = mac->cfg.addr;
+	f->flags &= RPW_F_ACKREQ;
+	if (f->type == RPW_T_ACK || f->dst == mac->cfg.addr ||
+	    rpw_frame_validate(f))
+		return -EINVAL;
+	f->seq = mac->seq[f->dst]++;
+	req->next = NULL;
+	req->tries = 0;
+	req->collisions = 0;
+	req->ready_ns = now;
+	if (mac->tail)
+		mac->tail->next = req;
+	else
+		mac->head = req;
+	mac->tail = req;
+	mac->qlen++;
+
+	mac->depth++;
+	rpw_mac_leave(mac, now);
+	return 0;
+}
+
+void rpw_mac_cancel_all(struct rpw_mac *mac, u64 now)
+{
+	struct rpw_mac_txreq *req = mac->head;
+	struct rpw_mac_txreq *next;
+
+	mac->depth++;
+	if (mac->tx_active) {
+		mac->tx_active = false;
+		mac->ops->tx_abort(mac->ctx);
+		mac->t_last = now;
+		mac->idle_done = false;
+	}
+	mac->ack_pending = false;
+	mac->wait_ack = false;
+	/* Detach first: done() may submit new requests. */
+	mac->head = NULL;
+	mac->tail = NULL;
+	mac->qlen = 0;
+	while (req) {
+		next = req->next;
+		req->next = NULL;
+		mac->stats.cancelled++;
+		mac->ops->done(mac->ctx, req, -ECANCELED);
+		req = next;
+	}
+	rpw_mac_leave(mac, now);
+}
+
+bool rpw_mac_busy(const struct rpw_mac *mac)
+{
+	return mac->head || mac->tx_active || mac->ack_pending;
+}
+
+void rpw_mac_reset_stats(struct rpw_mac *mac)
+{
+	memset(&mac->stats, 0, sizeof(mac->stats));
+}
+
+int rpw_mac_peer_next(const struct rpw_mac *mac, int from)
+{
+	int a;
+
+	for (a = max_t(int, from, RPW_ADDR_MIN); a <= RPW_ADDR_MAX; a++)
+		if (mac->peers[a].heard)
+			return a;
+	return -ENOENT;
+}
+
+const struct rpw_mac_peer *rpw_mac_peer(const struct rpw_mac *mac, u8 addr)
+{
+	return &mac->peers[addr];
+}
+
+static const char * const rpw_mac_event_names[RPW_MAC_EV__MAX] = {
+	[RPW_MAC_EV_TX]		= "tx",
+	[RPW_MAC_EV_RX]		= "rx",
+	[RPW_MAC_EV_COLLISION]	= "collision",
+	[RPW_MAC_EV_RETRY]	= "retry",
+	[RPW_MAC_EV_DUP]	= "dup",
+	[RPW_MAC_EV_DUP_ADDR]	= "dup_addr",
+	[RPW_MAC_EV_RX_DROP]	= "rx_drop",
+	[RPW_MAC_EV_TIMEOUT]	= "timeout",
+};
+
+const char *rpw_mac_event_name(enum rpw_mac_event ev)
+{
+	if ((unsigned int)ev >= RPW_MAC_EV__MAX || !rpw_mac_event_names[ev])
+		return "unknown";
+	return rpw_mac_event_names[ev];
+}

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * rackpwr - bus access layer (MAC): arbitration and reliable delivery on the
+ * shared half-duplex RS-485 line (pure logic).
+ *
+ * Sans-I/O: the MAC never reads a clock, sleeps or allocates.  The caller
+ * passes the time (@now, ns, monotonic) into every entry point and provides
+ * callbacks to put bytes on the line and to arm one timer.  The kernel glue
+ * runs it under a spinlock with an hrtimer; selftests/sim/busim.c runs the
+ * same code on a virtual-time bus.
+ *
+ * Documentation/networking/rackpwr-mac.rst is the design text: slot
+ * arbitration (rotation, sweep, newcomer slot), timing formulas, the
+ * worst-case access delay and the measured numbers.
+ *
+ * Rules for callers: all entry points of one struct rpw_mac are serialised
+ * by the caller.  From inside the rx and done callbacks only
+ * rpw_mac_submit() may be called on the same MAC (it is queued and the timer
+ * is re-armed when the outer entry point returns); no callback may call
+ * rpw_mac_rx_bytes() or rpw_mac_timer_expired() of the same MAC.
+ */
+#ifndef _RPW_MAC_H
+#define _RPW_MAC_H
+
+#include "rpw_frame.h"
+
+/* Value passed to ops->timer to cancel the timer (equals U64_MAX). */
+#define RPW_MAC_TIMER_OFF	(~(u64)0)
+
+#define RPW_MAC_NR_ADDR		256	/* peer table, indexed by address */
+
+/* Bits per character on the line: 8N1 = start + 8 data + stop. */
+#define RPW_MAC_CHAR_BITS	10
+
+enum rpw_mac_profile {
+	RPW_MAC_PROFILE_SIM = 0,	/* exact byte timing (simulated bus) */
+	RPW_MAC_PROFILE_UART,		/* real UART / VM: ms of rx latency */
+};
+
+struct rpw_mac_cfg {
+	u8 addr;		/* own address, RPW_ADDR_MIN..RPW_ADDR_MAX */
+	u8 max_addr;		/* highest address in use: sweep length */
+	u8 max_retries;		/* retransmissions after the first send */
+	u8 max_collisions;	/* per frame, then done(-EBUSY) */
+	u8 send_abort;		/* send 0x7d 0x7e after a collision */
+	u16 max_queue;		/* queued requests, then -ENOBUFS */
+	u32 baud;		/* 8N1 character time = 10 / baud */
+	u32 t_ifs_us;		/* silence that makes the line idle */
+	u32 t_slot_us;		/* contention slot */
+	u32 t_turnaround_us;	/* end of data frame -> start of ACK */
+	u32 ack_timeout_us;	/* upper bound on ACK/echo wait */
+	u32 peer_timeout_us;	/* peer counts in the rotation this long */
+};
+
+/* Events for counters and tracepoints; @f may be NULL where noted. */
+enum rpw_mac_event {
+	RPW_MAC_EV_TX = 1,	/* a frame went out intact (echo verified) */
+	RPW_MAC_EV_RX,		/* good frame from another node (incl. ACK) */
+	RPW_MAC_EV_COLLISION,	/* our transmission failed; f: our frame */
+	RPW_MAC_EV_RETRY,	/* no ACK, frame will be sent again */
+	RPW_MAC_EV_DUP,		/* retransmission already delivered */
+	RPW_MAC_EV_DUP_ADDR,	/* someone else sends with our address */
+	RPW_MAC_EV_RX_DROP,	/* frame dropped by the deframer; f NULL */
+	RPW_MAC_EV_TIMEOUT,	/* frame given up (-ETIMEDOUT/-EHOSTUNREACH) */
+	RPW_MAC_EV__MAX,
+};
+
+struct rpw_mac_txreq {
+	struct rpw_frame frame;	/* dst, type, ACKREQ flag, payload */
+	/* Private to the MAC between submit and done. */
+	struct rpw_mac_txreq *next;
+	u64 ready_ns;		/* became eligible for the bus */
+	u8 tries;		/* intact transmissions so far */
+	u8 collisions;		/* failed attempts so far */
+};
+
+struct rpw_mac_ops {
+	/* Put @len bytes on the line now (no partial writes expected). */
+	void (*tx)(void *ctx, const u8 *buf, size_t len);
+	/* Stop driving the line, flush bytes not yet sent. */
+	void (*tx_abort)(void *ctx);
+	/* Frame for the upper layer (never ACKs, never duplicates). */
+	void (*rx)(void *ctx, const struct rpw_frame *f);
+	/*
+	 * @req leaves the MAC: 0 (unicast acknowledged, or sent intact when
+	 * no ACK was requested), -ETIMEDOUT, -EHOSTUNREACH (never heard from
+	 * the destination), -EBUSY (max_collisions), -ECANCELED.
+	 */
+	void (*done)(void *ctx, struct rpw_mac_txreq *req, int result);
+	/* (Re)arm the single timer; RPW_MAC_TIMER_OFF cancels it. */
+	void (*timer)(void *ctx, u64 expires_ns);
+	/* Optional. */
+	void (*event)(void *ctx, enum rpw_mac_event ev,
+		      const struct rpw_frame *f);
+};
+
+struct rpw_mac_stats {
+	u64 tx_frames;		/* non-ACK frames sent intact */
+	u64 tx_bytes;		/* their wire bytes */
+	u64 rx_frames;		/* good frames from others (incl. ACKs) */
+	u64 rx_bytes;		/* every byte read from the line (echo too) */
+	u64 crc_errors;
+	u64 framing_errors;	/* escape, short, length, truncated */
+	u64 header_errors;	/* version, address, type */
+	u64 oversize;
+	u64 garbage_bytes;	/* bytes outside any frame */
+	u64 collisions;		/* own transmissions that failed */
+	u64 echo_timeouts;	/* own bytes never read back */
+	u64 retries;		/* retransmissions after missing ACK */
+	u64 timeouts;		/* frames given up after max_retries */
+	u64 unreachable;	/* ... of which never heard the peer */
+	u64 busy_drops;		/* frames given up after max_collisions */
+	u64 cancelled;
+	u64 duplicates;		/* retransmissions suppressed */
+	u64 dup_addr;		/* frames with our src that are not ours */
+	u64 acks_tx;
+	u64 acks_rx;		/* ACKs that completed one of our frames */
+	u64 ack_bytes;		/* wire bytes of our intact ACKs */
+	u64 delivered;		/* frames passed to ops->rx */
+	u64 access_count;	/* intact non-ACK transmissions */
+	u64 access_sum_ns;	/* ready -> start of intact transmission */
+	u64 access_max_ns;
+	u64 access_last_ns;
+};
+
+struct rpw_mac_peer {
+	u64 last_heard_ns;	/* valid when heard */
+	u64 rx_frames;		/* good frames from this address */
+	u8 heard;		/* ever received a good frame from it */
+	u8 seq_valid;		/* last_seq holds a delivered unicast seq */
+	u8 last_seq;		/* duplicate suppression, unicast to us */
+	u8 bseq_valid;
+	u8 last_bseq;		/* duplicate suppression, broadcast */
+};
+
+enum rpw_mac_mode {
+	RPW_MAC_MODE_SWEEP = 0,	/* descending address sweep */
+	RPW_MAC_MODE_ROTATE,	/* rotating slots among known peers */
+};
+
+struct rpw_mac {
+	/* All fields private except stats and peers (read-only). */
+	struct rpw_mac_cfg cfg;
+	const struct rpw_mac_ops *ops;
+	void *ctx;
+
+	u64 t_char;		/* ns per character */
+	u64 t_ifs, t_slot, t_turn, t_ack, t_peer;
+
+	struct rpw_deframer dfr;
+	struct rpw_frame rxf;
+	bool rx_partial;	/* body bytes since the last flag */
+	bool rx_skip;		/* dropping until the next flag */
+	bool rx_bad;		/* bad frame/garbage in this busy period */
+	u8 rx_prev;		/* previous byte (abort detection) */
+	u8 rx_data_src;		/* sender of a good data frame, or 0 */
+
+	/* Line / arbitration state. */
+	u64 t_last;		/* time of the last received byte */
+	bool idle_done;		/* quiet period processed */
+	u8 mode;		/* enum rpw_mac_mode */
+	u8 mode_addr;		/* SWEEP: P (next slot for P-1); ROTATE: s */
+	u8 anchor;		/* last data sender heard, 0 = none */
+	u16 my_slot;		/* ROTATE: our slot index */
+	u16 ring;		/* ROTATE: slots per round */
+	u64 origin;		/* start of slot 0 */
+
+	/* Transmitter. */
+	bool tx_active;
+	bool tx_is_ack;
+	u16 tx_len;
+	u16 echo_pos;
+	u64 tx_start;
+	u64 echo_deadline;
+	u8 txbuf[RPW_MAX_WIRE];
+	u8 last_tx_type, last_tx_dst, last_tx_seq;	/* late echo filter */
+	bool last_tx_valid;
+
+	/* ACK we owe. */
+	bool ack_pending;
+	u8 ack_dst, ack_seq;
+	u64 ack_due;
+	u64 ack_ref;		/* t_last when the ACK was scheduled */
+
+	/* Queue (head is the frame in service). */
+	struct rpw_mac_txreq *head, *tail;
+	u16 qlen;
+	bool wait_ack;
+	u64 ack_deadline;
+	u8 seq[RPW_MAC_NR_ADDR];	/* next seq per destination */
+
+	u64 timer_armed;
+	int depth;		/* entry point nesting (callbacks) */
+
+	struct rpw_mac_stats stats;
+	struct rpw_mac_peer peers[RPW_MAC_NR_ADDR];
+};
+
+/* Fill @cfg with the defaults of @profile for @addr at @baud. */
+void rpw_mac_cfg_default(struct rpw_mac_cfg *cfg, enum rpw_mac_profile profile,
+			 u8 addr, u32 baud);
+/* 0, or -EINVAL with a static reason in *@why (if @why). */
+int rpw_mac_cfg_validate(const struct rpw_mac_cfg *cfg, const char **why);
+
+/* ns per 8N1 character at @baud (rounded up). */
+u64 rpw_mac_char_ns(u32 baud);
+
+/*
+ * Documented worst-case access delay (ns) for @n saturated nodes, frames of
+ * at most @frame_chars wire characters, ACKs when @ack, and receive latency
+ * of at most @rx_lat_ns (see the doc for the derivation and assumptions).
+ */
+u64 rpw_mac_access_bound_ns(const struct rpw_mac_cfg *cfg, unsigned int n,
+			    unsigned int frame_chars, bool ack, u64 rx_lat_ns);
+
+/* -EINVAL (bad cfg or missing op) or 0.  The line counts as idle at @now. */
+int rpw_mac_init(struct rpw_mac *mac, const struct rpw_mac_cfg *cfg,
+		 const struct rpw_mac_ops *ops, void *ctx, u64 now);
+
+/* Everything read back from the line, our own echo included. */
+void rpw_mac_rx_bytes(struct rpw_mac *mac, const u8 *buf, size_t len, u64 now);
+void rpw_mac_timer_expired(struct rpw_mac *mac, u64 now);
+
+/*
+ * Queue @req (caller-owned until done).  The MAC sets src and seq (one
+ * 8-bit counter per destination, broadcast has its own) and clears
+ * RPW_F_RETX.  -EINVAL for a frame the codec rejects, an ACK, or
+ * dst == own address; -ENOBUFS when max_queue requests are queued.
+ */
+int rpw_mac_submit(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now);
+
+/* Every queued request gets done(-ECANCELED); the line is released. */
+void rpw_mac_cancel_all(struct rpw_mac *mac, u64 now);
+
+/* True while frames are queued, an ACK is owed or a frame is on the line. */
+bool rpw_mac_busy(const struct rpw_mac *mac);
+
+void rpw_mac_reset_stats(struct rpw_mac *mac);
+
+/*
+ * Peer iterator for dumps: the first heard address >= @from, or -ENOENT.
+ * Resume a dump with the returned address + 1.
+ */
+int rpw_mac_peer_next(const struct rpw_mac *mac, int from);
+const struct rpw_mac_peer *rpw_mac_peer(const struct rpw_mac *mac, u8 addr);
+
+const char *rpw_mac_event_name(enum rpw_mac_event ev);
+
+#endif /* _RPW_MAC_H */

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * rackpwr - serdev transport: a bus node described by firmware as a child
+ * of its UART (Documentation/devicetree/bindings/misc/rackpwr,bus-node.yaml).
+ * The UART node itself carries the RS-485 settings; echo-verified
+ * arbitration needs rs485-rx-during-tx, so probe warns without it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mod_devicetable.h>
+#include <linux/module.h>
+#include <linux/property.h>
+#include <linux/serdev.h>
+#include <linux/slab.h>
+
+#include "rackpwr.h"
+
+struct rpw_sd {
+	struct serdev_device *serdev;
+	struct rpw_node *node;
+	struct work_struct tx_work;
+	spinlock_t lock;	/* txbuf */
+	u8 txbuf[4 * RPW_MAX_WIRE];
+	size_t txhead;
+	size_t txlen;
+};
+
+static void rpw_sd_push(struct rpw_sd *sd)
+{
+	int n;
+
+	if (!sd->txlen)
+		return;
+	n = serdev_device_write_buf(sd->serdev, sd->txbuf + sd->txhead,
+				    sd->txlen);
+	if (n <= 0)
+		return;
+	sd->txhead += n;
+	sd->txlen -= n;
+	if (!sd->txlen)
+		sd->txhead = 0;
+}
+
+static void rpw_sd_write(struct rpw_node *node, const u8 *buf, size_t len)
+{
+	struct rpw_sd *sd = node->priv;
+	unsigned long flags;
+
+	spin_lock_irqsave(&sd->lock, flags);
+	if (sd->txhead + sd->txlen + len > sizeof(sd->txbuf)) {
+		memmove(sd->txbuf, sd->txbuf + sd->txhead, sd->txlen);
+		sd->txhead = 0;
+	}
+	if (sd->txlen + len <= sizeof(sd->txbuf)) {
+		memcpy(sd->txbuf + sd->txhead + sd->txlen, buf, len);
+		sd->txlen += len;
+		rpw_sd_push(sd);
+	}
+	spin_unlock_irqrestore(&sd->lock, flags);
+}
+
+static void rpw_sd_flush(struct rpw_node *node)
+{
+	struct rpw_sd *sd = node->priv;
+	unsigned long flags;
+
+	spin_lock_irqsave(&sd->lock, flags);
+	sd->txhead = 0;
+	sd->txlen = 0;
+	spin_unlock_irqrestore(&sd->lock, flags);
+	serdev_device_write_flush(sd->serdev);
+}
+
+static const struct rpw_transport_ops rpw_sd_tops = {
+	.write = rpw_sd_write,
+	.flush = rpw_sd_flush,
+};
+
+static void rpw_sd_tx_work(struct work_struct *work)
+{
+	struct rpw_sd *sd = container_of(work, struct rpw_sd, tx_work);
+	unsigned long flags;
+
+	spin_lock_irqsave(&sd->lock, flags);
+	rpw_sd_push(sd);
+	spin_unlock_irqrestore(&sd->lock, flags);
+}
+
+static int rpw_sd_receive_buf(struct serdev_device *serdev,
+			      const unsigned char *buf, size_t len)
+{
+	struct rpw_sd *sd = serdev_device_get_drvdata(serdev);
+
+	rpw_node_rx(sd->node, buf, len);
+	return len;
+}
+
+static void rpw_sd_write_wakeup(struct serdev_device *serdev)
+{
+	struct rpw_sd *sd = serdev_device_get_drvdata(serdev);
+
+	schedule_work(&sd->tx_work);
+}
+
+static const struct serdev_device_ops rpw_sd_ops = {
+	.receive_buf = rpw_sd_receive_buf,
+	.write_wakeup = rpw_sd_write_wakeup,
+};
+
+static int rpw_sd_read_params(struct device *dev, struct rpw_node_params *p)
+{
+	const char *role;
+	u32 v;
+
+	memset(p, 0, sizeof(*p));
+	if (device_property_read_u32(dev, "reg", &v) ||
+	    v < RPW_ADDR_MIN || v > RPW_ADDR_MAX) {
+		dev_err(dev, "reg (bus address) must be 1..254\n");
+		return -EINVAL;
+	}
+	p->addr = v;
+	p->role = RACKPWR_ROLE_CHASSIS;
+	if (!device_property_read_string(dev, "rackpwr,role", &role)) {
+		if (!strcmp(role, "psu")) {
+			p->role = RACKPWR_ROLE_PSU;
+		} else if (strcmp(role, "chassis")) {
+			dev_err(dev, "rackpwr,role must be \"psu\" or \"chassis\"\n");
+			return -EINVAL;
+		}
+	}
+	p->baud = 115200;
+	device_property_read_u32(dev, "current-speed", &p->baud);
+	device_property_read_u32(dev, "rackpwr,slot-us", &p->t_slot_us);
+	device_property_read_u32(dev, "rackpwr,ifs-us", &p->t_ifs_us);
+	device_property_read_u32(dev, "rackpwr,turnaround-us",
+				 &p->t_turnaround_us);
+	device_property_read_u32(dev, "rackpwr,ack-timeout-us",
+				 &p->ack_timeout_us);
+	if (!device_property_read_u32(dev, "rackpwr,max-retries", &v)) {
+		if (v > 15) {
+			dev_err(dev, "rackpwr,max-retries must be 0..15\n");
+			return -EINVAL;
+		}
+		p->max_retries = v;
+		p->has_max_retries = true;
+	}
+	return 0;
+}
+
+static int rpw_sd_probe(struct serdev_device *serdev)
+{
+	struct device *dev = &serdev->dev;
+	struct device *uart = dev->parent ? dev->parent->parent : NULL;
+	struct rpw_node_params p;
+	struct rpw_node *node;
+	struct rpw_sd *sd;
+	int err;
+
+	err = rpw_sd_read_params(dev, &p);
+	if (err)
+		return err;
+	if (uart && !device_property_read_bool(uart, "rs485-rx-during-tx"))
+		dev_warn(dev, "UART lacks rs485-rx-during-tx: collisions cannot be seen\n");
+
+	sd = devm_kzalloc(dev, sizeof(*sd), GFP_KERNEL);
+	if (!sd)
+		return -ENOMEM;
+	sd->serdev = serdev;
+	spin_lock_init(&sd->lock);
+	INIT_WORK(&sd->tx_work, rpw_sd_tx_work);
+	serdev_device_set_drvdata(serdev, sd);
+
+	node = rpw_node_create(RACKPWR_KIND_SERDEV, dev_name(dev), 0,
+			       RPW_MAC_PROFILE_UART, &rpw_sd_tops, sd);
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	sd->node = node;
+
+	serdev_device_set_client_ops(serdev, &rpw_sd_ops);
+	err = serdev_device_open(serdev);
+	if (err)
+		goto err_node;
+	serdev_device_set_baudrate(serdev, p.baud);
+	serdev_device_set_flow_control(serdev, false);
+	err = serdev_device_set_parity(serdev, SERDEV_PARITY_NONE);
+	if (err)
+		goto err_close;
+	err = rpw_node_configure(node, &p, NULL);
+	if (err)
+		goto err_close;
+	return 0;
+
+err_close:
+	serdev_device_close(serdev);
+err_node:
+	rpw_node_destroy(node);
+	cancel_work_sync(&sd->tx_work);
+	return err;
+}
+
+static void rpw_sd_remove(struct serdev_device *serdev)
+{
+	struct rpw_sd *sd = serdev_device_get_drvdata(serdev);
+
+	rpw_node_destroy(sd->node);	/* no more writes after this */
+	serdev_device_close(serdev);	/* no more rx or wakeups */
+	cancel_work_sync(&sd->tx_work);
+}
+
+static const struct of_device_id rpw_sd_of_match[] = {
+	{ .compatible = "rackpwr,bus-node" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, rpw_sd_of_match);
+
+static struct serdev_device_driver rpw_sd_driver = {
+	.probe = rpw_sd_probe,
+	.remove = rpw_sd_remove,
+	.driver = {
+		.name = "rackpwr-serdev",
+		.of_match_table = rpw_sd_of_match,
+	},
+};
+
+int __init rpw_serdev_init(void)
+{
+	return serdev_device_driver_register(&rpw_sd_driver);
+}
+
+void rpw_serdev_exit(void)
+{
+	serdev_device_driver_unregister(&rpw_sd_driver);
+}

@@ -1,0 +1,975 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of the bus access layer (driver/rpw_mac.c): configuration,
+ * a hand-driven MAC for the receive rules, and the virtual-time bus
+ * simulator (selftests/sim/busim.c, compiled in here because the unit
+ * Makefile links only driver/rpw_*.c) for arbitration and delivery under
+ * saturation and faults.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "rpw_mac.h"
+#include "../sim/busim.c"
+
+#define MS	1000000ULL
+
+/* RPW_MAC_SEED=n shifts every simulator seed (for soak runs by hand). */
+static u64 seed_off;
+#define MAXN	64
+#define MAXC	4096
+#define BAUD	115200
+
+/* ---- traffic generator on top of busim ----------------------------------- */
+
+struct traffic {
+	unsigned int n;
+	bool ack;		/* unicast with ACKREQ */
+	unsigned int depth;	/* frames kept queued per node */
+	unsigned int bcast_every; /* every k-th frame is a broadcast (0: none) */
+	unsigned int ndst;	/* destinations among the first ndst nodes */
+	u64 stop_at;		/* no new frames after this */
+	unsigned int next[MAXN];
+	int *result;		/* [src][ctr]: 1 pending, else done result */
+	u8 *is_bcast;		/* [src][ctr] */
+	u8 *deliv;		/* [src][ctr]: deliveries of unicast */
+	u8 *bc_rx;		/* [src][ctr]: receptions of broadcast */
+	unsigned int bad_rx;	/* frames delivered to a wrong node */
+	unsigned int ev[RPW_MAC_EV__MAX];
+	unsigned int done_err;
+};
+
+static struct traffic *tr_new(unsigned int n)
+{
+	struct traffic *t = calloc(1, sizeof(*t));
+
+	t->n = n;
+	t->result = calloc((size_t)MAXN * MAXC, sizeof(int));
+	t->is_bcast = calloc((size_t)MAXN * MAXC, 1);
+	t->deliv = calloc((size_t)MAXN * MAXC, 1);
+	t->bc_rx = calloc((size_t)MAXN * MAXC, 1);
+	return t;
+}
+
+static void tr_free(struct traffic *t)
+{
+	free(t->result);
+	free(t->is_bcast);
+	free(t->deliv);
+	free(t->bc_rx);
+	free(t);
+}
+
+static int tr_send(struct busim *sim, struct traffic *t, unsigned int node)
+{
+	u8 p[16];
+	unsigned int ctr = t->next[node];
+	bool bc = t->bcast_every && ctr % t->bcast_every == t->bcast_every - 1;
+	unsigned int dst;
+	int ret;
+
+	if (ctr >= MAXC)
+		return -ENOSPC;
+	if (t->ndst && node < t->ndst)
+		dst = (node + 1 + busim_rand(sim) % (t->ndst - 1)) % t->ndst;
+	else
+		dst = (node + 1 + busim_rand(sim) % (t->n - 1)) % t->n;
+	memset(p, 0xa5, sizeof(p));
+	p[0] = node;
+	put_unaligned_le32(ctr, p + 1);
+	p[5] = 0x7e;		/* exercise escaping */
+	p[6] = 0x7d;
+	ret = busim_send(sim, node, bc ? RPW_ADDR_BCAST : dst + 1, RPW_T_DATA,
+			 (t->ack && !bc) ? RPW_F_ACKREQ : 0, p, sizeof(p));
+	if (ret)
+		return ret;
+	t->result[node * MAXC + ctr] = 1;
+	t->is_bcast[node * MAXC + ctr] = bc;
+	t->next[node]++;
+	return 0;
+}
+
+static void tr_rx(struct busim *sim, int node, const struct rpw_frame *f,
+		  void *user)
+{
+	struct traffic *t = user;
+	unsigned int src, ctr;
+
+	(void)sim;
+	if (f->type != RPW_T_DATA || f->len != 16)
+		return;
+	src = f->payload[0];
+	ctr = get_unaligned_le32(f->payload + 1);
+	if (src >= t->n || ctr >= MAXC || f->src != src + 1) {
+		t->bad_rx++;
+		return;
+	}
+	if (f->dst == RPW_ADDR_BCAST) {
+		t->bc_rx[src * MAXC + ctr]++;
+	} else {
+		if (f->dst != node + 1)
+			t->bad_rx++;
+		t->deliv[src * MAXC + ctr]++;
+	}
+}
+
+static void tr_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
+		    int result, void *user)
+{
+	struct traffic *t = user;
+	unsigned int ctr = get_unaligned_le32(req->frame.payload + 1);
+
+	if (ctr < MAXC && req->frame.len == 16)
+		t->result[node * MAXC + ctr] = result;
+	if (result) {
+		t->done_err++;
+		tap_diag("node %d ctr %u dst %u: result %d at %.3f ms (tries %u coll %u)",
+			 node, ctr, req->frame.dst, result,
+			 busim_now(sim) / 1e6, req->tries, req->collisions);
+	}
+	if (busim_now(sim) < t->stop_at)
+		tr_send(sim, t, node);
+	(void)sim;
+}
+
+static void tr_event(struct busim *sim, int node, enum rpw_mac_event ev,
+		     const struct rpw_frame *f, void *user)
+{
+	struct traffic *t = user;
+
+	(void)sim;
+	(void)node;
+	(void)f;
+	if ((unsigned int)ev < RPW_MAC_EV__MAX)
+		t->ev[ev]++;
+}
+
+static struct busim *tr_sim(struct traffic *t, unsigned int n,
+			    enum rpw_mac_profile prof, u64 seed, u64 lat,
+			    u64 jitter)
+{
+	struct rpw_mac_cfg cfg[MAXN];
+	struct busim_cfg bc = {
+		.nodes = n, .baud = BAUD, .seed = seed + seed_off,
+		.rx_lat_ns = lat, .rx_jitter_ns = jitter,
+	};
+	struct busim_hooks h = {
+		.rx = tr_rx, .done = tr_done, .event = tr_event, .user = t,
+	};
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		rpw_mac_cfg_default(&cfg[i], prof, i + 1, BAUD);
+		cfg[i].max_addr = n;
+	}
+	return busim_new(&bc, cfg, &h);
+}
+
+static void tr_start(struct busim *sim, struct traffic *t)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < t->n; i++)
+		for (k = 0; k < t->depth; k++)
+			tr_send(sim, t, i);
+}
+
+struct tr_check {
+	unsigned int sent, ok, failed, pending, lost, dup, bc_short;
+};
+
+static struct tr_check tr_check(const struct traffic *t)
+{
+	struct tr_check c = { 0 };
+	unsigned int s, k, idx;
+
+	for (s = 0; s < t->n; s++) {
+		for (k = 0; k < t->next[s]; k++) {
+			idx = s * MAXC + k;
+			c.sent++;
+			if (t->result[idx] == 1) {
+				c.pending++;
+				continue;
+			}
+			if (t->result[idx])
+				c.failed++;
+			else
+				c.ok++;
+			if (t->is_bcast[idx]) {
+				if (t->bc_rx[idx] > t->n - 1)
+					c.dup++;
+				if (!t->result[idx] && t->bc_rx[idx] < t->n - 1)
+					c.bc_short++;
+				continue;
+			}
+			if (t->deliv[idx] > 1)
+				c.dup++;
+			if (!t->result[idx] && t->ack && t->deliv[idx] != 1)
+				c.lost++;
+		}
+	}
+	return c;
+}
+
+static void sum_stats(struct busim *sim, struct rpw_mac_stats *s)
+{
+	unsigned int i;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < busim_nodes(sim); i++) {
+		const struct rpw_mac_stats *m = &busim_mac(sim, i)->stats;
+
+		s->tx_frames += m->tx_frames;
+		s->collisions += m->collisions;
+		s->crc_errors += m->crc_errors;
+		s->framing_errors += m->framing_errors;
+		s->garbage_bytes += m->garbage_bytes;
+		s->retries += m->retries;
+		s->duplicates += m->duplicates;
+		s->timeouts += m->timeouts;
+		s->acks_tx += m->acks_tx;
+		s->acks_rx += m->acks_rx;
+		s->echo_timeouts += m->echo_timeouts;
+		s->busy_drops += m->busy_drops;
+		s->header_errors += m->header_errors;
+		if (m->access_max_ns > s->access_max_ns)
+			s->access_max_ns = m->access_max_ns;
+	}
+}
+
+/* ---- saturation ----------------------------------------------------------- */
+
+static void test_saturation(unsigned int n, u64 dur, enum rpw_mac_profile prof,
+			    u64 lat, u64 jitter, unsigned int bcast_every)
+{
+	struct traffic *t = tr_new(n);
+	struct busim *sim = tr_sim(t, n, prof, 1000 + n, lat, jitter);
+	const char *pn = prof == RPW_MAC_PROFILE_SIM ? "sim" : "uart";
+	struct rpw_mac_stats s;
+	struct tr_check c;
+	unsigned int i, mn = ~0u, mx = 0;
+	bool idle;
+	u64 bound;
+
+	t->ack = true;
+	t->depth = 2;
+	t->bcast_every = bcast_every;
+	t->stop_at = dur;
+	tr_start(sim, t);
+	busim_run_until(sim, dur);
+	idle = busim_run_until_idle(sim, dur + 2000 * MS);
+	sum_stats(sim, &s);
+	c = tr_check(t);
+	for (i = 0; i < n; i++) {
+		u64 f = busim_mac(sim, i)->stats.tx_frames;
+
+		mn = f < mn ? f : mn;
+		mx = f > mx ? f : mx;
+	}
+	tap_diag("%u nodes %s: %u frames, %llu collisions, %llu acks, tx/node %u..%u, max access %.2f ms",
+		 n, pn, c.sent, (unsigned long long)s.collisions,
+		 (unsigned long long)s.acks_rx, mn, mx,
+		 s.access_max_ns / 1e6);
+	tap_ok(idle && !c.pending, "%u nodes %s: all frames completed", n, pn);
+	tap_ok(c.sent >= 2 * n && c.ok == c.sent && !c.lost && !c.dup &&
+	       !t->bad_rx,
+	       "%u nodes %s: every unicast delivered exactly once (%u/%u ok, %u lost, %u dup)",
+	       n, pn, c.ok, c.sent, c.lost, c.dup);
+	if (bcast_every)
+		tap_ok(!c.bc_short, "%u nodes %s: broadcasts reached all nodes",
+		       n, pn);
+	TAP_EQ(s.collisions + s.crc_errors + s.framing_errors +
+	       s.garbage_bytes, 0, "clean saturation: no collisions or errors");
+	tap_ok(mx - mn <= 2, "%u nodes %s: round-robin fairness (%u..%u)",
+	       n, pn, mn, mx);
+	bound = rpw_mac_access_bound_ns(&busim_mac(sim, 0)->cfg, n,
+					2 + 2 * (RPW_HDR_LEN + 16 + RPW_FCS_LEN),
+					true, lat + jitter);
+	tap_ok(s.access_max_ns <= bound,
+	       "%u nodes %s: max access %.2f ms <= bound %.2f ms", n, pn,
+	       s.access_max_ns / 1e6, bound / 1e6);
+	busim_free(sim);
+	tr_free(t);
+}
+
+/* ---- faults ----------------------------------------------------------------- */
+
+static void test_ber(void)
+{
+	unsigned int n = 8;
+	struct traffic *t = tr_new(n);
+	struct busim *sim = tr_sim(t, n, RPW_MAC_PROFILE_SIM, 77, 0, 0);
+	struct rpw_mac_stats s;
+	struct tr_check c;
+	bool idle;
+
+	t->ack = true;
+	t->depth = 2;
+	t->bcast_every = 0;
+	t->stop_at = 1500 * MS;
+	busim_set_ber(sim, -1, 2e-4);
+	tr_start(sim, t);
+	busim_run_until(sim, t->stop_at);
+	busim_set_ber(sim, -1, 0);
+	idle = busim_run_until_idle(sim, t->stop_at + 3000 * MS);
+	sum_stats(sim, &s);
+	c = tr_check(t);
+	tap_diag("ber: %u frames, crc %llu framing %llu collisions %llu retries %llu dups %llu failed %u",
+		 c.sent, (unsigned long long)s.crc_errors,
+		 (unsigned long long)s.framing_errors,
+		 (unsigned long long)s.collisions,
+		 (unsigned long long)s.retries,
+		 (unsigned long long)s.duplicates, c.failed);
+	tap_ok(idle && !c.pending, "ber: all frames completed");
+	tap_ok(s.crc_errors > 0, "ber: CRC errors counted (%llu)",
+	       (unsigned long long)s.crc_errors);
+	tap_ok(s.retries > 0 && s.duplicates > 0,
+	       "ber: retransmissions (%llu) and suppressed duplicates (%llu)",
+	       (unsigned long long)s.retries,
+	       (unsigned long long)s.duplicates);
+	tap_ok(!c.failed && !c.lost && !c.dup && !t->bad_rx,
+	       "ber: every frame delivered exactly once (%u ok, %u lost, %u dup, %u bad)",
+	       c.ok, c.lost, c.dup, t->bad_rx);
+	busim_free(sim);
+	tr_free(t);
+}
+
+static u8 garbage[64];
+
+static void inject_cb(struct busim *sim, void *arg)
+{
+	unsigned int i, len = 1 + busim_rand(sim) % sizeof(garbage);
+
+	(void)arg;
+	for (i = 0; i < len; i++) {
+		u64 r = busim_rand(sim);
+
+		garbage[i] = (r & 3) == 0 ? RPW_FLAG : (r & 3) == 1 ?
+			     RPW_ESC : (u8)(r >> 8);
+	}
+	busim_inject(sim, garbage, len);
+}
+
+static void test_garbage(void)
+{
+	unsigned int n = 6, i;
+	struct traffic *t = tr_new(n);
+	struct busim *sim = tr_sim(t, n, RPW_MAC_PROFILE_SIM, 5, 0, 0);
+	struct rpw_mac_stats s;
+	struct tr_check c;
+	bool idle;
+	u64 at;
+
+	t->ack = true;
+	t->depth = 2;
+	t->bcast_every = 5;
+	t->stop_at = 1000 * MS;
+	/* Random gaps: a fixed period can resonate with the sweep order. */
+	for (i = 0, at = 5 * MS; i < 40; i++) {
+		busim_at(sim, at, inject_cb, NULL);
+		at += 5 * MS + busim_rand(sim) % (40 * MS);
+	}
+	tr_start(sim, t);
+	busim_run_until(sim, t->stop_at);
+	idle = busim_run_until_idle(sim, t->stop_at + 3000 * MS);
+	sum_stats(sim, &s);
+	c = tr_check(t);
+	tap_diag("garbage: %u frames, garbage %llu crc %llu framing %llu hdr %llu collisions %llu failed %u",
+		 c.sent, (unsigned long long)s.garbage_bytes,
+		 (unsigned long long)s.crc_errors,
+		 (unsigned long long)s.framing_errors,
+		 (unsigned long long)s.header_errors,
+		 (unsigned long long)s.collisions, c.failed);
+	tap_ok(idle && !c.pending, "garbage: all frames completed");
+	tap_ok(s.garbage_bytes + s.crc_errors + s.framing_errors > 0 &&
+	       s.collisions > 0, "garbage: errors and collisions counted");
+	tap_ok(c.failed <= 2 && !c.lost && !c.dup && !t->bad_rx,
+	       "garbage: acked unicast exactly once, nothing twice (%u ok, %u failed)",
+	       c.ok, c.failed);
+	busim_free(sim);
+	tr_free(t);
+}
+
+/* ---- partition, freeze ---------------------------------------------------- */
+
+struct rec {
+	int result[8];
+	unsigned int ndone;
+	unsigned int rx[8];
+	unsigned int ev[RPW_MAC_EV__MAX];
+};
+
+static void rec_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
+		     int result, void *user)
+{
+	struct rec *r = user;
+
+	(void)sim;
+	(void)node;
+	if (req->frame.len && req->frame.payload[0] < 8)
+		r->result[req->frame.payload[0]] = result;
+	r->ndone++;
+}
+
+static void rec_rx(struct busim *sim, int node, const struct rpw_frame *f,
+		   void *user)
+{
+	struct rec *r = user;
+
+	(void)sim;
+	(void)f;
+	r->rx[node]++;
+}
+
+static void rec_event(struct busim *sim, int node, enum rpw_mac_event ev,
+		      const struct rpw_frame *f, void *user)
+{
+	struct rec *r = user;
+
+	(void)sim;
+	(void)node;
+	(void)f;
+	r->ev[ev]++;
+}
+
+static struct busim *rec_sim(struct rec *r, unsigned int n, const u8 *addrs)
+{
+	struct rpw_mac_cfg cfg[8];
+	struct busim_cfg bc = { .nodes = n, .baud = BAUD, .seed = 9 };
+	struct busim_hooks h = {
+		.rx = rec_rx, .done = rec_done, .event = rec_event, .user = r,
+	};
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < 8; i++)
+		r->result[i] = 1;
+	for (i = 0; i < n; i++) {
+		rpw_mac_cfg_default(&cfg[i], RPW_MAC_PROFILE_SIM, addrs[i],
+				    BAUD);
+		cfg[i].max_addr = 16;
+	}
+	return busim_new(&bc, cfg, &h);
+}
+
+static void test_partition(void)
+{
+	static const u8 addrs[] = { 1, 2, 3 };
+	struct rec r;
+	struct busim *sim = rec_sim(&r, 3, addrs);
+	u8 p = 0;
+	struct rpw_mac_stats *s = &busim_mac(sim, 0)->stats;
+
+	p = 0;
+	busim_send(sim, 2, RPW_ADDR_BCAST, RPW_T_DATA, 0, &p, 1);
+	busim_run_until_idle(sim, 100 * MS);
+	TAP_EQ(r.result[0], 0, "partition: broadcast before partition sent");
+	tap_ok(r.rx[0] == 1 && r.rx[1] == 1, "partition: broadcast received by both");
+
+	busim_partition(sim, 2, true);
+	p = 1;
+	busim_send(sim, 0, 3, RPW_T_DATA, RPW_F_ACKREQ, &p, 1);
+	p = 2;
+	busim_send(sim, 0, 99, RPW_T_DATA, RPW_F_ACKREQ, &p, 1);
+	p = 3;
+	busim_send(sim, 0, 2, RPW_T_DATA, RPW_F_ACKREQ, &p, 1);
+	busim_run_until_idle(sim, 2000 * MS);
+	TAP_EQ(r.result[1], -ETIMEDOUT, "partition: known peer -> -ETIMEDOUT");
+	TAP_EQ(r.result[2], -EHOSTUNREACH,
+	       "partition: never heard -> -EHOSTUNREACH");
+	TAP_EQ(r.result[3], 0, "partition: reachable peer still acked");
+	TAP_EQ(s->retries, 2 * busim_mac(sim, 0)->cfg.max_retries,
+	       "partition: max_retries retransmissions per lost frame");
+	TAP_EQ(s->timeouts, 2, "partition: two timeouts counted");
+	TAP_EQ(s->unreachable, 1, "partition: one unreachable counted");
+	TAP_EQ(r.rx[2], 0, "partition: partitioned node heard nothing");
+
+	busim_partition(sim, 2, false);
+	p = 4;
+	busim_send(sim, 0, 3, RPW_T_DATA, RPW_F_ACKREQ, &p, 1);
+	busim_run_until_idle(sim, busim_now(sim) + 500 * MS);
+	TAP_EQ(r.result[4], 0, "partition healed: delivered again");
+	busim_free(sim);
+}
+
+static void test_freeze(void)
+{
+	static const u8 addrs[] = { 1, 2, 3 };
+	struct rec r;
+	struct busim *sim = rec_sim(&r, 3, addrs);
+	u8 p;
+
+	p = 0;
+	busim_send(sim, 1, RPW_ADDR_BCAST, RPW_T_DATA, 0, &p, 1);
+	busim_run_until_idle(sim, 100 * MS);
+	busim_freeze(sim, 1, true);
+	p = 1;
+	busim_send(sim, 0, 2, RPW_T_DATA, RPW_F_ACKREQ, &p, 1);
+	busim_run_until(sim, busim_now(sim) + 300 * MS);
+	TAP_EQ(r.result[1], -ETIMEDOUT, "freeze: frame to frozen node times out");
+	busim_freeze(sim, 1, false);
+	busim_run_until(sim, busim_now(sim) + 50 * MS);
+	TAP_EQ(r.rx[1], 1,
+	       "freeze: thawed node delivers the buffered frame exactly once");
+	tap_ok(busim_mac(sim, 1)->stats.duplicates ==
+	       busim_mac(sim, 1)->cfg.max_retries,
+	       "freeze: retransmissions found in the buffer suppressed (%llu)",
+	       (unsigned long long)busim_mac(sim, 1)->stats.duplicates);
+	p = 2;
+	busim_send(sim, 0, 2, RPW_T_DATA, RPW_F_ACKREQ, &p, 1);
+	p = 3;
+	busim_send(sim, 1, 1, RPW_T_DATA, RPW_F_ACKREQ, &p, 1);
+	busim_run_until_idle(sim, busim_now(sim) + 500 * MS);
+	tap_ok(r.result[2] == 0 && r.result[3] == 0,
+	       "freeze: traffic recovers after thaw");
+	busim_free(sim);
+}
+
+static void test_dup_addr_sim(void)
+{
+	static const u8 addrs[] = { 1, 3, 3 };
+	struct rec r;
+	struct busim *sim = rec_sim(&r, 3, addrs);
+	u8 p = 5;
+
+	busim_send(sim, 1, RPW_ADDR_BCAST, RPW_T_DATA, 0, &p, 1);
+	busim_run_until_idle(sim, 200 * MS);
+	p = 6;
+	busim_send(sim, 2, RPW_ADDR_BCAST, RPW_T_DATA, 0, &p, 1);
+	busim_run_until_idle(sim, 400 * MS);
+	tap_ok(busim_mac(sim, 1)->stats.dup_addr >= 1 &&
+	       busim_mac(sim, 2)->stats.dup_addr >= 1 &&
+	       r.ev[RPW_MAC_EV_DUP_ADDR] >= 2,
+	       "duplicate address detected by both owners");
+	TAP_EQ(busim_mac(sim, 0)->stats.dup_addr, 0,
+	       "no duplicate-address report at a bystander");
+	busim_free(sim);
+}
+
+static void test_cancel_sim(void)
+{
+	static const u8 addrs[] = { 1, 2 };
+	struct rec r;
+	struct busim *sim = rec_sim(&r, 2, addrs);
+	u8 p;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		p = i;
+		busim_send(sim, 0, 2, RPW_T_DATA, RPW_F_ACKREQ, &p, 1);
+	}
+	/* Let the first frame get onto the line, then tear down. */
+	busim_run_until(sim, 400000);
+	rpw_mac_cancel_all(busim_mac(sim, 0), busim_now(sim));
+	TAP_EQ(r.ndone, 5, "cancel_all: every request completed");
+	tap_ok(r.result[1] == -ECANCELED && r.result[4] == -ECANCELED,
+	       "cancel_all: -ECANCELED");
+	TAP_EQ(busim_mac(sim, 0)->stats.cancelled, 5, "cancel_all counted");
+	TAP_EQ(busim_pool_used(sim, 0), 0, "cancel_all: all requests returned");
+	tap_ok(!rpw_mac_busy(busim_mac(sim, 0)), "cancel_all: MAC idle");
+	p = 6;
+	busim_send(sim, 0, 2, RPW_T_DATA, RPW_F_ACKREQ, &p, 1);
+	busim_run_until_idle(sim, busim_now(sim) + 500 * MS);
+	TAP_EQ(r.result[6], 0, "after cancel_all the MAC still delivers");
+	busim_free(sim);
+}
+
+/* ---- hand-driven MAC -------------------------------------------------------- */
+
+struct fake {
+	u8 tx[1024];
+	size_t ntx;
+	unsigned int aborts, rx, done, timers;
+	int last_result;
+	u64 timer;
+	struct rpw_frame last_rx;
+	unsigned int ev[RPW_MAC_EV__MAX];
+};
+
+static void f_tx(void *ctx, const u8 *buf, size_t len)
+{
+	struct fake *f = ctx;
+
+	if (f->ntx + len <= sizeof(f->tx)) {
+		memcpy(f->tx + f->ntx, buf, len);
+		f->ntx += len;
+	}
+}
+
+static void f_tx_abort(void *ctx)
+{
+	((struct fake *)ctx)->aborts++;
+}
+
+static void f_rx(void *ctx, const struct rpw_frame *fr)
+{
+	struct fake *f = ctx;
+
+	f->rx++;
+	f->last_rx = *fr;
+}
+
+static void f_done(void *ctx, struct rpw_mac_txreq *req, int result)
+{
+	struct fake *f = ctx;
+
+	(void)req;
+	f->done++;
+	f->last_result = result;
+}
+
+static void f_timer(void *ctx, u64 t)
+{
+	struct fake *f = ctx;
+
+	f->timers++;
+	f->timer = t;
+}
+
+static void f_event(void *ctx, enum rpw_mac_event ev, const struct rpw_frame *fr)
+{
+	(void)fr;
+	((struct fake *)ctx)->ev[ev]++;
+}
+
+static const struct rpw_mac_ops fake_ops = {
+	.tx = f_tx, .tx_abort = f_tx_abort, .rx = f_rx, .done = f_done,
+	.timer = f_timer, .event = f_event,
+};
+
+static int wire(u8 *out, u8 flags, u8 type, u8 dst, u8 src, u8 seq, u8 len)
+{
+	struct rpw_frame fr;
+
+	memset(&fr, 0, sizeof(fr));
+	fr.flags = flags;
+	fr.type = type;
+	fr.dst = dst;
+	fr.src = src;
+	fr.seq = seq;
+	fr.len = len;
+	memset(fr.payload, 0x42, len);
+	return rpw_frame_encode(&fr, out, RPW_MAX_WIRE);
+}
+
+static void test_receive_rules(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	struct rpw_frame ack;
+	struct rpw_deframer d;
+	u8 w[RPW_MAX_WIRE];
+	u64 now = 1000 * MS;
+	int len, i, ret;
+
+	memset(&f, 0, sizeof(f));
+	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 1, BAUD);
+	TAP_EQ(rpw_mac_init(mac, &cfg, &fake_ops, &f, now), 0, "init");
+
+	/* Unicast with ACKREQ from 5: delivered, then ACKed after T_turn. */
+	len = wire(w, RPW_F_ACKREQ, RPW_T_DATA, 1, 5, 7, 3);
+	rpw_mac_rx_bytes(mac, w, len, now);
+	TAP_EQ(f.rx, 1, "ACKREQ frame delivered");
+	tap_ok(f.timer == now + cfg.t_turnaround_us * 1000ULL,
+	       "ACK timer armed at T_turnaround");
+	rpw_mac_timer_expired(mac, f.timer);
+	rpw_deframer_init(&d);
+	ret = 0;
+	for (i = 0; i < (int)f.ntx && ret != 1; i++)
+		ret = rpw_deframer_feed(&d, f.tx[i], &ack);
+	tap_ok(ret == 1 && ack.type == RPW_T_ACK && ack.dst == 5 &&
+	       ack.src == 1 && ack.seq == 7 && !(ack.flags & RPW_F_ACKREQ),
+	       "ACK sent with the acknowledged seq");
+	/* Echo the ACK back intact. */
+	now = f.timer + 2 * MS;
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, now);
+	TAP_EQ(mac->stats.acks_tx, 1, "ACK echo verified");
+	f.ntx = 0;
+
+	/* The same seq again with RETX: duplicate, re-ACKed, not delivered. */
+	now += 5 * MS;
+	len = wire(w, RPW_F_ACKREQ | RPW_F_RETX, RPW_T_DATA, 1, 5, 7, 3);
+	rpw_mac_rx_bytes(mac, w, len, now);
+	TAP_EQ(f.rx, 1, "retransmission not delivered again");
+	TAP_EQ(mac->stats.duplicates, 1, "duplicate counted");
+	TAP_EQ(f.ev[RPW_MAC_EV_DUP], 1, "duplicate event");
+	rpw_mac_timer_expired(mac, f.timer);
+	tap_ok(f.ntx > 0, "duplicate re-ACKed");
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, f.timer + MS);
+	f.ntx = 0;
+
+	/* Same seq without RETX (peer restarted): new frame. */
+	now += 10 * MS;
+	len = wire(w, RPW_F_ACKREQ, RPW_T_DATA, 1, 5, 7, 3);
+	rpw_mac_rx_bytes(mac, w, len, now);
+	TAP_EQ(f.rx, 2, "same seq without RETX is a new frame");
+	/* Bytes right after the frame: the ACK is withheld. */
+	rpw_mac_rx_bytes(mac, (const u8 *)"\x7e", 1, now + 10000);
+	rpw_mac_timer_expired(mac, now + 20 * MS);
+	TAP_EQ(f.ntx, 0, "no ACK into a busy line");
+
+	/* Frames for others are not delivered; broadcasts are. */
+	now += 10 * MS;
+	len = wire(w, 0, RPW_T_DATA, 9, 5, 8, 0);
+	rpw_mac_rx_bytes(mac, w, len, now);
+	len = wire(w, 0, RPW_T_DATA, RPW_ADDR_BCAST, 6, 1, 2);
+	rpw_mac_rx_bytes(mac, w, len, now + MS);
+	TAP_EQ(f.rx, 3, "only broadcast of the two delivered");
+
+	/* A frame with our source address that we did not send. */
+	now += 10 * MS;
+	len = wire(w, 0, RPW_T_DATA, RPW_ADDR_BCAST, 1, 200, 0);
+	rpw_mac_rx_bytes(mac, w, len, now);
+	TAP_EQ(mac->stats.dup_addr, 1, "duplicate address counted");
+	TAP_EQ(f.ev[RPW_MAC_EV_DUP_ADDR], 1, "duplicate address event");
+	TAP_EQ(f.rx, 3, "duplicate-address frame not delivered");
+
+	/* Peer table. */
+	TAP_EQ(rpw_mac_peer_next(mac, 0), 1, "peer iterator: self (echo)");
+	TAP_EQ(rpw_mac_peer_next(mac, 2), 5, "peer iterator: then 5");
+	TAP_EQ(rpw_mac_peer_next(mac, 6), 6, "peer iterator: then 6");
+	TAP_EQ(rpw_mac_peer_next(mac, 7), -ENOENT, "peer iterator: end");
+	TAP_EQ(rpw_mac_peer(mac, 5)->rx_frames, 4, "peer rx count");
+	tap_ok(rpw_mac_peer(mac, 6)->last_heard_ns == now - 9 * MS,
+	       "peer last_heard");
+
+	/* Random garbage never crashes and is all accounted for. */
+	{
+		u64 before = mac->stats.rx_bytes;
+		u64 rs = 12345;
+		u8 buf[97];
+		int k;
+
+		for (k = 0; k < 3000; k++) {
+			for (i = 0; i < (int)sizeof(buf); i++) {
+				rs = rs * 6364136223846793005ULL + 1;
+				buf[i] = (rs >> 33) % 5 == 0 ? RPW_FLAG :
+					 (u8)(rs >> 40);
+			}
+			now += (rs >> 20) % (2 * MS);
+			rpw_mac_rx_bytes(mac, buf, 1 + (rs >> 13) % sizeof(buf),
+					 now);
+			if (k % 7 == 0)
+				rpw_mac_timer_expired(mac, now + MS);
+		}
+		tap_ok(mac->stats.rx_bytes > before &&
+		       mac->stats.garbage_bytes + mac->stats.crc_errors > 0,
+		       "garbage fuzz: counted, no crash");
+	}
+	free(mac);
+}
+
+static void test_submit_rules(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq req[40];
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	int i, ret = 0;
+	u64 now = 0;
+
+	memset(&f, 0, sizeof(f));
+	memset(req, 0, sizeof(req));
+	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 4, BAUD);
+	cfg.max_queue = 8;
+	rpw_mac_init(mac, &cfg, &fake_ops, &f, now);
+
+	req[0].frame.type = RPW_T_ACK;
+	req[0].frame.dst = 2;
+	TAP_EQ(rpw_mac_submit(mac, &req[0], now), -EINVAL, "submit ACK: -EINVAL");
+	req[0].frame.type = RPW_T_DATA;
+	req[0].frame.dst = 4;
+	TAP_EQ(rpw_mac_submit(mac, &req[0], now), -EINVAL,
+	       "submit to own address: -EINVAL");
+	req[0].frame.dst = RPW_ADDR_BCAST;
+	req[0].frame.flags = RPW_F_ACKREQ;
+	TAP_EQ(rpw_mac_submit(mac, &req[0], now), -EINVAL,
+	       "broadcast with ACKREQ: -EINVAL");
+	req[0].frame.flags = 0;
+	req[0].frame.type = RPW_T_HEARTBEAT;
+	req[0].frame.len = 3;
+	TAP_EQ(rpw_mac_submit(mac, &req[0], now), -EINVAL,
+	       "wrong payload length for type: -EINVAL");
+	for (i = 0; i < 9; i++) {
+		req[i].frame.type = RPW_T_DATA;
+		req[i].frame.dst = 2;
+		req[i].frame.len = 0;
+		req[i].frame.flags = RPW_F_ACKREQ | RPW_F_RETX;
+		ret = rpw_mac_submit(mac, &req[i], now);
+		if (ret)
+			break;
+	}
+	TAP_EQ(i, 8, "queue accepts max_queue requests");
+	TAP_EQ(ret, -ENOBUFS, "then -ENOBUFS");
+	tap_ok(req[0].frame.src == 4 && !(req[0].frame.flags & RPW_F_RETX) &&
+	       req[1].frame.seq == (u8)(req[0].frame.seq + 1),
+	       "submit sets src, seq and clears RETX");
+
+	/* Start-up sweep: slot of address 4 with max_addr 254. */
+	tap_ok(f.timer == (u64)cfg.t_ifs_us * 1000 +
+			  (u64)(254 - 4) * cfg.t_slot_us * 1000,
+	       "start-up: first slot at T_ifs + (max_addr - addr) * T_slot");
+	rpw_mac_timer_expired(mac, f.timer);
+	tap_ok(f.ntx > 0 && f.tx[0] == RPW_FLAG, "frame started in its slot");
+
+	/* Echo mismatch at byte 3: collision, abort, abort sequence. */
+	{
+		u8 echo[3];
+		size_t before = f.ntx;
+
+		memcpy(echo, f.tx, 3);
+		echo[2] ^= 0x10;
+		rpw_mac_rx_bytes(mac, echo, 3, f.timer + 300000);
+		TAP_EQ(mac->stats.collisions, 1, "echo mismatch = collision");
+		TAP_EQ(f.aborts, 1, "tx_abort called");
+		tap_ok(f.ntx == before + 2 && f.tx[before] == RPW_ESC &&
+		       f.tx[before + 1] == RPW_FLAG, "HDLC abort sent");
+		TAP_EQ(f.ev[RPW_MAC_EV_COLLISION], 1, "collision event");
+	}
+	rpw_mac_cancel_all(mac, f.timer + MS);
+	TAP_EQ(f.done, 8, "cancel_all completes all 8");
+	TAP_EQ(f.last_result, -ECANCELED, "with -ECANCELED");
+	TAP_EQ(f.timer, RPW_MAC_TIMER_OFF, "timer cancelled");
+	free(mac);
+}
+
+static void test_cfg(void)
+{
+	struct rpw_mac_cfg c, d;
+	struct rpw_mac mac;
+	const char *why = NULL;
+	struct fake f;
+	struct rpw_mac_ops ops = fake_ops;
+	unsigned int bauds[] = { 9600, 19200, 115200, 1000000 };
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < ARRAY_SIZE(bauds); i++) {
+		rpw_mac_cfg_default(&c, RPW_MAC_PROFILE_SIM, 1, bauds[i]);
+		ok &= !rpw_mac_cfg_validate(&c, &why);
+		rpw_mac_cfg_default(&c, RPW_MAC_PROFILE_UART, 254, bauds[i]);
+		ok &= !rpw_mac_cfg_validate(&c, &why);
+	}
+	tap_ok(ok, "defaults of both profiles validate at 9600..1M baud");
+	rpw_mac_cfg_default(&d, RPW_MAC_PROFILE_UART, 10, 115200);
+	tap_diag("uart @115200: slot %u us, ifs %u us, turn %u us",
+		 d.t_slot_us, d.t_ifs_us, d.t_turnaround_us);
+	tap_ok(d.t_slot_us >= 2000 && d.t_slot_us <= 5000,
+	       "uart profile slot covers ms of rx latency");
+	rpw_mac_cfg_default(&d, RPW_MAC_PROFILE_SIM, 10, 115200);
+	tap_ok(d.t_slot_us >= 174 && d.t_slot_us <= 260,
+	       "sim profile slot ~2.5 character times (%u us)", d.t_slot_us);
+
+#define BAD(field, val, what) do {					\
+		c = d; c.field = (val); why = NULL;			\
+		tap_ok(rpw_mac_cfg_validate(&c, &why) == -EINVAL && why, \
+		       "reject %s: %s", what, why ? why : "(none)");	\
+	} while (0)
+	BAD(addr, 0, "address 0");
+	BAD(addr, 255, "address 255");
+	BAD(max_addr, 5, "max_addr below address");
+	BAD(baud, 0, "baud 0");
+	BAD(t_slot_us, 100, "slot shorter than 2 chars");
+	BAD(t_ifs_us, 150, "ifs too short for an ACK");
+	BAD(t_turnaround_us, 300, "turnaround not inside ifs");
+	BAD(ack_timeout_us, 200, "ack timeout too short");
+	BAD(max_queue, 0, "empty queue");
+	BAD(peer_timeout_us, 10, "peer timeout");
+#undef BAD
+	c = d;
+	TAP_EQ(rpw_mac_init(&mac, &c, &ops, &f, 0), 0, "init with defaults");
+	ops.timer = NULL;
+	TAP_EQ(rpw_mac_init(&mac, &c, &ops, &f, 0), -EINVAL,
+	       "init without timer op: -EINVAL");
+	c.addr = 0;
+	TAP_EQ(rpw_mac_init(&mac, &c, &fake_ops, &f, 0), -EINVAL,
+	       "init with bad cfg: -EINVAL");
+	TAP_EQ(rpw_mac_char_ns(115200), 86806, "char time at 115200");
+	tap_ok(!strcmp(rpw_mac_event_name(RPW_MAC_EV_DUP_ADDR), "dup_addr") &&
+	       !strcmp(rpw_mac_event_name(99), "unknown"), "event names");
+}
+
+struct join {
+	struct traffic *t;
+	unsigned int from, to;
+};
+
+static void join_cb(struct busim *sim, void *arg)
+{
+	struct join *j = arg;
+	unsigned int i;
+
+	j->t->ndst = j->to;
+	for (i = j->from; i < j->to; i++) {
+		tr_send(sim, j->t, i);
+		tr_send(sim, j->t, i);
+	}
+}
+
+/* Nodes that were silent join a saturated bus through the newcomer slot. */
+static void test_join(void)
+{
+	unsigned int n = 8, i;
+	struct traffic *t = tr_new(n);
+	struct busim *sim = tr_sim(t, n, RPW_MAC_PROFILE_SIM, 31, 0, 0);
+	struct join j1 = { t, 5, 6 }, j2 = { t, 6, 8 };
+	struct rpw_mac_stats s;
+	struct tr_check c;
+	bool idle;
+	u64 late_min = ~0ULL;
+
+	t->ack = true;
+	t->depth = 0;
+	t->ndst = 5;		/* nodes 6..8 stay silent (not even ACKs) */
+	t->stop_at = 600 * MS;
+	for (i = 0; i < 5; i++) {
+		tr_send(sim, t, i);
+		tr_send(sim, t, i);
+	}
+	busim_at(sim, 200 * MS, join_cb, &j1);	/* one newcomer */
+	busim_at(sim, 300 * MS, join_cb, &j2);	/* two at once */
+	busim_run_until(sim, t->stop_at);
+	idle = busim_run_until_idle(sim, t->stop_at + 1000 * MS);
+	sum_stats(sim, &s);
+	c = tr_check(t);
+	for (i = 5; i < 8; i++)
+		if (busim_mac(sim, i)->stats.tx_frames < late_min)
+			late_min = busim_mac(sim, i)->stats.tx_frames;
+	tap_diag("join: %u frames, %llu collisions, late joiners sent >= %llu",
+		 c.sent, (unsigned long long)s.collisions,
+		 (unsigned long long)late_min);
+	tap_ok(idle && !c.pending && !c.failed && !c.lost && !c.dup,
+	       "join: every frame delivered exactly once (%u)", c.ok);
+	tap_ok(s.collisions <= 4, "join: newcomers cost at most a few collisions (%llu)",
+	       (unsigned long long)s.collisions);
+	/* Fair share from 300 ms: 300 ms / (8 x 3.6 ms) ~ 10 frames. */
+	tap_ok(late_min >= 9, "join: newcomers get their round-robin share (%llu frames)",
+	       (unsigned long long)late_min);
+	busim_free(sim);
+	tr_free(t);
+}
+
+int main(void)
+{
+	if (getenv("RPW_MAC_SEED"))
+		seed_off = strtoull(getenv("RPW_MAC_SEED"), NULL, 0);
+	test_cfg();
+	test_submit_rules();
+	test_receive_rules();
+	test_saturation(2, 300 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 0);
+	test_saturation(8, 500 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 4);
+	test_saturation(60, 1200 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 10);
+	test_saturation(8, 1000 * MS, RPW_MAC_PROFILE_UART, 200000, 800000, 4);
+	test_join();
+	test_ber();
+	test_garbage();
+	test_partition();
+	test_freeze();
+	test_dup_addr_sim();
+	test_cancel_sim();
+	return tap_done();
+}

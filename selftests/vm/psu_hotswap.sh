@@ -1,0 +1,179 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Guest test: supply removal and insertion detected by polling (health,
+# capacity, re-identification of the new unit), unbind/rebind, device
+# deletion and module unload while polls and sysfs readers run.  The rig
+# fails the run on any kernel splat (WARNING, lockdep, KASAN, ...).
+# Prints TAP; exits non-zero on any failure.
+
+POLL_MS=100
+SLACK_MS=300
+SIM=/sys/kernel/debug/rackpwr_sim_pmbus
+n=0
+fail=0
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+nok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
+check() {
+	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1 (want '$2', got '$3')"; fi
+}
+rd() { v=$(cat "$1" 2>/dev/null) || v=ERR; echo "${v:-ERR}"; }
+now_ms() { read -r _up _x </proc/uptime; echo $((${_up%.*} * 1000 + 1${_up#*.}0 - 1000)); }
+wait_for() {
+	_s=$(now_ms)
+	while [ "$(rd "$1")" != "$2" ] && [ $(($(now_ms) - _s)) -le "$3" ]; do
+		usleep 10000
+	done
+	echo $(($(now_ms) - _s))
+	[ "$(rd "$1")" = "$2" ]
+}
+
+find_bus() {
+	BUS=
+	for d in /sys/bus/i2c/devices/i2c-*; do
+		[ "$(cat "$d/name")" = rackpwr-sim-pmbus ] && BUS=${d##*-}
+	done
+	[ -n "$BUS" ]
+}
+add_all() {
+	for a in 58 59 5a 5b 5c 5d; do
+		echo rackpwr-psu 0x$a >/sys/bus/i2c/devices/i2c-$BUS/new_device ||
+			return 1
+	done
+	echo rackpwr-asm 0x50 >/sys/bus/i2c/devices/i2c-$BUS/new_device
+}
+dev() { echo /sys/bus/i2c/devices/$BUS-005$(printf %x $((8 + $1))); }
+hw() { echo "$(dev "$1")"/hwmon/hwmon*; }
+# Background sysfs reader: hammers every hwmon attribute until killed.
+reader() {
+	while :; do
+		cat /sys/class/hwmon/hwmon*/* >/dev/null 2>&1
+		cat /sys/bus/i2c/devices/*-005*/health >/dev/null 2>&1
+	done
+}
+
+echo "TAP version 13"
+if modprobe rackpwr_sim_pmbus && modprobe rackpwr psu_poll_ms=$POLL_MS \
+	psu_rated_mw=0,0,0,2000000 && find_bus && add_all; then
+	ok "setup on i2c-$BUS"
+else
+	nok "setup"; echo "1..$n"; exit 1
+fi
+A=/sys/bus/i2c/devices/$BUS-0050
+ONE=$((POLL_MS + SLACK_MS))
+check "psu_rated_mw param overrides slot 3" 2000000 "$(rd "$(dev 3)/rated_power_mw")"
+check "bank B with the override" 5200000 "$(rd "$A/capacity_bank_b_mw")"
+
+# Removal: the address stops acknowledging.
+K=$SIM/psu4
+D=$(dev 4)
+echo 0 >$K/present
+t=$(wait_for "$D/health" absent $ONE)
+check "removal -> absent ($t ms)" absent "$(rd "$D/health")"
+check "removal -> bank B" 3600000 "$(rd "$A/capacity_bank_b_mw")"
+check "removal -> present mask" 0x2f "$(rd "$A/supplies_present")"
+err=$(cat "$(hw 4)/in1_input" 2>&1 >/dev/null)
+case $err in
+*"No data"*) ok "absent -> ENODATA ($err)" ;;
+*) nok "absent -> ENODATA (got '$err')" ;;
+esac
+check "absent: limits not reported" ERR "$(rd "$(hw 4)/in1_crit")"
+check "absent -> total pout of 5" 3000000000 "$(rd "$A/hwmon/hwmon"*/power2_input)"
+# A different unit goes in: new serial, a 2 kW rating.
+echo 2000000 >$K/pout_max_mw
+echo 1 >$K/present
+t=$(wait_for "$D/health" ok $ONE)
+check "insertion -> ok ($t ms)" ok "$(rd "$D/health")"
+check "insertion -> new unit identified" SIMPSU4-001 "$(rd "$D/mfr_serial")"
+check "insertion -> new rating" 2000000 "$(rd "$D/rated_power_mw")"
+check "insertion -> bank B" 5600000 "$(rd "$A/capacity_bank_b_mw")"
+check "insertion -> readings" 230000 "$(rd "$(hw 4)/in1_input")"
+log=$(dmesg | grep -c "slot 4 health")
+check "two health log lines for remove + insert" 2 "$log"
+
+# A unit with a non-linear VOUT_MODE: vout is not guessed.
+echo 0 >$K/present
+wait_for "$D/health" absent $ONE >/dev/null
+echo 64 >$K/vout_mode
+echo 1 >$K/present
+wait_for "$D/health" ok $ONE >/dev/null
+check "direct-format VOUT_MODE -> in2_input read error" ERR "$(rd "$(hw 4)/in2_input")"
+check "... and in2 limits too" ERR "$(rd "$(hw 4)/in2_crit")"
+check "... other readings fine" 50000 "$(rd "$(hw 4)/curr2_input")"
+echo 23 >$K/vout_mode
+echo 0 >$K/present
+wait_for "$D/health" absent $ONE >/dev/null
+echo 1 >$K/present
+wait_for "$D/health" ok $ONE >/dev/null
+check "linear VOUT_MODE again -> vout" 12000 "$(rd "$(hw 4)/in2_input")"
+
+# A slot that is empty at probe time shows every attribute and fills in.
+echo 0x5d >/sys/bus/i2c/devices/i2c-$BUS/delete_device
+echo 0 >$SIM/psu5/present
+echo rackpwr-psu 0x5d >/sys/bus/i2c/devices/i2c-$BUS/new_device
+check "bound while empty -> absent" absent "$(rd "$(dev 5)/health")"
+echo 1 >$SIM/psu5/present
+t=$(wait_for "$(dev 5)/health" ok $ONE)
+check "inserted after probe -> ok ($t ms)" ok "$(rd "$(dev 5)/health")"
+check "inserted after probe -> vin" 230000 "$(rd "$(hw 5)/in1_input")"
+
+reader &
+rp=$!
+
+# Unbind/rebind while the poll work and a reader run.
+drv=/sys/bus/i2c/drivers/rackpwr-psu
+bad=0
+i=0
+while [ $i -lt 15 ]; do
+	echo "$BUS-0058" >$drv/unbind || bad=$((bad + 1))
+	[ $((i % 3)) = 0 ] && usleep $((POLL_MS * 1000))
+	echo "$BUS-0058" >$drv/bind || bad=$((bad + 1))
+	usleep $(((i % 4) * 40000))
+	i=$((i + 1))
+done
+check "15 unbind/bind cycles under polling" 0 $bad
+t=$(wait_for "$(dev 0)/health" ok $ONE)
+check "rebound supply healthy ($t ms)" ok "$(rd "$(dev 0)/health")"
+check "rebound supply reads" 600000000 "$(rd "$(hw 0)/power2_input")"
+check "capacity after rebinds" 4800000 "$(rd "$A/capacity_bank_a_mw")"
+
+# delete_device/new_device while polling.
+bad=0
+for i in 1 2 3 4 5; do
+	echo 0x59 >/sys/bus/i2c/devices/i2c-$BUS/delete_device || bad=$((bad + 1))
+	echo rackpwr-psu 0x59 >/sys/bus/i2c/devices/i2c-$BUS/new_device ||
+		bad=$((bad + 1))
+done
+check "5 delete/new cycles" 0 $bad
+# An address outside 0x58..0x5d has no slot: the probe refuses it.
+echo rackpwr-psu 0x60 >/sys/bus/i2c/devices/i2c-$BUS/new_device
+[ -e /sys/bus/i2c/devices/$BUS-0060/driver ] && nok "0x60 must not bind" ||
+	ok "0x60 (no slot) not bound"
+echo 0x60 >/sys/bus/i2c/devices/i2c-$BUS/delete_device
+
+# Removal and insertion storm while polling.
+for i in 1 2 3 4 5 6; do
+	echo $((i % 2)) >$SIM/psu2/present
+	echo $((i % 2)) >$SIM/psu3/present
+	usleep $((POLL_MS * 700))
+done
+echo 1 >$SIM/psu2/present
+echo 1 >$SIM/psu3/present
+t=$(wait_for "$(dev 3)/health" ok $ONE)
+check "after insertion storm ($t ms)" ok "$(rd "$(dev 2)/health")"
+
+# Module unload with bound, polling supplies and a busy reader.
+rmmod rackpwr && ok "rmmod rackpwr while polling" || nok "rmmod rackpwr"
+# The I2C devices stay; the reloaded driver binds them again.
+modprobe rackpwr psu_poll_ms=$POLL_MS && ok "reload" || nok "reload"
+t=$(wait_for "$(dev 1)/health" ok $ONE)
+check "healthy after reload ($t ms)" ok "$(rd "$(dev 1)/health")"
+# The adapter goes away under its bound clients.
+rmmod rackpwr_sim_pmbus && ok "rmmod sim with clients bound" ||
+	nok "rmmod sim with clients bound"
+kill $rp
+wait $rp 2>/dev/null
+rmmod rackpwr && ok "rmmod rackpwr" || nok "rmmod rackpwr"
+echo "1..$n"
+[ $fail -eq 0 ]
