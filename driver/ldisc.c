@@ -106,15 +106,16 @@ static void rpw_ld_tx_work(struct work_struct *work)
 	spin_unlock_irqrestore(&ld->lock, flags);
 }
 
+/*
+ * tty_wakeup() holds an ldisc reference, which excludes close(): disc_data
+ * is stable here, as in mctp-serial.
+ */
 static void rpw_ld_write_wakeup(struct tty_struct *tty)
 {
-	struct rpw_ldisc *ld;
+	struct rpw_ldisc *ld = tty->disc_data;
 
-	rcu_read_lock();
-	ld = rcu_dereference(tty->disc_data);
 	if (ld)
 		schedule_work(&ld->tx_work);
-	rcu_read_unlock();
 }
 
 static void rpw_ld_receive_buf(struct tty_struct *tty, const unsigned char *cp,
@@ -154,7 +155,7 @@ static int rpw_ld_open(struct tty_struct *tty)
 		return PTR_ERR(node);
 	}
 	ld->node = node;
-	rcu_assign_pointer(tty->disc_data, ld);
+	tty->disc_data = ld;
 	tty->receive_room = 65536;
 	tty_driver_flush_buffer(tty);
 	return 0;
@@ -168,9 +169,8 @@ static void rpw_ld_close(struct tty_struct *tty)
 		return;
 	/* Stops the MAC: no more writes from the core after this. */
 	rpw_node_destroy(ld->node);
-
-	rcu_assign_pointer(tty->disc_data, NULL);
-	synchronize_rcu();	/* write_wakeup may still see ld */
+	/* receive_buf and write_wakeup are excluded by the ldisc lock. */
+	tty->disc_data = NULL;
 	cancel_work_sync(&ld->tx_work);
 	clear_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
 	kfree(ld);

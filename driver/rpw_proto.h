@@ -56,11 +56,11 @@ enum rpw_type {
 	RPW_T_STEP_DOWN		= 0x14,	/* epoch:le32 */
 
 	RPW_T_CAP_QUERY		= 0x20,	/* epoch:le32 */
-	RPW_T_CAP_REPORT	= 0x21,	/* epoch:le32 bank_a_w:le32 bank_b_w:le32
-					 * present:u8 healthy:u8 flags:le16 */
+	/* epoch:le32 bank_a_w:le32 bank_b_w:le32 present:u8 healthy:u8 flags:le16 */
+	RPW_T_CAP_REPORT	= 0x21,
 
-	RPW_T_PWR_REQUEST	= 0x30,	/* epoch:le32 slot:u8 prio:u8 watts:le32
-					 * req_id:le16 */
+	/* epoch:le32 slot:u8 prio:u8 watts:le32 req_id:le16 */
+	RPW_T_PWR_REQUEST	= 0x30,
 	RPW_T_PWR_GRANT		= 0x31,	/* epoch:le32 slot:u8 watts:le32 req_id:le16 */
 	RPW_T_PWR_DENY		= 0x32,	/* epoch:le32 slot:u8 reason:u8 req_id:le16 */
 	RPW_T_PWR_RELEASE	= 0x33,	/* epoch:le32 slot:u8 reason:u8 watts:le32 */

@@ -1,0 +1,113 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Every rackpwr test, from a fresh clone: installs what is missing
+# (Debian packages), builds, then runs the quality gates, the host unit
+# tests (ASan+UBSan), a bounded fuzz run, the simulators, the VM rig's
+# self-tests and the VM tests.  Each step reports TAP; the last line is
+# "N passed, N failed".  Logs: build/test-logs/.
+#
+#   scripts/run-tests.sh            everything
+#   ONLY="unit vm" scripts/run-tests.sh
+#   FUZZ_SECONDS=60 ELECT_SEEDS=100000 scripts/run-tests.sh
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 2
+LOGS=build/test-logs
+PY=/usr/bin/python3
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+ELECT_SEEDS=${ELECT_SEEDS:-10000}
+ONLY=${ONLY:-}
+passed=0
+failed=0
+start=$(date +%s)
+
+say() { printf '%s\n' "== $*"; }
+
+wanted() {
+	[ -z "$ONLY" ] && return 0
+	case " $ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# count LOG: add the log's top-level TAP results to the totals.
+count() {
+	p=$(grep -c '^ok ' "$1")
+	f=$(grep -c '^not ok ' "$1")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	grep '^not ok ' "$1" | sed 's/^/   /'
+	echo "   $p passed, $f failed ($1)"
+}
+
+# step NAME CMD...: run CMD, log it, count its TAP lines; a failing CMD
+# without any "not ok" line counts as one failure.
+step() {
+	name=$1
+	shift
+	wanted "$name" || return 0
+	log=$LOGS/$name.log
+	t0=$(date +%s)
+	say "$name: $*"
+	"$@" >"$log" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+		echo "not ok - $name exited $rc" >>"$log"
+		tail -n 20 "$log" | sed 's/^/   | /'
+	fi
+	count "$log"
+	echo "   ($(($(date +%s) - t0)) s)"
+}
+
+# gate NAME CMD...: a quality gate passes when CMD exits 0 and prints no
+# compiler warning.
+gate_run() {
+	"$@" >"$LOGS/gate.out" 2>&1
+	rc=$?
+	cat "$LOGS/gate.out"
+	if [ $rc -eq 0 ] && ! grep -qE 'warning:|error:' "$LOGS/gate.out"; then
+		echo "ok - $*"
+	else
+		echo "not ok - $*"
+	fi
+}
+
+mkdir -p "$LOGS"
+say "setup: Debian packages and kernel source pieces"
+scripts/setup-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+scripts/ksrc.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+build() {
+	make -s clean >/dev/null 2>&1
+	gate_run make modules W=1
+	gate_run make agent
+	gate_run make tests
+	[ ! -f selftests/sim/Makefile ] || gate_run make -C selftests/sim
+	gate_run make -C selftests/bench
+}
+step build build
+
+quality() {
+	gate_run make sparse
+	gate_run make checkpatch
+	gate_run make spec-check
+	[ ! -x scripts/doc-check.sh ] || scripts/doc-check.sh
+}
+step quality quality
+
+step unit make -C selftests/unit run
+step fuzz make -C selftests/fuzz run FUZZ_SECONDS="$FUZZ_SECONDS"
+if [ -f selftests/sim/Makefile ]; then
+	step election-sim make -C selftests/sim run SEEDS="$ELECT_SEEDS"
+fi
+step hub make -C selftests/rig run-host
+step rig-selftests sh selftests/rig/run-selftests.sh
+step vm $PY scripts/rig/vmrun.py --logdir build/vmlogs/single --timeout 240
+if [ -f selftests/vm/link_uart.sh ]; then
+	step vm-uart $PY scripts/rig/vmrun.py --logdir build/vmlogs/uart \
+		--nodes 3 --tests link_uart --timeout 180
+fi
+
+echo "== total time $(($(date +%s) - start)) s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
