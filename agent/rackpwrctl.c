@@ -51,6 +51,30 @@ static const char *const kind_names[] = {
 	[RACKPWR_KIND_SERDEV] = "serdev",
 };
 
+static const char *const estate_names[] = {
+	[RACKPWR_ELECT_STATE_IDLE] = "idle",
+	[RACKPWR_ELECT_STATE_DISCOVER] = "discover",
+	[RACKPWR_ELECT_STATE_SECONDARY] = "secondary",
+	[RACKPWR_ELECT_STATE_TAKEOVER] = "takeover",
+	[RACKPWR_ELECT_STATE_PRIMARY] = "primary",
+	[RACKPWR_ELECT_STATE_FOLLOWER] = "follower",
+	[RACKPWR_ELECT_STATE_STOPPED] = "stopped",
+};
+
+static const char *const eevent_names[] = {
+	[RACKPWR_ELECT_EVENT_PROMOTED] = "promoted",
+	[RACKPWR_ELECT_EVENT_DEMOTED] = "demoted",
+	[RACKPWR_ELECT_EVENT_EPOCH_CHANGED] = "epoch-changed",
+	[RACKPWR_ELECT_EVENT_PRIMARY_CHANGED] = "primary-changed",
+	[RACKPWR_ELECT_EVENT_PRIMARY_LOST] = "primary-lost",
+	[RACKPWR_ELECT_EVENT_CONFLICT] = "conflict",
+	[RACKPWR_ELECT_EVENT_DUP_ADDR] = "dup-addr",
+	[RACKPWR_ELECT_EVENT_LEASE_LOST] = "lease-lost",
+	[RACKPWR_ELECT_EVENT_LEASE_OK] = "lease-ok",
+	[RACKPWR_ELECT_EVENT_STALL] = "stall",
+	[RACKPWR_ELECT_EVENT_STEP_DOWN] = "step-down",
+};
+
 static const char *const event_names[] = {
 	[RACKPWR_EVENT_DUP_ADDR] = "dup-addr",
 	[RACKPWR_EVENT_PEER_NEW] = "peer-new",
@@ -70,10 +94,12 @@ static void usage(void)
 	      "  stats [NODE]\n"
 	      "  peers NODE\n"
 	      "  send NODE DST [--ack] [--test] [--text STR | --hex HEX]\n"
+	      "  step-down NODE\n"
 	      "  monitor [--count N] [--timeout SEC]\n"
 	      "  attach TTY [--ldisc N] [--addr A] [--role R] [--baud N]\n"
 	      "timers: --ifs-us N --slot-us N --turnaround-us N\n"
 	      "        --ack-timeout-us N --max-retries N\n"
+	      "election: --hb-us N --miss N --bus-delay-us N\n"
 	      "NODE is a node id or name (e.g. ttyS1, sim0.3)\n", stderr);
 	exit(2);
 }
@@ -95,6 +121,13 @@ static void print_node(struct nlattr **tb)
 		{ RACKPWR_A_NODE_T_TURNAROUND_US, "turnaround_us" },
 		{ RACKPWR_A_NODE_ACK_TIMEOUT_US, "ack_timeout_us" },
 		{ RACKPWR_A_NODE_ACCESS_BOUND_US, "access_bound_us" },
+		{ RACKPWR_A_NODE_EPOCH, "epoch" },
+		{ RACKPWR_A_NODE_HB_US, "hb_us" },
+		{ RACKPWR_A_NODE_BUS_DELAY_US, "bus_delay_us" },
+		{ RACKPWR_A_NODE_DETECT_US, "detect_us" },
+		{ RACKPWR_A_NODE_SLOT_US, "takeover_slot_us" },
+		{ RACKPWR_A_NODE_INITIAL_US, "initial_us" },
+		{ RACKPWR_A_NODE_LEASE_US, "lease_us" },
 	};
 	unsigned int i;
 
@@ -116,6 +149,15 @@ static void print_node(struct nlattr **tb)
 	if (tb[RACKPWR_A_NODE_MAX_RETRIES])
 		printf(" max_retries=%u",
 		       nla_get_u8(tb[RACKPWR_A_NODE_MAX_RETRIES]));
+	if (tb[RACKPWR_A_NODE_ELECT_STATE])
+		printf(" state=%s", NAME(estate_names,
+		       nla_get_u32(tb[RACKPWR_A_NODE_ELECT_STATE])));
+	if (tb[RACKPWR_A_NODE_PRIMARY])
+		printf(" primary=%u", nla_get_u8(tb[RACKPWR_A_NODE_PRIMARY]));
+	if (tb[RACKPWR_A_NODE_MISS])
+		printf(" miss=%u", nla_get_u8(tb[RACKPWR_A_NODE_MISS]));
+	if (tb[RACKPWR_A_NODE_ELECT_STATE])
+		printf(" acting=%d", !!tb[RACKPWR_A_NODE_ACTING]);
 	putchar('\n');
 }
 
@@ -192,7 +234,8 @@ static int node_id(const char *what)
 }
 
 enum { O_BUS = 256, O_ADDR, O_ROLE, O_BAUD, O_IFS, O_SLOT, O_TURN, O_ACKTO,
-	O_RETRIES, O_ACK, O_TEST, O_TEXT, O_HEX, O_COUNT, O_TIMEOUT, O_LDISC };
+	O_RETRIES, O_ACK, O_TEST, O_TEXT, O_HEX, O_COUNT, O_TIMEOUT, O_LDISC,
+	O_HB, O_MISS, O_JDELAY };
 
 static const struct option opts[] = {
 	{ "bus", required_argument, NULL, O_BUS },
@@ -211,11 +254,15 @@ static const struct option opts[] = {
 	{ "count", required_argument, NULL, O_COUNT },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "ldisc", required_argument, NULL, O_LDISC },
+	{ "hb-us", required_argument, NULL, O_HB },
+	{ "miss", required_argument, NULL, O_MISS },
+	{ "bus-delay-us", required_argument, NULL, O_JDELAY },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct args {
 	long bus, addr, role, baud, ifs, slot, turn, ackto, retries;
+	long hb, miss, jdelay;
 	int ack, test, count, timeout, ldisc;
 	unsigned char payload[RACKPWR_MAX_PAYLOAD + 1];
 	int plen;
@@ -229,6 +276,7 @@ static void parse_opts(int argc, char **argv, struct args *a)
 	memset(a, 0, sizeof(*a));
 	a->bus = a->addr = a->role = a->baud = a->ifs = a->slot = -1;
 	a->turn = a->ackto = a->retries = -1;
+	a->hb = a->miss = a->jdelay = -1;
 	a->ldisc = 29;	/* N_DEVELOPMENT */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -271,6 +319,9 @@ static void parse_opts(int argc, char **argv, struct args *a)
 		case O_COUNT: a->count = num(optarg, 0, 1000000, "count"); break;
 		case O_TIMEOUT: a->timeout = num(optarg, 0, 86400, "timeout"); break;
 		case O_LDISC: a->ldisc = num(optarg, 0, 30, "ldisc"); break;
+		case O_HB: a->hb = num(optarg, 0, 0xffffffffL, "hb-us"); break;
+		case O_MISS: a->miss = num(optarg, 0, 255, "miss"); break;
+		case O_JDELAY: a->jdelay = num(optarg, 0, 0xffffffffL, "bus-delay-us"); break;
 		default: usage();
 		}
 	}
@@ -294,6 +345,12 @@ static void put_cfg(struct nl_msg *m, const struct args *a)
 		nla_put_u32(m, RACKPWR_A_NODE_ACK_TIMEOUT_US, a->ackto);
 	if (a->retries >= 0)
 		nla_put_u8(m, RACKPWR_A_NODE_MAX_RETRIES, a->retries);
+	if (a->hb >= 0)
+		nla_put_u32(m, RACKPWR_A_NODE_HB_US, a->hb);
+	if (a->miss >= 0)
+		nla_put_u8(m, RACKPWR_A_NODE_MISS, a->miss);
+	if (a->jdelay >= 0)
+		nla_put_u32(m, RACKPWR_A_NODE_BUS_DELAY_US, a->jdelay);
 }
 
 static int cmd_node(int argc, char **argv)
@@ -394,6 +451,19 @@ static int cmd_send(int argc, char **argv)
 	return err ? fail("send", err) : 0;
 }
 
+static int cmd_step_down(int argc, char **argv)
+{
+	struct nl_msg *m;
+	int err;
+
+	if (argc < 2)
+		usage();
+	m = rpw_nl_msg(&nl, RACKPWR_CMD_STEP_DOWN, 0);
+	nla_put_u32(m, RACKPWR_A_NODE_ID, node_id(argv[1]));
+	err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, NULL, NULL);
+	return err ? fail("step-down", err) : 0;
+}
+
 static int monitor_cb(int cmd, struct nlattr **tb, void *arg)
 {
 	int *seen = arg;
@@ -420,6 +490,15 @@ static int monitor_cb(int cmd, struct nlattr **tb, void *arg)
 		else
 			printf("id=%u deleted\n",
 			       nla_get_u32(tb[RACKPWR_A_NODE_ID]));
+		break;
+	case RACKPWR_CMD_ELECT_NTF:
+		printf("elect node=%u event=%s addr=%u epoch=%u.%u state=%s\n",
+		       nla_get_u32(tb[RACKPWR_A_ELECT_NODE_ID]),
+		       NAME(eevent_names, nla_get_u32(tb[RACKPWR_A_ELECT_EVENT])),
+		       nla_get_u8(tb[RACKPWR_A_ELECT_ADDR]),
+		       nla_get_u32(tb[RACKPWR_A_ELECT_EPOCH]) >> 8,
+		       nla_get_u32(tb[RACKPWR_A_ELECT_EPOCH]) & 0xff,
+		       NAME(estate_names, nla_get_u32(tb[RACKPWR_A_ELECT_STATE])));
 		break;
 	case RACKPWR_CMD_BUS_EVENT_NTF:
 		printf("bus-event node=%u event=%s addr=%u\n",
@@ -559,6 +638,8 @@ int main(int argc, char **argv)
 		err = cmd_peers(argc, argv);
 	else if (!strcmp(argv[0], "send"))
 		err = cmd_send(argc, argv);
+	else if (!strcmp(argv[0], "step-down"))
+		err = cmd_step_down(argc, argv);
 	else if (!strcmp(argv[0], "monitor"))
 		err = cmd_monitor(argc, argv);
 	else if (!strcmp(argv[0], "attach"))

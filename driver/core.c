@@ -26,6 +26,16 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
+static unsigned int rack_modules = 8;
+module_param(rack_modules, uint, 0644);
+MODULE_PARM_DESC(rack_modules,
+		 "modules assumed to share the bus when deriving the election's worst-case access delay (2..254)");
+
+static unsigned int elect_tol_us = 5000;
+module_param(elect_tol_us, uint, 0644);
+MODULE_PARM_DESC(elect_tol_us,
+		 "worst timer/scheduling lateness the election tolerates, in microseconds");
+
 static DEFINE_XARRAY_ALLOC1(rpw_nodes);
 /* Serialises node creation/destruction and the kind registry. */
 static DEFINE_MUTEX(rpw_nodes_mutex);
@@ -63,7 +73,9 @@ static void rpw_mac_cb_rx(void *ctx, const struct rpw_frame *f)
 		rpw_nl_frame_rx(node, f);
 		break;
 	default:
-		/* Election, capacity and power frames: consumers not loaded. */
+		/* Election frames; capacity and power frames come later. */
+		if (node->elect)
+			rpw_elect_rx(node->elect, f, rpw_now());
 		break;
 	}
 }
@@ -77,7 +89,15 @@ static void rpw_tx_put(struct rpw_tx *tx)
 static void rpw_mac_cb_done(void *ctx, struct rpw_mac_txreq *req, int result)
 {
 	struct rpw_tx *tx = container_of(req, struct rpw_tx, req);
+	struct rpw_node *node = ctx;
 
+	if (tx->internal) {
+		if (node->elect && !node->dead)
+			rpw_elect_tx_done(node->elect, &req->frame, !result,
+					  rpw_now());
+		kfree(tx);
+		return;
+	}
 	tx->result = result;
 	complete(&tx->done);
 	rpw_tx_put(tx);
@@ -102,6 +122,9 @@ static void rpw_mac_cb_event(void *ctx, enum rpw_mac_event ev,
 	struct rpw_node *node = ctx;
 	const struct rpw_mac_peer *peer;
 
+	/* The MAC reports our own ACKs without a frame. */
+	if (!f && ev != RPW_MAC_EV_RX_DROP)
+		return;
 	switch (ev) {
 	case RPW_MAC_EV_TX:
 		trace_rackpwr_frame_tx(node->id, f);
@@ -142,6 +165,95 @@ static const struct rpw_mac_ops rpw_mac_cb = {
 	.timer = rpw_mac_cb_timer,
 	.event = rpw_mac_cb_event,
 };
+
+/* Election callbacks: all run with node->lock held. */
+
+static int rpw_elect_cb_send(void *ctx, const struct rpw_frame *f)
+{
+	struct rpw_node *node = ctx;
+	struct rpw_tx *tx;
+	int err;
+
+	if (node->dead || !node->mac_up)
+		return -ENETDOWN;
+	tx = kzalloc(sizeof(*tx), GFP_ATOMIC);
+	if (!tx)
+		return -ENOMEM;
+	tx->req.frame = *f;
+	tx->internal = true;
+	err = rpw_mac_submit(node->mac, &tx->req, rpw_now());
+	if (err)
+		kfree(tx);
+	return err;
+}
+
+static void rpw_elect_cb_timer(void *ctx, u64 expires)
+{
+	struct rpw_node *node = ctx;
+
+	node->etimer_at = expires;
+	if (expires == RPW_ELECT_NO_TIMER) {
+		hrtimer_try_to_cancel(&node->etimer);
+		return;
+	}
+	hrtimer_start(&node->etimer, ns_to_ktime(expires),
+		      HRTIMER_MODE_ABS_SOFT);
+}
+
+static void rpw_elect_cb_event(void *ctx, enum rpw_elect_event ev, u8 addr,
+			       u32 epoch)
+{
+	struct rpw_node *node = ctx;
+	u32 state = rpw_elect_state(node->elect);
+
+	switch (ev) {
+	case RPW_EV_LEASE_OK:
+	case RPW_EV_EPOCH_CHANGED:
+		break;	/* frequent and expected: netlink only */
+	case RPW_EV_DUP_ADDR:
+	case RPW_EV_CONFLICT:
+	case RPW_EV_LEASE_LOST:
+	case RPW_EV_STALL:
+		pr_warn_ratelimited("%s: election: %s (addr %u, epoch %u.%u)\n",
+				    node->name, rpw_elect_event_name(ev), addr,
+				    RPW_EPOCH_TERM(epoch),
+				    RPW_EPOCH_OWNER(epoch));
+		break;
+	default:
+		pr_info_ratelimited("%s: election: %s (addr %u, epoch %u.%u)\n",
+				    node->name, rpw_elect_event_name(ev), addr,
+				    RPW_EPOCH_TERM(epoch),
+				    RPW_EPOCH_OWNER(epoch));
+		break;
+	}
+	rpw_nl_elect_event(node, ev, addr, epoch, state);
+}
+
+static const struct rpw_elect_ops rpw_elect_cb = {
+	.send = rpw_elect_cb_send,
+	.timer = rpw_elect_cb_timer,
+	.event = rpw_elect_cb_event,
+};
+
+static enum hrtimer_restart rpw_node_etimer_fn(struct hrtimer *t)
+{
+	struct rpw_node *node = container_of(t, struct rpw_node, etimer);
+	u64 now;
+
+	spin_lock_bh(&node->lock);
+	if (node->dead || !node->elect || node->frozen ||
+	    node->etimer_at == RPW_ELECT_NO_TIMER)
+		goto out;
+	now = rpw_now();
+	if (now < node->etimer_at)
+		hrtimer_start(&node->etimer, ns_to_ktime(node->etimer_at),
+			      HRTIMER_MODE_ABS_SOFT);
+	else
+		rpw_elect_timer_expired(node->elect, now);
+out:
+	spin_unlock_bh(&node->lock);
+	return HRTIMER_NORESTART;
+}
 
 static enum hrtimer_restart rpw_node_timer_fn(struct hrtimer *t)
 {
@@ -184,6 +296,9 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	hrtimer_init(&node->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
 	node->timer.function = rpw_node_timer_fn;
 	node->timer_at = RPW_MAC_TIMER_OFF;
+	hrtimer_init(&node->etimer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
+	node->etimer.function = rpw_node_etimer_fn;
+	node->etimer_at = RPW_ELECT_NO_TIMER;
 	node->kind = kind;
 	node->bus = bus;
 	node->profile = profile;
@@ -216,26 +331,84 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 EXPORT_SYMBOL_GPL(rpw_node_create);
 
 /*
+ * Election timers follow the bus: J, the worst-case access delay, comes from
+ * the MAC's documented bound for rack_modules modules sending control-sized
+ * frames, unless set explicitly; the rest is derived by rpw_elect_cfg_derive().
+ */
+static int rpw_elect_cfg_build(struct rpw_elect_cfg *ec,
+			       const struct rpw_mac_cfg *cfg, u8 role,
+			       u32 hb_us, u8 miss, u32 bus_delay_us,
+			       enum rpw_mac_profile profile, const char **why)
+{
+	/* Election frames: header, 6-byte payload, FCS, flags, some escapes. */
+	const unsigned int chars = RPW_HDR_LEN + 6 + RPW_FCS_LEN + 4;
+	unsigned int n = clamp_t(unsigned int, rack_modules, 2, RPW_ADDR_MAX);
+	u64 lat = profile == RPW_MAC_PROFILE_UART ? NSEC_PER_MSEC : 0;
+
+	rpw_elect_cfg_default(ec, cfg->addr, role == RACKPWR_ROLE_PSU ?
+			      RPW_ROLE_PSU : RPW_ROLE_CHASSIS);
+	ec->frame_ns = rpw_mac_char_ns(cfg->baud) * chars;
+	ec->tol_ns = (u64)elect_tol_us * NSEC_PER_USEC;
+	ec->bus_delay_ns = bus_delay_us ? (u64)bus_delay_us * NSEC_PER_USEC :
+			   rpw_mac_access_bound_ns(cfg, n, chars, true, lat);
+	if (miss)
+		ec->miss = miss;
+	/*
+	 * The lease must outlast one heartbeat plus two bus delays, and it
+	 * ends before the secondaries' detection time (k+1)*T_h + J: so
+	 * k*T_h must exceed J + T_f + tol.  Scale the default heartbeat up
+	 * for slow buses; an explicit one is validated as given.
+	 */
+	if (hb_us)
+		ec->hb_ns = (u64)hb_us * NSEC_PER_USEC;
+	else
+		ec->hb_ns = max_t(u64, ec->hb_ns,
+				  div_u64(ec->bus_delay_ns + ec->frame_ns +
+					  ec->tol_ns + 2 * NSEC_PER_MSEC,
+					  ec->miss) + 2 * NSEC_PER_MSEC);
+	/* Re-derive everything from the inputs above. */
+	ec->detect_ns = 0;
+	ec->lease_ns = 0;
+	ec->guard_ns = 0;
+	ec->slot_ns = 0;
+	ec->initial_ns = 0;
+	rpw_elect_cfg_derive(ec);
+	return rpw_elect_cfg_validate(ec, why);
+}
+
+/*
  * Apply @p on top of the node's current configuration.  Everything is
  * validated before anything changes; a running MAC is restarted with the
- * new settings (frames in flight get -ECANCELED), counters are kept.
+ * new settings (frames in flight get -ECANCELED), counters are kept.  The
+ * election restarts too: a reconfigured module rejoins as secondary.
  */
 int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 		       struct netlink_ext_ack *extack)
 {
 	struct rpw_mac_cfg cfg, defaults;
 	struct rpw_mac *mac, *old = NULL;
+	struct rpw_elect *elect, *old_elect = NULL;
+	struct rpw_elect_cfg ecfg;
+	u32 hb_us, bus_delay_us;
 	const char *why;
-	u8 addr;
+	u8 addr, role, miss;
 	int err;
 
 	mac = kzalloc(sizeof(*mac), GFP_KERNEL);
-	if (!mac)
+	elect = kzalloc(sizeof(*elect), GFP_KERNEL);
+	if (!mac || !elect) {
+		kfree(mac);
+		kfree(elect);
 		return -ENOMEM;
+	}
 
 	spin_lock_bh(&node->lock);
 	cfg = node->cfg;
 	addr = p->addr ?: cfg.addr;
+	role = p->role ?: node->role;
+	hb_us = p->hb_us ?: node->hb_us;
+	miss = p->miss ?: node->miss;
+	bus_delay_us = p->bus_delay_us ?: node->bus_delay_us;
 	/* A new line rate rescales every timer that was not given. */
 	if (p->baud && p->baud != cfg.baud) {
 		rpw_mac_cfg_default(&defaults, node->profile, addr ?: 1,
@@ -264,8 +437,11 @@ int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 		goto unlock;
 	}
 	err = rpw_mac_cfg_validate(&cfg, &why);
+	if (!err)
+		err = rpw_elect_cfg_build(&ecfg, &cfg, role, hb_us, miss,
+					  bus_delay_us, node->profile, &why);
 	if (err) {
-		/* The MAC's reasons are static strings. */
+		/* The validators' reasons are static strings. */
 		if (extack)
 			extack->_msg = why;
 		goto unlock;
@@ -276,9 +452,16 @@ int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 	}
 
 	err = rpw_mac_init(mac, &cfg, &rpw_mac_cb, node, rpw_now());
+	if (!err)
+		err = rpw_elect_init(elect, &ecfg, &rpw_elect_cb, node);
 	if (err) {
-		NL_SET_ERR_MSG_MOD(extack, "MAC rejected the configuration");
+		NL_SET_ERR_MSG_MOD(extack, "configuration rejected");
 		goto unlock;
+	}
+	if (node->elect) {
+		rpw_elect_stop(node->elect, rpw_now());
+		old_elect = node->elect;
+		node->elect = NULL;
 	}
 	if (node->mac_up) {
 		/* Counters and the peer table survive a reconfiguration. */
@@ -290,12 +473,18 @@ int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 	node->mac = mac;
 	node->cfg = cfg;
 	node->mac_up = true;
-	if (p->role)
-		node->role = p->role;
+	node->role = role;
+	node->hb_us = hb_us;
+	node->miss = miss;
+	node->bus_delay_us = bus_delay_us;
+	node->elect = elect;
+	rpw_elect_start(elect, rpw_now());
 	mac = old;
+	elect = old_elect;
 unlock:
 	spin_unlock_bh(&node->lock);
 	kfree(mac);
+	kfree(elect);
 	if (!err)
 		rpw_nl_node_change(node, false);
 	return err;
@@ -306,6 +495,7 @@ static void rpw_node_release(struct kref *ref)
 {
 	struct rpw_node *node = container_of(ref, struct rpw_node, ref);
 
+	kfree(node->elect);
 	kfree(node->mac);
 	kfree_rcu(node, rcu);
 }
@@ -323,13 +513,17 @@ void rpw_node_destroy(struct rpw_node *node)
 	mutex_unlock(&rpw_nodes_mutex);
 
 	spin_lock_bh(&node->lock);
+	if (node->elect)
+		rpw_elect_stop(node->elect, rpw_now());
 	node->dead = true;
 	if (node->mac_up)
 		rpw_mac_cancel_all(node->mac, rpw_now());
 	node->timer_at = RPW_MAC_TIMER_OFF;
+	node->etimer_at = RPW_ELECT_NO_TIMER;
 	spin_unlock_bh(&node->lock);
-	/* dead is set: the callback cannot re-arm the timer any more. */
+	/* dead is set: the callbacks cannot re-arm the timers any more. */
 	hrtimer_cancel(&node->timer);
+	hrtimer_cancel(&node->etimer);
 
 	rpw_nl_node_change(node, true);
 	rpw_node_put(node);
@@ -386,6 +580,10 @@ void rpw_node_set_frozen(struct rpw_node *node, bool frozen)
 	if (!frozen && !node->dead && node->mac_up &&
 	    node->timer_at != RPW_MAC_TIMER_OFF)
 		hrtimer_start(&node->timer, ns_to_ktime(node->timer_at),
+			      HRTIMER_MODE_ABS_SOFT);
+	if (!frozen && !node->dead && node->elect &&
+	    node->etimer_at != RPW_ELECT_NO_TIMER)
+		hrtimer_start(&node->etimer, ns_to_ktime(node->etimer_at),
 			      HRTIMER_MODE_ABS_SOFT);
 	spin_unlock_bh(&node->lock);
 }
@@ -445,6 +643,34 @@ void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 	if (stats)
 		*stats = node->mac->stats;
 	spin_unlock_bh(&node->lock);
+}
+
+void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	spin_lock_bh(&node->lock);
+	if (node->elect) {
+		v->up = true;
+		v->state = rpw_elect_state(node->elect);
+		v->primary = rpw_elect_primary(node->elect);
+		v->epoch = rpw_elect_epoch(node->elect);
+		v->acting = rpw_elect_is_primary(node->elect, rpw_now());
+		v->cfg = node->elect->cfg;
+	}
+	spin_unlock_bh(&node->lock);
+}
+
+int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack)
+{
+	int err = -EINVAL;
+
+	spin_lock_bh(&node->lock);
+	if (node->elect && !node->dead)
+		err = rpw_elect_step_down(node->elect, rpw_now());
+	spin_unlock_bh(&node->lock);
+	if (err)
+		NL_SET_ERR_MSG_MOD(extack, "node is not the primary");
+	return err ? -EINVAL : 0;
 }
 
 int rpw_kind_register(u32 kind, const struct rpw_kind_ops *ops)
@@ -516,6 +742,12 @@ int rpw_kind_destroy(struct rpw_node *node, struct netlink_ext_ack *extack)
 static int __init rackpwr_init(void)
 {
 	int err;
+
+	/* The uapi enums mirror the state machine's. */
+	BUILD_BUG_ON((int)RACKPWR_ELECT_STATE_PRIMARY != (int)RPW_ES_PRIMARY);
+	BUILD_BUG_ON((int)RACKPWR_ELECT_STATE_STOPPED != (int)RPW_ES_STOPPED);
+	BUILD_BUG_ON((int)RACKPWR_ELECT_EVENT_PROMOTED != (int)RPW_EV_PROMOTED);
+	BUILD_BUG_ON((int)RACKPWR_ELECT_EVENT_STEP_DOWN != (int)RPW_EV_STEP_DOWN);
 
 	err = rpw_nl_init();
 	if (err)

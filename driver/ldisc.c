@@ -195,7 +195,8 @@ int __init rpw_ldisc_init(void)
 {
 	int err;
 
-	if (ldisc < 0 || ldisc >= NR_LDISCS) {
+	/* 0 is N_TTY: registering over it would replace every tty's. */
+	if (ldisc <= 0 || ldisc >= NR_LDISCS) {
 		pr_err("ldisc=%d out of range\n", ldisc);
 		return -EINVAL;
 	}

@@ -33,6 +33,14 @@ static struct netlink_range_validation rpw_ack_range = {
 	.min = 100, .max = 1000000,
 };
 
+static struct netlink_range_validation rpw_hb_range = {
+	.min = 1000, .max = 10000000,
+};
+
+static struct netlink_range_validation rpw_delay_range = {
+	.min = 100, .max = 10000000,
+};
+
 static const struct nla_policy rpw_node_id_policy[RACKPWR_A_NODE_MAX + 1] = {
 	[RACKPWR_A_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
@@ -55,6 +63,10 @@ static const struct nla_policy rpw_node_cfg_policy[RACKPWR_A_NODE_MAX + 1] = {
 	[RACKPWR_A_NODE_ACK_TIMEOUT_US] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_ack_range),
 	[RACKPWR_A_NODE_MAX_RETRIES] = NLA_POLICY_MAX(NLA_U8, 15),
+	[RACKPWR_A_NODE_HB_US] = NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_hb_range),
+	[RACKPWR_A_NODE_MISS] = NLA_POLICY_RANGE(NLA_U8, 1, 20),
+	[RACKPWR_A_NODE_BUS_DELAY_US] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_delay_range),
 };
 
 static const struct nla_policy rpw_peer_policy[RACKPWR_A_PEER_MAX + 1] = {
@@ -94,6 +106,38 @@ static struct rpw_node *rpw_nl_node(struct genl_info *info, int attr)
 	return node;
 }
 
+static u32 rpw_ns_to_us(u64 ns)
+{
+	return min_t(u64, div_u64(ns, NSEC_PER_USEC), U32_MAX);
+}
+
+static int rpw_nl_put_elect(struct sk_buff *skb, struct rpw_node *node)
+{
+	struct rpw_elect_view v;
+
+	rpw_node_elect_view(node, &v);
+	if (!v.up)
+		return 0;
+	if (nla_put_u32(skb, RACKPWR_A_NODE_ELECT_STATE, v.state) ||
+	    nla_put_u8(skb, RACKPWR_A_NODE_PRIMARY, v.primary) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_EPOCH, v.epoch) ||
+	    (v.acting && nla_put_flag(skb, RACKPWR_A_NODE_ACTING)) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_HB_US, rpw_ns_to_us(v.cfg.hb_ns)) ||
+	    nla_put_u8(skb, RACKPWR_A_NODE_MISS, v.cfg.miss) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_BUS_DELAY_US,
+			rpw_ns_to_us(v.cfg.bus_delay_ns)) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_DETECT_US,
+			rpw_ns_to_us(v.cfg.detect_ns)) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_SLOT_US,
+			rpw_ns_to_us(v.cfg.slot_ns)) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_INITIAL_US,
+			rpw_ns_to_us(v.cfg.initial_ns)) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_LEASE_US,
+			rpw_ns_to_us(v.cfg.lease_ns)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int rpw_nl_fill_node(struct sk_buff *skb, struct rpw_node *node,
 			    u32 portid, u32 seq, int flags, u8 cmd)
 {
@@ -121,6 +165,8 @@ static int rpw_nl_fill_node(struct sk_buff *skb, struct rpw_node *node,
 		goto nla_fail;
 	if (node->kind == RACKPWR_KIND_SIM &&
 	    nla_put_u32(skb, RACKPWR_A_NODE_BUS, node->bus))
+		goto nla_fail;
+	if (rpw_nl_put_elect(skb, node))
 		goto nla_fail;
 	if (up) {
 		u64 bound = rpw_mac_access_bound_ns(&cfg, cfg.max_addr,
@@ -220,6 +266,12 @@ static void rpw_nl_parse_params(struct genl_info *info,
 			nla_get_u32(a[RACKPWR_A_NODE_T_TURNAROUND_US]);
 	if (a[RACKPWR_A_NODE_ACK_TIMEOUT_US])
 		p->ack_timeout_us = nla_get_u32(a[RACKPWR_A_NODE_ACK_TIMEOUT_US]);
+	if (a[RACKPWR_A_NODE_HB_US])
+		p->hb_us = nla_get_u32(a[RACKPWR_A_NODE_HB_US]);
+	if (a[RACKPWR_A_NODE_MISS])
+		p->miss = nla_get_u8(a[RACKPWR_A_NODE_MISS]);
+	if (a[RACKPWR_A_NODE_BUS_DELAY_US])
+		p->bus_delay_us = nla_get_u32(a[RACKPWR_A_NODE_BUS_DELAY_US]);
 	if (a[RACKPWR_A_NODE_MAX_RETRIES]) {
 		p->max_retries = nla_get_u8(a[RACKPWR_A_NODE_MAX_RETRIES]);
 		p->has_max_retries = true;
@@ -516,6 +568,18 @@ static int rpw_nl_frame_send_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int rpw_nl_step_down_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rpw_node *node = rpw_nl_node(info, RACKPWR_A_NODE_ID);
+	int err;
+
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	err = rpw_node_step_down(node, info->extack);
+	rpw_node_put(node);
+	return err;
+}
+
 static const struct genl_ops rpw_genl_ops[] = {
 	{
 		.cmd = RACKPWR_CMD_NODE_GET,
@@ -528,14 +592,14 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.cmd = RACKPWR_CMD_NODE_NEW,
 		.doit = rpw_nl_node_new_doit,
 		.policy = rpw_node_cfg_policy,
-		.maxattr = RACKPWR_A_NODE_MAX_RETRIES,
+		.maxattr = RACKPWR_A_NODE_BUS_DELAY_US,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = RACKPWR_CMD_NODE_SET,
 		.doit = rpw_nl_node_set_doit,
 		.policy = rpw_node_cfg_policy,
-		.maxattr = RACKPWR_A_NODE_MAX_RETRIES,
+		.maxattr = RACKPWR_A_NODE_BUS_DELAY_US,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
@@ -564,6 +628,13 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.doit = rpw_nl_frame_send_doit,
 		.policy = rpw_frame_policy,
 		.maxattr = RACKPWR_A_FRAME_ACK,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RACKPWR_CMD_STEP_DOWN,
+		.doit = rpw_nl_step_down_doit,
+		.policy = rpw_node_id_policy,
+		.maxattr = RACKPWR_A_NODE_ID,
 		.flags = GENL_ADMIN_PERM,
 	},
 };
@@ -666,6 +737,33 @@ void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr)
 	    nla_put_u32(msg, RACKPWR_A_BUS_EVENT_NODE_ID, node->id) ||
 	    nla_put_u32(msg, RACKPWR_A_BUS_EVENT_EVENT, event) ||
 	    nla_put_u8(msg, RACKPWR_A_BUS_EVENT_ADDR, addr)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	rpw_nl_multicast(msg, GFP_ATOMIC);
+}
+
+/* Atomic context (node lock held). */
+void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
+			u32 state)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!rpw_nl_listening())
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0,
+			  RACKPWR_CMD_ELECT_NTF);
+	if (!hdr ||
+	    nla_put_u32(msg, RACKPWR_A_ELECT_NODE_ID, node->id) ||
+	    nla_put_u32(msg, RACKPWR_A_ELECT_EVENT, event) ||
+	    nla_put_u8(msg, RACKPWR_A_ELECT_ADDR, addr) ||
+	    nla_put_u32(msg, RACKPWR_A_ELECT_EPOCH, epoch) ||
+	    nla_put_u32(msg, RACKPWR_A_ELECT_STATE, state)) {
 		nlmsg_free(msg);
 		return;
 	}

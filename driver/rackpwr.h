@@ -17,6 +17,7 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/rackpwr.h>
 
+#include "rpw_elect.h"
 #include "rpw_mac.h"
 
 #define RPW_NAME_LEN	20
@@ -47,6 +48,9 @@ struct rpw_node_params {
 	u32 t_slot_us;
 	u32 t_turnaround_us;
 	u32 ack_timeout_us;
+	u32 hb_us;		/* election timers */
+	u8 miss;
+	u32 bus_delay_us;
 };
 
 struct rpw_node {
@@ -71,6 +75,24 @@ struct rpw_node {
 	struct rpw_mac *mac;
 	struct hrtimer timer;
 	u64 timer_at;		/* RPW_MAC_TIMER_OFF when not wanted */
+
+	/* Primary election, running whenever the MAC runs. */
+	u32 hb_us;		/* as configured; 0 = default */
+	u32 bus_delay_us;	/* 0 = derived from the MAC's access bound */
+	u8 miss;		/* 0 = default */
+	struct rpw_elect *elect;
+	struct hrtimer etimer;
+	u64 etimer_at;		/* RPW_ELECT_NO_TIMER when not wanted */
+};
+
+/* Election view for netlink, taken under the node lock. */
+struct rpw_elect_view {
+	bool up;
+	bool acting;
+	u8 state;
+	u8 primary;
+	u32 epoch;
+	struct rpw_elect_cfg cfg;
 };
 
 /* A frame in flight, shared between its submitter and the MAC. */
@@ -79,6 +101,7 @@ struct rpw_tx {
 	refcount_t ref;
 	struct completion done;
 	int result;
+	bool internal;		/* sent by the core itself: nobody waits */
 };
 
 /* core.c */
@@ -97,6 +120,8 @@ int rpw_node_send(struct rpw_node *node, const struct rpw_frame *f,
 		  unsigned long timeout);
 void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 		       u8 *role, bool *up, struct rpw_mac_stats *stats);
+void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v);
+int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack);
 
 /* Node kinds that can be created over netlink (the simulated bus). */
 struct rpw_kind_ops {
@@ -117,6 +142,8 @@ void rpw_nl_exit(void);
 void rpw_nl_node_change(struct rpw_node *node, bool deleted);
 void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f);
 void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr);
+void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
+			u32 state);
 
 /* ldisc.c / serdev.c */
 int rpw_ldisc_init(void);

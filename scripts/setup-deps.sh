@@ -10,7 +10,8 @@ linux-source-6.1 linux-source-6.12
 busybox-static cpio gzip xz-utils kmod
 libnl-3-dev libnl-genl-3-dev pkg-config
 sparse python3 python3-yaml python3-jsonschema
-lm-sensors i2c-tools dkms"
+lm-sensors i2c-tools dkms
+python3-docutils device-tree-compiler"
 
 missing=
 for p in $PKGS; do

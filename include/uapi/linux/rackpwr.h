@@ -47,12 +47,61 @@ enum rackpwr_frame_type {
  * enum rackpwr_event - Bus events reported in bus-event-ntf.
  * @RACKPWR_EVENT_DUP_ADDR: Another module transmits with this node's address.
  * @RACKPWR_EVENT_PEER_NEW: A module was heard for the first time.
- * @RACKPWR_EVENT_PEER_LOST: A module has not been heard for the peer timeout.
  */
 enum rackpwr_event {
 	RACKPWR_EVENT_DUP_ADDR = 1,
 	RACKPWR_EVENT_PEER_NEW,
-	RACKPWR_EVENT_PEER_LOST,
+};
+
+/**
+ * enum rackpwr_elect_state - Election state of a node (the uapi mirror of the
+ *   state machine's).
+ */
+enum rackpwr_elect_state {
+	RACKPWR_ELECT_STATE_IDLE,
+	RACKPWR_ELECT_STATE_DISCOVER,
+	RACKPWR_ELECT_STATE_SECONDARY,
+	RACKPWR_ELECT_STATE_TAKEOVER,
+	RACKPWR_ELECT_STATE_PRIMARY,
+	RACKPWR_ELECT_STATE_FOLLOWER,
+	RACKPWR_ELECT_STATE_STOPPED,
+};
+
+/**
+ * enum rackpwr_elect_event - Election transitions reported in elect-ntf.
+ * @RACKPWR_ELECT_EVENT_PROMOTED: This node claimed the primary role in a new
+ *   epoch.
+ * @RACKPWR_ELECT_EVENT_DEMOTED: This node lost the primary role (addr is the
+ *   winner).
+ * @RACKPWR_ELECT_EVENT_EPOCH_CHANGED: The highest known epoch rose.
+ * @RACKPWR_ELECT_EVENT_PRIMARY_CHANGED: The node now follows the primary at
+ *   addr.
+ * @RACKPWR_ELECT_EVENT_PRIMARY_LOST: The primary at addr fell silent for the
+ *   detection time.
+ * @RACKPWR_ELECT_EVENT_CONFLICT: A rival primary was heard; resolved by
+ *   (epoch, address).
+ * @RACKPWR_ELECT_EVENT_DUP_ADDR: Another module claims this node's address.
+ * @RACKPWR_ELECT_EVENT_LEASE_LOST: The primary's lease lapsed without
+ *   confirmation; it fenced itself.
+ * @RACKPWR_ELECT_EVENT_LEASE_OK: The primary's lease is confirmed; it acts as
+ *   primary.
+ * @RACKPWR_ELECT_EVENT_STALL: The node's timer ran late (stalled module);
+ *   state re-validated.
+ * @RACKPWR_ELECT_EVENT_STEP_DOWN: A primary handed over (administrative
+ *   step-down).
+ */
+enum rackpwr_elect_event {
+	RACKPWR_ELECT_EVENT_PROMOTED = 1,
+	RACKPWR_ELECT_EVENT_DEMOTED,
+	RACKPWR_ELECT_EVENT_EPOCH_CHANGED,
+	RACKPWR_ELECT_EVENT_PRIMARY_CHANGED,
+	RACKPWR_ELECT_EVENT_PRIMARY_LOST,
+	RACKPWR_ELECT_EVENT_CONFLICT,
+	RACKPWR_ELECT_EVENT_DUP_ADDR,
+	RACKPWR_ELECT_EVENT_LEASE_LOST,
+	RACKPWR_ELECT_EVENT_LEASE_OK,
+	RACKPWR_ELECT_EVENT_STALL,
+	RACKPWR_ELECT_EVENT_STEP_DOWN,
 };
 
 enum {
@@ -95,6 +144,17 @@ enum {
 	RACKPWR_A_NODE_MAX_RETRIES,
 	RACKPWR_A_NODE_ACCESS_BOUND_US,
 	RACKPWR_A_NODE_STATS,
+	RACKPWR_A_NODE_ELECT_STATE,
+	RACKPWR_A_NODE_PRIMARY,
+	RACKPWR_A_NODE_EPOCH,
+	RACKPWR_A_NODE_ACTING,
+	RACKPWR_A_NODE_HB_US,
+	RACKPWR_A_NODE_MISS,
+	RACKPWR_A_NODE_BUS_DELAY_US,
+	RACKPWR_A_NODE_DETECT_US,
+	RACKPWR_A_NODE_SLOT_US,
+	RACKPWR_A_NODE_INITIAL_US,
+	RACKPWR_A_NODE_LEASE_US,
 
 	__RACKPWR_A_NODE_MAX,
 	RACKPWR_A_NODE_MAX = (__RACKPWR_A_NODE_MAX - 1)
@@ -134,6 +194,17 @@ enum {
 };
 
 enum {
+	RACKPWR_A_ELECT_NODE_ID = 1,
+	RACKPWR_A_ELECT_EVENT,
+	RACKPWR_A_ELECT_ADDR,
+	RACKPWR_A_ELECT_EPOCH,
+	RACKPWR_A_ELECT_STATE,
+
+	__RACKPWR_A_ELECT_MAX,
+	RACKPWR_A_ELECT_MAX = (__RACKPWR_A_ELECT_MAX - 1)
+};
+
+enum {
 	RACKPWR_CMD_NODE_GET = 1,
 	RACKPWR_CMD_NODE_NEW,
 	RACKPWR_CMD_NODE_SET,
@@ -144,6 +215,8 @@ enum {
 	RACKPWR_CMD_FRAME_RX_NTF,
 	RACKPWR_CMD_NODE_CHANGE_NTF,
 	RACKPWR_CMD_BUS_EVENT_NTF,
+	RACKPWR_CMD_STEP_DOWN,
+	RACKPWR_CMD_ELECT_NTF,
 
 	__RACKPWR_CMD_MAX,
 	RACKPWR_CMD_MAX = (__RACKPWR_CMD_MAX - 1)

@@ -1,0 +1,957 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * rackpwr - primary election among power-supply modules (pure logic).
+ *
+ * See rpw_elect.h for the calling convention and
+ * Documentation/networking/rackpwr-election.rst for the design: why each
+ * timer has the value it has and why at most one node acts as primary.
+ */
+
+#include "rpw_compat.h"
+#include "rpw_elect.h"
+
+#define NSEC_MS		1000000ULL
+
+static const char * const rpw_elect_state_names[RPW_ES__MAX] = {
+	[RPW_ES_IDLE]		= "idle",
+	[RPW_ES_DISCOVER]	= "discover",
+	[RPW_ES_SECONDARY]	= "secondary",
+	[RPW_ES_TAKEOVER]	= "takeover",
+	[RPW_ES_PRIMARY]	= "primary",
+	[RPW_ES_FOLLOWER]	= "follower",
+	[RPW_ES_STOPPED]	= "stopped",
+};
+
+static const char * const rpw_elect_event_names[RPW_EV__MAX] = {
+	[RPW_EV_PROMOTED]	= "promoted",
+	[RPW_EV_DEMOTED]	= "demoted",
+	[RPW_EV_EPOCH_CHANGED]	= "epoch_changed",
+	[RPW_EV_PRIMARY_CHANGED] = "primary_changed",
+	[RPW_EV_PRIMARY_LOST]	= "primary_lost",
+	[RPW_EV_CONFLICT]	= "conflict",
+	[RPW_EV_DUP_ADDR]	= "dup_addr",
+	[RPW_EV_LEASE_LOST]	= "lease_lost",
+	[RPW_EV_LEASE_OK]	= "lease_ok",
+	[RPW_EV_STALL]		= "stall",
+	[RPW_EV_STEP_DOWN]	= "step_down",
+};
+
+const char *rpw_elect_state_name(enum rpw_elect_state s)
+{
+	if ((unsigned int)s >= RPW_ES__MAX)
+		return "?";
+	return rpw_elect_state_names[s];
+}
+
+const char *rpw_elect_event_name(enum rpw_elect_event ev)
+{
+	if ((unsigned int)ev >= RPW_EV__MAX || !rpw_elect_event_names[ev])
+		return "?";
+	return rpw_elect_event_names[ev];
+}
+
+/*
+ * Upper bound on the clock error accumulated over @x ns: x * rho, computed
+ * with a shift instead of a 64-bit division (2^19 < 10^6, so this errs on
+ * the long side by at most 1.91x, which only adds margin).
+ */
+static u64 elect_drift(const struct rpw_elect_cfg *c, u64 x)
+{
+	return ((x * c->drift_ppm) >> 19) + 1;
+}
+
+/* Worst-case delay from send() at one node to rx() at another: J + T_f. */
+static u64 elect_delay(const struct rpw_elect_cfg *c)
+{
+	return c->bus_delay_ns + c->frame_ns;
+}
+
+/* Ceiling of ns/1e6 without a division (4295 / 2^32 >= 1e-6). */
+static u64 elect_ns_to_ms_up(u64 ns)
+{
+	return ((ns * 4295ULL) >> 32) + 1;
+}
+
+void rpw_elect_cfg_default(struct rpw_elect_cfg *c, u8 addr, u8 role)
+{
+	memset(c, 0, sizeof(*c));
+	c->addr = addr;
+	c->role = role;
+	c->miss = 2;
+	c->drift_ppm = 1000;
+	c->bus_delay_ns = 25 * NSEC_MS;
+	/* 12 bytes of 10 bits at 115200 baud */
+	c->frame_ns = 1041667;
+	c->tol_ns = 2 * NSEC_MS;
+	c->hb_ns = 16 * NSEC_MS;
+	c->member_ns = 500 * NSEC_MS;
+	rpw_elect_cfg_derive(c);
+}
+
+/* The minimum each derived timer must have; shared by derive and validate. */
+static u64 elect_min_detect(const struct rpw_elect_cfg *c)
+{
+	u64 beat = (u64)(c->miss + 1) * c->hb_ns;
+
+	return beat + 2 * elect_drift(c, beat) + elect_delay(c) + c->tol_ns;
+}
+
+static u64 elect_min_guard(const struct rpw_elect_cfg *c)
+{
+	u64 d = elect_delay(c);
+
+	return d + 2 * elect_drift(c, d) + c->tol_ns;
+}
+
+static u64 elect_min_slot(const struct rpw_elect_cfg *c)
+{
+	return 2 * elect_delay(c) + c->tol_ns + 2 * elect_drift(c, c->detect_ns);
+}
+
+static u64 elect_min_initial(const struct rpw_elect_cfg *c)
+{
+	u64 d = elect_delay(c);
+	u64 ask = 2 * d + c->tol_ns + c->frame_ns;
+	u64 beat = c->hb_ns + d + c->tol_ns;
+
+	return max_t(u64, ask, beat) + elect_drift(c, ask + beat);
+}
+
+void rpw_elect_cfg_derive(struct rpw_elect_cfg *c)
+{
+	if (!c->detect_ns)
+		c->detect_ns = elect_min_detect(c);
+	if (!c->lease_ns && c->detect_ns > 2 * elect_drift(c, c->detect_ns) +
+	    NSEC_MS)
+		c->lease_ns = c->detect_ns - 2 * elect_drift(c, c->detect_ns) -
+			      NSEC_MS;
+	if (!c->guard_ns)
+		c->guard_ns = elect_min_guard(c);
+	if (!c->slot_ns)
+		c->slot_ns = elect_min_slot(c);
+	if (!c->initial_ns)
+		c->initial_ns = elect_min_initial(c);
+}
+
+int rpw_elect_cfg_validate(const struct rpw_elect_cfg *c, const char **why)
+{
+	const char *w = NULL;
+
+	if (c->addr < RPW_ADDR_MIN || c->addr > RPW_ADDR_MAX)
+		w = "address out of range";
+	else if (c->role > RPW_ROLE_CHASSIS)
+		w = "unknown role";
+	else if (c->miss > 16)
+		w = "miss count above 16";
+	else if (c->drift_ppm > 10000)
+		w = "clock drift bound above 1%";
+	else if (!c->frame_ns || c->bus_delay_ns > 10000 * NSEC_MS ||
+		 c->tol_ns > 10000 * NSEC_MS)
+		w = "bus timing out of range";
+	else if (c->hb_ns < 4 * c->frame_ns || c->hb_ns > 10000 * NSEC_MS)
+		w = "heartbeat period below 4 frame times or above 10 s";
+	else if (c->detect_ns < elect_min_detect(c) ||
+		 c->detect_ns > 60000 * NSEC_MS)
+		w = "detection time below (k+1)*T_h + J + T_f + tol";
+	else if (c->lease_ns + 2 * elect_drift(c, c->detect_ns) >=
+		 c->detect_ns)
+		w = "lease not shorter than the detection time";
+	else if (c->guard_ns < elect_min_guard(c))
+		w = "lease guard below J + T_f + tol";
+	else if (c->lease_ns < c->hb_ns + 2 * elect_delay(c) +
+		 2 * c->tol_ns)
+		w = "lease shorter than T_h + 2*(J + T_f + tol): flickers";
+	else if (elect_ns_to_ms_up(c->lease_ns) > 0xffff)
+		w = "lease does not fit lease_ms";
+	else if (c->slot_ns < elect_min_slot(c))
+		w = "slot width below 2*(J + T_f) + tol";
+	else if (c->initial_ns < elect_min_initial(c))
+		w = "initial wait below the worst-case answer time";
+	else if (c->member_ns < c->detect_ns || c->member_ns < 8 * c->hb_ns)
+		w = "membership window below the detection time";
+	if (why)
+		*why = w;
+	return w ? -EINVAL : 0;
+}
+
+u64 rpw_elect_converge_bound(const struct rpw_elect_cfg *c,
+			     unsigned int n_psu)
+{
+	u64 d = elect_delay(c) + c->tol_ns;
+
+	/*
+	 * Discovery, one stale claim taught and retracted, a full detection
+	 * and every slot, the membership aging that lets a primary whose
+	 * peers all died confirm itself, and a last lease window.
+	 */
+	return c->initial_ns + 4 * (c->hb_ns + d) + c->detect_ns +
+	       (u64)n_psu * c->slot_ns +
+	       2 * max_t(u64, c->member_ns, 2ULL * n_psu * c->hb_ns) +
+	       c->lease_ns +
+	       2 * c->guard_ns;
+}
+
+static void elect_event(struct rpw_elect *e, enum rpw_elect_event ev, u8 addr,
+			u32 epoch)
+{
+	if (e->ops->event)
+		e->ops->event(e->ctx, ev, addr, epoch);
+}
+
+static void elect_set_timer(struct rpw_elect *e, u64 expires)
+{
+	e->timer = expires;
+	e->ops->timer(e->ctx, expires);
+}
+
+static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
+		       u32 epoch)
+{
+	struct rpw_frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.version = RPW_PROTO_VERSION;
+	f.type = type;
+	f.dst = dst;
+	f.src = e->cfg.addr;
+	f.seq = seq;
+	put_unaligned_le32(epoch, f.payload);
+	f.len = 4;
+	if (type == RPW_T_PRIMARY || type == RPW_T_HEARTBEAT) {
+		put_unaligned_le16((u16)elect_ns_to_ms_up(e->cfg.lease_ns),
+				   f.payload + 4);
+		f.len = 6;
+	}
+	e->stats.tx++;
+	e->ops->send(e->ctx, &f);
+}
+
+/* ---- psu membership: two bitmaps aged one window at a time ---- */
+
+static void elect_members(const struct rpw_elect *e, u8 skip,
+			  unsigned int *m, unsigned int *rank);
+
+static void elect_member_age(struct rpw_elect *e, u64 now)
+{
+	unsigned int m, rank;
+
+	if (now < e->member_rotate)
+		return;
+	if (now - e->member_rotate >= e->member_win)
+		memset(e->member_prev, 0, sizeof(e->member_prev));
+	else
+		memcpy(e->member_prev, e->member_cur, sizeof(e->member_prev));
+	memset(e->member_cur, 0, sizeof(e->member_cur));
+	/*
+	 * Secondaries ack in turns, so each is heard every m heartbeats:
+	 * the window must hold two turns or live members would drop out.
+	 */
+	elect_members(e, RPW_ADDR_NONE, &m, &rank);
+	e->member_win = max_t(u64, e->cfg.member_ns, 2ULL * m * e->cfg.hb_ns);
+	e->member_rotate = now + e->member_win;
+}
+
+static void elect_member_add(struct rpw_elect *e, u8 a)
+{
+	if (a >= RPW_ADDR_MIN && a <= RPW_ADDR_MAX)
+		e->member_cur[a >> 5] |= 1U << (a & 31);
+}
+
+static void elect_member_del(struct rpw_elect *e, u8 a)
+{
+	e->member_cur[a >> 5] &= ~(1U << (a & 31));
+	e->member_prev[a >> 5] &= ~(1U << (a & 31));
+}
+
+static unsigned int elect_weight(u32 w)
+{
+	unsigned int n = 0;
+
+	while (w) {
+		w &= w - 1;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * @m: psu nodes we know besides @skip, ourselves included;
+ * @rank: how many of them have a higher address than ours.
+ */
+static void elect_members(const struct rpw_elect *e, u8 skip,
+			  unsigned int *m, unsigned int *rank)
+{
+	u8 self = e->cfg.addr;
+	unsigned int i, n = 1, r = 0;
+
+	for (i = 0; i < ARRAY_SIZE(e->member_cur); i++) {
+		u32 w = e->member_cur[i] | e->member_prev[i];
+		u32 hi;
+
+		if (self >> 5 == i)
+			w &= ~(1U << (self & 31));
+		if (skip >> 5 == i)
+			w &= ~(1U << (skip & 31));
+		if (!w)
+			continue;
+		n += elect_weight(w);
+		if (i > (unsigned int)(self >> 5U)) {
+			r += elect_weight(w);
+		} else if (i == (unsigned int)(self >> 5U)) {
+			hi = (self & 31) == 31 ? 0 : ~0U << ((self & 31) + 1);
+			r += elect_weight(w & hi);
+		}
+	}
+	*m = n;
+	*rank = r;
+}
+
+static bool elect_alone(const struct rpw_elect *e)
+{
+	unsigned int m, rank;
+
+	elect_members(e, RPW_ADDR_NONE, &m, &rank);
+	return m == 1;
+}
+
+/* ---- lease ---- */
+
+/*
+ * Earliest time we may act at all: after one lease time of listening since
+ * start, and after the advertised lease of every other claimer we heard (it
+ * may be stalled and unable to hear that it lost).
+ */
+static u64 elect_act_from(const struct rpw_elect *e)
+{
+	u64 t = max_t(u64, e->act_after, e->fence_rival);
+
+	return max_t(u64, t, e->fence_primary);
+}
+
+/* A claim by @src, heard now, advertising @lease_ms. */
+static u64 elect_fence_of(const struct rpw_elect *e, u16 lease_ms, u64 now)
+{
+	u64 adv = (u64)lease_ms * NSEC_MS;
+
+	return now + adv + 2 * elect_drift(&e->cfg, adv) + e->cfg.tol_ns;
+}
+
+static void elect_fence_rival(struct rpw_elect *e, u64 until, u8 src)
+{
+	if (until <= e->fence_rival)
+		return;
+	e->rival = e->fence_rival > 0 && e->rival != src ? RPW_ADDR_NONE : src;
+	e->fence_rival = until;
+}
+
+bool rpw_elect_is_primary(const struct rpw_elect *e, u64 now)
+{
+	unsigned int i;
+
+	if (e->state != RPW_ES_PRIMARY || now < elect_act_from(e))
+		return false;
+	for (i = 0; i < 2; i++)
+		if (now >= e->lease_start[i] && now < e->lease_end[i])
+			return true;
+	return false;
+}
+
+bool rpw_elect_lease(const struct rpw_elect *e, unsigned int i, u64 *start,
+		     u64 *end)
+{
+	u64 s;
+
+	if (i > 1 || e->state != RPW_ES_PRIMARY)
+		return false;
+	s = max_t(u64, e->lease_start[i], elect_act_from(e));
+	if (e->lease_end[i] <= s)
+		return false;
+	*start = s;
+	*end = e->lease_end[i];
+	return true;
+}
+
+static u64 elect_ack_window(const struct rpw_elect *e)
+{
+	u64 d = elect_delay(&e->cfg);
+
+	return 2 * d + 2 * e->cfg.tol_ns + elect_drift(&e->cfg, 2 * d);
+}
+
+static struct rpw_elect_hb *elect_ring_find(struct rpw_elect *e, u8 seq)
+{
+	unsigned int i;
+
+	for (i = 0; i < RPW_ELECT_RING; i++)
+		if (e->ring[i].used && e->ring[i].seq == seq)
+			return &e->ring[i];
+	return NULL;
+}
+
+static void elect_check_lease(struct rpw_elect *e, u64 now)
+{
+	bool act = rpw_elect_is_primary(e, now);
+
+	if (act == e->acting)
+		return;
+	e->acting = act;
+	elect_event(e, act ? RPW_EV_LEASE_OK : RPW_EV_LEASE_LOST, e->cfg.addr,
+		    e->epoch);
+}
+
+/*
+ * A claim frame sent at @hb->sent was confirmed.  Every node that could take
+ * over heard it no earlier than @hb->sent, so none can act before
+ * sent + T_det; we act in [sent + G, sent + T_lease).  The guard G lets the
+ * frame reach, and demote, any older primary before we act.
+ */
+static void elect_confirm(struct rpw_elect *e, struct rpw_elect_hb *hb,
+			  u64 now)
+{
+	u64 s = hb->sent + e->cfg.guard_ns;
+	u64 end = hb->sent + e->cfg.lease_ns;
+	u64 *ls = e->lease_start, *le = e->lease_end;
+	unsigned int i;
+
+	if (end <= now)
+		return;
+	/* Forget windows that are over; keep window 0 the earlier one. */
+	if (le[0] <= now) {
+		ls[0] = ls[1];
+		le[0] = le[1];
+		ls[1] = 0;
+		le[1] = 0;
+	}
+	if (le[1] <= now) {
+		ls[1] = 0;
+		le[1] = 0;
+	}
+	for (i = 0; i < 2; i++) {
+		if (le[i] > ls[i] && s <= le[i] && end >= ls[i]) {
+			ls[i] = min_t(u64, ls[i], s);
+			le[i] = max_t(u64, le[i], end);
+			break;
+		}
+	}
+	if (i == 2) {
+		/* Disjoint from both: it becomes window 0 or 1. */
+		if (le[0] <= ls[0]) {
+			ls[0] = s;
+			le[0] = end;
+		} else if (s >= le[0] && (le[1] <= ls[1] || s < ls[1])) {
+			ls[1] = s;
+			le[1] = end;
+		}
+	}
+	if (le[1] > ls[1] && ls[1] <= le[0]) {
+		le[0] = max_t(u64, le[0], le[1]);
+		ls[1] = 0;
+		le[1] = 0;
+	}
+}
+
+static void elect_clear_lease(struct rpw_elect *e)
+{
+	memset(e->lease_start, 0, sizeof(e->lease_start));
+	memset(e->lease_end, 0, sizeof(e->lease_end));
+	e->acting = false;
+}
+
+/* ---- transitions ---- */
+
+static void elect_raise_epoch(struct rpw_elect *e, u32 epoch)
+{
+	if (epoch <= e->epoch)
+		return;
+	e->epoch = epoch;
+	elect_event(e, RPW_EV_EPOCH_CHANGED, RPW_EPOCH_OWNER(epoch), epoch);
+}
+
+static void elect_set_primary(struct rpw_elect *e, u8 addr)
+{
+	if (e->primary == addr)
+		return;
+	e->primary = addr;
+	if (addr != RPW_ADDR_NONE)
+		elect_event(e, RPW_EV_PRIMARY_CHANGED, addr, e->epoch);
+}
+
+static void elect_arm_detect(struct rpw_elect *e)
+{
+	if (e->cfg.role == RPW_ROLE_PSU) {
+		e->state = RPW_ES_SECONDARY;
+	} else if (e->primary == RPW_ADDR_NONE) {
+		elect_set_timer(e, RPW_ELECT_NO_TIMER);
+		return;
+	}
+	elect_set_timer(e, e->evidence + e->detect_ns);
+}
+
+static void elect_send_claim(struct rpw_elect *e, u8 type, u64 now)
+{
+	struct rpw_elect_hb *hb = &e->ring[e->ring_pos];
+
+	e->ring_pos = (e->ring_pos + 1) % RPW_ELECT_RING;
+	hb->sent = now;
+	hb->seq = e->seq++;
+	hb->used = true;
+	hb->tx_ok = false;
+	elect_send(e, type, RPW_ADDR_BCAST, hb->seq, e->epoch);
+}
+
+static void elect_promote(struct rpw_elect *e, u64 now)
+{
+	u32 term = RPW_EPOCH_TERM(e->epoch) + 1;
+
+	if (term > RPW_EPOCH_TERM_MAX) {
+		/* Never reached in practice (2^24 claims); fail safe. */
+		e->evidence = now;
+		elect_arm_detect(e);
+		return;
+	}
+	e->epoch = RPW_EPOCH_MAKE(term, e->cfg.addr);
+	e->state = RPW_ES_PRIMARY;
+	e->primary = e->cfg.addr;
+	elect_clear_lease(e);
+	memset(e->ring, 0, sizeof(e->ring));
+	e->stats.promotions++;
+	elect_event(e, RPW_EV_PROMOTED, e->cfg.addr, e->epoch);
+	elect_event(e, RPW_EV_EPOCH_CHANGED, e->cfg.addr, e->epoch);
+	elect_send_claim(e, RPW_T_PRIMARY, now);
+	e->next_reannounce = now + 2 * e->cfg.frame_ns;
+	elect_set_timer(e, now + e->cfg.hb_ns);
+}
+
+static void elect_demote(struct rpw_elect *e, u8 winner, u32 epoch)
+{
+	e->state = RPW_ES_SECONDARY;
+	e->primary = RPW_ADDR_NONE;
+	elect_clear_lease(e);
+	e->stats.demotions++;
+	elect_event(e, RPW_EV_DEMOTED, winner, epoch);
+}
+
+/* The primary is gone (@lost): wait for our address-ranked slot. */
+static void elect_takeover(struct rpw_elect *e, u8 lost, u64 now)
+{
+	unsigned int m, rank;
+
+	if (lost != RPW_ADDR_NONE)
+		elect_member_del(e, lost);
+	elect_members(e, RPW_ADDR_NONE, &m, &rank);
+	if (now < e->yield_until)
+		rank += m;
+	if (!rank) {
+		elect_promote(e, now);
+		return;
+	}
+	e->state = RPW_ES_TAKEOVER;
+	elect_set_timer(e, now + rank * e->cfg.slot_ns);
+}
+
+/* Follow @src, which claims @epoch (not lower than ours). */
+static void elect_follow(struct rpw_elect *e, u8 src, u32 epoch, u16 lease_ms,
+			 u64 now)
+{
+	u64 adv = (u64)lease_ms * NSEC_MS;
+	u64 need = adv + 2 * elect_drift(&e->cfg, adv) + 1;
+
+	if (e->primary != src && e->primary != RPW_ADDR_NONE &&
+	    e->primary != e->cfg.addr)
+		elect_fence_rival(e, e->fence_primary, RPW_ADDR_NONE);
+	e->fence_primary = elect_fence_of(e, lease_ms, now);
+	elect_raise_epoch(e, epoch);
+	elect_set_primary(e, src);
+	e->evidence = now;
+	/* A primary configured with a longer lease must not be overtaken. */
+	e->detect_ns = max_t(u64, e->cfg.detect_ns, need);
+	elect_arm_detect(e);
+}
+
+static void elect_dup(struct rpw_elect *e, u64 now)
+{
+	e->stats.dup_addr++;
+	if (now < e->next_dup)
+		return;
+	e->next_dup = now + e->cfg.member_ns;
+	elect_event(e, RPW_EV_DUP_ADDR, e->cfg.addr, e->epoch);
+}
+
+/* Tell a node that claims a stale epoch which epoch we know. */
+static void elect_teach(struct rpw_elect *e, u8 dst, u64 now)
+{
+	if (now < e->next_teach)
+		return;
+	e->next_teach = now + 4 * e->cfg.hb_ns;
+	elect_send(e, RPW_T_WHO_PRIMARY, dst, 0, e->epoch);
+}
+
+static void elect_announce(struct rpw_elect *e, u64 now)
+{
+	if (now < e->next_reannounce)
+		return;
+	e->next_reannounce = now + 2 * e->cfg.frame_ns;
+	elect_send_claim(e, RPW_T_PRIMARY, now);
+}
+
+static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f)
+{
+	unsigned int m, rank;
+
+	/*
+	 * One acknowledgment per heartbeat is enough to renew the lease, so
+	 * the secondaries take turns by rank; divergent views only cost an
+	 * extra or a missing ack, never safety.
+	 */
+	elect_members(e, f->src, &m, &rank);
+	if (f->seq % m != rank) {
+		/* The previous claim went unacked: the next in turn helps. */
+		if ((u8)(f->seq - 1) == e->acked_seq || m < 2 ||
+		    (f->seq + 1) % m != rank)
+			return;
+	}
+	e->acked_seq = f->seq;
+	elect_send(e, RPW_T_HEARTBEAT_ACK, RPW_ADDR_BCAST, f->seq, e->epoch);
+}
+
+static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
+			   u32 ep, u64 now)
+{
+	u16 lease_ms = get_unaligned_le16(f->payload + 4);
+
+	if (RPW_EPOCH_OWNER(ep) != f->src || !RPW_EPOCH_TERM(ep)) {
+		e->stats.rx_bad++;
+		return;
+	}
+	if (f->src == e->cfg.addr) {
+		if (e->state == RPW_ES_PRIMARY && ep == e->epoch &&
+		    elect_ring_find(e, f->seq))
+			return;		/* our own echo */
+		elect_dup(e, now);
+		if (ep <= e->epoch)
+			return;
+	}
+	if (e->cfg.role == RPW_ROLE_PSU)
+		elect_member_add(e, f->src);
+	if (ep < e->epoch) {
+		e->stats.rx_stale++;
+		if (f->src != e->cfg.addr)
+			elect_fence_rival(e, elect_fence_of(e, lease_ms, now),
+					  f->src);
+		if (e->state == RPW_ES_PRIMARY) {
+			/* The winner re-announces so everyone re-points. */
+			elect_event(e, RPW_EV_CONFLICT, f->src, ep);
+			elect_announce(e, now);
+		} else {
+			elect_teach(e, f->src, now);
+		}
+		return;
+	}
+	if (e->state == RPW_ES_PRIMARY) {
+		/* ep > ours: we lost; ep == ours is impossible (owner). */
+		elect_event(e, RPW_EV_CONFLICT, f->src, ep);
+		elect_demote(e, f->src, ep);
+	}
+	elect_follow(e, f->src, ep, lease_ms, now);
+	if (e->cfg.role == RPW_ROLE_PSU)
+		elect_maybe_ack(e, f);
+}
+
+static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,
+			 u32 ep, u64 now)
+{
+	u64 d = elect_delay(&e->cfg);
+	u8 owner = RPW_EPOCH_OWNER(ep);
+	struct rpw_elect_hb *hb;
+
+	if (f->src == e->cfg.addr || !RPW_EPOCH_TERM(ep))
+		return;
+	if (e->cfg.role == RPW_ROLE_PSU)
+		elect_member_add(e, f->src);
+	if (ep < e->epoch) {
+		e->stats.rx_stale++;
+		return;
+	}
+	if (ep == e->epoch)
+		e->acked_seq = f->seq;
+	if (e->state == RPW_ES_PRIMARY && ep == e->epoch) {
+		/* The rival we waited for follows us now. */
+		if (f->src == e->rival && e->fence_rival > now)
+			e->fence_rival = now;
+		hb = elect_ring_find(e, f->seq);
+		if (hb && now - hb->sent <= elect_ack_window(e)) {
+			e->stats.acks_ok++;
+			elect_confirm(e, hb, now);
+		} else {
+			e->stats.acks_late++;
+		}
+		return;
+	}
+	if (e->state == RPW_ES_PRIMARY) {
+		elect_event(e, RPW_EV_CONFLICT, owner, ep);
+		elect_demote(e, owner, ep);
+	}
+	if (owner == e->cfg.addr)
+		return;
+	/*
+	 * Someone follows @owner in @ep: it was alive when the acked claim
+	 * was received, at most one delay before this ack.
+	 */
+	elect_raise_epoch(e, ep);
+	elect_set_primary(e, owner);
+	if (now > d && now - d > e->evidence)
+		e->evidence = now - d;
+	if (e->state != RPW_ES_PRIMARY)
+		elect_arm_detect(e);
+}
+
+static void elect_rx_who(struct rpw_elect *e, const struct rpw_frame *f,
+			 u32 ep, u64 now)
+{
+	if (f->src == e->cfg.addr)
+		return;
+	if (ep > e->epoch) {
+		/* The asker knows a newer epoch than ours: we are stale. */
+		if (e->state == RPW_ES_PRIMARY) {
+			elect_event(e, RPW_EV_CONFLICT, RPW_EPOCH_OWNER(ep), ep);
+			elect_demote(e, RPW_EPOCH_OWNER(ep), ep);
+		}
+		elect_raise_epoch(e, ep);
+		e->primary = RPW_ADDR_NONE;
+		e->evidence = now;
+		elect_arm_detect(e);
+		return;
+	}
+	if (e->state == RPW_ES_PRIMARY)
+		elect_announce(e, now);
+}
+
+static void elect_rx_step(struct rpw_elect *e, const struct rpw_frame *f,
+			  u32 ep, u64 now)
+{
+	if (f->src == e->cfg.addr || RPW_EPOCH_OWNER(ep) != f->src ||
+	    !RPW_EPOCH_TERM(ep)) {
+		e->stats.rx_bad++;
+		return;
+	}
+	if (ep < e->epoch) {
+		e->stats.rx_stale++;
+		return;
+	}
+	if (e->state == RPW_ES_PRIMARY) {
+		if (ep == e->epoch)
+			return;
+		elect_demote(e, f->src, ep);
+	}
+	elect_raise_epoch(e, ep);
+	elect_event(e, RPW_EV_STEP_DOWN, f->src, ep);
+	/* It stopped acting before it sent this: its lease is void. */
+	if (e->primary == f->src)
+		e->fence_primary = 0;
+	e->primary = RPW_ADDR_NONE;
+	e->evidence = now;
+	if (e->cfg.role == RPW_ROLE_PSU)
+		elect_takeover(e, f->src, now);
+	else
+		elect_arm_detect(e);
+}
+
+int rpw_elect_rx(struct rpw_elect *e, const struct rpw_frame *f, u64 now)
+{
+	u8 need;
+	u32 ep;
+
+	switch (f->type) {
+	case RPW_T_PRIMARY:
+	case RPW_T_HEARTBEAT:
+		need = 6;
+		break;
+	case RPW_T_WHO_PRIMARY:
+	case RPW_T_HEARTBEAT_ACK:
+	case RPW_T_STEP_DOWN:
+		need = 4;
+		break;
+	default:
+		return -ENOENT;
+	}
+	if (f->len != need || f->src < RPW_ADDR_MIN || f->src > RPW_ADDR_MAX) {
+		e->stats.rx_bad++;
+		return -EPROTO;
+	}
+	if (e->state == RPW_ES_IDLE || e->state == RPW_ES_STOPPED)
+		return 0;
+	e->stats.rx++;
+	ep = get_unaligned_le32(f->payload);
+	elect_member_age(e, now);
+	switch (f->type) {
+	case RPW_T_PRIMARY:
+	case RPW_T_HEARTBEAT:
+		elect_rx_claim(e, f, ep, now);
+		break;
+	case RPW_T_HEARTBEAT_ACK:
+		elect_rx_ack(e, f, ep, now);
+		break;
+	case RPW_T_WHO_PRIMARY:
+		elect_rx_who(e, f, ep, now);
+		break;
+	default:
+		elect_rx_step(e, f, ep, now);
+		break;
+	}
+	elect_check_lease(e, now);
+	return 0;
+}
+
+void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
+		       bool ok, u64 now)
+{
+	struct rpw_elect_hb *hb;
+
+	if (e->state != RPW_ES_PRIMARY || f->src != e->cfg.addr ||
+	    (f->type != RPW_T_PRIMARY && f->type != RPW_T_HEARTBEAT) ||
+	    f->len != 6 || get_unaligned_le32(f->payload) != e->epoch)
+		return;
+	hb = elect_ring_find(e, f->seq);
+	if (!hb)
+		return;
+	hb->tx_ok = ok;
+	elect_member_age(e, now);
+	/*
+	 * With no other psu node heard for a whole membership window nobody
+	 * can acknowledge; a frame read back intact from the bus reached
+	 * every connected node, which is what an ack would have proven.
+	 */
+	if (ok && elect_alone(e) && now - hb->sent <= elect_ack_window(e))
+		elect_confirm(e, hb, now);
+	elect_check_lease(e, now);
+}
+
+void rpw_elect_timer_expired(struct rpw_elect *e, u64 now)
+{
+	u64 exp = e->timer;
+	bool late;
+	u8 lost;
+
+	if (exp == RPW_ELECT_NO_TIMER || now < exp)
+		return;
+	e->timer = RPW_ELECT_NO_TIMER;
+	/*
+	 * A timer that runs late means this node was stalled: what it knows
+	 * is stale, so it re-validates (listens again) instead of acting on
+	 * a timeout that may be its own fault.
+	 */
+	late = now - exp > e->cfg.tol_ns;
+	if (late) {
+		e->stats.stalls++;
+		elect_event(e, RPW_EV_STALL, e->cfg.addr, e->epoch);
+	}
+	elect_member_age(e, now);
+	switch (e->state) {
+	case RPW_ES_DISCOVER:
+		if (late)
+			elect_set_timer(e, now + e->cfg.initial_ns);
+		else
+			elect_promote(e, now);
+		break;
+	case RPW_ES_SECONDARY:
+	case RPW_ES_FOLLOWER:
+		if (late) {
+			e->evidence = now;
+			elect_arm_detect(e);
+			break;
+		}
+		lost = e->primary;
+		if (lost != RPW_ADDR_NONE)
+			elect_event(e, RPW_EV_PRIMARY_LOST, lost, e->epoch);
+		e->primary = RPW_ADDR_NONE;
+		e->detect_ns = e->cfg.detect_ns;
+		if (e->state == RPW_ES_SECONDARY)
+			elect_takeover(e, lost, now);
+		break;
+	case RPW_ES_TAKEOVER:
+		if (late) {
+			e->evidence = now;
+			elect_arm_detect(e);
+		} else {
+			elect_promote(e, now);
+		}
+		break;
+	case RPW_ES_PRIMARY:
+		elect_send_claim(e, RPW_T_HEARTBEAT, now);
+		exp += e->cfg.hb_ns;
+		if (exp <= now)
+			exp = now + e->cfg.hb_ns;
+		elect_set_timer(e, exp);
+		elect_check_lease(e, now);
+		break;
+	default:
+		break;
+	}
+}
+
+int rpw_elect_init(struct rpw_elect *e, const struct rpw_elect_cfg *cfg,
+		   const struct rpw_elect_ops *ops, void *ctx)
+{
+	memset(e, 0, sizeof(*e));
+	e->cfg = *cfg;
+	rpw_elect_cfg_derive(&e->cfg);
+	if (rpw_elect_cfg_validate(&e->cfg, NULL) || !ops || !ops->send ||
+	    !ops->timer)
+		return -EINVAL;
+	e->ops = ops;
+	e->ctx = ctx;
+	e->state = RPW_ES_IDLE;
+	e->primary = RPW_ADDR_NONE;
+	e->timer = RPW_ELECT_NO_TIMER;
+	e->detect_ns = e->cfg.detect_ns;
+	return 0;
+}
+
+void rpw_elect_start(struct rpw_elect *e, u64 now)
+{
+	u64 l = e->cfg.lease_ns;
+
+	e->member_win = e->cfg.member_ns;
+	e->member_rotate = now + e->member_win;
+	e->evidence = now;
+	/*
+	 * A primary may hold a lease from a frame sent before we listened;
+	 * its later frames reach us before it acts on them (guard), so one
+	 * lease time of listening is enough before we may act ourselves.
+	 */
+	e->act_after = now + l + 2 * elect_drift(&e->cfg, l) + e->cfg.tol_ns;
+	if (e->cfg.role == RPW_ROLE_CHASSIS) {
+		e->state = RPW_ES_FOLLOWER;
+		elect_set_timer(e, RPW_ELECT_NO_TIMER);
+		return;
+	}
+	e->state = RPW_ES_DISCOVER;
+	elect_send(e, RPW_T_WHO_PRIMARY, RPW_ADDR_BCAST, 0, e->epoch);
+	elect_set_timer(e, now + e->cfg.initial_ns);
+}
+
+int rpw_elect_step_down(struct rpw_elect *e, u64 now)
+{
+	if (e->state != RPW_ES_PRIMARY)
+		return -EPERM;
+	elect_send(e, RPW_T_STEP_DOWN, RPW_ADDR_BCAST, 0, e->epoch);
+	elect_event(e, RPW_EV_STEP_DOWN, e->cfg.addr, e->epoch);
+	elect_demote(e, RPW_ADDR_NONE, e->epoch);
+	/* Let the others take over; come back only after all their slots. */
+	e->yield_until = now + 2 * e->cfg.detect_ns;
+	e->evidence = now;
+	elect_arm_detect(e);
+	return 0;
+}
+
+void rpw_elect_stop(struct rpw_elect *e, u64 now)
+{
+	if (e->state == RPW_ES_PRIMARY) {
+		elect_send(e, RPW_T_STEP_DOWN, RPW_ADDR_BCAST, 0, e->epoch);
+		elect_demote(e, RPW_ADDR_NONE, e->epoch);
+	}
+	(void)now;
+	e->state = RPW_ES_STOPPED;
+	e->primary = RPW_ADDR_NONE;
+	elect_set_timer(e, RPW_ELECT_NO_TIMER);
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * rackpwr - primary election among power-supply modules (pure logic).
+ *
+ * Sans-I/O state machine: the caller passes the time (@now, ns, monotonic)
+ * into every call and provides three callbacks: send a frame, arm the single
+ * timer, report an event.  No allocation, no sleeping, no clock reads, so the
+ * same code runs in the kernel (hrtimer + MAC glue) and in the deterministic
+ * simulator (selftests/sim/elect_sim.c).  The caller serialises all calls on
+ * one struct rpw_elect and must not call back into it from the callbacks.
+ *
+ * Documentation/networking/rackpwr-election.rst is the design text: states,
+ * timers and their formulas, the lease/fencing argument and its assumptions.
+ *
+ * Epochs are ballots: bits 31..8 are a term counter, bits 7..0 the address of
+ * the node that claimed the term.  Two nodes can therefore never claim the
+ * same epoch, and comparing epochs as u32 orders claims by (term, address):
+ * the tie between simultaneous claims goes to the highest address.
+ */
+#ifndef _RPW_ELECT_H
+#define _RPW_ELECT_H
+
+#include "rpw_frame.h"
+
+#define RPW_ELECT_NO_TIMER	(~(u64)0)
+
+#define RPW_EPOCH_TERM(e)	((u32)(e) >> 8)
+#define RPW_EPOCH_OWNER(e)	((u8)((e) & 0xff))
+#define RPW_EPOCH_MAKE(t, a)	(((u32)(t) << 8) | (u8)(a))
+#define RPW_EPOCH_TERM_MAX	0xffffffU
+
+/* Heartbeat sends remembered for matching acknowledgments (by seq). */
+#define RPW_ELECT_RING		8
+
+enum rpw_elect_role {
+	RPW_ROLE_PSU = 0,	/* power-supply module: may become primary */
+	RPW_ROLE_CHASSIS,	/* chassis module: follows only */
+};
+
+enum rpw_elect_state {
+	RPW_ES_IDLE = 0,	/* initialised, not started */
+	RPW_ES_DISCOVER,	/* asked WHO_PRIMARY, waiting T_initial */
+	RPW_ES_SECONDARY,	/* following (or waiting for) a primary */
+	RPW_ES_TAKEOVER,	/* primary lost: waiting for our slot */
+	RPW_ES_PRIMARY,		/* claimed; acts only inside its lease */
+	RPW_ES_FOLLOWER,	/* chassis role */
+	RPW_ES_STOPPED,
+	RPW_ES__MAX,
+};
+
+enum rpw_elect_event {
+	RPW_EV_PROMOTED = 1,	/* we claimed epoch @epoch */
+	RPW_EV_DEMOTED,		/* we lost the role; @addr/@epoch: winner */
+	RPW_EV_EPOCH_CHANGED,	/* known epoch rose to @epoch */
+	RPW_EV_PRIMARY_CHANGED,	/* now following @addr in @epoch */
+	RPW_EV_PRIMARY_LOST,	/* @addr silent for the detection time */
+	RPW_EV_CONFLICT,	/* heard rival primary @addr in @epoch */
+	RPW_EV_DUP_ADDR,	/* a frame claims our address; not ours */
+	RPW_EV_LEASE_LOST,	/* primary without confirmation: fenced */
+	RPW_EV_LEASE_OK,	/* primary confirmed: acting */
+	RPW_EV_STALL,		/* our timer ran late: state re-validated */
+	RPW_EV_STEP_DOWN,	/* @addr handed over (or we did) */
+	RPW_EV__MAX,
+};
+
+struct rpw_elect_cfg {
+	u8 addr;		/* own address, RPW_ADDR_MIN..RPW_ADDR_MAX */
+	u8 role;		/* enum rpw_elect_role */
+	u8 miss;		/* k: heartbeats that may be lost in a row */
+	u32 drift_ppm;		/* rho: bound on clock rate error */
+	u64 bus_delay_ns;	/* J: worst-case access delay (see doc) */
+	u64 frame_ns;		/* T_f: time of one election frame */
+	u64 tol_ns;		/* worst timer/scheduling lateness */
+	u64 hb_ns;		/* T_h: heartbeat period */
+	u64 member_ns;		/* psu membership window */
+	/* Derived by rpw_elect_cfg_derive() when 0, else validated. */
+	u64 detect_ns;		/* T_det */
+	u64 lease_ns;		/* T_lease */
+	u64 guard_ns;		/* G: lease starts G after the send */
+	u64 slot_ns;		/* W */
+	u64 initial_ns;		/* T_initial */
+};
+
+struct rpw_elect_stats {
+	u32 tx;
+	u32 rx;
+	u32 rx_bad;		/* malformed election frame */
+	u32 rx_stale;		/* lower epoch: rejected (fencing) */
+	u32 acks_ok;		/* acks that renewed the lease */
+	u32 acks_late;		/* acks outside the window or unknown seq */
+	u32 promotions;
+	u32 demotions;
+	u32 dup_addr;
+	u32 stalls;
+};
+
+struct rpw_elect;
+
+struct rpw_elect_ops {
+	/* Queue @f for transmission (broadcast or unicast) via the MAC. */
+	int (*send)(void *ctx, const struct rpw_frame *f);
+	/* (Re)arm the single timer; RPW_ELECT_NO_TIMER cancels it. */
+	void (*timer)(void *ctx, u64 expires_ns);
+	void (*event)(void *ctx, enum rpw_elect_event ev, u8 addr, u32 epoch);
+};
+
+struct rpw_elect_hb {
+	u64 sent;		/* local time of the send() call */
+	u8 seq;
+	bool used;
+	bool tx_ok;
+};
+
+/* All fields private; use the accessors below. */
+struct rpw_elect {
+	struct rpw_elect_cfg cfg;
+	const struct rpw_elect_ops *ops;
+	void *ctx;
+	u8 state;
+	u8 primary;		/* RPW_ADDR_NONE when unknown */
+	u8 seq;			/* seq of the next PRIMARY/HEARTBEAT */
+	u8 ring_pos;
+	u8 acked_seq;		/* seq of the last ack heard in our epoch */
+	bool acting;		/* last reported lease state */
+	u32 epoch;		/* highest epoch known (ballot) */
+	u64 timer;		/* armed expiry or RPW_ELECT_NO_TIMER */
+	u64 evidence;		/* last sign of life of the primary */
+	u64 detect_ns;		/* T_det, raised by advertised leases */
+	/* acting iff now is inside one of the two confirmed windows */
+	u64 lease_start[2];
+	u64 lease_end[2];
+	u64 yield_until;	/* after a step-down: take the last slot */
+	u64 act_after;		/* no acting before: leases we never heard */
+	u64 fence_primary;	/* lease the followed primary may still hold */
+	u64 fence_rival;	/* ... and rival claimers we heard */
+	u8 rival;		/* the rival behind fence_rival, if one */
+	u64 next_answer;	/* rate limits */
+	u64 next_teach;
+	u64 next_reannounce;
+	u64 next_dup;
+	u64 member_rotate;
+	u64 member_win;		/* current window length */
+	u32 member_cur[8];	/* psu nodes heard in this window */
+	u32 member_prev[8];	/* ... and in the previous one */
+	struct rpw_elect_hb ring[RPW_ELECT_RING];
+	struct rpw_elect_stats stats;
+};
+
+/* Defaults for 115200 baud (formulas in the documentation). */
+void rpw_elect_cfg_default(struct rpw_elect_cfg *c, u8 addr, u8 role);
+/* Fill the derived fields that are 0 from the inputs. */
+void rpw_elect_cfg_derive(struct rpw_elect_cfg *c);
+/* 0 or -EINVAL; @why (may be NULL) names the violated rule. */
+int rpw_elect_cfg_validate(const struct rpw_elect_cfg *c, const char **why);
+/*
+ * Time after the last fault within which exactly one primary acts and every
+ * node follows it, for a rack of @n_psu power-supply modules.
+ */
+u64 rpw_elect_converge_bound(const struct rpw_elect_cfg *c,
+			     unsigned int n_psu);
+
+/* Copies and derives @cfg; -EINVAL if it fails validation. */
+int rpw_elect_init(struct rpw_elect *e, const struct rpw_elect_cfg *cfg,
+		   const struct rpw_elect_ops *ops, void *ctx);
+void rpw_elect_start(struct rpw_elect *e, u64 now);
+/* 0 handled, -ENOENT not an election frame, -EPROTO malformed. */
+int rpw_elect_rx(struct rpw_elect *e, const struct rpw_frame *f, u64 now);
+/*
+ * Transmission result of a frame we sent (the MAC read back its own echo
+ * intact, or gave up).  Only PRIMARY/HEARTBEAT results are used.
+ */
+void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
+		       bool ok, u64 now);
+void rpw_elect_timer_expired(struct rpw_elect *e, u64 now);
+/* Admin hand-over: -EPERM unless primary. */
+int rpw_elect_step_down(struct rpw_elect *e, u64 now);
+void rpw_elect_stop(struct rpw_elect *e, u64 now);
+
+/* True only in state PRIMARY and inside a confirmed lease. */
+bool rpw_elect_is_primary(const struct rpw_elect *e, u64 now);
+/*
+ * Confirmed lease window @i (0 or 1) as [start, end) in local time; false
+ * if none.  Window 1, when present, starts after window 0 ends.
+ */
+bool rpw_elect_lease(const struct rpw_elect *e, unsigned int i, u64 *start,
+		     u64 *end);
+
+static inline enum rpw_elect_state rpw_elect_state(const struct rpw_elect *e)
+{
+	return (enum rpw_elect_state)e->state;
+}
+
+static inline u32 rpw_elect_epoch(const struct rpw_elect *e)
+{
+	return e->epoch;
+}
+
+/* Address of the primary we follow (own address if primary), or 0. */
+static inline u8 rpw_elect_primary(const struct rpw_elect *e)
+{
+	return e->primary;
+}
+
+static inline const struct rpw_elect_stats *
+rpw_elect_stats(const struct rpw_elect *e)
+{
+	return &e->stats;
+}
+
+const char *rpw_elect_state_name(enum rpw_elect_state s);
+const char *rpw_elect_event_name(enum rpw_elect_event ev);
+
+#endif /* _RPW_ELECT_H */

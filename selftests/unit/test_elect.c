@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Focused scenarios for the primary-election state machine
+ * (driver/rpw_elect.c): each test drives a few nodes by hand, frame by
+ * frame, and checks states, epochs, emitted frames, events and the lease.
+ * The randomised whole-system checks live in selftests/sim/elect_sim.c.
+ */
+#include "tap.h"
+#include "rpw_elect.h"
+
+#define MS	1000000ULL
+#define T0	(1000 * MS)	/* local clocks do not start at 0 */
+
+struct tn {
+	struct rpw_elect e;
+	struct rpw_frame out[64];
+	int nout;
+	u64 timer;
+	int ev[RPW_EV__MAX];
+	u8 ev_addr[RPW_EV__MAX];
+};
+
+static int t_send(void *ctx, const struct rpw_frame *f)
+{
+	struct tn *n = ctx;
+
+	if (n->nout < 64)
+		n->out[n->nout++] = *f;
+	return 0;
+}
+
+static void t_timer(void *ctx, u64 exp)
+{
+	((struct tn *)ctx)->timer = exp;
+}
+
+static void t_event(void *ctx, enum rpw_elect_event ev, u8 addr, u32 epoch)
+{
+	struct tn *n = ctx;
+
+	(void)epoch;
+	n->ev[ev]++;
+	n->ev_addr[ev] = addr;
+}
+
+static const struct rpw_elect_ops ops = {
+	.send = t_send, .timer = t_timer, .event = t_event,
+};
+
+static void mk(struct tn *n, u8 addr, u8 role)
+{
+	struct rpw_elect_cfg c;
+
+	memset(n, 0, sizeof(*n));
+	rpw_elect_cfg_default(&c, addr, role);
+	if (rpw_elect_init(&n->e, &c, &ops, n))
+		tap_ok(0, "init %u", addr);
+}
+
+static const struct rpw_frame *last(struct tn *n)
+{
+	return n->nout ? &n->out[n->nout - 1] : NULL;
+}
+
+static const struct rpw_frame *last_of(struct tn *n, u8 type)
+{
+	int i;
+
+	for (i = n->nout - 1; i >= 0; i--)
+		if (n->out[i].type == type)
+			return &n->out[i];
+	return NULL;
+}
+
+static u32 ep_of(const struct rpw_frame *f)
+{
+	return get_unaligned_le32(f->payload);
+}
+
+static struct rpw_frame claim(u8 type, u8 src, u32 ep, u8 seq)
+{
+	struct rpw_frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.version = RPW_PROTO_VERSION;
+	f.type = type;
+	f.dst = RPW_ADDR_BCAST;
+	f.src = src;
+	f.seq = seq;
+	put_unaligned_le32(ep, f.payload);
+	f.len = 4;
+	if (type == RPW_T_PRIMARY || type == RPW_T_HEARTBEAT) {
+		put_unaligned_le16(100, f.payload + 4);
+		f.len = 6;
+	}
+	return f;
+}
+
+/* Fire @n's timer at its expiry (plus @late). */
+static void fire(struct tn *n, u64 late)
+{
+	rpw_elect_timer_expired(&n->e, n->timer + late);
+}
+
+static void test_cfg(void)
+{
+	struct rpw_elect_cfg c, d;
+	const char *why;
+	u64 dly;
+
+	rpw_elect_cfg_default(&c, 5, RPW_ROLE_PSU);
+	TAP_EQ(rpw_elect_cfg_validate(&c, &why), 0, "defaults are valid");
+	dly = c.bus_delay_ns + c.frame_ns;
+	tap_ok(c.detect_ns >= 3 * c.hb_ns + dly + c.tol_ns,
+	       "T_det >= (k+1)*T_h + J + T_f + tol (%.2f ms)",
+	       c.detect_ns / 1e6);
+	tap_ok(c.lease_ns < c.detect_ns && c.lease_ns > c.hb_ns + 2 * dly,
+	       "T_h + 2(J+T_f) < lease < T_det (%.2f ms)", c.lease_ns / 1e6);
+	tap_ok(c.initial_ns >= 2 * dly + c.tol_ns,
+	       "T_initial >= worst-case answer time (%.2f ms)",
+	       c.initial_ns / 1e6);
+	tap_ok(c.slot_ns >= 2 * dly, "slot >= 2(J+T_f) (%.2f ms)",
+	       c.slot_ns / 1e6);
+	tap_ok(c.detect_ns + dly <= 110 * MS,
+	       "worst single-slot failover T_det + J + T_f <= 110 ms");
+
+	d = c;
+	d.detect_ns = 3 * c.hb_ns;
+	tap_ok(rpw_elect_cfg_validate(&d, &why) == -EINVAL && why,
+	       "short detection rejected (%s)", why ? why : "");
+	d = c;
+	d.lease_ns = c.detect_ns;
+	tap_ok(rpw_elect_cfg_validate(&d, &why) == -EINVAL,
+	       "lease >= detection rejected (%s)", why ? why : "");
+	d = c;
+	d.initial_ns = c.bus_delay_ns;
+	tap_ok(rpw_elect_cfg_validate(&d, &why) == -EINVAL,
+	       "short initial wait rejected (%s)", why ? why : "");
+	d = c;
+	d.slot_ns = c.bus_delay_ns;
+	tap_ok(rpw_elect_cfg_validate(&d, &why) == -EINVAL,
+	       "short slot rejected (%s)", why ? why : "");
+	d = c;
+	d.addr = RPW_ADDR_BCAST;
+	TAP_EQ(rpw_elect_cfg_validate(&d, NULL), -EINVAL,
+	       "broadcast address rejected");
+	/* A slower bus derives longer timers, not invalid ones. */
+	d = c;
+	d.bus_delay_ns = 60 * MS;
+	d.detect_ns = d.lease_ns = d.guard_ns = d.slot_ns = d.initial_ns = 0;
+	d.miss = 4;
+	rpw_elect_cfg_derive(&d);
+	tap_ok(rpw_elect_cfg_validate(&d, &why) == -EINVAL,
+	       "J = 60 ms, k = 4: lease would flicker (%s)", why ? why : "");
+	d.miss = 6;
+	d.detect_ns = d.lease_ns = d.guard_ns = d.slot_ns = d.initial_ns = 0;
+	rpw_elect_cfg_derive(&d);
+	TAP_EQ(rpw_elect_cfg_validate(&d, NULL), 0,
+	       "J = 60 ms, k = 6 derives a valid config");
+}
+
+/* One psu node alone: discover, promote, act only after confirmation. */
+static void test_alone(void)
+{
+	struct tn a;
+	const struct rpw_frame *f;
+	u64 t, s;
+
+	mk(&a, 7, RPW_ROLE_PSU);
+	rpw_elect_start(&a.e, T0);
+	f = last(&a);
+	tap_ok(f && f->type == RPW_T_WHO_PRIMARY && f->dst == RPW_ADDR_BCAST,
+	       "start broadcasts WHO_PRIMARY");
+	TAP_EQ(rpw_elect_state(&a.e), RPW_ES_DISCOVER, "starts discovering");
+	TAP_EQ(a.timer, T0 + a.e.cfg.initial_ns, "waits T_initial");
+	fire(&a, 0);
+	TAP_EQ(rpw_elect_state(&a.e), RPW_ES_PRIMARY, "no answer: promoted");
+	TAP_EQ(rpw_elect_epoch(&a.e), RPW_EPOCH_MAKE(1, 7),
+	       "epoch = term 1, own address");
+	f = last(&a);
+	tap_ok(f && f->type == RPW_T_PRIMARY && ep_of(f) == a.e.epoch &&
+	       f->len == 6, "PRIMARY broadcast with epoch and lease");
+	TAP_EQ(a.ev[RPW_EV_PROMOTED], 1, "promoted event");
+	t = a.timer - a.e.cfg.hb_ns;
+	tap_ok(!rpw_elect_is_primary(&a.e, t + 1),
+	       "not acting before confirmation");
+	rpw_elect_tx_done(&a.e, f, true, t + 2 * MS);
+	tap_ok(!rpw_elect_is_primary(&a.e, t + a.e.cfg.guard_ns - MS),
+	       "not acting before the guard");
+	tap_ok(!rpw_elect_is_primary(&a.e, T0 + a.e.cfg.lease_ns - MS),
+	       "not acting before one lease of listening after start");
+	s = T0 + a.e.cfg.lease_ns + 2 * MS + a.e.cfg.tol_ns;
+	/* keep the lease alive with heartbeats read back intact */
+	while (a.timer < s + 40 * MS) {
+		u64 now = a.timer;
+
+		fire(&a, 0);
+		rpw_elect_tx_done(&a.e, last(&a), true, now + MS);
+	}
+	tap_ok(rpw_elect_is_primary(&a.e, a.timer - MS),
+	       "alone: acting on read-back confirmation");
+	TAP_EQ(a.ev[RPW_EV_LEASE_OK], 1, "lease_ok event once");
+	t = a.timer;
+	fire(&a, 0);	/* this heartbeat is never read back */
+	tap_ok(!rpw_elect_is_primary(&a.e, t + a.e.cfg.lease_ns),
+	       "lease lapses without confirmation (fenced)");
+	TAP_EQ(rpw_elect_state(&a.e), RPW_ES_PRIMARY, "... still primary in state");
+}
+
+/* A primary answers a late joiner, which stays secondary and acks. */
+static void test_late_joiner(void)
+{
+	struct tn p, j;
+	struct rpw_frame f;
+	const struct rpw_frame *o;
+	u32 ep = RPW_EPOCH_MAKE(3, 200);
+
+	mk(&p, 200, RPW_ROLE_PSU);
+	mk(&j, 210, RPW_ROLE_PSU);
+	rpw_elect_start(&j.e, T0);
+	f = claim(RPW_T_PRIMARY, 200, ep, 9);
+	rpw_elect_rx(&j.e, &f, T0 + 10 * MS);
+	TAP_EQ(rpw_elect_state(&j.e), RPW_ES_SECONDARY,
+	       "joiner hearing a primary stays secondary");
+	TAP_EQ(rpw_elect_epoch(&j.e), ep, "joiner learned the epoch");
+	TAP_EQ(rpw_elect_primary(&j.e), 200, "joiner follows the primary");
+	o = last(&j);
+	tap_ok(o && o->type == RPW_T_HEARTBEAT_ACK && o->seq == 9 &&
+	       ep_of(o) == ep, "joiner acks with the claim's seq");
+	TAP_EQ(j.timer, T0 + 10 * MS + j.e.detect_ns, "detection armed");
+
+	/* The primary side: WHO_PRIMARY gets an answer. */
+	rpw_elect_start(&p.e, T0);
+	fire(&p, 0);
+	p.nout = 0;
+	f = claim(RPW_T_WHO_PRIMARY, 210, 0, 0);
+	rpw_elect_rx(&p.e, &f, T0 + 100 * MS);
+	o = last(&p);
+	tap_ok(o && o->type == RPW_T_PRIMARY, "primary answers WHO_PRIMARY");
+}
+
+/* Two nodes promote at once: the higher address wins, loser demotes. */
+static void test_tie(void)
+{
+	struct tn a, b;
+	struct rpw_frame fa, fb;
+
+	mk(&a, 40, RPW_ROLE_PSU);
+	mk(&b, 90, RPW_ROLE_PSU);
+	rpw_elect_start(&a.e, T0);
+	rpw_elect_start(&b.e, T0);
+	fire(&a, 0);
+	fire(&b, 0);
+	fa = *last_of(&a, RPW_T_PRIMARY);
+	fb = *last_of(&b, RPW_T_PRIMARY);
+	tap_ok(ep_of(&fb) > ep_of(&fa), "same term: higher address, higher epoch");
+	rpw_elect_rx(&a.e, &fb, a.timer - 10 * MS);
+	TAP_EQ(rpw_elect_state(&a.e), RPW_ES_SECONDARY, "lower address demoted at once");
+	TAP_EQ(a.ev[RPW_EV_DEMOTED], 1, "demoted event");
+	TAP_EQ(rpw_elect_primary(&a.e), 90, "loser follows the winner");
+	b.nout = 0;
+	rpw_elect_rx(&b.e, &fa, b.timer - 10 * MS);
+	TAP_EQ(rpw_elect_state(&b.e), RPW_ES_PRIMARY, "winner stays primary");
+	tap_ok(b.nout && last(&b)->type == RPW_T_PRIMARY,
+	       "winner re-announces after hearing the rival");
+	TAP_EQ(b.ev[RPW_EV_CONFLICT], 1, "conflict event");
+}
+
+/* Primary lost: address-ranked slots; a new PRIMARY stands others down. */
+static void test_takeover(void)
+{
+	struct tn hi, lo;
+	struct rpw_frame f;
+	u32 ep = RPW_EPOCH_MAKE(5, 100);
+	u64 t = T0 + 10 * MS;
+
+	mk(&hi, 150, RPW_ROLE_PSU);
+	mk(&lo, 120, RPW_ROLE_PSU);
+	rpw_elect_start(&hi.e, T0);
+	rpw_elect_start(&lo.e, T0);
+	/* Both know each other (acks) and follow 100. */
+	f = claim(RPW_T_HEARTBEAT_ACK, 120, ep, 1);
+	rpw_elect_rx(&hi.e, &f, t);
+	f = claim(RPW_T_HEARTBEAT_ACK, 150, ep, 2);
+	rpw_elect_rx(&lo.e, &f, t);
+	f = claim(RPW_T_HEARTBEAT, 100, ep, 3);
+	rpw_elect_rx(&hi.e, &f, t);
+	rpw_elect_rx(&lo.e, &f, t);
+	TAP_EQ(hi.timer, t + hi.e.detect_ns, "detection = last heartbeat + T_det");
+	tap_ok(hi.e.detect_ns >= 100 * MS,
+	       "detection covers the primary's advertised 100 ms lease");
+	t = lo.timer;
+	fire(&hi, 0);
+	fire(&lo, 0);
+	TAP_EQ(hi.ev[RPW_EV_PRIMARY_LOST], 1, "primary_lost reported");
+	TAP_EQ(rpw_elect_state(&hi.e), RPW_ES_PRIMARY,
+	       "highest address takes over in slot 0");
+	TAP_EQ(rpw_elect_epoch(&hi.e), RPW_EPOCH_MAKE(6, 150),
+	       "takeover epoch: next term, own address");
+	TAP_EQ(rpw_elect_state(&lo.e), RPW_ES_TAKEOVER, "lower one waits its slot");
+	TAP_EQ(lo.timer, t + lo.e.cfg.slot_ns, "one slot later");
+	f = *last_of(&hi, RPW_T_PRIMARY);
+	rpw_elect_rx(&lo.e, &f, lo.timer - 20 * MS);
+	TAP_EQ(rpw_elect_state(&lo.e), RPW_ES_SECONDARY,
+	       "new PRIMARY during the slot wait: stand down");
+	TAP_EQ(rpw_elect_primary(&lo.e), 150, "and follow it");
+
+	/* Epoch fencing: the old primary's heartbeat is now stale. */
+	f = claim(RPW_T_HEARTBEAT, 100, ep, 4);
+	lo.nout = 0;
+	rpw_elect_rx(&lo.e, &f, lo.timer - 10 * MS);
+	TAP_EQ(rpw_elect_primary(&lo.e), 150, "stale heartbeat ignored");
+	tap_ok(lo.nout && last(&lo)->type == RPW_T_WHO_PRIMARY &&
+	       last(&lo)->dst == 100 && ep_of(last(&lo)) == RPW_EPOCH_MAKE(6, 150),
+	       "stale claimer is told the current epoch");
+}
+
+/* Lease: only acks for a recent claim of ours renew it. */
+static void test_lease_acks(void)
+{
+	struct tn p;
+	struct rpw_frame f;
+	const struct rpw_frame *hb;
+	int i;
+	u64 t;
+
+	mk(&p, 60, RPW_ROLE_PSU);
+	rpw_elect_start(&p.e, T0);
+	f = claim(RPW_T_HEARTBEAT_ACK, 61, 0x0101, 0);	/* a psu peer exists */
+	f.len = 4;
+	rpw_elect_rx(&p.e, &f, T0 + MS);
+	t = T0 + p.e.cfg.lease_ns + 10 * MS;
+	for (i = 0; i < 50 && (p.timer < t ||
+			       rpw_elect_state(&p.e) != RPW_ES_PRIMARY); i++)
+		fire(&p, 0);
+	hb = last(&p);
+	t = p.timer - p.e.cfg.hb_ns;	/* when hb was sent */
+	TAP_EQ(rpw_elect_state(&p.e), RPW_ES_PRIMARY, "took over (slot 1)");
+	tap_ok(hb->type == RPW_T_HEARTBEAT || hb->type == RPW_T_PRIMARY,
+	       "claim sent");
+	rpw_elect_tx_done(&p.e, hb, true, t + MS);
+	tap_ok(!rpw_elect_is_primary(&p.e, t + p.e.cfg.guard_ns + MS),
+	       "with a peer, read-back alone does not confirm");
+	f = claim(RPW_T_HEARTBEAT_ACK, 61, p.e.epoch, (u8)(hb->seq + 100));
+	rpw_elect_rx(&p.e, &f, t + 3 * MS);
+	tap_ok(!rpw_elect_is_primary(&p.e, t + p.e.cfg.guard_ns + MS),
+	       "ack for an unknown seq ignored");
+	f = claim(RPW_T_HEARTBEAT_ACK, 61, p.e.epoch, hb->seq);
+	rpw_elect_rx(&p.e, &f, t + 3 * p.e.cfg.lease_ns);
+	TAP_EQ(p.e.stats.acks_late, 2, "late ack counted, not used");
+	rpw_elect_rx(&p.e, &f, t + 3 * MS);
+	tap_ok(!rpw_elect_is_primary(&p.e, t + p.e.cfg.guard_ns - MS),
+	       "acked: not acting before the guard");
+	tap_ok(rpw_elect_is_primary(&p.e, t + p.e.cfg.guard_ns + MS),
+	       "acked: acting after the guard");
+	tap_ok(!rpw_elect_is_primary(&p.e, t + p.e.cfg.lease_ns),
+	       "lease ends lease_ns after the acked send");
+	f = claim(RPW_T_HEARTBEAT_ACK, 61, RPW_EPOCH_MAKE(RPW_EPOCH_TERM(p.e.epoch) + 1, 61), 0);
+	rpw_elect_rx(&p.e, &f, t + 4 * MS);
+	TAP_EQ(rpw_elect_state(&p.e), RPW_ES_SECONDARY,
+	       "ack in a higher epoch: someone newer rules, demote");
+	tap_ok(!rpw_elect_is_primary(&p.e, t + p.e.cfg.guard_ns + MS),
+	       "demoted: not acting");
+}
+
+/* Chassis: follows, fences, never goes back. */
+static void test_chassis(void)
+{
+	struct tn c;
+	struct rpw_frame f;
+	u32 e1 = RPW_EPOCH_MAKE(4, 30), e0 = RPW_EPOCH_MAKE(3, 31);
+
+	mk(&c, 77, RPW_ROLE_CHASSIS);
+	rpw_elect_start(&c.e, T0);
+	TAP_EQ(c.nout, 0, "chassis sends nothing at start");
+	TAP_EQ(rpw_elect_state(&c.e), RPW_ES_FOLLOWER, "chassis follows");
+	f = claim(RPW_T_HEARTBEAT, 30, e1, 1);
+	rpw_elect_rx(&c.e, &f, T0 + MS);
+	TAP_EQ(rpw_elect_primary(&c.e), 30, "chassis tracks the primary");
+	f = claim(RPW_T_PRIMARY, 31, e0, 1);
+	rpw_elect_rx(&c.e, &f, T0 + 2 * MS);
+	TAP_EQ(rpw_elect_primary(&c.e), 30, "lower epoch rejected");
+	TAP_EQ(rpw_elect_epoch(&c.e), e1, "epoch kept");
+	TAP_EQ(c.e.stats.rx_stale, 1, "counted as stale");
+	tap_ok(c.nout == 1 && c.out[0].type == RPW_T_WHO_PRIMARY &&
+	       c.out[0].dst == 31, "stale claimer is taught (unicast)");
+	fire(&c, 0);
+	TAP_EQ(rpw_elect_primary(&c.e), RPW_ADDR_NONE, "silence: primary lost");
+	TAP_EQ(c.ev[RPW_EV_PRIMARY_LOST], 1, "primary_lost event");
+	TAP_EQ(rpw_elect_epoch(&c.e), e1, "epoch survives the loss");
+	f = claim(RPW_T_HEARTBEAT, 31, e0, 2);
+	rpw_elect_rx(&c.e, &f, c.timer + 10 * MS);
+	TAP_EQ(rpw_elect_primary(&c.e), RPW_ADDR_NONE,
+	       "still rejects the lower epoch after the loss");
+}
+
+static void test_step_down_and_stale_primary(void)
+{
+	struct tn p, s;
+	struct rpw_frame f;
+	const struct rpw_frame *o;
+	int rc;
+
+	mk(&p, 50, RPW_ROLE_PSU);
+	mk(&s, 40, RPW_ROLE_PSU);
+	rpw_elect_start(&p.e, T0);
+	rpw_elect_start(&s.e, T0);
+	fire(&p, 0);
+	f = *last(&p);
+	rpw_elect_rx(&s.e, &f, T0 + 60 * MS);
+	rc = rpw_elect_step_down(&s.e, T0 + 61 * MS);
+	TAP_EQ(rc, -EPERM, "secondary cannot step down");
+	rc = rpw_elect_step_down(&p.e, T0 + 70 * MS);
+	TAP_EQ(rc, 0, "primary steps down");
+	o = last(&p);
+	tap_ok(o && o->type == RPW_T_STEP_DOWN && ep_of(o) == p.e.epoch,
+	       "STEP_DOWN broadcast in its epoch");
+	tap_ok(!rpw_elect_is_primary(&p.e, T0 + 70 * MS), "no longer acting");
+	rpw_elect_rx(&s.e, o, T0 + 72 * MS);
+	TAP_EQ(rpw_elect_state(&s.e), RPW_ES_PRIMARY,
+	       "the only other psu node takes over at once (slot 0)");
+	tap_ok(rpw_elect_epoch(&s.e) > rpw_elect_epoch(&p.e) ||
+	       RPW_EPOCH_TERM(rpw_elect_epoch(&s.e)) == 2, "with the next term");
+
+	/* A primary told of a newer epoch (WHO_PRIMARY) demotes. */
+	mk(&p, 50, RPW_ROLE_PSU);
+	rpw_elect_start(&p.e, T0);
+	fire(&p, 0);
+	f = claim(RPW_T_WHO_PRIMARY, 9, RPW_EPOCH_MAKE(8, 20), 0);
+	rpw_elect_rx(&p.e, &f, T0 + 60 * MS);
+	TAP_EQ(rpw_elect_state(&p.e), RPW_ES_SECONDARY,
+	       "stale primary taught a newer epoch demotes");
+	TAP_EQ(rpw_elect_epoch(&p.e), RPW_EPOCH_MAKE(8, 20), "and adopts it");
+}
+
+static void test_dup_stall_malformed(void)
+{
+	struct tn a;
+	struct rpw_frame f;
+	int rc;
+
+	mk(&a, 33, RPW_ROLE_PSU);
+	rpw_elect_start(&a.e, T0);
+	f = claim(RPW_T_PRIMARY, 33, RPW_EPOCH_MAKE(2, 33), 5);
+	rpw_elect_rx(&a.e, &f, T0 + MS);
+	TAP_EQ(a.ev[RPW_EV_DUP_ADDR], 1, "PRIMARY from our own address: dup_addr");
+
+	mk(&a, 33, RPW_ROLE_PSU);
+	rpw_elect_start(&a.e, T0);
+	fire(&a, 0);
+	f = *last(&a);		/* our own echo */
+	rpw_elect_rx(&a.e, &f, a.timer - 15 * MS);
+	TAP_EQ(a.ev[RPW_EV_DUP_ADDR], 0, "our own echo is not a duplicate");
+
+	mk(&a, 33, RPW_ROLE_PSU);
+	rpw_elect_start(&a.e, T0);
+	f = claim(RPW_T_HEARTBEAT, 20, RPW_EPOCH_MAKE(2, 20), 5);
+	rpw_elect_rx(&a.e, &f, T0 + MS);
+	fire(&a, 200 * MS);	/* we were stalled for 200 ms */
+	TAP_EQ(a.ev[RPW_EV_STALL], 1, "late timer reported as stall");
+	TAP_EQ(rpw_elect_state(&a.e), RPW_ES_SECONDARY,
+	       "stalled secondary listens again instead of taking over");
+
+	f = claim(RPW_T_HEARTBEAT, 20, RPW_EPOCH_MAKE(2, 21), 5);
+	rpw_elect_rx(&a.e, &f, a.timer - MS);
+	TAP_EQ(a.e.stats.rx_bad, 1, "epoch owner != src rejected");
+	f.len = 3;
+	rc = rpw_elect_rx(&a.e, &f, a.timer - MS);
+	TAP_EQ(rc, -EPROTO, "bad length: -EPROTO");
+	f.type = RPW_T_DATA;
+	rc = rpw_elect_rx(&a.e, &f, a.timer - MS);
+	TAP_EQ(rc, -ENOENT, "other types: -ENOENT");
+	rpw_elect_stop(&a.e, a.timer);
+	TAP_EQ(a.timer, RPW_ELECT_NO_TIMER, "stop cancels the timer");
+}
+
+int main(void)
+{
+	test_cfg();
+	test_alone();
+	test_late_joiner();
+	test_tie();
+	test_takeover();
+	test_lease_acks();
+	test_chassis();
+	test_step_down_and_stale_primary();
+	test_dup_stall_malformed();
+	return tap_done();
+}
