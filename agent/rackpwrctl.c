@@ -93,6 +93,7 @@ static void usage(void)
 	      "  node del NODE\n"
 	      "  stats [NODE]\n"
 	      "  peers NODE\n"
+	      "  capacity NODE\n"
 	      "  send NODE DST [--ack] [--test] [--text STR | --hex HEX]\n"
 	      "  step-down NODE\n"
 	      "  monitor [--count N] [--timeout SEC]\n"
@@ -204,6 +205,28 @@ static int peer_cb(int cmd, struct nlattr **tb, void *arg)
 	       nla_get_u8(tb[RACKPWR_A_PEER_ADDR]),
 	       nla_get_u32(tb[RACKPWR_A_PEER_LAST_HEARD_MS]),
 	       (unsigned long long)nla_get_u64(tb[RACKPWR_A_PEER_RX_FRAMES]));
+	return 0;
+}
+
+static void print_cap(struct nlattr **tb)
+{
+	printf("node=%u addr=%u bank_a_mw=%u bank_b_mw=%u present=0x%02x healthy=0x%02x age_ms=%u local=%d lost=%d\n",
+	       nla_get_u32(tb[RACKPWR_A_CAPACITY_NODE_ID]),
+	       nla_get_u8(tb[RACKPWR_A_CAPACITY_ADDR]),
+	       nla_get_u32(tb[RACKPWR_A_CAPACITY_BANK_A_MW]),
+	       nla_get_u32(tb[RACKPWR_A_CAPACITY_BANK_B_MW]),
+	       nla_get_u8(tb[RACKPWR_A_CAPACITY_PRESENT]),
+	       nla_get_u8(tb[RACKPWR_A_CAPACITY_HEALTHY]),
+	       nla_get_u32(tb[RACKPWR_A_CAPACITY_AGE_MS]),
+	       !!tb[RACKPWR_A_CAPACITY_LOCAL], !!tb[RACKPWR_A_CAPACITY_LOST]);
+}
+
+static int cap_cb(int cmd, struct nlattr **tb, void *arg)
+{
+	(void)cmd;
+	(void)arg;
+	if (tb[RACKPWR_A_CAPACITY_ADDR])
+		print_cap(tb);
 	return 0;
 }
 
@@ -428,6 +451,19 @@ static int cmd_peers(int argc, char **argv)
 	return err ? fail("peers", err) : 0;
 }
 
+static int cmd_capacity(int argc, char **argv)
+{
+	struct nl_msg *m;
+	int err;
+
+	if (argc < 2)
+		usage();
+	m = rpw_nl_msg(&nl, RACKPWR_CMD_CAPACITY_GET, NLM_F_DUMP);
+	nla_put_u32(m, RACKPWR_A_CAPACITY_NODE_ID, node_id(argv[1]));
+	err = rpw_nl_call(&nl, m, RACKPWR_A_CAPACITY_MAX, cap_cb, NULL);
+	return err ? fail("capacity", err) : 0;
+}
+
 static int cmd_send(int argc, char **argv)
 {
 	struct nl_msg *m;
@@ -499,6 +535,10 @@ static int monitor_cb(int cmd, struct nlattr **tb, void *arg)
 		       nla_get_u32(tb[RACKPWR_A_ELECT_EPOCH]) >> 8,
 		       nla_get_u32(tb[RACKPWR_A_ELECT_EPOCH]) & 0xff,
 		       NAME(estate_names, nla_get_u32(tb[RACKPWR_A_ELECT_STATE])));
+		break;
+	case RACKPWR_CMD_CAPACITY_NTF:
+		printf("capacity ");
+		print_cap(tb);
 		break;
 	case RACKPWR_CMD_BUS_EVENT_NTF:
 		printf("bus-event node=%u event=%s addr=%u\n",
@@ -638,6 +678,8 @@ int main(int argc, char **argv)
 		err = cmd_peers(argc, argv);
 	else if (!strcmp(argv[0], "send"))
 		err = cmd_send(argc, argv);
+	else if (!strcmp(argv[0], "capacity"))
+		err = cmd_capacity(argc, argv);
 	else if (!strcmp(argv[0], "step-down"))
 		err = cmd_step_down(argc, argv);
 	else if (!strcmp(argv[0], "monitor"))

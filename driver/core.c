@@ -72,8 +72,12 @@ static void rpw_mac_cb_rx(void *ctx, const struct rpw_frame *f)
 	case RPW_T_TEST:
 		rpw_nl_frame_rx(node, f);
 		break;
+	case RPW_T_CAP_QUERY:
+	case RPW_T_CAP_REPORT:
+		rpw_cap_rx(node, f);
+		break;
 	default:
-		/* Election frames; capacity and power frames come later. */
+		/* Election frames; power frames come with the agent's issue. */
 		if (node->elect)
 			rpw_elect_rx(node->elect, f, rpw_now());
 		break;
@@ -168,9 +172,12 @@ static const struct rpw_mac_ops rpw_mac_cb = {
 
 /* Election callbacks: all run with node->lock held. */
 
-static int rpw_elect_cb_send(void *ctx, const struct rpw_frame *f)
+/*
+ * Queue a frame of the core's own (election, capacity) with the node lock
+ * held; nobody waits for it, the done callback frees it.
+ */
+int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f)
 {
-	struct rpw_node *node = ctx;
 	struct rpw_tx *tx;
 	int err;
 
@@ -181,10 +188,22 @@ static int rpw_elect_cb_send(void *ctx, const struct rpw_frame *f)
 		return -ENOMEM;
 	tx->req.frame = *f;
 	tx->internal = true;
+	/*
+	 * The election matches acknowledgments to its claims by seq, but
+	 * rpw_mac_submit() numbers every frame from a per-destination
+	 * counter.  Until the MAC can keep a caller's seq, preset that
+	 * counter so the MAC assigns exactly the election's seq.
+	 */
+	node->mac->seq[f->dst] = f->seq;
 	err = rpw_mac_submit(node->mac, &tx->req, rpw_now());
 	if (err)
 		kfree(tx);
 	return err;
+}
+
+static int rpw_elect_cb_send(void *ctx, const struct rpw_frame *f)
+{
+	return rpw_node_queue_locked(ctx, f);
 }
 
 static void rpw_elect_cb_timer(void *ctx, u64 expires)
@@ -226,6 +245,8 @@ static void rpw_elect_cb_event(void *ctx, enum rpw_elect_event ev, u8 addr,
 				    RPW_EPOCH_OWNER(epoch));
 		break;
 	}
+	if (ev == RPW_EV_PROMOTED)
+		rpw_cap_kick(node);
 	rpw_nl_elect_event(node, ev, addr, epoch, state);
 }
 
@@ -287,7 +308,8 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	if (!node)
 		return ERR_PTR(-ENOMEM);
 	node->mac = kzalloc(sizeof(*node->mac), GFP_KERNEL);
-	if (!node->mac) {
+	if (!node->mac || rpw_cap_node_init(node)) {
+		kfree(node->mac);
 		kfree(node);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -321,6 +343,7 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	}
 	mutex_unlock(&rpw_nodes_mutex);
 	if (err) {
+		rpw_cap_node_free(node);
 		kfree(node->mac);
 		kfree(node);
 		return ERR_PTR(err);
@@ -373,6 +396,12 @@ static int rpw_elect_cfg_build(struct rpw_elect_cfg *ec,
 	ec->slot_ns = 0;
 	ec->initial_ns = 0;
 	rpw_elect_cfg_derive(ec);
+	/*
+	 * The membership window must hold a detection time and eight
+	 * heartbeats; on a slow or crowded bus (rack_modules >= 16 at
+	 * 115200) the 500 ms default does not, and every node was rejected.
+	 */
+	ec->member_ns = max3(ec->member_ns, ec->detect_ns, 8 * ec->hb_ns);
 	return rpw_elect_cfg_validate(ec, why);
 }
 
@@ -479,6 +508,7 @@ int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 	node->bus_delay_us = bus_delay_us;
 	node->elect = elect;
 	rpw_elect_start(elect, rpw_now());
+	rpw_cap_node_start(node);
 	mac = old;
 	elect = old_elect;
 unlock:
@@ -495,6 +525,7 @@ static void rpw_node_release(struct kref *ref)
 {
 	struct rpw_node *node = container_of(ref, struct rpw_node, ref);
 
+	rpw_cap_node_free(node);
 	kfree(node->elect);
 	kfree(node->mac);
 	kfree_rcu(node, rcu);
@@ -524,6 +555,7 @@ void rpw_node_destroy(struct rpw_node *node)
 	/* dead is set: the callbacks cannot re-arm the timers any more. */
 	hrtimer_cancel(&node->timer);
 	hrtimer_cancel(&node->etimer);
+	rpw_cap_node_stop(node);
 
 	rpw_nl_node_change(node, true);
 	rpw_node_put(node);
@@ -761,8 +793,13 @@ static int __init rackpwr_init(void)
 	err = rpw_psu_init();
 	if (err)
 		goto err_serdev;
+	err = rpw_cap_init();
+	if (err)
+		goto err_psu;
 	return 0;
 
+err_psu:
+	rpw_psu_exit();
 err_serdev:
 	rpw_serdev_exit();
 err_ldisc:
@@ -774,6 +811,7 @@ err_nl:
 
 static void __exit rackpwr_exit(void)
 {
+	rpw_cap_exit();
 	rpw_psu_exit();
 	rpw_serdev_exit();
 	rpw_ldisc_exit();

@@ -73,6 +73,10 @@ static const struct nla_policy rpw_peer_policy[RACKPWR_A_PEER_MAX + 1] = {
 	[RACKPWR_A_PEER_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
+static const struct nla_policy rpw_cap_policy[RACKPWR_A_CAPACITY_MAX + 1] = {
+	[RACKPWR_A_CAPACITY_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
 static const struct nla_policy rpw_frame_policy[RACKPWR_A_FRAME_MAX + 1] = {
 	[RACKPWR_A_FRAME_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[RACKPWR_A_FRAME_DST] = NLA_POLICY_RANGE(NLA_U8, RPW_ADDR_MIN,
@@ -500,6 +504,82 @@ static int rpw_nl_peer_get_dumpit(struct sk_buff *skb,
 	return err ?: skb->len;
 }
 
+static int rpw_nl_put_cap(struct sk_buff *skb, struct rpw_node *node, u8 addr,
+			  const struct rpw_cap_entry *e, bool local, u64 now)
+{
+	u64 age = local || now < e->last_ns ? 0 :
+		  div_u64(now - e->last_ns, NSEC_PER_MSEC);
+
+	if (nla_put_u32(skb, RACKPWR_A_CAPACITY_NODE_ID, node->id) ||
+	    nla_put_u8(skb, RACKPWR_A_CAPACITY_ADDR, addr) ||
+	    nla_put_u32(skb, RACKPWR_A_CAPACITY_BANK_A_MW,
+			e->lost ? 0 : e->bank_mw[0]) ||
+	    nla_put_u32(skb, RACKPWR_A_CAPACITY_BANK_B_MW,
+			e->lost ? 0 : e->bank_mw[1]) ||
+	    nla_put_u8(skb, RACKPWR_A_CAPACITY_PRESENT, e->present) ||
+	    nla_put_u8(skb, RACKPWR_A_CAPACITY_HEALTHY, e->healthy) ||
+	    nla_put_u32(skb, RACKPWR_A_CAPACITY_AGE_MS,
+			min_t(u64, age, U32_MAX)) ||
+	    (local && nla_put_flag(skb, RACKPWR_A_CAPACITY_LOCAL)) ||
+	    (e->lost && nla_put_flag(skb, RACKPWR_A_CAPACITY_LOST)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Capacity dump of one node: cb->args[0] = node id, [1] = next address. */
+static int rpw_nl_cap_get_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct nlattr *id = info->attrs[RACKPWR_A_CAPACITY_NODE_ID];
+
+	if (!id) {
+		NL_SET_ERR_MSG_MOD(cb->extack, "capacity dump needs a node id");
+		return -EINVAL;
+	}
+	cb->args[0] = nla_get_u32(id);
+	cb->args[1] = 0;
+	return 0;
+}
+
+static int rpw_nl_cap_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	struct rpw_node *node = rpw_node_get_by_id(cb->args[0]);
+	int addr = cb->args[1];
+	struct rpw_cap_entry e;
+	struct rpw_mac_cfg cfg;
+	int err = 0;
+
+	if (!node) {
+		NL_SET_ERR_MSG_MOD(cb->extack, "no such node");
+		return -ENODEV;
+	}
+	rpw_node_snapshot(node, &cfg, NULL, NULL, NULL);
+	while ((addr = rpw_cap_next(node, addr, &e)) >= 0) {
+		void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq, &rpw_genl_family,
+					NLM_F_MULTI, RACKPWR_CMD_CAPACITY_GET);
+
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		if (rpw_nl_put_cap(skb, node, addr, &e, addr == cfg.addr,
+				   ktime_get_ns())) {
+			genlmsg_cancel(skb, hdr);
+			err = -EMSGSIZE;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		addr++;
+	}
+	cb->args[1] = addr < 0 ? RPW_MAC_NR_ADDR : addr;
+	rpw_node_put(node);
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
 static int rpw_nl_frame_send_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **a = info->attrs;
@@ -629,6 +709,13 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.policy = rpw_frame_policy,
 		.maxattr = RACKPWR_A_FRAME_ACK,
 		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RACKPWR_CMD_CAPACITY_GET,
+		.start = rpw_nl_cap_get_start,
+		.dumpit = rpw_nl_cap_get_dumpit,
+		.policy = rpw_cap_policy,
+		.maxattr = RACKPWR_A_CAPACITY_NODE_ID,
 	},
 	{
 		.cmd = RACKPWR_CMD_STEP_DOWN,
@@ -764,6 +851,28 @@ void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
 	    nla_put_u8(msg, RACKPWR_A_ELECT_ADDR, addr) ||
 	    nla_put_u32(msg, RACKPWR_A_ELECT_EPOCH, epoch) ||
 	    nla_put_u32(msg, RACKPWR_A_ELECT_STATE, state)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	rpw_nl_multicast(msg, GFP_ATOMIC);
+}
+
+/* Atomic context (node lock held). */
+void rpw_nl_capacity(struct rpw_node *node, u8 addr,
+		     const struct rpw_cap_entry *e, bool local)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!rpw_nl_listening())
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0,
+			  RACKPWR_CMD_CAPACITY_NTF);
+	if (!hdr || rpw_nl_put_cap(msg, node, addr, e, local, ktime_get_ns())) {
 		nlmsg_free(msg);
 		return;
 	}

@@ -25,6 +25,22 @@
 
 struct rpw_node;
 
+/* One assembly's capacity as known by a node (capacity.c). */
+struct rpw_cap_entry {
+	u64 last_ns;
+	u32 bank_mw[2];
+	u8 present;
+	u8 healthy;
+	bool known;
+	bool lost;
+};
+
+struct rpw_cap {
+	struct rpw_node *node;
+	struct delayed_work work;
+	struct rpw_cap_entry ent[RPW_MAC_NR_ADDR];	/* by module address */
+};
+
 /* A transport moves bytes; everything else is the core's job. */
 struct rpw_transport_ops {
 	/*
@@ -83,6 +99,8 @@ struct rpw_node {
 	struct rpw_elect *elect;
 	struct hrtimer etimer;
 	u64 etimer_at;		/* RPW_ELECT_NO_TIMER when not wanted */
+
+	struct rpw_cap *cap;	/* under lock, except the work item */
 };
 
 /* Election view for netlink, taken under the node lock. */
@@ -121,6 +139,7 @@ int rpw_node_send(struct rpw_node *node, const struct rpw_frame *f,
 void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 		       u8 *role, bool *up, struct rpw_mac_stats *stats);
 void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v);
+int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f);
 int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack);
 
 /* Node kinds that can be created over netlink (the simulated bus). */
@@ -136,6 +155,17 @@ struct rpw_node *rpw_kind_create(u32 kind, u32 bus,
 				 struct netlink_ext_ack *extack);
 int rpw_kind_destroy(struct rpw_node *node, struct netlink_ext_ack *extack);
 
+/* capacity.c */
+int rpw_cap_init(void);
+void rpw_cap_exit(void);
+int rpw_cap_node_init(struct rpw_node *node);
+void rpw_cap_node_start(struct rpw_node *node);
+void rpw_cap_node_stop(struct rpw_node *node);
+void rpw_cap_node_free(struct rpw_node *node);
+void rpw_cap_rx(struct rpw_node *node, const struct rpw_frame *f);
+void rpw_cap_kick(struct rpw_node *node);
+int rpw_cap_next(struct rpw_node *node, int addr, struct rpw_cap_entry *out);
+
 /* netlink.c */
 int rpw_nl_init(void);
 void rpw_nl_exit(void);
@@ -144,6 +174,8 @@ void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f);
 void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr);
 void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
 			u32 state);
+void rpw_nl_capacity(struct rpw_node *node, u8 addr,
+		     const struct rpw_cap_entry *e, bool local);
 
 /* ldisc.c / serdev.c */
 int rpw_ldisc_init(void);

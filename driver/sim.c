@@ -14,6 +14,7 @@
  *	inject		bytes written here go on the line from no node
  *	<node>/ber_ppm	bit errors in what this node receives
  *	<node>/drop_ppm	bytes this node misses
+ *	<node>/delay_us	this node hears everything later (a slow receiver)
  *	<node>/partition 1 = cut off: hears only its own echo, nobody hears it
  *	<node>/frozen	1 = stalled module (no rx, timers held)
  *
@@ -37,6 +38,7 @@
 #define SIM_MAX_NODES	64
 #define SIM_TXQ		1024
 #define SIM_BATCH	64	/* bytes delivered per tick at most */
+#define SIM_DELAYQ	2048	/* bytes held back for a delayed receiver */
 
 static unsigned int tick_us = 500;
 module_param(tick_us, uint, 0444);
@@ -62,6 +64,13 @@ struct sim_node {
 	u16 rxlen;
 	u32 ber_ppm;
 	u32 drop_ppm;
+	u32 delay_us;
+	struct {
+		u64 due;
+		u8 b;
+	} dq[SIM_DELAYQ];	/* ring of delayed bytes */
+	u16 dq_head;
+	u16 dq_len;
 	bool partition;
 	bool frozen;
 	u64 overflow;
@@ -112,11 +121,36 @@ static bool sim_chance(struct sim_bus *bus, u32 ppm)
 
 static void sim_rx(struct sim_bus *bus, struct sim_node *sn, u8 b)
 {
-	if (sn->rxlen >= SIM_BATCH || sim_chance(bus, sn->drop_ppm))
+	unsigned int i;
+
+	if (sim_chance(bus, sn->drop_ppm))
 		return;
 	if (sim_chance(bus, sn->ber_ppm))
 		b ^= BIT(prandom_u32_state(&bus->rnd) & 7);
-	sn->rx[sn->rxlen++] = b;
+	if (sn->delay_us || sn->dq_len) {
+		/* Keep order behind bytes still held back. */
+		if (sn->dq_len == SIM_DELAYQ) {
+			sn->overflow++;
+			return;
+		}
+		i = (sn->dq_head + sn->dq_len++) % SIM_DELAYQ;
+		sn->dq[i].due = bus->line_ns + (u64)sn->delay_us * NSEC_PER_USEC;
+		sn->dq[i].b = b;
+		return;
+	}
+	if (sn->rxlen < SIM_BATCH)
+		sn->rx[sn->rxlen++] = b;
+}
+
+/* Move the delayed bytes that are due into this tick's delivery. */
+static void sim_release_delayed(struct sim_node *sn, u64 now)
+{
+	while (sn->dq_len && sn->rxlen < SIM_BATCH &&
+	       sn->dq[sn->dq_head].due <= now) {
+		sn->rx[sn->rxlen++] = sn->dq[sn->dq_head].b;
+		sn->dq_head = (sn->dq_head + 1) % SIM_DELAYQ;
+		sn->dq_len--;
+	}
 }
 
 /* What everyone reads when several drive the line: never any sender's byte. */
@@ -176,7 +210,7 @@ static bool sim_pending(struct sim_bus *bus)
 	if (bus->inject.len)
 		return true;
 	list_for_each_entry(sn, &bus->nodes, list)
-		if (sn->txq.len)
+		if (sn->txq.len || sn->dq_len)
 			return true;
 	return false;
 }
@@ -201,6 +235,7 @@ static enum hrtimer_restart sim_tick(struct hrtimer *t)
 	if (bus->line_ns + bus->char_ns <= now && slots >= SIM_BATCH)
 		bus->line_ns = now;
 	list_for_each_entry(sn, &bus->nodes, list) {
+		sim_release_delayed(sn, now);
 		if (!sn->rxlen)
 			continue;
 		from[n] = sn;
@@ -358,7 +393,7 @@ static struct rpw_node *sim_create(u32 busno, struct netlink_ext_ack *extack)
 	struct rpw_node *node;
 	struct sim_node *sn;
 
-	sn = kzalloc(sizeof(*sn), GFP_KERNEL);
+	sn = kvzalloc(sizeof(*sn), GFP_KERNEL);
 	if (!sn)
 		return ERR_PTR(-ENOMEM);
 	sn->bus = bus;
@@ -377,6 +412,7 @@ static struct rpw_node *sim_create(u32 busno, struct netlink_ext_ack *extack)
 	sn->dir = debugfs_create_dir(node->name, bus->dir);
 	debugfs_create_u32("ber_ppm", 0600, sn->dir, &sn->ber_ppm);
 	debugfs_create_u32("drop_ppm", 0600, sn->dir, &sn->drop_ppm);
+	debugfs_create_u32("delay_us", 0600, sn->dir, &sn->delay_us);
 	debugfs_create_file_unsafe("partition", 0600, sn->dir, sn,
 				   &sim_partition_fops);
 	debugfs_create_file_unsafe("frozen", 0600, sn->dir, sn,
@@ -390,7 +426,7 @@ static struct rpw_node *sim_create(u32 busno, struct netlink_ext_ack *extack)
 
 err:
 	mutex_unlock(&sim_mutex);
-	kfree(sn);
+	kvfree(sn);
 	return node;
 }
 
@@ -414,7 +450,7 @@ static void sim_destroy_locked(struct sim_node *sn)
 
 	/* No more rx; the core stops the MAC, which stops our write(). */
 	rpw_node_destroy(sn->node);
-	kfree(sn);
+	kvfree(sn);
 }
 
 static void sim_destroy(struct rpw_node *node)

@@ -52,6 +52,20 @@ echo 0 > $DBG/sim0.$C/partition
 rackpwrctl send "$A" 30 --ack --text back && ok "healed partition delivers" ||
 	nok "healed partition delivers"
 
+# A slow receiver: within the MAC's latency budget (~1 ms, "uart" profile)
+# it still works; far beyond it, senders get an error, never a hang.
+echo 800 > $DBG/sim0.$C/delay_us
+rackpwrctl send "$A" 30 --ack --text "slow but fine" &&
+	ok "receiver 0.8 ms late still acknowledges" ||
+	nok "receiver 0.8 ms late still acknowledges"
+echo 50000 > $DBG/sim0.$C/delay_us
+expect_fail "receiver 50 ms late cannot acknowledge in time" "rackpwr:" \
+	rackpwrctl send "$A" 30 --ack --text "too slow"
+echo 0 > $DBG/sim0.$C/delay_us
+sleep 1
+rackpwrctl send "$A" 30 --ack --text "on time again" &&
+	ok "delay removed: delivery works" || nok "delay removed: delivery works"
+
 # Frozen node: stalls, then recovers.
 echo 1 > $DBG/sim0.$B/frozen
 expect_fail "frame to a frozen node is not acknowledged" "not acknowledged" \
