@@ -73,28 +73,36 @@ struct nl_msg *rpw_nl_msg(struct rpw_nl *nl, int cmd, int flags)
 	return msg;
 }
 
-/* Pull NLMSGERR_ATTR_MSG / _OFFS out of an extended ack. */
-static void rpw_nl_extack(struct rpw_nl *nl, struct nlmsghdr *nlh,
-			  struct nlmsgerr *e)
+/*
+ * Pull NLMSGERR_ATTR_MSG out of an extended ack; the TLVs start @off bytes
+ * into the message payload.
+ */
+static void rpw_nl_extack_at(struct rpw_nl *nl, struct nlmsghdr *nlh, int off)
 {
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	int hlen = sizeof(*e);
-	struct nlattr *attrs;
-	int alen;
+	int alen = (int)nlh->nlmsg_len - (int)NLMSG_HDRLEN - off;
 
 	nl->errmsg[0] = 0;
 	nl->errattr = -1;
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		hlen += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	attrs = (struct nlattr *)((char *)e + hlen);
-	alen = (int)nlh->nlmsg_len - (int)NLMSG_HDRLEN - hlen;
-	if (alen <= 0 || nla_parse(tb, NLMSGERR_ATTR_MAX, attrs, alen, NULL))
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || alen <= 0 ||
+	    nla_parse(tb, NLMSGERR_ATTR_MAX,
+		      (struct nlattr *)((char *)nlmsg_data(nlh) + off), alen,
+		      NULL))
 		return;
 	if (tb[NLMSGERR_ATTR_MSG])
 		snprintf(nl->errmsg, sizeof(nl->errmsg), "%s",
 			 nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+}
+
+/* After struct nlmsgerr, and the echoed request unless capped. */
+static void rpw_nl_extack(struct rpw_nl *nl, struct nlmsghdr *nlh,
+			  struct nlmsgerr *e)
+{
+	int off = sizeof(*e);
+
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	rpw_nl_extack_at(nl, nlh, off);
 }
 
 static int rpw_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
@@ -112,8 +120,18 @@ static int rpw_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 static int rpw_ack_cb(struct nl_msg *msg, void *arg)
 {
 	struct rpw_call *c = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 
-	(void)msg;
+	/* A dump that failed part-way carries its errno in NLMSG_DONE. */
+	if (nlh->nlmsg_type == NLMSG_DONE &&
+	    nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
+		int err = *(int *)nlmsg_data(nlh);
+
+		if (err < 0) {
+			c->err = err;
+			rpw_nl_extack_at(c->nl, nlh, sizeof(int));
+		}
+	}
 	c->done = 1;
 	return NL_STOP;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <linux/serial.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,7 +98,7 @@ static void usage(void)
 	      "  send NODE DST [--ack] [--test] [--text STR | --hex HEX]\n"
 	      "  step-down NODE\n"
 	      "  monitor [--count N] [--timeout SEC]\n"
-	      "  attach TTY [--ldisc N] [--addr A] [--role R] [--baud N]\n"
+	      "  attach TTY [--ldisc N] [--rs485] [--addr A] [--role R] [--baud N]\n"
 	      "timers: --ifs-us N --slot-us N --turnaround-us N\n"
 	      "        --ack-timeout-us N --max-retries N\n"
 	      "election: --hb-us N --miss N --bus-delay-us N\n"
@@ -258,7 +259,7 @@ static int node_id(const char *what)
 
 enum { O_BUS = 256, O_ADDR, O_ROLE, O_BAUD, O_IFS, O_SLOT, O_TURN, O_ACKTO,
 	O_RETRIES, O_ACK, O_TEST, O_TEXT, O_HEX, O_COUNT, O_TIMEOUT, O_LDISC,
-	O_HB, O_MISS, O_JDELAY };
+	O_HB, O_MISS, O_JDELAY, O_RS485 };
 
 static const struct option opts[] = {
 	{ "bus", required_argument, NULL, O_BUS },
@@ -278,6 +279,7 @@ static const struct option opts[] = {
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "ldisc", required_argument, NULL, O_LDISC },
 	{ "hb-us", required_argument, NULL, O_HB },
+	{ "rs485", no_argument, NULL, O_RS485 },
 	{ "miss", required_argument, NULL, O_MISS },
 	{ "bus-delay-us", required_argument, NULL, O_JDELAY },
 	{ NULL, 0, NULL, 0 },
@@ -286,7 +288,7 @@ static const struct option opts[] = {
 struct args {
 	long bus, addr, role, baud, ifs, slot, turn, ackto, retries;
 	long hb, miss, jdelay;
-	int ack, test, count, timeout, ldisc;
+	int ack, test, count, timeout, ldisc, rs485;
 	unsigned char payload[RACKPWR_MAX_PAYLOAD + 1];
 	int plen;
 };
@@ -342,6 +344,7 @@ static void parse_opts(int argc, char **argv, struct args *a)
 		case O_COUNT: a->count = num(optarg, 0, 1000000, "count"); break;
 		case O_TIMEOUT: a->timeout = num(optarg, 0, 86400, "timeout"); break;
 		case O_LDISC: a->ldisc = num(optarg, 0, 30, "ldisc"); break;
+		case O_RS485: a->rs485 = 1; break;
 		case O_HB: a->hb = num(optarg, 0, 0xffffffffL, "hb-us"); break;
 		case O_MISS: a->miss = num(optarg, 0, 255, "miss"); break;
 		case O_JDELAY: a->jdelay = num(optarg, 0, 0xffffffffL, "bus-delay-us"); break;
@@ -613,22 +616,41 @@ static int cmd_attach(int argc, char **argv)
 		return 1;
 	}
 	if (tcgetattr(fd, &t) == 0) {
-		speed_t sp = B115200;
+		static const struct { long baud; speed_t sp; } speeds[] = {
+			{ 9600, B9600 }, { 19200, B19200 }, { 38400, B38400 },
+			{ 57600, B57600 }, { 115200, B115200 },
+			{ 230400, B230400 }, { 460800, B460800 },
+			{ 921600, B921600 },
+		};
+		long want = a.baud < 0 ? 115200 : a.baud;
+		unsigned int i;
 
+		for (i = 0; i < sizeof(speeds) / sizeof(speeds[0]); i++)
+			if (speeds[i].baud == want)
+				break;
+		if (i == sizeof(speeds) / sizeof(speeds[0])) {
+			fprintf(stderr, "rackpwrctl: unsupported line rate %ld\n",
+				want);
+			return 1;
+		}
 		cfmakeraw(&t);
 		t.c_cflag |= CLOCAL | CREAD;
-		if (a.baud == 9600)
-			sp = B9600;
-		else if (a.baud == 19200)
-			sp = B19200;
-		else if (a.baud == 38400)
-			sp = B38400;
-		else if (a.baud == 57600)
-			sp = B57600;
-		else if (a.baud == 230400)
-			sp = B230400;
-		cfsetspeed(&t, sp);
-		tcsetattr(fd, TCSANOW, &t);
+		cfsetspeed(&t, speeds[i].sp);
+		if (tcsetattr(fd, TCSANOW, &t)) {
+			perror("tcsetattr");
+			return 1;
+		}
+	}
+	if (a.rs485) {
+		struct serial_rs485 rs = { 0 };
+
+		/* Drive DE with RTS and hear our own echo (collision check). */
+		rs.flags = SER_RS485_ENABLED | SER_RS485_RTS_ON_SEND |
+			   SER_RS485_RX_DURING_TX;
+		if (ioctl(fd, TIOCSRS485, &rs) < 0) {
+			perror("TIOCSRS485 (UART without RS-485 support?)");
+			return 1;
+		}
 	}
 	if (ioctl(fd, TIOCSETD, &a.ldisc) < 0) {
 		perror("TIOCSETD (is the rackpwr module loaded?)");

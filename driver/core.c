@@ -330,6 +330,8 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	/* Address 0: the node is inert until configured. */
 	rpw_mac_cfg_default(&node->cfg, profile, RPW_ADDR_MIN, 115200);
 	node->cfg.addr = RPW_ADDR_NONE;
+	/* A rack has a few dozen modules: sweep 64 addresses, not 254. */
+	node->cfg.max_addr = RPW_DEFAULT_MAX_ADDR;
 
 	mutex_lock(&rpw_nodes_mutex);
 	err = xa_alloc(&rpw_nodes, &id, node, xa_limit_31b, GFP_KERNEL);
@@ -411,16 +413,114 @@ static int rpw_elect_cfg_build(struct rpw_elect_cfg *ec,
  * new settings (frames in flight get -ECANCELED), counters are kept.  The
  * election restarts too: a reconfigured module rejoins as secondary.
  */
+/* A node's full configuration, resolved from its current one plus params. */
+struct rpw_node_setup {
+	struct rpw_mac_cfg cfg;
+	struct rpw_elect_cfg ecfg;
+	u32 hb_us;
+	u32 bus_delay_us;
+	u8 role;
+	u8 miss;
+};
+
+/*
+ * Apply @p on top of @cur (the node's present settings) and validate the
+ * result as a whole.  No side effects: callers check a request before they
+ * change anything.
+ */
+static int rpw_node_resolve(const struct rpw_node_setup *cur,
+			    enum rpw_mac_profile profile,
+			    const struct rpw_node_params *p,
+			    struct rpw_node_setup *out,
+			    struct netlink_ext_ack *extack)
+{
+	struct rpw_mac_cfg *cfg = &out->cfg, defaults;
+	const char *why;
+	int err;
+
+	*out = *cur;
+	if (p->addr)
+		cfg->addr = p->addr;
+	if (p->role)
+		out->role = p->role;
+	if (p->hb_us)
+		out->hb_us = p->hb_us;
+	if (p->miss)
+		out->miss = p->miss;
+	if (p->bus_delay_us)
+		out->bus_delay_us = p->bus_delay_us;
+	/* A new line rate rescales every timer that was not given. */
+	if (p->baud && p->baud != cfg->baud) {
+		rpw_mac_cfg_default(&defaults, profile, cfg->addr ?: 1, p->baud);
+		cfg->baud = p->baud;
+		cfg->t_ifs_us = defaults.t_ifs_us;
+		cfg->t_slot_us = defaults.t_slot_us;
+		cfg->t_turnaround_us = defaults.t_turnaround_us;
+		cfg->ack_timeout_us = defaults.ack_timeout_us;
+	}
+	if (p->t_ifs_us)
+		cfg->t_ifs_us = p->t_ifs_us;
+	if (p->t_slot_us)
+		cfg->t_slot_us = p->t_slot_us;
+	if (p->has_turnaround)
+		cfg->t_turnaround_us = p->t_turnaround_us;
+	if (p->ack_timeout_us)
+		cfg->ack_timeout_us = p->ack_timeout_us;
+	if (p->has_max_retries)
+		cfg->max_retries = p->max_retries;
+	if (p->max_addr)
+		cfg->max_addr = p->max_addr;
+	else if (cfg->addr > cfg->max_addr)
+		cfg->max_addr = cfg->addr;	/* the default must not refuse */
+
+	if (!cfg->addr) {
+		NL_SET_ERR_MSG_MOD(extack, "node has no address; set one");
+		return -EINVAL;
+	}
+	err = rpw_mac_cfg_validate(cfg, &why);
+	if (!err)
+		err = rpw_elect_cfg_build(&out->ecfg, cfg, out->role, out->hb_us,
+					  out->miss, out->bus_delay_us, profile,
+					  &why);
+	/* The validators' reasons are static strings. */
+	if (err && extack)
+		extack->_msg = why;
+	return err;
+}
+
+static void rpw_node_setup_default(struct rpw_node_setup *su,
+				   enum rpw_mac_profile profile)
+{
+	memset(su, 0, sizeof(*su));
+	rpw_mac_cfg_default(&su->cfg, profile, RPW_ADDR_MIN, 115200);
+	su->cfg.addr = RPW_ADDR_NONE;
+	su->cfg.max_addr = RPW_DEFAULT_MAX_ADDR;
+	su->role = RACKPWR_ROLE_CHASSIS;
+}
+
+/* Would @p configure a new node of @profile?  Changes nothing. */
+int rpw_node_params_check(enum rpw_mac_profile profile,
+			  const struct rpw_node_params *p,
+			  struct netlink_ext_ack *extack)
+{
+	struct rpw_node_setup cur, out;
+
+	rpw_node_setup_default(&cur, profile);
+	return rpw_node_resolve(&cur, profile, p, &out, extack);
+}
+
+/*
+ * Apply @p on top of the node's current configuration.  Everything is
+ * validated before anything changes; a running MAC is restarted with the
+ * new settings (frames in flight get -ECANCELED), counters are kept.  The
+ * election restarts too: a reconfigured module rejoins as secondary.
+ */
 int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 		       struct netlink_ext_ack *extack)
 {
-	struct rpw_mac_cfg cfg, defaults;
 	struct rpw_mac *mac, *old = NULL;
 	struct rpw_elect *elect, *old_elect = NULL;
-	struct rpw_elect_cfg ecfg;
-	u32 hb_us, bus_delay_us;
-	const char *why;
-	u8 addr, role, miss;
+	struct rpw_node_setup cur, su;
 	int err;
 
 	mac = kzalloc(sizeof(*mac), GFP_KERNEL);
@@ -432,57 +532,22 @@ int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 	}
 
 	spin_lock_bh(&node->lock);
-	cfg = node->cfg;
-	addr = p->addr ?: cfg.addr;
-	role = p->role ?: node->role;
-	hb_us = p->hb_us ?: node->hb_us;
-	miss = p->miss ?: node->miss;
-	bus_delay_us = p->bus_delay_us ?: node->bus_delay_us;
-	/* A new line rate rescales every timer that was not given. */
-	if (p->baud && p->baud != cfg.baud) {
-		rpw_mac_cfg_default(&defaults, node->profile, addr ?: 1,
-				    p->baud);
-		cfg.baud = p->baud;
-		cfg.t_ifs_us = defaults.t_ifs_us;
-		cfg.t_slot_us = defaults.t_slot_us;
-		cfg.t_turnaround_us = defaults.t_turnaround_us;
-		cfg.ack_timeout_us = defaults.ack_timeout_us;
-	}
-	cfg.addr = addr;
-	if (p->t_ifs_us)
-		cfg.t_ifs_us = p->t_ifs_us;
-	if (p->t_slot_us)
-		cfg.t_slot_us = p->t_slot_us;
-	if (p->t_turnaround_us)
-		cfg.t_turnaround_us = p->t_turnaround_us;
-	if (p->ack_timeout_us)
-		cfg.ack_timeout_us = p->ack_timeout_us;
-	if (p->has_max_retries)
-		cfg.max_retries = p->max_retries;
-
-	if (!cfg.addr) {
-		err = -EINVAL;
-		NL_SET_ERR_MSG_MOD(extack, "node has no address; set one");
+	cur.cfg = node->cfg;
+	cur.role = node->role;
+	cur.hb_us = node->hb_us;
+	cur.miss = node->miss;
+	cur.bus_delay_us = node->bus_delay_us;
+	err = rpw_node_resolve(&cur, node->profile, p, &su, extack);
+	if (err)
 		goto unlock;
-	}
-	err = rpw_mac_cfg_validate(&cfg, &why);
-	if (!err)
-		err = rpw_elect_cfg_build(&ecfg, &cfg, role, hb_us, miss,
-					  bus_delay_us, node->profile, &why);
-	if (err) {
-		/* The validators' reasons are static strings. */
-		if (extack)
-			extack->_msg = why;
-		goto unlock;
-	}
 	if (node->dead) {
 		err = -ENODEV;
 		goto unlock;
 	}
 
-	err = rpw_mac_init(mac, &cfg, &rpw_mac_cb, node, rpw_now());
+	err = rpw_mac_init(mac, &su.cfg, &rpw_mac_cb, node, rpw_now());
 	if (!err)
-		err = rpw_elect_init(elect, &ecfg, &rpw_elect_cb, node);
+		err = rpw_elect_init(elect, &su.ecfg, &rpw_elect_cb, node);
 	if (err) {
 		NL_SET_ERR_MSG_MOD(extack, "configuration rejected");
 		goto unlock;
@@ -500,12 +565,12 @@ int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 		memcpy(mac->peers, old->peers, sizeof(mac->peers));
 	}
 	node->mac = mac;
-	node->cfg = cfg;
+	node->cfg = su.cfg;
 	node->mac_up = true;
-	node->role = role;
-	node->hb_us = hb_us;
-	node->miss = miss;
-	node->bus_delay_us = bus_delay_us;
+	node->role = su.role;
+	node->hb_us = su.hb_us;
+	node->miss = su.miss;
+	node->bus_delay_us = su.bus_delay_us;
 	node->elect = elect;
 	rpw_elect_start(elect, rpw_now());
 	rpw_cap_node_start(node);
@@ -654,12 +719,57 @@ int rpw_node_send(struct rpw_node *node, const struct rpw_frame *f,
 	}
 
 	left = wait_for_completion_killable_timeout(&tx->done, timeout);
-	if (left > 0)
+	if (left > 0) {
 		err = tx->result;
-	else
-		err = left ? (int)left : -ETIMEDOUT;
+	} else {
+		/* Withdraw it, unless it is on the line right now. */
+		spin_lock_bh(&node->lock);
+		err = node->mac_up && !node->dead ?
+		      rpw_mac_cancel(node->mac, &tx->req, rpw_now()) : -ENOENT;
+		spin_unlock_bh(&node->lock);
+		if (err == -EBUSY) {
+			/* Bounded by one ACK timeout. */
+			wait_for_completion(&tx->done);
+			err = tx->result;
+		} else {
+			err = left ? (int)left : -ETIME;
+		}
+	}
 	rpw_tx_put(tx);
 	return err;
+}
+
+/*
+ * How long a sender may wait: every attempt may wait the worst-case
+ * access delay for the modules heard so far, then an ACK timeout.
+ */
+unsigned long rpw_node_send_timeout(struct rpw_node *node)
+{
+	unsigned int n = rpw_node_peer_count(node) + 1;
+	struct rpw_mac_cfg cfg;
+	u64 ns;
+
+	rpw_node_snapshot(node, &cfg, NULL, NULL, NULL);
+	ns = rpw_mac_access_bound_ns(&cfg, max_t(unsigned int, n, 2),
+				     RPW_MAX_WIRE, true, NSEC_PER_MSEC);
+	ns = (ns + (u64)cfg.ack_timeout_us * NSEC_PER_USEC) *
+	     (cfg.max_retries + 1) + NSEC_PER_SEC;
+	return nsecs_to_jiffies(min_t(u64, ns, 60 * NSEC_PER_SEC));
+}
+
+/* Modules this node has heard on its bus. */
+unsigned int rpw_node_peer_count(struct rpw_node *node)
+{
+	unsigned int n = 0;
+	int a = 0;
+
+	spin_lock_bh(&node->lock);
+	while (node->mac_up && (a = rpw_mac_peer_next(node->mac, a)) >= 0) {
+		n++;
+		a++;
+	}
+	spin_unlock_bh(&node->lock);
+	return n;
 }
 
 void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,

@@ -14,9 +14,6 @@
 
 #include "rackpwr.h"
 
-/* Longest a frame-send caller waits; the MAC finishes far earlier. */
-#define RPW_SEND_TIMEOUT	(5 * HZ)
-
 static struct netlink_range_validation rpw_baud_range = {
 	.min = 1200, .max = 1000000,
 };
@@ -64,6 +61,8 @@ static const struct nla_policy rpw_node_cfg_policy[RACKPWR_A_NODE_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_ack_range),
 	[RACKPWR_A_NODE_MAX_RETRIES] = NLA_POLICY_MAX(NLA_U8, 15),
 	[RACKPWR_A_NODE_HB_US] = NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_hb_range),
+	[RACKPWR_A_NODE_MAX_ADDR] = NLA_POLICY_RANGE(NLA_U8, RPW_ADDR_MIN,
+						     RPW_ADDR_MAX),
 	[RACKPWR_A_NODE_MISS] = NLA_POLICY_RANGE(NLA_U8, 1, 20),
 	[RACKPWR_A_NODE_BUS_DELAY_US] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_delay_range),
@@ -95,11 +94,23 @@ static const struct genl_multicast_group rpw_mcgrps[] = {
 	[RPW_MCGRP_EVENTS] = { .name = RACKPWR_MCGRP_EVENTS },
 };
 
+/*
+ * GENL_REQ_ATTR_CHECK() only reports the missing attribute's type
+ * (NLMSGERR_ATTR_MISS_TYPE); give every such error a message as well.
+ */
+static bool rpw_nl_missing(struct genl_info *info, int attr)
+{
+	if (!GENL_REQ_ATTR_CHECK(info, attr))
+		return false;
+	NL_SET_ERR_MSG_MOD(info->extack, "missing required attribute");
+	return true;
+}
+
 static struct rpw_node *rpw_nl_node(struct genl_info *info, int attr)
 {
 	struct rpw_node *node;
 
-	if (GENL_REQ_ATTR_CHECK(info, attr))
+	if (rpw_nl_missing(info, attr))
 		return ERR_PTR(-EINVAL);
 	node = rpw_node_get_by_id(nla_get_u32(info->attrs[attr]));
 	if (!node) {
@@ -165,7 +176,8 @@ static int rpw_nl_fill_node(struct sk_buff *skb, struct rpw_node *node,
 			cfg.t_turnaround_us) ||
 	    nla_put_u32(skb, RACKPWR_A_NODE_ACK_TIMEOUT_US,
 			cfg.ack_timeout_us) ||
-	    nla_put_u8(skb, RACKPWR_A_NODE_MAX_RETRIES, cfg.max_retries))
+	    nla_put_u8(skb, RACKPWR_A_NODE_MAX_RETRIES, cfg.max_retries) ||
+	    nla_put_u8(skb, RACKPWR_A_NODE_MAX_ADDR, cfg.max_addr))
 		goto nla_fail;
 	if (node->kind == RACKPWR_KIND_SIM &&
 	    nla_put_u32(skb, RACKPWR_A_NODE_BUS, node->bus))
@@ -173,7 +185,9 @@ static int rpw_nl_fill_node(struct sk_buff *skb, struct rpw_node *node,
 	if (rpw_nl_put_elect(skb, node))
 		goto nla_fail;
 	if (up) {
-		u64 bound = rpw_mac_access_bound_ns(&cfg, cfg.max_addr,
+		/* For the modules this node has heard, itself included. */
+		u64 bound = rpw_mac_access_bound_ns(&cfg,
+						    rpw_node_peer_count(node) + 1,
 						    RPW_MAX_WIRE, true, 0);
 
 		if (nla_put_u8(skb, RACKPWR_A_NODE_ADDR, cfg.addr) ||
@@ -265,13 +279,17 @@ static void rpw_nl_parse_params(struct genl_info *info,
 		p->t_ifs_us = nla_get_u32(a[RACKPWR_A_NODE_T_IFS_US]);
 	if (a[RACKPWR_A_NODE_T_SLOT_US])
 		p->t_slot_us = nla_get_u32(a[RACKPWR_A_NODE_T_SLOT_US]);
-	if (a[RACKPWR_A_NODE_T_TURNAROUND_US])
+	if (a[RACKPWR_A_NODE_T_TURNAROUND_US]) {
 		p->t_turnaround_us =
 			nla_get_u32(a[RACKPWR_A_NODE_T_TURNAROUND_US]);
+		p->has_turnaround = true;
+	}
 	if (a[RACKPWR_A_NODE_ACK_TIMEOUT_US])
 		p->ack_timeout_us = nla_get_u32(a[RACKPWR_A_NODE_ACK_TIMEOUT_US]);
 	if (a[RACKPWR_A_NODE_HB_US])
 		p->hb_us = nla_get_u32(a[RACKPWR_A_NODE_HB_US]);
+	if (a[RACKPWR_A_NODE_MAX_ADDR])
+		p->max_addr = nla_get_u8(a[RACKPWR_A_NODE_MAX_ADDR]);
 	if (a[RACKPWR_A_NODE_MISS])
 		p->miss = nla_get_u8(a[RACKPWR_A_NODE_MISS]);
 	if (a[RACKPWR_A_NODE_BUS_DELAY_US])
@@ -289,8 +307,8 @@ static int rpw_nl_node_new_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 bus = 0;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, RACKPWR_A_NODE_KIND) ||
-	    GENL_REQ_ATTR_CHECK(info, RACKPWR_A_NODE_ADDR))
+	if (rpw_nl_missing(info, RACKPWR_A_NODE_KIND) ||
+	    rpw_nl_missing(info, RACKPWR_A_NODE_ADDR))
 		return -EINVAL;
 	if (info->attrs[RACKPWR_A_NODE_ID]) {
 		NL_SET_BAD_ATTR(info->extack, info->attrs[RACKPWR_A_NODE_ID]);
@@ -306,6 +324,10 @@ static int rpw_nl_node_new_doit(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[RACKPWR_A_NODE_BUS])
 		bus = nla_get_u32(info->attrs[RACKPWR_A_NODE_BUS]);
 	rpw_nl_parse_params(info, &p);
+	/* Check first: a rejected request must not create anything. */
+	err = rpw_node_params_check(RPW_MAC_PROFILE_UART, &p, info->extack);
+	if (err)
+		return err;
 
 	node = rpw_kind_create(RACKPWR_KIND_SIM, bus, info->extack);
 	if (IS_ERR(node))
@@ -442,11 +464,12 @@ static int rpw_nl_peer_get_start(struct netlink_callback *cb)
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
 	struct nlattr *id = info->attrs[RACKPWR_A_PEER_NODE_ID];
 
-	if (!id) {
-		NL_SET_ERR_MSG_MOD(cb->extack, "peer dump needs a node id");
-		return -EINVAL;
-	}
-	cb->args[0] = nla_get_u32(id);
+	/*
+	 * 6.1 runs .start without an extack (cb->extack is NULL), so a
+	 * missing id is reported by dumpit, whose message reaches user
+	 * space in NLMSG_DONE.  The policy makes a given id >= 1.
+	 */
+	cb->args[0] = id ? nla_get_u32(id) : 0;
 	cb->args[1] = 0;
 	return 0;
 }
@@ -454,10 +477,15 @@ static int rpw_nl_peer_get_start(struct netlink_callback *cb)
 static int rpw_nl_peer_get_dumpit(struct sk_buff *skb,
 				  struct netlink_callback *cb)
 {
-	struct rpw_node *node = rpw_node_get_by_id(cb->args[0]);
+	struct rpw_node *node;
 	int addr = cb->args[1];
 	int err = 0;
 
+	if (!cb->args[0]) {
+		NL_SET_ERR_MSG_MOD(cb->extack, "peer dump needs a node id");
+		return -EINVAL;
+	}
+	node = rpw_node_get_by_id(cb->args[0]);
 	if (!node) {
 		NL_SET_ERR_MSG_MOD(cb->extack, "no such node");
 		return -ENODEV;
@@ -532,11 +560,8 @@ static int rpw_nl_cap_get_start(struct netlink_callback *cb)
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
 	struct nlattr *id = info->attrs[RACKPWR_A_CAPACITY_NODE_ID];
 
-	if (!id) {
-		NL_SET_ERR_MSG_MOD(cb->extack, "capacity dump needs a node id");
-		return -EINVAL;
-	}
-	cb->args[0] = nla_get_u32(id);
+	/* As for peer-get: the error is reported by dumpit. */
+	cb->args[0] = id ? nla_get_u32(id) : 0;
 	cb->args[1] = 0;
 	return 0;
 }
@@ -544,12 +569,17 @@ static int rpw_nl_cap_get_start(struct netlink_callback *cb)
 static int rpw_nl_cap_get_dumpit(struct sk_buff *skb,
 				 struct netlink_callback *cb)
 {
-	struct rpw_node *node = rpw_node_get_by_id(cb->args[0]);
-	int addr = cb->args[1];
 	struct rpw_cap_entry e;
 	struct rpw_mac_cfg cfg;
+	struct rpw_node *node;
+	int addr = cb->args[1];
 	int err = 0;
 
+	if (!cb->args[0]) {
+		NL_SET_ERR_MSG_MOD(cb->extack, "capacity dump needs a node id");
+		return -EINVAL;
+	}
+	node = rpw_node_get_by_id(cb->args[0]);
 	if (!node) {
 		NL_SET_ERR_MSG_MOD(cb->extack, "no such node");
 		return -ENODEV;
@@ -587,8 +617,8 @@ static int rpw_nl_frame_send_doit(struct sk_buff *skb, struct genl_info *info)
 	struct rpw_node *node;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, RACKPWR_A_FRAME_DST) ||
-	    GENL_REQ_ATTR_CHECK(info, RACKPWR_A_FRAME_TYPE))
+	if (rpw_nl_missing(info, RACKPWR_A_FRAME_DST) ||
+	    rpw_nl_missing(info, RACKPWR_A_FRAME_TYPE))
 		return -EINVAL;
 	f.type = nla_get_u8(a[RACKPWR_A_FRAME_TYPE]);
 	if (f.type != RACKPWR_FRAME_TYPE_DATA &&
@@ -616,7 +646,7 @@ static int rpw_nl_frame_send_doit(struct sk_buff *skb, struct genl_info *info)
 	node = rpw_nl_node(info, RACKPWR_A_FRAME_NODE_ID);
 	if (IS_ERR(node))
 		return PTR_ERR(node);
-	err = rpw_node_send(node, &f, RPW_SEND_TIMEOUT);
+	err = rpw_node_send(node, &f, rpw_node_send_timeout(node));
 	switch (err) {
 	case 0:
 		break;
@@ -642,6 +672,10 @@ static int rpw_nl_frame_send_doit(struct sk_buff *skb, struct genl_info *info)
 		break;
 	case -ECANCELED:
 		NL_SET_ERR_MSG_MOD(info->extack, "node reconfigured or removed");
+		break;
+	case -ETIME:
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "bus too busy: not sent within the access bound, withdrawn");
 		break;
 	}
 	rpw_node_put(node);
@@ -672,14 +706,14 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.cmd = RACKPWR_CMD_NODE_NEW,
 		.doit = rpw_nl_node_new_doit,
 		.policy = rpw_node_cfg_policy,
-		.maxattr = RACKPWR_A_NODE_BUS_DELAY_US,
+		.maxattr = RACKPWR_A_NODE_MAX_ADDR,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = RACKPWR_CMD_NODE_SET,
 		.doit = rpw_nl_node_set_doit,
 		.policy = rpw_node_cfg_policy,
-		.maxattr = RACKPWR_A_NODE_BUS_DELAY_US,
+		.maxattr = RACKPWR_A_NODE_MAX_ADDR,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{

@@ -22,6 +22,7 @@
 
 #define RPW_NAME_LEN	20
 #define RPW_SIM_BUSES	16
+#define RPW_DEFAULT_MAX_ADDR	64
 
 struct rpw_node;
 
@@ -59,6 +60,8 @@ struct rpw_node_params {
 	u8 role;		/* enum rackpwr_role */
 	u8 max_retries;
 	bool has_max_retries;
+	bool has_turnaround;	/* 0 is a valid turnaround */
+	u8 max_addr;
 	u32 baud;
 	u32 t_ifs_us;
 	u32 t_slot_us;
@@ -128,6 +131,9 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 				 const struct rpw_transport_ops *tops, void *priv);
 int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 		       struct netlink_ext_ack *extack);
+int rpw_node_params_check(enum rpw_mac_profile profile,
+			  const struct rpw_node_params *p,
+			  struct netlink_ext_ack *extack);
 void rpw_node_destroy(struct rpw_node *node);
 void rpw_node_put(struct rpw_node *node);
 struct rpw_node *rpw_node_get_by_id(u32 id);
@@ -136,9 +142,11 @@ void rpw_node_rx(struct rpw_node *node, const u8 *buf, size_t len);
 void rpw_node_set_frozen(struct rpw_node *node, bool frozen);
 int rpw_node_send(struct rpw_node *node, const struct rpw_frame *f,
 		  unsigned long timeout);
+unsigned long rpw_node_send_timeout(struct rpw_node *node);
 void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 		       u8 *role, bool *up, struct rpw_mac_stats *stats);
 void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v);
+unsigned int rpw_node_peer_count(struct rpw_node *node);
 int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f);
 int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack);
 

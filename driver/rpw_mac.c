@@ -229,6 +229,15 @@ static void rpw_mac_set_mode(struct rpw_mac *mac, u8 mode, u8 addr, u64 origin)
 		rpw_mac_rotate_slot(mac);
 }
 
+/*
+ * First address of a sweep: cfg.max_addr, or a higher address that has
+ * been heard, so every node that heard the same frames sweeps alike.
+ */
+static u8 rpw_mac_sweep_top(const struct rpw_mac *mac)
+{
+	return max_t(u8, mac->cfg.max_addr, mac->top_heard);
+}
+
 static u64 rpw_mac_sweep_end(const struct rpw_mac *mac)
 {
 	return mac->origin + (u64)(mac->mode_addr - 1) * mac->t_slot;
@@ -335,7 +344,7 @@ static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 		mac->anchor = src;
 	if (mac->rx_bad)
 		rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP,
-				 mac->cfg.max_addr + 1, at);
+				 rpw_mac_sweep_top(mac) + 1, at);
 	else if (src && mac->mode == RPW_MAC_MODE_SWEEP &&
 		 src < mac->mode_addr)
 		rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP, src, at);
@@ -459,6 +468,12 @@ static void rpw_mac_tx_failed(struct rpw_mac *mac, bool send_abort, u64 now)
 	bool ack = mac->tx_is_ack;
 
 	mac->tx_active = false;
+	/*
+	 * With receive latency the "collision" may be someone else's frame
+	 * that the line carried before ours: ours then follows intact and
+	 * must not count as another module using our address.
+	 */
+	mac->last_tx_valid = true;
 	mac->ops->tx_abort(mac->ctx);
 	/* Make every receiver drop the broken frame at once. */
 	if (send_abort)
@@ -573,6 +588,8 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, const struct rpw_frame *f,
 	}
 
 	p->heard = 1;
+	if (f->src > mac->top_heard)
+		mac->top_heard = f->src;
 	p->last_heard_ns = now;
 	p->rx_frames++;
 	mac->stats.rx_frames++;
@@ -828,6 +845,32 @@ void rpw_mac_cancel_all(struct rpw_mac *mac, u64 now)
 		req = next;
 	}
 	rpw_mac_leave(mac, now);
+}
+
+int rpw_mac_cancel(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
+{
+	struct rpw_mac_txreq **pp, *prev = NULL;
+
+	/* On the line or waiting for its ACK: let it finish by itself. */
+	if (req == mac->head && (mac->tx_active || mac->wait_ack))
+		return -EBUSY;
+	for (pp = &mac->head; *pp; prev = *pp, pp = &(*pp)->next) {
+		if (*pp != req)
+			continue;
+		*pp = req->next;
+		if (mac->tail == req)
+			mac->tail = prev;
+		if (!prev && mac->head)
+			mac->head->ready_ns = now;
+		mac->qlen--;
+		req->next = NULL;
+		mac->depth++;
+		mac->stats.cancelled++;
+		mac->ops->done(mac->ctx, req, -ECANCELED);
+		rpw_mac_leave(mac, now);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 bool rpw_mac_busy(const struct rpw_mac *mac)

@@ -154,6 +154,7 @@ struct rpw_mac {
 	bool rx_bad;		/* bad frame/garbage in this busy period */
 	u8 rx_prev;		/* previous byte (abort detection) */
 	u8 rx_data_src;		/* sender of a good data frame, or 0 */
+	u8 top_heard;		/* highest address heard: sweep start */
 
 	/* Line / arbitration state. */
 	u64 t_last;		/* time of the last received byte */
@@ -231,6 +232,12 @@ int rpw_mac_submit(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now);
 
 /* Every queued request gets done(-ECANCELED); the line is released. */
 void rpw_mac_cancel_all(struct rpw_mac *mac, u64 now);
+
+/*
+ * Withdraw @req: done(-ECANCELED) and 0, or -EBUSY while it is on the line
+ * or waiting for its ACK (it then completes by itself, soon), or -ENOENT.
+ */
+int rpw_mac_cancel(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now);
 
 /* True while frames are queued, an ACK is owed or a frame is on the line. */
 bool rpw_mac_busy(const struct rpw_mac *mac);

@@ -132,8 +132,9 @@ static int rpw_sd_read_params(struct device *dev, struct rpw_node_params *p)
 	device_property_read_u32(dev, "current-speed", &p->baud);
 	device_property_read_u32(dev, "rackpwr,slot-us", &p->t_slot_us);
 	device_property_read_u32(dev, "rackpwr,ifs-us", &p->t_ifs_us);
-	device_property_read_u32(dev, "rackpwr,turnaround-us",
-				 &p->t_turnaround_us);
+	if (!device_property_read_u32(dev, "rackpwr,turnaround-us",
+				      &p->t_turnaround_us))
+		p->has_turnaround = true;
 	device_property_read_u32(dev, "rackpwr,ack-timeout-us",
 				 &p->ack_timeout_us);
 	if (!device_property_read_u32(dev, "rackpwr,max-retries", &v)) {
@@ -151,6 +152,7 @@ static int rpw_sd_probe(struct serdev_device *serdev)
 {
 	struct device *dev = &serdev->dev;
 	struct device *uart = dev->parent ? dev->parent->parent : NULL;
+	struct netlink_ext_ack extack = {};
 	struct rpw_node_params p;
 	struct rpw_node *node;
 	struct rpw_sd *sd;
@@ -159,6 +161,9 @@ static int rpw_sd_probe(struct serdev_device *serdev)
 	err = rpw_sd_read_params(dev, &p);
 	if (err)
 		return err;
+	if (uart && !device_property_read_bool(uart,
+					       "linux,rs485-enabled-at-boot-time"))
+		dev_warn(dev, "UART is not in RS-485 mode at boot (linux,rs485-enabled-at-boot-time)\n");
 	if (uart && !device_property_read_bool(uart, "rs485-rx-during-tx"))
 		dev_warn(dev, "UART lacks rs485-rx-during-tx: collisions cannot be seen\n");
 
@@ -185,9 +190,12 @@ static int rpw_sd_probe(struct serdev_device *serdev)
 	err = serdev_device_set_parity(serdev, SERDEV_PARITY_NONE);
 	if (err)
 		goto err_close;
-	err = rpw_node_configure(node, &p, NULL);
-	if (err)
+	err = rpw_node_configure(node, &p, &extack);
+	if (err) {
+		dev_err(dev, "bad configuration: %s\n",
+			extack._msg ?: "see the binding");
 		goto err_close;
+	}
 	return 0;
 
 err_close:

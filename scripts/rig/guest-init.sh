@@ -152,6 +152,7 @@ echo "1..$#"
 echo "# rig: node=$RIG_NODE nnodes=$RIG_NNODES timeout=$RIG_TIMEOUT" \
 	"kernel=$(uname -r)"
 echo "# rig: tests $*"
+RIG_UNLOAD=${RIG_UNLOAD:-rackpwr_sim rackpwr rackpwr_sim_pmbus}
 i=0
 for name in "$@"; do
 	i=$((i + 1))
@@ -179,6 +180,11 @@ for name in "$@"; do
 	else
 		echo "not ok $i $name # exit=$rc $tm"
 	fi
+	# Every test starts from a clean kernel: unload what it left loaded
+	# (modules in $RIG_UNLOAD, most dependent first).
+	for m in $RIG_UNLOAD; do
+		grep -q "^$m " /proc/modules && rmmod "$m" 2>/dev/null
+	done
 done
 echo "# rig: done"
 sync
