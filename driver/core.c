@@ -815,6 +815,75 @@ int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack)
 	return err ? -EINVAL : 0;
 }
 
+void rpw_txbuf_init(struct rpw_txbuf *tb)
+{
+	spin_lock_init(&tb->lock);
+	tb->head = 0;
+	tb->len = 0;
+}
+
+/* tb->lock held. */
+static size_t rpw_txbuf_push_locked(struct rpw_txbuf *tb, rpw_txbuf_out_t out,
+				    void *ctx)
+{
+	int n;
+
+	if (!tb->len)
+		return 0;
+	n = out(ctx, tb->buf + tb->head, tb->len);
+	if (n > 0) {
+		tb->head += n;
+		tb->len -= n;
+		if (!tb->len)
+			tb->head = 0;
+	}
+	return tb->len;
+}
+
+size_t rpw_txbuf_write(struct rpw_txbuf *tb, const u8 *buf, size_t len,
+		       rpw_txbuf_out_t out, void *ctx)
+{
+	unsigned long flags;
+	size_t left;
+
+	spin_lock_irqsave(&tb->lock, flags);
+	if (tb->head + tb->len + len > sizeof(tb->buf)) {
+		memmove(tb->buf, tb->buf + tb->head, tb->len);
+		tb->head = 0;
+	}
+	if (tb->len + len > sizeof(tb->buf)) {
+		/* Dropped whole: the MAC sees no echo and tries again. */
+		tb->overflow++;
+	} else {
+		memcpy(tb->buf + tb->head + tb->len, buf, len);
+		tb->len += len;
+	}
+	left = rpw_txbuf_push_locked(tb, out, ctx);
+	spin_unlock_irqrestore(&tb->lock, flags);
+	return left;
+}
+
+size_t rpw_txbuf_push(struct rpw_txbuf *tb, rpw_txbuf_out_t out, void *ctx)
+{
+	unsigned long flags;
+	size_t left;
+
+	spin_lock_irqsave(&tb->lock, flags);
+	left = rpw_txbuf_push_locked(tb, out, ctx);
+	spin_unlock_irqrestore(&tb->lock, flags);
+	return left;
+}
+
+void rpw_txbuf_clear(struct rpw_txbuf *tb)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&tb->lock, flags);
+	tb->head = 0;
+	tb->len = 0;
+	spin_unlock_irqrestore(&tb->lock, flags);
+}
+
 int rpw_kind_register(u32 kind, const struct rpw_kind_ops *ops)
 {
 	int err = 0;

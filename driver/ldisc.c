@@ -21,73 +21,42 @@ module_param(ldisc, int, 0444);
 MODULE_PARM_DESC(ldisc, "line discipline number (default N_DEVELOPMENT)");
 MODULE_ALIAS_LDISC(N_DEVELOPMENT);
 
-#define RPW_LD_TXBUF	(4 * RPW_MAX_WIRE)
-
 struct rpw_ldisc {
 	struct tty_struct *tty;
 	struct rpw_node *node;
 	struct work_struct tx_work;
-	spinlock_t lock;	/* txbuf */
-	u8 txbuf[RPW_LD_TXBUF];
-	size_t txhead;
-	size_t txlen;
-	u64 overflow;
+	struct rpw_txbuf tx;
 };
 
-/* Push what the driver takes now; the rest goes from write_wakeup. */
-static void rpw_ld_push(struct rpw_ldisc *ld)
+static int rpw_ld_out(void *ctx, const u8 *buf, size_t len)
 {
-	struct tty_struct *tty = ld->tty;
-	int n;
+	struct tty_struct *tty = ctx;
 
-	if (!ld->txlen) {
-		clear_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
-		return;
-	}
 	/* Set before writing: the driver may call wakeup from write(). */
 	set_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
-	n = tty->ops->write(tty, ld->txbuf + ld->txhead, ld->txlen);
-	if (n <= 0)
-		return;
-	ld->txhead += n;
-	ld->txlen -= n;
-	if (!ld->txlen) {
-		ld->txhead = 0;
-		clear_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
-	}
+	return tty->ops->write(tty, buf, len);
+}
+
+static void rpw_ld_done_if_empty(struct rpw_ldisc *ld, size_t left)
+{
+	if (!left)
+		clear_bit(TTY_DO_WRITE_WAKEUP, &ld->tty->flags);
 }
 
 static void rpw_ld_write(struct rpw_node *node, const u8 *buf, size_t len)
 {
 	struct rpw_ldisc *ld = node->priv;
-	unsigned long flags;
 
-	spin_lock_irqsave(&ld->lock, flags);
-	if (ld->txhead + ld->txlen + len > RPW_LD_TXBUF) {
-		memmove(ld->txbuf, ld->txbuf + ld->txhead, ld->txlen);
-		ld->txhead = 0;
-	}
-	if (ld->txlen + len > RPW_LD_TXBUF) {
-		/* The MAC will see a missing echo and retry. */
-		ld->overflow++;
-	} else {
-		memcpy(ld->txbuf + ld->txhead + ld->txlen, buf, len);
-		ld->txlen += len;
-		rpw_ld_push(ld);
-	}
-	spin_unlock_irqrestore(&ld->lock, flags);
+	rpw_ld_done_if_empty(ld, rpw_txbuf_write(&ld->tx, buf, len,
+						 rpw_ld_out, ld->tty));
 }
 
 static void rpw_ld_flush(struct rpw_node *node)
 {
 	struct rpw_ldisc *ld = node->priv;
-	unsigned long flags;
 
-	spin_lock_irqsave(&ld->lock, flags);
-	ld->txhead = 0;
-	ld->txlen = 0;
+	rpw_txbuf_clear(&ld->tx);
 	clear_bit(TTY_DO_WRITE_WAKEUP, &ld->tty->flags);
-	spin_unlock_irqrestore(&ld->lock, flags);
 	tty_driver_flush_buffer(ld->tty);
 }
 
@@ -99,11 +68,8 @@ static const struct rpw_transport_ops rpw_ld_tops = {
 static void rpw_ld_tx_work(struct work_struct *work)
 {
 	struct rpw_ldisc *ld = container_of(work, struct rpw_ldisc, tx_work);
-	unsigned long flags;
 
-	spin_lock_irqsave(&ld->lock, flags);
-	rpw_ld_push(ld);
-	spin_unlock_irqrestore(&ld->lock, flags);
+	rpw_ld_done_if_empty(ld, rpw_txbuf_push(&ld->tx, rpw_ld_out, ld->tty));
 }
 
 /*
@@ -145,7 +111,7 @@ static int rpw_ld_open(struct tty_struct *tty)
 	if (!ld)
 		return -ENOMEM;
 	ld->tty = tty;
-	spin_lock_init(&ld->lock);
+	rpw_txbuf_init(&ld->tx);
 	INIT_WORK(&ld->tx_work, rpw_ld_tx_work);
 
 	node = rpw_node_create(RACKPWR_KIND_LDISC, tty->name, 0,

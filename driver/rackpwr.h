@@ -54,6 +54,30 @@ struct rpw_transport_ops {
 	void (*flush)(struct rpw_node *node);
 };
 
+/*
+ * Transmit buffer of the tty-based transports (ldisc, serdev): the MAC
+ * hands over a whole frame at once, the UART takes what fits and asks for
+ * more through its write_wakeup.
+ */
+struct rpw_txbuf {
+	spinlock_t lock;	/* head, len, buf */
+	size_t head;
+	size_t len;
+	u64 overflow;
+	u8 buf[4 * RPW_MAX_WIRE];
+};
+
+/* Puts bytes into the UART; returns how many it took, or -errno. */
+typedef int (*rpw_txbuf_out_t)(void *ctx, const u8 *buf, size_t len);
+
+void rpw_txbuf_init(struct rpw_txbuf *tb);
+/* Queue @len bytes and push; returns the bytes still queued. */
+size_t rpw_txbuf_write(struct rpw_txbuf *tb, const u8 *buf, size_t len,
+		       rpw_txbuf_out_t out, void *ctx);
+/* Push what the UART takes now; returns the bytes still queued. */
+size_t rpw_txbuf_push(struct rpw_txbuf *tb, rpw_txbuf_out_t out, void *ctx);
+void rpw_txbuf_clear(struct rpw_txbuf *tb);
+
 /* Configuration as set over netlink or firmware; 0 = keep/default. */
 struct rpw_node_params {
 	u8 addr;

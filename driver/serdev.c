@@ -19,55 +19,26 @@ struct rpw_sd {
 	struct serdev_device *serdev;
 	struct rpw_node *node;
 	struct work_struct tx_work;
-	spinlock_t lock;	/* txbuf */
-	u8 txbuf[4 * RPW_MAX_WIRE];
-	size_t txhead;
-	size_t txlen;
+	struct rpw_txbuf tx;
 };
 
-static void rpw_sd_push(struct rpw_sd *sd)
+static int rpw_sd_out(void *ctx, const u8 *buf, size_t len)
 {
-	int n;
-
-	if (!sd->txlen)
-		return;
-	n = serdev_device_write_buf(sd->serdev, sd->txbuf + sd->txhead,
-				    sd->txlen);
-	if (n <= 0)
-		return;
-	sd->txhead += n;
-	sd->txlen -= n;
-	if (!sd->txlen)
-		sd->txhead = 0;
+	return serdev_device_write_buf(ctx, buf, len);
 }
 
 static void rpw_sd_write(struct rpw_node *node, const u8 *buf, size_t len)
 {
 	struct rpw_sd *sd = node->priv;
-	unsigned long flags;
 
-	spin_lock_irqsave(&sd->lock, flags);
-	if (sd->txhead + sd->txlen + len > sizeof(sd->txbuf)) {
-		memmove(sd->txbuf, sd->txbuf + sd->txhead, sd->txlen);
-		sd->txhead = 0;
-	}
-	if (sd->txlen + len <= sizeof(sd->txbuf)) {
-		memcpy(sd->txbuf + sd->txhead + sd->txlen, buf, len);
-		sd->txlen += len;
-		rpw_sd_push(sd);
-	}
-	spin_unlock_irqrestore(&sd->lock, flags);
+	rpw_txbuf_write(&sd->tx, buf, len, rpw_sd_out, sd->serdev);
 }
 
 static void rpw_sd_flush(struct rpw_node *node)
 {
 	struct rpw_sd *sd = node->priv;
-	unsigned long flags;
 
-	spin_lock_irqsave(&sd->lock, flags);
-	sd->txhead = 0;
-	sd->txlen = 0;
-	spin_unlock_irqrestore(&sd->lock, flags);
+	rpw_txbuf_clear(&sd->tx);
 	serdev_device_write_flush(sd->serdev);
 }
 
@@ -79,11 +50,8 @@ static const struct rpw_transport_ops rpw_sd_tops = {
 static void rpw_sd_tx_work(struct work_struct *work)
 {
 	struct rpw_sd *sd = container_of(work, struct rpw_sd, tx_work);
-	unsigned long flags;
 
-	spin_lock_irqsave(&sd->lock, flags);
-	rpw_sd_push(sd);
-	spin_unlock_irqrestore(&sd->lock, flags);
+	rpw_txbuf_push(&sd->tx, rpw_sd_out, sd->serdev);
 }
 
 static int rpw_sd_receive_buf(struct serdev_device *serdev,
@@ -171,7 +139,7 @@ static int rpw_sd_probe(struct serdev_device *serdev)
 	if (!sd)
 		return -ENOMEM;
 	sd->serdev = serdev;
-	spin_lock_init(&sd->lock);
+	rpw_txbuf_init(&sd->tx);
 	INIT_WORK(&sd->tx_work, rpw_sd_tx_work);
 	serdev_device_set_drvdata(serdev, sd);
 

@@ -6,17 +6,11 @@
 # capacity (CAP_QUERY/CAP_REPORT), a supply failure reaches it within one
 # poll interval, and a module that stops answering counts as lost.
 . /lib/rackpwr/tap.sh
+. /lib/rackpwr/psu.sh
 
 POLL_MS=250
-modprobe rackpwr psu_poll_ms=$POLL_MS cap_query_ms=500 && modprobe rackpwr_sim &&
-	modprobe rackpwr_sim_pmbus || { nok "load modules"; tap_end; exit 1; }
-BUS=
-for d in /sys/bus/i2c/devices/i2c-*; do
-	[ "$(cat "$d/name")" = rackpwr-sim-pmbus ] && BUS=${d##*-}
-done
-for a in 58 59 5a 5b 5c 5d; do
-	echo rackpwr-psu 0x$a > /sys/bus/i2c/devices/i2c-$BUS/new_device
-done
+psu_setup psu_poll_ms=$POLL_MS cap_query_ms=500 && modprobe rackpwr_sim ||
+	{ nok "load modules"; tap_end; exit 1; }
 sleep 1
 
 for a in 1 2 3; do rackpwrctl node new --bus 0 --addr $a --role psu >/dev/null; done
@@ -42,7 +36,7 @@ check_ge "bank A capacity reported" 1 "$a0"
 rackpwrctl monitor --timeout 30 > mon.txt &
 mon=$!
 sleep 1
-echo 1 > /sys/kernel/debug/rackpwr_sim_pmbus/psu0/input_lost
+echo 1 > $SIM/psu0/input_lost
 # One poll interval for the supply, plus the report on the bus.
 usleep $(( (POLL_MS * 2 + 300) * 1000 ))
 low=$(entries | awk -v a="$a0" '$2 < a' | wc -l)
@@ -50,7 +44,7 @@ entries | sed 's/^/# /'
 check "supply failure reached the primary for every assembly" 3 "$low"
 kill $mon; wait $mon 2>/dev/null
 check_ge "capacity events were sent" 3 "$(grep -c '^capacity ' mon.txt)"
-echo 0 > /sys/kernel/debug/rackpwr_sim_pmbus/psu0/input_lost
+echo 0 > $SIM/psu0/input_lost
 usleep $(( (POLL_MS * 2 + 300) * 1000 ))
 check "capacity back everywhere" 3 "$(entries | awk -v a="$a0" '$2 == a' | wc -l)"
 

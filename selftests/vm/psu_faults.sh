@@ -11,46 +11,11 @@
 
 POLL_MS=250
 SLACK_MS=300		# TCG guest scheduling jitter on top of one interval
-SIM=/sys/kernel/debug/rackpwr_sim_pmbus
-n=0
-fail=0
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
-check() {
-	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1 (want '$2', got '$3')"; fi
-}
-rd() { v=$(cat "$1" 2>/dev/null) || v=ERR; echo "${v:-ERR}"; }
-now_ms() { read -r _up _x </proc/uptime; echo $((${_up%.*} * 1000 + 1${_up#*.}0 - 1000)); }
-# wait_for FILE WANT MAX_MS: poll FILE until it reads WANT; echoes elapsed
-wait_for() {
-	_s=$(now_ms)
-	while [ "$(rd "$1")" != "$2" ] && [ $(($(now_ms) - _s)) -le "$3" ]; do
-		usleep 10000
-	done
-	echo $(($(now_ms) - _s))
-	[ "$(rd "$1")" = "$2" ]
-}
-
-setup() {
-	modprobe rackpwr_sim_pmbus || return 1
-	modprobe rackpwr psu_poll_ms=$POLL_MS || return 1
-	BUS=
-	for d in /sys/bus/i2c/devices/i2c-*; do
-		[ "$(cat "$d/name")" = rackpwr-sim-pmbus ] && BUS=${d##*-}
-	done
-	[ -n "$BUS" ] || return 1
-	for a in 58 59 5a 5b 5c 5d; do
-		echo rackpwr-psu 0x$a >/sys/bus/i2c/devices/i2c-$BUS/new_device ||
-			return 1
-	done
-	echo rackpwr-asm 0x50 >/sys/bus/i2c/devices/i2c-$BUS/new_device
-}
-dev() { echo /sys/bus/i2c/devices/$BUS-005$(printf %x $((8 + $1))); }
-hw() { echo "$(dev "$1")"/hwmon/hwmon*; }
+. /lib/rackpwr/tap.sh
+. /lib/rackpwr/psu.sh
 
 echo "TAP version 13"
-if setup; then ok "setup on i2c-$BUS"; else nok "setup"; echo "1..$n"; exit 1; fi
+if psu_setup psu_poll_ms=$POLL_MS; then ok "setup on i2c-$BUS"; else nok "setup"; tap_end; exit 1; fi
 A=/sys/bus/i2c/devices/$BUS-0050
 ONE=$((POLL_MS + SLACK_MS))
 FULL=4800000
@@ -219,5 +184,4 @@ check "ambient 60 C" 60000 "$(rd "$AH/temp1_input")"
 
 rmmod rackpwr && ok "rmmod rackpwr" || nok "rmmod rackpwr"
 rmmod rackpwr_sim_pmbus && ok "rmmod sim" || nok "rmmod sim"
-echo "1..$n"
-[ $fail -eq 0 ]
+tap_end

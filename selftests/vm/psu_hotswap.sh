@@ -9,42 +9,9 @@
 
 POLL_MS=100
 SLACK_MS=300
-SIM=/sys/kernel/debug/rackpwr_sim_pmbus
-n=0
-fail=0
+. /lib/rackpwr/tap.sh
+. /lib/rackpwr/psu.sh
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
-check() {
-	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1 (want '$2', got '$3')"; fi
-}
-rd() { v=$(cat "$1" 2>/dev/null) || v=ERR; echo "${v:-ERR}"; }
-now_ms() { read -r _up _x </proc/uptime; echo $((${_up%.*} * 1000 + 1${_up#*.}0 - 1000)); }
-wait_for() {
-	_s=$(now_ms)
-	while [ "$(rd "$1")" != "$2" ] && [ $(($(now_ms) - _s)) -le "$3" ]; do
-		usleep 10000
-	done
-	echo $(($(now_ms) - _s))
-	[ "$(rd "$1")" = "$2" ]
-}
-
-find_bus() {
-	BUS=
-	for d in /sys/bus/i2c/devices/i2c-*; do
-		[ "$(cat "$d/name")" = rackpwr-sim-pmbus ] && BUS=${d##*-}
-	done
-	[ -n "$BUS" ]
-}
-add_all() {
-	for a in 58 59 5a 5b 5c 5d; do
-		echo rackpwr-psu 0x$a >/sys/bus/i2c/devices/i2c-$BUS/new_device ||
-			return 1
-	done
-	echo rackpwr-asm 0x50 >/sys/bus/i2c/devices/i2c-$BUS/new_device
-}
-dev() { echo /sys/bus/i2c/devices/$BUS-005$(printf %x $((8 + $1))); }
-hw() { echo "$(dev "$1")"/hwmon/hwmon*; }
 # Background sysfs reader: hammers every hwmon attribute until killed.
 reader() {
 	while :; do
@@ -55,10 +22,10 @@ reader() {
 
 echo "TAP version 13"
 if modprobe rackpwr_sim_pmbus && modprobe rackpwr psu_poll_ms=$POLL_MS \
-	psu_rated_mw=0,0,0,2000000 && find_bus && add_all; then
+	psu_rated_mw=0,0,0,2000000 && psu_find_bus && psu_add_all; then
 	ok "setup on i2c-$BUS"
 else
-	nok "setup"; echo "1..$n"; exit 1
+	nok "setup"; tap_end; exit 1
 fi
 A=/sys/bus/i2c/devices/$BUS-0050
 ONE=$((POLL_MS + SLACK_MS))
@@ -175,5 +142,4 @@ rmmod rackpwr_sim_pmbus && ok "rmmod sim with clients bound" ||
 kill $rp
 wait $rp 2>/dev/null
 rmmod rackpwr && ok "rmmod rackpwr" || nok "rmmod rackpwr"
-echo "1..$n"
-[ $fail -eq 0 ]
+tap_end

@@ -9,51 +9,12 @@
 # Prints TAP; exits non-zero on any failure.
 
 POLL_MS=200
-SIM=/sys/kernel/debug/rackpwr_sim_pmbus
-n=0
-fail=0
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
-# check DESC WANT GOT
-check() {
-	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1 (want '$2', got '$3')"; fi
-}
-# rd FILE: value, or "ERR" when the read fails (an errno, never a number)
-rd() { v=$(cat "$1" 2>/dev/null) || v=ERR; echo "${v:-ERR}"; }
-msleep() { usleep $(($1 * 1000)); }
-# wait_for FILE WANT MAX_MS: poll until FILE reads WANT; echoes elapsed ms
-wait_for() {
-	_t=0
-	while [ "$(rd "$1")" != "$2" ] && [ $_t -lt "$3" ]; do
-		msleep 20
-		_t=$((_t + 20))
-	done
-	echo $_t
-	[ "$(rd "$1")" = "$2" ]
-}
-
-setup() {
-	modprobe rackpwr_sim_pmbus || return 1
-	modprobe rackpwr psu_poll_ms=$POLL_MS || return 1
-	BUS=
-	for d in /sys/bus/i2c/devices/i2c-*; do
-		[ "$(cat "$d/name")" = rackpwr-sim-pmbus ] && BUS=${d##*-}
-	done
-	[ -n "$BUS" ] || return 1
-	for a in 58 59 5a 5b 5c 5d; do
-		echo rackpwr-psu 0x$a >/sys/bus/i2c/devices/i2c-$BUS/new_device ||
-			return 1
-	done
-	echo rackpwr-asm 0x50 >/sys/bus/i2c/devices/i2c-$BUS/new_device
-}
-# dev SLOT: the supply's I2C device directory; hw SLOT: its hwmon directory
-dev() { echo /sys/bus/i2c/devices/$BUS-005$(printf %x $((8 + $1))); }
-hw() { echo "$(dev "$1")"/hwmon/hwmon*; }
+. /lib/rackpwr/tap.sh
+. /lib/rackpwr/psu.sh
 
 echo "TAP version 13"
-if setup; then ok "modules loaded, 6 supplies + assembly on i2c-$BUS"
-else nok "setup"; echo "1..$n"; exit 1; fi
+if psu_setup psu_poll_ms=$POLL_MS; then ok "modules loaded, 6 supplies + assembly on i2c-$BUS"
+else nok "setup"; tap_end; exit 1; fi
 
 H=$(hw 0)
 check "hwmon name" rackpwr_psu "$(rd "$H"/name)"
@@ -226,7 +187,7 @@ if command -v sensors >/dev/null 2>&1; then
 		echo "$aout" | grep -q "^$lu" && ok "sensors assembly $lu" ||
 			nok "sensors assembly $lu"
 	done
-	[ $fail -eq 0 ] || { echo "$out" | sed 's/^/# /'; echo "$aout" | sed 's/^/# /'; }
+	[ $_fail -eq 0 ] || { echo "$out" | sed 's/^/# /'; echo "$aout" | sed 's/^/# /'; }
 else
 	ok "sensors # SKIP not in the initramfs"
 fi
@@ -234,5 +195,4 @@ fi
 rmmod rackpwr && ok "rmmod rackpwr" || nok "rmmod rackpwr"
 rmmod rackpwr_sim_pmbus && ok "rmmod rackpwr_sim_pmbus" ||
 	nok "rmmod rackpwr_sim_pmbus"
-echo "1..$n"
-[ $fail -eq 0 ]
+tap_end
