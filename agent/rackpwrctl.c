@@ -100,7 +100,7 @@ static void usage(void)
 	      "  monitor [--count N] [--timeout SEC]\n"
 	      "  attach TTY [--ldisc N] [--rs485] [--addr A] [--role R] [--baud N]\n"
 	      "timers: --ifs-us N --slot-us N --turnaround-us N\n"
-	      "        --ack-timeout-us N --max-retries N\n"
+	      "        --ack-timeout-us N --max-retries N --max-addr N\n"
 	      "election: --hb-us N --miss N --bus-delay-us N\n"
 	      "NODE is a node id or name (e.g. ttyS1, sim0.3)\n", stderr);
 	exit(2);
@@ -158,6 +158,8 @@ static void print_node(struct nlattr **tb)
 		printf(" primary=%u", nla_get_u8(tb[RACKPWR_A_NODE_PRIMARY]));
 	if (tb[RACKPWR_A_NODE_MISS])
 		printf(" miss=%u", nla_get_u8(tb[RACKPWR_A_NODE_MISS]));
+	if (tb[RACKPWR_A_NODE_MAX_ADDR])
+		printf(" max_addr=%u", nla_get_u8(tb[RACKPWR_A_NODE_MAX_ADDR]));
 	if (tb[RACKPWR_A_NODE_ELECT_STATE])
 		printf(" acting=%d", !!tb[RACKPWR_A_NODE_ACTING]);
 	putchar('\n');
@@ -259,7 +261,7 @@ static int node_id(const char *what)
 
 enum { O_BUS = 256, O_ADDR, O_ROLE, O_BAUD, O_IFS, O_SLOT, O_TURN, O_ACKTO,
 	O_RETRIES, O_ACK, O_TEST, O_TEXT, O_HEX, O_COUNT, O_TIMEOUT, O_LDISC,
-	O_HB, O_MISS, O_JDELAY, O_RS485 };
+	O_HB, O_MISS, O_JDELAY, O_RS485, O_MAXADDR };
 
 static const struct option opts[] = {
 	{ "bus", required_argument, NULL, O_BUS },
@@ -280,6 +282,7 @@ static const struct option opts[] = {
 	{ "ldisc", required_argument, NULL, O_LDISC },
 	{ "hb-us", required_argument, NULL, O_HB },
 	{ "rs485", no_argument, NULL, O_RS485 },
+	{ "max-addr", required_argument, NULL, O_MAXADDR },
 	{ "miss", required_argument, NULL, O_MISS },
 	{ "bus-delay-us", required_argument, NULL, O_JDELAY },
 	{ NULL, 0, NULL, 0 },
@@ -287,7 +290,7 @@ static const struct option opts[] = {
 
 struct args {
 	long bus, addr, role, baud, ifs, slot, turn, ackto, retries;
-	long hb, miss, jdelay;
+	long hb, miss, jdelay, maxaddr;
 	int ack, test, count, timeout, ldisc, rs485;
 	unsigned char payload[RACKPWR_MAX_PAYLOAD + 1];
 	int plen;
@@ -301,7 +304,7 @@ static void parse_opts(int argc, char **argv, struct args *a)
 	memset(a, 0, sizeof(*a));
 	a->bus = a->addr = a->role = a->baud = a->ifs = a->slot = -1;
 	a->turn = a->ackto = a->retries = -1;
-	a->hb = a->miss = a->jdelay = -1;
+	a->hb = a->miss = a->jdelay = a->maxaddr = -1;
 	a->ldisc = 29;	/* N_DEVELOPMENT */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -345,6 +348,7 @@ static void parse_opts(int argc, char **argv, struct args *a)
 		case O_TIMEOUT: a->timeout = num(optarg, 0, 86400, "timeout"); break;
 		case O_LDISC: a->ldisc = num(optarg, 0, 30, "ldisc"); break;
 		case O_RS485: a->rs485 = 1; break;
+		case O_MAXADDR: a->maxaddr = num(optarg, 0, 255, "max-addr"); break;
 		case O_HB: a->hb = num(optarg, 0, 0xffffffffL, "hb-us"); break;
 		case O_MISS: a->miss = num(optarg, 0, 255, "miss"); break;
 		case O_JDELAY: a->jdelay = num(optarg, 0, 0xffffffffL, "bus-delay-us"); break;
@@ -377,6 +381,8 @@ static void put_cfg(struct nl_msg *m, const struct args *a)
 		nla_put_u8(m, RACKPWR_A_NODE_MISS, a->miss);
 	if (a->jdelay >= 0)
 		nla_put_u32(m, RACKPWR_A_NODE_BUS_DELAY_US, a->jdelay);
+	if (a->maxaddr >= 0)
+		nla_put_u8(m, RACKPWR_A_NODE_MAX_ADDR, a->maxaddr);
 }
 
 static int cmd_node(int argc, char **argv)

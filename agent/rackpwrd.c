@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * rackpwrd - the rackpwr agent.  Today it follows the kernel's event
- * group and logs bus-level events (nodes coming and going, duplicate
- * addresses, new peers) with timestamps; the power-allocation policy is
- * added here as the election and allocation frames land.
+ * group and logs what an operator needs to see, with timestamps: nodes
+ * coming and going, duplicate addresses, new peers, election transitions
+ * and capacity changes.  The power-allocation policy is added here with
+ * the allocation frames.
  */
 #include <errno.h>
 #include <poll.h>
@@ -60,6 +61,40 @@ static int event_cb(int cmd, struct nlattr **tb, void *arg)
 			       nla_get_u8(tb[RACKPWR_A_BUS_EVENT_ADDR]));
 			break;
 		}
+		break;
+	case RACKPWR_CMD_ELECT_NTF: {
+		static const char *const what[] = {
+			[RACKPWR_ELECT_EVENT_PROMOTED] = "became primary",
+			[RACKPWR_ELECT_EVENT_DEMOTED] = "lost the primary role to",
+			[RACKPWR_ELECT_EVENT_PRIMARY_CHANGED] = "now follows primary",
+			[RACKPWR_ELECT_EVENT_PRIMARY_LOST] = "lost primary",
+			[RACKPWR_ELECT_EVENT_CONFLICT] = "heard a rival primary",
+			[RACKPWR_ELECT_EVENT_DUP_ADDR] = "DUPLICATE ADDRESS",
+			[RACKPWR_ELECT_EVENT_LEASE_LOST] = "primary lease lapsed (fenced)",
+			[RACKPWR_ELECT_EVENT_STALL] = "stalled, re-validated",
+			[RACKPWR_ELECT_EVENT_STEP_DOWN] = "step-down by",
+		};
+		unsigned int ev = nla_get_u32(tb[RACKPWR_A_ELECT_EVENT]);
+		unsigned int ep = nla_get_u32(tb[RACKPWR_A_ELECT_EPOCH]);
+
+		/* Lease renewals and epoch bumps are routine: not logged. */
+		if (ev >= sizeof(what) / sizeof(what[0]) || !what[ev])
+			return 0;
+		stamp();
+		printf("node %u: %s %u (epoch %u.%u)\n",
+		       nla_get_u32(tb[RACKPWR_A_ELECT_NODE_ID]), what[ev],
+		       nla_get_u8(tb[RACKPWR_A_ELECT_ADDR]), ep >> 8, ep & 0xff);
+		break;
+	}
+	case RACKPWR_CMD_CAPACITY_NTF:
+		stamp();
+		printf("node %u: assembly %u capacity A %u W, B %u W, healthy 0x%02x%s\n",
+		       nla_get_u32(tb[RACKPWR_A_CAPACITY_NODE_ID]),
+		       nla_get_u8(tb[RACKPWR_A_CAPACITY_ADDR]),
+		       nla_get_u32(tb[RACKPWR_A_CAPACITY_BANK_A_MW]) / 1000,
+		       nla_get_u32(tb[RACKPWR_A_CAPACITY_BANK_B_MW]) / 1000,
+		       nla_get_u8(tb[RACKPWR_A_CAPACITY_HEALTHY]),
+		       tb[RACKPWR_A_CAPACITY_LOST] ? " LOST" : "");
 		break;
 	default:
 		return 0;

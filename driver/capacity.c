@@ -194,7 +194,7 @@ unlock:
 	spin_unlock_bh(&node->lock);
 }
 
-/* A node became primary: ask at once (atomic context is fine). */
+/* A new primary's lease holds: ask at once (atomic context is fine). */
 void rpw_cap_kick(struct rpw_node *node)
 {
 	if (node->cap && !node->dead)

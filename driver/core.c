@@ -245,8 +245,13 @@ static void rpw_elect_cb_event(void *ctx, enum rpw_elect_event ev, u8 addr,
 				    RPW_EPOCH_OWNER(epoch));
 		break;
 	}
+	/* Ask for the rack's capacity as soon as the new lease holds. */
 	if (ev == RPW_EV_PROMOTED)
+		node->cap->kick = true;
+	if (ev == RPW_EV_LEASE_OK && node->cap->kick) {
+		node->cap->kick = false;
 		rpw_cap_kick(node);
+	}
 	rpw_nl_elect_event(node, ev, addr, epoch, state);
 }
 
@@ -374,22 +379,34 @@ static int rpw_elect_cfg_build(struct rpw_elect_cfg *ec,
 			      RPW_ROLE_PSU : RPW_ROLE_CHASSIS);
 	ec->frame_ns = rpw_mac_char_ns(cfg->baud) * chars;
 	ec->tol_ns = (u64)elect_tol_us * NSEC_PER_USEC;
+	/*
+	 * The MAC's bound assumes rotation with consistent views; after any
+	 * collision or bad frame every node sweeps max_addr + 1 slots first
+	 * (680 ms at the defaults), which the bound leaves out.  Heartbeats
+	 * held up by a sweep looked like a dead primary: include it.
+	 */
 	ec->bus_delay_ns = bus_delay_us ? (u64)bus_delay_us * NSEC_PER_USEC :
-			   rpw_mac_access_bound_ns(cfg, n, chars, true, lat);
+			   rpw_mac_access_bound_ns(cfg, n, chars, true, lat) +
+			   (u64)(cfg->max_addr + 1) * cfg->t_slot_us *
+			   NSEC_PER_USEC;
 	if (miss)
 		ec->miss = miss;
 	/*
 	 * The lease must outlast one heartbeat plus two bus delays, and it
 	 * ends before the secondaries' detection time (k+1)*T_h + J: so
 	 * k*T_h must exceed J + T_f + tol.  Scale the default heartbeat up
-	 * for slow buses; an explicit one is validated as given.
+	 * for slow buses; an explicit one is validated as given.  J/32 covers
+	 * the clock drift terms, which grow with the timers (a fixed 2 ms
+	 * margin was rejected as "flickers" above J = 1.3 s).
 	 */
 	if (hb_us)
 		ec->hb_ns = (u64)hb_us * NSEC_PER_USEC;
 	else
 		ec->hb_ns = max_t(u64, ec->hb_ns,
-				  div_u64(ec->bus_delay_ns + ec->frame_ns +
-					  ec->tol_ns + 2 * NSEC_PER_MSEC,
+				  div_u64(ec->bus_delay_ns +
+					  (ec->bus_delay_ns >> 5) +
+					  ec->frame_ns + ec->tol_ns +
+					  2 * NSEC_PER_MSEC,
 					  ec->miss) + 2 * NSEC_PER_MSEC);
 	/* Re-derive everything from the inputs above. */
 	ec->detect_ns = 0;
@@ -727,10 +744,15 @@ int rpw_node_send(struct rpw_node *node, const struct rpw_frame *f,
 		err = node->mac_up && !node->dead ?
 		      rpw_mac_cancel(node->mac, &tx->req, rpw_now()) : -ENOENT;
 		spin_unlock_bh(&node->lock);
-		if (err == -EBUSY) {
-			/* Bounded by one ACK timeout. */
+		if (err == -ENOENT) {
+			/* It completed just now. */
 			wait_for_completion(&tx->done);
 			err = tx->result;
+		} else if (err == -EBUSY) {
+			/* On the line: give it its retries, then report unknown. */
+			left = wait_for_completion_killable_timeout(&tx->done,
+								    timeout);
+			err = left > 0 ? tx->result : -ETIMEDOUT;
 		} else {
 			err = left ? (int)left : -ETIME;
 		}
@@ -765,7 +787,8 @@ unsigned int rpw_node_peer_count(struct rpw_node *node)
 
 	spin_lock_bh(&node->lock);
 	while (node->mac_up && (a = rpw_mac_peer_next(node->mac, a)) >= 0) {
-		n++;
+		if (a != node->cfg.addr)	/* our own echo marks us heard */
+			n++;
 		a++;
 	}
 	spin_unlock_bh(&node->lock);

@@ -39,6 +39,7 @@ struct rpw_cap_entry {
 struct rpw_cap {
 	struct rpw_node *node;
 	struct delayed_work work;
+	bool kick;		/* promoted: query once the lease holds */
 	struct rpw_cap_entry ent[RPW_MAC_NR_ADDR];	/* by module address */
 };
 

@@ -8,6 +8,9 @@
 modprobe rackpwr && modprobe rackpwr_sim || { nok "load modules"; tap_end; exit 1; }
 ok "modules loaded"
 
+rackpwrd > rackpwrd.log &
+agent=$!
+sleep 1
 a=$(rackpwrctl node new --bus 0 --addr 1 --role psu)
 b=$(rackpwrctl node new --bus 0 --addr 2 --role chassis)
 A=$(field id "$a"); B=$(field id "$b")
@@ -64,6 +67,12 @@ rackpwrctl send "$B" 3 --ack --text again && ok "delivery to the new address" ||
 	nok "delivery to the new address"
 
 rackpwrctl node del "$A" && ok "node deleted" || nok "node deleted"
+kill $agent
+wait $agent
+sed 's/^/# rackpwrd: /' rackpwrd.log
+check_ge "rackpwrd logged the nodes" 2 "$(grep -c 'addr [12] up' rackpwrd.log)"
+check "rackpwrd logged the election" 1 "$(grep -c 'became primary' rackpwrd.log)"
+check "rackpwrd logged the removal" 1 "$(grep -c "node $A removed" rackpwrd.log)"
 check "one node left" 1 "$(rackpwrctl node list | grep -c kind=sim)"
 rmmod rackpwr_sim && rmmod rackpwr && ok "modules unloaded" || nok "modules unloaded"
 tap_end
