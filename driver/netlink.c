@@ -775,14 +775,36 @@ static struct genl_family rpw_genl_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(rpw_mcgrps),
 };
 
-static bool rpw_nl_listening(void)
+/*
+ * Notifications: rpw_nl_ntf_new() returns a message with its genl header
+ * (NULL when nobody listens or memory is short), rpw_nl_ntf_send() sends or,
+ * after a failed put, drops it.
+ */
+static struct sk_buff *rpw_nl_ntf_new(u8 cmd, gfp_t gfp, void **hdr)
 {
-	return genl_has_listeners(&rpw_genl_family, &init_net,
-				  RPW_MCGRP_EVENTS);
+	struct sk_buff *msg;
+
+	if (!genl_has_listeners(&rpw_genl_family, &init_net, RPW_MCGRP_EVENTS))
+		return NULL;
+	msg = genlmsg_new(NLMSG_GOODSIZE, gfp);
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
 }
 
-static void rpw_nl_multicast(struct sk_buff *msg, gfp_t gfp)
+static void rpw_nl_ntf_send(struct sk_buff *msg, void *hdr, int put_err,
+			    gfp_t gfp)
 {
+	if (put_err) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
 	genlmsg_multicast(&rpw_genl_family, msg, 0, RPW_MCGRP_EVENTS, gfp);
 }
 
@@ -791,127 +813,97 @@ void rpw_nl_node_change(struct rpw_node *node, bool deleted)
 {
 	struct sk_buff *msg;
 	void *hdr;
+	int err;
 
-	if (!rpw_nl_listening())
+	if (deleted) {
+		msg = rpw_nl_ntf_new(RACKPWR_CMD_NODE_CHANGE_NTF, GFP_KERNEL,
+				     &hdr);
+		if (!msg)
+			return;
+		err = nla_put_u32(msg, RACKPWR_A_NODE_ID, node->id);
+		rpw_nl_ntf_send(msg, hdr, err, GFP_KERNEL);
+		return;
+	}
+	if (!genl_has_listeners(&rpw_genl_family, &init_net, RPW_MCGRP_EVENTS))
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return;
-	if (!deleted) {
-		if (rpw_nl_fill_node(msg, node, 0, 0, 0,
-				     RACKPWR_CMD_NODE_CHANGE_NTF))
-			goto free;
-	} else {
-		hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0,
-				  RACKPWR_CMD_NODE_CHANGE_NTF);
-		if (!hdr || nla_put_u32(msg, RACKPWR_A_NODE_ID, node->id))
-			goto free;
-		genlmsg_end(msg, hdr);
+	if (rpw_nl_fill_node(msg, node, 0, 0, 0, RACKPWR_CMD_NODE_CHANGE_NTF)) {
+		nlmsg_free(msg);
+		return;
 	}
-	rpw_nl_multicast(msg, GFP_KERNEL);
-	return;
-free:
-	nlmsg_free(msg);
+	genlmsg_multicast(&rpw_genl_family, msg, 0, RPW_MCGRP_EVENTS,
+			  GFP_KERNEL);
 }
 
-/* Atomic context (node lock held). */
+/* The rest run in atomic context (node lock held). */
+
 void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!rpw_nl_listening())
-		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	msg = rpw_nl_ntf_new(RACKPWR_CMD_FRAME_RX_NTF, GFP_ATOMIC, &hdr);
 	if (!msg)
 		return;
-	hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0,
-			  RACKPWR_CMD_FRAME_RX_NTF);
-	if (!hdr ||
-	    nla_put_u32(msg, RACKPWR_A_FRAME_NODE_ID, node->id) ||
-	    nla_put_u8(msg, RACKPWR_A_FRAME_SRC, f->src) ||
-	    nla_put_u8(msg, RACKPWR_A_FRAME_DST, f->dst) ||
-	    nla_put_u8(msg, RACKPWR_A_FRAME_TYPE, f->type) ||
-	    nla_put_u8(msg, RACKPWR_A_FRAME_SEQ, f->seq) ||
-	    nla_put(msg, RACKPWR_A_FRAME_PAYLOAD, f->len, f->payload)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	rpw_nl_multicast(msg, GFP_ATOMIC);
+	rpw_nl_ntf_send(msg, hdr,
+			nla_put_u32(msg, RACKPWR_A_FRAME_NODE_ID, node->id) ||
+			nla_put_u8(msg, RACKPWR_A_FRAME_SRC, f->src) ||
+			nla_put_u8(msg, RACKPWR_A_FRAME_DST, f->dst) ||
+			nla_put_u8(msg, RACKPWR_A_FRAME_TYPE, f->type) ||
+			nla_put_u8(msg, RACKPWR_A_FRAME_SEQ, f->seq) ||
+			nla_put(msg, RACKPWR_A_FRAME_PAYLOAD, f->len,
+				f->payload),
+			GFP_ATOMIC);
 }
 
-/* Atomic context (node lock held). */
 void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!rpw_nl_listening())
-		return;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	msg = rpw_nl_ntf_new(RACKPWR_CMD_BUS_EVENT_NTF, GFP_ATOMIC, &hdr);
 	if (!msg)
 		return;
-	hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0,
-			  RACKPWR_CMD_BUS_EVENT_NTF);
-	if (!hdr ||
-	    nla_put_u32(msg, RACKPWR_A_BUS_EVENT_NODE_ID, node->id) ||
-	    nla_put_u32(msg, RACKPWR_A_BUS_EVENT_EVENT, event) ||
-	    nla_put_u8(msg, RACKPWR_A_BUS_EVENT_ADDR, addr)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	rpw_nl_multicast(msg, GFP_ATOMIC);
+	rpw_nl_ntf_send(msg, hdr,
+			nla_put_u32(msg, RACKPWR_A_BUS_EVENT_NODE_ID, node->id) ||
+			nla_put_u32(msg, RACKPWR_A_BUS_EVENT_EVENT, event) ||
+			nla_put_u8(msg, RACKPWR_A_BUS_EVENT_ADDR, addr),
+			GFP_ATOMIC);
 }
 
-/* Atomic context (node lock held). */
 void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
 			u32 state)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!rpw_nl_listening())
-		return;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	msg = rpw_nl_ntf_new(RACKPWR_CMD_ELECT_NTF, GFP_ATOMIC, &hdr);
 	if (!msg)
 		return;
-	hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0,
-			  RACKPWR_CMD_ELECT_NTF);
-	if (!hdr ||
-	    nla_put_u32(msg, RACKPWR_A_ELECT_NODE_ID, node->id) ||
-	    nla_put_u32(msg, RACKPWR_A_ELECT_EVENT, event) ||
-	    nla_put_u8(msg, RACKPWR_A_ELECT_ADDR, addr) ||
-	    nla_put_u32(msg, RACKPWR_A_ELECT_EPOCH, epoch) ||
-	    nla_put_u32(msg, RACKPWR_A_ELECT_STATE, state)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	rpw_nl_multicast(msg, GFP_ATOMIC);
+	rpw_nl_ntf_send(msg, hdr,
+			nla_put_u32(msg, RACKPWR_A_ELECT_NODE_ID, node->id) ||
+			nla_put_u32(msg, RACKPWR_A_ELECT_EVENT, event) ||
+			nla_put_u8(msg, RACKPWR_A_ELECT_ADDR, addr) ||
+			nla_put_u32(msg, RACKPWR_A_ELECT_EPOCH, epoch) ||
+			nla_put_u32(msg, RACKPWR_A_ELECT_STATE, state),
+			GFP_ATOMIC);
 }
 
-/* Atomic context (node lock held). */
 void rpw_nl_capacity(struct rpw_node *node, u8 addr,
 		     const struct rpw_cap_entry *e, bool local)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!rpw_nl_listening())
-		return;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	msg = rpw_nl_ntf_new(RACKPWR_CMD_CAPACITY_NTF, GFP_ATOMIC, &hdr);
 	if (!msg)
 		return;
-	hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0,
-			  RACKPWR_CMD_CAPACITY_NTF);
-	if (!hdr || rpw_nl_put_cap(msg, node, addr, e, local, ktime_get_ns())) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	rpw_nl_multicast(msg, GFP_ATOMIC);
+	rpw_nl_ntf_send(msg, hdr,
+			rpw_nl_put_cap(msg, node, addr, e, local,
+				       ktime_get_ns()),
+			GFP_ATOMIC);
 }
 
 int __init rpw_nl_init(void)
