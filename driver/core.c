@@ -176,7 +176,8 @@ static const struct rpw_mac_ops rpw_mac_cb = {
  * Queue a frame of the core's own (election, capacity) with the node lock
  * held; nobody waits for it, the done callback frees it.
  */
-int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f)
+int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
+			  bool keep_seq)
 {
 	struct rpw_tx *tx;
 	int err;
@@ -187,14 +188,8 @@ int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f)
 	if (!tx)
 		return -ENOMEM;
 	tx->req.frame = *f;
+	tx->req.keep_seq = keep_seq;
 	tx->internal = true;
-	/*
-	 * The election matches acknowledgments to its claims by seq, but
-	 * rpw_mac_submit() numbers every frame from a per-destination
-	 * counter.  Until the MAC can keep a caller's seq, preset that
-	 * counter so the MAC assigns exactly the election's seq.
-	 */
-	node->mac->seq[f->dst] = f->seq;
 	err = rpw_mac_submit(node->mac, &tx->req, rpw_now());
 	if (err)
 		kfree(tx);
@@ -203,7 +198,8 @@ int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f)
 
 static int rpw_elect_cb_send(void *ctx, const struct rpw_frame *f)
 {
-	return rpw_node_queue_locked(ctx, f);
+	/* Acks name the claim they confirm by seq: keep the election's. */
+	return rpw_node_queue_locked(ctx, f, true);
 }
 
 static void rpw_elect_cb_timer(void *ctx, u64 expires)

@@ -172,7 +172,8 @@ void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 		       u8 *role, bool *up, struct rpw_mac_stats *stats);
 void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v);
 unsigned int rpw_node_peer_count(struct rpw_node *node);
-int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f);
+int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
+			  bool keep_seq);
 int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack);
 
 /* Node kinds that can be created over netlink (the simulated bus). */

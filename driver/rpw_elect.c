@@ -205,7 +205,7 @@ static void elect_set_timer(struct rpw_elect *e, u64 expires)
 }
 
 static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
-		       u32 epoch)
+		       u32 epoch, u64 now)
 {
 	struct rpw_frame f;
 
@@ -223,7 +223,39 @@ static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 		f.len = 6;
 	}
 	e->stats.tx++;
-	e->ops->send(e->ctx, &f);
+	if (e->ops->send(e->ctx, &f))
+		return;
+	if (!e->txq_claims && !e->txq_other)
+		e->txq_since = now;
+	if (f.len == 6)
+		e->txq_claims++;
+	else if (type != RPW_T_STEP_DOWN)
+		e->txq_other++;
+}
+
+/*
+ * Too many frames of this kind still wait for the bus.  Claims (and acks)
+ * are sent at most once per T_h, so while every access takes at most J no
+ * more than J/T_h + 1 of them can be outstanding.  More means the bus is
+ * slower than configured (a crowded or saturated line, one frame per node
+ * per turn): another one would only queue behind the others and every one
+ * of them would arrive late and stale, feeding false detections and rival
+ * claims.  The queued frames carry the same information, older by the
+ * backlog, which only shortens the lease they confirm.  A result that never
+ * comes (a caller that lost it) is forgotten after a detection time.
+ */
+static bool elect_tx_busy(struct rpw_elect *e, bool claim, u64 now)
+{
+	u64 n = claim ? e->txq_claims : e->txq_other;
+
+	if (!n)
+		return false;
+	if (now - e->txq_since > e->cfg.detect_ns) {
+		e->txq_claims = 0;
+		e->txq_other = 0;
+		return false;
+	}
+	return n * e->cfg.hb_ns > e->cfg.bus_delay_ns;
 }
 
 /* ---- psu membership: two bitmaps aged one window at a time ---- */
@@ -496,7 +528,7 @@ static void elect_send_claim(struct rpw_elect *e, u8 type, u64 now)
 	hb->seq = e->seq++;
 	hb->used = true;
 	hb->tx_ok = false;
-	elect_send(e, type, RPW_ADDR_BCAST, hb->seq, e->epoch);
+	elect_send(e, type, RPW_ADDR_BCAST, hb->seq, e->epoch, now);
 }
 
 static void elect_promote(struct rpw_elect *e, u64 now)
@@ -577,24 +609,37 @@ static void elect_dup(struct rpw_elect *e, u64 now)
 	elect_event(e, RPW_EV_DUP_ADDR, e->cfg.addr, e->epoch);
 }
 
-/* Tell a node that claims a stale epoch which epoch we know. */
+/*
+ * Tell a node that claims a stale epoch which epoch we know.  Only while we
+ * follow nobody: a live primary's next heartbeat (or its re-announcement)
+ * demotes the stale claimer anyway, and on a bus of many modules every
+ * listener teaching every stale claim saturates the line.
+ */
 static void elect_teach(struct rpw_elect *e, u8 dst, u64 now)
 {
-	if (now < e->next_teach)
+	if (e->primary != RPW_ADDR_NONE || now < e->next_teach ||
+	    elect_tx_busy(e, false, now))
 		return;
 	e->next_teach = now + 4 * e->cfg.hb_ns;
-	elect_send(e, RPW_T_WHO_PRIMARY, dst, 0, e->epoch);
+	elect_send(e, RPW_T_WHO_PRIMARY, dst, 0, e->epoch, now);
 }
 
+/*
+ * Answer a WHO_PRIMARY or a rival claim: one broadcast answers every asker
+ * and every rival, so none while our previous claims still wait for the bus
+ * (a burst of questions or stale claims from a simultaneous start of many
+ * modules otherwise queued one announcement per question).
+ */
 static void elect_announce(struct rpw_elect *e, u64 now)
 {
-	if (now < e->next_reannounce)
+	if (now < e->next_reannounce || elect_tx_busy(e, true, now))
 		return;
 	e->next_reannounce = now + 2 * e->cfg.frame_ns;
 	elect_send_claim(e, RPW_T_PRIMARY, now);
 }
 
-static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f)
+static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
+			    u64 now)
 {
 	unsigned int m, rank;
 
@@ -610,8 +655,11 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f)
 		    (f->seq + 1) % m != rank)
 			return;
 	}
+	if (elect_tx_busy(e, false, now))
+		return;
 	e->acked_seq = f->seq;
-	elect_send(e, RPW_T_HEARTBEAT_ACK, RPW_ADDR_BCAST, f->seq, e->epoch);
+	elect_send(e, RPW_T_HEARTBEAT_ACK, RPW_ADDR_BCAST, f->seq,
+		   e->epoch, now);
 }
 
 static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
@@ -654,7 +702,7 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 	}
 	elect_follow(e, f->src, ep, lease_ms, now);
 	if (e->cfg.role == RPW_ROLE_PSU)
-		elect_maybe_ack(e, f);
+		elect_maybe_ack(e, f, now);
 }
 
 static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,
@@ -807,6 +855,14 @@ void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
 {
 	struct rpw_elect_hb *hb;
 
+	if (f->src == e->cfg.addr) {
+		if (f->len == 6 && e->txq_claims)
+			e->txq_claims--;
+		else if (f->len == 4 && f->type != RPW_T_STEP_DOWN &&
+			 e->txq_other)
+			e->txq_other--;
+		e->txq_since = now;
+	}
 	if (e->state != RPW_ES_PRIMARY || f->src != e->cfg.addr ||
 	    (f->type != RPW_T_PRIMARY && f->type != RPW_T_HEARTBEAT) ||
 	    f->len != 6 || get_unaligned_le32(f->payload) != e->epoch)
@@ -877,7 +933,8 @@ void rpw_elect_timer_expired(struct rpw_elect *e, u64 now)
 		}
 		break;
 	case RPW_ES_PRIMARY:
-		elect_send_claim(e, RPW_T_HEARTBEAT, now);
+		if (!elect_tx_busy(e, true, now))
+			elect_send_claim(e, RPW_T_HEARTBEAT, now);
 		exp += e->cfg.hb_ns;
 		if (exp <= now)
 			exp = now + e->cfg.hb_ns;
@@ -926,7 +983,7 @@ void rpw_elect_start(struct rpw_elect *e, u64 now)
 		return;
 	}
 	e->state = RPW_ES_DISCOVER;
-	elect_send(e, RPW_T_WHO_PRIMARY, RPW_ADDR_BCAST, 0, e->epoch);
+	elect_send(e, RPW_T_WHO_PRIMARY, RPW_ADDR_BCAST, 0, e->epoch, now);
 	elect_set_timer(e, now + e->cfg.initial_ns);
 }
 
@@ -934,7 +991,7 @@ int rpw_elect_step_down(struct rpw_elect *e, u64 now)
 {
 	if (e->state != RPW_ES_PRIMARY)
 		return -EPERM;
-	elect_send(e, RPW_T_STEP_DOWN, RPW_ADDR_BCAST, 0, e->epoch);
+	elect_send(e, RPW_T_STEP_DOWN, RPW_ADDR_BCAST, 0, e->epoch, now);
 	elect_event(e, RPW_EV_STEP_DOWN, e->cfg.addr, e->epoch);
 	elect_demote(e, RPW_ADDR_NONE, e->epoch);
 	/* Let the others take over; come back only after all their slots. */
@@ -947,7 +1004,7 @@ int rpw_elect_step_down(struct rpw_elect *e, u64 now)
 void rpw_elect_stop(struct rpw_elect *e, u64 now)
 {
 	if (e->state == RPW_ES_PRIMARY) {
-		elect_send(e, RPW_T_STEP_DOWN, RPW_ADDR_BCAST, 0, e->epoch);
+		elect_send(e, RPW_T_STEP_DOWN, RPW_ADDR_BCAST, 0, e->epoch, now);
 		elect_demote(e, RPW_ADDR_NONE, e->epoch);
 	}
 	(void)now;

@@ -121,6 +121,10 @@ struct rpw_elect {
 	u8 seq;			/* seq of the next PRIMARY/HEARTBEAT */
 	u8 ring_pos;
 	u8 acked_seq;		/* seq of the last ack heard in our epoch */
+	/* Our frames handed to send() whose tx_done() has not come yet. */
+	u8 txq_claims;		/* PRIMARY/HEARTBEAT */
+	u8 txq_other;		/* WHO_PRIMARY/HEARTBEAT_ACK */
+	u64 txq_since;		/* their last progress (send or result) */
 	bool acting;		/* last reported lease state */
 	u32 epoch;		/* highest epoch known (ballot) */
 	u64 timer;		/* armed expiry or RPW_ELECT_NO_TIMER */
@@ -166,8 +170,12 @@ void rpw_elect_start(struct rpw_elect *e, u64 now);
 /* 0 handled, -ENOENT not an election frame, -EPROTO malformed. */
 int rpw_elect_rx(struct rpw_elect *e, const struct rpw_frame *f, u64 now);
 /*
- * Transmission result of a frame we sent (the MAC read back its own echo
- * intact, or gave up).  Only PRIMARY/HEARTBEAT results are used.
+ * Transmission result of every frame we sent (the MAC read back its own
+ * echo intact, or gave up, or cancelled it).  The caller must report each
+ * frame that send() accepted (returned 0) exactly once: the election sends
+ * no new heartbeat, announcement or acknowledgment while its previous one
+ * still waits for the bus, so a slow bus never builds a backlog of stale
+ * election frames.  PRIMARY/HEARTBEAT results also confirm a lone primary.
  */
 void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
 		       bool ok, u64 now);

@@ -802,7 +802,8 @@ int rpw_mac_submit(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
 	if (f->type == RPW_T_ACK || f->dst == mac->cfg.addr ||
 	    rpw_frame_validate(f))
 		return -EINVAL;
-	f->seq = mac->seq[f->dst]++;
+	if (!req->keep_seq)
+		f->seq = mac->seq[f->dst]++;
 	req->next = NULL;
 	req->tries = 0;
 	req->collisions = 0;

@@ -67,6 +67,11 @@ enum rpw_mac_event {
 
 struct rpw_mac_txreq {
 	struct rpw_frame frame;	/* dst, type, ACKREQ flag, payload */
+	/*
+	 * The caller numbered the frame (the election names the claim an
+	 * ack confirms by seq): the MAC keeps frame.seq.
+	 */
+	bool keep_seq;
 	/* Private to the MAC between submit and done. */
 	struct rpw_mac_txreq *next;
 	u64 ready_ns;		/* became eligible for the bus */

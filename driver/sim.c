@@ -10,7 +10,7 @@
  * holds a whole rack.  Fault knobs live in debugfs:
  *
  *   /sys/kernel/debug/rackpwr_sim/bus<B>/
- *	stats		slots, collisions, bytes
+ *	stats		busy character slots (line time used), collisions
  *	inject		bytes written here go on the line from no node
  *	<node>/ber_ppm	bit errors in what this node receives
  *	<node>/drop_ppm	bytes this node misses
@@ -86,7 +86,7 @@ struct sim_bus {
 	u64 char_ns;
 	struct sim_txq inject;	/* bytes from no node (garbage tests) */
 	struct dentry *dir;
-	u64 slots, busy_slots, collisions, overflow;
+	u64 busy_slots, collisions, overflow;
 	struct rnd_state rnd;
 };
 
@@ -176,7 +176,6 @@ static bool sim_slot(struct sim_bus *bus)
 	unsigned int n = 0;
 	u8 b;
 
-	bus->slots++;
 	/* A partitioned node's bytes only ever reach itself. */
 	list_for_each_entry(sn, &bus->nodes, list) {
 		if (sn->partition) {
@@ -353,8 +352,8 @@ static int sim_stats_show(struct seq_file *m, void *v)
 	struct sim_node *sn;
 
 	spin_lock_bh(&bus->lock);
-	seq_printf(m, "slots %llu\nbusy_slots %llu\ncollisions %llu\nnodes %u\n",
-		   bus->slots, bus->busy_slots, bus->collisions, bus->nnodes);
+	seq_printf(m, "busy_slots %llu\ncollisions %llu\nnodes %u\n",
+		   bus->busy_slots, bus->collisions, bus->nnodes);
 	list_for_each_entry(sn, &bus->nodes, list)
 		seq_printf(m, "node %s queued %u overflow %llu\n",
 			   sn->node->name, sn->txq.len, sn->overflow);
