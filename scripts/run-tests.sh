@@ -104,16 +104,19 @@ if [ -f selftests/sim/Makefile ]; then
 fi
 step hub make -C selftests/rig run-host
 step rig-selftests sh selftests/rig/run-selftests.sh
-# Guest tests: one VM for all single-node tests; a test with a
-# "# rig-nodes: N" line runs on N VMs joined by the RS-485 hub.
+# Guest tests: one VM for all plain tests.  A test with a "# rig-nodes: N"
+# line runs on N VMs joined by the RS-485 hub, one with "# rig-bus-uarts: K"
+# on a VM with K UARTs on the hub.
 single=
 for t in selftests/vm/*.sh selftests/vm/*.c; do
 	[ -e "$t" ] || continue
 	n=$(basename "${t%.*}")
-	if grep -q '^# rig-nodes:' "$t"; then
-		nodes=$(sed -n 's/^# rig-nodes: *\([0-9]*\).*/\1/p' "$t" | head -n1)
+	nodes=$(sed -n 's/^# rig-nodes: *\([0-9]*\).*/\1/p' "$t" | head -n1)
+	uarts=$(sed -n 's/^# rig-bus-uarts: *\([0-9]*\).*/\1/p' "$t" | head -n1)
+	if [ -n "$nodes$uarts" ]; then
 		step "vm-$n" $PY scripts/rig/vmrun.py --logdir "build/vmlogs/$n" \
-			--nodes "$nodes" --tests "$n" --timeout 240
+			--nodes "${nodes:-1}" --bus-uarts "${uarts:-1}" \
+			--tests "$n" --timeout 240
 	else
 		single="$single${single:+,}$n"
 	fi

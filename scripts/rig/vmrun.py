@@ -252,17 +252,27 @@ class VM:
         role = self.run.roles.get(self.index)
         if role:
             append.append("rig.role=" + role)
+        if a.bus_uarts > 1:
+            append.append("8250.nr_uarts=8")	# Debian registers 4
         if a.append:
             append.append(a.append)
-        bus = ("unix:" + self.run.hub.nodes[self.index]
+        k = a.bus_uarts
+        bus = ("unix:" + self.run.hub.nodes[self.index * k]
                if self.run.hub else "null")
+        # More bus ports for this VM: PCI UARTs (the ISA ones share IRQs).
+        extra = []
+        for j in range(1, k if self.run.hub else 1):
+            cid = "bus%d" % j
+            extra += ["-chardev", "socket,id=%s,path=%s" %
+                      (cid, self.run.hub.nodes[self.index * k + j]),
+                      "-device", "pci-serial,chardev=" + cid]
         cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(a.mem),
                "-smp", "1", "-nographic", "-no-reboot", "-nodefaults",
                "-no-user-config", "-kernel", a.boot_kernel,
                "-initrd", a.initrd,
                "-append", " ".join(append),
                "-serial", "mon:stdio", "-serial", bus,
-               "-serial", "unix:" + hostsock]
+               "-serial", "unix:" + hostsock] + extra
         self.log = open(self.logpath, "w")
         self.log.write("# " + " ".join(cmd) + "\n")
         self.log.flush()
@@ -457,7 +467,8 @@ class Run:
         a = self.args
         try:
             if a.hub_bin:
-                self.hub = Hub(a.hub_bin, len(self.vms), self.sockdir,
+                self.hub = Hub(a.hub_bin, len(self.vms) * a.bus_uarts,
+                               self.sockdir,
                                os.path.join(self.logdir, "hub.log"), a.baud)
             t0 = time.monotonic()
             for vm in self.vms:
@@ -512,6 +523,9 @@ def parse_args(argv):
                    help="rig.role=ROLE for node N (RIG_ROLE in tests)")
     p.add_argument("--hub", action="store_true",
                    help="connect ttyS1 to the hub even with one VM")
+    p.add_argument("--bus-uarts", type=int, default=1, metavar="K",
+                   help="hub-connected UARTs per VM: ttyS1, then PCI "
+                   "UARTs ttyS4.. (hub node of VM i, UART j: i*K+j)")
     p.add_argument("--hub-bin", default=os.path.join(RIG, "rs485-hub"),
                    help="hub program (default: scripts/rig/rs485-hub, "
                    "built with make -C scripts/rig if missing)")
@@ -558,7 +572,7 @@ def parse_args(argv):
     a.kernel = a.kernel or (kver and "/boot/vmlinuz-" + kver)
     if not a.kernel or not os.path.exists(a.kernel):
         p.error("no kernel image (--kernel or KVER)")
-    if not a.hub and nodes < 2:
+    if not a.hub and nodes < 2 and a.bus_uarts < 2:
         a.hub_bin = None
     else:
         if os.path.dirname(os.path.abspath(a.hub_bin)) == RIG and \
