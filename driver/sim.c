@@ -12,6 +12,8 @@
  *   /sys/kernel/debug/rackpwr_sim/bus<B>/
  *	stats		busy character slots (line time used), collisions
  *	inject		bytes written here go on the line from no node
+ *	hold		1 = the line stands still (bytes queue up); 0 releases
+ *			them, e.g. to start many modules truly at once
  *	<node>/ber_ppm	bit errors in what this node receives
  *	<node>/drop_ppm	bytes this node misses
  *	<node>/delay_us	this node hears everything later (a slow receiver)
@@ -85,6 +87,7 @@ struct sim_bus {
 	u64 line_ns;		/* slots processed up to here */
 	u64 char_ns;
 	struct sim_txq inject;	/* bytes from no node (garbage tests) */
+	u32 hold;		/* debugfs: line stopped */
 	struct dentry *dir;
 	u64 busy_slots, collisions, overflow;
 	struct rnd_state rnd;
@@ -224,6 +227,8 @@ static enum hrtimer_restart sim_tick(struct hrtimer *t)
 	enum hrtimer_restart ret;
 
 	spin_lock_bh(&bus->lock);
+	if (READ_ONCE(bus->hold))
+		bus->line_ns = now;	/* time passes, nothing moves */
 	while (bus->line_ns + bus->char_ns <= now && slots < SIM_BATCH) {
 		bus->line_ns += bus->char_ns;
 		slots++;
@@ -496,6 +501,7 @@ static int __init sim_init(void)
 				    &sim_stats_fops);
 		debugfs_create_file("inject", 0200, bus->dir, bus,
 				    &sim_inject_fops);
+		debugfs_create_u32("hold", 0600, bus->dir, &bus->hold);
 	}
 	err = rpw_kind_register(RACKPWR_KIND_SIM, &sim_kind);
 	if (err)

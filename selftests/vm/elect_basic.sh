@@ -146,6 +146,23 @@ for round in "0 2 1" "1 6 4" "2 30 30"; do
 	echo "# bus$1 power-up load: $(busload "$1" $(($(now_ms) - t0)))"
 	echo "# bus$1 power-up frames sent: $(frames "$1")"
 done
+# Truly simultaneous start: the line stands still while 6 psu and 2
+# chassis modules start, so every psu asks, hears nothing and claims; when
+# the line moves, the claims meet and the highest address must win.
+echo 1 > /sys/kernel/debug/rackpwr_sim/bus3/hold
+start 3 6 2
+sleep 1
+echo 0 > /sys/kernel/debug/rackpwr_sim/bus3/hold
+t0=$(now_ms)
+if ms=$(wait_one 3 20000 "$t0"); then
+	ok "simultaneous start of 6 psu: one acting primary after release ($ms ms)"
+else
+	nok "simultaneous start of 6 psu: one acting primary"
+	nodes 3 | sed 's/^/# /'
+fi
+check "simultaneous start: the highest address (6) wins" 6 "$(acting_addr 3)"
+delbus 3
+
 echo "# bus2 node timers: $(rackpwrctl node list | awk '/bus=2 / && / role=psu/ {
 	for (i = 1; i <= NF; i++) if ($i ~ /_us=/) printf "%s ", $i; exit }')"
 delbus 2
