@@ -57,6 +57,12 @@ rig_sync() {
 	rig_request SYNC "$1"
 }
 
+# rig_kill N: the host powers VM N off at once (a module pulled from the
+# rack); its unfinished tests count as skipped.
+rig_kill() {
+	rig_request KILL "$1"
+}
+
 # rig_uptime_cs: seconds since boot in hundredths.
 rig_uptime_cs() {
 	read -r _up _idle </proc/uptime

@@ -17,6 +17,10 @@ host's answers to the guest's requests:
   "RIG-SYNC: <name>"    barrier: answered "ok" on ttyS2 once every VM of
                         the run reached the same name, "err ..." if a VM
                         ended before reaching it.
+  "RIG-KILL: <n>"       power VM n off at once (SIGKILL to its QEMU, like
+                        pulling a module out of the rack); answered "ok".
+                        Its unfinished tests are reported as skipped, and
+                        later barriers no longer wait for it.
 
 Guests use /lib/rig.sh (rig_hub, rig_sync) for both.
 
@@ -71,7 +75,7 @@ RESULT = re.compile(r"^(not )?ok (\d+) (\S+)(?:\s+#\s*(.*))?$")
 START = re.compile(r"^# rig: start (\d+) (\S+)")
 PLAN = re.compile(r"^# rig: tests ?(.*)$")
 DONE = re.compile(r"^# rig: done")
-REQUEST = re.compile(r"^(?:#\s*)?RIG-(HUB|SYNC): (.*)$")
+REQUEST = re.compile(r"^(?:#\s*)?RIG-(HUB|SYNC|KILL): (.*)$")
 
 
 def default_kver():
@@ -233,6 +237,7 @@ class VM:
         self.done = False           # guest printed "# rig: done"
         self.ended = False          # qemu exited (or was killed)
         self.killed = None          # why the host killed it
+        self.pulled = False         # killed by a RIG-KILL request
         self.conn = None            # ttyS2 connection
         self.deadline = time.monotonic() + run.args.boot_timeout
         self.lock = threading.Lock()
@@ -392,6 +397,10 @@ class VM:
         for i, name in enumerate(self.plan or [], 1):
             if i in self.results:
                 continue
+            if self.pulled:
+                self.run.report.result(True, self.prefix + name,
+                                       "SKIP VM killed on request")
+                continue
             if self.current and self.current[0] == i:
                 d = ("TIMEOUT (host) " + self.killed if self.killed
                      else "VM died during the test")
@@ -420,6 +429,18 @@ class Run:
         self.vms = [VM(self, i, t) for i, t in enumerate(node_tests)]
 
     def request(self, vm, kind, text):
+        if kind == "KILL":
+            try:
+                victim = self.vms[int(text)]
+            except (ValueError, IndexError):
+                vm.reply("err no VM %r" % text)
+                return
+            vm.log.write("# host: RIG-KILL: %s\n" % text)
+            vm.reply("ok")
+            victim.pulled = True
+            victim.proc.kill()
+            self.check_barriers()
+            return
         if kind == "HUB":
             ans = self.hub.command(text) if self.hub else \
                 "err no hub in this run (use --nodes N or --hub)"
@@ -434,13 +455,14 @@ class Run:
         """Release barriers every VM reached; fail those a VM left."""
         answers = []
         with self.lock:
+            live = [v for v in self.vms if not v.pulled]
             for name, waiting in list(self.barriers.items()):
-                gone = [v.index for v in self.vms
+                gone = [v.index for v in live
                         if v.index not in waiting and (v.ended or v.done)]
                 if gone:
                     ans = "err node(s) %s ended before sync %s" % (
                         ",".join(map(str, gone)), name)
-                elif len(waiting) == len(self.vms):
+                elif all(v.index in waiting for v in live):
                     ans = "ok"
                 else:
                     continue
