@@ -177,7 +177,7 @@ static const struct rpw_mac_ops rpw_mac_cb = {
  * held; nobody waits for it, the done callback frees it.
  */
 int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
-			  bool keep_seq)
+			  bool election)
 {
 	struct rpw_tx *tx;
 	int err;
@@ -188,7 +188,9 @@ int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
 	if (!tx)
 		return -ENOMEM;
 	tx->req.frame = *f;
-	tx->req.keep_seq = keep_seq;
+	/* Election frames keep their seq and overtake ordinary traffic. */
+	tx->req.keep_seq = election;
+	tx->req.urgent = election;
 	tx->internal = true;
 	err = rpw_mac_submit(node->mac, &tx->req, rpw_now());
 	if (err)

@@ -173,7 +173,7 @@ void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v);
 unsigned int rpw_node_peer_count(struct rpw_node *node);
 int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
-			  bool keep_seq);
+			  bool election);
 int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack);
 
 /* Node kinds that can be created over netlink (the simulated bus). */

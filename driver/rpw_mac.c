@@ -790,6 +790,31 @@ void rpw_mac_timer_expired(struct rpw_mac *mac, u64 now)
 	rpw_mac_leave(mac, now);
 }
 
+/*
+ * Urgent requests (the election's) go behind the frame in service and the
+ * urgent ones already queued, ahead of ordinary traffic: a module's own
+ * backlog must not delay its heartbeat.  Others go to the tail.
+ */
+static void rpw_mac_enqueue(struct rpw_mac *mac, struct rpw_mac_txreq *req)
+{
+	struct rpw_mac_txreq *prev = mac->head;
+
+	if (!req->urgent || !prev) {
+		if (mac->tail)
+			mac->tail->next = req;
+		else
+			mac->head = req;
+		mac->tail = req;
+		return;
+	}
+	while (prev->next && prev->next->urgent)
+		prev = prev->next;
+	req->next = prev->next;
+	prev->next = req;
+	if (mac->tail == prev)
+		mac->tail = req;
+}
+
 int rpw_mac_submit(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
 {
 	struct rpw_frame *f = &req->frame;
@@ -808,11 +833,7 @@ int rpw_mac_submit(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
 	req->tries = 0;
 	req->collisions = 0;
 	req->ready_ns = now;
-	if (mac->tail)
-		mac->tail->next = req;
-	else
-		mac->head = req;
-	mac->tail = req;
+	rpw_mac_enqueue(mac, req);
 	mac->qlen++;
 
 	mac->depth++;

@@ -72,6 +72,8 @@ struct rpw_mac_txreq {
 	 * ack confirms by seq): the MAC keeps frame.seq.
 	 */
 	bool keep_seq;
+	/* Queue ahead of ordinary frames (behind the one in service). */
+	bool urgent;
 	/* Private to the MAC between submit and done. */
 	struct rpw_mac_txreq *next;
 	u64 ready_ns;		/* became eligible for the bus */

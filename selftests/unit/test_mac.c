@@ -953,6 +953,103 @@ static void test_join(void)
 	tr_free(t);
 }
 
+
+/*
+ * A one-node bus with a perfect echo: what the MAC transmits comes back
+ * one character time per byte later.  Used to see the order in which a
+ * node's queue goes out.
+ */
+struct echo_bus {
+	u8 line[4096];
+	size_t len;
+	u8 order[8];		/* first payload byte of each frame sent */
+	unsigned int sent;
+	u64 timer;
+	struct rpw_deframer dfr;
+};
+
+static void eb_tx(void *ctx, const u8 *buf, size_t len)
+{
+	struct echo_bus *b = ctx;
+
+	if (b->len + len <= sizeof(b->line)) {
+		memcpy(b->line + b->len, buf, len);
+		b->len += len;
+	}
+}
+
+static void eb_abort(void *ctx)
+{
+	((struct echo_bus *)ctx)->len = 0;
+}
+
+static void eb_rx(void *ctx, const struct rpw_frame *f)
+{
+	(void)ctx;
+	(void)f;
+}
+
+static void eb_done(void *ctx, struct rpw_mac_txreq *req, int result)
+{
+	struct echo_bus *b = ctx;
+
+	if (!result && b->sent < sizeof(b->order))
+		b->order[b->sent++] = req->frame.payload[0];
+}
+
+static void eb_timer(void *ctx, u64 at)
+{
+	((struct echo_bus *)ctx)->timer = at;
+}
+
+static void test_urgent_order(void)
+{
+	static const struct rpw_mac_ops ops = {
+		.tx = eb_tx, .tx_abort = eb_abort, .rx = eb_rx,
+		.done = eb_done, .timer = eb_timer,
+	};
+	struct rpw_mac_txreq req[4];
+	struct echo_bus b = { .timer = RPW_MAC_TIMER_OFF };
+	static struct rpw_mac mac;
+	struct rpw_mac_cfg cfg;
+	u64 now = 0, tc;
+	unsigned int i, steps = 0;
+
+	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 5, 115200);
+	cfg.max_addr = 8;
+	tc = rpw_mac_char_ns(cfg.baud);
+	tap_ok(!rpw_mac_init(&mac, &cfg, &ops, &b, now), "urgent: init");
+	memset(req, 0, sizeof(req));
+	for (i = 0; i < 4; i++) {
+		req[i].frame.type = RPW_T_DATA;
+		req[i].frame.dst = RPW_ADDR_BCAST;
+		req[i].frame.len = 1;
+		req[i].frame.payload[0] = 'A' + i;
+	}
+	req[3].urgent = true;	/* D: queued last, must go second */
+	for (i = 0; i < 4; i++)
+		rpw_mac_submit(&mac, &req[i], now);
+	while (b.sent < 4 && steps++ < 1000) {
+		if (b.len) {
+			u8 echo[4096];
+			size_t n = b.len;
+
+			memcpy(echo, b.line, n);
+			b.len = 0;
+			now += n * tc;
+			rpw_mac_rx_bytes(&mac, echo, n, now);
+		} else if (b.timer != RPW_MAC_TIMER_OFF) {
+			now = b.timer > now ? b.timer : now;
+			rpw_mac_timer_expired(&mac, now);
+		} else {
+			break;
+		}
+	}
+	tap_ok(b.sent == 4 && !memcmp(b.order, "ADBC", 4),
+	       "urgent frame overtakes the queue, not the frame in service (%.*s)",
+	       (int)b.sent, b.order);
+}
+
 int main(void)
 {
 	if (getenv("RPW_MAC_SEED"))
@@ -971,5 +1068,6 @@ int main(void)
 	test_freeze();
 	test_dup_addr_sim();
 	test_cancel_sim();
+	test_urgent_order();
 	return tap_done();
 }
