@@ -186,8 +186,8 @@ static int rpw_nl_fill_node(struct sk_buff *skb, struct rpw_node *node,
 		goto nla_fail;
 	if (up) {
 		/* For the modules this node has heard, itself included. */
-		u64 bound = rpw_mac_access_bound_ns(&cfg,
-						    rpw_node_peer_count(node) + 1,
+		unsigned int n = rpw_node_peer_count(node) + 1;
+		u64 bound = rpw_mac_access_bound_ns(&cfg, max(n, 2U),
 						    RPW_MAX_WIRE, true, 0);
 
 		if (nla_put_u8(skb, RACKPWR_A_NODE_ADDR, cfg.addr) ||
@@ -494,15 +494,22 @@ static int rpw_nl_peer_get_dumpit(struct sk_buff *skb,
 		struct rpw_mac_peer peer;
 		u64 now = ktime_get_ns();
 		void *hdr;
+		bool self;
 
 		spin_lock_bh(&node->lock);
 		addr = node->mac_up ? rpw_mac_peer_next(node->mac, addr) :
 				      -ENOENT;
 		if (addr >= 0)
 			peer = *rpw_mac_peer(node->mac, addr);
+		/* The MAC counts itself in the rotation; not a peer. */
+		self = addr == node->cfg.addr;
 		spin_unlock_bh(&node->lock);
 		if (addr < 0)
 			break;
+		if (self) {
+			addr++;
+			continue;
+		}
 
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &rpw_genl_family,

@@ -38,6 +38,7 @@ check_ge "B sent an ack" 1 "$(stat "$B" acks_tx)"
 check_ge "A received the ack" 1 "$(stat "$A" acks_rx)"
 check "no collisions between two polite nodes" 0 "$(stat "$A" collisions)"
 check "B is a peer of A" 1 "$(rackpwrctl peers "$A" | grep -c 'addr=2 ')"
+check "A does not list itself as a peer" 0 "$(rackpwrctl peers "$A" | grep -c 'addr=1 ')"
 
 # Delivery errors come back as errnos with a reason.
 expect_fail "unknown destination is unreachable" "never heard" \
