@@ -537,10 +537,16 @@ static int next_timeout(struct hub *h, uint64_t now)
 			if (t < next)
 				next = t;
 		}
-		/* A due byte behind a full buffer waits for EPOLLOUT. */
+		/*
+		 * A due byte behind a full buffer waits for EPOLLOUT; one that
+		 * fell due since the last pump goes now (else epoll would
+		 * sleep past it, up to the 1 s cap).
+		 */
 		if (n->rx_head != n->rx_tail) {
 			t = n->rxq[n->rx_head & (n->rxq_cap - 1)].due;
-			if (t > now && t < next)
+			if (t <= now && !n->want_out)
+				t = now;
+			if (t >= now && t < next)
 				next = t;
 		}
 	}
