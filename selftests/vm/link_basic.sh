@@ -57,6 +57,9 @@ expect_fail "bus 16 is refused" "out of range" \
 expect_fail "slot below the minimum is refused" "out of range" \
 	rackpwrctl node set "$A" --slot-us 10
 expect_fail "no such node" "no such node" rackpwrctl node show 9999
+# A dump that fails reports its error (carried in NLMSG_DONE).
+expect_fail "peers of a missing node" "no such node" rackpwrctl peers 9999
+expect_fail "capacity of a missing node" "no such node" rackpwrctl capacity 9999
 
 # Reconfiguration keeps counters and takes effect.
 before=$(stat "$A" tx_frames)
