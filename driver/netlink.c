@@ -617,6 +617,33 @@ static int rpw_nl_cap_get_dumpit(struct sk_buff *skb,
 	return err ?: skb->len;
 }
 
+/* What a frame-send result means, for the extack message. */
+static const struct {
+	int err;
+	const char *msg;
+} rpw_send_errors[] = {
+	{ -ENETDOWN, "rackpwr: node has no address yet" },
+	{ -EINVAL, "rackpwr: frame rejected (destination is this node?)" },
+	{ -ENOBUFS, "rackpwr: transmit queue full" },
+	{ -ETIMEDOUT, "rackpwr: not acknowledged" },
+	{ -EHOSTUNREACH, "rackpwr: destination never heard on the bus" },
+	{ -EBUSY, "rackpwr: too many collisions" },
+	{ -ECANCELED, "rackpwr: node reconfigured or removed" },
+	{ -ETIME, "rackpwr: bus too busy: not sent within the access bound, withdrawn" },
+};
+
+static void rpw_nl_send_error(struct netlink_ext_ack *extack, int err)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rpw_send_errors); i++) {
+		if (rpw_send_errors[i].err == err) {
+			extack->_msg = rpw_send_errors[i].msg;
+			return;
+		}
+	}
+}
+
 static int rpw_nl_frame_send_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **a = info->attrs;
@@ -654,37 +681,8 @@ static int rpw_nl_frame_send_doit(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(node))
 		return PTR_ERR(node);
 	err = rpw_node_send(node, &f, rpw_node_send_timeout(node));
-	switch (err) {
-	case 0:
-		break;
-	case -ENETDOWN:
-		NL_SET_ERR_MSG_MOD(info->extack, "node has no address yet");
-		break;
-	case -EINVAL:
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "frame rejected (destination is this node?)");
-		break;
-	case -ENOBUFS:
-		NL_SET_ERR_MSG_MOD(info->extack, "transmit queue full");
-		break;
-	case -ETIMEDOUT:
-		NL_SET_ERR_MSG_MOD(info->extack, "not acknowledged");
-		break;
-	case -EHOSTUNREACH:
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "destination never heard on the bus");
-		break;
-	case -EBUSY:
-		NL_SET_ERR_MSG_MOD(info->extack, "too many collisions");
-		break;
-	case -ECANCELED:
-		NL_SET_ERR_MSG_MOD(info->extack, "node reconfigured or removed");
-		break;
-	case -ETIME:
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "bus too busy: not sent within the access bound, withdrawn");
-		break;
-	}
+	if (err)
+		rpw_nl_send_error(info->extack, err);
 	rpw_node_put(node);
 	return err;
 }
