@@ -456,22 +456,55 @@ static int rpw_nl_stats_get_dumpit(struct sk_buff *skb,
 }
 
 /*
- * Peer dump of one node: cb->args[0] = node id, cb->args[1] = next address.
- * The node id is taken from the request once, in start.
+ * Dumps of one node (peers, capacity): cb->args[0] = node id, 0 when the
+ * request has none; cb->args[1] = next address.  6.1 runs .start without
+ * an extack (cb->extack is NULL), so a missing id is reported by dumpit,
+ * whose message reaches user space in NLMSG_DONE.  The policies make a
+ * given id >= 1.
  */
-static int rpw_nl_peer_get_start(struct netlink_callback *cb)
+static int rpw_nl_node_dump_start(struct netlink_callback *cb, int attr)
 {
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	struct nlattr *id = info->attrs[RACKPWR_A_PEER_NODE_ID];
+	struct nlattr *id = genl_dumpit_info(cb)->attrs[attr];
 
-	/*
-	 * 6.1 runs .start without an extack (cb->extack is NULL), so a
-	 * missing id is reported by dumpit, whose message reaches user
-	 * space in NLMSG_DONE.  The policy makes a given id >= 1.
-	 */
 	cb->args[0] = id ? nla_get_u32(id) : 0;
 	cb->args[1] = 0;
 	return 0;
+}
+
+/* The dump's node, referenced, or an ERR_PTR with the extack message set. */
+static struct rpw_node *rpw_nl_dump_node(struct netlink_callback *cb,
+					 const char *missing)
+{
+	struct rpw_node *node;
+
+	if (!cb->args[0]) {
+		if (cb->extack)
+			cb->extack->_msg = missing;	/* a static string */
+		return ERR_PTR(-EINVAL);
+	}
+	node = rpw_node_get_by_id(cb->args[0]);
+	if (!node) {
+		NL_SET_ERR_MSG_MOD(cb->extack, "no such node");
+		return ERR_PTR(-ENODEV);
+	}
+	return node;
+}
+
+/* End one round: remember where to resume, drop the node, say if done. */
+static int rpw_nl_dump_end(struct sk_buff *skb, struct netlink_callback *cb,
+			   struct rpw_node *node, int addr, int err)
+{
+	cb->args[1] = addr < 0 ? RPW_MAC_NR_ADDR : addr;
+	rpw_node_put(node);
+	/* A full skb ends this round; the dump resumes at the same address. */
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
+static int rpw_nl_peer_get_start(struct netlink_callback *cb)
+{
+	return rpw_nl_node_dump_start(cb, RACKPWR_A_PEER_NODE_ID);
 }
 
 static int rpw_nl_peer_get_dumpit(struct sk_buff *skb,
@@ -481,15 +514,9 @@ static int rpw_nl_peer_get_dumpit(struct sk_buff *skb,
 	int addr = cb->args[1];
 	int err = 0;
 
-	if (!cb->args[0]) {
-		NL_SET_ERR_MSG_MOD(cb->extack, "peer dump needs a node id");
-		return -EINVAL;
-	}
-	node = rpw_node_get_by_id(cb->args[0]);
-	if (!node) {
-		NL_SET_ERR_MSG_MOD(cb->extack, "no such node");
-		return -ENODEV;
-	}
+	node = rpw_nl_dump_node(cb, "rackpwr: peer dump needs a node id");
+	if (IS_ERR(node))
+		return PTR_ERR(node);
 	for (;;) {
 		struct rpw_mac_peer peer;
 		u64 now = ktime_get_ns();
@@ -532,11 +559,7 @@ static int rpw_nl_peer_get_dumpit(struct sk_buff *skb,
 		genlmsg_end(skb, hdr);
 		addr++;
 	}
-	cb->args[1] = addr < 0 ? RPW_MAC_NR_ADDR : addr;
-	rpw_node_put(node);
-	if (err == -EMSGSIZE && skb->len)
-		return skb->len;
-	return err ?: skb->len;
+	return rpw_nl_dump_end(skb, cb, node, addr, err);
 }
 
 static int rpw_nl_put_cap(struct sk_buff *skb, struct rpw_node *node, u8 addr,
@@ -561,16 +584,9 @@ static int rpw_nl_put_cap(struct sk_buff *skb, struct rpw_node *node, u8 addr,
 	return 0;
 }
 
-/* Capacity dump of one node: cb->args[0] = node id, [1] = next address. */
 static int rpw_nl_cap_get_start(struct netlink_callback *cb)
 {
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	struct nlattr *id = info->attrs[RACKPWR_A_CAPACITY_NODE_ID];
-
-	/* As for peer-get: the error is reported by dumpit. */
-	cb->args[0] = id ? nla_get_u32(id) : 0;
-	cb->args[1] = 0;
-	return 0;
+	return rpw_nl_node_dump_start(cb, RACKPWR_A_CAPACITY_NODE_ID);
 }
 
 static int rpw_nl_cap_get_dumpit(struct sk_buff *skb,
@@ -582,15 +598,9 @@ static int rpw_nl_cap_get_dumpit(struct sk_buff *skb,
 	int addr = cb->args[1];
 	int err = 0;
 
-	if (!cb->args[0]) {
-		NL_SET_ERR_MSG_MOD(cb->extack, "capacity dump needs a node id");
-		return -EINVAL;
-	}
-	node = rpw_node_get_by_id(cb->args[0]);
-	if (!node) {
-		NL_SET_ERR_MSG_MOD(cb->extack, "no such node");
-		return -ENODEV;
-	}
+	node = rpw_nl_dump_node(cb, "rackpwr: capacity dump needs a node id");
+	if (IS_ERR(node))
+		return PTR_ERR(node);
 	rpw_node_snapshot(node, &cfg, NULL, NULL, NULL);
 	while ((addr = rpw_cap_next(node, addr, &e)) >= 0) {
 		void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
@@ -610,11 +620,7 @@ static int rpw_nl_cap_get_dumpit(struct sk_buff *skb,
 		genlmsg_end(skb, hdr);
 		addr++;
 	}
-	cb->args[1] = addr < 0 ? RPW_MAC_NR_ADDR : addr;
-	rpw_node_put(node);
-	if (err == -EMSGSIZE && skb->len)
-		return skb->len;
-	return err ?: skb->len;
+	return rpw_nl_dump_end(skb, cb, node, addr, err);
 }
 
 /* What a frame-send result means, for the extack message. */
