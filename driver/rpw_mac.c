@@ -26,6 +26,8 @@
 #define RPW_MAC_ACK_MAX_CHARS	(2 + 2 * (RPW_HDR_LEN + RPW_FCS_LEN))
 /* Receive latency budget the "uart" profile is designed for. */
 #define RPW_MAC_UART_LAT_US	1000U
+/* Ordinary slots between two priority slots (default). */
+#define RPW_MAC_PRIO_PERIOD	4
 
 static const u8 rpw_mac_abort_seq[2] = { RPW_ESC, RPW_FLAG };
 
@@ -83,6 +85,7 @@ void rpw_mac_cfg_default(struct rpw_mac_cfg *cfg, enum rpw_mac_profile profile,
 	cfg->max_collisions = 16;
 	cfg->send_abort = 1;
 	cfg->max_queue = 32;
+	cfg->prio_period = RPW_MAC_PRIO_PERIOD;
 	cfg->baud = baud;
 	tc = rpw_mac_ns_to_us_up(rpw_mac_char_ns(baud));
 
@@ -167,6 +170,31 @@ u64 rpw_mac_access_bound_ns(const struct rpw_mac_cfg *cfg, unsigned int n,
 	return t_ifs + (u64)(n - 1) * cf + (u64)n * t_slot;
 }
 
+/*
+ * An urgent request that just missed a U-point waits for at most one of:
+ * (a) a frame started in slot 0 (longest possible, all bytes escaped), its
+ * ACK and the U-point after it; (b) that frame, a missing ACK's IFS and the
+ * priority slot at the origin; (c) on a quiet line, the IFS and
+ * prio_period + 1 slots.  Each receive latency step costs rx_lat; slot 0
+ * may start up to a quarter slot late.
+ */
+u64 rpw_mac_urgent_bound_ns(const struct rpw_mac_cfg *cfg, u64 rx_lat_ns)
+{
+	u64 tc = rpw_mac_char_ns(cfg->baud);
+	u64 t_ifs = cfg->t_ifs_us * RPW_MAC_NS_PER_US;
+	u64 t_slot = cfg->t_slot_us * RPW_MAC_NS_PER_US;
+	u64 t_turn = cfg->t_turnaround_us * RPW_MAC_NS_PER_US;
+	u64 frame = t_ifs + t_slot + RPW_MAX_WIRE * tc + 2 * rx_lat_ns;
+	u64 a, b, c;
+
+	if (!cfg->prio_period)
+		return RPW_MAC_TIMER_OFF;
+	a = frame + t_turn + RPW_MAC_ACK_MAX_CHARS * tc + t_turn + rx_lat_ns;
+	b = frame + t_ifs + t_slot + t_slot / 4 + rx_lat_ns;
+	c = t_ifs + (cfg->prio_period + 1) * t_slot + t_slot / 4 + rx_lat_ns;
+	return max_t(u64, max_t(u64, a, b), c);
+}
+
 static void rpw_mac_event(struct rpw_mac *mac, enum rpw_mac_event ev,
 			  const struct rpw_frame *f)
 {
@@ -225,6 +253,7 @@ static void rpw_mac_set_mode(struct rpw_mac *mac, u8 mode, u8 addr, u64 origin)
 	mac->mode = mode;
 	mac->mode_addr = addr;
 	mac->origin = origin;
+	mac->p_first = 0;
 	if (mode == RPW_MAC_MODE_ROTATE)
 		rpw_mac_rotate_slot(mac);
 }
@@ -238,9 +267,67 @@ static u8 rpw_mac_sweep_top(const struct rpw_mac *mac)
 	return max_t(u8, mac->cfg.max_addr, mac->top_heard);
 }
 
+/*
+ * Priority slots: with prio_period m, the physical slots p_first,
+ * p_first + (m + 1), ... after the origin are reserved for urgent requests
+ * and the sweep and rotation use the others ("logical" slots, in order).
+ * The first one is slot 0 after a collision, a missing ACK or a repeated
+ * round, and slot 1 when the line ended with a frame nobody ACKs: that
+ * frame offered a U-point already, and on a saturated line the owner of
+ * slot 0 always sends, so urgent access costs it nothing.
+ */
+static u64 rpw_mac_phys(const struct rpw_mac *mac, u64 j)
+{
+	u64 m = mac->cfg.prio_period, f = mac->p_first;
+
+	if (!m || j < f)
+		return j;
+	j -= f;
+	return f + 1 + j + rpw_mac_div(j, m);
+}
+
+/* The first logical slot at physical index @k or later. */
+static u64 rpw_mac_logical_from(const struct rpw_mac *mac, u64 k)
+{
+	u64 m = mac->cfg.prio_period, f = mac->p_first, d, g, r;
+
+	if (!m || k <= f)
+		return k;
+	d = k - f - 1;
+	g = rpw_mac_div(d, m + 1);
+	r = d - g * (m + 1);
+	return f + g * m + (r < m ? r : m);
+}
+
+/* The first priority slot at physical index @k or later. */
+static u64 rpw_mac_pslot_from(const struct rpw_mac *mac, u64 k)
+{
+	u64 m = mac->cfg.prio_period, f = mac->p_first;
+
+	if (k <= f)
+		return f;
+	return f + rpw_mac_div(k - f + m, m + 1) * (m + 1);
+}
+
+static u64 rpw_mac_slot_time(const struct rpw_mac *mac, u64 k)
+{
+	return mac->origin + k * mac->t_slot;
+}
+
+/* A sweep has mode_addr - 1 logical slots (addresses mode_addr - 1 .. 1). */
 static u64 rpw_mac_sweep_end(const struct rpw_mac *mac)
 {
-	return mac->origin + (u64)(mac->mode_addr - 1) * mac->t_slot;
+	if (mac->mode_addr <= 1)
+		return mac->origin;
+	return rpw_mac_slot_time(mac, rpw_mac_phys(mac, mac->mode_addr - 2) + 1);
+}
+
+/* May the head request use priority slots and U-points? */
+static bool rpw_mac_urgent_head(const struct rpw_mac *mac)
+{
+	const struct rpw_mac_txreq *req = mac->head;
+
+	return req && req->urgent && !req->collisions && mac->cfg.prio_period;
 }
 
 /*
@@ -251,29 +338,39 @@ static u64 rpw_mac_sweep_end(const struct rpw_mac *mac)
 static u64 rpw_mac_next_slot(const struct rpw_mac *mac, u64 now, bool *slot)
 {
 	u64 tol = mac->t_slot / 4;
-	u64 t, period;
+	u64 k = 0, j, t, end, tp = RPW_MAC_TIMER_OFF;
+
+	/* First physical slot that has not passed yet. */
+	if (now > mac->origin + tol)
+		k = rpw_mac_div(now - tol - mac->origin + mac->t_slot - 1,
+				mac->t_slot);
+	if (rpw_mac_urgent_head(mac))
+		tp = rpw_mac_slot_time(mac, rpw_mac_pslot_from(mac, k));
 
 	if (mac->mode == RPW_MAC_MODE_SWEEP) {
+		end = rpw_mac_sweep_end(mac);
+		if (tp >= end)
+			tp = RPW_MAC_TIMER_OFF;
 		if (mac->cfg.addr < mac->mode_addr) {
-			t = mac->origin + (u64)(mac->mode_addr - 1 -
-						mac->cfg.addr) * mac->t_slot;
-			if (t + tol >= now) {
-				*slot = true;
-				return t;
-			}
+			j = mac->mode_addr - 1 - mac->cfg.addr;
+			t = rpw_mac_slot_time(mac, rpw_mac_phys(mac, j));
+			if (t + tol >= now)
+				tp = min_t(u64, tp, t);
 		}
-		*slot = false;
-		return rpw_mac_sweep_end(mac);
+		*slot = tp != RPW_MAC_TIMER_OFF;
+		return *slot ? tp : end;
 	}
 
 	/* ROTATE: the round repeats while nobody transmits. */
-	t = mac->origin + (u64)mac->my_slot * mac->t_slot;
-	if (t + tol < now) {
-		period = (u64)mac->ring * mac->t_slot;
-		t += rpw_mac_div(now - tol - t + period - 1, period) * period;
-	}
+	j = rpw_mac_logical_from(mac, k);
+	if (j > mac->my_slot)
+		j = mac->my_slot + rpw_mac_div(j - mac->my_slot + mac->ring - 1,
+					       mac->ring) * mac->ring;
+	else
+		j = mac->my_slot;
+	t = rpw_mac_slot_time(mac, rpw_mac_phys(mac, j));
 	*slot = true;
-	return t;
+	return min_t(u64, t, tp);
 }
 
 /* ---- queue -------------------------------------------------------------- */
@@ -287,7 +384,7 @@ static void rpw_mac_finish(struct rpw_mac *mac, int result, u64 now)
 	mac->head = req->next;
 	if (!mac->head)
 		mac->tail = NULL;
-	else
+	else if (!mac->head->urgent)	/* urgent: waiting since submit */
 		mac->head->ready_ns = now;
 	mac->qlen--;
 	mac->wait_ack = false;
@@ -322,6 +419,15 @@ static void rpw_mac_ack_missing(struct rpw_mac *mac, u64 now)
 
 /* ---- line state --------------------------------------------------------- */
 
+/* A frame ended (or the line went quiet): deferred requests may go next. */
+static void rpw_mac_clear_defer(struct rpw_mac *mac)
+{
+	struct rpw_mac_txreq *req;
+
+	for (req = mac->head; req && req->urgent; req = req->next)
+		req->defer = false;
+}
+
 /* T_ifs of silence after the last byte at @at: decide the new mode. */
 static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 {
@@ -352,6 +458,10 @@ static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 		rpw_mac_set_mode(mac, RPW_MAC_MODE_ROTATE, src, at);
 	else
 		rpw_mac_set_mode(mac, mac->mode, mac->mode_addr, at);
+	if (mac->u_offer && mac->cfg.prio_period)
+		mac->p_first = 1;
+	mac->u_offer = false;
+	rpw_mac_clear_defer(mac);
 	mac->rx_bad = false;
 	mac->rx_data_src = 0;
 
@@ -380,13 +490,17 @@ static void rpw_mac_advance(struct rpw_mac *mac, u64 now)
 					 end);
 			return;
 		}
-		/* Nobody ever sent: the sweep repeats; skip whole rounds. */
-		period = end - mac->origin;
-		k = period ? rpw_mac_div(now - end, period) : 0;
-		rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP, mac->mode_addr,
-				 end + k * period);
+		/*
+		 * Nobody ever sent: the sweep repeats; skip whole rounds.
+		 * Repeats start with a priority slot, so measure the period
+		 * after set_mode(): every node must skip alike.
+		 */
+		rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP, mac->mode_addr, end);
+		period = rpw_mac_sweep_end(mac) - end;
 		if (!period)
 			return;
+		k = rpw_mac_div(now - end, period);
+		mac->origin = end + k * period;
 	}
 }
 
@@ -432,17 +546,60 @@ static void rpw_mac_send_ack(struct rpw_mac *mac, u64 now)
 	rpw_mac_start_tx(mac, true, now);
 }
 
+/*
+ * An urgent request overtakes the head while that is not on the line or
+ * waiting for its ACK; not a retransmission to the same destination,
+ * which must stay the last seq sent there (duplicate suppression).
+ */
+static void rpw_mac_promote(struct rpw_mac *mac)
+{
+	struct rpw_mac_txreq *h = mac->head, *u;
+
+	if (!h || h->urgent || mac->tx_active || mac->wait_ack)
+		return;
+	u = h->next;
+	if (!u || !u->urgent ||
+	    ((h->tries || h->collisions) && h->frame.dst == u->frame.dst))
+		return;
+	h->next = u->next;
+	if (mac->tail == u)
+		mac->tail = h;
+	u->next = h;
+	mac->head = u;
+}
+
+/*
+ * The U-point: t_turn after a good frame that nobody ACKs, where an ACK
+ * would start, an urgent request may start; everyone else waits for the
+ * IFS and sees it first (t_ifs >= t_turn + 2 T_char + latency).
+ */
+static u64 rpw_mac_upoint(const struct rpw_mac *mac)
+{
+	if (mac->idle_done || !mac->u_offer || mac->tx_active ||
+	    mac->ack_pending || mac->wait_ack || !rpw_mac_urgent_head(mac) ||
+	    mac->head->defer)
+		return RPW_MAC_TIMER_OFF;
+	return mac->t_last + mac->t_turn;
+}
+
 static void rpw_mac_try_tx(struct rpw_mac *mac, u64 now)
 {
-	struct rpw_mac_txreq *req = mac->head;
+	struct rpw_mac_txreq *req;
 	bool slot;
+	u64 u;
 	int len;
 
+	rpw_mac_promote(mac);
+	req = mac->head;
+	u = rpw_mac_upoint(mac);
+	if (u <= now && now <= u + mac->t_slot / 4)
+		goto send;
 	if (!req || mac->tx_active || mac->ack_pending || mac->wait_ack ||
 	    !mac->idle_done)
 		return;
 	if (rpw_mac_next_slot(mac, now, &slot) > now || !slot)
 		return;
+send:
 	/*
 	 * Any earlier attempt may have reached the receiver (a collision can
 	 * hit our echo of the closing flag only), so every re-send of this
@@ -450,6 +607,10 @@ static void rpw_mac_try_tx(struct rpw_mac *mac, u64 now)
 	 */
 	if (req->tries || req->collisions)
 		req->frame.flags |= RPW_F_RETX;
+	/* Receivers keep their slot order for frames sent out of turn. */
+	req->frame.flags &= ~RPW_F_PRIO;
+	if (rpw_mac_urgent_head(mac))
+		req->frame.flags |= RPW_F_PRIO;
 	len = rpw_frame_encode(&req->frame, mac->txbuf, sizeof(mac->txbuf));
 	if (len <= 0) {
 		/* Validated at submit; only a corrupted request gets here. */
@@ -458,6 +619,7 @@ static void rpw_mac_try_tx(struct rpw_mac *mac, u64 now)
 	}
 	mac->tx_len = len;
 	rpw_mac_remember_tx(mac, &req->frame);
+	mac->tx_urgent = req->frame.flags & RPW_F_PRIO;
 	rpw_mac_start_tx(mac, false, now);
 }
 
@@ -518,7 +680,8 @@ static void rpw_mac_tx_intact(struct rpw_mac *mac, u64 now)
 	}
 	if (!req)
 		return;
-	mac->rx_data_src = mac->cfg.addr;
+	if (!mac->tx_urgent)
+		mac->rx_data_src = mac->cfg.addr;
 	mac->stats.tx_frames++;
 	mac->stats.tx_bytes += mac->tx_len;
 	d = mac->tx_start - req->ready_ns;
@@ -527,6 +690,12 @@ static void rpw_mac_tx_intact(struct rpw_mac *mac, u64 now)
 	mac->stats.access_last_ns = d;
 	if (d > mac->stats.access_max_ns)
 		mac->stats.access_max_ns = d;
+	if (mac->tx_urgent) {
+		mac->stats.urgent_count++;
+		mac->stats.urgent_sum_ns += d;
+		if (d > mac->stats.urgent_max_ns)
+			mac->stats.urgent_max_ns = d;
+	}
 	req->tries++;
 	rpw_mac_event(mac, RPW_MAC_EV_TX, &req->frame);
 	if (req->frame.flags & RPW_F_ACKREQ) {
@@ -582,7 +751,7 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, const struct rpw_frame *f,
 			return;
 		mac->stats.dup_addr++;
 		rpw_mac_event(mac, RPW_MAC_EV_DUP_ADDR, f);
-		if (f->type != RPW_T_ACK)
+		if (f->type != RPW_T_ACK && !(f->flags & RPW_F_PRIO))
 			mac->rx_data_src = f->src;
 		return;
 	}
@@ -604,7 +773,9 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, const struct rpw_frame *f,
 		return;		/* ACKs do not rotate the slot order */
 	}
 
-	mac->rx_data_src = f->src;
+	/* Like ACKs, frames sent with urgent access keep the order. */
+	if (!(f->flags & RPW_F_PRIO))
+		mac->rx_data_src = f->src;
 	if (f->dst != mac->cfg.addr && f->dst != RPW_ADDR_BCAST)
 		return;
 
@@ -646,6 +817,7 @@ static void rpw_mac_rx_byte(struct rpw_mac *mac, u8 b, u64 now)
 
 	/* Line activity after the frame we owe an ACK for: keep quiet. */
 	mac->ack_pending = false;
+	mac->u_offer = false;
 
 	if (mac->tx_active) {
 		if (b != mac->txbuf[mac->echo_pos])
@@ -673,15 +845,21 @@ static void rpw_mac_rx_byte(struct rpw_mac *mac, u8 b, u64 now)
 
 	if (mine)
 		rpw_mac_tx_intact(mac, now);
-	if (ret == 1)
+	if (ret == 1) {
+		/* No ACK follows: the U-point is free. */
+		mac->u_offer = mac->rxf.dst == RPW_ADDR_BCAST ||
+			       !(mac->rxf.flags & RPW_F_ACKREQ);
+		/* Before rx: a request submitted from it waits for the next. */
+		rpw_mac_clear_defer(mac);
 		rpw_mac_rx_frame(mac, &mac->rxf, mine, now);
+	}
 }
 
 /* ---- timer -------------------------------------------------------------- */
 
 static void rpw_mac_rearm(struct rpw_mac *mac, u64 now)
 {
-	u64 t = RPW_MAC_TIMER_OFF;
+	u64 t = RPW_MAC_TIMER_OFF, u;
 	bool slot;
 
 	if (mac->ack_pending)
@@ -694,6 +872,9 @@ static void rpw_mac_rearm(struct rpw_mac *mac, u64 now)
 		if (!mac->tx_active &&
 		    (mac->head || mac->wait_ack || mac->rx_partial))
 			t = min_t(u64, t, mac->t_last + mac->t_ifs);
+		u = rpw_mac_upoint(mac);
+		if (u > now)
+			t = min_t(u64, t, u);
 	} else if (mac->head && !mac->wait_ack && !mac->tx_active &&
 		   !mac->ack_pending) {
 		t = min_t(u64, t, rpw_mac_next_slot(mac, now, &slot));

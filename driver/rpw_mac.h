@@ -43,6 +43,12 @@ struct rpw_mac_cfg {
 	u8 max_retries;		/* retransmissions after the first send */
 	u8 max_collisions;	/* per frame, then done(-EBUSY) */
 	u8 send_abort;		/* send 0x7d 0x7e after a collision */
+	/*
+	 * Urgent access: a priority slot after every prio_period ordinary
+	 * slots (and the "U-point" after frames nobody ACKs); 0 = off.  All
+	 * nodes on a bus must agree, like on the slot width.
+	 */
+	u8 prio_period;
 	u16 max_queue;		/* queued requests, then -ENOBUFS */
 	u32 baud;		/* 8N1 character time = 10 / baud */
 	u32 t_ifs_us;		/* silence that makes the line idle */
@@ -72,8 +78,14 @@ struct rpw_mac_txreq {
 	 * ack confirms by seq): the MAC keeps frame.seq.
 	 */
 	bool keep_seq;
-	/* Queue ahead of ordinary frames (behind the one in service). */
+	/*
+	 * Queue ahead of ordinary frames not yet on the line, and use the
+	 * priority slots and U-points (bounded access, see the doc) until
+	 * the first collision.
+	 */
 	bool urgent;
+	/* Urgent, but let the first U-point pass (a second answer). */
+	bool defer;
 	/* Private to the MAC between submit and done. */
 	struct rpw_mac_txreq *next;
 	u64 ready_ns;		/* became eligible for the bus */
@@ -128,6 +140,9 @@ struct rpw_mac_stats {
 	u64 access_sum_ns;	/* ready -> start of intact transmission */
 	u64 access_max_ns;
 	u64 access_last_ns;
+	u64 urgent_count;	/* ... sent in a U-point or priority slot */
+	u64 urgent_sum_ns;	/* ready -> start, those frames */
+	u64 urgent_max_ns;
 };
 
 struct rpw_mac_peer {
@@ -172,10 +187,13 @@ struct rpw_mac {
 	u16 my_slot;		/* ROTATE: our slot index */
 	u16 ring;		/* ROTATE: slots per round */
 	u64 origin;		/* start of slot 0 */
+	u16 p_first;		/* first priority slot after the origin */
+	bool u_offer;		/* line ended with a frame nobody ACKs */
 
 	/* Transmitter. */
 	bool tx_active;
 	bool tx_is_ack;
+	bool tx_urgent;		/* head was eligible for urgent access */
 	u16 tx_len;
 	u16 echo_pos;
 	u64 tx_start;
@@ -220,6 +238,13 @@ u64 rpw_mac_char_ns(u32 baud);
  */
 u64 rpw_mac_access_bound_ns(const struct rpw_mac_cfg *cfg, unsigned int n,
 			    unsigned int frame_chars, bool ack, u64 rx_lat_ns);
+
+/*
+ * Documented worst-case access delay (ns) of an urgent request: from
+ * submit to the start of its transmission, for any load, as long as no
+ * other node has an urgent request at the same time (see the doc).
+ */
+u64 rpw_mac_urgent_bound_ns(const struct rpw_mac_cfg *cfg, u64 rx_lat_ns);
 
 /* -EINVAL (bad cfg or missing op) or 0.  The line counts as idle at @now. */
 int rpw_mac_init(struct rpw_mac *mac, const struct rpw_mac_cfg *cfg,

@@ -38,7 +38,9 @@
 /* Low nibble of byte 0. */
 #define RPW_F_ACKREQ		BIT(0)	/* unicast: receiver must send ACK */
 #define RPW_F_RETX		BIT(1)	/* retransmission of an earlier seq */
-#define RPW_F_MASK		(RPW_F_ACKREQ | RPW_F_RETX)
+/* Sent with urgent access (MAC): does not move the slot order. */
+#define RPW_F_PRIO		BIT(2)
+#define RPW_F_MASK		(RPW_F_ACKREQ | RPW_F_RETX | RPW_F_PRIO)
 
 /*
  * Frame types.  Ranges: 0x0_ link, 0x1_ election, 0x2_ capacity,

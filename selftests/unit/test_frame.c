@@ -689,7 +689,7 @@ static void test_streams(void)
 		u8 b[RPW_MAX_BODY], rw[64];
 		size_t n = hb_body(b), rn;
 
-		b[0] = 0x1c;
+		b[0] = 0x18;	/* bit 3 */
 		rn = raw_wire(b, n, rw);
 		rpw_deframer_init(&d);
 		memset(&r, 0, sizeof(r));
@@ -752,7 +752,7 @@ static void test_encode_errors(void)
 		    (f.type = RPW_T_ACK, f.len = 0, f.flags = 0,
 		     f.dst = 0xff), RPW_DROP_TYPE);
 	EINVAL_CASE("broadcast with ACKREQ", f.dst = 0xff, RPW_DROP_TYPE);
-	EINVAL_CASE("reserved flag bit", f.flags = 0x4, RPW_DROP_VERSION);
+	EINVAL_CASE("reserved flag bit", f.flags = 0x8, RPW_DROP_VERSION);
 #undef EINVAL_CASE
 }
 

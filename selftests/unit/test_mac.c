@@ -809,10 +809,15 @@ static void test_submit_rules(void)
 	       req[1].frame.seq == (u8)(req[0].frame.seq + 1),
 	       "submit sets src, seq and clears RETX");
 
-	/* Start-up sweep: slot of address 4 with max_addr 254. */
+	/*
+	 * Start-up sweep: slot of address 4 with max_addr 254, behind the
+	 * priority slot at the origin and one after every prio_period.
+	 */
+	i = 254 - 4;
 	tap_ok(f.timer == (u64)cfg.t_ifs_us * 1000 +
-			  (u64)(254 - 4) * cfg.t_slot_us * 1000,
-	       "start-up: first slot at T_ifs + (max_addr - addr) * T_slot");
+			  (u64)(1 + i + i / cfg.prio_period) *
+			  cfg.t_slot_us * 1000,
+	       "start-up: first slot at T_ifs + (1 + j + j / prio_period) * T_slot");
 	rpw_mac_timer_expired(mac, f.timer);
 	tap_ok(f.ntx > 0 && f.tx[0] == RPW_FLAG, "frame started in its slot");
 
@@ -988,10 +993,13 @@ static void test_urgent_order(void)
 		req[i].frame.payload[0] = 'A' + i;
 	}
 	req[3].urgent = true;	/* D: queued last, must go second */
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 3; i++)
 		rpw_mac_submit(mac, &req[i], now);
 	while (n < 4 && steps++ < 1000) {
 		if (f.ntx) {
+			/* A is on the line: D goes behind it, ahead of B, C. */
+			if (!n)
+				rpw_mac_submit(mac, &req[3], now);
 			len = f.ntx;
 			memcpy(echo, f.tx, len);
 			f.ntx = 0;
@@ -1014,6 +1022,297 @@ static void test_urgent_order(void)
 	free(mac);
 }
 
+/* ---- urgent access ------------------------------------------------------ */
+
+static void feed(struct rpw_mac *mac, u8 flags, u8 type, u8 dst, u8 src,
+		 u64 now)
+{
+	u8 w[RPW_MAX_WIRE];
+	int len = wire(w, flags, type, dst, src, 1, type == RPW_T_ACK ? 0 : 2);
+
+	rpw_mac_rx_bytes(mac, w, len, now);
+}
+
+static void urgent_req(struct rpw_mac_txreq *r, bool urgent, bool defer)
+{
+	memset(r, 0, sizeof(*r));
+	r->frame.type = RPW_T_DATA;
+	r->frame.dst = RPW_ADDR_BCAST;
+	r->frame.len = 1;
+	r->urgent = urgent;
+	r->defer = defer;
+}
+
+static void test_urgent_access(enum rpw_mac_profile prof)
+{
+	const char *pn = prof == RPW_MAC_PROFILE_SIM ? "sim" : "uart";
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq r, n2;
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	u64 now = 1000 * MS, turn, ifs, slot;
+	u8 garbage_bytes[4] = { 0x7e, 0x11, 0x22, 0x33 };
+
+	memset(&f, 0, sizeof(f));
+	rpw_mac_cfg_default(&cfg, prof, 3, BAUD);
+	cfg.max_addr = 8;
+	turn = cfg.t_turnaround_us * 1000ULL;
+	ifs = cfg.t_ifs_us * 1000ULL;
+	slot = cfg.t_slot_us * 1000ULL;
+	TAP_EQ(rpw_mac_init(mac, &cfg, &fake_ops, &f, 0), 0, "urgent: init");
+
+	/* A broadcast nobody ACKs: the U-point follows at T_turn. */
+	feed(mac, 0, RPW_T_DATA, RPW_ADDR_BCAST, 5, now);
+	urgent_req(&r, true, false);
+	rpw_mac_submit(mac, &r, now);
+	if (turn)
+		tap_ok(!f.ntx && f.timer == now + turn,
+		       "%s: urgent waits for the U-point at T_turn", pn);
+	rpw_mac_timer_expired(mac, now + turn);
+	tap_ok(f.ntx > 0, "%s: urgent frame starts in the U-point", pn);
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, now += 2 * MS);
+	f.ntx = 0;
+	TAP_EQ(mac->stats.urgent_count, 1, "urgent send counted");
+
+	/* An ACK will follow this unicast: no U-point, wait for the ACK. */
+	now += 20 * MS;
+	feed(mac, RPW_F_ACKREQ, RPW_T_DATA, 6, 5, now);
+	urgent_req(&r, true, false);
+	rpw_mac_submit(mac, &r, now);
+	tap_ok(!f.ntx && f.timer == now + ifs,
+	       "%s: no U-point while an ACK is due", pn);
+	now += turn + 1 * MS;
+	feed(mac, 0, RPW_T_ACK, 5, 6, now);
+	if (turn) {
+		tap_ok(!f.ntx && f.timer == now + turn,
+		       "%s: U-point after the ACK", pn);
+		rpw_mac_timer_expired(mac, now + turn);
+	}
+	tap_ok(f.ntx > 0, "%s: urgent frame follows the ACK", pn);
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, now += 2 * MS);
+	f.ntx = 0;
+
+	/* Ordinary frames never use the U-point. */
+	now += 20 * MS;
+	feed(mac, 0, RPW_T_DATA, RPW_ADDR_BCAST, 5, now);
+	urgent_req(&n2, false, false);
+	rpw_mac_submit(mac, &n2, now);
+	rpw_mac_timer_expired(mac, now + turn);
+	tap_ok(!f.ntx && f.timer >= now + ifs,
+	       "%s: ordinary frame waits for its slot", pn);
+	while (!f.ntx && f.timer != RPW_MAC_TIMER_OFF)
+		rpw_mac_timer_expired(mac, f.timer);
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, now = f.timer + 2 * MS);
+	f.ntx = 0;
+
+	/* Deferred: let the first U-point pass, take the next one. */
+	now += 20 * MS;
+	feed(mac, 0, RPW_T_DATA, RPW_ADDR_BCAST, 5, now);
+	urgent_req(&r, true, true);
+	rpw_mac_submit(mac, &r, now);
+	rpw_mac_timer_expired(mac, now + turn);
+	TAP_EQ(f.ntx, 0, "deferred urgent lets the first U-point pass");
+	now += turn + 1 * MS;
+	feed(mac, 0, RPW_T_DATA, RPW_ADDR_BCAST, 7, now);
+	rpw_mac_timer_expired(mac, now + turn);
+	tap_ok(f.ntx > 0, "%s: deferred urgent takes the next U-point", pn);
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, now += 2 * MS);
+	f.ntx = 0;
+
+	/*
+	 * Garbage: the sweep starts, and its first slot is the priority
+	 * slot; address 8 (the top) sweeps in physical slot 1.
+	 */
+	now += 20 * MS;
+	rpw_mac_rx_bytes(mac, garbage_bytes, sizeof(garbage_bytes), now);
+	urgent_req(&r, true, false);
+	rpw_mac_submit(mac, &r, now);
+	tap_ok(!f.ntx && f.timer == now + ifs,
+	       "%s: after garbage, urgent at the origin (priority slot)", pn);
+	rpw_mac_timer_expired(mac, f.timer);
+	tap_ok(f.ntx > 0 && (f.tx[1] & RPW_F_PRIO),
+	       "%s: urgent frame sent in the priority slot, PRIO flag set", pn);
+	f.ntx = 0;
+	rpw_mac_cancel_all(mac, now + ifs);
+	free(mac);
+
+	/* The top address of a sweep goes after the priority slot. */
+	mac = calloc(1, sizeof(*mac));
+	memset(&f, 0, sizeof(f));
+	rpw_mac_cfg_default(&cfg, prof, 8, BAUD);
+	cfg.max_addr = 8;
+	rpw_mac_init(mac, &cfg, &fake_ops, &f, 0);
+	rpw_mac_rx_bytes(mac, garbage_bytes, sizeof(garbage_bytes), now);
+	urgent_req(&n2, false, false);
+	rpw_mac_submit(mac, &n2, now);
+	rpw_mac_timer_expired(mac, now + ifs);
+	tap_ok(!f.ntx && f.timer == now + ifs + slot,
+	       "%s: sweep slot 0 follows the priority slot (+%.3f ms)", pn,
+	       (f.timer - now - ifs) / 1e6);
+	rpw_mac_cancel_all(mac, now);
+
+	/* prio_period 0: no priority slot, the old sweep timing. */
+	memset(&f, 0, sizeof(f));
+	cfg.prio_period = 0;
+	rpw_mac_init(mac, &cfg, &fake_ops, &f, 0);
+	rpw_mac_rx_bytes(mac, garbage_bytes, sizeof(garbage_bytes), now);
+	urgent_req(&n2, true, false);
+	rpw_mac_submit(mac, &n2, now);
+	rpw_mac_timer_expired(mac, now + ifs);
+	tap_ok(f.ntx > 0 && !(f.tx[1] & RPW_F_PRIO),
+	       "%s: prio_period 0: the top address sweeps first, no PRIO flag",
+	       pn);
+	tap_ok(rpw_mac_urgent_bound_ns(&cfg, 0) == RPW_MAC_TIMER_OFF,
+	       "%s: prio_period 0: no urgent bound", pn);
+	rpw_mac_cancel_all(mac, now);
+	free(mac);
+}
+
+struct urg {
+	struct traffic *t;
+	struct rpw_mac_txreq hb, ack1, ack2;
+	bool hb_busy, ack1_busy, ack2_busy;
+	unsigned int hb_sent, ack_rx;
+	u64 period, stop_at;
+};
+
+static void urg_rx(struct busim *sim, int node, const struct rpw_frame *f,
+		   void *user)
+{
+	struct urg *u = user;
+
+	tr_rx(sim, node, f, u->t);
+	if (f->type != RPW_T_DATA || f->len != 2)
+		return;
+	if (f->payload[0] == 'A') {
+		if (node == 0)
+			u->ack_rx++;
+		return;
+	}
+	/* The "heartbeat": node 1 answers at once, node 2 after it. */
+	if (node == 1 && !u->ack1_busy) {
+		urgent_req(&u->ack1, true, false);
+		u->ack1.frame.len = 2;
+		u->ack1.frame.payload[0] = 'A';
+		u->ack1_busy = !busim_submit(sim, 1, &u->ack1);
+	}
+	if (node == 2 && !u->ack2_busy) {
+		urgent_req(&u->ack2, true, true);
+		u->ack2.frame.len = 2;
+		u->ack2.frame.payload[0] = 'A';
+		u->ack2_busy = !busim_submit(sim, 2, &u->ack2);
+	}
+}
+
+static void urg_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
+		     int result, void *user)
+{
+	struct urg *u = user;
+
+	if (req == &u->hb)
+		u->hb_busy = false;
+	else if (req == &u->ack1)
+		u->ack1_busy = false;
+	else if (req == &u->ack2)
+		u->ack2_busy = false;
+	else
+		tr_done(sim, node, req, result, u->t);
+}
+
+static void urg_event(struct busim *sim, int node, enum rpw_mac_event ev,
+		      const struct rpw_frame *f, void *user)
+{
+	tr_event(sim, node, ev, f, ((struct urg *)user)->t);
+}
+
+static void urg_tick(struct busim *sim, void *arg)
+{
+	struct urg *u = arg;
+	u64 now = busim_now(sim);
+
+	if (!u->hb_busy) {
+		urgent_req(&u->hb, true, false);
+		u->hb.frame.len = 2;
+		u->hb.frame.payload[0] = 'H';
+		u->hb_busy = !busim_submit(sim, 0, &u->hb);
+		u->hb_sent += u->hb_busy;
+	}
+	if (now + u->period < u->stop_at)
+		busim_at(sim, now + u->period + busim_rand(sim) % MS, urg_tick,
+			 u);
+}
+
+/*
+ * Saturated bus (every node keeps two unicast frames queued) plus one
+ * "primary" (the lowest address, last in every sweep) sending an urgent
+ * broadcast every ~16 ms, answered by two nodes, the second deferred.
+ * Every urgent frame must start within rpw_mac_urgent_bound_ns(), with no
+ * collision, and the ordinary traffic must still all arrive.
+ */
+static void test_urgent_saturation(unsigned int n, enum rpw_mac_profile prof,
+				   u64 lat, u64 jitter, u64 dur)
+{
+	const char *pn = prof == RPW_MAC_PROFILE_SIM ? "sim" : "uart";
+	struct urg *u = calloc(1, sizeof(*u));
+	struct rpw_mac_cfg cfg[MAXN];
+	struct busim_cfg bc = {
+		.nodes = n, .baud = BAUD, .seed = 77 + n + seed_off,
+		.rx_lat_ns = lat, .rx_jitter_ns = jitter,
+	};
+	struct busim_hooks h = {
+		.rx = urg_rx, .done = urg_done, .event = urg_event, .user = u,
+	};
+	struct busim *sim;
+	struct rpw_mac_stats s;
+	struct tr_check c;
+	u64 bound, umax = 0;
+	unsigned int i;
+	bool idle;
+
+	u->t = tr_new(n);
+	u->period = 16 * MS;
+	u->stop_at = dur;
+	for (i = 0; i < n; i++) {
+		rpw_mac_cfg_default(&cfg[i], prof, i + 1, BAUD);
+		cfg[i].max_addr = n;
+	}
+	sim = busim_new(&bc, cfg, &h);
+	u->t->ack = true;
+	u->t->depth = 2;
+	u->t->bcast_every = 5;
+	u->t->stop_at = dur;
+	tr_start(sim, u->t);
+	busim_at(sim, 3 * MS, urg_tick, u);
+	busim_run_until(sim, dur);
+	idle = busim_run_until_idle(sim, dur + 2000 * MS);
+	sum_stats(sim, &s);
+	c = tr_check(u->t);
+	for (i = 0; i < 3; i++) {
+		const struct rpw_mac_stats *m = &busim_mac(sim, i)->stats;
+
+		if (m->urgent_max_ns > umax)
+			umax = m->urgent_max_ns;
+	}
+	bound = rpw_mac_urgent_bound_ns(&cfg[0], lat + jitter);
+	tap_diag("%u nodes %s + urgent: %u frames, %u heartbeats, %u acks at the sender, urgent max %.2f ms (bound %.2f), ordinary max %.2f ms, %llu collisions",
+		 n, pn, c.sent, u->hb_sent, u->ack_rx, umax / 1e6, bound / 1e6,
+		 s.access_max_ns / 1e6, (unsigned long long)s.collisions);
+	tap_ok(idle && !c.pending && c.ok == c.sent && !c.lost && !c.dup,
+	       "%u nodes %s + urgent: ordinary traffic all delivered once", n,
+	       pn);
+	TAP_EQ(s.collisions, 0, "urgent access adds no collisions");
+	tap_ok(u->hb_sent >= dur / (u->period + MS) - 1 &&
+	       u->ack_rx >= 2 * u->hb_sent - 2,
+	       "%u nodes %s: %u urgent frames, both answers to each (%u)", n,
+	       pn, u->hb_sent, u->ack_rx);
+	tap_ok(umax && umax <= bound,
+	       "%u nodes %s: urgent access max %.2f ms <= bound %.2f ms", n, pn,
+	       umax / 1e6, bound / 1e6);
+	busim_free(sim);
+	tr_free(u->t);
+	free(u);
+}
+
 int main(void)
 {
 	if (getenv("RPW_MAC_SEED"))
@@ -1033,5 +1332,11 @@ int main(void)
 	test_dup_addr_sim();
 	test_cancel_sim();
 	test_urgent_order();
+	test_urgent_access(RPW_MAC_PROFILE_SIM);
+	test_urgent_access(RPW_MAC_PROFILE_UART);
+	test_urgent_saturation(8, RPW_MAC_PROFILE_SIM, 0, 0, 500 * MS);
+	test_urgent_saturation(60, RPW_MAC_PROFILE_SIM, 0, 0, 1000 * MS);
+	test_urgent_saturation(16, RPW_MAC_PROFILE_UART, 200000, 800000,
+			       1000 * MS);
 	return tap_done();
 }
