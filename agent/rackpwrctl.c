@@ -101,6 +101,7 @@ static void usage(void)
 	      "  attach TTY [--ldisc N] [--rs485] [--addr A] [--role R] [--baud N]\n"
 	      "timers: --ifs-us N --slot-us N --turnaround-us N\n"
 	      "        --ack-timeout-us N --max-retries N --max-addr N\n"
+	      "        --prio-period N\n"
 	      "election: --hb-us N --miss N --bus-delay-us N\n"
 	      "NODE is a node id or name (e.g. ttyS1, sim0.3)\n", stderr);
 	exit(2);
@@ -160,6 +161,9 @@ static void print_node(struct nlattr **tb)
 		printf(" miss=%u", nla_get_u8(tb[RACKPWR_A_NODE_MISS]));
 	if (tb[RACKPWR_A_NODE_MAX_ADDR])
 		printf(" max_addr=%u", nla_get_u8(tb[RACKPWR_A_NODE_MAX_ADDR]));
+	if (tb[RACKPWR_A_NODE_PRIO_PERIOD])
+		printf(" prio_period=%u",
+		       nla_get_u8(tb[RACKPWR_A_NODE_PRIO_PERIOD]));
 	if (tb[RACKPWR_A_NODE_ELECT_STATE])
 		printf(" acting=%d", !!tb[RACKPWR_A_NODE_ACTING]);
 	putchar('\n');
@@ -261,7 +265,7 @@ static int node_id(const char *what)
 
 enum { O_BUS = 256, O_ADDR, O_ROLE, O_BAUD, O_IFS, O_SLOT, O_TURN, O_ACKTO,
 	O_RETRIES, O_ACK, O_TEST, O_TEXT, O_HEX, O_COUNT, O_TIMEOUT, O_LDISC,
-	O_HB, O_MISS, O_JDELAY, O_RS485, O_MAXADDR };
+	O_HB, O_MISS, O_JDELAY, O_RS485, O_MAXADDR, O_PRIO };
 
 static const struct option opts[] = {
 	{ "bus", required_argument, NULL, O_BUS },
@@ -283,6 +287,7 @@ static const struct option opts[] = {
 	{ "hb-us", required_argument, NULL, O_HB },
 	{ "rs485", no_argument, NULL, O_RS485 },
 	{ "max-addr", required_argument, NULL, O_MAXADDR },
+	{ "prio-period", required_argument, NULL, O_PRIO },
 	{ "miss", required_argument, NULL, O_MISS },
 	{ "bus-delay-us", required_argument, NULL, O_JDELAY },
 	{ NULL, 0, NULL, 0 },
@@ -290,7 +295,7 @@ static const struct option opts[] = {
 
 struct args {
 	long bus, addr, role, baud, ifs, slot, turn, ackto, retries;
-	long hb, miss, jdelay, maxaddr;
+	long hb, miss, jdelay, maxaddr, prio;
 	int ack, test, count, timeout, ldisc, rs485;
 	unsigned char payload[RACKPWR_MAX_PAYLOAD + 1];
 	int plen;
@@ -304,7 +309,7 @@ static void parse_opts(int argc, char **argv, struct args *a)
 	memset(a, 0, sizeof(*a));
 	a->bus = a->addr = a->role = a->baud = a->ifs = a->slot = -1;
 	a->turn = a->ackto = a->retries = -1;
-	a->hb = a->miss = a->jdelay = a->maxaddr = -1;
+	a->hb = a->miss = a->jdelay = a->maxaddr = a->prio = -1;
 	a->ldisc = 29;	/* N_DEVELOPMENT */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -349,6 +354,7 @@ static void parse_opts(int argc, char **argv, struct args *a)
 		case O_LDISC: a->ldisc = num(optarg, 0, 30, "ldisc"); break;
 		case O_RS485: a->rs485 = 1; break;
 		case O_MAXADDR: a->maxaddr = num(optarg, 0, 255, "max-addr"); break;
+		case O_PRIO: a->prio = num(optarg, 0, 255, "prio-period"); break;
 		case O_HB: a->hb = num(optarg, 0, 0xffffffffL, "hb-us"); break;
 		case O_MISS: a->miss = num(optarg, 0, 255, "miss"); break;
 		case O_JDELAY: a->jdelay = num(optarg, 0, 0xffffffffL, "bus-delay-us"); break;
@@ -383,6 +389,8 @@ static void put_cfg(struct nl_msg *m, const struct args *a)
 		nla_put_u32(m, RACKPWR_A_NODE_BUS_DELAY_US, a->jdelay);
 	if (a->maxaddr >= 0)
 		nla_put_u8(m, RACKPWR_A_NODE_MAX_ADDR, a->maxaddr);
+	if (a->prio >= 0)
+		nla_put_u8(m, RACKPWR_A_NODE_PRIO_PERIOD, a->prio);
 }
 
 static int cmd_node(int argc, char **argv)

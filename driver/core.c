@@ -29,7 +29,7 @@
 static unsigned int rack_modules = 8;
 module_param(rack_modules, uint, 0644);
 MODULE_PARM_DESC(rack_modules,
-		 "modules assumed to share the bus when deriving the election's worst-case access delay (2..254)");
+		 "modules assumed to share the bus when deriving the election's worst-case access delay without urgent access (prio-period 0; 2..254)");
 
 static unsigned int elect_tol_us = 5000;
 module_param(elect_tol_us, uint, 0644);
@@ -176,8 +176,8 @@ static const struct rpw_mac_ops rpw_mac_cb = {
  * Queue a frame of the core's own (election, capacity) with the node lock
  * held; nobody waits for it, the done callback frees it.
  */
-int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
-			  bool election)
+static int rpw_node_queue_prio(struct rpw_node *node, const struct rpw_frame *f,
+			       bool keep_seq, enum rpw_elect_prio prio)
 {
 	struct rpw_tx *tx;
 	int err;
@@ -188,9 +188,9 @@ int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
 	if (!tx)
 		return -ENOMEM;
 	tx->req.frame = *f;
-	/* Election frames keep their seq and overtake ordinary traffic. */
-	tx->req.keep_seq = election;
-	tx->req.urgent = election;
+	tx->req.keep_seq = keep_seq;
+	tx->req.urgent = prio != RPW_ELECT_PRIO_NORMAL;
+	tx->req.defer = prio == RPW_ELECT_PRIO_DEFER;
 	tx->internal = true;
 	err = rpw_mac_submit(node->mac, &tx->req, rpw_now());
 	if (err)
@@ -198,10 +198,18 @@ int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
 	return err;
 }
 
-static int rpw_elect_cb_send(void *ctx, const struct rpw_frame *f)
+int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
+			  bool election)
+{
+	return rpw_node_queue_prio(node, f, election, election ?
+				   RPW_ELECT_PRIO_URGENT : RPW_ELECT_PRIO_NORMAL);
+}
+
+static int rpw_elect_cb_send(void *ctx, const struct rpw_frame *f,
+			     enum rpw_elect_prio prio)
 {
 	/* Acks name the claim they confirm by seq: keep the election's. */
-	return rpw_node_queue_locked(ctx, f, true);
+	return rpw_node_queue_prio(ctx, f, true, prio);
 }
 
 static void rpw_elect_cb_timer(void *ctx, u64 expires)
@@ -335,6 +343,7 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	node->cfg.addr = RPW_ADDR_NONE;
 	/* A rack has a few dozen modules: sweep 64 addresses, not 254. */
 	node->cfg.max_addr = RPW_DEFAULT_MAX_ADDR;
+	node->cfg.prio_period = RPW_DEFAULT_PRIO_PERIOD;
 
 	mutex_lock(&rpw_nodes_mutex);
 	err = xa_alloc(&rpw_nodes, &id, node, xa_limit_31b, GFP_KERNEL);
@@ -359,9 +368,11 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 EXPORT_SYMBOL_GPL(rpw_node_create);
 
 /*
- * Election timers follow the bus: J, the worst-case access delay, comes from
- * the MAC's documented bound for rack_modules modules sending control-sized
- * frames, unless set explicitly; the rest is derived by rpw_elect_cfg_derive().
+ * Election timers follow the bus: J, the worst-case access delay, is the
+ * MAC's bound for urgent requests (claims and acks use the U-point and
+ * priority slots), unless set explicitly; the rest is derived by
+ * rpw_elect_cfg_derive().  With priority access off (prio_period 0) J must
+ * cover a full rotation of rack_modules modules plus an address sweep.
  */
 static int rpw_elect_cfg_build(struct rpw_elect_cfg *ec,
 			       const struct rpw_mac_cfg *cfg, u8 role,
@@ -377,16 +388,15 @@ static int rpw_elect_cfg_build(struct rpw_elect_cfg *ec,
 			      RPW_ROLE_PSU : RPW_ROLE_CHASSIS);
 	ec->frame_ns = rpw_mac_char_ns(cfg->baud) * chars;
 	ec->tol_ns = (u64)elect_tol_us * NSEC_PER_USEC;
-	/*
-	 * The MAC's bound assumes rotation with consistent views; after any
-	 * collision or bad frame every node sweeps max_addr + 1 slots first
-	 * (680 ms at the defaults), which the bound leaves out.  Heartbeats
-	 * held up by a sweep looked like a dead primary: include it.
-	 */
-	ec->bus_delay_ns = bus_delay_us ? (u64)bus_delay_us * NSEC_PER_USEC :
-			   rpw_mac_access_bound_ns(cfg, n, chars, true, lat) +
-			   (u64)(cfg->max_addr + 1) * cfg->t_slot_us *
-			   NSEC_PER_USEC;
+	if (bus_delay_us)
+		ec->bus_delay_ns = (u64)bus_delay_us * NSEC_PER_USEC;
+	else if (cfg->prio_period)
+		ec->bus_delay_ns = rpw_mac_urgent_bound_ns(cfg, lat);
+	else
+		ec->bus_delay_ns = rpw_mac_access_bound_ns(cfg, n, chars, true,
+							   lat) +
+				   (u64)(cfg->max_addr + 1) * cfg->t_slot_us *
+				   NSEC_PER_USEC;
 	if (miss)
 		ec->miss = miss;
 	/*
@@ -483,6 +493,8 @@ static int rpw_node_resolve(const struct rpw_node_setup *cur,
 		cfg->ack_timeout_us = p->ack_timeout_us;
 	if (p->has_max_retries)
 		cfg->max_retries = p->max_retries;
+	if (p->has_prio_period)
+		cfg->prio_period = p->prio_period;
 	if (p->max_addr)
 		cfg->max_addr = p->max_addr;
 	else if (cfg->addr > cfg->max_addr)
@@ -510,6 +522,7 @@ static void rpw_node_setup_default(struct rpw_node_setup *su,
 	rpw_mac_cfg_default(&su->cfg, profile, RPW_ADDR_MIN, 115200);
 	su->cfg.addr = RPW_ADDR_NONE;
 	su->cfg.max_addr = RPW_DEFAULT_MAX_ADDR;
+	su->cfg.prio_period = RPW_DEFAULT_PRIO_PERIOD;
 	su->role = RACKPWR_ROLE_CHASSIS;
 }
 

@@ -66,6 +66,7 @@ static const struct nla_policy rpw_node_cfg_policy[RACKPWR_A_NODE_MAX + 1] = {
 	[RACKPWR_A_NODE_MISS] = NLA_POLICY_RANGE(NLA_U8, 1, 16),
 	[RACKPWR_A_NODE_BUS_DELAY_US] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_delay_range),
+	[RACKPWR_A_NODE_PRIO_PERIOD] = NLA_POLICY_MAX(NLA_U8, 16),
 };
 
 static const struct nla_policy rpw_peer_policy[RACKPWR_A_PEER_MAX + 1] = {
@@ -177,7 +178,8 @@ static int rpw_nl_fill_node(struct sk_buff *skb, struct rpw_node *node,
 	    nla_put_u32(skb, RACKPWR_A_NODE_ACK_TIMEOUT_US,
 			cfg.ack_timeout_us) ||
 	    nla_put_u8(skb, RACKPWR_A_NODE_MAX_RETRIES, cfg.max_retries) ||
-	    nla_put_u8(skb, RACKPWR_A_NODE_MAX_ADDR, cfg.max_addr))
+	    nla_put_u8(skb, RACKPWR_A_NODE_MAX_ADDR, cfg.max_addr) ||
+	    nla_put_u8(skb, RACKPWR_A_NODE_PRIO_PERIOD, cfg.prio_period))
 		goto nla_fail;
 	if (node->kind == RACKPWR_KIND_SIM &&
 	    nla_put_u32(skb, RACKPWR_A_NODE_BUS, node->bus))
@@ -297,6 +299,10 @@ static void rpw_nl_parse_params(struct genl_info *info,
 	if (a[RACKPWR_A_NODE_MAX_RETRIES]) {
 		p->max_retries = nla_get_u8(a[RACKPWR_A_NODE_MAX_RETRIES]);
 		p->has_max_retries = true;
+	}
+	if (a[RACKPWR_A_NODE_PRIO_PERIOD]) {
+		p->prio_period = nla_get_u8(a[RACKPWR_A_NODE_PRIO_PERIOD]);
+		p->has_prio_period = true;
 	}
 }
 
@@ -717,14 +723,14 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.cmd = RACKPWR_CMD_NODE_NEW,
 		.doit = rpw_nl_node_new_doit,
 		.policy = rpw_node_cfg_policy,
-		.maxattr = RACKPWR_A_NODE_MAX_ADDR,
+		.maxattr = RACKPWR_A_NODE_PRIO_PERIOD,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = RACKPWR_CMD_NODE_SET,
 		.doit = rpw_nl_node_set_doit,
 		.policy = rpw_node_cfg_policy,
-		.maxattr = RACKPWR_A_NODE_MAX_ADDR,
+		.maxattr = RACKPWR_A_NODE_PRIO_PERIOD,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{

@@ -23,6 +23,12 @@
 #define RPW_NAME_LEN	20
 #define RPW_SIM_BUSES	16
 #define RPW_DEFAULT_MAX_ADDR	64
+/*
+ * Urgent bus access (priority slots, U-points) is off by default in the
+ * kernel: with it on, the VM election tests still show rival primaries
+ * (see rackpwr-election.rst, "Bounded access"); set prio-period to try it.
+ */
+#define RPW_DEFAULT_PRIO_PERIOD	0
 
 struct rpw_node;
 
@@ -86,6 +92,8 @@ struct rpw_node_params {
 	u8 max_retries;
 	bool has_max_retries;
 	bool has_turnaround;	/* 0 is a valid turnaround */
+	bool has_prio_period;	/* 0 turns urgent access off */
+	u8 prio_period;
 	u8 max_addr;
 	u32 baud;
 	u32 t_ifs_us;

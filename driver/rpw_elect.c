@@ -205,7 +205,7 @@ static void elect_set_timer(struct rpw_elect *e, u64 expires)
 }
 
 static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
-		       u32 epoch, u64 now)
+		       u32 epoch, enum rpw_elect_prio prio, u64 now)
 {
 	struct rpw_frame f;
 
@@ -223,7 +223,7 @@ static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 		f.len = 6;
 	}
 	e->stats.tx++;
-	if (e->ops->send(e->ctx, &f))
+	if (e->ops->send(e->ctx, &f, prio))
 		return;
 	if (!e->txq_claims && !e->txq_other)
 		e->txq_since = now;
@@ -234,9 +234,12 @@ static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 }
 
 /*
- * Too many frames of this kind still wait for the bus.  Claims (and acks)
- * are sent at most once per T_h, so while every access takes at most J no
- * more than J/T_h + 1 of them can be outstanding.  More means the bus is
+ * Too many frames of this kind still wait for the bus.  Claims are sent
+ * once per T_h, so while every access takes at most J no more than
+ * J/T_h + 1 of them can be outstanding.  Acks answer claims as they
+ * arrive, up to J early or late, so 2J/T_h + 1 (with fewer, an acker
+ * skipped every other claim of a slow bus and the lease lapsed between
+ * its acks).  More means the bus is
  * slower than configured (a crowded or saturated line, one frame per node
  * per turn): another one would only queue behind the others and every one
  * of them would arrive late and stale, feeding false detections and rival
@@ -255,7 +258,7 @@ static bool elect_tx_busy(struct rpw_elect *e, bool claim, u64 now)
 		e->txq_other = 0;
 		return false;
 	}
-	return n * e->cfg.hb_ns > e->cfg.bus_delay_ns;
+	return n * e->cfg.hb_ns > (claim ? 1 : 2) * e->cfg.bus_delay_ns;
 }
 
 /* ---- psu membership: two bitmaps aged one window at a time ---- */
@@ -528,7 +531,8 @@ static void elect_send_claim(struct rpw_elect *e, u8 type, u64 now)
 	hb->seq = e->seq++;
 	hb->used = true;
 	hb->tx_ok = false;
-	elect_send(e, type, RPW_ADDR_BCAST, hb->seq, e->epoch, now);
+	elect_send(e, type, RPW_ADDR_BCAST, hb->seq, e->epoch,
+		   RPW_ELECT_PRIO_URGENT, now);
 }
 
 static void elect_promote(struct rpw_elect *e, u64 now)
@@ -621,7 +625,8 @@ static void elect_teach(struct rpw_elect *e, u8 dst, u64 now)
 	    elect_tx_busy(e, false, now))
 		return;
 	e->next_teach = now + 4 * e->cfg.hb_ns;
-	elect_send(e, RPW_T_WHO_PRIMARY, dst, 0, e->epoch, now);
+	elect_send(e, RPW_T_WHO_PRIMARY, dst, 0, e->epoch, RPW_ELECT_PRIO_NORMAL,
+		   now);
 }
 
 /*
@@ -641,6 +646,7 @@ static void elect_announce(struct rpw_elect *e, u64 now)
 static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 			    u64 now)
 {
+	enum rpw_elect_prio prio = RPW_ELECT_PRIO_URGENT;
 	unsigned int m, rank;
 
 	/*
@@ -654,12 +660,14 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 		if ((u8)(f->seq - 1) == e->acked_seq || m < 2 ||
 		    (f->seq + 1) % m != rank)
 			return;
+		/* ... behind the one whose turn it is, not on top of it. */
+		prio = RPW_ELECT_PRIO_DEFER;
 	}
 	if (elect_tx_busy(e, false, now))
 		return;
 	e->acked_seq = f->seq;
 	elect_send(e, RPW_T_HEARTBEAT_ACK, RPW_ADDR_BCAST, f->seq,
-		   e->epoch, now);
+		   e->epoch, prio, now);
 }
 
 static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
@@ -983,7 +991,8 @@ void rpw_elect_start(struct rpw_elect *e, u64 now)
 		return;
 	}
 	e->state = RPW_ES_DISCOVER;
-	elect_send(e, RPW_T_WHO_PRIMARY, RPW_ADDR_BCAST, 0, e->epoch, now);
+	elect_send(e, RPW_T_WHO_PRIMARY, RPW_ADDR_BCAST, 0, e->epoch,
+		   RPW_ELECT_PRIO_NORMAL, now);
 	elect_set_timer(e, now + e->cfg.initial_ns);
 }
 
@@ -991,7 +1000,8 @@ int rpw_elect_step_down(struct rpw_elect *e, u64 now)
 {
 	if (e->state != RPW_ES_PRIMARY)
 		return -EPERM;
-	elect_send(e, RPW_T_STEP_DOWN, RPW_ADDR_BCAST, 0, e->epoch, now);
+	elect_send(e, RPW_T_STEP_DOWN, RPW_ADDR_BCAST, 0, e->epoch,
+		   RPW_ELECT_PRIO_URGENT, now);
 	elect_event(e, RPW_EV_STEP_DOWN, e->cfg.addr, e->epoch);
 	elect_demote(e, RPW_ADDR_NONE, e->epoch);
 	/* Let the others take over; come back only after all their slots. */
@@ -1004,7 +1014,8 @@ int rpw_elect_step_down(struct rpw_elect *e, u64 now)
 void rpw_elect_stop(struct rpw_elect *e, u64 now)
 {
 	if (e->state == RPW_ES_PRIMARY) {
-		elect_send(e, RPW_T_STEP_DOWN, RPW_ADDR_BCAST, 0, e->epoch, now);
+		elect_send(e, RPW_T_STEP_DOWN, RPW_ADDR_BCAST, 0, e->epoch,
+			   RPW_ELECT_PRIO_URGENT, now);
 		elect_demote(e, RPW_ADDR_NONE, e->epoch);
 	}
 	(void)now;

@@ -96,9 +96,23 @@ struct rpw_elect_stats {
 
 struct rpw_elect;
 
+/*
+ * How a frame should reach the bus.  Claims, step-downs and acks need the
+ * bounded access J stands for (the MAC's urgent access); a second answer
+ * to the same claim waits for the first one's frame so the two never
+ * collide; questions (WHO_PRIMARY) take ordinary turns, so a simultaneous
+ * start is ordered by the MAC's arbitration.
+ */
+enum rpw_elect_prio {
+	RPW_ELECT_PRIO_NORMAL = 0,
+	RPW_ELECT_PRIO_URGENT,
+	RPW_ELECT_PRIO_DEFER,		/* urgent, after the next frame */
+};
+
 struct rpw_elect_ops {
 	/* Queue @f for transmission (broadcast or unicast) via the MAC. */
-	int (*send)(void *ctx, const struct rpw_frame *f);
+	int (*send)(void *ctx, const struct rpw_frame *f,
+		    enum rpw_elect_prio prio);
 	/* (Re)arm the single timer; RPW_ELECT_NO_TIMER cancels it. */
 	void (*timer)(void *ctx, u64 expires_ns);
 	void (*event)(void *ctx, enum rpw_elect_event ev, u8 addr, u32 epoch);

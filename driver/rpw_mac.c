@@ -254,6 +254,7 @@ static void rpw_mac_set_mode(struct rpw_mac *mac, u8 mode, u8 addr, u64 origin)
 	mac->mode_addr = addr;
 	mac->origin = origin;
 	mac->p_first = 0;
+	mac->ring_off = 0;
 	if (mode == RPW_MAC_MODE_ROTATE)
 		rpw_mac_rotate_slot(mac);
 }
@@ -339,6 +340,7 @@ static u64 rpw_mac_next_slot(const struct rpw_mac *mac, u64 now, bool *slot)
 {
 	u64 tol = mac->t_slot / 4;
 	u64 k = 0, j, t, end, tp = RPW_MAC_TIMER_OFF;
+	u16 mine;
 
 	/* First physical slot that has not passed yet. */
 	if (now > mac->origin + tol)
@@ -361,13 +363,17 @@ static u64 rpw_mac_next_slot(const struct rpw_mac *mac, u64 now, bool *slot)
 		return *slot ? tp : end;
 	}
 
-	/* ROTATE: the round repeats while nobody transmits. */
+	/*
+	 * ROTATE: the round repeats while nobody transmits; ring_off slots
+	 * of it were used before the origin.
+	 */
+	mine = (mac->my_slot + mac->ring - mac->ring_off) % mac->ring;
 	j = rpw_mac_logical_from(mac, k);
-	if (j > mac->my_slot)
-		j = mac->my_slot + rpw_mac_div(j - mac->my_slot + mac->ring - 1,
-					       mac->ring) * mac->ring;
+	if (j > mine)
+		j = mine + rpw_mac_div(j - mine + mac->ring - 1, mac->ring) *
+			   mac->ring;
 	else
-		j = mac->my_slot;
+		j = mine;
 	t = rpw_mac_slot_time(mac, rpw_mac_phys(mac, j));
 	*slot = true;
 	return min_t(u64, t, tp);
@@ -432,6 +438,7 @@ static void rpw_mac_clear_defer(struct rpw_mac *mac)
 static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 {
 	u8 src = mac->rx_data_src;
+	u64 passed = 0, off;
 
 	if (mac->rx_partial) {
 		/* A frame that stopped without its closing flag. */
@@ -446,6 +453,16 @@ static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 	mac->ack_pending = false;	/* too late to answer now */
 	mac->idle_done = true;
 
+	/*
+	 * Only frames out of turn (PRIO) were sent: the slots before them
+	 * were offered and passed, so the sweep or round goes on after them
+	 * instead of restarting (heartbeats every T_h starved the addresses
+	 * at the end of a longer sweep).
+	 */
+	if (!src && !mac->rx_bad && mac->busy_start >= mac->origin)
+		passed = rpw_mac_logical_from(mac, rpw_mac_div(mac->busy_start -
+							       mac->origin,
+							       mac->t_slot) + 1);
 	if (src)
 		mac->anchor = src;
 	if (mac->rx_bad)
@@ -456,8 +473,14 @@ static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 		rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP, src, at);
 	else if (src)
 		rpw_mac_set_mode(mac, RPW_MAC_MODE_ROTATE, src, at);
-	else
-		rpw_mac_set_mode(mac, mac->mode, mac->mode_addr, at);
+	else if (mac->mode == RPW_MAC_MODE_SWEEP)
+		rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP, mac->mode_addr > passed ?
+				 mac->mode_addr - passed : 1, at);
+	else {
+		off = mac->ring_off + passed;
+		rpw_mac_set_mode(mac, RPW_MAC_MODE_ROTATE, mac->mode_addr, at);
+		mac->ring_off = off - rpw_mac_div(off, mac->ring) * mac->ring;
+	}
 	if (mac->u_offer && mac->cfg.prio_period)
 		mac->p_first = 1;
 	mac->u_offer = false;
@@ -513,6 +536,8 @@ static void rpw_mac_start_tx(struct rpw_mac *mac, bool ack, u64 now)
 	mac->echo_pos = 0;
 	mac->tx_start = now;
 	mac->echo_deadline = now + mac->tx_len * mac->t_char + mac->t_ack;
+	if (mac->idle_done)
+		mac->busy_start = now;
 	mac->idle_done = false;
 	mac->ops->tx(mac->ctx, mac->txbuf, mac->tx_len);
 }
@@ -571,11 +596,13 @@ static void rpw_mac_promote(struct rpw_mac *mac)
 /*
  * The U-point: t_turn after a good frame that nobody ACKs, where an ACK
  * would start, an urgent request may start; everyone else waits for the
- * IFS and sees it first (t_ifs >= t_turn + 2 T_char + latency).
+ * IFS and sees it first (t_ifs >= t_turn + 2 T_char + latency).  It
+ * belongs to the frame's receivers (an answer), never to its sender: a
+ * sender chaining its own urgent frames collided with every answer.
  */
 static u64 rpw_mac_upoint(const struct rpw_mac *mac)
 {
-	if (mac->idle_done || !mac->u_offer || mac->tx_active ||
+	if (mac->idle_done || !mac->u_offer || mac->u_mine || mac->tx_active ||
 	    mac->ack_pending || mac->wait_ack || !rpw_mac_urgent_head(mac) ||
 	    mac->head->defer)
 		return RPW_MAC_TIMER_OFF;
@@ -849,6 +876,7 @@ static void rpw_mac_rx_byte(struct rpw_mac *mac, u8 b, u64 now)
 		/* No ACK follows: the U-point is free. */
 		mac->u_offer = mac->rxf.dst == RPW_ADDR_BCAST ||
 			       !(mac->rxf.flags & RPW_F_ACKREQ);
+		mac->u_mine = mine;
 		/* Before rx: a request submitted from it waits for the next. */
 		rpw_mac_clear_defer(mac);
 		rpw_mac_rx_frame(mac, &mac->rxf, mine, now);
@@ -945,6 +973,8 @@ void rpw_mac_rx_bytes(struct rpw_mac *mac, const u8 *buf, size_t len, u64 now)
 		return;
 	mac->depth++;
 	rpw_mac_advance(mac, now);
+	if (mac->idle_done)
+		mac->busy_start = now;
 	for (i = 0; i < len; i++)
 		rpw_mac_rx_byte(mac, buf[i], now);
 	mac->stats.rx_bytes += len;

@@ -188,7 +188,10 @@ struct rpw_mac {
 	u16 ring;		/* ROTATE: slots per round */
 	u64 origin;		/* start of slot 0 */
 	u16 p_first;		/* first priority slot after the origin */
+	u16 ring_off;		/* ROTATE: ring slots used before origin */
+	u64 busy_start;		/* first byte of the current busy period */
 	bool u_offer;		/* line ended with a frame nobody ACKs */
+	bool u_mine;		/* ... sent by us: the U-point is not ours */
 
 	/* Transmitter. */
 	bool tx_active;

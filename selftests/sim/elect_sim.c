@@ -37,6 +37,7 @@
 #include <time.h>
 
 #include "rpw_elect.h"
+#include "rpw_mac.h"
 
 #define MS		1000000ULL
 #define MAXN		96
@@ -360,10 +361,17 @@ static void deliver_later(int to, const struct rpw_frame *f, u64 t)
 	push(&x);
 }
 
-static int sim_send(void *ctx, const struct rpw_frame *f)
+/*
+ * Claims and acks reach the bus within J (the MAC's urgent bound); a
+ * question (WHO_PRIMARY) takes ordinary turns and may wait for a full
+ * rotation of a busy bus: model up to 4 J.
+ */
+static int sim_send(void *ctx, const struct rpw_frame *f,
+		    enum rpw_elect_prio prio)
 {
 	struct node *s = ctx;
-	u64 a = access_delay();
+	u64 a = access_delay() * (prio == RPW_ELECT_PRIO_NORMAL ?
+				  1 + rnd_below(4) : 1);
 	u64 wire = S->now + a + S->tf;
 	double lg = S->burst ? S->burst_loss : S->loss_g;
 	bool lost = chance(lg) || chance(S->corrupt);
@@ -1179,6 +1187,9 @@ static int run_scenario(u64 seed, int verbose, char *summary, size_t slen)
 
 /* ------------------------------------------------------------ bench */
 
+/* J of the bench rows: the default, or the MAC's urgent bound. */
+static u64 bench_j = 25 * MS;
+
 static int cmp_u64(const void *a, const void *b)
 {
 	u64 x = *(const u64 *)a, y = *(const u64 *)b;
@@ -1213,7 +1224,7 @@ static void bench_one(int n_psu, int n_ch, enum delay_model dm, int runs,
 		S->verbose = getenv("ELECT_BENCH_TRACE") &&
 			     r == atoi(getenv("ELECT_BENCH_TRACE")) &&
 			     n_psu == 2 && dm == DM_TYPICAL ? 2 : 0;
-		base_cfg(&cfg, 25 * MS, 16 * MS, 2);
+		base_cfg(&cfg, bench_j, 16 * MS, 2);
 		S->j = cfg.bus_delay_ns;
 		S->tf = cfg.frame_ns;
 		S->tol = cfg.tol_ns;
@@ -1252,6 +1263,9 @@ static int bench(int runs)
 	int i, k, m, bad, rc = 0;
 
 	rpw_elect_cfg_default(&c, 1, RPW_ROLE_PSU);
+	c.bus_delay_ns = bench_j;
+	c.detect_ns = c.lease_ns = c.guard_ns = c.slot_ns = c.initial_ns = 0;
+	rpw_elect_cfg_derive(&c);
 	for (k = 0; k < 4; k++)
 		v[k] = calloc((size_t)runs, sizeof(u64));
 	printf("# rackpwr election bench: 115200 baud, T_f %.3f ms, J %.0f ms, T_h %.0f ms, k %u\n",
@@ -1304,7 +1318,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: elect_sim [--seeds N] [--seed S] [--psu N] [--chassis M] [-v|-vv|-vvv]\n"
 		"                 [--mutate guard|nofence|detect]\n"
-		"       elect_sim --bench [--runs R]\n");
+		"       elect_sim --bench [--runs R] [--j-urgent]\n");
 	exit(2);
 }
 
@@ -1332,6 +1346,12 @@ int main(int argc, char **argv)
 			o.mutate = argv[++a];
 		else if (!strcmp(argv[a], "--bench"))
 			o.bench = true;
+		else if (!strcmp(argv[a], "--j-urgent")) {
+			struct rpw_mac_cfg mc;
+
+			rpw_mac_cfg_default(&mc, RPW_MAC_PROFILE_SIM, 1, 115200);
+			bench_j = rpw_mac_urgent_bound_ns(&mc, 0);
+		}
 		else if (!strcmp(argv[a], "-v"))
 			o.verbose = 1;
 		else if (!strcmp(argv[a], "-vvv"))

@@ -14,18 +14,22 @@
 struct tn {
 	struct rpw_elect e;
 	struct rpw_frame out[64];
+	enum rpw_elect_prio prio[64];
 	int nout;
 	u64 timer;
 	int ev[RPW_EV__MAX];
 	u8 ev_addr[RPW_EV__MAX];
 };
 
-static int t_send(void *ctx, const struct rpw_frame *f)
+static int t_send(void *ctx, const struct rpw_frame *f,
+		  enum rpw_elect_prio prio)
 {
 	struct tn *n = ctx;
 
-	if (n->nout < 64)
+	if (n->nout < 64) {
+		n->prio[n->nout] = prio;
 		n->out[n->nout++] = *f;
+	}
 	return 0;
 }
 
@@ -171,6 +175,8 @@ static void test_alone(void)
 	f = last(&a);
 	tap_ok(f && f->type == RPW_T_WHO_PRIMARY && f->dst == RPW_ADDR_BCAST,
 	       "start broadcasts WHO_PRIMARY");
+	TAP_EQ(a.prio[a.nout - 1], RPW_ELECT_PRIO_NORMAL,
+	       "... in ordinary turns (the MAC orders a simultaneous start)");
 	TAP_EQ(rpw_elect_state(&a.e), RPW_ES_DISCOVER, "starts discovering");
 	TAP_EQ(a.timer, T0 + a.e.cfg.initial_ns, "waits T_initial");
 	fire(&a, 0);
@@ -180,6 +186,7 @@ static void test_alone(void)
 	f = last(&a);
 	tap_ok(f && f->type == RPW_T_PRIMARY && ep_of(f) == a.e.epoch &&
 	       f->len == 6, "PRIMARY broadcast with epoch and lease");
+	TAP_EQ(a.prio[a.nout - 1], RPW_ELECT_PRIO_URGENT, "... as urgent");
 	TAP_EQ(a.ev[RPW_EV_PROMOTED], 1, "promoted event");
 	t = a.timer - a.e.cfg.hb_ns;
 	tap_ok(!rpw_elect_is_primary(&a.e, t + 1),
@@ -227,6 +234,7 @@ static void test_late_joiner(void)
 	o = last(&j);
 	tap_ok(o && o->type == RPW_T_HEARTBEAT_ACK && o->seq == 9 &&
 	       ep_of(o) == ep, "joiner acks with the claim's seq");
+	TAP_EQ(j.prio[j.nout - 1], RPW_ELECT_PRIO_URGENT, "... as urgent");
 	TAP_EQ(j.timer, T0 + 10 * MS + j.e.detect_ns, "detection armed");
 
 	/* The primary side: WHO_PRIMARY gets an answer. */

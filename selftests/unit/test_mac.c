@@ -1222,6 +1222,9 @@ static void urg_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
 static void urg_event(struct busim *sim, int node, enum rpw_mac_event ev,
 		      const struct rpw_frame *f, void *user)
 {
+	if (ev == RPW_MAC_EV_COLLISION && getenv("URG_DEBUG"))
+		tap_diag("collision node %d at %.3f ms len %d flags %x", node,
+			 busim_now(sim) / 1e6, f ? f->len : -1, f ? f->flags : 0);
 	tr_event(sim, node, ev, f, ((struct urg *)user)->t);
 }
 
@@ -1230,7 +1233,8 @@ static void urg_tick(struct busim *sim, void *arg)
 	struct urg *u = arg;
 	u64 now = busim_now(sim);
 
-	if (!u->hb_busy) {
+	/* Like a primary: the next claim after the answers to this one. */
+	if (!u->hb_busy && !u->ack1_busy && !u->ack2_busy) {
 		urgent_req(&u->hb, true, false);
 		u->hb.frame.len = 2;
 		u->hb.frame.payload[0] = 'H';
@@ -1313,6 +1317,77 @@ static void test_urgent_saturation(unsigned int n, enum rpw_mac_profile prof,
 	free(u);
 }
 
+/*
+ * Frames sent out of turn must not restart the sweep: with one module
+ * sending an urgent frame every 28 ms and a 65-address sweep of 174 ms
+ * (UART profile), the low addresses were never reached.
+ */
+struct starve {
+	struct rpw_mac_txreq hb;
+	bool busy;
+	unsigned int delivered;
+};
+
+static void st_rx(struct busim *sim, int node, const struct rpw_frame *f,
+		  void *user)
+{
+	(void)sim;
+	if (node == 5 && f->len == 3)
+		((struct starve *)user)->delivered++;
+}
+
+static void st_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
+		    int result, void *user)
+{
+	struct starve *st = user;
+
+	(void)sim;
+	(void)node;
+	(void)result;
+	if (req == &st->hb)
+		st->busy = false;
+}
+
+static void st_tick(struct busim *sim, void *arg)
+{
+	struct starve *st = arg;
+
+	if (!st->busy) {
+		urgent_req(&st->hb, true, false);
+		st->busy = !busim_submit(sim, 5, &st->hb);
+	}
+	busim_at(sim, busim_now(sim) + 28 * MS, st_tick, st);
+}
+
+static void test_urgent_no_starvation(void)
+{
+	struct starve st = { 0 };
+	struct rpw_mac_cfg cfg[6];
+	struct busim_cfg bc = {
+		.nodes = 6, .baud = BAUD, .seed = 5 + seed_off,
+		.rx_lat_ns = 200000, .rx_jitter_ns = 800000,
+	};
+	struct busim_hooks h = { .rx = st_rx, .done = st_done, .user = &st };
+	struct busim *sim;
+	u8 p[3] = { 1, 2, 3 };
+	unsigned int i;
+
+	for (i = 0; i < 6; i++) {
+		rpw_mac_cfg_default(&cfg[i], RPW_MAC_PROFILE_UART,
+				    i < 5 ? i + 1 : 60, BAUD);
+		cfg[i].max_addr = 64;
+	}
+	sim = busim_new(&bc, cfg, &h);
+	busim_at(sim, 3 * MS, st_tick, &st);
+	busim_run_until(sim, 50 * MS);
+	for (i = 0; i < 5; i++)
+		busim_send(sim, i, RPW_ADDR_BCAST, RPW_T_DATA, 0, p, sizeof(p));
+	busim_run_until(sim, 600 * MS);
+	TAP_EQ(st.delivered, 5,
+	       "urgent frames every 28 ms do not starve a 65-address sweep");
+	busim_free(sim);
+}
+
 int main(void)
 {
 	if (getenv("RPW_MAC_SEED"))
@@ -1334,6 +1409,7 @@ int main(void)
 	test_urgent_order();
 	test_urgent_access(RPW_MAC_PROFILE_SIM);
 	test_urgent_access(RPW_MAC_PROFILE_UART);
+	test_urgent_no_starvation();
 	test_urgent_saturation(8, RPW_MAC_PROFILE_SIM, 0, 0, 500 * MS);
 	test_urgent_saturation(60, RPW_MAC_PROFILE_SIM, 0, 0, 1000 * MS);
 	test_urgent_saturation(16, RPW_MAC_PROFILE_UART, 200000, 800000,
