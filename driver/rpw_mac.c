@@ -434,11 +434,20 @@ static void rpw_mac_clear_defer(struct rpw_mac *mac)
 		req->defer = false;
 }
 
+/* Same rotation from @at, @passed more of its slots used. */
+static void rpw_mac_rotate_on(struct rpw_mac *mac, u64 passed, u64 at)
+{
+	u64 off = mac->ring_off + passed;
+
+	rpw_mac_set_mode(mac, RPW_MAC_MODE_ROTATE, mac->mode_addr, at);
+	mac->ring_off = off - rpw_mac_div(off, mac->ring) * mac->ring;
+}
+
 /* T_ifs of silence after the last byte at @at: decide the new mode. */
 static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 {
 	u8 src = mac->rx_data_src;
-	u64 passed = 0, off;
+	u64 passed = 0;
 
 	if (mac->rx_partial) {
 		/* A frame that stopped without its closing flag. */
@@ -476,11 +485,8 @@ static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 	else if (mac->mode == RPW_MAC_MODE_SWEEP)
 		rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP, mac->mode_addr > passed ?
 				 mac->mode_addr - passed : 1, at);
-	else {
-		off = mac->ring_off + passed;
-		rpw_mac_set_mode(mac, RPW_MAC_MODE_ROTATE, mac->mode_addr, at);
-		mac->ring_off = off - rpw_mac_div(off, mac->ring) * mac->ring;
-	}
+	else
+		rpw_mac_rotate_on(mac, passed, at);
 	if (mac->u_offer && mac->cfg.prio_period)
 		mac->p_first = 1;
 	mac->u_offer = false;
