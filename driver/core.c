@@ -191,6 +191,7 @@ static int rpw_node_queue_prio(struct rpw_node *node, const struct rpw_frame *f,
 	tx->req.keep_seq = keep_seq;
 	tx->req.urgent = prio != RPW_ELECT_PRIO_NORMAL;
 	tx->req.defer = prio == RPW_ELECT_PRIO_DEFER;
+	tx->req.answered = keep_seq && rpw_elect_answered(f);
 	tx->internal = true;
 	err = rpw_mac_submit(node->mac, &tx->req, rpw_now());
 	if (err)
@@ -686,12 +687,26 @@ struct rpw_node *rpw_node_next(unsigned long *index)
 /* Bytes read back from the line, our own echo included. */
 void rpw_node_rx(struct rpw_node *node, const u8 *buf, size_t len)
 {
-	spin_lock_bh(&node->lock);
-	if (!node->dead && node->mac_up && !node->frozen)
-		rpw_mac_rx_bytes(node->mac, buf, len, rpw_now());
-	spin_unlock_bh(&node->lock);
+	rpw_node_rx_at(node, buf, len, rpw_now());
 }
 EXPORT_SYMBOL_GPL(rpw_node_rx);
+
+/*
+ * Same, with the time the bytes were on the line.  The simulated bus hands
+ * one batch to every node in turn; stamped each with its own delivery time
+ * (a TCG guest took milliseconds per dozen modules), the modules disagreed
+ * on where the slots were and collided.  Never earlier than the last byte
+ * the MAC saw.
+ */
+void rpw_node_rx_at(struct rpw_node *node, const u8 *buf, size_t len, u64 at)
+{
+	spin_lock_bh(&node->lock);
+	if (!node->dead && node->mac_up && !node->frozen)
+		rpw_mac_rx_bytes(node->mac, buf, len,
+				 max_t(u64, at, node->mac->t_last));
+	spin_unlock_bh(&node->lock);
+}
+EXPORT_SYMBOL_GPL(rpw_node_rx_at);
 
 /*
  * Test knob: a frozen node behaves like a stalled module.  It neither

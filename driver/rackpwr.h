@@ -23,12 +23,8 @@
 #define RPW_NAME_LEN	20
 #define RPW_SIM_BUSES	16
 #define RPW_DEFAULT_MAX_ADDR	64
-/*
- * Urgent bus access (priority slots, U-points) is off by default in the
- * kernel: with it on, the VM election tests still show rival primaries
- * (see rackpwr-election.rst, "Bounded access"); set prio-period to try it.
- */
-#define RPW_DEFAULT_PRIO_PERIOD	0
+/* Urgent bus access for the election: a priority slot every 4 + 1 slots. */
+#define RPW_DEFAULT_PRIO_PERIOD	4
 
 struct rpw_node;
 
@@ -172,6 +168,7 @@ void rpw_node_put(struct rpw_node *node);
 struct rpw_node *rpw_node_get_by_id(u32 id);
 struct rpw_node *rpw_node_next(unsigned long *index);
 void rpw_node_rx(struct rpw_node *node, const u8 *buf, size_t len);
+void rpw_node_rx_at(struct rpw_node *node, const u8 *buf, size_t len, u64 at);
 void rpw_node_set_frozen(struct rpw_node *node, bool frozen);
 int rpw_node_send(struct rpw_node *node, const struct rpw_frame *f,
 		  unsigned long timeout);

@@ -225,9 +225,12 @@ static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 	e->stats.tx++;
 	if (e->ops->send(e->ctx, &f, prio))
 		return;
-	if (!e->txq_claims && !e->txq_other)
+	if (!e->txq_claims && !e->txq_other && !e->txq_slow)
 		e->txq_since = now;
-	if (f.len == 6)
+	/* Ordinary turns are not bounded by J: counted apart. */
+	if (prio == RPW_ELECT_PRIO_NORMAL)
+		e->txq_slow++;
+	else if (f.len == 6)
 		e->txq_claims++;
 	else if (type != RPW_T_STEP_DOWN)
 		e->txq_other++;
@@ -245,20 +248,31 @@ static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
  * of them would arrive late and stale, feeding false detections and rival
  * claims.  The queued frames carry the same information, older by the
  * backlog, which only shortens the lease they confirm.  A result that never
- * comes (a caller that lost it) is forgotten after a detection time.
+ * comes (a caller that lost it) is forgotten after a membership window
+ * (a start-up sweep of the UART profile alone takes 200 ms).
  */
-static bool elect_tx_busy(struct rpw_elect *e, bool claim, u64 now)
+static void elect_tx_forget(struct rpw_elect *e, u64 now)
 {
-	u64 n = claim ? e->txq_claims : e->txq_other;
-
-	if (!n)
-		return false;
-	if (now - e->txq_since > e->cfg.detect_ns) {
+	if ((e->txq_claims || e->txq_other || e->txq_slow) &&
+	    now - e->txq_since > e->cfg.member_ns) {
 		e->txq_claims = 0;
 		e->txq_other = 0;
-		return false;
+		e->txq_slow = 0;
 	}
-	return n * e->cfg.hb_ns > (claim ? 1 : 2) * e->cfg.bus_delay_ns;
+}
+
+static bool elect_tx_busy(struct rpw_elect *e, bool claim, u64 now)
+{
+	elect_tx_forget(e, now);
+	return (claim ? e->txq_claims : e->txq_other) * e->cfg.hb_ns >
+	       (claim ? 1 : 2) * e->cfg.bus_delay_ns;
+}
+
+/* A frame of ours still waits for an ordinary turn. */
+static bool elect_tx_slow(struct rpw_elect *e, u64 now)
+{
+	elect_tx_forget(e, now);
+	return e->txq_slow;
 }
 
 /* ---- psu membership: two bitmaps aged one window at a time ---- */
@@ -438,15 +452,21 @@ static void elect_check_lease(struct rpw_elect *e, u64 now)
  * A claim frame sent at @hb->sent was confirmed.  Every node that could take
  * over heard it no earlier than @hb->sent, so none can act before
  * sent + T_det; we act in [sent + G, sent + T_lease).  The guard G lets the
- * frame reach, and demote, any older primary before we act.
+ * frame reach, and demote, any older primary before we act.  A slow claim
+ * (sent in ordinary turns, or read back later than D after its send: it
+ * lost a collision) may reach the others only now: the guard counts from
+ * now.
  */
 static void elect_confirm(struct rpw_elect *e, struct rpw_elect_hb *hb,
 			  u64 now)
 {
-	u64 s = hb->sent + e->cfg.guard_ns;
+	u64 s = (hb->slow ? now : hb->sent) + e->cfg.guard_ns;
 	u64 end = hb->sent + e->cfg.lease_ns;
 	u64 *ls = e->lease_start, *le = e->lease_end;
 	unsigned int i;
+
+	/* Someone heard it (an ack), or it was read back intact. */
+	e->announced = true;
 
 	if (end <= now)
 		return;
@@ -522,7 +542,15 @@ static void elect_arm_detect(struct rpw_elect *e)
 	elect_set_timer(e, e->evidence + e->detect_ns);
 }
 
-static void elect_send_claim(struct rpw_elect *e, u8 type, u64 now)
+/*
+ * Heartbeats and takeover claims are urgent: J is about them.  A claim
+ * after discovery and a re-announcement answer something many nodes
+ * heard at once (a simultaneous start, a rival's claim): they take
+ * ordinary turns, so the MAC's arbitration orders them instead of
+ * letting every reaction collide in the same U-point.
+ */
+static void elect_send_claim(struct rpw_elect *e, u8 type,
+			     enum rpw_elect_prio prio, u64 now)
 {
 	struct rpw_elect_hb *hb = &e->ring[e->ring_pos];
 
@@ -531,11 +559,13 @@ static void elect_send_claim(struct rpw_elect *e, u8 type, u64 now)
 	hb->seq = e->seq++;
 	hb->used = true;
 	hb->tx_ok = false;
-	elect_send(e, type, RPW_ADDR_BCAST, hb->seq, e->epoch,
-		   RPW_ELECT_PRIO_URGENT, now);
+	hb->slow = prio == RPW_ELECT_PRIO_NORMAL;
+	hb->normal = hb->slow;
+	elect_send(e, type, RPW_ADDR_BCAST, hb->seq, e->epoch, prio, now);
 }
 
-static void elect_promote(struct rpw_elect *e, u64 now)
+static void elect_promote(struct rpw_elect *e, enum rpw_elect_prio prio,
+			  u64 now)
 {
 	u32 term = RPW_EPOCH_TERM(e->epoch) + 1;
 
@@ -547,13 +577,14 @@ static void elect_promote(struct rpw_elect *e, u64 now)
 	}
 	e->epoch = RPW_EPOCH_MAKE(term, e->cfg.addr);
 	e->state = RPW_ES_PRIMARY;
+	e->announced = false;
 	e->primary = e->cfg.addr;
 	elect_clear_lease(e);
 	memset(e->ring, 0, sizeof(e->ring));
 	e->stats.promotions++;
 	elect_event(e, RPW_EV_PROMOTED, e->cfg.addr, e->epoch);
 	elect_event(e, RPW_EV_EPOCH_CHANGED, e->cfg.addr, e->epoch);
-	elect_send_claim(e, RPW_T_PRIMARY, now);
+	elect_send_claim(e, RPW_T_PRIMARY, prio, now);
 	e->next_reannounce = now + 2 * e->cfg.frame_ns;
 	elect_set_timer(e, now + e->cfg.hb_ns);
 }
@@ -578,7 +609,7 @@ static void elect_takeover(struct rpw_elect *e, u8 lost, u64 now)
 	if (now < e->yield_until)
 		rank += m;
 	if (!rank) {
-		elect_promote(e, now);
+		elect_promote(e, RPW_ELECT_PRIO_URGENT, now);
 		return;
 	}
 	e->state = RPW_ES_TAKEOVER;
@@ -622,7 +653,7 @@ static void elect_dup(struct rpw_elect *e, u64 now)
 static void elect_teach(struct rpw_elect *e, u8 dst, u64 now)
 {
 	if (e->primary != RPW_ADDR_NONE || now < e->next_teach ||
-	    elect_tx_busy(e, false, now))
+	    elect_tx_busy(e, false, now) || elect_tx_slow(e, now))
 		return;
 	e->next_teach = now + 4 * e->cfg.hb_ns;
 	elect_send(e, RPW_T_WHO_PRIMARY, dst, 0, e->epoch, RPW_ELECT_PRIO_NORMAL,
@@ -637,10 +668,11 @@ static void elect_teach(struct rpw_elect *e, u8 dst, u64 now)
  */
 static void elect_announce(struct rpw_elect *e, u64 now)
 {
-	if (now < e->next_reannounce || elect_tx_busy(e, true, now))
+	if (now < e->next_reannounce || elect_tx_busy(e, true, now) ||
+	    elect_tx_slow(e, now))
 		return;
 	e->next_reannounce = now + 2 * e->cfg.frame_ns;
-	elect_send_claim(e, RPW_T_PRIMARY, now);
+	elect_send_claim(e, RPW_T_PRIMARY, RPW_ELECT_PRIO_NORMAL, now);
 }
 
 static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
@@ -766,6 +798,14 @@ static void elect_rx_who(struct rpw_elect *e, const struct rpw_frame *f,
 {
 	if (f->src == e->cfg.addr)
 		return;
+	/*
+	 * Only psu modules ask the whole bus (a teaching WHO_PRIMARY is
+	 * unicast): count the asker, so that after a simultaneous start the
+	 * secondaries agree whose turn it is to acknowledge (each one that
+	 * knew only the winner answered at once, and all collided).
+	 */
+	if (f->dst == RPW_ADDR_BCAST && e->cfg.role == RPW_ROLE_PSU)
+		elect_member_add(e, f->src);
 	if (ep > e->epoch) {
 		/* The asker knows a newer epoch than ours: we are stale. */
 		if (e->state == RPW_ES_PRIMARY) {
@@ -858,17 +898,35 @@ int rpw_elect_rx(struct rpw_elect *e, const struct rpw_frame *f, u64 now)
 	return 0;
 }
 
+/* Which count a transmission result belongs to (see elect_send()). */
+static void elect_tx_count_done(struct rpw_elect *e, const struct rpw_frame *f)
+{
+	struct rpw_elect_hb *hb = NULL;
+	bool slow;
+
+	if (f->len == 6 && get_unaligned_le32(f->payload) == e->epoch)
+		hb = elect_ring_find(e, f->seq);
+	if (f->type == RPW_T_WHO_PRIMARY)
+		slow = true;
+	else if (f->len == 6)
+		slow = hb ? hb->normal : e->txq_slow && !e->txq_claims;
+	else
+		slow = false;
+	if (slow && e->txq_slow)
+		e->txq_slow--;
+	else if (f->len == 6 && e->txq_claims)
+		e->txq_claims--;
+	else if (f->len == 4 && f->type != RPW_T_STEP_DOWN && e->txq_other)
+		e->txq_other--;
+}
+
 void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
 		       bool ok, u64 now)
 {
 	struct rpw_elect_hb *hb;
 
 	if (f->src == e->cfg.addr) {
-		if (f->len == 6 && e->txq_claims)
-			e->txq_claims--;
-		else if (f->len == 4 && f->type != RPW_T_STEP_DOWN &&
-			 e->txq_other)
-			e->txq_other--;
+		elect_tx_count_done(e, f);
 		e->txq_since = now;
 	}
 	if (e->state != RPW_ES_PRIMARY || f->src != e->cfg.addr ||
@@ -879,6 +937,10 @@ void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
 	if (!hb)
 		return;
 	hb->tx_ok = ok;
+	if (now - hb->sent > elect_delay(&e->cfg))
+		hb->slow = true;
+	if (ok)
+		e->announced = true;
 	elect_member_age(e, now);
 	/*
 	 * With no other psu node heard for a whole membership window nobody
@@ -915,7 +977,7 @@ void rpw_elect_timer_expired(struct rpw_elect *e, u64 now)
 		if (late)
 			elect_set_timer(e, now + e->cfg.initial_ns);
 		else
-			elect_promote(e, now);
+			elect_promote(e, RPW_ELECT_PRIO_NORMAL, now);
 		break;
 	case RPW_ES_SECONDARY:
 	case RPW_ES_FOLLOWER:
@@ -937,12 +999,26 @@ void rpw_elect_timer_expired(struct rpw_elect *e, u64 now)
 			e->evidence = now;
 			elect_arm_detect(e);
 		} else {
-			elect_promote(e, now);
+			elect_promote(e, RPW_ELECT_PRIO_URGENT, now);
 		}
 		break;
 	case RPW_ES_PRIMARY:
-		if (!elect_tx_busy(e, true, now))
-			elect_send_claim(e, RPW_T_HEARTBEAT, now);
+		/*
+		 * Heartbeats only after the claim went out: queued behind
+		 * it they told nobody anything new, and once it was out they
+		 * kept the urgent ones waiting (the backlog limit) until the
+		 * secondaries took the silence for a loss.  A claim that was
+		 * lost is repeated instead.
+		 */
+		if (e->announced) {
+			if (!elect_tx_busy(e, true, now))
+				elect_send_claim(e, RPW_T_HEARTBEAT,
+						 RPW_ELECT_PRIO_URGENT, now);
+		} else if (!elect_tx_busy(e, true, now) && !e->txq_claims &&
+			   !elect_tx_slow(e, now)) {
+			elect_send_claim(e, RPW_T_PRIMARY,
+					 RPW_ELECT_PRIO_NORMAL, now);
+		}
 		exp += e->cfg.hb_ns;
 		if (exp <= now)
 			exp = now + e->cfg.hb_ns;

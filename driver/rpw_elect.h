@@ -109,6 +109,18 @@ enum rpw_elect_prio {
 	RPW_ELECT_PRIO_DEFER,		/* urgent, after the next frame */
 };
 
+/*
+ * Frames that get an urgent answer (claims are acknowledged, and a helper
+ * may follow an acknowledgment): the MAC keeps the U-point after them for
+ * the answer (flag ANS) instead of letting a heartbeat that fell due
+ * collide with it.
+ */
+static inline bool rpw_elect_answered(const struct rpw_frame *f)
+{
+	return f->type == RPW_T_PRIMARY || f->type == RPW_T_HEARTBEAT ||
+	       f->type == RPW_T_HEARTBEAT_ACK;
+}
+
 struct rpw_elect_ops {
 	/* Queue @f for transmission (broadcast or unicast) via the MAC. */
 	int (*send)(void *ctx, const struct rpw_frame *f,
@@ -123,6 +135,8 @@ struct rpw_elect_hb {
 	u8 seq;
 	bool used;
 	bool tx_ok;
+	bool slow;		/* may have reached the bus later than D */
+	bool normal;		/* sent in ordinary turns */
 };
 
 /* All fields private; use the accessors below. */
@@ -137,9 +151,16 @@ struct rpw_elect {
 	u8 acked_seq;		/* seq of the last ack heard in our epoch */
 	/* Our frames handed to send() whose tx_done() has not come yet. */
 	u8 txq_claims;		/* PRIMARY/HEARTBEAT */
-	u8 txq_other;		/* WHO_PRIMARY/HEARTBEAT_ACK */
+	u8 txq_other;		/* HEARTBEAT_ACK */
+	u8 txq_slow;		/* any sent in ordinary turns */
 	u64 txq_since;		/* their last progress (send or result) */
 	bool acting;		/* last reported lease state */
+	/*
+	 * A claim of this epoch went out intact.  No heartbeats before: the
+	 * first heartbeats of a simultaneous start overtook their claims
+	 * (urgent) and all collided.
+	 */
+	bool announced;
 	u32 epoch;		/* highest epoch known (ballot) */
 	u64 timer;		/* armed expiry or RPW_ELECT_NO_TIMER */
 	u64 evidence;		/* last sign of life of the primary */

@@ -26,6 +26,11 @@
 #define RPW_MAC_ACK_MAX_CHARS	(2 + 2 * (RPW_HDR_LEN + RPW_FCS_LEN))
 /* Receive latency budget the "uart" profile is designed for. */
 #define RPW_MAC_UART_LAT_US	1000U
+/* Longest answer (a frame sent in an ANS frame's U-point) the bound covers. */
+#define RPW_MAC_ANSWER_CHARS	32
+/* Retries of a collided urgent frame in priority slots, spread over. */
+#define RPW_MAC_URGENT_RETRIES	2
+#define RPW_MAC_URGENT_SPREAD	4
 /* Ordinary slots between two priority slots (default). */
 #define RPW_MAC_PRIO_PERIOD	4
 
@@ -173,10 +178,11 @@ u64 rpw_mac_access_bound_ns(const struct rpw_mac_cfg *cfg, unsigned int n,
 /*
  * An urgent request that just missed a U-point waits for at most one of:
  * (a) a frame started in slot 0 (longest possible, all bytes escaped), its
- * ACK and the U-point after it; (b) that frame, a missing ACK's IFS and the
- * priority slot at the origin; (c) on a quiet line, the IFS and
- * prio_period + 1 slots.  Each receive latency step costs rx_lat; slot 0
- * may start up to a quarter slot late.
+ * ACK and the U-point after it; (b) that frame, up to two answers (frames
+ * flagged ANS reserve their U-point; answers are at most
+ * RPW_MAC_ANSWER_CHARS long), the IFS and the priority slot at the origin;
+ * (c) on a quiet line, the IFS and prio_period + 1 slots.  Each receive
+ * latency step costs rx_lat; slot 0 may start up to a quarter slot late.
  */
 u64 rpw_mac_urgent_bound_ns(const struct rpw_mac_cfg *cfg, u64 rx_lat_ns)
 {
@@ -185,12 +191,13 @@ u64 rpw_mac_urgent_bound_ns(const struct rpw_mac_cfg *cfg, u64 rx_lat_ns)
 	u64 t_slot = cfg->t_slot_us * RPW_MAC_NS_PER_US;
 	u64 t_turn = cfg->t_turnaround_us * RPW_MAC_NS_PER_US;
 	u64 frame = t_ifs + t_slot + RPW_MAX_WIRE * tc + 2 * rx_lat_ns;
+	u64 answer = t_turn + rx_lat_ns + RPW_MAC_ANSWER_CHARS * tc + rx_lat_ns;
 	u64 a, b, c;
 
 	if (!cfg->prio_period)
 		return RPW_MAC_TIMER_OFF;
 	a = frame + t_turn + RPW_MAC_ACK_MAX_CHARS * tc + t_turn + rx_lat_ns;
-	b = frame + t_ifs + t_slot + t_slot / 4 + rx_lat_ns;
+	b = frame + 2 * answer + t_ifs + t_slot + t_slot / 4 + rx_lat_ns;
 	c = t_ifs + (cfg->prio_period + 1) * t_slot + t_slot / 4 + rx_lat_ns;
 	return max_t(u64, max_t(u64, a, b), c);
 }
@@ -254,6 +261,7 @@ static void rpw_mac_set_mode(struct rpw_mac *mac, u8 mode, u8 addr, u64 origin)
 	mac->mode_addr = addr;
 	mac->origin = origin;
 	mac->p_first = 0;
+	mac->p_resp = false;
 	mac->ring_off = 0;
 	if (mode == RPW_MAC_MODE_ROTATE)
 		rpw_mac_rotate_slot(mac);
@@ -323,12 +331,37 @@ static u64 rpw_mac_sweep_end(const struct rpw_mac *mac)
 	return rpw_mac_slot_time(mac, rpw_mac_phys(mac, mac->mode_addr - 2) + 1);
 }
 
-/* May the head request use priority slots and U-points? */
+/* May the head request use priority slots (and, if !collisions, U-points)? */
 static bool rpw_mac_urgent_head(const struct rpw_mac *mac)
 {
 	const struct rpw_mac_txreq *req = mac->head;
 
-	return req && req->urgent && !req->collisions && mac->cfg.prio_period;
+	return req && req->urgent && req->collisions <= RPW_MAC_URGENT_RETRIES &&
+	       mac->cfg.prio_period;
+}
+
+/*
+ * The first priority slot the head may use.  Two urgent frames that
+ * collided (two modules answering one claim with different views of whose
+ * turn it is) retry in different priority slots, picked by address, before
+ * they fall back to the sweep; and the first slot after a frame flagged ANS
+ * belongs to its answers that missed the U-point (a late timer), not to a
+ * heartbeat that fell due.
+ */
+static u64 rpw_mac_pslot_min(const struct rpw_mac *mac)
+{
+	const struct rpw_mac_txreq *req = mac->head;
+	u64 m1 = mac->cfg.prio_period + 1;
+	unsigned int skip = 0;
+
+	if (req->collisions == 1)
+		skip = mac->cfg.addr % RPW_MAC_URGENT_SPREAD;
+	else if (req->collisions > 1)
+		skip = (mac->cfg.addr / RPW_MAC_URGENT_SPREAD) %
+		       RPW_MAC_URGENT_SPREAD;
+	else if (mac->p_resp && (!req->resp || req->defer))
+		skip = 1;
+	return mac->p_first + skip * m1;
 }
 
 /*
@@ -346,8 +379,10 @@ static u64 rpw_mac_next_slot(const struct rpw_mac *mac, u64 now, bool *slot)
 	if (now > mac->origin + tol)
 		k = rpw_mac_div(now - tol - mac->origin + mac->t_slot - 1,
 				mac->t_slot);
-	if (rpw_mac_urgent_head(mac))
-		tp = rpw_mac_slot_time(mac, rpw_mac_pslot_from(mac, k));
+	if (rpw_mac_urgent_head(mac)) {
+		j = max_t(u64, k, rpw_mac_pslot_min(mac));
+		tp = rpw_mac_slot_time(mac, rpw_mac_pslot_from(mac, j));
+	}
 
 	if (mac->mode == RPW_MAC_MODE_SWEEP) {
 		end = rpw_mac_sweep_end(mac);
@@ -487,8 +522,10 @@ static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 				 mac->mode_addr - passed : 1, at);
 	else
 		rpw_mac_rotate_on(mac, passed, at);
-	if (mac->u_offer && mac->cfg.prio_period)
+	/* An unanswered ANS frame leaves its answers the slot at once. */
+	if (mac->u_offer && !mac->u_ans && mac->cfg.prio_period)
 		mac->p_first = 1;
+	mac->p_resp = mac->u_offer && mac->u_ans;
 	mac->u_offer = false;
 	rpw_mac_clear_defer(mac);
 	mac->rx_bad = false;
@@ -602,15 +639,18 @@ static void rpw_mac_promote(struct rpw_mac *mac)
 /*
  * The U-point: t_turn after a good frame that nobody ACKs, where an ACK
  * would start, an urgent request may start; everyone else waits for the
- * IFS and sees it first (t_ifs >= t_turn + 2 T_char + latency).  It
- * belongs to the frame's receivers (an answer), never to its sender: a
- * sender chaining its own urgent frames collided with every answer.
+ * IFS and sees it first (t_ifs >= t_turn + 2 T_char + latency).  Never
+ * the frame's sender's.  After a frame flagged ANS it belongs to answers:
+ * requests submitted while that frame was delivered (deferred ones after
+ * the frame that followed); a heartbeat falling due at that moment
+ * collided with the acknowledgment it competed with.
  */
 static u64 rpw_mac_upoint(const struct rpw_mac *mac)
 {
 	if (mac->idle_done || !mac->u_offer || mac->u_mine || mac->tx_active ||
 	    mac->ack_pending || mac->wait_ack || !rpw_mac_urgent_head(mac) ||
-	    mac->head->defer)
+	    mac->head->collisions ||
+	    (mac->u_ans && !mac->head->resp) || mac->head->defer)
 		return RPW_MAC_TIMER_OFF;
 	return mac->t_last + mac->t_turn;
 }
@@ -641,9 +681,11 @@ send:
 	if (req->tries || req->collisions)
 		req->frame.flags |= RPW_F_RETX;
 	/* Receivers keep their slot order for frames sent out of turn. */
-	req->frame.flags &= ~RPW_F_PRIO;
+	req->frame.flags &= ~(RPW_F_PRIO | RPW_F_ANS);
 	if (rpw_mac_urgent_head(mac))
 		req->frame.flags |= RPW_F_PRIO;
+	if (req->answered)
+		req->frame.flags |= RPW_F_ANS;
 	len = rpw_frame_encode(&req->frame, mac->txbuf, sizeof(mac->txbuf));
 	if (len <= 0) {
 		/* Validated at submit; only a corrupted request gets here. */
@@ -840,7 +882,9 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, const struct rpw_frame *f,
 		return;
 	}
 	mac->stats.delivered++;
+	mac->in_rx = true;
 	mac->ops->rx(mac->ctx, f);
+	mac->in_rx = false;
 }
 
 static void rpw_mac_rx_byte(struct rpw_mac *mac, u8 b, u64 now)
@@ -883,6 +927,7 @@ static void rpw_mac_rx_byte(struct rpw_mac *mac, u8 b, u64 now)
 		mac->u_offer = mac->rxf.dst == RPW_ADDR_BCAST ||
 			       !(mac->rxf.flags & RPW_F_ACKREQ);
 		mac->u_mine = mine;
+		mac->u_ans = mac->rxf.flags & RPW_F_ANS;
 		/* Before rx: a request submitted from it waits for the next. */
 		rpw_mac_clear_defer(mac);
 		rpw_mac_rx_frame(mac, &mac->rxf, mine, now);
@@ -1047,6 +1092,7 @@ int rpw_mac_submit(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
 	if (!req->keep_seq)
 		f->seq = mac->seq[f->dst]++;
 	req->next = NULL;
+	req->resp = mac->in_rx;
 	req->tries = 0;
 	req->collisions = 0;
 	req->ready_ns = now;

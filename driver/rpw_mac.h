@@ -86,8 +86,11 @@ struct rpw_mac_txreq {
 	bool urgent;
 	/* Urgent, but let the first U-point pass (a second answer). */
 	bool defer;
+	/* Answers follow this frame (flag ANS): keep its U-point for them. */
+	bool answered;
 	/* Private to the MAC between submit and done. */
 	struct rpw_mac_txreq *next;
+	bool resp;		/* submitted from rx(): an answer */
 	u64 ready_ns;		/* became eligible for the bus */
 	u8 tries;		/* intact transmissions so far */
 	u8 collisions;		/* failed attempts so far */
@@ -188,10 +191,13 @@ struct rpw_mac {
 	u16 ring;		/* ROTATE: slots per round */
 	u64 origin;		/* start of slot 0 */
 	u16 p_first;		/* first priority slot after the origin */
+	bool p_resp;		/* ... and it is for answers only */
 	u16 ring_off;		/* ROTATE: ring slots used before origin */
 	u64 busy_start;		/* first byte of the current busy period */
 	bool u_offer;		/* line ended with a frame nobody ACKs */
 	bool u_mine;		/* ... sent by us: the U-point is not ours */
+	bool u_ans;		/* ... with ANS: the U-point is for answers */
+	bool in_rx;		/* inside ops->rx() */
 
 	/* Transmitter. */
 	bool tx_active;

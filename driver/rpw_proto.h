@@ -40,7 +40,9 @@
 #define RPW_F_RETX		BIT(1)	/* retransmission of an earlier seq */
 /* Sent with urgent access (MAC): does not move the slot order. */
 #define RPW_F_PRIO		BIT(2)
-#define RPW_F_MASK		(RPW_F_ACKREQ | RPW_F_RETX | RPW_F_PRIO)
+/* Urgent answers follow: the U-point after this frame is theirs. */
+#define RPW_F_ANS		BIT(3)
+#define RPW_F_MASK		(RPW_F_ACKREQ | RPW_F_RETX | RPW_F_PRIO | RPW_F_ANS)
 
 /*
  * Frame types.  Ranges: 0x0_ link, 0x1_ election, 0x2_ capacity,

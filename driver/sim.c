@@ -253,7 +253,7 @@ static enum hrtimer_restart sim_tick(struct hrtimer *t)
 	 * them and then waits for this callback with hrtimer_cancel().
 	 */
 	for (i = 0; i < n; i++) {
-		rpw_node_rx(to[i], from[i]->rx, from[i]->rxlen);
+		rpw_node_rx_at(to[i], from[i]->rx, from[i]->rxlen, now);
 		from[i]->rxlen = 0;
 	}
 

@@ -61,6 +61,15 @@ static void mk(struct tn *n, u8 addr, u8 role)
 		tap_ok(0, "init %u", addr);
 }
 
+/* Every frame sent so far went out intact (the MAC reports each). */
+static void done_all(struct tn *n, u64 t)
+{
+	int i;
+
+	for (i = 0; i < n->nout; i++)
+		rpw_elect_tx_done(&n->e, &n->out[i], true, t);
+}
+
 static const struct rpw_frame *last(struct tn *n)
 {
 	return n->nout ? &n->out[n->nout - 1] : NULL;
@@ -186,7 +195,8 @@ static void test_alone(void)
 	f = last(&a);
 	tap_ok(f && f->type == RPW_T_PRIMARY && ep_of(f) == a.e.epoch &&
 	       f->len == 6, "PRIMARY broadcast with epoch and lease");
-	TAP_EQ(a.prio[a.nout - 1], RPW_ELECT_PRIO_URGENT, "... as urgent");
+	TAP_EQ(a.prio[a.nout - 1], RPW_ELECT_PRIO_NORMAL,
+	       "... in ordinary turns (a claim after discovery)");
 	TAP_EQ(a.ev[RPW_EV_PROMOTED], 1, "promoted event");
 	t = a.timer - a.e.cfg.hb_ns;
 	tap_ok(!rpw_elect_is_primary(&a.e, t + 1),
@@ -240,6 +250,7 @@ static void test_late_joiner(void)
 	/* The primary side: WHO_PRIMARY gets an answer. */
 	rpw_elect_start(&p.e, T0);
 	fire(&p, 0);
+	done_all(&p, T0 + 99 * MS);
 	p.nout = 0;
 	f = claim(RPW_T_WHO_PRIMARY, 210, 0, 0);
 	rpw_elect_rx(&p.e, &f, T0 + 100 * MS);
@@ -266,6 +277,7 @@ static void test_tie(void)
 	TAP_EQ(rpw_elect_state(&a.e), RPW_ES_SECONDARY, "lower address demoted at once");
 	TAP_EQ(a.ev[RPW_EV_DEMOTED], 1, "demoted event");
 	TAP_EQ(rpw_elect_primary(&a.e), 90, "loser follows the winner");
+	done_all(&b, b.timer - 11 * MS);
 	b.nout = 0;
 	rpw_elect_rx(&b.e, &fa, b.timer - 10 * MS);
 	TAP_EQ(rpw_elect_state(&b.e), RPW_ES_PRIMARY, "winner stays primary");
@@ -513,11 +525,11 @@ static void test_tx_backlog(void)
 	fire(&p, 0);
 	tap_ok(p.nout == before + 1 && last(&p)->type == RPW_T_HEARTBEAT,
 	       "a transmission result lets the next heartbeat out");
-	/* Results that never come are forgotten after a detection time. */
+	/* Results that never come are forgotten after a membership window. */
 	before = p.nout;
-	for (i = 0; i < 20; i++)
+	for (i = 0; i < 60; i++)
 		fire(&p, 0);
-	tap_ok(p.nout > before + 2, "lost results do not silence the primary (%d sent)",
+	tap_ok(p.nout >= before + 2, "lost results do not silence the primary (%d sent)",
 	       p.nout - before);
 }
 

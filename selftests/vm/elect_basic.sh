@@ -66,19 +66,26 @@ wait_one() {
 	return 1
 }
 
-# start BUS NPSU NCHASSIS: create all modules back to back
+# start BUS NPSU NCHASSIS: create all modules back to back.  Every module
+# sweeps the bus's addresses (max-addr, saved per bus for later joiners):
+# modules with different sweeps take the same slot after a collision.
 start() {
 	echo $(($2 + $3 + 1)) >$P/rack_modules
+	ma=$((100 + $3))
+	[ "$3" -gt 0 ] || ma=$2
+	eval "maxaddr_$1=$ma"
 	pids=
 	i=1
 	while [ $i -le "$2" ]; do
-		rackpwrctl node new --bus "$1" --addr $i --role psu >/dev/null &
+		rackpwrctl node new --bus "$1" --addr $i --role psu \
+			--max-addr "$ma" >/dev/null &
 		pids="$pids $!"
 		i=$((i + 1))
 	done
 	i=1
 	while [ $i -le "$3" ]; do
-		rackpwrctl node new --bus "$1" --addr $((100 + i)) --role chassis >/dev/null &
+		rackpwrctl node new --bus "$1" --addr $((100 + i)) --role chassis \
+			--max-addr "$ma" >/dev/null &
 		pids="$pids $!"
 		i=$((i + 1))
 	done
@@ -126,7 +133,9 @@ frames() {
 rackpwrctl monitor >events.out 2>&1 &
 monpid=$!
 
-for round in "0 2 1" "1 6 4" "2 30 30"; do
+# The 60-module rack goes first and alone: its load on the one TCG vCPU
+# delayed the other buses' frames beyond their (tens of ms) bounds.
+for round in "2 30 30" "0 2 1" "1 6 4"; do
 	set -- $round
 	t0=$(now_ms)
 	start "$1" "$2" "$3"
@@ -145,6 +154,11 @@ for round in "0 2 1" "1 6 4" "2 30 30"; do
 	stable "$1" "$2 psu + $3 chassis"
 	echo "# bus$1 power-up load: $(busload "$1" $(($(now_ms) - t0)))"
 	echo "# bus$1 power-up frames sent: $(frames "$1")"
+	if [ "$1" = 2 ]; then
+		echo "# bus2 node timers: $(rackpwrctl node list | awk '/bus=2 / && / role=psu/ {
+			for (i = 1; i <= NF; i++) if ($i ~ /_us=/) printf "%s ", $i; exit }')"
+	fi
+	[ "$1" = 1 ] || delbus "$1"
 done
 # Truly simultaneous start: the line stands still while 6 psu and 2
 # chassis modules start, so every psu asks, hears nothing and claims; when
@@ -163,15 +177,12 @@ fi
 check "simultaneous start: the highest address (6) wins" 6 "$(acting_addr 3)"
 delbus 3
 
-echo "# bus2 node timers: $(rackpwrctl node list | awk '/bus=2 / && / role=psu/ {
-	for (i = 1; i <= NF; i++) if ($i ~ /_us=/) printf "%s ", $i; exit }')"
-delbus 2
-delbus 0
 echo 12 >$P/rack_modules
 
 # Late joiner on bus 1 stays secondary.
 p=$(acting_addr 1)
-id=$(field id "$(rackpwrctl node new --bus 1 --addr 50 --role psu)")
+id=$(field id "$(rackpwrctl node new --bus 1 --addr 50 --role psu \
+	--max-addr "$maxaddr_1")")
 sleep 2
 check "late joiner (addr 50) stays secondary" "secondary" \
 	"$(nodes 1 | awk '$2 == 50 { print $4 }')"
@@ -245,7 +256,8 @@ dup=$(nodes 1 | awk '$3 == "psu" && $6 == 0 { print $2; exit }')
 rackpwrctl monitor >mon.out 2>&1 &
 mon=$!
 sleep 1
-id=$(field id "$(rackpwrctl node new --bus 1 --addr "$dup" --role psu)")
+id=$(field id "$(rackpwrctl node new --bus 1 --addr "$dup" --role psu \
+	--max-addr "$maxaddr_1")")
 t=0
 while [ $t -lt 50 ] && ! grep -q "event=dup-addr addr=$dup" mon.out; do
 	usleep 100000

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * stack_sim - the election on top of the real MAC: every node runs
+ * driver/rpw_elect.c glued to driver/rpw_mac.c the way driver/core.c does
+ * (urgent/defer/keep_seq per frame, tx results back to the election), on
+ * the byte-level virtual-time bus of busim.c.  elect_sim checks the
+ * election against a message-level medium; this checks the two layers
+ * together, deterministically, for one scenario at a time.
+ *
+ *   stack_sim [--psu N] [--chassis M] [--prio P] [--seed S] [--ms T]
+ *             [--tol-us U] [--kill-ms K] [-v]
+ *
+ * Prints one line per node at the end and "result: ok" when exactly one
+ * node acts as primary and every node follows it; exit status 0 then.
+ * With --kill-ms the acting primary is cut off (partitioned) at K ms and
+ * the time until everyone follows its successor is printed ("failover").
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "busim.h"
+#include "rpw_elect.h"
+
+#define MS	1000000ULL
+#define MAXN	64
+
+struct snode {
+	struct busim *sim;
+	int idx;
+	struct rpw_elect e;
+	u64 timer;		/* armed expiry or RPW_ELECT_NO_TIMER */
+	bool dead;
+};
+
+static struct snode nodes[MAXN];
+static int nn, verbose;
+static u64 collisions_urgent;
+
+static void s_timer_fire(struct busim *sim, void *arg)
+{
+	struct snode *n = arg;
+	u64 now = busim_now(sim);
+
+	if (n->dead || n->timer == RPW_ELECT_NO_TIMER || now < n->timer)
+		return;
+	n->timer = RPW_ELECT_NO_TIMER;
+	rpw_elect_timer_expired(&n->e, now);
+}
+
+static void s_timer(void *ctx, u64 exp)
+{
+	struct snode *n = ctx;
+
+	n->timer = exp;
+	if (exp != RPW_ELECT_NO_TIMER)
+		busim_at(n->sim, exp < busim_now(n->sim) ? busim_now(n->sim) :
+			 exp, s_timer_fire, n);
+}
+
+static int s_send(void *ctx, const struct rpw_frame *f,
+		  enum rpw_elect_prio prio)
+{
+	struct snode *n = ctx;
+	struct rpw_mac_txreq *req = calloc(1, sizeof(*req));
+	int err;
+
+	if (verbose > 1)
+		printf("# %9.3f ms n%d send type 0x%02x seq %u prio %d\n",
+		       busim_now(n->sim) / 1e6, n->idx, f->type, f->seq, prio);
+	req->frame = *f;
+	req->keep_seq = true;
+	req->urgent = prio != RPW_ELECT_PRIO_NORMAL;
+	req->defer = prio == RPW_ELECT_PRIO_DEFER;
+	req->answered = rpw_elect_answered(f);
+	err = busim_submit(n->sim, n->idx, req);
+	if (err)
+		free(req);
+	return err;
+}
+
+static void s_event(void *ctx, enum rpw_elect_event ev, u8 addr, u32 epoch)
+{
+	struct snode *n = ctx;
+
+	if (verbose)
+		printf("# %9.3f ms n%d(%u) %s addr %u epoch %u.%u\n",
+		       busim_now(n->sim) / 1e6, n->idx, n->e.cfg.addr,
+		       rpw_elect_event_name(ev), addr, RPW_EPOCH_TERM(epoch),
+		       RPW_EPOCH_OWNER(epoch));
+}
+
+static const struct rpw_elect_ops s_ops = {
+	.send = s_send, .timer = s_timer, .event = s_event,
+};
+
+static void h_rx(struct busim *sim, int node, const struct rpw_frame *f,
+		 void *user)
+{
+	(void)user;
+	if (!nodes[node].dead)
+		rpw_elect_rx(&nodes[node].e, f, busim_now(sim));
+}
+
+static void h_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
+		   int result, void *user)
+{
+	(void)user;
+	if (verbose > 1)
+		printf("# %9.3f ms n%d done type 0x%02x seq %u result %d\n",
+		       busim_now(sim) / 1e6, node, req->frame.type,
+		       req->frame.seq, result);
+	if (!nodes[node].dead)
+		rpw_elect_tx_done(&nodes[node].e, &req->frame, !result,
+				  busim_now(sim));
+	free(req);
+}
+
+static void h_event(struct busim *sim, int node, enum rpw_mac_event ev,
+		    const struct rpw_frame *f, void *user)
+{
+	(void)user;
+	if (ev != RPW_MAC_EV_COLLISION)
+		return;
+	if (f && (f->flags & RPW_F_PRIO))
+		collisions_urgent++;
+	if (verbose > 1)
+		printf("# %9.3f ms n%d collision %s type 0x%02x flags %x\n",
+		       busim_now(sim) / 1e6, node, f ? "frame" : "ack/none",
+		       f ? f->type : 0, f ? f->flags : 0);
+}
+
+static void s_boot(struct busim *sim, void *arg)
+{
+	struct snode *n = arg;
+
+	rpw_elect_start(&n->e, busim_now(sim));
+}
+
+/* Same derivation as rpw_elect_cfg_build() in driver/core.c. */
+static void s_cfg(struct rpw_elect_cfg *ec, const struct rpw_mac_cfg *mc,
+		  u8 role, u64 tol, u64 lat)
+{
+	const unsigned int chars = RPW_HDR_LEN + 6 + RPW_FCS_LEN + 4;
+
+	rpw_elect_cfg_default(ec, mc->addr, role);
+	ec->frame_ns = rpw_mac_char_ns(mc->baud) * chars;
+	ec->tol_ns = tol;
+	ec->bus_delay_ns = mc->prio_period ?
+			   rpw_mac_urgent_bound_ns(mc, lat) :
+			   rpw_mac_access_bound_ns(mc, nn + 1, chars, true,
+						   lat) +
+			   (u64)(mc->max_addr + 1) * mc->t_slot_us * 1000;
+	ec->hb_ns = ec->hb_ns > (ec->bus_delay_ns + (ec->bus_delay_ns >> 5) +
+				 ec->frame_ns + ec->tol_ns + 2 * MS) /
+				ec->miss + 2 * MS ? ec->hb_ns :
+		    (ec->bus_delay_ns + (ec->bus_delay_ns >> 5) + ec->frame_ns +
+		     ec->tol_ns + 2 * MS) / ec->miss + 2 * MS;
+	ec->detect_ns = ec->lease_ns = ec->guard_ns = ec->slot_ns = 0;
+	ec->initial_ns = 0;
+	rpw_elect_cfg_derive(ec);
+	if (ec->member_ns < ec->detect_ns)
+		ec->member_ns = ec->detect_ns;
+	if (ec->member_ns < 8 * ec->hb_ns)
+		ec->member_ns = 8 * ec->hb_ns;
+}
+
+/* Exactly one acting primary that every live node follows: its address. */
+static int converged(u64 now)
+{
+	int i, p = -1;
+
+	for (i = 0; i < nn; i++) {
+		if (nodes[i].dead)
+			continue;
+		if (rpw_elect_is_primary(&nodes[i].e, now)) {
+			if (p >= 0)
+				return -1;
+			p = nodes[i].e.cfg.addr;
+		}
+	}
+	if (p < 0)
+		return -1;
+	for (i = 0; i < nn; i++)
+		if (!nodes[i].dead && rpw_elect_primary(&nodes[i].e) != p)
+			return -1;
+	return p;
+}
+
+int main(int argc, char **argv)
+{
+	struct rpw_mac_cfg mc[MAXN];
+	struct busim_cfg bc = { .baud = 115200, .rx_lat_ns = 200000,
+				.rx_jitter_ns = 800000 };
+	struct busim_hooks h = { .rx = h_rx, .done = h_done,
+				 .event = h_event };
+	int npsu = 6, nch = 4, prio = 4, i, a, p;
+	u64 seed = 1, dur = 3000, tol = 5000, kill = 0, t, conv = 0;
+	u64 coll = 0;
+	struct rpw_elect_cfg ec;
+	struct busim *sim;
+
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--psu") && a + 1 < argc)
+			npsu = atoi(argv[++a]);
+		else if (!strcmp(argv[a], "--chassis") && a + 1 < argc)
+			nch = atoi(argv[++a]);
+		else if (!strcmp(argv[a], "--prio") && a + 1 < argc)
+			prio = atoi(argv[++a]);
+		else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
+			seed = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--ms") && a + 1 < argc)
+			dur = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--tol-us") && a + 1 < argc)
+			tol = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--kill-ms") && a + 1 < argc)
+			kill = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "-v"))
+			verbose++;
+		else if (!strcmp(argv[a], "-vv"))
+			verbose += 2;
+		else {
+			fprintf(stderr, "usage: see the header of stack_sim.c\n");
+			return 2;
+		}
+	}
+	nn = npsu + nch;
+	if (nn < 1 || nn > MAXN) {
+		fprintf(stderr, "stack_sim: 1..%d nodes\n", MAXN);
+		return 2;
+	}
+	bc.nodes = nn;
+	bc.seed = seed;
+	for (i = 0; i < nn; i++) {
+		rpw_mac_cfg_default(&mc[i], RPW_MAC_PROFILE_UART,
+				    i < npsu ? i + 1 : 101 + i - npsu, 115200);
+		/* A configured rack: every node sweeps the rack's addresses. */
+		mc[i].max_addr = nch ? 100 + nch : npsu;
+		mc[i].prio_period = prio;
+	}
+	sim = busim_new(&bc, mc, &h);
+	if (!sim)
+		return 2;
+	for (i = 0; i < nn; i++) {
+		nodes[i].sim = sim;
+		nodes[i].idx = i;
+		nodes[i].timer = RPW_ELECT_NO_TIMER;
+		s_cfg(&ec, &mc[i], i < npsu ? RPW_ROLE_PSU : RPW_ROLE_CHASSIS,
+		      tol * 1000, MS);
+		if (rpw_elect_init(&nodes[i].e, &ec, &s_ops, &nodes[i])) {
+			fprintf(stderr, "stack_sim: election config rejected\n");
+			return 2;
+		}
+		busim_at(sim, busim_rand(sim) % MS, s_boot, &nodes[i]);
+	}
+	printf("# stack_sim: %d psu + %d chassis, prio_period %d, J %.2f ms, T_h %.2f ms, T_det %.2f ms, seed %llu\n",
+	       npsu, nch, prio, ec.bus_delay_ns / 1e6, ec.hb_ns / 1e6,
+	       ec.detect_ns / 1e6, (unsigned long long)seed);
+	for (t = 0; t < dur * MS; t += MS) {
+		busim_run_until(sim, t);
+		p = converged(t);
+		if (p < 0)
+			conv = 0;
+		else if (!conv)
+			conv = t;
+		if (kill && t == kill * MS && p > 0) {
+			for (i = 0; i < nn; i++)
+				if (nodes[i].e.cfg.addr == p) {
+					busim_partition(sim, i, true);
+					nodes[i].dead = true;
+				}
+			conv = 0;
+		}
+	}
+	for (i = 0; i < nn; i++) {
+		const struct rpw_mac_stats *s = &busim_mac(sim, i)->stats;
+
+		coll += s->collisions;
+		printf("# n%d addr %u %s primary %u epoch %u.%u acting %d tx %llu coll %llu urgent_max %.2f ms\n",
+		       i, nodes[i].e.cfg.addr,
+		       rpw_elect_state_name(rpw_elect_state(&nodes[i].e)),
+		       rpw_elect_primary(&nodes[i].e),
+		       RPW_EPOCH_TERM(rpw_elect_epoch(&nodes[i].e)),
+		       RPW_EPOCH_OWNER(rpw_elect_epoch(&nodes[i].e)),
+		       rpw_elect_is_primary(&nodes[i].e, t),
+		       (unsigned long long)s->tx_frames,
+		       (unsigned long long)s->collisions,
+		       s->urgent_max_ns / 1e6);
+	}
+	p = converged(t);
+	printf("# collisions %llu (urgent frames %llu); converged since %.0f ms\n",
+	       (unsigned long long)coll, (unsigned long long)collisions_urgent,
+	       conv / 1e6);
+	if (kill && p > 0)
+		printf("# failover: %.0f ms\n", (conv - kill * MS) / 1e6);
+	printf("result: %s\n", p > 0 ? "ok" : "FAILED");
+	busim_free(sim);
+	return p > 0 ? 0 : 1;
+}
