@@ -23,8 +23,13 @@
 #define RPW_NAME_LEN	20
 #define RPW_SIM_BUSES	16
 #define RPW_DEFAULT_MAX_ADDR	64
-/* Urgent bus access for the election: a priority slot every 4 + 1 slots. */
-#define RPW_DEFAULT_PRIO_PERIOD	4
+/*
+ * Urgent bus access (priority slots, U-points) is off by default: with it
+ * on, the election fails over in a fraction of the time (elect_prio), but
+ * the VM's longer runs still see the primary's lease flicker after a
+ * power-up (rackpwr-election.rst, "Bounded access").
+ */
+#define RPW_DEFAULT_PRIO_PERIOD	0
 
 struct rpw_node;
 

@@ -101,6 +101,7 @@ step unit make -C selftests/unit run
 step fuzz make -C selftests/fuzz run FUZZ_SECONDS="$FUZZ_SECONDS"
 if [ -f selftests/sim/Makefile ]; then
 	step election-sim make -C selftests/sim run SEEDS="$ELECT_SEEDS"
+	step stack-sim make -C selftests/sim stack
 fi
 step hub make -C selftests/rig run-host
 step rig-selftests sh selftests/rig/run-selftests.sh
