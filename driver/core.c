@@ -252,6 +252,10 @@ static void rpw_elect_cb_event(void *ctx, enum rpw_elect_event ev, u8 addr,
 				    RPW_EPOCH_OWNER(epoch));
 		break;
 	}
+	/* Our claims still queued are stale now: withdrawn after the call. */
+	if (ev == RPW_EV_DEMOTED ||
+	    (ev == RPW_EV_STEP_DOWN && addr == node->cfg.addr))
+		node->elect_withdraw = true;
 	/* Ask for the rack's capacity as soon as the new lease holds. */
 	if (ev == RPW_EV_PROMOTED)
 		node->cap->kick = true;
@@ -684,6 +688,30 @@ struct rpw_node *rpw_node_next(unsigned long *index)
 	return node;
 }
 
+static bool rpw_node_own_claim(const struct rpw_mac_txreq *req, void *arg)
+{
+	const struct rpw_frame *f = &req->frame;
+
+	return req->keep_seq &&
+	       (f->type == RPW_T_PRIMARY || f->type == RPW_T_HEARTBEAT);
+}
+
+/*
+ * A demoted module withdraws its claims that have not reached the line:
+ * after a simultaneous start the losers' queued claims trickled out for a
+ * second and each one fenced the winner for a lease.  Outside the MAC's
+ * callbacks (it cannot cancel from inside them).
+ */
+static void rpw_node_withdraw_locked(struct rpw_node *node)
+{
+	if (!node->elect_withdraw)
+		return;
+	node->elect_withdraw = false;
+	if (node->mac_up)
+		rpw_mac_cancel_if(node->mac, rpw_node_own_claim, NULL,
+				  rpw_now());
+}
+
 /* Bytes read back from the line, our own echo included. */
 void rpw_node_rx(struct rpw_node *node, const u8 *buf, size_t len)
 {
@@ -701,9 +729,11 @@ EXPORT_SYMBOL_GPL(rpw_node_rx);
 void rpw_node_rx_at(struct rpw_node *node, const u8 *buf, size_t len, u64 at)
 {
 	spin_lock_bh(&node->lock);
-	if (!node->dead && node->mac_up && !node->frozen)
+	if (!node->dead && node->mac_up && !node->frozen) {
 		rpw_mac_rx_bytes(node->mac, buf, len,
 				 max_t(u64, at, node->mac->t_last));
+		rpw_node_withdraw_locked(node);
+	}
 	spin_unlock_bh(&node->lock);
 }
 EXPORT_SYMBOL_GPL(rpw_node_rx_at);
@@ -856,8 +886,10 @@ int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack)
 	int err = -EINVAL;
 
 	spin_lock_bh(&node->lock);
-	if (node->elect && !node->dead)
+	if (node->elect && !node->dead) {
 		err = rpw_elect_step_down(node->elect, rpw_now());
+		rpw_node_withdraw_locked(node);
+	}
 	spin_unlock_bh(&node->lock);
 	if (err)
 		NL_SET_ERR_MSG_MOD(extack, "node is not the primary");

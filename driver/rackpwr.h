@@ -133,6 +133,7 @@ struct rpw_node {
 	u32 hb_us;		/* as configured; 0 = default */
 	u32 bus_delay_us;	/* 0 = derived from the MAC's access bound */
 	u8 miss;		/* 0 = default */
+	bool elect_withdraw;	/* demoted: cancel our queued claims */
 	struct rpw_elect *elect;
 	struct hrtimer etimer;
 	u64 etimer_at;		/* RPW_ELECT_NO_TIMER when not wanted */

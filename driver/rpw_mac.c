@@ -1158,6 +1158,45 @@ int rpw_mac_cancel(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
 	return -ENOENT;
 }
 
+unsigned int rpw_mac_cancel_if(struct rpw_mac *mac,
+			       bool (*match)(const struct rpw_mac_txreq *req,
+					     void *arg),
+			       void *arg, u64 now)
+{
+	struct rpw_mac_txreq **pp = &mac->head, *req, *prev = NULL;
+	struct rpw_mac_txreq *gone = NULL, **tail = &gone;
+	unsigned int n = 0;
+
+	mac->depth++;
+	while ((req = *pp)) {
+		if ((req == mac->head && (mac->tx_active || mac->wait_ack)) ||
+		    !match(req, arg)) {
+			prev = req;
+			pp = &req->next;
+			continue;
+		}
+		*pp = req->next;
+		if (mac->tail == req)
+			mac->tail = prev;
+		mac->qlen--;
+		req->next = NULL;
+		*tail = req;
+		tail = &req->next;
+		n++;
+	}
+	if (n && mac->head && !mac->head->urgent)
+		mac->head->ready_ns = now;
+	/* Detached first: done() may submit new requests. */
+	while ((req = gone)) {
+		gone = req->next;
+		req->next = NULL;
+		mac->stats.cancelled++;
+		mac->ops->done(mac->ctx, req, -ECANCELED);
+	}
+	rpw_mac_leave(mac, now);
+	return n;
+}
+
 bool rpw_mac_busy(const struct rpw_mac *mac)
 {
 	return mac->head || mac->tx_active || mac->ack_pending;

@@ -280,6 +280,16 @@ void rpw_mac_cancel_all(struct rpw_mac *mac, u64 now);
  */
 int rpw_mac_cancel(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now);
 
+/*
+ * Withdraw every queued request for which @match() is true, except one on
+ * the line or waiting for its ACK: done(-ECANCELED) each.  Returns how many.
+ * Not from inside a callback (like every entry point but submit).
+ */
+unsigned int rpw_mac_cancel_if(struct rpw_mac *mac,
+			       bool (*match)(const struct rpw_mac_txreq *req,
+					     void *arg),
+			       void *arg, u64 now);
+
 /* True while frames are queued, an ACK is owed or a frame is on the line. */
 bool rpw_mac_busy(const struct rpw_mac *mac);
 

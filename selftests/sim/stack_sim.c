@@ -8,7 +8,7 @@
  * together, deterministically, for one scenario at a time.
  *
  *   stack_sim [--psu N] [--chassis M] [--prio P] [--seed S] [--ms T]
- *             [--tol-us U] [--kill-ms K] [-v]
+ *             [--tol-us U] [--kill-ms K] [--no-withdraw] [-v]
  *
  * Prints one line per node at the end and "result: ok" when exactly one
  * node acts as primary and every node follows it; exit status 0 then.
@@ -35,7 +35,7 @@ struct snode {
 };
 
 static struct snode nodes[MAXN];
-static int nn, verbose;
+static int nn, verbose, nowithdraw;
 static u64 collisions_urgent;
 
 static void s_timer_fire(struct busim *sim, void *arg)
@@ -80,9 +80,29 @@ static int s_send(void *ctx, const struct rpw_frame *f,
 	return err;
 }
 
+static bool s_own_claim(const struct rpw_mac_txreq *req, void *arg)
+{
+	(void)arg;
+	return req->keep_seq && (req->frame.type == RPW_T_PRIMARY ||
+				 req->frame.type == RPW_T_HEARTBEAT);
+}
+
+/* As rpw_node_withdraw_locked(): after the call that demoted us. */
+static void s_withdraw(struct busim *sim, void *arg)
+{
+	struct snode *n = arg;
+
+	if (!n->dead)
+		rpw_mac_cancel_if(busim_mac(sim, n->idx), s_own_claim, NULL,
+				  busim_now(sim));
+}
+
 static void s_event(void *ctx, enum rpw_elect_event ev, u8 addr, u32 epoch)
 {
 	struct snode *n = ctx;
+
+	if (ev == RPW_EV_DEMOTED && !nowithdraw)
+		busim_at(n->sim, busim_now(n->sim), s_withdraw, n);
 
 	if (verbose)
 		printf("# %9.3f ms n%d(%u) %s addr %u epoch %u.%u\n",
@@ -216,6 +236,8 @@ int main(int argc, char **argv)
 			tol = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--kill-ms") && a + 1 < argc)
 			kill = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--no-withdraw"))
+			nowithdraw = 1;
 		else if (!strcmp(argv[a], "-v"))
 			verbose++;
 		else if (!strcmp(argv[a], "-vv"))

@@ -1022,6 +1022,46 @@ static void test_urgent_order(void)
 	free(mac);
 }
 
+/* ---- cancel_if ----------------------------------------------------------- */
+
+static bool match_type_data(const struct rpw_mac_txreq *req, void *arg)
+{
+	return req->frame.type == *(u8 *)arg;
+}
+
+static void test_cancel_if(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq req[4];
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	u8 type = RPW_T_DATA;
+	unsigned int i;
+
+	memset(&f, 0, sizeof(f));
+	memset(req, 0, sizeof(req));
+	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 8, BAUD);
+	cfg.max_addr = 8;
+	rpw_mac_init(mac, &cfg, &fake_ops, &f, 0);
+	for (i = 0; i < 4; i++) {
+		req[i].frame.type = i == 2 ? RPW_T_TEST : RPW_T_DATA;
+		req[i].frame.dst = RPW_ADDR_BCAST;
+		req[i].frame.len = 1;
+		rpw_mac_submit(mac, &req[i], 0);
+	}
+	/* Let the head go on the line (the top address sweeps first). */
+	while (!f.ntx && f.timer != RPW_MAC_TIMER_OFF)
+		rpw_mac_timer_expired(mac, f.timer);
+	i = rpw_mac_cancel_if(mac, match_type_data, &type, f.timer);
+	TAP_EQ(i, 2,
+	       "cancel_if: two queued matches withdrawn, not the one on the line");
+	TAP_EQ(f.done, 2, "cancel_if: done() for each");
+	TAP_EQ(f.last_result, -ECANCELED, "cancel_if: -ECANCELED");
+	TAP_EQ(mac->qlen, 2, "cancel_if: the frame on the line and the other type stay");
+	rpw_mac_cancel_all(mac, f.timer);
+	free(mac);
+}
+
 /* ---- urgent access ------------------------------------------------------ */
 
 static void feed(struct rpw_mac *mac, u8 flags, u8 type, u8 dst, u8 src,
@@ -1407,6 +1447,7 @@ int main(void)
 	test_dup_addr_sim();
 	test_cancel_sim();
 	test_urgent_order();
+	test_cancel_if();
 	test_urgent_access(RPW_MAC_PROFILE_SIM);
 	test_urgent_access(RPW_MAC_PROFILE_UART);
 	test_urgent_no_starvation();
