@@ -302,11 +302,30 @@ static enum hrtimer_restart rpw_node_timer_fn(struct hrtimer *t)
 	    node->timer_at == RPW_MAC_TIMER_OFF)
 		goto out;
 	now = rpw_now();
-	if (now < node->timer_at)
+	if (now < node->timer_at) {
 		hrtimer_start(&node->timer, ns_to_ktime(node->timer_at),
 			      HRTIMER_MODE_ABS_SOFT);
-	else
-		rpw_mac_timer_expired(node->mac, now);
+		goto out;
+	}
+	/* The MAC forgets its timer as it runs: mirror that. */
+	node->timer_at = RPW_MAC_TIMER_OFF;
+	rpw_mac_timer_expired(node->mac, now);
+	/*
+	 * The MAC asked to run again at or before the time it just ran:
+	 * nothing can have changed, so that would spin in softirq context.
+	 * Give the line a character time.
+	 */
+	if (node->timer_at != RPW_MAC_TIMER_OFF && node->timer_at <= now) {
+		struct rpw_mac *m = node->mac;
+
+		pr_warn_ratelimited("%s: MAC timer re-armed in the past (mode %u addr %u idle %d tx %d ackp %d wack %d head %d upoint %d)\n",
+				    node->name, m->mode, m->mode_addr,
+				    m->idle_done, m->tx_active, m->ack_pending,
+				    m->wait_ack, !!m->head, m->u_offer);
+		node->timer_at = now + rpw_mac_char_ns(m->cfg.baud);
+		hrtimer_start(&node->timer, ns_to_ktime(node->timer_at),
+			      HRTIMER_MODE_ABS_SOFT);
+	}
 out:
 	spin_unlock_bh(&node->lock);
 	return HRTIMER_NORESTART;

@@ -25,9 +25,9 @@
 #define RPW_DEFAULT_MAX_ADDR	64
 /*
  * Urgent bus access (priority slots, U-points) is off by default: with it
- * on, the election fails over in a fraction of the time (elect_prio), but
- * the VM's longer runs still see the primary's lease flicker after a
- * power-up (rackpwr-election.rst, "Bounded access").
+ * on, racks of up to ten modules fail over in a fraction of the time in the
+ * VM (elect_prio), but the 60-module rack of elect_basic still collides
+ * hundreds of times per power-up (rackpwr-election.rst, "Bounded access").
  */
 #define RPW_DEFAULT_PRIO_PERIOD	0
 

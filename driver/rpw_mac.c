@@ -557,11 +557,15 @@ static void rpw_mac_advance(struct rpw_mac *mac, u64 now)
 			return;
 		}
 		/*
-		 * Nobody ever sent: the sweep repeats; skip whole rounds.
-		 * Repeats start with a priority slot, so measure the period
-		 * after set_mode(): every node must skip alike.
+		 * Nobody ever sent: the sweep repeats from the top (also
+		 * one that frames sent out of turn carried to its end);
+		 * skip whole rounds.  Repeats start with a priority slot,
+		 * so measure the period after set_mode(): every node must
+		 * skip alike.  (Repeating a sweep shortened to nothing armed
+		 * the timer in the past forever: a soft lockup.)
 		 */
-		rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP, mac->mode_addr, end);
+		rpw_mac_set_mode(mac, RPW_MAC_MODE_SWEEP,
+				 rpw_mac_sweep_top(mac) + 1, end);
 		period = rpw_mac_sweep_end(mac) - end;
 		if (!period)
 			return;

@@ -1022,6 +1022,49 @@ static void test_urgent_order(void)
 	free(mac);
 }
 
+/*
+ * Frames sent out of turn carry a start-up sweep past its last address
+ * without anyone having sent in it: it must repeat from the top, with the
+ * timer always in the future (it was re-armed in the past forever).
+ */
+static void test_sweep_carried_to_end(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq r;
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	u8 w[RPW_MAX_WIRE];
+	u64 now, slot;
+	int len, i, ok = 1;
+
+	memset(&f, 0, sizeof(f));
+	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_UART, 2, BAUD);
+	cfg.max_addr = 8;
+	slot = cfg.t_slot_us * 1000ULL;
+	rpw_mac_init(mac, &cfg, &fake_ops, &f, 0);
+	/* A PRIO broadcast from 5 well after the origin: 20 slots passed. */
+	len = wire(w, RPW_F_PRIO, RPW_T_DATA, RPW_ADDR_BCAST, 5, 1, 2);
+	now = cfg.t_ifs_us * 1000ULL + 20 * slot;
+	rpw_mac_rx_bytes(mac, w, len, now);
+	memset(&r, 0, sizeof(r));
+	r.frame.type = RPW_T_DATA;
+	r.frame.dst = RPW_ADDR_BCAST;
+	r.frame.len = 1;
+	rpw_mac_submit(mac, &r, now);
+	for (i = 0; i < 50 && !f.ntx; i++) {
+		if (f.timer == RPW_MAC_TIMER_OFF || f.timer <= now) {
+			ok = 0;
+			break;
+		}
+		now = f.timer;
+		rpw_mac_timer_expired(mac, now);
+	}
+	tap_ok(ok && f.ntx, "sweep carried past its end repeats from the top (%d timer steps)",
+	       i);
+	rpw_mac_cancel_all(mac, now);
+	free(mac);
+}
+
 /* ---- cancel_if ----------------------------------------------------------- */
 
 static bool match_type_data(const struct rpw_mac_txreq *req, void *arg)
@@ -1448,6 +1491,7 @@ int main(void)
 	test_cancel_sim();
 	test_urgent_order();
 	test_cancel_if();
+	test_sweep_carried_to_end();
 	test_urgent_access(RPW_MAC_PROFILE_SIM);
 	test_urgent_access(RPW_MAC_PROFILE_UART);
 	test_urgent_no_starvation();

@@ -4,8 +4,8 @@
 # Failover with urgent bus access (prio-period 4) on the simulated bus:
 # 6 psu + 4 chassis modules; the acting primary is removed five times (it
 # rejoins as a secondary each time).  Every takeover must end with exactly
-# one acting primary that every module follows, well inside the bound the
-# node reports, and much faster than with ordinary access.  Prints
+# one acting primary that every module follows, and the median must be
+# well below ordinary access's 1.2-1.8 s.  Prints
 # "# measured failover ..." lines and their median and maximum.
 . /lib/rackpwr/tap.sh
 
@@ -67,8 +67,15 @@ tap_ok $? "J from the urgent bound: $j us (ordinary access: over 1 s)"
 times=
 i=1
 while [ $i -le 5 ]; do
-	sleep 1
+	# Settled again: one acting primary that everyone follows.  After a
+	# rejoin its lease can lapse briefly (a stale claim of the rejoined
+	# module fences it): take it when it acts.
+	wait_one 10000 "$(now_ms)" >/dev/null
 	pid=$(acting_id)
+	if [ -z "$pid" ]; then
+		wait_one 10000 "$(now_ms)" >/dev/null
+		pid=$(acting_id)
+	fi
 	addr=$(acting_addr)
 	if [ -z "$pid" ]; then
 		nok "failover $i: no acting primary to remove"
@@ -92,9 +99,10 @@ done
 s=$(echo $times | tr ' ' '\n' | sort -n)
 n=$(echo "$s" | grep -c .)
 if [ "$n" -gt 0 ]; then
-	echo "# failover with urgent access: $n samples, median $(echo "$s" | sed -n "$(((n + 1) / 2))p") ms, max $(echo "$s" | tail -n 1) ms (detect ${det} us, polled every 20 ms)"
-	[ "$(echo "$s" | tail -n 1)" -lt 2000 ]
-	tap_ok $? "every failover under 2 s (ordinary access: 1.2-1.5 s typical)"
+	med=$(echo "$s" | sed -n "$(((n + 1) / 2))p")
+	echo "# failover with urgent access: $n samples, median $med ms, max $(echo "$s" | tail -n 1) ms (detect ${det} us, polled every 20 ms)"
+	[ "$med" -lt 1000 ]
+	tap_ok $? "median failover $med ms, under 1 s (ordinary access: 1.2-1.8 s)"
 fi
 for id in $(nodes | awk '{ print $1 }'); do rackpwrctl node del "$id"; done
 tap_end
