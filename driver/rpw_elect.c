@@ -204,6 +204,36 @@ static void elect_set_timer(struct rpw_elect *e, u64 expires)
 	e->ops->timer(e->ctx, expires);
 }
 
+static void elect_members(const struct rpw_elect *e, u8 skip,
+			  unsigned int *m, unsigned int *rank);
+
+static bool elect_is_member(const struct rpw_elect *e, unsigned int a)
+{
+	return (e->member_cur[a >> 5] | e->member_prev[a >> 5]) &
+	       (1U << (a & 31));
+}
+
+/*
+ * The primary names the one secondary that acknowledges a claim, taking
+ * the psu modules it knows in turn.  Each secondary used to work out its
+ * turn from its own view of the membership; modules that had just started
+ * knew few others, all took the turn, and their acks collided after every
+ * heartbeat until the views agreed (tens of seconds in a 60-module rack).
+ */
+static u8 elect_pick_acker(struct rpw_elect *e)
+{
+	unsigned int i, a = e->last_acker;
+
+	for (i = 0; i < RPW_ADDR_MAX; i++) {
+		a = a >= RPW_ADDR_MAX ? RPW_ADDR_MIN : a + 1;
+		if (a != e->cfg.addr && elect_is_member(e, a)) {
+			e->last_acker = a;
+			return a;
+		}
+	}
+	return RPW_ADDR_NONE;
+}
+
 static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 		       u32 epoch, enum rpw_elect_prio prio, u64 now)
 {
@@ -220,7 +250,8 @@ static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 	if (type == RPW_T_PRIMARY || type == RPW_T_HEARTBEAT) {
 		put_unaligned_le16((u16)elect_ns_to_ms_up(e->cfg.lease_ns),
 				   f.payload + 4);
-		f.len = 6;
+		f.payload[6] = elect_pick_acker(e);
+		f.len = RPW_ELECT_CLAIM_LEN;
 	}
 	e->stats.tx++;
 	if (e->ops->send(e->ctx, &f, prio))
@@ -230,7 +261,7 @@ static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 	/* Ordinary turns are not bounded by J: counted apart. */
 	if (prio == RPW_ELECT_PRIO_NORMAL)
 		e->txq_slow++;
-	else if (f.len == 6)
+	else if (f.len == RPW_ELECT_CLAIM_LEN)
 		e->txq_claims++;
 	else if (type != RPW_T_STEP_DOWN)
 		e->txq_other++;
@@ -276,9 +307,6 @@ static bool elect_tx_slow(struct rpw_elect *e, u64 now)
 }
 
 /* ---- psu membership: two bitmaps aged one window at a time ---- */
-
-static void elect_members(const struct rpw_elect *e, u8 skip,
-			  unsigned int *m, unsigned int *rank);
 
 static void elect_member_age(struct rpw_elect *e, u64 now)
 {
@@ -679,25 +707,21 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 			    u64 now)
 {
 	enum rpw_elect_prio prio = RPW_ELECT_PRIO_URGENT;
-	unsigned int m, rank;
 
 	/*
-	 * One acknowledgment per heartbeat is enough to renew the lease, so
-	 * the secondaries take turns by rank; divergent views only cost an
-	 * extra or a missing ack, never safety.
+	 * The named secondary answers.  One the primary does not know yet
+	 * (its WHO_PRIMARY was lost) would never be named: once per
+	 * membership window it answers unnamed, after the named one.
 	 */
-	elect_members(e, f->src, &m, &rank);
-	if (f->seq % m != rank) {
-		/* The previous claim went unacked: the next in turn helps. */
-		if ((u8)(f->seq - 1) == e->acked_seq || m < 2 ||
-		    (f->seq + 1) % m != rank)
+	if (f->payload[6] != e->cfg.addr) {
+		if (now - e->last_ack < e->member_win)
 			return;
-		/* ... behind the one whose turn it is, not on top of it. */
 		prio = RPW_ELECT_PRIO_DEFER;
 	}
 	if (elect_tx_busy(e, false, now))
 		return;
 	e->acked_seq = f->seq;
+	e->last_ack = now;
 	elect_send(e, RPW_T_HEARTBEAT_ACK, RPW_ADDR_BCAST, f->seq,
 		   e->epoch, prio, now);
 }
@@ -860,7 +884,7 @@ int rpw_elect_rx(struct rpw_elect *e, const struct rpw_frame *f, u64 now)
 	switch (f->type) {
 	case RPW_T_PRIMARY:
 	case RPW_T_HEARTBEAT:
-		need = 6;
+		need = RPW_ELECT_CLAIM_LEN;
 		break;
 	case RPW_T_WHO_PRIMARY:
 	case RPW_T_HEARTBEAT_ACK:
@@ -904,17 +928,17 @@ static void elect_tx_count_done(struct rpw_elect *e, const struct rpw_frame *f)
 	struct rpw_elect_hb *hb = NULL;
 	bool slow;
 
-	if (f->len == 6 && get_unaligned_le32(f->payload) == e->epoch)
+	if (f->len == RPW_ELECT_CLAIM_LEN && get_unaligned_le32(f->payload) == e->epoch)
 		hb = elect_ring_find(e, f->seq);
 	if (f->type == RPW_T_WHO_PRIMARY)
 		slow = true;
-	else if (f->len == 6)
+	else if (f->len == RPW_ELECT_CLAIM_LEN)
 		slow = hb ? hb->normal : e->txq_slow && !e->txq_claims;
 	else
 		slow = false;
 	if (slow && e->txq_slow)
 		e->txq_slow--;
-	else if (f->len == 6 && e->txq_claims)
+	else if (f->len == RPW_ELECT_CLAIM_LEN && e->txq_claims)
 		e->txq_claims--;
 	else if (f->len == 4 && f->type != RPW_T_STEP_DOWN && e->txq_other)
 		e->txq_other--;
@@ -931,7 +955,7 @@ void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
 	}
 	if (e->state != RPW_ES_PRIMARY || f->src != e->cfg.addr ||
 	    (f->type != RPW_T_PRIMARY && f->type != RPW_T_HEARTBEAT) ||
-	    f->len != 6 || get_unaligned_le32(f->payload) != e->epoch)
+	    f->len != RPW_ELECT_CLAIM_LEN || get_unaligned_le32(f->payload) != e->epoch)
 		return;
 	hb = elect_ring_find(e, f->seq);
 	if (!hb)
@@ -1054,6 +1078,8 @@ void rpw_elect_start(struct rpw_elect *e, u64 now)
 
 	e->member_win = e->cfg.member_ns;
 	e->member_rotate = now + e->member_win;
+	/* Our WHO_PRIMARY introduces us; answer unnamed only a window on. */
+	e->last_ack = now;
 	e->evidence = now;
 	/*
 	 * A primary may hold a lease from a frame sent before we listened;

@@ -29,6 +29,9 @@
 #define RPW_EPOCH_MAKE(t, a)	(((u32)(t) << 8) | (u8)(a))
 #define RPW_EPOCH_TERM_MAX	0xffffffU
 
+/* PRIMARY/HEARTBEAT payload: epoch, lease_ms, the named acknowledger. */
+#define RPW_ELECT_CLAIM_LEN	7
+
 /* Heartbeat sends remembered for matching acknowledgments (by seq). */
 #define RPW_ELECT_RING		8
 
@@ -149,6 +152,8 @@ struct rpw_elect {
 	u8 seq;			/* seq of the next PRIMARY/HEARTBEAT */
 	u8 ring_pos;
 	u8 acked_seq;		/* seq of the last ack heard in our epoch */
+	u8 last_acker;		/* primary: the last secondary named */
+	u64 last_ack;		/* our last acknowledgment (or start) */
 	/* Our frames handed to send() whose tx_done() has not come yet. */
 	u8 txq_claims;		/* PRIMARY/HEARTBEAT */
 	u8 txq_other;		/* HEARTBEAT_ACK */

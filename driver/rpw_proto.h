@@ -54,8 +54,8 @@ enum rpw_type {
 	RPW_T_DATA		= 0x02,	/* opaque datagram, 0..64 bytes */
 
 	RPW_T_WHO_PRIMARY	= 0x10,	/* epoch:le32 */
-	RPW_T_PRIMARY		= 0x11,	/* epoch:le32 lease_ms:le16 */
-	RPW_T_HEARTBEAT		= 0x12,	/* epoch:le32 lease_ms:le16 */
+	RPW_T_PRIMARY		= 0x11,	/* epoch:le32 lease_ms:le16 acker:u8 */
+	RPW_T_HEARTBEAT		= 0x12,	/* epoch:le32 lease_ms:le16 acker:u8 */
 	RPW_T_HEARTBEAT_ACK	= 0x13,	/* epoch:le32 */
 	RPW_T_STEP_DOWN		= 0x14,	/* epoch:le32 */
 

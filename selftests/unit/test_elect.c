@@ -90,6 +90,9 @@ static u32 ep_of(const struct rpw_frame *f)
 	return get_unaligned_le32(f->payload);
 }
 
+/* The secondary a claim built by claim() names as its acknowledger. */
+static u8 claim_acker;
+
 static struct rpw_frame claim(u8 type, u8 src, u32 ep, u8 seq)
 {
 	struct rpw_frame f;
@@ -104,7 +107,8 @@ static struct rpw_frame claim(u8 type, u8 src, u32 ep, u8 seq)
 	f.len = 4;
 	if (type == RPW_T_PRIMARY || type == RPW_T_HEARTBEAT) {
 		put_unaligned_le16(100, f.payload + 4);
-		f.len = 6;
+		f.payload[6] = claim_acker;
+		f.len = RPW_ELECT_CLAIM_LEN;
 	}
 	return f;
 }
@@ -194,7 +198,8 @@ static void test_alone(void)
 	       "epoch = term 1, own address");
 	f = last(&a);
 	tap_ok(f && f->type == RPW_T_PRIMARY && ep_of(f) == a.e.epoch &&
-	       f->len == 6, "PRIMARY broadcast with epoch and lease");
+	       f->len == RPW_ELECT_CLAIM_LEN,
+	       "PRIMARY broadcast with epoch, lease and acknowledger");
 	TAP_EQ(a.prio[a.nout - 1], RPW_ELECT_PRIO_NORMAL,
 	       "... in ordinary turns (a claim after discovery)");
 	TAP_EQ(a.ev[RPW_EV_PROMOTED], 1, "promoted event");
@@ -235,7 +240,9 @@ static void test_late_joiner(void)
 	mk(&p, 200, RPW_ROLE_PSU);
 	mk(&j, 210, RPW_ROLE_PSU);
 	rpw_elect_start(&j.e, T0);
+	claim_acker = 210;	/* the primary names the joiner */
 	f = claim(RPW_T_PRIMARY, 200, ep, 9);
+	claim_acker = 0;
 	rpw_elect_rx(&j.e, &f, T0 + 10 * MS);
 	TAP_EQ(rpw_elect_state(&j.e), RPW_ES_SECONDARY,
 	       "joiner hearing a primary stays secondary");
@@ -256,6 +263,68 @@ static void test_late_joiner(void)
 	rpw_elect_rx(&p.e, &f, T0 + 100 * MS);
 	o = last(&p);
 	tap_ok(o && o->type == RPW_T_PRIMARY, "primary answers WHO_PRIMARY");
+}
+
+/*
+ * The primary names the acknowledger, taking the psu modules it knows in
+ * turn; a secondary answers only when named, or unnamed once per
+ * membership window (deferred) so that a module the primary missed gets
+ * known.
+ */
+static void test_named_acker(void)
+{
+	struct tn p, s;
+	struct rpw_frame f;
+	const struct rpw_frame *o;
+	u32 ep = RPW_EPOCH_MAKE(4, 200);
+	u8 named[4];
+	int i;
+
+	/* Primary 200 knows psu modules 7 and 9 (their questions). */
+	mk(&p, 200, RPW_ROLE_PSU);
+	rpw_elect_start(&p.e, T0);
+	fire(&p, 0);
+	done_all(&p, T0 + 99 * MS);
+	f = claim(RPW_T_WHO_PRIMARY, 7, 0, 0);
+	rpw_elect_rx(&p.e, &f, T0 + 100 * MS);
+	f = claim(RPW_T_WHO_PRIMARY, 9, 0, 0);
+	rpw_elect_rx(&p.e, &f, T0 + 101 * MS);
+	for (i = 0; i < 4; i++) {
+		done_all(&p, p.timer - MS);
+		p.nout = 0;
+		fire(&p, 0);
+		o = last_of(&p, RPW_T_HEARTBEAT);
+		named[i] = o ? o->payload[6] : 0;
+	}
+	tap_ok(named[0] && named[0] != named[1] && named[0] == named[2] &&
+	       named[1] == named[3] && (named[0] == 7 || named[0] == 9) &&
+	       (named[1] == 7 || named[1] == 9),
+	       "primary names its psu modules in turn (%u %u %u %u)",
+	       named[0], named[1], named[2], named[3]);
+
+	/* A secondary answers only when named ... */
+	mk(&s, 9, RPW_ROLE_PSU);
+	rpw_elect_start(&s.e, T0);
+	claim_acker = 7;
+	f = claim(RPW_T_HEARTBEAT, 200, ep, 5);
+	rpw_elect_rx(&s.e, &f, T0 + 10 * MS);
+	tap_ok(!last_of(&s, RPW_T_HEARTBEAT_ACK), "not named: no ack");
+	claim_acker = 9;
+	f = claim(RPW_T_HEARTBEAT, 200, ep, 6);
+	rpw_elect_rx(&s.e, &f, T0 + 20 * MS);
+	o = last_of(&s, RPW_T_HEARTBEAT_ACK);
+	tap_ok(o && o->seq == 6 && s.prio[s.nout - 1] == RPW_ELECT_PRIO_URGENT,
+	       "named: urgent ack with the claim's seq");
+	/* ... or unnamed, deferred, after a membership window of silence. */
+	done_all(&s, T0 + 21 * MS);
+	s.nout = 0;
+	claim_acker = 7;
+	f = claim(RPW_T_HEARTBEAT, 200, ep, 7);
+	rpw_elect_rx(&s.e, &f, T0 + 20 * MS + s.e.member_win + MS);
+	o = last_of(&s, RPW_T_HEARTBEAT_ACK);
+	tap_ok(o && o->seq == 7 && s.prio[s.nout - 1] == RPW_ELECT_PRIO_DEFER,
+	       "unnamed for a window: one deferred ack introduces it");
+	claim_acker = 0;
 }
 
 /* Two nodes promote at once: the higher address wins, loser demotes. */
@@ -538,6 +607,7 @@ int main(void)
 	test_cfg();
 	test_alone();
 	test_late_joiner();
+	test_named_acker();
 	test_tie();
 	test_takeover();
 	test_lease_acks();

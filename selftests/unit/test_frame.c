@@ -36,8 +36,8 @@ static const struct {
 	{ RPW_T_ACK, 0, 0, "ack" },
 	{ RPW_T_DATA, 0, 64, "data" },
 	{ RPW_T_WHO_PRIMARY, 4, 4, "who_primary" },
-	{ RPW_T_PRIMARY, 6, 6, "primary" },
-	{ RPW_T_HEARTBEAT, 6, 6, "heartbeat" },
+	{ RPW_T_PRIMARY, 7, 7, "primary" },
+	{ RPW_T_HEARTBEAT, 7, 7, "heartbeat" },
 	{ RPW_T_HEARTBEAT_ACK, 4, 4, "heartbeat_ack" },
 	{ RPW_T_STEP_DOWN, 4, 4, "step_down" },
 	{ RPW_T_CAP_QUERY, 4, 4, "cap_query" },
@@ -177,17 +177,18 @@ struct vector {
 
 static void test_vectors(void)
 {
-	static const u8 hb[] = { 7, 0, 0, 0, 60, 0 };
+	static const u8 hb[] = { 7, 0, 0, 0, 60, 0, 9 };
 	static const u8 req[] = { 7, 0, 0, 0, 3, 2, 0xf4, 0x01, 0, 0,
 				  0x34, 0x12 };
 	static const u8 esc[] = { 0x7e, 0x7d, 0x11 };
 	struct vector v[] = {
 		{
-			"heartbeat 3->bcast epoch 7 lease 60 ms",
-			mkframe(0, RPW_T_HEARTBEAT, 0xff, 0x03, 0x05, hb, 6),
-			{ 0x7e, 0x10, 0x12, 0xff, 0x03, 0x05, 0x06, 0x07,
-			  0x00, 0x00, 0x00, 0x3c, 0x00, 0xaf, 0x95, 0x7e },
-			16,
+			"heartbeat 3->bcast epoch 7 lease 60 ms acker 9",
+			mkframe(0, RPW_T_HEARTBEAT, 0xff, 0x03, 0x05, hb, 7),
+			{ 0x7e, 0x10, 0x12, 0xff, 0x03, 0x05, 0x07, 0x07,
+			  0x00, 0x00, 0x00, 0x3c, 0x00, 0x09, 0x6e, 0xb1,
+			  0x7e },
+			17,
 		},
 		{
 			"ack 1->2 seq 42",
@@ -350,7 +351,7 @@ static void test_roundtrip_types(void)
 static size_t hb_body(u8 *b)
 {
 	static const u8 body[] = { 0x10, RPW_T_HEARTBEAT, 0xff, 0x03, 0x01,
-				   6, 1, 0, 0, 0, 100, 0 };
+				   7, 1, 0, 0, 0, 100, 0, 2 };
 
 	memcpy(b, body, sizeof(body));
 	return sizeof(body);
@@ -384,11 +385,11 @@ static void test_drops_checks(void)
 	b[0] = 0x00;
 	expect_drop("version 0", b, n, RPW_DROP_VERSION);
 	n = hb_body(b);
-	b[5] = 7;
-	expect_drop("len field 7, payload 6", b, n, RPW_DROP_LENGTH);
+	b[5] = 8;
+	expect_drop("len field 8, payload 7", b, n, RPW_DROP_LENGTH);
 	n = hb_body(b);
-	b[5] = 5;
-	expect_drop("len field 5, payload 6", b, n, RPW_DROP_LENGTH);
+	b[5] = 6;
+	expect_drop("len field 6, payload 7", b, n, RPW_DROP_LENGTH);
 	n = hb_body(b);
 	b[3] = 0x00;
 	expect_drop("src 0", b, n, RPW_DROP_ADDR);
@@ -451,7 +452,7 @@ static void test_drops_framing(void)
 	size_t n, w;
 
 	ref = mkframe(0, RPW_T_HEARTBEAT, 0xff, 0x03, 0x01,
-		      (const u8 []){ 1, 0, 0, 0, 100, 0 }, 6);
+		      (const u8 []){ 1, 0, 0, 0, 100, 0, 2 }, 7);
 	glen = rpw_frame_encode(&ref, good, sizeof(good));
 	tap_ok(glen > 0, "framing: reference frame encodes");
 
