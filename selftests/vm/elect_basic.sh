@@ -263,7 +263,10 @@ sleep 1
 id=$(field id "$(rackpwrctl node new --bus 1 --addr "$dup" --role psu \
 	--max-addr "$maxaddr_1")")
 t=0
-while [ $t -lt 50 ] && ! grep -q "event=dup-addr addr=$dup" mon.out; do
+# The duplicate is heard intact when it asks (WHO_PRIMARY) or, a membership
+# window later, answers a claim unnamed; named, both copies answer in the
+# same slot and collide.  Wait up to 10 s.
+while [ $t -lt 100 ] && ! grep -q "event=dup-addr addr=$dup" mon.out; do
 	usleep 100000
 	t=$((t + 1))
 done
