@@ -709,10 +709,7 @@ struct rpw_node *rpw_node_next(unsigned long *index)
 
 static bool rpw_node_own_claim(const struct rpw_mac_txreq *req, void *arg)
 {
-	const struct rpw_frame *f = &req->frame;
-
-	return req->keep_seq &&
-	       (f->type == RPW_T_PRIMARY || f->type == RPW_T_HEARTBEAT);
+	return req->keep_seq && rpw_elect_claim(&req->frame);
 }
 
 /*

@@ -112,6 +112,12 @@ enum rpw_elect_prio {
 	RPW_ELECT_PRIO_DEFER,		/* urgent, after the next frame */
 };
 
+/* PRIMARY or HEARTBEAT: what a demoted node withdraws from its queue. */
+static inline bool rpw_elect_claim(const struct rpw_frame *f)
+{
+	return f->type == RPW_T_PRIMARY || f->type == RPW_T_HEARTBEAT;
+}
+
 /*
  * Frames that get an urgent answer (claims are acknowledged, and a helper
  * may follow an acknowledgment): the MAC keeps the U-point after them for
@@ -120,8 +126,7 @@ enum rpw_elect_prio {
  */
 static inline bool rpw_elect_answered(const struct rpw_frame *f)
 {
-	return f->type == RPW_T_PRIMARY || f->type == RPW_T_HEARTBEAT ||
-	       f->type == RPW_T_HEARTBEAT_ACK;
+	return rpw_elect_claim(f) || f->type == RPW_T_HEARTBEAT_ACK;
 }
 
 struct rpw_elect_ops {

@@ -83,8 +83,7 @@ static int s_send(void *ctx, const struct rpw_frame *f,
 static bool s_own_claim(const struct rpw_mac_txreq *req, void *arg)
 {
 	(void)arg;
-	return req->keep_seq && (req->frame.type == RPW_T_PRIMARY ||
-				 req->frame.type == RPW_T_HEARTBEAT);
+	return req->keep_seq && rpw_elect_claim(&req->frame);
 }
 
 /* As rpw_node_withdraw_locked(): after the call that demoted us. */

@@ -15,23 +15,13 @@
 # rack_modules is set to the number of modules on the bus before each one
 # is configured: the election derives its worst-case access delay from it.
 . /lib/rackpwr/tap.sh
+. /lib/rackpwr/elect.sh
 
 # A TCG guest on a shared host runs its hrtimers late by several ms: budget
 # 20 ms of lateness (elect_tol_us) instead of the 5 ms default.
 modprobe rackpwr elect_tol_us=20000 && modprobe rackpwr_sim || { nok "load modules"; tap_end; exit 1; }
 P=/sys/module/rackpwr/parameters
 D=/sys/kernel/debug/rackpwr_sim
-
-now_ms() { read -r up _ </proc/uptime; echo $((${up%.*} * 1000 + 1${up#*.}0 - 1000)); }
-
-# nodes BUS: "id addr role state primary acting epoch" per node
-nodes() {
-	rackpwrctl node list | awk -v bus="bus=$1" '$0 ~ bus" " {
-		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		print v["id"], v["addr"], v["role"], v["state"], v["primary"], v["acting"], v["epoch"] }'
-}
-acting_addr() { nodes "$1" | awk '$6 == 1 { print $2 }'; }
-acting_id() { nodes "$1" | awk '$6 == 1 { print $1 }'; }
 
 # bound_ms BUS NPSU: rpw_elect_converge_bound() of the bus's first psu node,
 # from the timers it reports (rackpwr-election.rst, "Convergence bound").
@@ -46,24 +36,6 @@ bound_ms() {
 		b = v["initial_us"] + 4 * (hb + d + tol) + v["detect_us"] +
 		    n * v["takeover_slot_us"] + 2 * m + v["lease_us"] + 2 * g
 		printf "%d\n", b / 1000; exit }'
-}
-
-# wait_one BUS MAX_MS T0 [SKIP_ID]: until exactly one node acts as primary
-# and every node (but SKIP_ID) follows it; prints ms since T0.
-wait_one() {
-	while :; do
-		l=$(nodes "$1" | awk -v s="$4" '$1 != s')
-		p=$(echo "$l" | awk '$6 == 1 { print $2 }')
-		if [ "$(echo "$l" | awk '$6 == 1' | wc -l)" = 1 ] &&
-		   [ "$(echo "$l" | awk -v p="$p" '$5 != p' | wc -l)" = 0 ]; then
-			echo $(($(now_ms) - $3))
-			return 0
-		fi
-		[ $(($(now_ms) - $3)) -gt "$2" ] && break
-		usleep 100000
-	done
-	echo "never"
-	return 1
 }
 
 # start BUS NPSU NCHASSIS [OPTION...]: create all modules back to back.
