@@ -17,6 +17,7 @@
 
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -368,6 +369,8 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	/* A rack has a few dozen modules: sweep 64 addresses, not 254. */
 	node->cfg.max_addr = RPW_DEFAULT_MAX_ADDR;
 	node->cfg.prio_period = RPW_DEFAULT_PRIO_PERIOD;
+	/* Breaks the tie between two modules given the same address. */
+	node->cfg.nonce = get_random_u32();
 
 	mutex_lock(&rpw_nodes_mutex);
 	err = xa_alloc(&rpw_nodes, &id, node, xa_limit_31b, GFP_KERNEL);
@@ -835,19 +838,26 @@ int rpw_node_send(struct rpw_node *node, const struct rpw_frame *f,
 
 /*
  * How long a sender may wait: every attempt may wait the worst-case
- * access delay for the modules heard so far, then an ACK timeout.
+ * access delay for the modules heard so far, then an ACK timeout; and
+ * every attempt, plus two collisions, may cost a full address sweep (a
+ * bad frame on the line restarts arbitration with one).
  */
 unsigned long rpw_node_send_timeout(struct rpw_node *node)
 {
 	unsigned int n = rpw_node_peer_count(node) + 1;
 	struct rpw_mac_cfg cfg;
-	u64 ns;
+	u32 slots;
+	u64 ns, sweep;
 
 	rpw_node_snapshot(node, &cfg, NULL, NULL, NULL);
 	ns = rpw_mac_access_bound_ns(&cfg, max_t(unsigned int, n, 2),
 				     RPW_MAX_WIRE, true, NSEC_PER_MSEC);
-	ns = (ns + (u64)cfg.ack_timeout_us * NSEC_PER_USEC) *
-	     (cfg.max_retries + 1) + NSEC_PER_SEC;
+	slots = cfg.max_addr;
+	if (cfg.prio_period)
+		slots += slots / cfg.prio_period + 1;
+	sweep = (cfg.t_ifs_us + (u64)slots * cfg.t_slot_us) * NSEC_PER_USEC;
+	ns = (ns + (u64)cfg.ack_timeout_us * NSEC_PER_USEC + sweep) *
+	     (cfg.max_retries + 1) + 2 * sweep + NSEC_PER_SEC;
 	return nsecs_to_jiffies(min_t(u64, ns, 60 * NSEC_PER_SEC));
 }
 

@@ -263,6 +263,7 @@ static void rpw_mac_set_mode(struct rpw_mac *mac, u8 mode, u8 addr, u64 origin)
 	mac->p_first = 0;
 	mac->p_resp = false;
 	mac->ring_off = 0;
+	mac->dup_skip = false;
 	if (mode == RPW_MAC_MODE_ROTATE)
 		rpw_mac_rotate_slot(mac);
 }
@@ -388,7 +389,7 @@ static u64 rpw_mac_next_slot(const struct rpw_mac *mac, u64 now, bool *slot)
 		end = rpw_mac_sweep_end(mac);
 		if (tp >= end)
 			tp = RPW_MAC_TIMER_OFF;
-		if (mac->cfg.addr < mac->mode_addr) {
+		if (mac->cfg.addr < mac->mode_addr && !mac->dup_skip) {
 			j = mac->mode_addr - 1 - mac->cfg.addr;
 			t = rpw_mac_slot_time(mac, rpw_mac_phys(mac, j));
 			if (t + tol >= now)
@@ -527,6 +528,18 @@ static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 		mac->p_first = 1;
 	mac->p_resp = mac->u_offer && mac->u_ans;
 	mac->u_offer = false;
+	/*
+	 * Every collision starts a sweep in which each address has a slot of
+	 * its own, so a frame that collided twice in a row most likely
+	 * shares the slot with a module of our address: identical timing
+	 * would make the two collide until both give up, and neither would
+	 * ever hear the other.  Half of the time (by the nonce) stay out of
+	 * this sweep.
+	 */
+	if (mac->own_coll && mac->head && mac->head->collisions >= 2)
+		mac->dup_skip = (mac->cfg.nonce >>
+				 ((mac->head->collisions - 2) & 31)) & 1;
+	mac->own_coll = false;
 	rpw_mac_clear_defer(mac);
 	mac->rx_bad = false;
 	mac->rx_data_src = 0;
@@ -589,12 +602,26 @@ static void rpw_mac_start_tx(struct rpw_mac *mac, bool ack, u64 now)
 	mac->ops->tx(mac->ctx, mac->txbuf, mac->tx_len);
 }
 
+/* FNV-1a over what two frames of one (type, dst, seq) may differ in. */
+static u32 rpw_mac_frame_sum(const struct rpw_frame *f)
+{
+	u32 h = 2166136261U;
+	unsigned int i;
+
+	h = (h ^ f->flags) * 16777619U;
+	h = (h ^ f->len) * 16777619U;
+	for (i = 0; i < f->len; i++)
+		h = (h ^ f->payload[i]) * 16777619U;
+	return h;
+}
+
 static void rpw_mac_remember_tx(struct rpw_mac *mac, const struct rpw_frame *f)
 {
 	mac->last_tx_type = f->type;
 	mac->last_tx_dst = f->dst;
 	mac->last_tx_seq = f->seq;
-	/* Armed only by an echo timeout: see rpw_mac_rx_frame(). */
+	mac->last_tx_sum = rpw_mac_frame_sum(f);
+	/* Armed only by a failed transmission: see rpw_mac_rx_frame(). */
 	mac->last_tx_valid = false;
 }
 
@@ -715,6 +742,7 @@ static void rpw_mac_tx_failed(struct rpw_mac *mac, bool send_abort, u64 now)
 	 * must not count as another module using our address.
 	 */
 	mac->last_tx_valid = true;
+	mac->last_tx_until = now + mac->tx_len * mac->t_char + mac->t_ack;
 	mac->ops->tx_abort(mac->ctx);
 	/* Make every receiver drop the broken frame at once. */
 	if (send_abort)
@@ -728,6 +756,7 @@ static void rpw_mac_tx_failed(struct rpw_mac *mac, bool send_abort, u64 now)
 	/* A lost ACK is not retried: the sender retransmits, we re-ACK. */
 	if (ack || !req)
 		return;
+	mac->own_coll = true;
 	if (++req->collisions > mac->cfg.max_collisions) {
 		mac->stats.busy_drops++;
 		rpw_mac_finish(mac, -EBUSY, now);
@@ -825,8 +854,10 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, const struct rpw_frame *f,
 
 	if (f->src == mac->cfg.addr) {
 		/* Our echo arriving after an echo timeout is not a rival. */
-		if (mac->last_tx_valid && f->type == mac->last_tx_type &&
-		    f->dst == mac->last_tx_dst && f->seq == mac->last_tx_seq)
+		if (mac->last_tx_valid && now <= mac->last_tx_until &&
+		    f->type == mac->last_tx_type &&
+		    f->dst == mac->last_tx_dst && f->seq == mac->last_tx_seq &&
+		    rpw_mac_frame_sum(f) == mac->last_tx_sum)
 			return;
 		mac->stats.dup_addr++;
 		rpw_mac_event(mac, RPW_MAC_EV_DUP_ADDR, f);
@@ -1045,7 +1076,6 @@ void rpw_mac_timer_expired(struct rpw_mac *mac, u64 now)
 
 	if (mac->tx_active && now >= mac->echo_deadline) {
 		mac->stats.echo_timeouts++;
-		mac->last_tx_valid = true;
 		rpw_mac_tx_failed(mac, false, now);
 	}
 	if (mac->ack_pending && now >= mac->ack_due && !mac->tx_active)

@@ -56,6 +56,13 @@ struct rpw_mac_cfg {
 	u32 t_turnaround_us;	/* end of data frame -> start of ACK */
 	u32 ack_timeout_us;	/* upper bound on ACK/echo wait */
 	u32 peer_timeout_us;	/* peer counts in the rotation this long */
+	/*
+	 * Random per module instance (0: never used).  Two modules given
+	 * the same address share every slot; after their frames collided
+	 * twice, each retry skips its sweep slot if the next bit says so,
+	 * so one of them gets through and the other hears its address.
+	 */
+	u32 nonce;
 };
 
 /* Events for counters and tracepoints; @f may be NULL where noted. */
@@ -198,6 +205,8 @@ struct rpw_mac {
 	bool u_mine;		/* ... sent by us: the U-point is not ours */
 	bool u_ans;		/* ... with ANS: the U-point is for answers */
 	bool in_rx;		/* inside ops->rx() */
+	bool own_coll;		/* our frame collided in this busy period */
+	bool dup_skip;		/* SWEEP: leave our slot out (see nonce) */
 
 	/* Transmitter. */
 	bool tx_active;
@@ -208,8 +217,11 @@ struct rpw_mac {
 	u64 tx_start;
 	u64 echo_deadline;
 	u8 txbuf[RPW_MAX_WIRE];
-	u8 last_tx_type, last_tx_dst, last_tx_seq;	/* late echo filter */
+	/* Late echo filter: our last frame, armed after it failed. */
+	u8 last_tx_type, last_tx_dst, last_tx_seq;
 	bool last_tx_valid;
+	u32 last_tx_sum;
+	u64 last_tx_until;
 
 	/* ACK we owe. */
 	bool ack_pending;

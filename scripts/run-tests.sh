@@ -36,7 +36,9 @@ count() {
 	f=$(grep -c '^not ok ' "$1")
 	passed=$((passed + p))
 	failed=$((failed + f))
-	grep '^not ok ' "$1" | sed 's/^/   /'
+	# Failures, with the failed checks vmrun.py names under them.
+	awk '/^not ok /{ print; f = 1; next } f && /^#   /{ print; next } { f = 0 }' \
+		"$1" | sed 's/^/   /'
 	echo "   $p passed, $f failed ($1)"
 }
 

@@ -72,6 +72,7 @@ SPLATS = re.compile("|".join([
 KMSG = re.compile(r"\[\s*\d+\.\d{6}\]\s?(.*)")
 ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
 RESULT = re.compile(r"^(not )?ok (\d+) (\S+)(?:\s+#\s*(.*))?$")
+SUBFAIL = re.compile(r"^#\s+(not ok \d+ .*)$")
 START = re.compile(r"^# rig: start (\d+) (\S+)")
 PLAN = re.compile(r"^# rig: tests ?(.*)$")
 DONE = re.compile(r"^# rig: done")
@@ -233,6 +234,7 @@ class VM:
         self.booted = False         # the guest's init printed its plan
         self.results = {}           # test number -> True/False
         self.current = None         # (number, name, start time)
+        self.subfail = []           # failed checks of the current test
         self.splats = []
         self.done = False           # guest printed "# rig: done"
         self.ended = False          # qemu exited (or was killed)
@@ -343,6 +345,7 @@ class VM:
                 self.t_boot = now - self.t_start
             with self.lock:
                 self.current = (int(m.group(1)), m.group(2), now)
+                self.subfail = []
                 t = self.run.args.timeout
                 self.deadline = now + t + HOST_GRACE if t else None
             return
@@ -357,6 +360,14 @@ class VM:
                 self.deadline = now + self.run.args.boot_timeout
             self.run.report.result(ok, self.prefix + m.group(3),
                                    m.group(4) or "")
+            # Name the failed checks in the summary, so a CI log that
+            # keeps only this output still says what went wrong.
+            for sub in [] if ok else self.subfail[:10]:
+                self.run.report.emit("#   %s%s" % (self.prefix, sub))
+            return
+        m = SUBFAIL.match(line)
+        if m and self.current:
+            self.subfail.append(m.group(1))
             return
         if DONE.match(line):
             with self.lock:

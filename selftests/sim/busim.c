@@ -392,12 +392,20 @@ struct busim *busim_new(const struct busim_cfg *cfg,
 	}
 	for (i = 0; i < cfg->nodes; i++) {
 		struct busim_node *nd = &sim->nodes[i];
+		struct rpw_mac_cfg mc = macs[i];
+		u64 r = cfg->seed ^ (0x9e3779b97f4a7c15ULL * (i + 1));
 
+		/* As the kernel does: a random nonce per module instance. */
+		if (!mc.nonce && !cfg->no_nonce) {
+			r = (r ^ (r >> 30)) * 0xbf58476d1ce4e5b9ULL;
+			r = (r ^ (r >> 27)) * 0x94d049bb133111ebULL;
+			mc.nonce = (u32)(r ^ (r >> 31));
+		}
 		nd->sim = sim;
 		nd->idx = i;
 		nd->lat = cfg->rx_lat_ns;
 		nd->jitter = cfg->rx_jitter_ns;
-		if (rpw_mac_init(&nd->mac, &macs[i], &busim_ops, nd, 0)) {
+		if (rpw_mac_init(&nd->mac, &mc, &busim_ops, nd, 0)) {
 			busim_free(sim);
 			return NULL;
 		}

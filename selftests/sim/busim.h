@@ -49,6 +49,7 @@ struct busim_cfg {
 	u64 seed;
 	u64 rx_lat_ns;		/* default receive latency, every node */
 	u64 rx_jitter_ns;	/* plus uniform 0..jitter per chunk */
+	bool no_nonce;		/* keep a MAC nonce of 0 (never skip) */
 };
 
 struct busim_line_stats {

@@ -8,12 +8,16 @@
  * together, deterministically, for one scenario at a time.
  *
  *   stack_sim [--psu N] [--chassis M] [--prio P] [--seed S] [--ms T]
- *             [--tol-us U] [--kill-ms K] [--spread-ms B] [--no-withdraw] [-v]
+ *             [--tol-us U] [--kill-ms K] [--spread-ms B] [--dup-ms D]
+ *             [--no-withdraw] [-v]
  *
  * Prints one line per node at the end and "result: ok" when exactly one
  * node acts as primary and every node follows it; exit status 0 then.
  * With --kill-ms the acting primary is cut off (partitioned) at K ms and
  * the time until everyone follows its successor is printed ("failover").
+ * With --dup-ms a module with the address of the lowest power-supply
+ * module (a secondary) joins at D ms; the run fails unless a copy of that
+ * address reports the duplicate (MAC or election event) within 2 s.
  */
 
 #include <stdio.h>
@@ -37,6 +41,14 @@ struct snode {
 static struct snode nodes[MAXN];
 static int nn, verbose, nowithdraw;
 static u64 collisions_urgent;
+static u8 dup_addr;		/* address given twice (--dup-ms), or 0 */
+static u64 dup_seen = ~0ULL;	/* first report of it */
+
+static void dup_report(struct snode *n, u64 now)
+{
+	if (n->e.cfg.addr == dup_addr && dup_seen == ~0ULL)
+		dup_seen = now;
+}
 
 static void s_timer_fire(struct busim *sim, void *arg)
 {
@@ -102,6 +114,8 @@ static void s_event(void *ctx, enum rpw_elect_event ev, u8 addr, u32 epoch)
 
 	if (ev == RPW_EV_DEMOTED && !nowithdraw)
 		busim_at(n->sim, busim_now(n->sim), s_withdraw, n);
+	if (ev == RPW_EV_DUP_ADDR)
+		dup_report(n, busim_now(n->sim));
 
 	if (verbose)
 		printf("# %9.3f ms n%d(%u) %s addr %u epoch %u.%u\n",
@@ -140,6 +154,8 @@ static void h_event(struct busim *sim, int node, enum rpw_mac_event ev,
 		    const struct rpw_frame *f, void *user)
 {
 	(void)user;
+	if (ev == RPW_MAC_EV_DUP_ADDR && !nodes[node].dead)
+		dup_report(&nodes[node], busim_now(sim));
 	if (ev != RPW_MAC_EV_COLLISION)
 		return;
 	if (f && (f->flags & RPW_F_PRIO))
@@ -154,6 +170,10 @@ static void s_boot(struct busim *sim, void *arg)
 {
 	struct snode *n = arg;
 
+	if (n->dead) {		/* the duplicate, connected only now */
+		n->dead = false;
+		busim_partition(sim, n->idx, false);
+	}
 	rpw_elect_start(&n->e, busim_now(sim));
 }
 
@@ -216,6 +236,8 @@ int main(int argc, char **argv)
 				 .event = h_event };
 	int npsu = 6, nch = 4, prio = 4, i, a, p;
 	u64 seed = 1, dur = 3000, tol = 5000, kill = 0, t, conv = 0, spread = 1;
+	u64 dup = 0;
+	bool dup_ok = true;
 	unsigned int changes = 0;
 	int last = -1;
 	u64 coll = 0;
@@ -239,6 +261,8 @@ int main(int argc, char **argv)
 			spread = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--kill-ms") && a + 1 < argc)
 			kill = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--dup-ms") && a + 1 < argc)
+			dup = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--no-withdraw"))
 			nowithdraw = 1;
 		else if (!strcmp(argv[a], "-v"))
@@ -250,7 +274,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	nn = npsu + nch;
+	nn = npsu + nch + !!dup;
+	if (npsu < 2 && dup) {
+		fprintf(stderr, "stack_sim: --dup-ms needs two psu modules\n");
+		return 2;
+	}
 	if (nn < 1 || nn > MAXN) {
 		fprintf(stderr, "stack_sim: 1..%d nodes\n", MAXN);
 		return 2;
@@ -258,8 +286,12 @@ int main(int argc, char **argv)
 	bc.nodes = nn;
 	bc.seed = seed;
 	for (i = 0; i < nn; i++) {
+		/* The duplicate is the last node: a psu with address 1. */
+		bool psu = i < npsu || (dup && i == nn - 1);
+
 		rpw_mac_cfg_default(&mc[i], RPW_MAC_PROFILE_UART,
-				    i < npsu ? i + 1 : 101 + i - npsu, 115200);
+				    i < npsu ? i + 1 : psu ? 1 :
+				    101 + i - npsu, 115200);
 		/* A configured rack: every node sweeps the rack's addresses. */
 		mc[i].max_addr = nch ? 100 + nch : npsu;
 		mc[i].prio_period = prio;
@@ -271,11 +303,18 @@ int main(int argc, char **argv)
 		nodes[i].sim = sim;
 		nodes[i].idx = i;
 		nodes[i].timer = RPW_ELECT_NO_TIMER;
-		s_cfg(&ec, &mc[i], i < npsu ? RPW_ROLE_PSU : RPW_ROLE_CHASSIS,
-		      tol * 1000, MS);
+		s_cfg(&ec, &mc[i], i < npsu || (dup && i == nn - 1) ?
+		      RPW_ROLE_PSU : RPW_ROLE_CHASSIS, tol * 1000, MS);
 		if (rpw_elect_init(&nodes[i].e, &ec, &s_ops, &nodes[i])) {
 			fprintf(stderr, "stack_sim: election config rejected\n");
 			return 2;
+		}
+		if (dup && i == nn - 1) {
+			dup_addr = mc[i].addr;
+			nodes[i].dead = true;
+			busim_partition(sim, i, true);
+			busim_at(sim, dup * MS, s_boot, &nodes[i]);
+			continue;
 		}
 		busim_at(sim, busim_rand(sim) % (spread * MS), s_boot,
 			 &nodes[i]);
@@ -325,7 +364,17 @@ int main(int argc, char **argv)
 	       conv / 1e6, changes);
 	if (kill && p > 0)
 		printf("# failover: %.0f ms\n", (conv - kill * MS) / 1e6);
-	printf("result: %s\n", p > 0 && !changes ? "ok" : "FAILED");
+	if (dup) {
+		dup_ok = dup_seen != ~0ULL && dup_seen - dup * MS <= 2000 * MS;
+		if (dup_seen != ~0ULL)
+			printf("# duplicate address %u reported after %.0f ms\n",
+			       dup_addr, (dup_seen - dup * MS) / 1e6);
+		else
+			printf("# duplicate address %u never reported\n",
+			       dup_addr);
+	}
+	p = p > 0 && !changes && dup_ok;
+	printf("result: %s\n", p ? "ok" : "FAILED");
 	busim_free(sim);
-	return p > 0 && !changes ? 0 : 1;
+	return p ? 0 : 1;
 }

@@ -435,10 +435,13 @@ static void rec_event(struct busim *sim, int node, enum rpw_mac_event ev,
 	r->ev[ev]++;
 }
 
-static struct busim *rec_sim(struct rec *r, unsigned int n, const u8 *addrs)
+static struct busim *rec_sim_nonce(struct rec *r, unsigned int n,
+				   const u8 *addrs, bool no_nonce)
 {
 	struct rpw_mac_cfg cfg[8];
-	struct busim_cfg bc = { .nodes = n, .baud = BAUD, .seed = 9 };
+	struct busim_cfg bc = {
+		.nodes = n, .baud = BAUD, .seed = 9, .no_nonce = no_nonce,
+	};
 	struct busim_hooks h = {
 		.rx = rec_rx, .done = rec_done, .event = rec_event, .user = r,
 	};
@@ -453,6 +456,11 @@ static struct busim *rec_sim(struct rec *r, unsigned int n, const u8 *addrs)
 		cfg[i].max_addr = 16;
 	}
 	return busim_new(&bc, cfg, &h);
+}
+
+static struct busim *rec_sim(struct rec *r, unsigned int n, const u8 *addrs)
+{
+	return rec_sim_nonce(r, n, addrs, false);
 }
 
 static void test_partition(void)
@@ -547,6 +555,46 @@ static void test_dup_addr_sim(void)
 	TAP_EQ(busim_mac(sim, 0)->stats.dup_addr, 0,
 	       "no duplicate-address report at a bystander");
 	busim_free(sim);
+}
+
+/*
+ * Two modules with one address share every slot: frames they send at once
+ * collide in each sweep.  Without the nonce they collide until both give
+ * up and neither learns of the other; with it, one stays out of a sweep.
+ */
+static void test_dup_addr_tiebreak(void)
+{
+	static const u8 addrs[] = { 1, 3, 3 };
+	struct rec r;
+	struct busim *sim;
+	u8 p;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		sim = rec_sim_nonce(&r, 3, addrs, pass == 0);
+		p = 5;
+		busim_send(sim, 1, RPW_ADDR_BCAST, RPW_T_DATA, 0, &p, 1);
+		p = 6;
+		busim_send(sim, 2, RPW_ADDR_BCAST, RPW_T_DATA, 0, &p, 1);
+		busim_run_until_idle(sim, 2000 * MS);
+		if (pass == 0) {
+			tap_ok(r.result[5] == -EBUSY && r.result[6] == -EBUSY &&
+			       !r.ev[RPW_MAC_EV_DUP_ADDR],
+			       "same address, no nonce: both give up unnoticed");
+			busim_free(sim);
+			continue;
+		}
+		/* The bystander drops the second: same src, seq and RETX. */
+		tap_ok(r.result[5] == 0 && r.result[6] == 0 && r.rx[0] >= 1,
+		       "same address, nonces: both copies get their frame out");
+		tap_ok(busim_mac(sim, 1)->stats.dup_addr >= 1 &&
+		       busim_mac(sim, 2)->stats.dup_addr >= 1,
+		       "same address, nonces: both copies report it");
+		tap_ok(busim_mac(sim, 1)->stats.collisions <= 8,
+		       "same address, nonces: settled within 8 collisions (%llu)",
+		       (unsigned long long)busim_mac(sim, 1)->stats.collisions);
+		busim_free(sim);
+	}
 }
 
 static void test_cancel_sim(void)
@@ -760,6 +808,53 @@ static void test_receive_rules(void)
 		       mac->stats.garbage_bytes + mac->stats.crc_errors > 0,
 		       "garbage fuzz: counted, no crash");
 	}
+	free(mac);
+}
+
+/*
+ * After a failed transmission our own frame may still come back late: not
+ * a rival.  Only the same frame, and only shortly after: a frame of one
+ * (type, dst, seq) with other content, or the same one much later, is
+ * another module with our address.
+ */
+static void test_late_echo(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq req;
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	u8 sent[RPW_MAX_WIRE], w[RPW_MAX_WIRE];
+	size_t n;
+	int len;
+	u64 now = 0;
+
+	memset(&f, 0, sizeof(f));
+	memset(&req, 0, sizeof(req));
+	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 2, BAUD);
+	cfg.max_addr = 4;
+	rpw_mac_init(mac, &cfg, &fake_ops, &f, now);
+	req.frame.type = RPW_T_DATA;
+	req.frame.dst = RPW_ADDR_BCAST;
+	req.frame.len = 3;
+	memset(req.frame.payload, 0x42, 3);
+	rpw_mac_submit(mac, &req, now);
+	while (!f.ntx && f.timer != RPW_MAC_TIMER_OFF)
+		rpw_mac_timer_expired(mac, now = f.timer);
+	n = f.ntx;
+	memcpy(sent, f.tx, n);
+	tap_ok(n > 0, "late echo: frame started (%zu bytes)", n);
+	/* No echo: the echo timeout fails the attempt. */
+	rpw_mac_timer_expired(mac, now = f.timer);
+	TAP_EQ(mac->stats.echo_timeouts, 1, "late echo: echo timeout");
+	rpw_mac_rx_bytes(mac, sent, n, now += MS);
+	TAP_EQ(mac->stats.dup_addr, 0, "late echo: our own frame is no rival");
+	/* Same type, dst and seq (0, RETX clear), other payload. */
+	len = wire(w, 0, RPW_T_DATA, RPW_ADDR_BCAST, 2, 0, 2);
+	rpw_mac_rx_bytes(mac, w, len, now += 20 * MS);
+	TAP_EQ(mac->stats.dup_addr, 1, "late echo: other content is a rival");
+	/* The very bytes again, a second later: a rival too. */
+	rpw_mac_rx_bytes(mac, sent, n, now += 1000 * MS);
+	TAP_EQ(mac->stats.dup_addr, 2, "late echo: only shortly after the attempt");
 	free(mac);
 }
 
@@ -1488,6 +1583,8 @@ int main(void)
 	test_partition();
 	test_freeze();
 	test_dup_addr_sim();
+	test_dup_addr_tiebreak();
+	test_late_echo();
 	test_cancel_sim();
 	test_urgent_order();
 	test_cancel_if();

@@ -50,7 +50,7 @@ uhex() { printf '75%02x%02x%02x' "$1" "$2" "$3"; }
 bhex() { printf '62%02x%02x' "$1" "$2"; }
 
 # send_retry ARGS...: frame-send; a fresh node gets the line only in its
-# slot of the start-up sweep, which a late timer can miss (5 s limit).
+# slot of the start-up sweep, which a late timer can miss (send timeout).
 send_retry() {
 	_i=0
 	while [ $_i -lt 3 ]; do
@@ -184,9 +184,10 @@ else
 fi
 
 # ---- bit errors -----------------------------------------------------------
-# Every corrupted frame costs a start-up-like sweep of all 255 addresses
-# (1.3 s with 5 ms slots) and frame-send gives up after 5 s, so the rate
-# stays moderate: 2000 ppm per byte, ~5 % of 25-byte frames.
+# Every corrupted frame costs a sweep of the 64 addresses (0.34 s with
+# 5 ms slots), which the send timeout allows once per attempt and twice
+# besides, so the rate stays moderate: 2000 ppm per byte, ~5 % of 25-byte
+# frames.
 BER=${BER:-2000}
 sync_or_die pre-ber
 rackpwrctl node set ttyS1 --max-retries 12 || nok "raise max-retries"
