@@ -263,7 +263,6 @@ static void rpw_mac_set_mode(struct rpw_mac *mac, u8 mode, u8 addr, u64 origin)
 	mac->p_first = 0;
 	mac->p_resp = false;
 	mac->ring_off = 0;
-	mac->dup_skip = false;
 	if (mode == RPW_MAC_MODE_ROTATE)
 		rpw_mac_rotate_slot(mac);
 }
@@ -376,6 +375,7 @@ static u64 rpw_mac_next_slot(const struct rpw_mac *mac, u64 now, bool *slot)
 	u64 k = 0, j, t, end, tp = RPW_MAC_TIMER_OFF;
 	u16 mine;
 
+	now = max_t(u64, now, mac->dup_hold);
 	/* First physical slot that has not passed yet. */
 	if (now > mac->origin + tol)
 		k = rpw_mac_div(now - tol - mac->origin + mac->t_slot - 1,
@@ -389,7 +389,7 @@ static u64 rpw_mac_next_slot(const struct rpw_mac *mac, u64 now, bool *slot)
 		end = rpw_mac_sweep_end(mac);
 		if (tp >= end)
 			tp = RPW_MAC_TIMER_OFF;
-		if (mac->cfg.addr < mac->mode_addr && !mac->dup_skip) {
+		if (mac->cfg.addr < mac->mode_addr) {
 			j = mac->mode_addr - 1 - mac->cfg.addr;
 			t = rpw_mac_slot_time(mac, rpw_mac_phys(mac, j));
 			if (t + tol >= now)
@@ -529,12 +529,11 @@ static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 	mac->p_resp = mac->u_offer && mac->u_ans;
 	mac->u_offer = false;
 	/*
-	 * Every collision starts a sweep in which each address has a slot of
-	 * its own, so a frame that collided twice in a row most likely
-	 * shares the slot with a module of our address: identical timing
-	 * would make the two collide until both give up, and neither would
-	 * ever hear the other.  Half of the time (by the nonce) stay out of
-	 * this sweep.
+	 * A frame that collided at least twice, the last time in a slot
+	 * that is ours alone (not a priority slot), most likely shares it
+	 * with a module of our address: with identical timing the two would collide until both
+	 * give up, and neither would ever hear the other.  Half of the time
+	 * (by the nonce) leave our next slot to the other copy.
 	 */
 	if (mac->own_coll && mac->head && mac->head->collisions >= 2)
 		mac->dup_skip = (mac->cfg.nonce >>
@@ -703,6 +702,13 @@ static void rpw_mac_try_tx(struct rpw_mac *mac, u64 now)
 		return;
 	if (rpw_mac_next_slot(mac, now, &slot) > now || !slot)
 		return;
+	if (mac->dup_skip) {
+		/* Not in this slot: a copy of our address may use it. */
+		mac->dup_skip = false;
+		mac->dup_hold = now + mac->t_slot;
+		mac->stats.dup_skips++;
+		return;
+	}
 send:
 	/*
 	 * Any earlier attempt may have reached the receiver (a collision can
@@ -756,7 +762,7 @@ static void rpw_mac_tx_failed(struct rpw_mac *mac, bool send_abort, u64 now)
 	/* A lost ACK is not retried: the sender retransmits, we re-ACK. */
 	if (ack || !req)
 		return;
-	mac->own_coll = true;
+	mac->own_coll = !(req->frame.flags & RPW_F_PRIO);
 	if (++req->collisions > mac->cfg.max_collisions) {
 		mac->stats.busy_drops++;
 		rpw_mac_finish(mac, -EBUSY, now);

@@ -59,8 +59,8 @@ struct rpw_mac_cfg {
 	/*
 	 * Random per module instance (0: never used).  Two modules given
 	 * the same address share every slot; after their frames collided
-	 * twice, each retry skips its sweep slot if the next bit says so,
-	 * so one of them gets through and the other hears its address.
+	 * there twice, each leaves its next slot unused if the next bit
+	 * says so, so one gets through and the other hears its address.
 	 */
 	u32 nonce;
 };
@@ -142,6 +142,7 @@ struct rpw_mac_stats {
 	u64 cancelled;
 	u64 duplicates;		/* retransmissions suppressed */
 	u64 dup_addr;		/* frames with our src that are not ours */
+	u64 dup_skips;		/* own slots left to a copy of our address */
 	u64 acks_tx;
 	u64 acks_rx;		/* ACKs that completed one of our frames */
 	u64 ack_bytes;		/* wire bytes of our intact ACKs */
@@ -205,8 +206,9 @@ struct rpw_mac {
 	bool u_mine;		/* ... sent by us: the U-point is not ours */
 	bool u_ans;		/* ... with ANS: the U-point is for answers */
 	bool in_rx;		/* inside ops->rx() */
-	bool own_coll;		/* our frame collided in this busy period */
-	bool dup_skip;		/* SWEEP: leave our slot out (see nonce) */
+	bool own_coll;		/* our frame collided in its own slot */
+	bool dup_skip;		/* leave our next slot unused (see nonce) */
+	u64 dup_hold;		/* ... the one that ends here */
 
 	/* Transmitter. */
 	bool tx_active;

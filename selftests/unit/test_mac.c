@@ -590,6 +590,9 @@ static void test_dup_addr_tiebreak(void)
 		tap_ok(busim_mac(sim, 1)->stats.dup_addr >= 1 &&
 		       busim_mac(sim, 2)->stats.dup_addr >= 1,
 		       "same address, nonces: both copies report it");
+		tap_ok(busim_mac(sim, 1)->stats.dup_skips +
+		       busim_mac(sim, 2)->stats.dup_skips >= 1,
+		       "same address, nonces: a slot was left to the other copy");
 		tap_ok(busim_mac(sim, 1)->stats.collisions <= 8,
 		       "same address, nonces: settled within 8 collisions (%llu)",
 		       (unsigned long long)busim_mac(sim, 1)->stats.collisions);
