@@ -41,6 +41,8 @@ static const char *const stat_names[] = {
 	[RACKPWR_A_STATS_DUP_ADDR] = "dup_addr",
 	[RACKPWR_A_STATS_ACCESS_DELAY_MAX_US] = "access_delay_max_us",
 	[RACKPWR_A_STATS_ACCESS_DELAY_AVG_US] = "access_delay_avg_us",
+	[RACKPWR_A_STATS_DUP_SKIPS] = "dup_skips",
+	[RACKPWR_A_STATS_EXPIRED] = "expired",
 };
 
 static const char *const role_names[] = {

@@ -178,8 +178,10 @@ static const struct rpw_mac_ops rpw_mac_cb = {
  * held; nobody waits for it, the done callback frees it.
  */
 static int rpw_node_queue_prio(struct rpw_node *node, const struct rpw_frame *f,
-			       bool keep_seq, enum rpw_elect_prio prio)
+			       bool keep_seq, enum rpw_elect_prio prio,
+			       u64 ttl_ns)
 {
+	u64 now = rpw_now();
 	struct rpw_tx *tx;
 	int err;
 
@@ -193,8 +195,9 @@ static int rpw_node_queue_prio(struct rpw_node *node, const struct rpw_frame *f,
 	tx->req.urgent = prio != RPW_ELECT_PRIO_NORMAL;
 	tx->req.defer = prio == RPW_ELECT_PRIO_DEFER;
 	tx->req.answered = keep_seq && rpw_elect_answered(f);
+	tx->req.expires_ns = ttl_ns ? now + ttl_ns : 0;
 	tx->internal = true;
-	err = rpw_mac_submit(node->mac, &tx->req, rpw_now());
+	err = rpw_mac_submit(node->mac, &tx->req, now);
 	if (err)
 		kfree(tx);
 	return err;
@@ -204,14 +207,14 @@ int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
 			  bool election)
 {
 	return rpw_node_queue_prio(node, f, election, election ?
-				   RPW_ELECT_PRIO_URGENT : RPW_ELECT_PRIO_NORMAL);
+				   RPW_ELECT_PRIO_URGENT : RPW_ELECT_PRIO_NORMAL, 0);
 }
 
 static int rpw_elect_cb_send(void *ctx, const struct rpw_frame *f,
-			     enum rpw_elect_prio prio)
+			     enum rpw_elect_prio prio, u64 ttl_ns)
 {
 	/* Acks name the claim they confirm by seq: keep the election's. */
-	return rpw_node_queue_prio(ctx, f, true, prio);
+	return rpw_node_queue_prio(ctx, f, true, prio, ttl_ns);
 }
 
 static void rpw_elect_cb_timer(void *ctx, u64 expires)

@@ -399,7 +399,8 @@ static int rpw_nl_put_stats(struct sk_buff *skb, const struct rpw_mac_stats *s)
 	    PUT(OVERSIZE, s->oversize) ||
 	    PUT(GARBAGE_BYTES, s->garbage_bytes) ||
 	    PUT(ACKS_TX, s->acks_tx) || PUT(ACKS_RX, s->acks_rx) ||
-	    PUT(DUP_ADDR, s->dup_addr) ||
+	    PUT(DUP_ADDR, s->dup_addr) || PUT(DUP_SKIPS, s->dup_skips) ||
+	    PUT(EXPIRED, s->expired) ||
 	    PUT(ACCESS_DELAY_MAX_US, div_u64(s->access_max_ns, NSEC_PER_USEC)) ||
 	    PUT(ACCESS_DELAY_AVG_US, div_u64(avg, NSEC_PER_USEC))) {
 		nla_nest_cancel(skb, nest);

@@ -234,6 +234,17 @@ static u8 elect_pick_acker(struct rpw_elect *e)
 	return RPW_ADDR_NONE;
 }
 
+/*
+ * How long after a claim was sent its acknowledgment still confirms the
+ * lease: the claim's and the ack's bus delays, timer lateness, drift.
+ */
+static u64 elect_ack_window(const struct rpw_elect *e)
+{
+	u64 d = elect_delay(&e->cfg);
+
+	return 2 * d + 2 * e->cfg.tol_ns + elect_drift(&e->cfg, 2 * d);
+}
+
 static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 		       u32 epoch, enum rpw_elect_prio prio, u64 now)
 {
@@ -254,7 +265,9 @@ static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 		f.len = RPW_ELECT_CLAIM_LEN;
 	}
 	e->stats.tx++;
-	if (e->ops->send(e->ctx, &f, prio))
+	/* The claim went out before we heard it: the window is generous. */
+	if (e->ops->send(e->ctx, &f, prio, type == RPW_T_HEARTBEAT_ACK ?
+			 elect_ack_window(e) : 0))
 		return;
 	if (!e->txq_claims && !e->txq_other && !e->txq_slow)
 		e->txq_since = now;
@@ -446,13 +459,6 @@ bool rpw_elect_lease(const struct rpw_elect *e, unsigned int i, u64 *start,
 	*start = s;
 	*end = e->lease_end[i];
 	return true;
-}
-
-static u64 elect_ack_window(const struct rpw_elect *e)
-{
-	u64 d = elect_delay(&e->cfg);
-
-	return 2 * d + 2 * e->cfg.tol_ns + elect_drift(&e->cfg, 2 * d);
 }
 
 static struct rpw_elect_hb *elect_ring_find(struct rpw_elect *e, u8 seq)

@@ -130,9 +130,14 @@ static inline bool rpw_elect_answered(const struct rpw_frame *f)
 }
 
 struct rpw_elect_ops {
-	/* Queue @f for transmission (broadcast or unicast) via the MAC. */
+	/*
+	 * Queue @f for transmission (broadcast or unicast) via the MAC.
+	 * @ttl_ns: 0, or drop the frame unsent this long after queueing it
+	 * (an acknowledgment after the claimer's ack window counts for
+	 * nothing, and a backlog of them only collides with heartbeats).
+	 */
 	int (*send)(void *ctx, const struct rpw_frame *f,
-		    enum rpw_elect_prio prio);
+		    enum rpw_elect_prio prio, u64 ttl_ns);
 	/* (Re)arm the single timer; RPW_ELECT_NO_TIMER cancels it. */
 	void (*timer)(void *ctx, u64 expires_ns);
 	void (*event)(void *ctx, enum rpw_elect_event ev, u8 addr, u32 epoch);

@@ -685,6 +685,15 @@ static u64 rpw_mac_upoint(const struct rpw_mac *mac)
 	return mac->t_last + mac->t_turn;
 }
 
+/* The head is worthless now and not on the line. */
+static bool rpw_mac_head_expired(const struct rpw_mac *mac, u64 now)
+{
+	const struct rpw_mac_txreq *req = mac->head;
+
+	return req && req->expires_ns && now > req->expires_ns &&
+	       !mac->tx_active && !mac->wait_ack;
+}
+
 static void rpw_mac_try_tx(struct rpw_mac *mac, u64 now)
 {
 	struct rpw_mac_txreq *req;
@@ -693,6 +702,11 @@ static void rpw_mac_try_tx(struct rpw_mac *mac, u64 now)
 	int len;
 
 	rpw_mac_promote(mac);
+	while (rpw_mac_head_expired(mac, now)) {
+		mac->stats.expired++;
+		rpw_mac_finish(mac, -ETIME, now);
+		rpw_mac_promote(mac);
+	}
 	req = mac->head;
 	u = rpw_mac_upoint(mac);
 	if (u <= now && now <= u + mac->t_slot / 4)
@@ -967,7 +981,13 @@ static void rpw_mac_rx_byte(struct rpw_mac *mac, u8 b, u64 now)
 		/* No ACK follows: the U-point is free. */
 		mac->u_offer = mac->rxf.dst == RPW_ADDR_BCAST ||
 			       !(mac->rxf.flags & RPW_F_ACKREQ);
-		mac->u_mine = mine;
+		/*
+		 * The U-point after our own ACK is ours too: a module that
+		 * every frame is sent to (the primary, during a round of
+		 * capacity reports) ACKs each one, and the next sender took
+		 * slot 0 before the priority slot every time.
+		 */
+		mac->u_mine = mine && mac->rxf.type != RPW_T_ACK;
 		mac->u_ans = mac->rxf.flags & RPW_F_ANS;
 		/* Before rx: a request submitted from it waits for the next. */
 		rpw_mac_clear_defer(mac);
@@ -999,6 +1019,10 @@ static void rpw_mac_rearm(struct rpw_mac *mac, u64 now)
 		   !mac->ack_pending) {
 		t = min_t(u64, t, rpw_mac_next_slot(mac, now, &slot));
 	}
+	/* Drop an expired head then, not at its slot: the next one may go. */
+	if (mac->head && mac->head->expires_ns && !mac->tx_active &&
+	    !mac->wait_ack)
+		t = min_t(u64, t, mac->head->expires_ns + 1);
 	if (t != mac->timer_armed) {
 		mac->timer_armed = t;
 		mac->ops->timer(mac->ctx, t);

@@ -95,6 +95,11 @@ struct rpw_mac_txreq {
 	bool defer;
 	/* Answers follow this frame (flag ANS): keep its U-point for them. */
 	bool answered;
+	/*
+	 * 0, or the frame is worthless after this time (an acknowledgment
+	 * the claimer no longer counts): dropped unsent, done(-ETIME).
+	 */
+	u64 expires_ns;
 	/* Private to the MAC between submit and done. */
 	struct rpw_mac_txreq *next;
 	bool resp;		/* submitted from rx(): an answer */
@@ -143,6 +148,7 @@ struct rpw_mac_stats {
 	u64 duplicates;		/* retransmissions suppressed */
 	u64 dup_addr;		/* frames with our src that are not ours */
 	u64 dup_skips;		/* own slots left to a copy of our address */
+	u64 expired;		/* frames dropped unsent after expires_ns */
 	u64 acks_tx;
 	u64 acks_rx;		/* ACKs that completed one of our frames */
 	u64 ack_bytes;		/* wire bytes of our intact ACKs */

@@ -22,7 +22,9 @@
  *
  * Bytes are delivered in batches every tick_us (module parameter), so
  * nodes see receive latency up to one tick, like a UART's FIFO and the
- * tty workqueue; nodes therefore use the MAC's UART timing profile.
+ * tty workqueue; nodes therefore use the MAC's UART timing profile.  A
+ * byte goes on the line no earlier than it was written, however late the
+ * tick runs.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -62,6 +64,7 @@ struct sim_node {
 	struct rpw_node *node;
 	struct dentry *dir;
 	struct sim_txq txq;
+	u64 tx_at;		/* when the first byte in txq was written */
 	u8 rx[SIM_BATCH];
 	u16 rxlen;
 	u32 ber_ppm;
@@ -186,7 +189,7 @@ static bool sim_slot(struct sim_bus *bus)
 				sim_rx(bus, sn, b);
 			continue;
 		}
-		if (sim_q_pop(&sn->txq, &sent[n]))
+		if (sn->tx_at < bus->line_ns && sim_q_pop(&sn->txq, &sent[n]))
 			n++;
 	}
 	if (sim_q_pop(&bus->inject, &sent[n]))
@@ -217,23 +220,49 @@ static bool sim_pending(struct sim_bus *bus)
 	return false;
 }
 
+/* Write time of the earliest byte waiting for the line, or U64_MAX. */
+static u64 sim_next_tx(struct sim_bus *bus)
+{
+	struct sim_node *sn;
+	u64 t = U64_MAX;
+
+	if (bus->inject.len)
+		return 0;
+	list_for_each_entry(sn, &bus->nodes, list)
+		if (sn->txq.len && sn->tx_at < t)
+			t = sn->tx_at;
+	return t;
+}
+
 static enum hrtimer_restart sim_tick(struct hrtimer *t)
 {
 	struct sim_bus *bus = container_of(t, struct sim_bus, timer);
 	struct rpw_node *to[SIM_MAX_NODES];
 	struct sim_node *sn, *from[SIM_MAX_NODES];
 	unsigned int i, n = 0, slots = 0;
-	u64 now = ktime_get_ns();
+	u64 now = ktime_get_ns(), next;
 	enum hrtimer_restart ret;
 
 	spin_lock_bh(&bus->lock);
 	if (READ_ONCE(bus->hold))
 		bus->line_ns = now;	/* time passes, nothing moves */
-	while (bus->line_ns + bus->char_ns <= now && slots < SIM_BATCH) {
+	while (slots < SIM_BATCH) {
+		next = sim_next_tx(bus);
+		if (next == U64_MAX)
+			break;		/* nothing to send */
+		/*
+		 * An idle gap: the line waits for the first byte written.
+		 * A tick that runs late must not put bytes on the line
+		 * before they were written: with them all in the queues, a
+		 * frame started in time collided with one written later.
+		 */
+		if (next > bus->line_ns)
+			bus->line_ns = next;
+		if (bus->line_ns + bus->char_ns > now)
+			break;
 		bus->line_ns += bus->char_ns;
 		slots++;
-		if (!sim_slot(bus))
-			break;
+		sim_slot(bus);
 	}
 	/* Idle, or we fell behind (a busy host): time does not pile up. */
 	if (bus->line_ns + bus->char_ns <= now && slots >= SIM_BATCH)
@@ -286,6 +315,8 @@ static void sim_write(struct rpw_node *node, const u8 *buf, size_t len)
 	size_t n;
 
 	spin_lock_bh(&bus->lock);
+	if (!sn->txq.len)
+		sn->tx_at = ktime_get_ns();
 	n = sim_q_push(&sn->txq, buf, len);
 	if (n < len)
 		sn->overflow += len - n;

@@ -72,7 +72,7 @@ static void s_timer(void *ctx, u64 exp)
 }
 
 static int s_send(void *ctx, const struct rpw_frame *f,
-		  enum rpw_elect_prio prio)
+		  enum rpw_elect_prio prio, u64 ttl_ns)
 {
 	struct snode *n = ctx;
 	struct rpw_mac_txreq *req = calloc(1, sizeof(*req));
@@ -86,6 +86,7 @@ static int s_send(void *ctx, const struct rpw_frame *f,
 	req->urgent = prio != RPW_ELECT_PRIO_NORMAL;
 	req->defer = prio == RPW_ELECT_PRIO_DEFER;
 	req->answered = rpw_elect_answered(f);
+	req->expires_ns = ttl_ns ? busim_now(n->sim) + ttl_ns : 0;
 	err = busim_submit(n->sim, n->idx, req);
 	if (err)
 		free(req);

@@ -15,6 +15,7 @@ struct tn {
 	struct rpw_elect e;
 	struct rpw_frame out[64];
 	enum rpw_elect_prio prio[64];
+	u64 ttl[64];
 	int nout;
 	u64 timer;
 	int ev[RPW_EV__MAX];
@@ -22,12 +23,13 @@ struct tn {
 };
 
 static int t_send(void *ctx, const struct rpw_frame *f,
-		  enum rpw_elect_prio prio)
+		  enum rpw_elect_prio prio, u64 ttl_ns)
 {
 	struct tn *n = ctx;
 
 	if (n->nout < 64) {
 		n->prio[n->nout] = prio;
+		n->ttl[n->nout] = ttl_ns;
 		n->out[n->nout++] = *f;
 	}
 	return 0;
@@ -252,6 +254,11 @@ static void test_late_joiner(void)
 	tap_ok(o && o->type == RPW_T_HEARTBEAT_ACK && o->seq == 9 &&
 	       ep_of(o) == ep, "joiner acks with the claim's seq");
 	TAP_EQ(j.prio[j.nout - 1], RPW_ELECT_PRIO_URGENT, "... as urgent");
+	tap_ok(j.ttl[j.nout - 1] >= 2 * j.e.cfg.bus_delay_ns + 2 * j.e.cfg.tol_ns &&
+	       j.ttl[j.nout - 1] < j.e.cfg.lease_ns,
+	       "... worthless after the ack window (ttl %llu ns)",
+	       (unsigned long long)j.ttl[j.nout - 1]);
+	TAP_EQ(j.ttl[0], 0, "WHO_PRIMARY never expires");
 	TAP_EQ(j.timer, T0 + 10 * MS + j.e.detect_ns, "detection armed");
 
 	/* The primary side: WHO_PRIMARY gets an answer. */

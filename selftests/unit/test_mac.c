@@ -31,6 +31,7 @@ struct traffic {
 	unsigned int depth;	/* frames kept queued per node */
 	unsigned int bcast_every; /* every k-th frame is a broadcast (0: none) */
 	unsigned int ndst;	/* destinations among the first ndst nodes */
+	bool sink;		/* every frame to node 0, which sends none */
 	u64 stop_at;		/* no new frames after this */
 	unsigned int next[MAXN];
 	int *result;		/* [src][ctr]: 1 pending, else done result */
@@ -71,9 +72,11 @@ static int tr_send(struct busim *sim, struct traffic *t, unsigned int node)
 	unsigned int dst;
 	int ret;
 
-	if (ctr >= MAXC)
+	if (ctr >= MAXC || (t->sink && !node))
 		return -ENOSPC;
-	if (t->ndst && node < t->ndst)
+	if (t->sink)
+		dst = 0, bc = false;
+	else if (t->ndst && node < t->ndst)
 		dst = (node + 1 + busim_rand(sim) % (t->ndst - 1)) % t->ndst;
 	else
 		dst = (node + 1 + busim_rand(sim) % (t->n - 1)) % t->n;
@@ -861,6 +864,52 @@ static void test_late_echo(void)
 	free(mac);
 }
 
+/* A frame worthless after expires_ns is dropped unsent, not put on the line. */
+static void test_expiry(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq a, b;
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	struct rpw_deframer d;
+	struct rpw_frame out;
+	u64 now = 0;
+	size_t i;
+	int ret = 0;
+
+	memset(&f, 0, sizeof(f));
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 2, BAUD);
+	cfg.max_addr = 4;
+	rpw_mac_init(mac, &cfg, &fake_ops, &f, now);
+	a.frame.type = RPW_T_DATA;
+	a.frame.dst = RPW_ADDR_BCAST;
+	a.frame.len = 1;
+	a.frame.payload[0] = 0xa;
+	a.urgent = true;
+	a.expires_ns = 100000;	/* before the first slot */
+	b = a;
+	b.frame.payload[0] = 0xb;
+	b.urgent = false;
+	b.expires_ns = 0;
+	rpw_mac_submit(mac, &a, now);
+	rpw_mac_submit(mac, &b, now);
+	tap_ok(f.timer <= a.expires_ns + 1,
+	       "expiry: a wake-up at the expiry at the latest");
+	while (!f.ntx && f.timer != RPW_MAC_TIMER_OFF && now < 100 * MS)
+		rpw_mac_timer_expired(mac, now = f.timer);
+	TAP_EQ(f.done, 1, "expiry: the expired frame is done");
+	TAP_EQ(f.last_result, -ETIME, "expiry: ... with -ETIME");
+	TAP_EQ(mac->stats.expired, 1, "expiry: counted");
+	rpw_deframer_init(&d);
+	for (i = 0; i < f.ntx && ret != 1; i++)
+		ret = rpw_deframer_feed(&d, f.tx[i], &out);
+	tap_ok(ret == 1 && out.payload[0] == 0xb,
+	       "expiry: the next frame goes in its slot, the expired one never");
+	free(mac);
+}
+
 static void test_submit_rules(void)
 {
 	struct rpw_mac *mac = calloc(1, sizeof(*mac));
@@ -1435,9 +1484,11 @@ static void urg_tick(struct busim *sim, void *arg)
  * collision, and the ordinary traffic must still all arrive.
  */
 static void test_urgent_saturation(unsigned int n, enum rpw_mac_profile prof,
-				   u64 lat, u64 jitter, u64 dur)
+				   u64 lat, u64 jitter, u64 dur, bool sink)
 {
-	const char *pn = prof == RPW_MAC_PROFILE_SIM ? "sim" : "uart";
+	const char *pn = prof == RPW_MAC_PROFILE_SIM ?
+			 (sink ? "sim, all to the urgent sender" : "sim") :
+			 (sink ? "uart, all to the urgent sender" : "uart");
 	struct urg *u = calloc(1, sizeof(*u));
 	struct rpw_mac_cfg cfg[MAXN];
 	struct busim_cfg bc = {
@@ -1465,6 +1516,7 @@ static void test_urgent_saturation(unsigned int n, enum rpw_mac_profile prof,
 	u->t->ack = true;
 	u->t->depth = 2;
 	u->t->bcast_every = 5;
+	u->t->sink = sink;
 	u->t->stop_at = dur;
 	tr_start(sim, u->t);
 	busim_at(sim, 3 * MS, urg_tick, u);
@@ -1588,6 +1640,7 @@ int main(void)
 	test_dup_addr_sim();
 	test_dup_addr_tiebreak();
 	test_late_echo();
+	test_expiry();
 	test_cancel_sim();
 	test_urgent_order();
 	test_cancel_if();
@@ -1595,9 +1648,13 @@ int main(void)
 	test_urgent_access(RPW_MAC_PROFILE_SIM);
 	test_urgent_access(RPW_MAC_PROFILE_UART);
 	test_urgent_no_starvation();
-	test_urgent_saturation(8, RPW_MAC_PROFILE_SIM, 0, 0, 500 * MS);
-	test_urgent_saturation(60, RPW_MAC_PROFILE_SIM, 0, 0, 1000 * MS);
+	test_urgent_saturation(8, RPW_MAC_PROFILE_SIM, 0, 0, 500 * MS, false);
+	test_urgent_saturation(60, RPW_MAC_PROFILE_SIM, 0, 0, 1000 * MS, false);
+	/* Capacity reports to the primary: it ACKs every frame on the line. */
+	test_urgent_saturation(30, RPW_MAC_PROFILE_SIM, 0, 0, 1000 * MS, true);
 	test_urgent_saturation(16, RPW_MAC_PROFILE_UART, 200000, 800000,
-			       1000 * MS);
+			       1000 * MS, false);
+	test_urgent_saturation(16, RPW_MAC_PROFILE_UART, 200000, 800000,
+			       1000 * MS, true);
 	return tap_done();
 }
