@@ -417,6 +417,7 @@ static int rpw_elect_cfg_build(struct rpw_elect_cfg *ec,
 	rpw_elect_cfg_default(ec, cfg->addr, role == RACKPWR_ROLE_PSU ?
 			      RPW_ROLE_PSU : RPW_ROLE_CHASSIS);
 	ec->frame_ns = rpw_mac_char_ns(cfg->baud) * chars;
+	ec->nonce = cfg->nonce;
 	ec->tol_ns = (u64)elect_tol_us * NSEC_PER_USEC;
 	if (bus_delay_us)
 		ec->bus_delay_ns = (u64)bus_delay_us * NSEC_PER_USEC;

@@ -11,6 +11,8 @@
 #include "rpw_elect.h"
 
 #define NSEC_MS		1000000ULL
+/* An unnamed answer goes to one claim in this many (see maybe_ack). */
+#define RPW_ELECT_SPREAD	4
 
 static const char * const rpw_elect_state_names[RPW_ES__MAX] = {
 	[RPW_ES_IDLE]		= "idle",
@@ -709,6 +711,17 @@ static void elect_announce(struct rpw_elect *e, u64 now)
 	elect_send_claim(e, RPW_T_PRIMARY, RPW_ELECT_PRIO_NORMAL, now);
 }
 
+/* A 32-bit integer hash (lowbias32): independent picks per claim. */
+static u32 elect_mix(u32 x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	x ^= x >> 16;
+	return x;
+}
+
 static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 			    u64 now)
 {
@@ -717,10 +730,17 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 	/*
 	 * The named secondary answers.  One the primary does not know yet
 	 * (its WHO_PRIMARY was lost) would never be named: once per
-	 * membership window it answers unnamed, after the named one.
+	 * membership window it answers unnamed, after the named one.  Every
+	 * module whose window ran out together (those that started together,
+	 * or all of them when a new primary names others first) would answer
+	 * the same claim and collide, and again one window later: each one
+	 * answers one claim in RPW_ELECT_SPREAD, picked by its nonce.
 	 */
 	if (f->payload[6] != e->cfg.addr) {
 		if (now - e->last_ack < e->member_win)
+			return;
+		if (f->payload[6] != RPW_ADDR_NONE &&
+		    elect_mix(e->cfg.nonce ^ f->seq) % RPW_ELECT_SPREAD)
 			return;
 		prio = RPW_ELECT_PRIO_DEFER;
 	}

@@ -76,6 +76,7 @@ struct rpw_elect_cfg {
 	u64 tol_ns;		/* worst timer/scheduling lateness */
 	u64 hb_ns;		/* T_h: heartbeat period */
 	u64 member_ns;		/* psu membership window */
+	u32 nonce;		/* random per module: spreads unnamed answers */
 	/* Derived by rpw_elect_cfg_derive() when 0, else validated. */
 	u64 detect_ns;		/* T_det */
 	u64 lease_ns;		/* T_lease */

@@ -935,6 +935,8 @@ static void setup_nodes(int n_psu, int n_ch, const struct rpw_elect_cfg *base,
 		n->cfg = *base;
 		n->cfg.addr = n->addr;
 		n->cfg.role = n->psu ? RPW_ROLE_PSU : RPW_ROLE_CHASSIS;
+		/* Random per module as in the kernel, without using the RNG. */
+		n->cfg.nonce = (u32)((S->seed ^ (i + 1)) * 0x9e3779b97f4a7c15ULL >> 32);
 		n->off = rnd_below(1000 * MS);
 		n->ppb = drift_ppb ? (s64)rnd_below(2 * drift_ppb + 1) -
 				     (s64)drift_ppb : 0;
@@ -1024,6 +1026,7 @@ static int run_scenario(u64 seed, int verbose, char *summary, size_t slen)
 		base_cfg(&n->cfg, cfg.bus_delay_ns, cfg.hb_ns * 2,
 			 (u8)(cfg.miss + 1));
 		n->cfg.addr = n->addr;
+		n->cfg.nonce = S->nd[0].cfg.nonce ^ n->addr;
 		if (n->cfg.member_ns < cfg.member_ns)
 			n->cfg.member_ns = cfg.member_ns;
 		cfg.member_ns = n->cfg.member_ns;

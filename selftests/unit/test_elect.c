@@ -275,17 +275,17 @@ static void test_late_joiner(void)
 /*
  * The primary names the acknowledger, taking the psu modules it knows in
  * turn; a secondary answers only when named, or unnamed once per
- * membership window (deferred) so that a module the primary missed gets
- * known.
+ * membership window (deferred, to one claim in four) so that a module the
+ * primary missed gets known.
  */
 static void test_named_acker(void)
 {
-	struct tn p, s;
+	struct tn p, s, s2;
 	struct rpw_frame f;
 	const struct rpw_frame *o;
 	u32 ep = RPW_EPOCH_MAKE(4, 200);
-	u8 named[4];
-	int i;
+	u8 named[4], first[2];
+	int i, k, n;
 
 	/* Primary 200 knows psu modules 7 and 9 (their questions). */
 	mk(&p, 200, RPW_ROLE_PSU);
@@ -322,15 +322,54 @@ static void test_named_acker(void)
 	o = last_of(&s, RPW_T_HEARTBEAT_ACK);
 	tap_ok(o && o->seq == 6 && s.prio[s.nout - 1] == RPW_ELECT_PRIO_URGENT,
 	       "named: urgent ack with the claim's seq");
-	/* ... or unnamed, deferred, after a membership window of silence. */
-	done_all(&s, T0 + 21 * MS);
+	/*
+	 * ... or unnamed, deferred, after a membership window of silence:
+	 * to one claim in four, picked by its nonce, so that modules whose
+	 * windows ran out together do not all answer the same claim.
+	 */
+	for (k = 0; k < 2; k++) {
+		struct tn *x = k ? &s2 : &s;
+
+		if (k) {
+			mk(&s2, 9, RPW_ROLE_PSU);
+			s2.e.cfg.nonce = 2;
+			rpw_elect_start(&s2.e, T0);
+			claim_acker = 9;
+			f = claim(RPW_T_HEARTBEAT, 200, ep, 6);
+			rpw_elect_rx(&s2.e, &f, T0 + 20 * MS);
+		} else {
+			s.e.cfg.nonce = 1;
+		}
+		done_all(x, T0 + 21 * MS);
+		x->nout = 0;
+		claim_acker = 7;
+		first[k] = 0;
+		for (i = 0; i < 16; i++) {
+			f = claim(RPW_T_HEARTBEAT, 200, ep, (u8)(7 + i));
+			rpw_elect_rx(&x->e, &f, T0 + 20 * MS +
+				     x->e.member_win + MS + i * 20 * MS);
+			o = last_of(x, RPW_T_HEARTBEAT_ACK);
+			if (o && !first[k])
+				first[k] = o->seq;
+		}
+		n = 0;
+		for (i = 0; i < x->nout; i++)
+			n += x->out[i].type == RPW_T_HEARTBEAT_ACK;
+		o = last_of(x, RPW_T_HEARTBEAT_ACK);
+		tap_ok(n == 1 && x->prio[x->nout - 1] == RPW_ELECT_PRIO_DEFER,
+		       "unnamed for a window (nonce %u): one deferred ack of 16 claims, to claim %u",
+		       x->e.cfg.nonce, first[k]);
+	}
+	tap_ok(first[0] != first[1],
+	       "two modules with other nonces answer other claims (%u, %u)",
+	       first[0], first[1]);
+	claim_acker = RPW_ADDR_NONE;
+	f = claim(RPW_T_HEARTBEAT, 200, ep, 40);
 	s.nout = 0;
-	claim_acker = 7;
-	f = claim(RPW_T_HEARTBEAT, 200, ep, 7);
-	rpw_elect_rx(&s.e, &f, T0 + 20 * MS + s.e.member_win + MS);
+	rpw_elect_rx(&s.e, &f, T0 + 5000 * MS);
 	o = last_of(&s, RPW_T_HEARTBEAT_ACK);
-	tap_ok(o && o->seq == 7 && s.prio[s.nout - 1] == RPW_ELECT_PRIO_DEFER,
-	       "unnamed for a window: one deferred ack introduces it");
+	tap_ok(o && o->seq == 40,
+	       "a claim that names nobody gets the unnamed answer at once");
 	claim_acker = 0;
 }
 
