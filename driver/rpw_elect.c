@@ -954,11 +954,14 @@ static void elect_tx_count_done(struct rpw_elect *e, const struct rpw_frame *f)
 	struct rpw_elect_hb *hb = NULL;
 	bool slow;
 
+	if (f->type == RPW_T_WHO_PRIMARY) {
+		if (e->txq_slow)
+			e->txq_slow--;
+		return;
+	}
 	if (f->len == RPW_ELECT_CLAIM_LEN && get_unaligned_le32(f->payload) == e->epoch)
 		hb = elect_ring_find(e, f->seq);
-	if (f->type == RPW_T_WHO_PRIMARY)
-		slow = true;
-	else if (f->len == RPW_ELECT_CLAIM_LEN)
+	if (f->len == RPW_ELECT_CLAIM_LEN)
 		slow = hb ? hb->normal : e->txq_slow && !e->txq_claims;
 	else
 		slow = false;
@@ -978,6 +981,14 @@ void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
 	if (f->src == e->cfg.addr) {
 		elect_tx_count_done(e, f);
 		e->txq_since = now;
+	}
+	/* Our question is on the line now: T_initial counts from here. */
+	if (f->src == e->cfg.addr && f->type == RPW_T_WHO_PRIMARY &&
+	    f->dst == RPW_ADDR_BCAST && e->state == RPW_ES_DISCOVER &&
+	    !e->asked) {
+		e->asked = true;
+		if (ok)
+			elect_set_timer(e, now + e->cfg.initial_ns);
 	}
 	if (e->state != RPW_ES_PRIMARY || f->src != e->cfg.addr ||
 	    (f->type != RPW_T_PRIMARY && f->type != RPW_T_HEARTBEAT) ||
@@ -1024,7 +1035,12 @@ void rpw_elect_timer_expired(struct rpw_elect *e, u64 now)
 	elect_member_age(e, now);
 	switch (e->state) {
 	case RPW_ES_DISCOVER:
-		if (late)
+		/*
+		 * T_initial covers the answer to a question on the line; ours
+		 * takes ordinary turns and may still wait for its slot (a
+		 * start-up sweep of a large rack is longer than T_initial).
+		 */
+		if (late || (!e->asked && elect_tx_slow(e, now)))
 			elect_set_timer(e, now + e->cfg.initial_ns);
 		else
 			elect_promote(e, RPW_ELECT_PRIO_NORMAL, now);
@@ -1119,6 +1135,7 @@ void rpw_elect_start(struct rpw_elect *e, u64 now)
 		return;
 	}
 	e->state = RPW_ES_DISCOVER;
+	e->asked = false;
 	elect_send(e, RPW_T_WHO_PRIMARY, RPW_ADDR_BCAST, 0, e->epoch,
 		   RPW_ELECT_PRIO_NORMAL, now);
 	elect_set_timer(e, now + e->cfg.initial_ns);

@@ -616,12 +616,27 @@ static u32 rpw_mac_frame_sum(const struct rpw_frame *f)
 
 static void rpw_mac_remember_tx(struct rpw_mac *mac, const struct rpw_frame *f)
 {
-	mac->last_tx_type = f->type;
-	mac->last_tx_dst = f->dst;
-	mac->last_tx_seq = f->seq;
-	mac->last_tx_sum = rpw_mac_frame_sum(f);
-	/* Armed only by a failed transmission: see rpw_mac_rx_frame(). */
-	mac->last_tx_valid = false;
+	mac->tx_id.type = f->type;
+	mac->tx_id.dst = f->dst;
+	mac->tx_id.seq = f->seq;
+	mac->tx_id.sum = rpw_mac_frame_sum(f);
+}
+
+/* Is @f a late echo of one of our failed attempts? */
+static bool rpw_mac_late_echo(const struct rpw_mac *mac,
+			      const struct rpw_frame *f, u64 now)
+{
+	const struct rpw_mac_txid *id;
+	unsigned int i;
+
+	for (i = 0; i < RPW_MAC_LATE; i++) {
+		id = &mac->late[i];
+		if (now <= id->until && f->type == id->type &&
+		    f->dst == id->dst && f->seq == id->seq &&
+		    rpw_mac_frame_sum(f) == id->sum)
+			return true;
+	}
+	return false;
 }
 
 static void rpw_mac_send_ack(struct rpw_mac *mac, u64 now)
@@ -759,10 +774,13 @@ static void rpw_mac_tx_failed(struct rpw_mac *mac, bool send_abort, u64 now)
 	/*
 	 * With receive latency the "collision" may be someone else's frame
 	 * that the line carried before ours: ours then follows intact and
-	 * must not count as another module using our address.
+	 * must not count as another module using our address, even when
+	 * it arrives after a retry has started (urgent retries are quick).
 	 */
-	mac->last_tx_valid = true;
-	mac->last_tx_until = now + mac->tx_len * mac->t_char + mac->t_ack;
+	mac->late[mac->late_next] = mac->tx_id;
+	mac->late[mac->late_next].until = now + mac->tx_len * mac->t_char +
+					  mac->t_ack;
+	mac->late_next = (mac->late_next + 1) % RPW_MAC_LATE;
 	mac->ops->tx_abort(mac->ctx);
 	/* Make every receiver drop the broken frame at once. */
 	if (send_abort)
@@ -873,11 +891,8 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, const struct rpw_frame *f,
 		return;		/* accounted in rpw_mac_tx_intact() */
 
 	if (f->src == mac->cfg.addr) {
-		/* Our echo arriving after an echo timeout is not a rival. */
-		if (mac->last_tx_valid && now <= mac->last_tx_until &&
-		    f->type == mac->last_tx_type &&
-		    f->dst == mac->last_tx_dst && f->seq == mac->last_tx_seq &&
-		    rpw_mac_frame_sum(f) == mac->last_tx_sum)
+		/* Our echo arriving after a failed attempt is not a rival. */
+		if (rpw_mac_late_echo(mac, f, now))
 			return;
 		mac->stats.dup_addr++;
 		rpw_mac_event(mac, RPW_MAC_EV_DUP_ADDR, f);

@@ -177,6 +177,16 @@ enum rpw_mac_mode {
 	RPW_MAC_MODE_ROTATE,	/* rotating slots among known peers */
 };
 
+/* A frame of ours as its late echo would show it. */
+struct rpw_mac_txid {
+	u8 type, dst, seq;
+	u32 sum;		/* flags, length and payload */
+	u64 until;		/* a late echo arrives before this, or 0 */
+};
+
+/* Failed attempts remembered: a retry may fail before the echo arrives. */
+#define RPW_MAC_LATE	2
+
 struct rpw_mac {
 	/* All fields private except stats and peers (read-only). */
 	struct rpw_mac_cfg cfg;
@@ -225,11 +235,10 @@ struct rpw_mac {
 	u64 tx_start;
 	u64 echo_deadline;
 	u8 txbuf[RPW_MAX_WIRE];
-	/* Late echo filter: our last frame, armed after it failed. */
-	u8 last_tx_type, last_tx_dst, last_tx_seq;
-	bool last_tx_valid;
-	u32 last_tx_sum;
-	u64 last_tx_until;
+	/* The frame on the line, and our last failed ones (late echoes). */
+	struct rpw_mac_txid tx_id;
+	struct rpw_mac_txid late[RPW_MAC_LATE];
+	u8 late_next;
 
 	/* ACK we owe. */
 	bool ack_pending;

@@ -861,6 +861,30 @@ static void test_late_echo(void)
 	/* The very bytes again, a second later: a rival too. */
 	rpw_mac_rx_bytes(mac, sent, n, now += 1000 * MS);
 	TAP_EQ(mac->stats.dup_addr, 2, "late echo: only shortly after the attempt");
+
+	/* The retry starts before the first attempt's echo comes back. */
+	memset(&f, 0, sizeof(f));
+	memset(&req, 0, sizeof(req));
+	now = 0;
+	rpw_mac_init(mac, &cfg, &fake_ops, &f, now);
+	req.frame.type = RPW_T_DATA;
+	req.frame.dst = RPW_ADDR_BCAST;
+	req.frame.len = 3;
+	memset(req.frame.payload, 0x42, 3);
+	req.urgent = true;
+	rpw_mac_submit(mac, &req, now);
+	while (!f.ntx && f.timer != RPW_MAC_TIMER_OFF)
+		rpw_mac_timer_expired(mac, now = f.timer);
+	n = f.ntx;
+	memcpy(sent, f.tx, n);
+	rpw_mac_timer_expired(mac, now = f.timer);	/* echo timeout */
+	f.ntx = 0;
+	while (!f.ntx && f.timer != RPW_MAC_TIMER_OFF && now < 500 * MS)
+		rpw_mac_timer_expired(mac, now = f.timer);
+	tap_ok(f.ntx > 0 && mac->tx_active, "late echo: retry on the line");
+	rpw_mac_rx_bytes(mac, sent, n, now + 10000);
+	TAP_EQ(mac->stats.dup_addr, 0,
+	       "late echo: the first attempt's echo during the retry is no rival");
 	free(mac);
 }
 

@@ -26,10 +26,17 @@ check "16 modules on the bus" 16 "$(rackpwrctl node list | grep -c kind=sim)"
 
 say "Primary election among the 6 PSCMs; every CCM follows the primary"
 acting() { rackpwrctl node list | grep -c 'acting=1'; }
+prim() { rackpwrctl node list | sed -n 's/.* addr=\([0-9]*\) .*acting=1.*/\1/p'; }
+# Converged: one module acts and all 16 follow it (modules that promoted
+# at once resolve their conflict first).
+converged() {
+	[ "$(acting)" = 1 ] &&
+		[ "$(rackpwrctl node list | grep -c " primary=$(prim) ")" = 16 ]
+}
 t=0
-while [ "$(acting)" != 1 ] && [ $t -lt 400 ]; do usleep 100000; t=$((t + 1)); done
+while ! converged && [ $t -lt 400 ]; do usleep 100000; t=$((t + 1)); done
 check "exactly one primary acts (after $((t * 100)) ms)" 1 "$(acting)"
-prim=$(rackpwrctl node list | sed -n 's/.* addr=\([0-9]*\) .*acting=1.*/\1/p')
+prim=$(prim)
 rackpwrctl node list | sed -n 's/^id=\([0-9]*\) .* addr=\([0-9]*\) role=\([a-z]*\) .* epoch=\([0-9]*\) .* state=\([a-z]*\) primary=\([0-9]*\) .*/  addr \2 (\3): \5, follows \6, epoch \4/p'
 check "every module follows the primary (addr $prim)" 16 \
 	"$(rackpwrctl node list | grep -c " primary=$prim ")"

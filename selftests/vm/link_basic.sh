@@ -75,7 +75,9 @@ kill $agent
 wait $agent
 sed 's/^/# rackpwrd: /' rackpwrd.log
 check_ge "rackpwrd logged the nodes" 2 "$(grep -c 'addr [12] up' rackpwrd.log)"
-check "rackpwrd logged the election" 1 "$(grep -c 'became primary' rackpwrd.log)"
+# Once, and again if the reconfigured node (a new address restarts its
+# election) became primary before it was deleted.
+check_ge "rackpwrd logged the election" 1 "$(grep -c 'became primary' rackpwrd.log)"
 check "rackpwrd logged the removal" 1 "$(grep -c "node $A removed" rackpwrd.log)"
 check "one node left" 1 "$(rackpwrctl node list | grep -c kind=sim)"
 rmmod rackpwr_sim && rmmod rackpwr && ok "modules unloaded" || nok "modules unloaded"
