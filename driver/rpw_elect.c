@@ -982,14 +982,6 @@ void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
 		elect_tx_count_done(e, f);
 		e->txq_since = now;
 	}
-	/* Our question is on the line now: T_initial counts from here. */
-	if (f->src == e->cfg.addr && f->type == RPW_T_WHO_PRIMARY &&
-	    f->dst == RPW_ADDR_BCAST && e->state == RPW_ES_DISCOVER &&
-	    !e->asked) {
-		e->asked = true;
-		if (ok)
-			elect_set_timer(e, now + e->cfg.initial_ns);
-	}
 	if (e->state != RPW_ES_PRIMARY || f->src != e->cfg.addr ||
 	    (f->type != RPW_T_PRIMARY && f->type != RPW_T_HEARTBEAT) ||
 	    f->len != RPW_ELECT_CLAIM_LEN || get_unaligned_le32(f->payload) != e->epoch)
@@ -1035,12 +1027,7 @@ void rpw_elect_timer_expired(struct rpw_elect *e, u64 now)
 	elect_member_age(e, now);
 	switch (e->state) {
 	case RPW_ES_DISCOVER:
-		/*
-		 * T_initial covers the answer to a question on the line; ours
-		 * takes ordinary turns and may still wait for its slot (a
-		 * start-up sweep of a large rack is longer than T_initial).
-		 */
-		if (late || (!e->asked && elect_tx_slow(e, now)))
+		if (late)
 			elect_set_timer(e, now + e->cfg.initial_ns);
 		else
 			elect_promote(e, RPW_ELECT_PRIO_NORMAL, now);
@@ -1135,7 +1122,6 @@ void rpw_elect_start(struct rpw_elect *e, u64 now)
 		return;
 	}
 	e->state = RPW_ES_DISCOVER;
-	e->asked = false;
 	elect_send(e, RPW_T_WHO_PRIMARY, RPW_ADDR_BCAST, 0, e->epoch,
 		   RPW_ELECT_PRIO_NORMAL, now);
 	elect_set_timer(e, now + e->cfg.initial_ns);

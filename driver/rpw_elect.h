@@ -177,7 +177,6 @@ struct rpw_elect {
 	 * (urgent) and all collided.
 	 */
 	bool announced;
-	bool asked;		/* DISCOVER: our WHO_PRIMARY left the queue */
 	u32 epoch;		/* highest epoch known (ballot) */
 	u64 timer;		/* armed expiry or RPW_ELECT_NO_TIMER */
 	u64 evidence;		/* last sign of life of the primary */

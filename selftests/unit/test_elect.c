@@ -116,14 +116,6 @@ static struct rpw_frame claim(u8 type, u8 src, u32 ep, u8 seq)
 }
 
 /* Fire @n's timer at its expiry (plus @late). */
-/* Start @n at @t; its WHO_PRIMARY goes on the line at once. */
-static void start(struct tn *n, u64 t)
-{
-	rpw_elect_start(&n->e, t);
-	if (n->nout && n->out[n->nout - 1].type == RPW_T_WHO_PRIMARY)
-		rpw_elect_tx_done(&n->e, &n->out[n->nout - 1], true, t);
-}
-
 static void fire(struct tn *n, u64 late)
 {
 	rpw_elect_timer_expired(&n->e, n->timer + late);
@@ -202,19 +194,6 @@ static void test_alone(void)
 	       "... in ordinary turns (the MAC orders a simultaneous start)");
 	TAP_EQ(rpw_elect_state(&a.e), RPW_ES_DISCOVER, "starts discovering");
 	TAP_EQ(a.timer, T0 + a.e.cfg.initial_ns, "waits T_initial");
-	/* The question still waits for its turn: no promotion yet. */
-	fire(&a, 0);
-	TAP_EQ(rpw_elect_state(&a.e), RPW_ES_DISCOVER,
-	       "question not on the line yet: still discovering");
-	t = T0 + a.e.cfg.initial_ns + 30 * MS;
-	rpw_elect_tx_done(&a.e, f, true, t);
-	TAP_EQ(a.timer, t + a.e.cfg.initial_ns,
-	       "T_initial counts from the question on the line");
-
-	/* The same with the question out at once (the rest of the test). */
-	mk(&a, 7, RPW_ROLE_PSU);
-	start(&a, T0);
-	TAP_EQ(a.timer, T0 + a.e.cfg.initial_ns, "question out at once: T_initial");
 	fire(&a, 0);
 	TAP_EQ(rpw_elect_state(&a.e), RPW_ES_PRIMARY, "no answer: promoted");
 	TAP_EQ(rpw_elect_epoch(&a.e), RPW_EPOCH_MAKE(1, 7),
@@ -262,7 +241,7 @@ static void test_late_joiner(void)
 
 	mk(&p, 200, RPW_ROLE_PSU);
 	mk(&j, 210, RPW_ROLE_PSU);
-	start(&j, T0);
+	rpw_elect_start(&j.e, T0);
 	claim_acker = 210;	/* the primary names the joiner */
 	f = claim(RPW_T_PRIMARY, 200, ep, 9);
 	claim_acker = 0;
@@ -283,7 +262,7 @@ static void test_late_joiner(void)
 	TAP_EQ(j.timer, T0 + 10 * MS + j.e.detect_ns, "detection armed");
 
 	/* The primary side: WHO_PRIMARY gets an answer. */
-	start(&p, T0);
+	rpw_elect_start(&p.e, T0);
 	fire(&p, 0);
 	done_all(&p, T0 + 99 * MS);
 	p.nout = 0;
@@ -310,7 +289,7 @@ static void test_named_acker(void)
 
 	/* Primary 200 knows psu modules 7 and 9 (their questions). */
 	mk(&p, 200, RPW_ROLE_PSU);
-	start(&p, T0);
+	rpw_elect_start(&p.e, T0);
 	fire(&p, 0);
 	done_all(&p, T0 + 99 * MS);
 	f = claim(RPW_T_WHO_PRIMARY, 7, 0, 0);
@@ -332,7 +311,7 @@ static void test_named_acker(void)
 
 	/* A secondary answers only when named ... */
 	mk(&s, 9, RPW_ROLE_PSU);
-	start(&s, T0);
+	rpw_elect_start(&s.e, T0);
 	claim_acker = 7;
 	f = claim(RPW_T_HEARTBEAT, 200, ep, 5);
 	rpw_elect_rx(&s.e, &f, T0 + 10 * MS);
@@ -354,7 +333,7 @@ static void test_named_acker(void)
 		if (k) {
 			mk(&s2, 9, RPW_ROLE_PSU);
 			s2.e.cfg.nonce = 2;
-			start(&s2, T0);
+			rpw_elect_start(&s2.e, T0);
 			claim_acker = 9;
 			f = claim(RPW_T_HEARTBEAT, 200, ep, 6);
 			rpw_elect_rx(&s2.e, &f, T0 + 20 * MS);
@@ -402,8 +381,8 @@ static void test_tie(void)
 
 	mk(&a, 40, RPW_ROLE_PSU);
 	mk(&b, 90, RPW_ROLE_PSU);
-	start(&a, T0);
-	start(&b, T0);
+	rpw_elect_start(&a.e, T0);
+	rpw_elect_start(&b.e, T0);
 	fire(&a, 0);
 	fire(&b, 0);
 	fa = *last_of(&a, RPW_T_PRIMARY);
@@ -432,8 +411,8 @@ static void test_takeover(void)
 
 	mk(&hi, 150, RPW_ROLE_PSU);
 	mk(&lo, 120, RPW_ROLE_PSU);
-	start(&hi, T0);
-	start(&lo, T0);
+	rpw_elect_start(&hi.e, T0);
+	rpw_elect_start(&lo.e, T0);
 	/* Both know each other (acks) and follow 100. */
 	f = claim(RPW_T_HEARTBEAT_ACK, 120, ep, 1);
 	rpw_elect_rx(&hi.e, &f, t);
@@ -480,7 +459,7 @@ static void test_lease_acks(void)
 	u64 t;
 
 	mk(&p, 60, RPW_ROLE_PSU);
-	start(&p, T0);
+	rpw_elect_start(&p.e, T0);
 	f = claim(RPW_T_HEARTBEAT_ACK, 61, 0x0101, 0);	/* a psu peer exists */
 	f.len = 4;
 	rpw_elect_rx(&p.e, &f, T0 + MS);
@@ -526,7 +505,7 @@ static void test_chassis(void)
 	u32 e1 = RPW_EPOCH_MAKE(4, 30), e0 = RPW_EPOCH_MAKE(3, 31);
 
 	mk(&c, 77, RPW_ROLE_CHASSIS);
-	start(&c, T0);
+	rpw_elect_start(&c.e, T0);
 	TAP_EQ(c.nout, 0, "chassis sends nothing at start");
 	TAP_EQ(rpw_elect_state(&c.e), RPW_ES_FOLLOWER, "chassis follows");
 	f = claim(RPW_T_HEARTBEAT, 30, e1, 1);
@@ -559,8 +538,8 @@ static void test_step_down_and_stale_primary(void)
 
 	mk(&p, 50, RPW_ROLE_PSU);
 	mk(&s, 40, RPW_ROLE_PSU);
-	start(&p, T0);
-	start(&s, T0);
+	rpw_elect_start(&p.e, T0);
+	rpw_elect_start(&s.e, T0);
 	fire(&p, 0);
 	f = *last(&p);
 	rpw_elect_rx(&s.e, &f, T0 + 60 * MS);
@@ -580,7 +559,7 @@ static void test_step_down_and_stale_primary(void)
 
 	/* A primary told of a newer epoch (WHO_PRIMARY) demotes. */
 	mk(&p, 50, RPW_ROLE_PSU);
-	start(&p, T0);
+	rpw_elect_start(&p.e, T0);
 	fire(&p, 0);
 	f = claim(RPW_T_WHO_PRIMARY, 9, RPW_EPOCH_MAKE(8, 20), 0);
 	rpw_elect_rx(&p.e, &f, T0 + 60 * MS);
@@ -596,20 +575,20 @@ static void test_dup_stall_malformed(void)
 	int rc;
 
 	mk(&a, 33, RPW_ROLE_PSU);
-	start(&a, T0);
+	rpw_elect_start(&a.e, T0);
 	f = claim(RPW_T_PRIMARY, 33, RPW_EPOCH_MAKE(2, 33), 5);
 	rpw_elect_rx(&a.e, &f, T0 + MS);
 	TAP_EQ(a.ev[RPW_EV_DUP_ADDR], 1, "PRIMARY from our own address: dup_addr");
 
 	mk(&a, 33, RPW_ROLE_PSU);
-	start(&a, T0);
+	rpw_elect_start(&a.e, T0);
 	fire(&a, 0);
 	f = *last(&a);		/* our own echo */
 	rpw_elect_rx(&a.e, &f, a.timer - 15 * MS);
 	TAP_EQ(a.ev[RPW_EV_DUP_ADDR], 0, "our own echo is not a duplicate");
 
 	mk(&a, 33, RPW_ROLE_PSU);
-	start(&a, T0);
+	rpw_elect_start(&a.e, T0);
 	f = claim(RPW_T_HEARTBEAT, 20, RPW_EPOCH_MAKE(2, 20), 5);
 	rpw_elect_rx(&a.e, &f, T0 + MS);
 	fire(&a, 200 * MS);	/* we were stalled for 200 ms */
@@ -642,7 +621,7 @@ static void test_tx_backlog(void)
 	int i, nclaims = 0, before;
 
 	mk(&p, 60, RPW_ROLE_PSU);
-	start(&p, T0);
+	rpw_elect_start(&p.e, T0);
 	rpw_elect_tx_done(&p.e, &p.out[0], true, T0 + MS);
 	fire(&p, 0);
 	TAP_EQ(rpw_elect_state(&p.e), RPW_ES_PRIMARY, "alone: promoted");
