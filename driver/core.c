@@ -441,12 +441,20 @@ static int rpw_elect_cfg_build(struct rpw_elect_cfg *ec,
 	if (hb_us)
 		ec->hb_ns = (u64)hb_us * NSEC_PER_USEC;
 	else
-		ec->hb_ns = max_t(u64, ec->hb_ns,
-				  div_u64(ec->bus_delay_ns +
-					  (ec->bus_delay_ns >> 5) +
-					  ec->frame_ns + ec->tol_ns +
-					  2 * NSEC_PER_MSEC,
-					  ec->miss) + 2 * NSEC_PER_MSEC);
+		ec->hb_ns = max3(ec->hb_ns,
+				 div_u64(ec->bus_delay_ns +
+					 (ec->bus_delay_ns >> 5) +
+					 ec->frame_ns + ec->tol_ns +
+					 2 * NSEC_PER_MSEC,
+					 ec->miss) + 2 * NSEC_PER_MSEC,
+				 /*
+				  * A heartbeat and its ack each hold the line
+				  * for a frame and T_ifs: at most a quarter of
+				  * it (with stretched MAC timers the election
+				  * took half of the line).
+				  */
+				 8 * (ec->frame_ns +
+				      (u64)cfg->t_ifs_us * NSEC_PER_USEC));
 	/* Re-derive everything from the inputs above. */
 	ec->detect_ns = 0;
 	ec->lease_ns = 0;

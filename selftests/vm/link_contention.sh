@@ -75,16 +75,24 @@ run_round() {
 	check "$n nodes (drop $drop ppm): every send call succeeded" 0 "$fails"
 	check "$n nodes: every frame delivered" "$want" "$uniq"
 	check "$n nodes: no frame delivered twice" "$want" "$got"
-	coll=0 retr=0 dups=0
+	coll=0 retr=0 dups=0 rxerr=0
 	for id in $ids; do
 		coll=$((coll + $(stat "$id" collisions)))
 		retr=$((retr + $(stat "$id" retries)))
 		dups=$((dups + $(stat "$id" duplicates)))
 	done
-	echo "# $n nodes drop=$drop: collisions=$coll retries=$retr dup_suppressed=$dups"
+	# Every byte a disturbed node misses breaks the frame it belongs to
+	# there (CRC, framing or garbage); only some of them go on to cause a
+	# collision or a retry (about 3 missed bytes per node: with
+	# collisions and retries alone the check failed now and then).
+	for id in $(echo $ids | cut -d' ' -f1-2); do
+		rxerr=$((rxerr + $(stat "$id" crc_errors) + $(stat "$id" framing_errors) + \
+			$(stat "$id" garbage_bytes)))
+	done
+	echo "# $n nodes drop=$drop: collisions=$coll retries=$retr dup_suppressed=$dups rx_errors(disturbed)=$rxerr"
 	if [ "$drop" -gt 0 ]; then
-		check_ge "$n nodes: disturbed nodes caused counted collisions or retries" \
-			1 $((coll + retr))
+		check_ge "$n nodes: missed bytes were counted (receive errors, collisions or retries)" \
+			1 $((rxerr + coll + retr))
 	fi
 	for id in $ids; do rackpwrctl node del "$id" || nok "delete $id"; done
 }
