@@ -6,7 +6,10 @@
 # rejoins as a secondary each time).  Every takeover must end with exactly
 # one acting primary that every module follows, and the median must be
 # well below ordinary access's 1.2-1.8 s.  Prints
-# "# measured failover ..." lines and their median and maximum.
+# "# measured failover ..." lines and their median and maximum.  Then the
+# same once with urgent access off (prio-period 0, ordinary turns only):
+# 2 psu + 1 chassis, J of a sweep (0.3 s), a takeover that everyone
+# follows.
 . /lib/rackpwr/tap.sh
 . /lib/rackpwr/elect.sh
 
@@ -83,4 +86,29 @@ if [ "$n" -gt 0 ]; then
 	fi
 fi
 for id in $(nodes 0 | awk '{ print $1 }'); do rackpwrctl node del "$id"; done
+
+# Ordinary access only.
+echo 4 >/sys/module/rackpwr/parameters/rack_modules
+opts="--bus 1 --max-addr 101 --prio-period 0"
+for a in 1 2; do rackpwrctl node new $opts --addr $a --role psu >/dev/null; done
+rackpwrctl node new $opts --addr 101 --role chassis >/dev/null
+l=$(rackpwrctl node list | grep ' bus=1 ' | head -n 1)
+j=$(field bus_delay_us "$l")
+check "prio-period 0 reported" 0 "$(field prio_period "$l")"
+check_ge "prio-period 0: J covers ordinary turns and the sweep (us)" 200000 "$j"
+if wait_one 1 20000 "$(now_ms)" >/dev/null; then
+	ok "prio-period 0: one acting primary"
+else
+	nok "prio-period 0: one acting primary"; nodes 1 | sed 's/^/# /'
+fi
+pid=$(acting_id 1)
+t0=$(now_ms)
+[ -n "$pid" ] && rackpwrctl node del "$pid"
+if ms=$(wait_one 1 20000 "$t0"); then
+	ok "prio-period 0: takeover, all follow ($ms ms)"
+	echo "# measured failover (ordinary access, node removed -> all follow the new acting primary): $ms ms"
+else
+	nok "prio-period 0: takeover, all follow"; nodes 1 | sed 's/^/# /'
+fi
+for id in $(nodes 1 | awk '{ print $1 }'); do rackpwrctl node del "$id"; done
 tap_end
