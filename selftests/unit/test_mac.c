@@ -817,6 +817,17 @@ static void test_receive_rules(void)
 	free(mac);
 }
 
+/* A one-byte broadcast DATA request. */
+static void urgent_req(struct rpw_mac_txreq *r, bool urgent, bool defer)
+{
+	memset(r, 0, sizeof(*r));
+	r->frame.type = RPW_T_DATA;
+	r->frame.dst = RPW_ADDR_BCAST;
+	r->frame.len = 1;
+	r->urgent = urgent;
+	r->defer = defer;
+}
+
 /*
  * After a failed transmission our own frame may still come back late: not
  * a rival.  Only the same frame, and only shortly after: a frame of one
@@ -835,14 +846,10 @@ static void test_late_echo(void)
 	u64 now = 0;
 
 	memset(&f, 0, sizeof(f));
-	memset(&req, 0, sizeof(req));
 	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 2, BAUD);
 	cfg.max_addr = 4;
 	rpw_mac_init(mac, &cfg, &fake_ops, &f, now);
-	req.frame.type = RPW_T_DATA;
-	req.frame.dst = RPW_ADDR_BCAST;
-	req.frame.len = 3;
-	memset(req.frame.payload, 0x42, 3);
+	urgent_req(&req, false, false);
 	rpw_mac_submit(mac, &req, now);
 	while (!f.ntx && f.timer != RPW_MAC_TIMER_OFF)
 		rpw_mac_timer_expired(mac, now = f.timer);
@@ -864,14 +871,9 @@ static void test_late_echo(void)
 
 	/* The retry starts before the first attempt's echo comes back. */
 	memset(&f, 0, sizeof(f));
-	memset(&req, 0, sizeof(req));
 	now = 0;
 	rpw_mac_init(mac, &cfg, &fake_ops, &f, now);
-	req.frame.type = RPW_T_DATA;
-	req.frame.dst = RPW_ADDR_BCAST;
-	req.frame.len = 3;
-	memset(req.frame.payload, 0x42, 3);
-	req.urgent = true;
+	urgent_req(&req, true, false);
 	rpw_mac_submit(mac, &req, now);
 	while (!f.ntx && f.timer != RPW_MAC_TIMER_OFF)
 		rpw_mac_timer_expired(mac, now = f.timer);
@@ -902,21 +904,14 @@ static void test_expiry(void)
 	int ret = 0;
 
 	memset(&f, 0, sizeof(f));
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
 	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 2, BAUD);
 	cfg.max_addr = 4;
 	rpw_mac_init(mac, &cfg, &fake_ops, &f, now);
-	a.frame.type = RPW_T_DATA;
-	a.frame.dst = RPW_ADDR_BCAST;
-	a.frame.len = 1;
+	urgent_req(&a, true, false);
 	a.frame.payload[0] = 0xa;
-	a.urgent = true;
 	a.expires_ns = 100000;	/* before the first slot */
-	b = a;
+	urgent_req(&b, false, false);
 	b.frame.payload[0] = 0xb;
-	b.urgent = false;
-	b.expires_ns = 0;
 	rpw_mac_submit(mac, &a, now);
 	rpw_mac_submit(mac, &b, now);
 	tap_ok(f.timer <= a.expires_ns + 1,
@@ -1285,16 +1280,6 @@ static void feed(struct rpw_mac *mac, u8 flags, u8 type, u8 dst, u8 src,
 	int len = wire(w, flags, type, dst, src, 1, type == RPW_T_ACK ? 0 : 2);
 
 	rpw_mac_rx_bytes(mac, w, len, now);
-}
-
-static void urgent_req(struct rpw_mac_txreq *r, bool urgent, bool defer)
-{
-	memset(r, 0, sizeof(*r));
-	r->frame.type = RPW_T_DATA;
-	r->frame.dst = RPW_ADDR_BCAST;
-	r->frame.len = 1;
-	r->urgent = urgent;
-	r->defer = defer;
 }
 
 static void test_urgent_access(enum rpw_mac_profile prof)
