@@ -531,9 +531,10 @@ static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 	/*
 	 * A frame that collided at least twice, the last time in a slot
 	 * that is ours alone (not a priority slot), most likely shares it
-	 * with a module of our address: with identical timing the two would collide until both
-	 * give up, and neither would ever hear the other.  Half of the time
-	 * (by the nonce) leave our next slot to the other copy.
+	 * with a module of our address: with identical timing the two
+	 * would collide until both give up, and neither would ever hear
+	 * the other.  Half of the time (by the nonce) leave our next slot
+	 * to the other copy.
 	 */
 	if (mac->own_coll && mac->head && mac->head->collisions >= 2)
 		mac->dup_skip = (mac->cfg.nonce >>
