@@ -828,6 +828,25 @@ static void urgent_req(struct rpw_mac_txreq *r, bool urgent, bool defer)
 	r->defer = defer;
 }
 
+/* A MAC at address 2 on a 4-address bus, talking to @f, started at 0. */
+static void fake_mac(struct rpw_mac *mac, struct rpw_mac_cfg *cfg,
+		     struct fake *f)
+{
+	memset(f, 0, sizeof(*f));
+	rpw_mac_cfg_default(cfg, RPW_MAC_PROFILE_SIM, 2, BAUD);
+	cfg->max_addr = 4;
+	rpw_mac_init(mac, cfg, &fake_ops, f, 0);
+}
+
+/* Run the MAC's timers until it transmits (or gives up waiting). */
+static u64 fake_until_tx(struct rpw_mac *mac, struct fake *f, u64 now,
+			 u64 limit)
+{
+	while (!f->ntx && f->timer != RPW_MAC_TIMER_OFF && now < limit)
+		rpw_mac_timer_expired(mac, now = f->timer);
+	return now;
+}
+
 /*
  * After a failed transmission our own frame may still come back late: not
  * a rival.  Only the same frame, and only shortly after: a frame of one
@@ -845,14 +864,10 @@ static void test_late_echo(void)
 	int len;
 	u64 now = 0;
 
-	memset(&f, 0, sizeof(f));
-	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 2, BAUD);
-	cfg.max_addr = 4;
-	rpw_mac_init(mac, &cfg, &fake_ops, &f, now);
+	fake_mac(mac, &cfg, &f);
 	urgent_req(&req, false, false);
 	rpw_mac_submit(mac, &req, now);
-	while (!f.ntx && f.timer != RPW_MAC_TIMER_OFF)
-		rpw_mac_timer_expired(mac, now = f.timer);
+	now = fake_until_tx(mac, &f, now, RPW_MAC_TIMER_OFF);
 	n = f.ntx;
 	memcpy(sent, f.tx, n);
 	tap_ok(n > 0, "late echo: frame started (%zu bytes)", n);
@@ -870,19 +885,16 @@ static void test_late_echo(void)
 	TAP_EQ(mac->stats.dup_addr, 2, "late echo: only shortly after the attempt");
 
 	/* The retry starts before the first attempt's echo comes back. */
-	memset(&f, 0, sizeof(f));
+	fake_mac(mac, &cfg, &f);
 	now = 0;
-	rpw_mac_init(mac, &cfg, &fake_ops, &f, now);
 	urgent_req(&req, true, false);
 	rpw_mac_submit(mac, &req, now);
-	while (!f.ntx && f.timer != RPW_MAC_TIMER_OFF)
-		rpw_mac_timer_expired(mac, now = f.timer);
+	now = fake_until_tx(mac, &f, now, RPW_MAC_TIMER_OFF);
 	n = f.ntx;
 	memcpy(sent, f.tx, n);
 	rpw_mac_timer_expired(mac, now = f.timer);	/* echo timeout */
 	f.ntx = 0;
-	while (!f.ntx && f.timer != RPW_MAC_TIMER_OFF && now < 500 * MS)
-		rpw_mac_timer_expired(mac, now = f.timer);
+	now = fake_until_tx(mac, &f, now, 500 * MS);
 	tap_ok(f.ntx > 0 && mac->tx_active, "late echo: retry on the line");
 	rpw_mac_rx_bytes(mac, sent, n, now + 10000);
 	TAP_EQ(mac->stats.dup_addr, 0,
@@ -903,10 +915,7 @@ static void test_expiry(void)
 	size_t i;
 	int ret = 0;
 
-	memset(&f, 0, sizeof(f));
-	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 2, BAUD);
-	cfg.max_addr = 4;
-	rpw_mac_init(mac, &cfg, &fake_ops, &f, now);
+	fake_mac(mac, &cfg, &f);
 	urgent_req(&a, true, false);
 	a.frame.payload[0] = 0xa;
 	a.expires_ns = 100000;	/* before the first slot */
@@ -916,8 +925,7 @@ static void test_expiry(void)
 	rpw_mac_submit(mac, &b, now);
 	tap_ok(f.timer <= a.expires_ns + 1,
 	       "expiry: a wake-up at the expiry at the latest");
-	while (!f.ntx && f.timer != RPW_MAC_TIMER_OFF && now < 100 * MS)
-		rpw_mac_timer_expired(mac, now = f.timer);
+	now = fake_until_tx(mac, &f, now, 100 * MS);
 	TAP_EQ(f.done, 1, "expiry: the expired frame is done");
 	TAP_EQ(f.last_result, -ETIME, "expiry: ... with -ETIME");
 	TAP_EQ(mac->stats.expired, 1, "expiry: counted");
