@@ -317,6 +317,29 @@ static void node_values(void)
 			else
 				elect_timers(key, &ec);
 		}
+	/* Convergence bounds as the VM tests load the module (tol 20 ms) */
+	for (i = 0; i < 3; i++) {
+		static const unsigned int npsu[] = { 2, 6, 30 };
+
+		node_elect(&ec, 115200, KERNEL_PRIO_PERIOD,
+			   KERNEL_RACK_MODULES, 20000, 0, true, &why);
+		snprintf(key, sizeof(key), "node.elect.tol20.converge_s.%u",
+			 npsu[i]);
+		kv(key, "%.1f", rpw_elect_converge_bound(&ec, npsu[i]) / 1e9);
+	}
+	/* prio-period 0: the sweep J includes, and J's growth per module */
+	kv("node.elect.p0.sweep_ms", "%.1f",
+	   (c.max_addr + 1) * (u64)c.t_slot_us / 1e3);
+	{
+		struct rpw_elect_cfg a, b;
+
+		node_elect(&a, 115200, 0, 8, KERNEL_ELECT_TOL_US, 0, true,
+			   &why);
+		node_elect(&b, 115200, 0, 12, KERNEL_ELECT_TOL_US, 0, true,
+			   &why);
+		kv("node.elect.p0.J_per_module_ms", "%.0f",
+		   (b.bus_delay_ns - a.bus_delay_ns) / 4 / 1e6);
+	}
 	/* The first rack_modules refused ("bus timing out of range") */
 	for (i = 0; i < ARRAY_SIZE(slow); i++) {
 		snprintf(key, sizeof(key), "node.elect.p0.rm_refused.%u",
@@ -359,6 +382,10 @@ static void elect_values(void)
 	kv_ms("elect.G_ms", ec.guard_ns, 2);
 	kv_ms("elect.W_ms", ec.slot_ns, 2);
 	kv_ms("elect.T_initial_ms", ec.initial_ns, 2);
+	/* the worst-case failover after the primary's death */
+	kv_ms("elect.failover_bound_ms",
+	      ec.detect_ns + 2 * (ec.bus_delay_ns + ec.frame_ns), 0);
+	kv("elect.bus_share_pct", "%.0f", 200.0 * ec.frame_ns / ec.hb_ns);
 	kv("elect.converge_s.6", "%.1f",
 	   rpw_elect_converge_bound(&ec, 6) / 1e9);
 	/* elect_sim --bench --j-urgent: J from the exact-timing bound */
