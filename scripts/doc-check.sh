@@ -277,6 +277,18 @@ except RuntimeError as e:
     report(False, 'values selftests/doc/doc_values', str(e))
 
 
+# -- module parameter defaults ("static [unsigned] int NAME = N;" with a
+# module_param) and plain "#define RPW_NAME N" constants of driver/*.c
+for path in sorted(glob.glob('driver/*.c')):
+    with open(path, encoding='utf-8') as f:
+        src = f.read()
+    for m in re.finditer(r'^static (?:unsigned )?int (\w+) = (\d+);', src, re.M):
+        if re.search(r'module_param\(%s,' % m.group(1), src):
+            values['param.' + m.group(1)] = m.group(2)
+    for m in re.finditer(r'^#define (RPW_\w+)\s+(\d+)\s*$', src, re.M):
+        values['const.' + m.group(1)] = m.group(2)
+
+
 # -- netlink policies (driver/netlink.c) ---------------------------------------
 def c_constants():
     """#define NAME NUMBER-EXPR from driver/*.h, enums of the uapi header."""
@@ -710,7 +722,8 @@ for path in rst_files:
                 why.append('unknown key %s' % key)
                 continue
             val = ' '.join(values[key].split())
-            if not re.search(r'(?<![\w.])%s(?![\w]|\.\d)' % re.escape(val),
+            if not re.search(r'(?<![\w])(?<!\d\.)%s(?![\w]|\.\d)' %
+                             re.escape(val),
                              text):
                 why.append('%s is %s; the text below the marker does not '
                            'say so' % (key, val))
