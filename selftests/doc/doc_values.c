@@ -261,6 +261,9 @@ static void node_values(void)
 			RPW_MAX_WIRE, true, 0) / 1e6);
 		snprintf(key, sizeof(key), "node.send_timeout_s.%u", heard[i]);
 		kv(key, "%.1f", mirror_send_timeout(&c, heard[i]) / 1e9);
+		snprintf(key, sizeof(key), "node.send_timeout_s2.%u",
+			 heard[i]);
+		kv(key, "%.2f", mirror_send_timeout(&c, heard[i]) / 1e9);
 	}
 
 	/* The election timers of a new psu node, as the kernel derives them */
