@@ -40,6 +40,18 @@ static void kv(const char *key, const char *fmt, ...)
 	putchar('\n');
 }
 
+/* "@pfx.@name value" */
+static void kvp(const char *pfx, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s.%s ", pfx, name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
 /* Milliseconds with @d decimals, as the documents write them. */
 static void kv_ms(const char *key, u64 ns, int d)
 {
@@ -175,6 +187,9 @@ static void mac_values(void)
 		9600, 19200, 38400, 57600, 115200, 230400,
 	};
 	static const unsigned int sizes[] = { 2, 8, 16, 60 };
+	/* bench_mac's frames: 16-byte payloads, every byte escaped */
+	const unsigned int bench_chars = 2 + 2 * (RPW_HDR_LEN + 16 +
+						  RPW_FCS_LEN);
 	struct rpw_mac_cfg c;
 	char key[128];
 	size_t i;
@@ -182,52 +197,44 @@ static void mac_values(void)
 
 	kv("mac.t_char_us", "%.3f", rpw_mac_char_ns(115200) / 1e3);
 	for (p = RPW_MAC_PROFILE_SIM; p <= RPW_MAC_PROFILE_UART; p++) {
-		const char *pn = prof_name(p);
+		char pfx[32];
 
+		snprintf(pfx, sizeof(pfx), "mac.%s", prof_name(p));
 		rpw_mac_cfg_default(&c, p, 1, 115200);
-#define MAC_KV(field, fmt, val) do { \
-		snprintf(key, sizeof(key), "mac.%s.%s", pn, field); \
-		kv(key, fmt, val); } while (0)
-		MAC_KV("t_slot_us", "%u", c.t_slot_us);
-		MAC_KV("t_ifs_us", "%u", c.t_ifs_us);
-		MAC_KV("t_turn_us", "%u", c.t_turnaround_us);
-		MAC_KV("ack_timeout_us", "%u", c.ack_timeout_us);
-		MAC_KV("t_peer_s", "%u", c.peer_timeout_us / 1000000);
-		MAC_KV("max_retries", "%u", c.max_retries);
-		MAC_KV("max_collisions", "%u", c.max_collisions);
-		MAC_KV("max_addr", "%u", c.max_addr);
-		MAC_KV("prio_period", "%u", c.prio_period);
-		MAC_KV("max_queue", "%u", c.max_queue);
+		kvp(pfx, "t_slot_us", "%u", c.t_slot_us);
+		kvp(pfx, "t_ifs_us", "%u", c.t_ifs_us);
+		kvp(pfx, "t_turn_us", "%u", c.t_turnaround_us);
+		kvp(pfx, "ack_timeout_us", "%u", c.ack_timeout_us);
+		kvp(pfx, "t_peer_s", "%u", c.peer_timeout_us / 1000000);
+		kvp(pfx, "max_retries", "%u", c.max_retries);
+		kvp(pfx, "max_collisions", "%u", c.max_collisions);
+		kvp(pfx, "max_addr", "%u", c.max_addr);
+		kvp(pfx, "prio_period", "%u", c.prio_period);
+		kvp(pfx, "max_queue", "%u", c.max_queue);
 		/* the "uart" profile is designed for 1 ms of rx latency */
-		MAC_KV("urgent_bound_ms", "%.1f",
-		       rpw_mac_urgent_bound_ns(&c, p ? MS : 0) / 1e6);
+		kvp(pfx, "urgent_bound_ms", "%.1f",
+		    rpw_mac_urgent_bound_ns(&c, p ? MS : 0) / 1e6);
 		for (i = 0; i < ARRAY_SIZE(bauds); i++) {
 			struct rpw_mac_cfg b;
+			char bpfx[48];
 
 			rpw_mac_cfg_default(&b, p, 1, bauds[i]);
-			snprintf(key, sizeof(key), "mac.%s.%u.t_ifs_us", pn,
-				 bauds[i]);
-			kv(key, "%u", b.t_ifs_us);
-			snprintf(key, sizeof(key), "mac.%s.%u.t_slot_us", pn,
-				 bauds[i]);
-			kv(key, "%u", b.t_slot_us);
-			snprintf(key, sizeof(key), "mac.%s.%u.t_turn_us", pn,
-				 bauds[i]);
-			kv(key, "%u", b.t_turnaround_us);
-			snprintf(key, sizeof(key), "mac.%s.%u.ack_timeout_us",
-				 pn, bauds[i]);
-			kv(key, "%u", b.ack_timeout_us);
+			snprintf(bpfx, sizeof(bpfx), "%s.%u", pfx, bauds[i]);
+			kvp(bpfx, "t_ifs_us", "%u", b.t_ifs_us);
+			kvp(bpfx, "t_slot_us", "%u", b.t_slot_us);
+			kvp(bpfx, "t_turn_us", "%u", b.t_turnaround_us);
+			kvp(bpfx, "ack_timeout_us", "%u", b.ack_timeout_us);
 		}
-#undef MAC_KV
 	}
 	/* D_max as the MAC bench computes it: 16-byte payloads, ACKs */
 	rpw_mac_cfg_default(&c, RPW_MAC_PROFILE_SIM, 1, 115200);
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		u64 b = rpw_mac_access_bound_ns(&c, sizes[i], bench_chars,
+						true, 0);
+
 		snprintf(key, sizeof(key), "mac.sim.access_bound_ms.%u",
 			 sizes[i]);
-		kv(key, "%.2f", rpw_mac_access_bound_ns(&c, sizes[i],
-			2 + 2 * (RPW_HDR_LEN + 16 + RPW_FCS_LEN), true, 0) /
-		   1e6);
+		kv(key, "%.2f", b / 1e6);
 	}
 }
 
@@ -256,9 +263,11 @@ static void node_values(void)
 	kv("node.sweep_all_s", "%.2f", RPW_ADDR_MAX * (u64)c.t_slot_us / 1e6);
 	/* access-bound-us: maximum-size frames, ACKs, no extra latency */
 	for (i = 0; i < ARRAY_SIZE(heard); i++) {
+		u64 b = rpw_mac_access_bound_ns(&c, heard[i], RPW_MAX_WIRE,
+						true, 0);
+
 		snprintf(key, sizeof(key), "node.access_bound_ms.%u", heard[i]);
-		kv(key, "%.1f", rpw_mac_access_bound_ns(&c, heard[i],
-			RPW_MAX_WIRE, true, 0) / 1e6);
+		kv(key, "%.1f", b / 1e6);
 		snprintf(key, sizeof(key), "node.send_timeout_s.%u", heard[i]);
 		kv(key, "%.1f", mirror_send_timeout(&c, heard[i]) / 1e9);
 		snprintf(key, sizeof(key), "node.send_timeout_s2.%u",
@@ -394,7 +403,10 @@ static void elect_values(void)
 	/* elect_sim --bench --j-urgent: J from the exact-timing bound */
 	rpw_mac_cfg_default(&mc, RPW_MAC_PROFILE_SIM, 1, 115200);
 	ec.bus_delay_ns = rpw_mac_urgent_bound_ns(&mc, 0);
-	ec.detect_ns = ec.lease_ns = ec.guard_ns = ec.slot_ns = 0;
+	ec.detect_ns = 0;
+	ec.lease_ns = 0;
+	ec.guard_ns = 0;
+	ec.slot_ns = 0;
 	ec.initial_ns = 0;
 	rpw_elect_cfg_derive(&ec);
 	kv_ms("elect.urgent.J_ms", ec.bus_delay_ns, 1);
