@@ -332,12 +332,18 @@ SETS = ('NODE', 'PEER', 'FRAME', 'CAPACITY', 'BUS_EVENT', 'ELECT')
 policy = {}     # (set, attr) -> (min or None, max or None)
 try:
     consts = c_constants()
-    with open('driver/netlink.c', encoding='utf-8') as f:
-        nlc = f.read()
+    # driver/netlink.c, or policies generated from the spec beside it
+    nlc = ''
+    for path in sorted(glob.glob('driver/*.c')):
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+        if 'struct nla_policy' in text:
+            nlc += text
     ranges = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in
               re.finditer(r'struct netlink_range_validation (\w+) = \{\s*'
-                          r'\.min = (\d+), \.max = (\d+),\s*\}', nlc)}
-    for body in re.findall(r'static const struct nla_policy \w+\[[^]]*\] = '
+                          r'\.min = (\d+)U?L*,\s*\.max = (\d+)U?L*,\s*\}',
+                          nlc)}
+    for body in re.findall(r'struct nla_policy \w+\[[^]]*\] = '
                            r'\{(.*?)\n\};', nlc, re.S):
         for m in re.finditer(r'\[RACKPWR_A_(\w+)\]\s*=\s*(NLA_POLICY_\w+)'
                              r'\(([^;]*?)\),?\n', body + '\n', re.S):
@@ -363,10 +369,10 @@ try:
     for (aset, attr), (lo, hi) in policy.items():
         values['policy.%s.%s' % (aset, attr)] = (
             '>= %d' % lo if hi is None else '%d..%d' % (lo or 0, hi))
-    report(bool(policy), 'policy driver/netlink.c parsed',
+    report(bool(policy), 'policy driver/*.c parsed',
            '' if policy else 'no nla_policy ranges found')
 except (OSError, ValueError, StopIteration, KeyError) as e:
-    report(False, 'policy driver/netlink.c parsed', repr(e))
+    report(False, 'policy driver/*.c parsed', repr(e))
 
 
 def rst_sections(text):
