@@ -535,20 +535,11 @@ def gen_elect_p0(quick):
     return value_table(['rack_modules', 'tol'] + list(names), rows)
 
 
-def gen_elect_pure(quick):
-    names = ('T_det', 'T_lease', 'G', 'W', 'T_initial')
-    return value_table(['J', 'T_f', 'tol', 'rho', 'T_h', 'k', 'member'] +
-                       list(names),
-                       [[v('elect.J_ms'), v('elect.T_f_ms'), v('elect.tol_ms'),
-                         v('elect.rho_ppm'), v('elect.T_h_ms'), v('elect.k'),
-                         v('elect.member_ms')] +
-                        [v('elect.%s_ms' % n) for n in names]])
-
-
-# name -> (command named in the marker, kind, generator, quick generator).
-# kind "literal": the lines form a literal block; "rst": reST as is.  A
-# generator with quick=None is compared in --update mode only (after a
-# structure check); quick=True compares the rows the quick run prints.
+# name -> (command named in the marker, kind, generator, quick).
+# kind "literal": the lines form a literal block; "rst": reST as is.
+# quick "exact": regenerated and compared on every run (fast); True: the
+# lines a quick run prints (generator(True)) must be in the block; None:
+# compared only in --update mode, otherwise every line must match SHAPE.
 GEN = {
     'mac-bench': ('make -C selftests/bench run', 'literal', gen_mac_bench,
                   True),
@@ -562,8 +553,11 @@ GEN = {
     'mac-timers': ('make -C selftests/doc run', 'rst', gen_mac_timers,
                    'exact'),
     'elect-p0': ('make -C selftests/doc run', 'rst', gen_elect_p0, 'exact'),
-    'elect-defaults': ('make -C selftests/doc run', 'rst', gen_elect_pure,
-                       'exact'),
+}
+
+SHAPE = {
+    'stack': r'^ok - .*: (failover: \d+ ms|reported after \d+ ms)$',
+    'test-mac-urgent': r'^# .* urgent max [\d.]+ ms \(bound [\d.]+\)',
 }
 
 begin_re = re.compile(r'^\.\. generated: ([\w-]+) \((.+)\)$')
@@ -651,7 +645,8 @@ for path in rst_files:
         j = next((k for k in range(i + 1, len(lines))
                   if end_re.match(lines[k]) or begin_re.match(lines[k])), None)
         what = 'gen %s:%d %s' % (path, i + 1, name)
-        if j is None or end_re.match(lines[j]).group(1) != name:
+        if j is None or not end_re.match(lines[j]) or \
+                end_re.match(lines[j]).group(1) != name:
             report(False, what, 'no ".. end generated: %s" after it' % name)
             out.append(lines[i])
             i += 1
@@ -660,6 +655,9 @@ for path in rst_files:
             report(False, what, 'unknown generator, or not made by "%s" '
                    '(known: %s)' % (cmd, ', '.join(
                        '%s (%s)' % (n, g[0]) for n, g in GEN.items())))
+            if name in GEN:
+                values.update(table_keys(name, block_lines(
+                    GEN[name][1], lines[i + 2:j - 1])))
             out.extend(lines[i:j + 1])
             i = j + 1
             continue
@@ -688,8 +686,11 @@ for path in rst_files:
                     'scripts/doc-check.sh --update):\n' % ' '.join(
                         GEN[name][0].split()) + '\n'.join(missing))
             else:
-                ok, msg = bool(have) and all(have), \
-                    'empty table: run scripts/doc-check.sh --update'
+                bad = [l for l in have if not re.match(SHAPE[name], l)]
+                ok = bool(have) and not bad
+                msg = 'empty table, or lines not as %s prints them (run ' \
+                    'scripts/doc-check.sh --update):\n%s' % (
+                        cmd, '\n'.join(bad))
             if body and body[0] != '' or len(body) < 2 or body[-1] != '':
                 ok, msg = False, 'a blank line must follow the begin ' \
                     'marker and precede the end marker'
