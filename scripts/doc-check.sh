@@ -669,7 +669,7 @@ for path in rst_files:
         try:
             if update or quick == 'exact':
                 want = generate(name, False)
-                text = ['', ''] if not want else [''] + block_text(kind, want) + ['']
+                text = [''] + (block_text(kind, want) if want else []) + ['']
                 if update and body != text:
                     changed = True
                     body, have = text, want
@@ -702,6 +702,8 @@ for path in rst_files:
         out.extend(body)
         out.append(lines[j])
         i = j + 1
+    if why:
+        report(False, 'gen ' + path, '\n'.join(why))
     if changed:
         with open(path, 'w', encoding='utf-8') as f:
             f.write('\n'.join(out))
