@@ -72,19 +72,20 @@ static void node_mac_cfg(struct rpw_mac_cfg *c, enum rpw_mac_profile p,
 	c->prio_period = prio;
 }
 
+#ifndef HAVE_ELECT_PARAMS
 /*
  * MIRROR of rpw_elect_cfg_build() in driver/core.c (static there, and in
- * kernel-only code).  Branch "core" moves that derivation into rpw_elect.c;
- * once merged, call the moved function here instead and delete this copy.
- * Any difference between the two shows as a doc-check failure only if the
- * copy is kept in step, so keep it line for line.
+ * kernel-only code).  Branch "core" moves that derivation into rpw_elect.c
+ * (struct rpw_elect_params): the Makefile then defines HAVE_ELECT_PARAMS
+ * and node_elect() calls the real function; delete this copy after that
+ * merge.  Until then keep it line for line with core.c.
  */
 static int mirror_elect_cfg_build(struct rpw_elect_cfg *ec,
 				  const struct rpw_mac_cfg *cfg, u8 role,
 				  u32 hb_us, u8 miss, u32 bus_delay_us,
 				  enum rpw_mac_profile profile,
 				  unsigned int rack_modules, u64 tol_us,
-				  bool hb_floor, const char **why)
+				  const char **why)
 {
 	const unsigned int chars = RPW_HDR_LEN + 6 + RPW_FCS_LEN + 4;
 	unsigned int n = min_t(unsigned int,
@@ -113,12 +114,9 @@ static int mirror_elect_cfg_build(struct rpw_elect_cfg *ec,
 	} else {
 		beat = (ec->bus_delay_ns + (ec->bus_delay_ns >> 5) +
 			ec->frame_ns + ec->tol_ns + 2 * MS) / ec->miss + 2 * MS;
-		ec->hb_ns = max_t(u64, ec->hb_ns, beat);
-		/* hb_floor false: the value without the quarter-line term */
-		if (hb_floor)
-			ec->hb_ns = max_t(u64, ec->hb_ns,
-					  8 * (ec->frame_ns +
-					       (u64)cfg->t_ifs_us * US));
+		ec->hb_ns = max_t(u64, max_t(u64, ec->hb_ns, beat),
+				  8 * (ec->frame_ns +
+				       (u64)cfg->t_ifs_us * US));
 	}
 	ec->detect_ns = 0;
 	ec->lease_ns = 0;
@@ -130,6 +128,7 @@ static int mirror_elect_cfg_build(struct rpw_elect_cfg *ec,
 			      8 * ec->hb_ns);
 	return rpw_elect_cfg_validate(ec, why);
 }
+#endif
 
 /* MIRROR of rpw_node_send_timeout() in driver/core.c, in ns. */
 static u64 mirror_send_timeout(const struct rpw_mac_cfg *cfg, unsigned int n)
@@ -148,16 +147,39 @@ static u64 mirror_send_timeout(const struct rpw_mac_cfg *cfg, unsigned int n)
 	return min_t(u64, ns, 60 * SEC);
 }
 
+/* A new psu node's election configuration, as the kernel derives it. */
 static int node_elect(struct rpw_elect_cfg *ec, u32 baud, u8 prio,
-		      unsigned int rm, u64 tol_us, u32 hb_us, bool floor,
-		      const char **why)
+		      unsigned int rm, u64 tol_us, u32 hb_us, const char **why)
 {
 	struct rpw_mac_cfg mc;
+#ifdef HAVE_ELECT_PARAMS
+	const struct rpw_elect_params p = {
+		.role = DOC_ROLE_PSU,
+		.hb_us = hb_us,
+		.rack_modules = rm,
+		.tol_us = tol_us,
+		.rx_lat_ns = MS,	/* the UART profile's latency budget */
+	};
 
 	node_mac_cfg(&mc, RPW_MAC_PROFILE_UART, baud, prio);
-	return mirror_elect_cfg_build(ec, &mc, RPW_ROLE_PSU, hb_us, 0, 0,
-				      RPW_MAC_PROFILE_UART, rm, tol_us, floor,
-				      why);
+	return rpw_elect_cfg_build(ec, &mc, &p, why);
+#else
+	node_mac_cfg(&mc, RPW_MAC_PROFILE_UART, baud, prio);
+	return mirror_elect_cfg_build(ec, &mc, DOC_ROLE_PSU, hb_us, 0, 0,
+				      RPW_MAC_PROFILE_UART, rm, tol_us, why);
+#endif
+}
+
+/*
+ * The default heartbeat without its quarter-of-the-line term, the way
+ * rackpwr-election.rst "Deriving the timers" writes the formula.
+ */
+static u64 hb_without_line_term(const struct rpw_elect_cfg *ec)
+{
+	u64 beat = (ec->bus_delay_ns + (ec->bus_delay_ns >> 5) +
+		    ec->frame_ns + ec->tol_ns + 2 * MS) / ec->miss + 2 * MS;
+
+	return max_t(u64, 16 * MS, beat);
 }
 
 /* The derived timers of @ec under @pfx, in ms (1 decimal) and in us. */
@@ -279,28 +301,25 @@ static void node_values(void)
 	kv("node.elect.T_f_ms", "%.2f",
 	   rpw_mac_char_ns(115200) * (RPW_HDR_LEN + 6 + RPW_FCS_LEN + 4) / 1e6);
 	if (node_elect(&ec, 115200, KERNEL_PRIO_PERIOD, KERNEL_RACK_MODULES,
-		       KERNEL_ELECT_TOL_US, 0, true, &why))
+		       KERNEL_ELECT_TOL_US, 0, &why))
 		kv("node.elect.error", "%s", why);
 	elect_timers("node.elect", &ec);
 	kv("node.elect.miss", "%u", ec.miss);
-	node_elect(&ec, 115200, KERNEL_PRIO_PERIOD, KERNEL_RACK_MODULES,
-		   KERNEL_ELECT_TOL_US, 0, false, &why);
-	kv_ms("node.elect.T_h_nofloor_ms", ec.hb_ns, 1);
+	kv_ms("node.elect.T_h_nofloor_ms", hb_without_line_term(&ec), 1);
 	/* The smallest explicit heartbeat the defaults accept (1 us steps) */
 	lo = 1000;
 	hi = 10000000;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (node_elect(&ec, 115200, KERNEL_PRIO_PERIOD,
-			       KERNEL_RACK_MODULES, KERNEL_ELECT_TOL_US, mid,
-			       true, &why))
+			       KERNEL_RACK_MODULES, KERNEL_ELECT_TOL_US, mid, &why))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	kv_ms("node.elect.hb_min_ms", lo * US, 1);
 	node_elect(&ec, 115200, KERNEL_PRIO_PERIOD, KERNEL_RACK_MODULES,
-		   KERNEL_ELECT_TOL_US, lo - 1000, true, &why);
+		   KERNEL_ELECT_TOL_US, lo - 1000, &why);
 	kv("node.elect.hb_low_refused_why", "%s", why ? why : "(accepted)");
 	for (i = 0; i < 2; i++) {
 		u32 hb = i ? 20000 : 60000;
@@ -308,13 +327,12 @@ static void node_values(void)
 		snprintf(key, sizeof(key), "node.elect.hb_%u", hb);
 		kv(key, "%s", node_elect(&ec, 115200, KERNEL_PRIO_PERIOD,
 					 KERNEL_RACK_MODULES,
-					 KERNEL_ELECT_TOL_US, hb, true, &why) ?
+					 KERNEL_ELECT_TOL_US, hb, &why) ?
 		   "refused" : "accepted");
 	}
 
 	/* prio-period 0: every timer grows with rack_modules and the sweep */
-	node_elect(&ec, 115200, 0, KERNEL_RACK_MODULES, KERNEL_ELECT_TOL_US, 0,
-		   true, &why);
+	node_elect(&ec, 115200, 0, KERNEL_RACK_MODULES, KERNEL_ELECT_TOL_US, 0, &why);
 	elect_timers("node.elect.p0", &ec);
 	kv("node.elect.p0.J_s", "%.1f", ec.bus_delay_ns / 1e9);
 	for (t = 0; t < 2; t++)
@@ -323,7 +341,7 @@ static void node_values(void)
 
 			snprintf(key, sizeof(key), "node.elect.p0.rm%u.tol%llu",
 				 rms[i], (unsigned long long)(tol / 1000));
-			if (node_elect(&ec, 115200, 0, rms[i], tol, 0, true,
+			if (node_elect(&ec, 115200, 0, rms[i], tol, 0,
 				       &why))
 				kv(key, "error %s", why);
 			else
@@ -334,7 +352,7 @@ static void node_values(void)
 		static const unsigned int npsu[] = { 2, 6, 30 };
 
 		node_elect(&ec, 115200, KERNEL_PRIO_PERIOD,
-			   KERNEL_RACK_MODULES, 20000, 0, true, &why);
+			   KERNEL_RACK_MODULES, 20000, 0, &why);
 		snprintf(key, sizeof(key), "node.elect.tol20.converge_s.%u",
 			 npsu[i]);
 		kv(key, "%.1f", rpw_elect_converge_bound(&ec, npsu[i]) / 1e9);
@@ -345,9 +363,9 @@ static void node_values(void)
 	{
 		struct rpw_elect_cfg a, b;
 
-		node_elect(&a, 115200, 0, 8, KERNEL_ELECT_TOL_US, 0, true,
+		node_elect(&a, 115200, 0, 8, KERNEL_ELECT_TOL_US, 0,
 			   &why);
-		node_elect(&b, 115200, 0, 12, KERNEL_ELECT_TOL_US, 0, true,
+		node_elect(&b, 115200, 0, 12, KERNEL_ELECT_TOL_US, 0,
 			   &why);
 		kv("node.elect.p0.J_per_module_ms", "%.0f",
 		   (b.bus_delay_ns - a.bus_delay_ns) / 4 / 1e6);
@@ -358,7 +376,7 @@ static void node_values(void)
 			 slow[i]);
 		for (rm = 2; rm <= RPW_ADDR_MAX; rm++)
 			if (node_elect(&ec, slow[i], 0, rm,
-				       KERNEL_ELECT_TOL_US, 0, true, &why))
+				       KERNEL_ELECT_TOL_US, 0, &why))
 				break;
 		if (rm <= RPW_ADDR_MAX)
 			kv(key, "%u", rm);
@@ -368,8 +386,7 @@ static void node_values(void)
 	/* With urgent access, every rate the policy allows must work */
 	for (i = 0; i < ARRAY_SIZE(slow); i++)
 		if (node_elect(&ec, slow[i], KERNEL_PRIO_PERIOD,
-			       KERNEL_RACK_MODULES, KERNEL_ELECT_TOL_US, 0,
-			       true, &why))
+			       KERNEL_RACK_MODULES, KERNEL_ELECT_TOL_US, 0, &why))
 			break;
 	kv("node.elect.urgent_all_rates", "%s",
 	   i == ARRAY_SIZE(slow) ? "ok" : why);
@@ -381,7 +398,7 @@ static void elect_values(void)
 	struct rpw_mac_cfg mc;
 
 	/* The pure defaults (rpw_elect_cfg_default(), elect_sim bench) */
-	rpw_elect_cfg_default(&ec, 1, RPW_ROLE_PSU);
+	rpw_elect_cfg_default(&ec, 1, DOC_ROLE_PSU);
 	kv_ms("elect.J_ms", ec.bus_delay_ns, 0);
 	kv_ms("elect.T_f_ms", ec.frame_ns, 3);
 	kv_ms("elect.tol_ms", ec.tol_ns, 0);
