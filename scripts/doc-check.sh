@@ -10,10 +10,26 @@
 #   yaml  every device-tree binding loads (PyYAML), has the usual top-level
 #         keys and an $id matching its path, and its examples compile (dtc)
 #   dtso  every dts-overlays/*.dtso compiles with "dtc -@" without warnings
+#   value every value a document marks with ".. checked: KEY ..." appears in
+#         the block that follows the marker, with the value the code gives
+#         (selftests/doc/doc_values: the real rpw_mac.c/rpw_elect.c; the
+#         netlink policies parsed from driver/netlink.c; generated tables)
+#   gen   every block between ".. generated: NAME (COMMAND)" and
+#         ".. end generated: NAME" is what COMMAND prints: value tables and
+#         quick benchmarks are regenerated and compared exactly; for slow
+#         benchmarks the rows that a quick run reproduces are compared and
+#         the rest only in --update mode
+#   policy  the ranges in Documentation/netlink/rackpwr.rst and the spec's
+#         checks match the nla_policy ranges in driver/netlink.c
 #
-# Needs the Debian packages python3, python3-yaml, python3-docutils and
-# device-tree-compiler; the docutils and dtc checks are skipped (with a
-# message) when those are missing.  Usage: scripts/doc-check.sh [-v]
+# Needs the Debian packages python3, python3-yaml, python3-docutils,
+# device-tree-compiler, make and gcc; the docutils and dtc checks are skipped
+# (with a message) when those are missing.
+#
+#   scripts/doc-check.sh [-v]        check (a few seconds)
+#   scripts/doc-check.sh --update    rerun every generator, benchmarks
+#                                    included (about a minute), rewrite the
+#                                    generated blocks in place, then check
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -24,6 +40,7 @@ DTC=$(command -v dtc || true)
 export DTC
 
 exec "$PY" - "$@" <<'EOF'
+import difflib
 import fnmatch
 import glob
 import io
@@ -34,6 +51,9 @@ import sys
 import tempfile
 
 verbose = '-v' in sys.argv[1:]
+for arg in sys.argv[1:]:
+    if arg not in ('-v', '--update'):
+        sys.exit('usage: scripts/doc-check.sh [-v] [--update]')
 dtc = os.environ.get('DTC') or None
 results = []
 
@@ -222,6 +242,502 @@ for path in sorted(glob.glob('dts-overlays/*.dtso') +
     with open(path, encoding='utf-8') as f:
         ok, msg = run_dtc(f.read(), path)
     report(ok, 'dtc ' + path, msg)
+
+# ---- values, generated tables, policy ranges --------------------------------
+# Documentation/dev-tools/rackpwr-testing.rst, "Documentation checks", says
+# how to mark a value or a table.
+update = '--update' in sys.argv[1:]
+
+
+def run(cmd, what):
+    """Output of CMD (a list); raises RuntimeError with its stderr."""
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode:
+        raise RuntimeError('%s: %s exited %d\n%s' % (
+            what, ' '.join(cmd), p.returncode,
+            (p.stderr or p.stdout)[-2000:]))
+    return p.stdout
+
+
+def make(target_dir, target):
+    run(['make', '-s', '-C', target_dir, target], 'build')
+
+
+values = {}
+try:
+    make('selftests/doc', 'doc_values')
+    for line in run(['selftests/doc/doc_values'], 'doc_values').splitlines():
+        k, _, v = line.partition(' ')
+        values[k] = v
+    report(not any(k.endswith('.error') for k in values),
+           'values selftests/doc/doc_values',
+           '\n'.join('%s %s' % (k, v) for k, v in values.items()
+                     if k.endswith('.error')))
+except RuntimeError as e:
+    report(False, 'values selftests/doc/doc_values', str(e))
+
+
+# -- module parameter defaults ("static [unsigned] int NAME = N;" with a
+# module_param) and plain "#define RPW_NAME N" constants of driver/*.c
+for path in sorted(glob.glob('driver/*.c')):
+    with open(path, encoding='utf-8') as f:
+        src = f.read()
+    for m in re.finditer(r'^static (?:unsigned )?int (\w+) = (\d+);', src, re.M):
+        if re.search(r'module_param\(%s,' % m.group(1), src):
+            values['param.' + m.group(1)] = m.group(2)
+    for m in re.finditer(r'^#define (RPW_\w+)\s+(\d+)\s*$', src, re.M):
+        values['const.' + m.group(1)] = m.group(2)
+
+
+# -- netlink policies (driver/netlink.c) ---------------------------------------
+def c_constants():
+    """#define NAME NUMBER-EXPR from driver/*.h, enums of the uapi header."""
+    consts = {}
+    for path in sorted(glob.glob('driver/*.h')):
+        with open(path, encoding='utf-8') as f:
+            for m in re.finditer(r'^#define\s+(\w+)\s+([^\n/]+)', f.read(),
+                                 re.M):
+                consts.setdefault(m.group(1), m.group(2).strip())
+    with open('include/uapi/linux/rackpwr.h', encoding='utf-8') as f:
+        for body in re.findall(r'enum\s*\w*\s*\{([^}]*)\}', f.read()):
+            n = 0
+            for item in body.split(','):
+                item = re.sub(r'/\*.*?\*/', '', item, flags=re.S).strip()
+                if not item:
+                    continue
+                name, _, val = item.partition('=')
+                if val.strip():
+                    n = int(val.strip(), 0) if re.match(r'^[\dx]+$', val.strip()) \
+                        else c_eval(val.strip(), consts)
+                consts[name.strip()] = str(n)
+                n += 1
+    return consts
+
+
+def c_eval(expr, consts, depth=0):
+    expr = re.sub(r'\b(\d+)U?L*\b', r'\1', expr)
+
+    def sub(m):
+        name = m.group(0)
+        if name not in consts or depth > 8:
+            raise ValueError('unknown constant ' + name)
+        return '(%d)' % c_eval(consts[name], consts, depth + 1)
+    expr = re.sub(r'\b[A-Za-z_]\w*\b', sub, expr)
+    if not re.match(r'^[\d\s()+\-*/x<>a-fA-F]*$', expr):
+        raise ValueError('cannot evaluate ' + expr)
+    return int(eval(expr.replace('/', '//'), {'__builtins__': {}}))
+
+
+SETS = ('NODE', 'PEER', 'FRAME', 'CAPACITY', 'BUS_EVENT', 'ELECT')
+policy = {}     # (set, attr) -> (min or None, max or None)
+try:
+    consts = c_constants()
+    # driver/netlink.c, or policies generated from the spec beside it
+    nlc = ''
+    for path in sorted(glob.glob('driver/*.c')):
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+        if 'struct nla_policy' in text:
+            nlc += text
+    ranges = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in
+              re.finditer(r'struct netlink_range_validation (\w+) = \{\s*'
+                          r'\.min = (\d+)U?L*,\s*\.max = (\d+)U?L*,\s*\}',
+                          nlc)}
+    for body in re.findall(r'struct nla_policy \w+\[[^]]*\] = '
+                           r'\{(.*?)\n\};', nlc, re.S):
+        for m in re.finditer(r'\[RACKPWR_A_(\w+)\]\s*=\s*(NLA_POLICY_\w+)'
+                             r'\(([^;]*?)\),?\n', body + '\n', re.S):
+            full, kind, args = m.group(1), m.group(2), m.group(3)
+            aset = next(s for s in sorted(SETS, key=len, reverse=True)
+                        if full.startswith(s + '_'))
+            attr = full[len(aset) + 1:].lower().replace('_', '-')
+            a = [x.strip() for x in ' '.join(args.split()).split(',')]
+            if kind == 'NLA_POLICY_RANGE':
+                r = (c_eval(a[1], consts), c_eval(a[2], consts))
+            elif kind == 'NLA_POLICY_MAX':
+                r = (None, c_eval(a[1], consts))
+            elif kind == 'NLA_POLICY_MIN':
+                r = (c_eval(a[1], consts), None)
+            elif kind == 'NLA_POLICY_FULL_RANGE':
+                r = ranges[a[1].lstrip('&')]
+            else:
+                continue
+            key = (aset.lower().replace('_', '-'), attr)
+            if key in policy and policy[key] != r:
+                raise ValueError('%s/%s: two policies disagree' % key)
+            policy[key] = r
+    for (aset, attr), (lo, hi) in policy.items():
+        values['policy.%s.%s' % (aset, attr)] = (
+            '>= %d' % lo if hi is None else '%d..%d' % (lo or 0, hi))
+    report(bool(policy), 'policy driver/*.c parsed',
+           '' if policy else 'no nla_policy ranges found')
+except (OSError, ValueError, StopIteration, KeyError) as e:
+    report(False, 'policy driver/*.c parsed', repr(e))
+
+
+def rst_sections(text):
+    """{heading: [lines]} for the headings of a document."""
+    out, cur, lines = {}, None, text.splitlines()
+    for i, line in enumerate(lines):
+        if i + 1 < len(lines) and line.strip() and \
+           re.match(r'^([-=~^])\1{2,}$', lines[i + 1]) and \
+           len(lines[i + 1]) >= len(line.rstrip()):
+            cur = line.strip()
+            out[cur] = []
+        elif cur:
+            out[cur].append(line)
+    return out
+
+
+# Ranges the netlink page's attribute tables state, per set.
+nl_doc = 'Documentation/netlink/rackpwr.rst'
+if policy and os.path.exists(nl_doc):
+    with open(nl_doc, encoding='utf-8') as f:
+        secs = rst_sections(f.read())
+    why = []
+    for (aset, attr), (lo, hi) in sorted(policy.items()):
+        body = secs.get(aset.replace('-', '_')) or secs.get(aset)
+        if body is None:
+            why.append('no section "%s" for the %s attributes' % (aset, aset))
+            continue
+        rows = [i for i, l in enumerate(body)
+                if l.startswith('``%s``' % attr)]
+        if not rows:
+            why.append('%s: attribute %s is not in the table' % (aset, attr))
+            continue
+        # the row and its continuation lines (first column empty)
+        i = rows[0]
+        row = [body[i]]
+        while i + 1 < len(body) and body[i + 1].startswith(' ') and \
+                body[i + 1].strip() and not body[i + 1].startswith('='):
+            i += 1
+            row.append(body[i])
+        text = ' '.join(row)
+        want = '>= %d' % lo if hi is None else '%d..%d' % (lo or 0, hi)
+        enum = re.findall(r'``[\w-]+`` \((\d+)\)', text)
+        if enum:
+            got = sorted(int(x) for x in enum)
+            if got != list(range(lo or 0, hi + 1)):
+                why.append('%s %s: table lists values %s, policy %s' %
+                           (aset, attr, got, want))
+        elif not re.search(r'(?<![\d.])%s(?![\d.])' % re.escape(want), text):
+            why.append('%s %s: table says "%s", policy %s' %
+                       (aset, attr, ' '.join(row[0].split()[1:4]), want))
+    report(not why, 'policy ranges in ' + nl_doc, '\n'.join(why))
+
+spec = 'Documentation/netlink/specs/rackpwr.yaml'
+if policy and yaml is not None and os.path.exists(spec):
+    with open(spec, encoding='utf-8') as f:
+        sdoc = yaml.safe_load(f)
+    enums = {d['name']: d for d in sdoc.get('definitions', [])
+             if d.get('type') == 'enum'}
+    why = []
+    for (aset, attr), (lo, hi) in sorted(policy.items()):
+        sset = next((s for s in sdoc.get('attribute-sets', [])
+                     if s['name'] == aset), None)
+        sattr = next((a for a in (sset or {}).get('attributes', [])
+                      if a['name'] == attr), None)
+        if sattr is None:
+            why.append('%s/%s: not in the spec' % (aset, attr))
+            continue
+        if 'enum' in sattr:
+            e = enums[sattr['enum']]
+            start = e.get('value-start', 0)
+            vals = [x['value'] if isinstance(x, dict) and 'value' in x
+                    else start + i for i, x in enumerate(e['entries'])]
+            got = (min(vals), max(vals))
+        else:
+            c = sattr.get('checks', {})
+            got = (c.get('min'), c.get('max'))
+        want = (lo if lo is not None or hi is None else 0, hi)
+        got = (got[0] if got[0] is not None or got[1] is None else 0, got[1])
+        if got != want:
+            why.append('%s/%s: spec %s, policy %s' % (aset, attr, got, want))
+    report(not why, 'policy ranges in ' + spec, '\n'.join(why))
+
+
+# -- generators ----------------------------------------------------------------
+def bench_lines(out, first):
+    """The table of a bench's output: from the line starting FIRST on."""
+    lines = [l.rstrip() for l in out.splitlines()]
+    start = next(i for i, l in enumerate(lines) if l.startswith(first))
+    table = []
+    for l in lines[start:]:
+        if not l:
+            break
+        table.append(l)
+    return table
+
+
+def gen_mac_bench(quick):
+    make('selftests/bench', 'bench_mac')
+    out = run(['selftests/bench/bench_mac'] + (['-n', '2'] if quick else []),
+              'bench_mac')
+    return bench_lines(out, 'prof ')
+
+
+def gen_elect_bench(urgent):
+    def gen(quick):
+        make('selftests/sim', 'elect_sim')
+        cmd = ['selftests/sim/elect_sim', '--bench']
+        out = run(cmd + (['--j-urgent'] if urgent else []) +
+                  (['--psu', '2'] if quick else []), 'elect_sim')
+        return bench_lines(out, '# rackpwr election bench')
+    return gen
+
+
+def gen_stack(quick):
+    sub = ['STACK_SIZES="2 1"', 'STACK_SEEDS=1', 'DUP_SEEDS=1']
+    out = run(['make', '-s', '-C', 'selftests/sim', 'stack'] +
+              (sub if quick else []), 'stack_sim')
+    return [l.rstrip() for l in out.splitlines() if l.startswith(('ok', 'not ok'))]
+
+
+def gen_test_mac(quick):
+    make('selftests/unit', 'test_mac')
+    out = run(['selftests/unit/test_mac'], 'test_mac')
+    return [l.rstrip() for l in out.splitlines() if ' urgent max ' in l]
+
+
+def value_table(header, rows):
+    """A reST simple table from a header and rows of cells (right-aligned
+    numbers, left-aligned text)."""
+    cols = list(zip(header, *rows))
+    w = [max(len(c) for c in col) for col in cols]
+    rule = '  '.join('=' * n for n in w)
+
+    def fmt(cells):
+        return '  '.join(c.ljust(n) if not re.match(r'^[\d.]+$', c)
+                         else c.rjust(n) for c, n in zip(cells, w)).rstrip()
+    return [rule, fmt(header), rule] + [fmt(r) for r in rows] + [rule]
+
+
+def v(key):
+    if key not in values:
+        raise KeyError('doc_values has no key ' + key)
+    return values[key]
+
+
+def gen_mac_timers(quick):
+    bauds = ('9600', '19200', '38400', '57600', '115200', '230400')
+    rows = [[b] + [v('mac.uart.%s.%s' % (b, f)) for f in
+                   ('t_ifs_us', 't_slot_us', 't_turn_us', 'ack_timeout_us')]
+            for b in bauds]
+    return value_table(['baud', 'ifs_us', 'slot_us', 'turnaround_us',
+                        'ack_timeout_us'], rows)
+
+
+def gen_elect_p0(quick):
+    names = ('J', 'T_h', 'T_det', 'T_lease', 'G', 'W', 'T_initial', 'member')
+    rows = []
+    for tol in ('5', '20'):
+        for rm in ('4', '8', '12', '61'):
+            rows.append([rm, tol] + [v('node.elect.p0.rm%s.tol%s.%s_ms' %
+                                       (rm, tol, n)) for n in names])
+    return value_table(['rack_modules', 'tol'] + list(names), rows)
+
+
+# name -> (command named in the marker, kind, generator, quick).
+# kind "literal": the lines form a literal block; "rst": reST as is.
+# quick "exact": regenerated and compared on every run (fast); True: the
+# lines a quick run prints (generator(True)) must be in the block; None:
+# compared only in --update mode, otherwise every line must match SHAPE.
+GEN = {
+    'mac-bench': ('make -C selftests/bench run', 'literal', gen_mac_bench,
+                  True),
+    'elect-bench': ('make -C selftests/sim bench', 'literal',
+                    gen_elect_bench(False), True),
+    'elect-bench-urgent': ('make -C selftests/sim bench-urgent', 'literal',
+                           gen_elect_bench(True), True),
+    'stack': ('make -C selftests/sim stack', 'literal', gen_stack, True),
+    'test-mac-urgent': ('selftests/unit/test_mac', 'literal', gen_test_mac,
+                        None),
+    'mac-timers': ('make -C selftests/doc run', 'rst', gen_mac_timers,
+                   'exact'),
+    'elect-p0': ('make -C selftests/doc run', 'rst', gen_elect_p0, 'exact'),
+}
+
+SHAPE = {
+    'test-mac-urgent': r'^# .* urgent max [\d.]+ ms \(bound [\d.]+\)',
+}
+
+begin_re = re.compile(r'^\.\. generated: ([\w-]+) \((.+)\)$')
+end_re = re.compile(r'^\.\. end generated: ([\w-]+)$')
+
+
+def block_text(kind, lines):
+    if kind == 'literal':
+        return ['::', ''] + ['  ' + l if l else '' for l in lines]
+    return list(lines)
+
+
+def block_lines(kind, text):
+    """Inverse of block_text for a block as found in a document."""
+    if kind == 'literal':
+        return [l[2:] for l in text[2:]]
+    return list(text)
+
+
+def table_keys(name, lines):
+    """Values prose may quote from a generated table, by cell."""
+    keys = {}
+    if name == 'mac-bench':
+        head = lines[0].split()
+        for l in lines[1:]:
+            c = l.split()
+            for h, x in zip(head[3:], c[3:]):
+                keys['%s.%s.%s.%s.%s' % (name, c[0], c[1], c[2], h)] = x
+    elif name.startswith('elect-bench'):
+        cols = ('boot_follow', 'boot_acting', 'fo_follow', 'fo_acting')
+        per = {}
+        for l in lines:
+            c = l.split()
+            if l.startswith('#') or len(c) < 10:
+                continue
+            for col, cell in zip(cols, (c[2], c[4], c[6], c[8])):
+                for st, x in zip(('p50', 'p99', 'max'), cell.split('/')):
+                    keys['%s.%s.%s.%s.%s' % (name, c[0], c[1], col, st)] = x
+                    per.setdefault((c[0], col, st), []).append(float(x))
+        for (d, col, st), xs in per.items():
+            keys['%s.%s.%s.%s_range' % (name, d, col, st)] = '%.0f-%.0f' % (
+                min(xs), max(xs))
+    elif name == 'stack':
+        fo = [int(x) for x in re.findall(r'failover: (\d+) ms', '\n'.join(lines))]
+        if fo:
+            keys['stack.failover_range'] = '%d-%d' % (min(fo), max(fo))
+        for prio in ('0', '4'):
+            d = [int(x) for x in re.findall(
+                r'prio %s seed \d+: reported after (\d+) ms' % prio,
+                '\n'.join(lines))]
+            if d:
+                keys['stack.dup_range.prio%s' % prio] = '%d-%d' % (min(d),
+                                                                   max(d))
+    elif name == 'test-mac-urgent':
+        for l in lines:
+            m = re.search(r'# (.*?) \+ urgent: .* urgent max ([\d.]+) ms', l)
+            if m:
+                keys['test-mac.urgent_max.' +
+                     re.sub(r'\W+', '-', m.group(1)).strip('-')] = m.group(2)
+    return keys
+
+
+cache = {}
+
+
+def generate(name, quick):
+    if (name, quick) not in cache:
+        cache[(name, quick)] = GEN[name][2](quick)
+    return cache[(name, quick)]
+
+
+for path in rst_files:
+    with open(path, encoding='utf-8') as f:
+        lines = f.read().split('\n')
+    out, i, changed, why = [], 0, False, []
+    while i < len(lines):
+        m = begin_re.match(lines[i])
+        if not m:
+            if end_re.match(lines[i]):
+                why.append('%s:%d: end marker without a begin' % (path, i + 1))
+            out.append(lines[i])
+            i += 1
+            continue
+        name, cmd = m.group(1), m.group(2)
+        j = next((k for k in range(i + 1, len(lines))
+                  if end_re.match(lines[k]) or begin_re.match(lines[k])), None)
+        what = 'gen %s:%d %s' % (path, i + 1, name)
+        if j is None or not end_re.match(lines[j]) or \
+                end_re.match(lines[j]).group(1) != name:
+            report(False, what, 'no ".. end generated: %s" after it' % name)
+            out.append(lines[i])
+            i += 1
+            continue
+        if name not in GEN or GEN[name][0] != cmd:
+            report(False, what, 'unknown generator, or not made by "%s" '
+                   '(known: %s)' % (cmd, ', '.join(
+                       '%s (%s)' % (n, g[0]) for n, g in GEN.items())))
+            if name in GEN:
+                values.update(table_keys(name, block_lines(
+                    GEN[name][1], lines[i + 2:j - 1])))
+            out.extend(lines[i:j + 1])
+            i = j + 1
+            continue
+        kind, quick = GEN[name][1], GEN[name][3]
+        body = lines[i + 1:j]
+        # one blank line on each side of the generated text
+        inner = body[1:-1] if len(body) >= 2 else []
+        have = block_lines(kind, inner)
+        try:
+            if update or quick == 'exact':
+                want = generate(name, False)
+                text = [''] + (block_text(kind, want) if want else []) + ['']
+                if update and body != text:
+                    changed = True
+                    body, have = text, want
+                ok = have == want
+                msg = '' if ok else '\n'.join(
+                    difflib.unified_diff(have, want, 'document', cmd,
+                                         lineterm='', n=0))
+            elif quick:
+                sample = generate(name, True)
+                missing = [l for l in sample if l not in have]
+                ok = bool(sample) and not missing
+                msg = '' if ok else (
+                    'lines "%s" prints that the table lacks (rerun '
+                    'scripts/doc-check.sh --update):\n' % ' '.join(
+                        GEN[name][0].split()) + '\n'.join(missing))
+            else:
+                bad = [l for l in have if not re.match(SHAPE[name], l)]
+                ok = bool(have) and not bad
+                msg = 'empty table, or lines not as %s prints them (run ' \
+                    'scripts/doc-check.sh --update):\n%s' % (
+                        cmd, '\n'.join(bad))
+            if body and body[0] != '' or len(body) < 2 or body[-1] != '':
+                ok, msg = False, 'a blank line must follow the begin ' \
+                    'marker and precede the end marker'
+        except (RuntimeError, KeyError, StopIteration) as e:
+            ok, msg = False, str(e)
+        report(ok, what, msg)
+        values.update(table_keys(name, have))
+        out.append(lines[i])
+        out.extend(body)
+        out.append(lines[j])
+        i = j + 1
+    if why:
+        report(False, 'gen ' + path, '\n'.join(why))
+    if changed:
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write('\n'.join(out))
+
+# ".. checked: KEY ..." : each value appears in the block that follows.
+checked_re = re.compile(r'^\s*\.\. checked: (.+)$')
+for path in rst_files:
+    with open(path, encoding='utf-8') as f:
+        lines = f.read().split('\n')
+    for n, line in enumerate(lines):
+        m = checked_re.match(line)
+        if not m:
+            continue
+        k = n + 1
+        while k < len(lines) and not lines[k].strip():
+            k += 1
+        block = []
+        while k < len(lines) and lines[k].strip():
+            block.append(lines[k])
+            k += 1
+        text = ' '.join(' '.join(block).split())
+        why = []
+        for key in m.group(1).split():
+            if key not in values:
+                why.append('unknown key %s' % key)
+                continue
+            val = ' '.join(values[key].split())
+            if not re.search(r'(?<![\w])(?<!\d\.)%s(?![\w]|\.\d)' %
+                             re.escape(val),
+                             text):
+                why.append('%s is %s; the text below the marker does not '
+                           'say so' % (key, val))
+        report(not why, 'value %s:%d' % (path, n + 1), '\n'.join(why))
 
 # ---- TAP -------------------------------------------------------------------
 print('1..%d' % len(results))

@@ -26,7 +26,8 @@
  *    primary, acting, and every live node follows it in its epoch.
  *
  * Usage: elect_sim --seeds N [--seed S] [--psu N] [--chassis M] [-v]
- *        elect_sim --bench [--runs R]
+ *        elect_sim --bench [--runs R] [--psu N]   (--psu: that row only;
+ *        each row is seeded on its own, so it prints the same numbers)
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -1258,7 +1259,7 @@ static void bench_one(int n_psu, int n_ch, enum delay_model dm, int runs,
 	}
 }
 
-static int bench(int runs)
+static int bench(int runs, int only_psu)
 {
 	static const int sizes[] = { 2, 6, 16, 60 };
 	static const char * const dmn[] = { "", "typical", "worst-case" };
@@ -1289,6 +1290,8 @@ static int bench(int runs)
 			double a[4][3];
 			char buf[4][64];
 
+			if (only_psu && sizes[i] != only_psu)
+				continue;
 			bench_one(sizes[i], 8, (enum delay_model)m,
 				  sizes[i] > 16 ? runs / 2 : runs, 0, v[0],
 				  v[1], v[2], v[3], &bad);
@@ -1370,7 +1373,7 @@ int main(int argc, char **argv)
 		usage();
 	O = &o;
 	if (o.bench)
-		return bench(o.runs);
+		return bench(o.runs, o.psu);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	printf("TAP version 13\n");
