@@ -9,9 +9,10 @@
  * Events can be lost on either side: the event socket's receive buffer
  * overruns (ENOBUFS), or the kernel fails to build or multicast one (each
  * node's ntf-dropped counter).  Either way rackpwrd says so and reads the
- * state again by dump (node-get, capacity-get): a resync.  The counters
- * are compared at every resync, on every node-change event (which carries
- * its node's counter) and by a quiet node dump every few seconds.
+ * state again by dump (node-get, capacity-get): a resync, at most one a
+ * second.  The counters are compared on every node-change event (which
+ * carries its node's counter), by a quiet node dump every few seconds and
+ * at every resync, which logs the rise.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +33,7 @@
 
 #define RPWD_RCVBUF	(4 << 20)	/* some hundreds of notifications */
 #define RPWD_AUDIT_S	5		/* between quiet counter checks */
+#define RPWD_RESYNC_MS	1000		/* at least between two resyncs */
 #define RPWD_MAX_NODES	256
 
 /* A node's kernel-side drop counter as last seen. */
@@ -65,6 +67,14 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 static void stamp(void)
@@ -104,31 +114,21 @@ static void known_forget(struct agent *ag, uint32_t id)
 		*k = ag->nodes[--ag->nnodes];
 }
 
-/*
- * Compare a node's kernel counter with what was last seen; a node seen for
- * the first time sets the baseline.  True if the kernel dropped more.
- */
-static bool known_check(struct agent *ag, const struct rpw_dec_node *n)
+/* Did the kernel drop more of this node's notifications than last seen? */
+static bool known_rose(struct agent *ag, const struct rpw_dec_node *n)
 {
 	struct known *k = known_find(ag, n->id);
 
-	if (!RPW_HAS(n->has, RACKPWR_A_NODE_NTF_DROPPED))
-		return false;
-	if (!k) {
-		if (ag->nnodes == RPWD_MAX_NODES)
-			return false;
-		ag->nodes[ag->nnodes++] = (struct known){ n->id,
-							  n->ntf_dropped };
-		return false;
-	}
-	if (n->ntf_dropped <= k->dropped)
-		return false;
-	say("node %u (%s): the kernel failed to deliver %llu notification(s) (%llu in all)\n",
-	     n->id, n->name,
-	     (unsigned long long)(n->ntf_dropped - k->dropped),
-	     (unsigned long long)n->ntf_dropped);
-	k->dropped = n->ntf_dropped;
-	return true;
+	return k && RPW_HAS(n->has, RACKPWR_A_NODE_NTF_DROPPED) &&
+	       n->ntf_dropped > k->dropped;
+}
+
+/* A node seen for the first time sets its baseline. */
+static void known_add(struct agent *ag, const struct rpw_dec_node *n)
+{
+	if (known_find(ag, n->id) || ag->nnodes == RPWD_MAX_NODES)
+		return;
+	ag->nodes[ag->nnodes++] = (struct known){ n->id, n->ntf_dropped };
 }
 
 static void log_cap(const char *prefix, const struct rpw_dec_cap *c)
@@ -180,8 +180,10 @@ static int event_cb(const struct rpw_msg *m, const char *bad, void *arg)
 		log_node(&m->node);
 		if (m->node.deleted)
 			known_forget(ag, m->node.id);
-		else if (known_check(ag, &m->node) && !ag->resync)
+		else if (known_rose(ag, &m->node) && !ag->resync)
 			ag->resync = "the kernel dropped events";
+		else
+			known_add(ag, &m->node);
 		break;
 	case RACKPWR_CMD_BUS_EVENT_NTF:
 		if (m->bus.event == RACKPWR_EVENT_DUP_ADDR)
@@ -208,17 +210,29 @@ static int sync_node_cb(const struct rpw_msg *m, const char *bad, void *arg)
 	};
 	struct sync_pass *s = arg;
 	const struct rpw_dec_node *n = &m->node;
+	struct known *k = known_find(s->ag, n->id);
+	struct known now = { n->id, n->ntf_dropped };
 
 	(void)bad;
-	if (known_check(s->ag, n))
+	if (s->nseen == RPWD_MAX_NODES)
+		return 0;
+	if (known_rose(s->ag, n)) {
 		s->dropped = true;
-	if (s->nseen < RPWD_MAX_NODES)
-		s->seen[s->nseen++] = (struct known){ n->id, n->ntf_dropped };
+		/* An audit leaves the rise for the resync to report. */
+		if (s->quiet)
+			now.dropped = k->dropped;
+		else
+			say("node %u (%s): the kernel failed to deliver %llu notification(s) (%llu in all)\n",
+			    n->id, n->name,
+			    (unsigned long long)(n->ntf_dropped - k->dropped),
+			    (unsigned long long)n->ntf_dropped);
+	}
+	s->seen[s->nseen++] = now;
 	if (!s->quiet)
 		say("resync: node %u (%s) addr %u role %s ntf-dropped %llu\n",
-		     n->id, n->name, n->addr,
-		     n->role < 3 && roles[n->role] ? roles[n->role] : "?",
-		     (unsigned long long)n->ntf_dropped);
+		    n->id, n->name, n->addr,
+		    n->role < 3 && roles[n->role] ? roles[n->role] : "?",
+		    (unsigned long long)n->ntf_dropped);
 	return 0;
 }
 
@@ -237,7 +251,6 @@ static int sync_nodes(struct agent *ag, struct sync_pass *s)
 {
 	struct nl_msg *msg = rpw_nl_msg(&ag->req, RACKPWR_CMD_NODE_GET,
 					NLM_F_DUMP);
-	unsigned int i;
 	int err;
 
 	if (!msg)
@@ -247,11 +260,6 @@ static int sync_nodes(struct agent *ag, struct sync_pass *s)
 		say("rackpwrd: node dump failed: %s%s%s\n", strerror(-err),
 		     ag->req.errmsg[0] ? ": " : "", ag->req.errmsg);
 		return err;
-	}
-	for (i = 0; i < s->nseen; i++) {
-		struct known *k = known_find(ag, s->seen[i].id);
-
-		s->seen[i].dropped = k ? k->dropped : s->seen[i].dropped;
 	}
 	memcpy(ag->nodes, s->seen, s->nseen * sizeof(s->seen[0]));
 	ag->nnodes = s->nseen;
@@ -349,7 +357,7 @@ int main(int argc, char **argv)
 {
 	static struct agent ag;
 	int rcvbuf = RPWD_RCVBUF, bcast_err = 0;
-	time_t next_audit;
+	long long next_audit, next_resync = 0;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "", rpwd_opts, NULL)) != -1) {
@@ -376,19 +384,21 @@ int main(int argc, char **argv)
 	say("rackpwrd: following rackpwr events\n");
 	/* Subscribed first, so nothing falls between the dump and events. */
 	audit(&ag);
-	next_audit = time(NULL) + RPWD_AUDIT_S;
+	next_audit = now_ms() + RPWD_AUDIT_S * 1000;
 	while (!stop) {
 		struct pollfd p = { nl_socket_get_fd(ag.ev.sk), POLLIN, 0 };
 
-		if (poll(&p, 1, 1000) > 0)
+		if (poll(&p, 1, ag.resync ? 100 : 1000) > 0)
 			receive(&ag);
-		if (!ag.resync && time(NULL) >= next_audit) {
+		if (!ag.resync && now_ms() >= next_audit) {
 			audit(&ag);
-			next_audit = time(NULL) + RPWD_AUDIT_S;
+			next_audit = now_ms() + RPWD_AUDIT_S * 1000;
 		}
-		if (ag.resync) {
+		/* A steady loss would otherwise resync on every event. */
+		if (ag.resync && now_ms() >= next_resync) {
 			resync(&ag, ag.resync);
 			ag.resync = NULL;
+			next_resync = now_ms() + RPWD_RESYNC_MS;
 		}
 	}
 	rpw_nl_close(&ag.ev);
