@@ -134,8 +134,8 @@ static void known_add(struct agent *ag, const struct rpw_dec_node *n)
 static void log_cap(const char *prefix, const struct rpw_dec_cap *c)
 {
 	say("%snode %u: assembly %u capacity A %u W, B %u W, healthy 0x%02x%s\n",
-	     prefix, c->node_id, c->addr, c->bank_a_mw / 1000,
-	     c->bank_b_mw / 1000, c->healthy, c->lost ? " LOST" : "");
+	    prefix, c->node_id, c->addr, c->bank_a_mw / 1000,
+	    c->bank_b_mw / 1000, c->healthy, c->lost ? " LOST" : "");
 }
 
 static void log_elect(const struct rpw_dec_elect *e)
@@ -156,7 +156,7 @@ static void log_elect(const struct rpw_dec_elect *e)
 	if (e->event >= sizeof(what) / sizeof(what[0]) || !what[e->event])
 		return;
 	say("node %u: %s %u (epoch %u.%u)\n", e->node_id, what[e->event],
-	     e->addr, e->epoch >> 8, e->epoch & 0xff);
+	    e->addr, e->epoch >> 8, e->epoch & 0xff);
 }
 
 static void log_node(const struct rpw_dec_node *n)
@@ -188,10 +188,10 @@ static int event_cb(const struct rpw_msg *m, const char *bad, void *arg)
 	case RACKPWR_CMD_BUS_EVENT_NTF:
 		if (m->bus.event == RACKPWR_EVENT_DUP_ADDR)
 			say("node %u: DUPLICATE ADDRESS %u on the bus\n",
-			     m->bus.node_id, m->bus.addr);
+			    m->bus.node_id, m->bus.addr);
 		else if (m->bus.event == RACKPWR_EVENT_PEER_NEW)
 			say("node %u: new peer %u\n", m->bus.node_id,
-			     m->bus.addr);
+			    m->bus.addr);
 		break;
 	case RACKPWR_CMD_ELECT_NTF:
 		log_elect(&m->elect);
@@ -258,7 +258,7 @@ static int sync_nodes(struct agent *ag, struct sync_pass *s)
 	err = rpw_nl_call(&ag->req, msg, sync_node_cb, s);
 	if (err) {
 		say("rackpwrd: node dump failed: %s%s%s\n", strerror(-err),
-		     ag->req.errmsg[0] ? ": " : "", ag->req.errmsg);
+		    ag->req.errmsg[0] ? ": " : "", ag->req.errmsg);
 		return err;
 	}
 	memcpy(ag->nodes, s->seen, s->nseen * sizeof(s->seen[0]));
@@ -283,8 +283,8 @@ static void sync_caps(struct agent *ag, struct sync_pass *s)
 		/* A node deleted since the node dump is no loss. */
 		if (err && err != -ENODEV)
 			say("rackpwrd: capacity dump of node %u failed: %s%s%s\n",
-			     s->seen[i].id, strerror(-err),
-			     ag->req.errmsg[0] ? ": " : "", ag->req.errmsg);
+			    s->seen[i].id, strerror(-err),
+			    ag->req.errmsg[0] ? ": " : "", ag->req.errmsg);
 	}
 }
 
@@ -298,7 +298,7 @@ static void resync(struct agent *ag, const char *why)
 		return;
 	sync_caps(ag, &s);
 	say("rackpwrd: resync done: %u nodes, %u capacity entries\n", s.nseen,
-	     s.caps);
+	    s.caps);
 }
 
 /* Quiet check of the kernel's drop counters; a rise asks for a resync. */
@@ -319,7 +319,7 @@ static void receive(struct agent *ag)
 	       ++tries < 64) {
 		ag->overruns++;
 		say("rackpwrd: missed events: receive buffer overrun (%u so far)\n",
-		     ag->overruns);
+		    ag->overruns);
 		ag->resync = "missed events";
 	}
 	if (err && err != -ENOBUFS)
