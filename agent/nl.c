@@ -20,11 +20,11 @@
 
 struct rpw_call {
 	struct rpw_nl *nl;
-	int maxattr;
 	rpw_nl_cb cb;
 	void *arg;
 	int err;
 	int done;
+	int bad;	/* malformed replies skipped */
 };
 
 int rpw_nl_open(struct rpw_nl *nl)
@@ -79,6 +79,9 @@ struct nl_msg *rpw_nl_msg(struct rpw_nl *nl, int cmd, int flags)
  */
 static void rpw_nl_extack_at(struct rpw_nl *nl, struct nlmsghdr *nlh, int off)
 {
+	struct nla_policy pol[NLMSGERR_ATTR_MAX + 1] = {
+		[NLMSGERR_ATTR_MSG] = { .type = NLA_STRING },
+	};
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	int alen = (int)nlh->nlmsg_len - (int)NLMSG_HDRLEN - off;
 
@@ -87,7 +90,7 @@ static void rpw_nl_extack_at(struct rpw_nl *nl, struct nlmsghdr *nlh, int off)
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || alen <= 0 ||
 	    nla_parse(tb, NLMSGERR_ATTR_MAX,
 		      (struct nlattr *)((char *)nlmsg_data(nlh) + off), alen,
-		      NULL))
+		      pol))
 		return;
 	if (tb[NLMSGERR_ATTR_MSG])
 		snprintf(nl->errmsg, sizeof(nl->errmsg), "%s",
@@ -139,25 +142,28 @@ static int rpw_ack_cb(struct nl_msg *msg, void *arg)
 static int rpw_valid_cb(struct nl_msg *msg, void *arg)
 {
 	struct rpw_call *c = arg;
-	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
-	struct nlattr *tb[64];
+	char why[sizeof(c->nl->errmsg) - 32];
+	struct rpw_msg m;
 	int err;
 
-	if (c->maxattr >= 64)
+	err = rpw_decode(nlmsg_hdr(msg), &m, why, sizeof(why));
+	if (err == -EOPNOTSUPP)
 		return NL_SKIP;
-	err = genlmsg_parse(nlmsg_hdr(msg), 0, tb, c->maxattr, NULL);
-	if (err)
+	if (err) {
+		if (!c->bad++)
+			snprintf(c->nl->errmsg, sizeof(c->nl->errmsg),
+				 "malformed reply skipped: %s", why);
 		return NL_SKIP;
-	if (c->cb && c->cb(g->cmd, tb, c->arg))
+	}
+	if (c->cb && c->cb(&m, NULL, c->arg))
 		return NL_STOP;
 	return NL_OK;
 }
 
-int rpw_nl_call(struct rpw_nl *nl, struct nl_msg *msg, int maxattr,
-		rpw_nl_cb cb, void *arg)
+int rpw_nl_call(struct rpw_nl *nl, struct nl_msg *msg, rpw_nl_cb cb,
+		void *arg)
 {
-	struct rpw_call c = { .nl = nl, .maxattr = maxattr, .cb = cb,
-			      .arg = arg };
+	struct rpw_call c = { .nl = nl, .cb = cb, .arg = arg };
 	struct nl_cb *nlcb = nl_cb_alloc(NL_CB_DEFAULT);
 	int err;
 
@@ -190,18 +196,25 @@ int rpw_nl_call(struct rpw_nl *nl, struct nl_msg *msg, int maxattr,
 		}
 	}
 	nl_cb_put(nlcb);
+	if (!c.err && c.bad)
+		return -EBADMSG;	/* nl->errmsg says why */
 	return c.err;
 }
 
-int rpw_nl_subscribe(struct rpw_nl *nl)
+int rpw_nl_subscribe(struct rpw_nl *nl, int rcvbuf)
 {
+	int fd = nl_socket_get_fd(nl->sk);
 	int grp = genl_ctrl_resolve_grp(nl->sk, RACKPWR_FAMILY_NAME,
 					RACKPWR_MCGRP_EVENTS);
 
 	if (grp < 0)
 		return -ENOENT;
 	nl_socket_disable_seq_check(nl->sk);
-	nl_socket_set_buffer_size(nl->sk, 1 << 20, 0);
+	/* FORCE passes net.core.rmem_max (CAP_NET_ADMIN); else the cap. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
+		return -errno;
 	if (nl_socket_add_membership(nl->sk, grp))
 		return -EIO;
 	return 0;
@@ -210,13 +223,15 @@ int rpw_nl_subscribe(struct rpw_nl *nl)
 static int rpw_event_cb(struct nl_msg *msg, void *arg)
 {
 	struct rpw_call *c = arg;
-	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
-	struct nlattr *tb[64];
+	char why[200];
+	struct rpw_msg m;
+	int err;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, 32, NULL))
+	err = rpw_decode(nlmsg_hdr(msg), &m, why, sizeof(why));
+	if (err == -EOPNOTSUPP)
 		return NL_SKIP;
 	if (c->cb)
-		c->cb(g->cmd, tb, c->arg);
+		c->cb(err ? NULL : &m, err ? why : NULL, c->arg);
 	return NL_OK;
 }
 
@@ -228,19 +243,32 @@ static int rpw_no_seq_check(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/*
+ * An overrun shows as ENOBUFS from recvmsg(), which libnl-3 (3.7, Debian
+ * 12) turns into -NLE_NOMEM; an empty non-blocking socket ends the batch
+ * with 0 (older libnl) or -NLE_AGAIN.
+ */
 int rpw_nl_recv_events(struct rpw_nl *nl, rpw_nl_cb cb, void *arg)
 {
 	struct rpw_call c = { .nl = nl, .cb = cb, .arg = arg };
 	struct nl_cb *nlcb = nl_cb_alloc(NL_CB_DEFAULT);
-	int err;
+	int err, rounds = 0;
 
 	if (!nlcb)
 		return -ENOMEM;
 	nl_cb_set(nlcb, NL_CB_VALID, NL_CB_CUSTOM, rpw_event_cb, &c);
 	nl_cb_set(nlcb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, rpw_no_seq_check, NULL);
-	err = nl_recvmsgs(nl->sk, nlcb);
+	/* Drain, but give the caller's loop a turn under a flood. */
+	do
+		err = nl_recvmsgs_report(nl->sk, nlcb);
+	while (err > 0 && ++rounds < 256);
 	nl_cb_put(nlcb);
-	return err < 0 ? -EIO : 0;
+	if (err >= 0 || err == -NLE_AGAIN)
+		return 0;
+	if (err == -NLE_NOMEM)
+		return -ENOBUFS;
+	snprintf(nl->errmsg, sizeof(nl->errmsg), "%s", nl_geterror(err));
+	return -EIO;
 }
 
 struct rpw_lookup {
@@ -248,14 +276,13 @@ struct rpw_lookup {
 	int id;
 };
 
-static int rpw_lookup_cb(int cmd, struct nlattr **tb, void *arg)
+static int rpw_lookup_cb(const struct rpw_msg *m, const char *bad, void *arg)
 {
 	struct rpw_lookup *l = arg;
 
-	(void)cmd;
-	if (tb[RACKPWR_A_NODE_NAME] && tb[RACKPWR_A_NODE_ID] &&
-	    !strcmp(nla_get_string(tb[RACKPWR_A_NODE_NAME]), l->name))
-		l->id = nla_get_u32(tb[RACKPWR_A_NODE_ID]);
+	(void)bad;
+	if (!strcmp(m->node.name, l->name))
+		l->id = m->node.id;
 	return 0;
 }
 
@@ -273,6 +300,6 @@ int rpw_nl_node_lookup(struct rpw_nl *nl, const char *what)
 	msg = rpw_nl_msg(nl, RACKPWR_CMD_NODE_GET, NLM_F_DUMP);
 	if (!msg)
 		return -ENOMEM;
-	err = rpw_nl_call(nl, msg, RACKPWR_A_NODE_MAX, rpw_lookup_cb, &l);
+	err = rpw_nl_call(nl, msg, rpw_lookup_cb, &l);
 	return err ? err : l.id;
 }

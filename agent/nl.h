@@ -12,29 +12,44 @@
 #include <netlink/attr.h>
 #include <linux/rackpwr.h>
 
+#include "decode.h"
+
 struct rpw_nl {
 	struct nl_sock *sk;
 	int family;
-	char errmsg[256];	/* extack message of the last error */
+	char errmsg[256];	/* extack message or reason of the last error */
 	int errattr;		/* offending attribute type or -1 */
 };
 
-/* @cmd is the reply's or event's command. */
-typedef int (*rpw_nl_cb)(int cmd, struct nlattr **tb, void *arg);
+/*
+ * @m is a reply or event, decoded (decode.h).  rpw_nl_call() refuses
+ * malformed replies itself; rpw_nl_recv_events() hands a malformed event
+ * over as @m NULL with @bad saying why, for the caller to log.
+ */
+typedef int (*rpw_nl_cb)(const struct rpw_msg *m, const char *bad, void *arg);
 
 int rpw_nl_open(struct rpw_nl *nl);
 void rpw_nl_close(struct rpw_nl *nl);
 struct nl_msg *rpw_nl_msg(struct rpw_nl *nl, int cmd, int flags);
 /*
- * Send @msg (consumed) and receive replies until the ack/done.  Each reply
- * is parsed with @maxattr and handed to @cb.  Returns 0 or -errno (kernel
- * error), with nl->errmsg holding the extack message, if any.
+ * Send @msg (consumed) and receive replies until the ack/done, handing each
+ * to @cb.  Returns 0 or -errno: the kernel's error, with nl->errmsg holding
+ * its extack message, or -EBADMSG when a reply was malformed (skipped; the
+ * reason in nl->errmsg).
  */
-int rpw_nl_call(struct rpw_nl *nl, struct nl_msg *msg, int maxattr,
-		rpw_nl_cb cb, void *arg);
-/* Subscribe to the events group (for monitor/agent). */
-int rpw_nl_subscribe(struct rpw_nl *nl);
-/* Receive one batch of events; -errno, 0 = nothing yet (non-blocking). */
+int rpw_nl_call(struct rpw_nl *nl, struct nl_msg *msg, rpw_nl_cb cb,
+		void *arg);
+/*
+ * Subscribe to the events group (for monitor/agent) with a receive buffer
+ * of @rcvbuf bytes (beyond net.core.rmem_max when privileged).
+ */
+int rpw_nl_subscribe(struct rpw_nl *nl, int rcvbuf);
+/*
+ * Receive every queued event (non-blocking socket).  Returns 0 once the
+ * socket is empty, -ENOBUFS when the kernel had to drop events for this
+ * socket (receive buffer overrun: the caller missed events), -EIO on other
+ * errors (nl->errmsg says which).
+ */
 int rpw_nl_recv_events(struct rpw_nl *nl, rpw_nl_cb cb, void *arg);
 /* Resolve a node by id (digits) or name; returns id or -errno. */
 int rpw_nl_node_lookup(struct rpw_nl *nl, const char *what);

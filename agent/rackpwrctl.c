@@ -116,126 +116,111 @@ static int fail(const char *what, int err)
 	return 1;
 }
 
-static void print_node(struct nlattr **tb)
+#define NODE_U32(a, f, nm) \
+	{ RACKPWR_A_NODE_##a, nm, offsetof(struct rpw_dec_node, f) }
+
+static void print_node(const struct rpw_dec_node *n)
 {
-	static const struct { int attr; const char *name; } u32s[] = {
-		{ RACKPWR_A_NODE_BUS, "bus" },
-		{ RACKPWR_A_NODE_BAUD, "baud" },
-		{ RACKPWR_A_NODE_T_IFS_US, "ifs_us" },
-		{ RACKPWR_A_NODE_T_SLOT_US, "slot_us" },
-		{ RACKPWR_A_NODE_T_TURNAROUND_US, "turnaround_us" },
-		{ RACKPWR_A_NODE_ACK_TIMEOUT_US, "ack_timeout_us" },
-		{ RACKPWR_A_NODE_ACCESS_BOUND_US, "access_bound_us" },
-		{ RACKPWR_A_NODE_EPOCH, "epoch" },
-		{ RACKPWR_A_NODE_HB_US, "hb_us" },
-		{ RACKPWR_A_NODE_BUS_DELAY_US, "bus_delay_us" },
-		{ RACKPWR_A_NODE_DETECT_US, "detect_us" },
-		{ RACKPWR_A_NODE_SLOT_US, "takeover_slot_us" },
-		{ RACKPWR_A_NODE_INITIAL_US, "initial_us" },
-		{ RACKPWR_A_NODE_LEASE_US, "lease_us" },
+	static const struct { int attr; const char *name; size_t off; } u32s[] = {
+		NODE_U32(BUS, bus, "bus"),
+		NODE_U32(BAUD, baud, "baud"),
+		NODE_U32(T_IFS_US, t_ifs_us, "ifs_us"),
+		NODE_U32(T_SLOT_US, t_slot_us, "slot_us"),
+		NODE_U32(T_TURNAROUND_US, t_turnaround_us, "turnaround_us"),
+		NODE_U32(ACK_TIMEOUT_US, ack_timeout_us, "ack_timeout_us"),
+		NODE_U32(ACCESS_BOUND_US, access_bound_us, "access_bound_us"),
+		NODE_U32(EPOCH, epoch, "epoch"),
+		NODE_U32(HB_US, hb_us, "hb_us"),
+		NODE_U32(BUS_DELAY_US, bus_delay_us, "bus_delay_us"),
+		NODE_U32(DETECT_US, detect_us, "detect_us"),
+		NODE_U32(SLOT_US, slot_us, "takeover_slot_us"),
+		NODE_U32(INITIAL_US, initial_us, "initial_us"),
+		NODE_U32(LEASE_US, lease_us, "lease_us"),
 	};
 	unsigned int i;
 
-	printf("id=%u", nla_get_u32(tb[RACKPWR_A_NODE_ID]));
-	if (tb[RACKPWR_A_NODE_NAME])
-		printf(" name=%s", nla_get_string(tb[RACKPWR_A_NODE_NAME]));
-	if (tb[RACKPWR_A_NODE_KIND])
-		printf(" kind=%s",
-		       NAME(kind_names, nla_get_u32(tb[RACKPWR_A_NODE_KIND])));
-	printf(" addr=%u", tb[RACKPWR_A_NODE_ADDR] ?
-	       nla_get_u8(tb[RACKPWR_A_NODE_ADDR]) : 0);
-	if (tb[RACKPWR_A_NODE_ROLE])
-		printf(" role=%s",
-		       NAME(role_names, nla_get_u32(tb[RACKPWR_A_NODE_ROLE])));
+	printf("id=%u", n->id);
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_NAME))
+		printf(" name=%s", n->name);
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_KIND))
+		printf(" kind=%s", NAME(kind_names, n->kind));
+	printf(" addr=%u", n->addr);
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_ROLE))
+		printf(" role=%s", NAME(role_names, n->role));
 	for (i = 0; i < sizeof(u32s) / sizeof(u32s[0]); i++)
-		if (tb[u32s[i].attr])
+		if (RPW_HAS(n->has, u32s[i].attr))
 			printf(" %s=%u", u32s[i].name,
-			       nla_get_u32(tb[u32s[i].attr]));
-	if (tb[RACKPWR_A_NODE_MAX_RETRIES])
-		printf(" max_retries=%u",
-		       nla_get_u8(tb[RACKPWR_A_NODE_MAX_RETRIES]));
-	if (tb[RACKPWR_A_NODE_ELECT_STATE])
-		printf(" state=%s", NAME(estate_names,
-		       nla_get_u32(tb[RACKPWR_A_NODE_ELECT_STATE])));
-	if (tb[RACKPWR_A_NODE_PRIMARY])
-		printf(" primary=%u", nla_get_u8(tb[RACKPWR_A_NODE_PRIMARY]));
-	if (tb[RACKPWR_A_NODE_MISS])
-		printf(" miss=%u", nla_get_u8(tb[RACKPWR_A_NODE_MISS]));
-	if (tb[RACKPWR_A_NODE_MAX_ADDR])
-		printf(" max_addr=%u", nla_get_u8(tb[RACKPWR_A_NODE_MAX_ADDR]));
-	if (tb[RACKPWR_A_NODE_PRIO_PERIOD])
-		printf(" prio_period=%u",
-		       nla_get_u8(tb[RACKPWR_A_NODE_PRIO_PERIOD]));
-	if (tb[RACKPWR_A_NODE_ELECT_STATE])
-		printf(" acting=%d", !!tb[RACKPWR_A_NODE_ACTING]);
+			       *(const uint32_t *)((const char *)n + u32s[i].off));
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_MAX_RETRIES))
+		printf(" max_retries=%u", n->max_retries);
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_ELECT_STATE))
+		printf(" state=%s", NAME(estate_names, n->elect_state));
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_PRIMARY))
+		printf(" primary=%u", n->primary);
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_MISS))
+		printf(" miss=%u", n->miss);
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_MAX_ADDR))
+		printf(" max_addr=%u", n->max_addr);
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_PRIO_PERIOD))
+		printf(" prio_period=%u", n->prio_period);
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_ELECT_STATE))
+		printf(" acting=%d", n->acting);
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_NTF_DROPPED))
+		printf(" ntf_dropped=%llu", (unsigned long long)n->ntf_dropped);
 	putchar('\n');
 }
 
-static int node_cb(int cmd, struct nlattr **tb, void *arg)
+static int node_cb(const struct rpw_msg *m, const char *bad, void *arg)
 {
-	(void)cmd;
+	(void)bad;
 	(void)arg;
-	if (tb[RACKPWR_A_NODE_ID])
-		print_node(tb);
+	print_node(&m->node);
 	return 0;
 }
 
-static int stats_cb(int cmd, struct nlattr **tb, void *arg)
+static int stats_cb(const struct rpw_msg *m, const char *bad, void *arg)
 {
-	struct nlattr *st[RACKPWR_A_STATS_MAX + 1];
+	const struct rpw_dec_node *n = &m->node;
 	unsigned int i;
 
-	(void)cmd;
+	(void)bad;
 	(void)arg;
-	if (!tb[RACKPWR_A_NODE_ID] || !tb[RACKPWR_A_NODE_STATS] ||
-	    nla_parse_nested(st, RACKPWR_A_STATS_MAX, tb[RACKPWR_A_NODE_STATS],
-			     NULL))
-		return 0;
-	printf("id=%u name=%s", nla_get_u32(tb[RACKPWR_A_NODE_ID]),
-	       tb[RACKPWR_A_NODE_NAME] ?
-	       nla_get_string(tb[RACKPWR_A_NODE_NAME]) : "?");
+	printf("id=%u name=%s", n->id,
+	       RPW_HAS(n->has, RACKPWR_A_NODE_NAME) ? n->name : "?");
 	for (i = 1; i <= RACKPWR_A_STATS_MAX; i++)
-		if (st[i] && i < sizeof(stat_names) / sizeof(stat_names[0]) &&
+		if (RPW_HAS(n->stats.has, i) &&
+		    i < sizeof(stat_names) / sizeof(stat_names[0]) &&
 		    stat_names[i])
 			printf(" %s=%llu", stat_names[i],
-			       (unsigned long long)nla_get_u64(st[i]));
+			       (unsigned long long)n->stats.v[i]);
 	putchar('\n');
 	return 0;
 }
 
-static int peer_cb(int cmd, struct nlattr **tb, void *arg)
+static int peer_cb(const struct rpw_msg *m, const char *bad, void *arg)
 {
-	(void)cmd;
+	const struct rpw_dec_peer *p = &m->peer;
+
+	(void)bad;
 	(void)arg;
-	if (!tb[RACKPWR_A_PEER_ADDR])
-		return 0;
 	printf("node=%u addr=%u last_heard_ms=%u rx_frames=%llu\n",
-	       nla_get_u32(tb[RACKPWR_A_PEER_NODE_ID]),
-	       nla_get_u8(tb[RACKPWR_A_PEER_ADDR]),
-	       nla_get_u32(tb[RACKPWR_A_PEER_LAST_HEARD_MS]),
-	       (unsigned long long)nla_get_u64(tb[RACKPWR_A_PEER_RX_FRAMES]));
+	       p->node_id, p->addr, p->last_heard_ms,
+	       (unsigned long long)p->rx_frames);
 	return 0;
 }
 
-static void print_cap(struct nlattr **tb)
+static void print_cap(const struct rpw_dec_cap *c)
 {
 	printf("node=%u addr=%u bank_a_mw=%u bank_b_mw=%u present=0x%02x healthy=0x%02x age_ms=%u local=%d lost=%d\n",
-	       nla_get_u32(tb[RACKPWR_A_CAPACITY_NODE_ID]),
-	       nla_get_u8(tb[RACKPWR_A_CAPACITY_ADDR]),
-	       nla_get_u32(tb[RACKPWR_A_CAPACITY_BANK_A_MW]),
-	       nla_get_u32(tb[RACKPWR_A_CAPACITY_BANK_B_MW]),
-	       nla_get_u8(tb[RACKPWR_A_CAPACITY_PRESENT]),
-	       nla_get_u8(tb[RACKPWR_A_CAPACITY_HEALTHY]),
-	       nla_get_u32(tb[RACKPWR_A_CAPACITY_AGE_MS]),
-	       !!tb[RACKPWR_A_CAPACITY_LOCAL], !!tb[RACKPWR_A_CAPACITY_LOST]);
+	       c->node_id, c->addr, c->bank_a_mw, c->bank_b_mw, c->present,
+	       c->healthy, c->age_ms, c->local, c->lost);
 }
 
-static int cap_cb(int cmd, struct nlattr **tb, void *arg)
+static int cap_cb(const struct rpw_msg *m, const char *bad, void *arg)
 {
-	(void)cmd;
+	(void)bad;
 	(void)arg;
-	if (tb[RACKPWR_A_CAPACITY_ADDR])
-		print_cap(tb);
+	print_cap(&m->cap);
 	return 0;
 }
 
@@ -405,7 +390,7 @@ static int cmd_node(int argc, char **argv)
 		usage();
 	if (!strcmp(argv[1], "list")) {
 		m = rpw_nl_msg(&nl, RACKPWR_CMD_NODE_GET, NLM_F_DUMP);
-		err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, node_cb, NULL);
+		err = rpw_nl_call(&nl, m, node_cb, NULL);
 		return err ? fail("node list", err) : 0;
 	}
 	if (!strcmp(argv[1], "new")) {
@@ -414,7 +399,7 @@ static int cmd_node(int argc, char **argv)
 		nla_put_u32(m, RACKPWR_A_NODE_KIND, RACKPWR_KIND_SIM);
 		nla_put_u32(m, RACKPWR_A_NODE_BUS, a.bus < 0 ? 0 : a.bus);
 		put_cfg(m, &a);
-		err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, node_cb, NULL);
+		err = rpw_nl_call(&nl, m, node_cb, NULL);
 		return err ? fail("node new", err) : 0;
 	}
 	if (argc < 3)
@@ -425,7 +410,7 @@ static int cmd_node(int argc, char **argv)
 		m = rpw_nl_msg(&nl, del ? RACKPWR_CMD_NODE_DEL :
 			       RACKPWR_CMD_NODE_GET, 0);
 		nla_put_u32(m, RACKPWR_A_NODE_ID, node_id(argv[2]));
-		err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, node_cb, NULL);
+		err = rpw_nl_call(&nl, m, node_cb, NULL);
 		return err ? fail(argv[1], err) : 0;
 	}
 	if (!strcmp(argv[1], "set")) {
@@ -435,7 +420,7 @@ static int cmd_node(int argc, char **argv)
 		m = rpw_nl_msg(&nl, RACKPWR_CMD_NODE_SET, 0);
 		nla_put_u32(m, RACKPWR_A_NODE_ID, id);
 		put_cfg(m, &a);
-		err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, NULL, NULL);
+		err = rpw_nl_call(&nl, m, NULL, NULL);
 		return err ? fail("node set", err) : 0;
 	}
 	usage();
@@ -453,7 +438,7 @@ static int cmd_stats(int argc, char **argv)
 	} else {
 		m = rpw_nl_msg(&nl, RACKPWR_CMD_STATS_GET, NLM_F_DUMP);
 	}
-	err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, stats_cb, NULL);
+	err = rpw_nl_call(&nl, m, stats_cb, NULL);
 	return err ? fail("stats", err) : 0;
 }
 
@@ -466,7 +451,7 @@ static int cmd_peers(int argc, char **argv)
 		usage();
 	m = rpw_nl_msg(&nl, RACKPWR_CMD_PEER_GET, NLM_F_DUMP);
 	nla_put_u32(m, RACKPWR_A_PEER_NODE_ID, node_id(argv[1]));
-	err = rpw_nl_call(&nl, m, RACKPWR_A_PEER_MAX, peer_cb, NULL);
+	err = rpw_nl_call(&nl, m, peer_cb, NULL);
 	return err ? fail("peers", err) : 0;
 }
 
@@ -479,7 +464,7 @@ static int cmd_capacity(int argc, char **argv)
 		usage();
 	m = rpw_nl_msg(&nl, RACKPWR_CMD_CAPACITY_GET, NLM_F_DUMP);
 	nla_put_u32(m, RACKPWR_A_CAPACITY_NODE_ID, node_id(argv[1]));
-	err = rpw_nl_call(&nl, m, RACKPWR_A_CAPACITY_MAX, cap_cb, NULL);
+	err = rpw_nl_call(&nl, m, cap_cb, NULL);
 	return err ? fail("capacity", err) : 0;
 }
 
@@ -502,7 +487,7 @@ static int cmd_send(int argc, char **argv)
 		nla_put(m, RACKPWR_A_FRAME_PAYLOAD, a.plen, a.payload);
 	if (a.ack)
 		nla_put_flag(m, RACKPWR_A_FRAME_ACK);
-	err = rpw_nl_call(&nl, m, RACKPWR_A_FRAME_MAX, NULL, NULL);
+	err = rpw_nl_call(&nl, m, NULL, NULL);
 	return err ? fail("send", err) : 0;
 }
 
@@ -515,62 +500,62 @@ static int cmd_step_down(int argc, char **argv)
 		usage();
 	m = rpw_nl_msg(&nl, RACKPWR_CMD_STEP_DOWN, 0);
 	nla_put_u32(m, RACKPWR_A_NODE_ID, node_id(argv[1]));
-	err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, NULL, NULL);
+	err = rpw_nl_call(&nl, m, NULL, NULL);
 	return err ? fail("step-down", err) : 0;
 }
 
-static int monitor_cb(int cmd, struct nlattr **tb, void *arg)
-{
-	int *seen = arg;
-	int i;
+struct mon {
+	int seen;
+	int count;	/* stop after this many, 0 = never */
+};
 
-	switch (cmd) {
+static int monitor_cb(const struct rpw_msg *m, const char *bad, void *arg)
+{
+	struct mon *mon = arg;
+	unsigned int i;
+
+	if (mon->count && mon->seen >= mon->count)
+		return 0;
+	if (!m) {
+		fprintf(stderr, "rackpwrctl: monitor: malformed event skipped: %s\n",
+			bad);
+		return 0;
+	}
+	switch (m->cmd) {
 	case RACKPWR_CMD_FRAME_RX_NTF:
 		printf("frame node=%u src=%u dst=%u type=%u seq=%u payload=",
-		       nla_get_u32(tb[RACKPWR_A_FRAME_NODE_ID]),
-		       nla_get_u8(tb[RACKPWR_A_FRAME_SRC]),
-		       nla_get_u8(tb[RACKPWR_A_FRAME_DST]),
-		       nla_get_u8(tb[RACKPWR_A_FRAME_TYPE]),
-		       nla_get_u8(tb[RACKPWR_A_FRAME_SEQ]));
-		if (tb[RACKPWR_A_FRAME_PAYLOAD])
-			for (i = 0; i < nla_len(tb[RACKPWR_A_FRAME_PAYLOAD]); i++)
-				printf("%02x", ((unsigned char *)
-					nla_data(tb[RACKPWR_A_FRAME_PAYLOAD]))[i]);
+		       m->frame.node_id, m->frame.src, m->frame.dst,
+		       m->frame.type, m->frame.seq);
+		for (i = 0; i < m->frame.len; i++)
+			printf("%02x", m->frame.payload[i]);
 		putchar('\n');
 		break;
 	case RACKPWR_CMD_NODE_CHANGE_NTF:
 		printf("node-change ");
-		if (tb[RACKPWR_A_NODE_NAME])
-			print_node(tb);
+		if (!m->node.deleted)
+			print_node(&m->node);
 		else
-			printf("id=%u deleted\n",
-			       nla_get_u32(tb[RACKPWR_A_NODE_ID]));
+			printf("id=%u deleted\n", m->node.id);
 		break;
 	case RACKPWR_CMD_ELECT_NTF:
 		printf("elect node=%u event=%s addr=%u epoch=%u.%u state=%s\n",
-		       nla_get_u32(tb[RACKPWR_A_ELECT_NODE_ID]),
-		       NAME(eevent_names, nla_get_u32(tb[RACKPWR_A_ELECT_EVENT])),
-		       nla_get_u8(tb[RACKPWR_A_ELECT_ADDR]),
-		       nla_get_u32(tb[RACKPWR_A_ELECT_EPOCH]) >> 8,
-		       nla_get_u32(tb[RACKPWR_A_ELECT_EPOCH]) & 0xff,
-		       NAME(estate_names, nla_get_u32(tb[RACKPWR_A_ELECT_STATE])));
+		       m->elect.node_id, NAME(eevent_names, m->elect.event),
+		       m->elect.addr, m->elect.epoch >> 8, m->elect.epoch & 0xff,
+		       NAME(estate_names, m->elect.state));
 		break;
 	case RACKPWR_CMD_CAPACITY_NTF:
 		printf("capacity ");
-		print_cap(tb);
+		print_cap(&m->cap);
 		break;
 	case RACKPWR_CMD_BUS_EVENT_NTF:
-		printf("bus-event node=%u event=%s addr=%u\n",
-		       nla_get_u32(tb[RACKPWR_A_BUS_EVENT_NODE_ID]),
-		       NAME(event_names,
-			    nla_get_u32(tb[RACKPWR_A_BUS_EVENT_EVENT])),
-		       nla_get_u8(tb[RACKPWR_A_BUS_EVENT_ADDR]));
+		printf("bus-event node=%u event=%s addr=%u\n", m->bus.node_id,
+		       NAME(event_names, m->bus.event), m->bus.addr);
 		break;
 	default:
 		return 0;
 	}
 	fflush(stdout);
-	(*seen)++;
+	mon->seen++;
 	return 0;
 }
 
@@ -579,27 +564,35 @@ static int cmd_monitor(int argc, char **argv)
 	struct rpw_nl ev;
 	struct args a;
 	time_t end;
-	int seen = 0, err;
+	struct mon mon = { 0 };
+	int err;
 
 	parse_opts(argc, argv, &a);
 	err = rpw_nl_open(&ev);
 	if (!err)
-		err = rpw_nl_subscribe(&ev);
+		err = rpw_nl_subscribe(&ev, 1 << 20);
 	if (err)
 		return fail("monitor", err);
 	nl_socket_set_nonblocking(ev.sk);
 	end = a.timeout ? time(NULL) + a.timeout : 0;
-	while (!a.count || seen < a.count) {
+	mon.count = a.count;
+	while (!a.count || mon.seen < a.count) {
 		struct pollfd p = { nl_socket_get_fd(ev.sk), POLLIN, 0 };
 		int left = end ? (int)(end - time(NULL)) : 1;
 
 		if (end && left <= 0)
 			break;
-		if (poll(&p, 1, 1000) > 0)
-			rpw_nl_recv_events(&ev, monitor_cb, &seen);
+		if (poll(&p, 1, 1000) <= 0)
+			continue;
+		err = rpw_nl_recv_events(&ev, monitor_cb, &mon);
+		if (err == -ENOBUFS)
+			fputs("rackpwrctl: monitor: events lost (receive buffer overrun)\n",
+			      stderr);
+		else if (err)
+			fprintf(stderr, "rackpwrctl: monitor: %s\n", ev.errmsg);
 	}
 	rpw_nl_close(&ev);
-	return a.count && seen < a.count ? 1 : 0;
+	return a.count && mon.seen < a.count ? 1 : 0;
 }
 
 static volatile sig_atomic_t stop;
@@ -680,7 +673,7 @@ static int cmd_attach(int argc, char **argv)
 		m = rpw_nl_msg(&nl, RACKPWR_CMD_NODE_SET, 0);
 		nla_put_u32(m, RACKPWR_A_NODE_ID, id);
 		put_cfg(m, &a);
-		err = rpw_nl_call(&nl, m, RACKPWR_A_NODE_MAX, NULL, NULL);
+		err = rpw_nl_call(&nl, m, NULL, NULL);
 		if (err)
 			return fail("attach: configure", err);
 	}

@@ -184,6 +184,10 @@ static int rpw_nl_fill_node(struct sk_buff *skb, struct rpw_node *node,
 	if (node->kind == RACKPWR_KIND_SIM &&
 	    nla_put_u32(skb, RACKPWR_A_NODE_BUS, node->bus))
 		goto nla_fail;
+	if (nla_put_u64_64bit(skb, RACKPWR_A_NODE_NTF_DROPPED,
+			      atomic64_read(&node->ntf_dropped),
+			      RACKPWR_A_NODE_PAD))
+		goto nla_fail;
 	if (rpw_nl_put_elect(skb, node))
 		goto nla_fail;
 	if (up) {
@@ -796,63 +800,95 @@ static struct genl_family rpw_genl_family __ro_after_init = {
 /*
  * Notifications: rpw_nl_ntf_new() returns a message with its genl header
  * (NULL when nobody listens or memory is short), rpw_nl_ntf_send() sends or,
- * after a failed put, drops it.
+ * after a failed put, drops it.  Every notification that is lost for a
+ * reason other than "nobody listens" (-ESRCH) is counted in its node's
+ * ntf_dropped, which node-get reports, so that an agent can tell it missed
+ * an event and resynchronise by dump.
  */
-static struct sk_buff *rpw_nl_ntf_new(u8 cmd, gfp_t gfp, void **hdr)
+static void rpw_nl_ntf_dropped(struct rpw_node *node, u8 cmd, int err)
+{
+	u64 n = atomic64_inc_return(&node->ntf_dropped);
+
+	pr_warn_ratelimited("%s: notification %u dropped (%d), %llu so far\n",
+			    node->name, cmd, err, n);
+}
+
+static struct sk_buff *rpw_nl_ntf_new(struct rpw_node *node, u8 cmd,
+				      gfp_t gfp, void **hdr)
 {
 	struct sk_buff *msg;
 
 	if (!genl_has_listeners(&rpw_genl_family, &init_net, RPW_MCGRP_EVENTS))
 		return NULL;
 	msg = genlmsg_new(NLMSG_GOODSIZE, gfp);
-	if (!msg)
+	if (!msg) {
+		rpw_nl_ntf_dropped(node, cmd, -ENOMEM);
 		return NULL;
+	}
 	*hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0, cmd);
 	if (!*hdr) {
 		nlmsg_free(msg);
+		rpw_nl_ntf_dropped(node, cmd, -EMSGSIZE);
 		return NULL;
 	}
 	return msg;
 }
 
-static void rpw_nl_ntf_send(struct sk_buff *msg, void *hdr, int put_err,
-			    gfp_t gfp)
+/* Multicast a finished notification; consumes @msg. */
+static void rpw_nl_ntf_mcast(struct rpw_node *node, struct sk_buff *msg,
+			     u8 cmd, gfp_t gfp)
 {
+	int err;
+
+	err = genlmsg_multicast(&rpw_genl_family, msg, 0, RPW_MCGRP_EVENTS, gfp);
+	if (err && err != -ESRCH)
+		rpw_nl_ntf_dropped(node, cmd, err);
+}
+
+static void rpw_nl_ntf_send(struct rpw_node *node, struct sk_buff *msg,
+			    void *hdr, int put_err, gfp_t gfp)
+{
+	u8 cmd = ((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd;
+
 	if (put_err) {
 		nlmsg_free(msg);
+		rpw_nl_ntf_dropped(node, cmd, put_err);
 		return;
 	}
 	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&rpw_genl_family, msg, 0, RPW_MCGRP_EVENTS, gfp);
+	rpw_nl_ntf_mcast(node, msg, cmd, gfp);
 }
 
 /* Process context: node created, reconfigured or deleted. */
 void rpw_nl_node_change(struct rpw_node *node, bool deleted)
 {
+	const u8 cmd = RACKPWR_CMD_NODE_CHANGE_NTF;
 	struct sk_buff *msg;
 	void *hdr;
 	int err;
 
 	if (deleted) {
-		msg = rpw_nl_ntf_new(RACKPWR_CMD_NODE_CHANGE_NTF, GFP_KERNEL,
-				     &hdr);
+		msg = rpw_nl_ntf_new(node, cmd, GFP_KERNEL, &hdr);
 		if (!msg)
 			return;
 		err = nla_put_u32(msg, RACKPWR_A_NODE_ID, node->id);
-		rpw_nl_ntf_send(msg, hdr, err, GFP_KERNEL);
+		rpw_nl_ntf_send(node, msg, hdr, err, GFP_KERNEL);
 		return;
 	}
 	if (!genl_has_listeners(&rpw_genl_family, &init_net, RPW_MCGRP_EVENTS))
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return;
-	if (rpw_nl_fill_node(msg, node, 0, 0, 0, RACKPWR_CMD_NODE_CHANGE_NTF)) {
-		nlmsg_free(msg);
+	if (!msg) {
+		rpw_nl_ntf_dropped(node, cmd, -ENOMEM);
 		return;
 	}
-	genlmsg_multicast(&rpw_genl_family, msg, 0, RPW_MCGRP_EVENTS,
-			  GFP_KERNEL);
+	err = rpw_nl_fill_node(msg, node, 0, 0, 0, cmd);
+	if (err) {
+		nlmsg_free(msg);
+		rpw_nl_ntf_dropped(node, cmd, err);
+		return;
+	}
+	rpw_nl_ntf_mcast(node, msg, cmd, GFP_KERNEL);
 }
 
 /* The rest run in atomic context (node lock held). */
@@ -862,10 +898,10 @@ void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = rpw_nl_ntf_new(RACKPWR_CMD_FRAME_RX_NTF, GFP_ATOMIC, &hdr);
+	msg = rpw_nl_ntf_new(node, RACKPWR_CMD_FRAME_RX_NTF, GFP_ATOMIC, &hdr);
 	if (!msg)
 		return;
-	rpw_nl_ntf_send(msg, hdr,
+	rpw_nl_ntf_send(node, msg, hdr,
 			nla_put_u32(msg, RACKPWR_A_FRAME_NODE_ID, node->id) ||
 			nla_put_u8(msg, RACKPWR_A_FRAME_SRC, f->src) ||
 			nla_put_u8(msg, RACKPWR_A_FRAME_DST, f->dst) ||
@@ -881,10 +917,10 @@ void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr)
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = rpw_nl_ntf_new(RACKPWR_CMD_BUS_EVENT_NTF, GFP_ATOMIC, &hdr);
+	msg = rpw_nl_ntf_new(node, RACKPWR_CMD_BUS_EVENT_NTF, GFP_ATOMIC, &hdr);
 	if (!msg)
 		return;
-	rpw_nl_ntf_send(msg, hdr,
+	rpw_nl_ntf_send(node, msg, hdr,
 			nla_put_u32(msg, RACKPWR_A_BUS_EVENT_NODE_ID, node->id) ||
 			nla_put_u32(msg, RACKPWR_A_BUS_EVENT_EVENT, event) ||
 			nla_put_u8(msg, RACKPWR_A_BUS_EVENT_ADDR, addr),
@@ -897,10 +933,10 @@ void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = rpw_nl_ntf_new(RACKPWR_CMD_ELECT_NTF, GFP_ATOMIC, &hdr);
+	msg = rpw_nl_ntf_new(node, RACKPWR_CMD_ELECT_NTF, GFP_ATOMIC, &hdr);
 	if (!msg)
 		return;
-	rpw_nl_ntf_send(msg, hdr,
+	rpw_nl_ntf_send(node, msg, hdr,
 			nla_put_u32(msg, RACKPWR_A_ELECT_NODE_ID, node->id) ||
 			nla_put_u32(msg, RACKPWR_A_ELECT_EVENT, event) ||
 			nla_put_u8(msg, RACKPWR_A_ELECT_ADDR, addr) ||
@@ -915,10 +951,10 @@ void rpw_nl_capacity(struct rpw_node *node, u8 addr,
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = rpw_nl_ntf_new(RACKPWR_CMD_CAPACITY_NTF, GFP_ATOMIC, &hdr);
+	msg = rpw_nl_ntf_new(node, RACKPWR_CMD_CAPACITY_NTF, GFP_ATOMIC, &hdr);
 	if (!msg)
 		return;
-	rpw_nl_ntf_send(msg, hdr,
+	rpw_nl_ntf_send(node, msg, hdr,
 			rpw_nl_put_cap(msg, node, addr, e, local,
 				       ktime_get_ns()),
 			GFP_ATOMIC);

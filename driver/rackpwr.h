@@ -112,6 +112,8 @@ struct rpw_node {
 	u32 kind;		/* enum rackpwr_kind */
 	u32 bus;		/* simulated bus number */
 	char name[RPW_NAME_LEN];
+	/* Notifications lost other than for lack of listeners (netlink.c). */
+	atomic64_t ntf_dropped;
 
 	const struct rpw_transport_ops *tops;
 	void *priv;		/* transport's */
