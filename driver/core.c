@@ -346,9 +346,8 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	node = kzalloc(sizeof(*node), GFP_KERNEL);
 	if (!node)
 		return ERR_PTR(-ENOMEM);
-	node->mac = kzalloc(sizeof(*node->mac), GFP_KERNEL);
-	if (!node->mac || rpw_cap_node_init(node)) {
-		kfree(node->mac);
+	/* node->mac stays NULL until the first configuration brings it up. */
+	if (rpw_cap_node_init(node)) {
 		kfree(node);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -388,11 +387,13 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	mutex_unlock(&rpw_nodes_mutex);
 	if (err) {
 		rpw_cap_node_free(node);
-		kfree(node->mac);
 		kfree(node);
 		return ERR_PTR(err);
 	}
-	rpw_nl_node_change(node, false);
+	/*
+	 * Not announced yet: the first configuration sends the one
+	 * node-change notification, complete with the node's address.
+	 */
 	return node;
 }
 EXPORT_SYMBOL_GPL(rpw_node_create);
@@ -671,6 +672,8 @@ EXPORT_SYMBOL_GPL(rpw_node_put);
 
 void rpw_node_destroy(struct rpw_node *node)
 {
+	bool announced;
+
 	mutex_lock(&rpw_nodes_mutex);
 	xa_erase(&rpw_nodes, node->id);
 	mutex_unlock(&rpw_nodes_mutex);
@@ -679,6 +682,8 @@ void rpw_node_destroy(struct rpw_node *node)
 	if (node->elect)
 		rpw_elect_stop(node->elect, rpw_now());
 	node->dead = true;
+	/* Only configured nodes were announced (rpw_node_configure()). */
+	announced = node->mac_up;
 	if (node->mac_up)
 		rpw_mac_cancel_all(node->mac, rpw_now());
 	node->timer_at = RPW_MAC_TIMER_OFF;
@@ -689,7 +694,8 @@ void rpw_node_destroy(struct rpw_node *node)
 	hrtimer_cancel(&node->etimer);
 	rpw_cap_node_stop(node);
 
-	rpw_nl_node_change(node, true);
+	if (announced)
+		rpw_nl_node_change(node, true);
 	rpw_node_put(node);
 }
 EXPORT_SYMBOL_GPL(rpw_node_destroy);
@@ -899,8 +905,10 @@ void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 		*role = node->role;
 	if (up)
 		*up = node->mac_up;
-	if (stats)
+	if (stats && node->mac_up)
 		*stats = node->mac->stats;
+	else if (stats)
+		memset(stats, 0, sizeof(*stats));
 	spin_unlock_bh(&node->lock);
 }
 

@@ -124,7 +124,7 @@ struct rpw_node {
 	enum rpw_mac_profile profile;
 	struct rpw_mac_cfg cfg;
 	bool mac_up;		/* address configured, MAC running */
-	struct rpw_mac *mac;
+	struct rpw_mac *mac;	/* NULL until mac_up */
 	struct hrtimer timer;
 	u64 timer_at;		/* RPW_MAC_TIMER_OFF when not wanted */
 
