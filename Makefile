@@ -21,8 +21,10 @@ KERNEL_SRCS := $(wildcard driver/*.c driver/*.h) include/uapi/linux/rackpwr.h
 
 all: modules agent tests
 
-$(KSRC_STAMP):
-	scripts/ksrc.sh
+# One rule per kernel version: with "$(KSRC_STAMP): ..." make -j ran the
+# extraction of both versions twice at once, into the same directories.
+build/linux-%/.done:
+	scripts/ksrc.sh $*
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(TOP) modules

@@ -346,9 +346,8 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	node = kzalloc(sizeof(*node), GFP_KERNEL);
 	if (!node)
 		return ERR_PTR(-ENOMEM);
-	node->mac = kzalloc(sizeof(*node->mac), GFP_KERNEL);
-	if (!node->mac || rpw_cap_node_init(node)) {
-		kfree(node->mac);
+	/* node->mac stays NULL until the first configuration brings it up. */
+	if (rpw_cap_node_init(node)) {
 		kfree(node);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -388,11 +387,13 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	mutex_unlock(&rpw_nodes_mutex);
 	if (err) {
 		rpw_cap_node_free(node);
-		kfree(node->mac);
 		kfree(node);
 		return ERR_PTR(err);
 	}
-	rpw_nl_node_change(node, false);
+	/*
+	 * Not announced yet: the first configuration sends the one
+	 * node-change notification, complete with the node's address.
+	 */
 	return node;
 }
 EXPORT_SYMBOL_GPL(rpw_node_create);
@@ -487,6 +488,20 @@ struct rpw_node_setup {
 	u8 miss;
 };
 
+/* New line rate: the MAC timers return to that rate's defaults. */
+static void rpw_cfg_set_baud(struct rpw_mac_cfg *cfg,
+			     enum rpw_mac_profile profile, u32 baud)
+{
+	struct rpw_mac_cfg defaults;
+
+	rpw_mac_cfg_default(&defaults, profile, cfg->addr ?: 1, baud);
+	cfg->baud = baud;
+	cfg->t_ifs_us = defaults.t_ifs_us;
+	cfg->t_slot_us = defaults.t_slot_us;
+	cfg->t_turnaround_us = defaults.t_turnaround_us;
+	cfg->ack_timeout_us = defaults.ack_timeout_us;
+}
+
 /*
  * Apply @p on top of @cur (the node's present settings) and validate the
  * result as a whole.  No side effects: callers check a request before they
@@ -498,7 +513,7 @@ static int rpw_node_resolve(const struct rpw_node_setup *cur,
 			    struct rpw_node_setup *out,
 			    struct netlink_ext_ack *extack)
 {
-	struct rpw_mac_cfg *cfg = &out->cfg, defaults;
+	struct rpw_mac_cfg *cfg = &out->cfg;
 	const char *why;
 	int err;
 
@@ -514,14 +529,8 @@ static int rpw_node_resolve(const struct rpw_node_setup *cur,
 	if (p->bus_delay_us)
 		out->bus_delay_us = p->bus_delay_us;
 	/* A new line rate rescales every timer that was not given. */
-	if (p->baud && p->baud != cfg->baud) {
-		rpw_mac_cfg_default(&defaults, profile, cfg->addr ?: 1, p->baud);
-		cfg->baud = p->baud;
-		cfg->t_ifs_us = defaults.t_ifs_us;
-		cfg->t_slot_us = defaults.t_slot_us;
-		cfg->t_turnaround_us = defaults.t_turnaround_us;
-		cfg->ack_timeout_us = defaults.ack_timeout_us;
-	}
+	if (p->baud && p->baud != cfg->baud)
+		rpw_cfg_set_baud(cfg, profile, p->baud);
 	if (p->t_ifs_us)
 		cfg->t_ifs_us = p->t_ifs_us;
 	if (p->t_slot_us)
@@ -582,8 +591,9 @@ int rpw_node_params_check(enum rpw_mac_profile profile,
  * new settings (frames in flight get -ECANCELED), counters are kept.  The
  * election restarts too: a reconfigured module rejoins as secondary.
  */
-int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
-		       struct netlink_ext_ack *extack)
+static int rpw_node_apply(struct rpw_node *node,
+			  const struct rpw_node_params *p, bool from_line,
+			  struct netlink_ext_ack *extack)
 {
 	struct rpw_mac *mac, *old = NULL;
 	struct rpw_elect *elect, *old_elect = NULL;
@@ -607,6 +617,14 @@ int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 	err = rpw_node_resolve(&cur, node->profile, p, &su, extack);
 	if (err)
 		goto unlock;
+	/* A node whose line sets its rate cannot be told another one. */
+	if (node->tops->line_rate && !from_line &&
+	    su.cfg.baud != cur.cfg.baud) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "baud follows the tty's speed: set it on the tty (stty)");
+		err = -EINVAL;
+		goto unlock;
+	}
 	if (node->dead) {
 		err = -ENODEV;
 		goto unlock;
@@ -651,7 +669,53 @@ unlock:
 		rpw_nl_node_change(node, false);
 	return err;
 }
+
+int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
+		       struct netlink_ext_ack *extack)
+{
+	return rpw_node_apply(node, p, false, extack);
+}
 EXPORT_SYMBOL_GPL(rpw_node_configure);
+
+/*
+ * The line rate changed under the node (a tty's speed set with stty).  A
+ * configured node is reconfigured as by a node-set giving only the baud
+ * (MAC and election restart, node-change notification); one without an
+ * address just takes the rate for its first configuration.  Returns
+ * -EINVAL with @why set when the rate or the resulting timers are refused.
+ */
+int rpw_node_set_baud(struct rpw_node *node, u32 baud, const char **why)
+{
+	struct rpw_node_params p = { .baud = baud };
+	struct netlink_ext_ack extack = {};
+	struct rpw_mac_cfg cfg;
+	bool same, up;
+	int err = 0;
+
+	spin_lock_bh(&node->lock);
+	up = node->mac_up;
+	same = baud == node->cfg.baud;
+	if (!up && !same) {
+		cfg = node->cfg;
+		rpw_cfg_set_baud(&cfg, node->profile, baud);
+		/* Only the rate can be wrong yet: no address to check. */
+		cfg.addr = RPW_ADDR_MIN;
+		err = rpw_mac_cfg_validate(&cfg, why);
+		if (!err) {
+			cfg.addr = node->cfg.addr;
+			node->cfg = cfg;
+		}
+	}
+	spin_unlock_bh(&node->lock);
+	/* Any termios change gets here: restart the MAC only for a new rate. */
+	if (!up || same)
+		return err;
+	err = rpw_node_apply(node, &p, true, &extack);
+	if (err)
+		*why = extack._msg ?: "configuration rejected";
+	return err;
+}
+EXPORT_SYMBOL_GPL(rpw_node_set_baud);
 
 static void rpw_node_release(struct kref *ref)
 {
@@ -671,6 +735,8 @@ EXPORT_SYMBOL_GPL(rpw_node_put);
 
 void rpw_node_destroy(struct rpw_node *node)
 {
+	bool announced;
+
 	mutex_lock(&rpw_nodes_mutex);
 	xa_erase(&rpw_nodes, node->id);
 	mutex_unlock(&rpw_nodes_mutex);
@@ -679,6 +745,8 @@ void rpw_node_destroy(struct rpw_node *node)
 	if (node->elect)
 		rpw_elect_stop(node->elect, rpw_now());
 	node->dead = true;
+	/* Only configured nodes were announced (rpw_node_configure()). */
+	announced = node->mac_up;
 	if (node->mac_up)
 		rpw_mac_cancel_all(node->mac, rpw_now());
 	node->timer_at = RPW_MAC_TIMER_OFF;
@@ -689,7 +757,8 @@ void rpw_node_destroy(struct rpw_node *node)
 	hrtimer_cancel(&node->etimer);
 	rpw_cap_node_stop(node);
 
-	rpw_nl_node_change(node, true);
+	if (announced)
+		rpw_nl_node_change(node, true);
 	rpw_node_put(node);
 }
 EXPORT_SYMBOL_GPL(rpw_node_destroy);
@@ -899,8 +968,10 @@ void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 		*role = node->role;
 	if (up)
 		*up = node->mac_up;
-	if (stats)
+	if (stats && node->mac_up)
 		*stats = node->mac->stats;
+	else if (stats)
+		memset(stats, 0, sizeof(*stats));
 	spin_unlock_bh(&node->lock);
 }
 

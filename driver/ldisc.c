@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * rackpwr - tty line discipline transport, for USB RS-485 dongles, plain
- * UARTs and VMs.  Attached from user space (rackpwrctl attach, or
- * TIOCSETD with the number given by the "ldisc" module parameter).  The
+ * UARTs and VMs.  Attached from user space (rackpwrctl attach, ldattach,
+ * or TIOCSETD with the number given by the "ldisc" module parameter).  The
  * node is named after the tty and stays inert until it gets an address
- * over netlink.  Set RS-485 mode (TIOCSRS485, with SER_RS485_RX_DURING_TX
- * so the transmitter hears its own echo) before attaching.
+ * over netlink.  Its line rate is the tty's: taken at attach, followed
+ * through every termios change.  Set RS-485 mode (TIOCSRS485, with
+ * SER_RS485_RX_DURING_TX so the transmitter hears its own echo) before
+ * attaching.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -63,6 +65,7 @@ static void rpw_ld_flush(struct rpw_node *node)
 static const struct rpw_transport_ops rpw_ld_tops = {
 	.write = rpw_ld_write,
 	.flush = rpw_ld_flush,
+	.line_rate = true,
 };
 
 static void rpw_ld_tx_work(struct work_struct *work)
@@ -97,10 +100,42 @@ static void rpw_ld_receive_buf(struct tty_struct *tty, const unsigned char *cp,
 		rpw_node_rx(ld->node, cp, count);
 }
 
+/*
+ * The tty's termios changed (stty, tcsetattr): a new line rate reconfigures
+ * the node, so its timers match the line.  Called with termios_rwsem held
+ * for writing and an ldisc reference, which excludes close().
+ */
+static void rpw_ld_set_termios(struct tty_struct *tty,
+			       const struct ktermios *old)
+{
+	struct rpw_ldisc *ld = tty->disc_data;
+	u32 baud = tty_get_baud_rate(tty);
+	const char *why = NULL;
+
+	if (!ld || !baud)	/* B0 hangs the line up: keep the rate */
+		return;
+	if (rpw_node_set_baud(ld->node, baud, &why))
+		pr_warn_ratelimited("%s: line rate %u not applied to the node: %s\n",
+				    tty->name, baud, why);
+}
+
+/*
+ * Nothing of our own: hand everything to the tty core's termios and flow
+ * control handling, as n_tty does.  Without this every termios ioctl
+ * (TCGETS, TCSETS, ...) failed with EINVAL while the discipline was on.
+ */
+static int rpw_ld_ioctl(struct tty_struct *tty, unsigned int cmd,
+			unsigned long arg)
+{
+	return n_tty_ioctl_helper(tty, cmd, arg);
+}
+
 static int rpw_ld_open(struct tty_struct *tty)
 {
 	struct rpw_ldisc *ld;
 	struct rpw_node *node;
+	const char *why;
+	int err;
 
 	if (!capable(CAP_NET_ADMIN))
 		return -EPERM;
@@ -119,6 +154,15 @@ static int rpw_ld_open(struct tty_struct *tty)
 	if (IS_ERR(node)) {
 		kfree(ld);
 		return PTR_ERR(node);
+	}
+	/* The node starts at the tty's present speed. */
+	err = rpw_node_set_baud(node, tty_get_baud_rate(tty), &why);
+	if (err) {
+		pr_warn("%s: cannot attach at %u baud: %s\n", tty->name,
+			tty_get_baud_rate(tty), why);
+		rpw_node_destroy(node);
+		kfree(ld);
+		return err;
 	}
 	ld->node = node;
 	tty->disc_data = ld;
@@ -153,6 +197,8 @@ static struct tty_ldisc_ops rpw_ldisc_ops = {
 	.open = rpw_ld_open,
 	.close = rpw_ld_close,
 	.hangup = rpw_ld_hangup,
+	.ioctl = rpw_ld_ioctl,
+	.set_termios = rpw_ld_set_termios,
 	.receive_buf = rpw_ld_receive_buf,
 	.write_wakeup = rpw_ld_write_wakeup,
 };

@@ -59,6 +59,12 @@ struct rpw_transport_ops {
 	void (*write)(struct rpw_node *node, const u8 *buf, size_t len);
 	/* Drop bytes not yet sent (collision); same context as write. */
 	void (*flush)(struct rpw_node *node);
+	/*
+	 * The line's speed is the node's baud (a tty's, set with stty): the
+	 * transport reports it with rpw_node_set_baud(), and a configuration
+	 * asking for another rate is refused.
+	 */
+	bool line_rate;
 };
 
 /*
@@ -126,7 +132,7 @@ struct rpw_node {
 	enum rpw_mac_profile profile;
 	struct rpw_mac_cfg cfg;
 	bool mac_up;		/* address configured, MAC running */
-	struct rpw_mac *mac;
+	struct rpw_mac *mac;	/* NULL until mac_up */
 	struct hrtimer timer;
 	u64 timer_at;		/* RPW_MAC_TIMER_OFF when not wanted */
 
@@ -167,6 +173,7 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 				 const struct rpw_transport_ops *tops, void *priv);
 int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 		       struct netlink_ext_ack *extack);
+int rpw_node_set_baud(struct rpw_node *node, u32 baud, const char **why);
 int rpw_node_params_check(enum rpw_mac_profile profile,
 			  const struct rpw_node_params *p,
 			  struct netlink_ext_ack *extack);

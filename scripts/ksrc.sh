@@ -5,11 +5,18 @@
 # linux-source-6.1 / linux-source-6.12 tarballs into build/.  Nothing from the
 # kernel tree is ever committed to this repository.
 #
-# Usage: scripts/ksrc.sh [6.1|6.12]...   (default: both); idempotent.
+# Usage: scripts/ksrc.sh [6.1|6.12]...   (default: both); idempotent, and
+# safe to run several times at once.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${KSRC_OUT:-$top/build}
 [ $# -gt 0 ] || set -- 6.1 6.12
+# One extraction at a time (make -j, or two makes in one tree): a second
+# caller waits, then finds .done and has nothing left to do.
+if [ -z "${KSRC_LOCKED:-}" ] && command -v flock >/dev/null; then
+	mkdir -p "$out"
+	KSRC_LOCKED=1 exec flock "$out/.ksrc.lock" "$0" "$@"
+fi
 for v in "$@"; do
 	dst=$out/linux-$v
 	[ -f "$dst/.done" ] && continue

@@ -58,7 +58,8 @@ rig_sync() {
 }
 
 # rig_kill N: the host powers VM N off at once (a module pulled from the
-# rack); its unfinished tests count as skipped.
+# rack); its unfinished tests count as skipped, unless one already printed
+# a failed check ("not ok ..."): that test fails.
 rig_kill() {
 	rig_request KILL "$1"
 }

@@ -14,6 +14,8 @@
 #                             depmod'ed so busybox modprobe works
 #   /usr/bin                  agent/rackpwrd, agent/rackpwrctl, sensors (with
 #                             its shared libraries), when they exist
+#   /usr/sbin/ldattach        util-linux ldattach (and its libraries), when
+#                             installed
 #   /tests/NAME               every built selftests/vm test (C program from
 #                             $RIG_VM_TESTS_DIR, *.sh from selftests/vm/)
 #   /rigtests/NAME            the rig's own guest tests (selftests/rig/guest
@@ -143,6 +145,12 @@ for b in rackpwrd rackpwrctl; do
 		install -m 0755 "$TOP/agent/$b" "$STAGE/usr/bin/$b"
 	fi
 done
+
+# util-linux ldattach (busybox has none): the line discipline is attached
+# the way the admin guide says, not only through rackpwrctl.
+if [ -x /usr/sbin/ldattach ]; then
+	copy_dyn /usr/sbin/ldattach /usr/sbin/ldattach
+fi
 
 # lm-sensors, so hwmon tests can check what users actually see.
 if [ -x /usr/bin/sensors ]; then

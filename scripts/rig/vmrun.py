@@ -19,8 +19,10 @@ host's answers to the guest's requests:
                         ended before reaching it.
   "RIG-KILL: <n>"       power VM n off at once (SIGKILL to its QEMU, like
                         pulling a module out of the rack); answered "ok".
-                        Its unfinished tests are reported as skipped, and
-                        later barriers no longer wait for it.
+                        Its unfinished tests are reported as skipped,
+                        except one that printed a failed check ("not ok")
+                        before the kill: that one fails.  Later barriers
+                        no longer wait for it.
 
 Guests use /lib/rig.sh (rig_hub, rig_sync) for both.
 
@@ -391,6 +393,25 @@ class VM:
                     self.run.args.boot_timeout
         self.proc.kill()
 
+    def _report_pulled(self, i, name):
+        """Unfinished test @i of a VM killed on request.
+
+        The checks it printed before the kill are results like any other:
+        a failed one fails the test.  Otherwise the test is skipped: it
+        could not finish.
+        """
+        running = self.current and self.current[0] == i
+        if running and self.subfail:
+            self.run.report.result(
+                False, self.prefix + name,
+                "VM killed on request after %d failed check(s)" %
+                len(self.subfail))
+            for sub in self.subfail[:10]:
+                self.run.report.emit("#   %s%s" % (self.prefix, sub))
+        else:
+            self.run.report.result(True, self.prefix + name,
+                                   "SKIP VM killed on request")
+
     def finish(self):
         """Report what the guest could not: unrun tests, kernel log."""
         why = self.killed or ("VM exited" if not self.done else None)
@@ -409,8 +430,7 @@ class VM:
             if i in self.results:
                 continue
             if self.pulled:
-                self.run.report.result(True, self.prefix + name,
-                                       "SKIP VM killed on request")
+                self._report_pulled(i, name)
                 continue
             if self.current and self.current[0] == i:
                 d = ("TIMEOUT (host) " + self.killed if self.killed

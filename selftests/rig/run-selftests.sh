@@ -10,6 +10,8 @@
 #   nohang  boot never reaches the tests (rdinit=/bin/cat) -> boot TIMEOUT
 #   bus     3 VMs on rs485-hub running rig-bus, and a host-side
 #           scenario script talking to the hub           -> exit 0
+#   kill    3 VMs running rig-kill: node 0 kills node 1 (after a failed
+#           check: not ok) and node 2 (checks passed: SKIP) -> exit 1
 # faults and nohang run at the same time (both mostly wait).
 # Prints TAP; exits non-zero if any expectation is not met.
 set -u
@@ -110,8 +112,19 @@ expect bus "host-side scenario drove the hub" \
 	has bus '^ok 7 scenario selftests/rig/scenario-hub.sh$'
 expect bus "summary" has bus '^vm: 7 passed, 0 failed$'
 
+vmrun kill --nodes 3 --tests rig-kill --timeout 60
+expect kill "exit status 1" rc_is kill 1
+expect kill "the killing node's test passes" has kill '^ok [0-9]+ vm0: rig-kill # time='
+expect kill "a failed check before the kill fails the killed VM's test" \
+	has kill '^not ok [0-9]+ vm1: rig-kill # VM killed on request after 1 failed check\(s\)$'
+expect kill "the failed check is named" \
+	has kill '^#   vm1: not ok 1 - a check that fails before the kill$'
+expect kill "a killed VM whose checks passed is skipped" \
+	has kill '^ok [0-9]+ vm2: rig-kill # SKIP VM killed on request$'
+expect kill "summary" has kill '^vm: 5 passed, 1 failed$'
+
 echo "1..$n"
-for r in clean faults nohang bus; do
+for r in clean faults nohang bus kill; do
 	echo "# $r: $(cat "$OUT/$r.sec")s, exit $(cat "$OUT/$r.rc")"
 done
 echo "rig: $((n - failed)) passed, $failed failed"
