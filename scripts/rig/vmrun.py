@@ -4,7 +4,7 @@
 
 Single VM:   vmrun.py --tests a,b        (or --test NAME, default: all)
 Multi-VM:    vmrun.py --nodes 3 --tests bus-test
-             vmrun.py --node-tests 0:master 1:slave,other 2:slave
+             vmrun.py --node-tests 0:primary 1:secondary,other 2:secondary
 
 Every VM gets three UARTs: ttyS0 is the console (captured to
 LOGDIR/vmN.log), ttyS1 is the RS-485 bus (a node socket of rs485-hub in
