@@ -86,6 +86,7 @@ static int s_send(void *ctx, const struct rpw_frame *f,
 	req->urgent = prio != RPW_ELECT_PRIO_NORMAL;
 	req->defer = prio == RPW_ELECT_PRIO_DEFER;
 	req->answered = rpw_elect_answered(f);
+	req->cls = RPW_MAC_CLASS_ELECT;
 	req->expires_ns = ttl_ns ? busim_now(n->sim) + ttl_ns : 0;
 	err = busim_submit(n->sim, n->idx, req);
 	if (err)
