@@ -89,7 +89,7 @@ struct rpw_elect_cfg {
 };
 
 struct rpw_elect_stats {
-	u32 tx;
+	u32 tx;			/* frames send() accepted */
 	u32 rx;
 	u32 rx_bad;		/* malformed election frame */
 	u32 rx_stale;		/* lower epoch: rejected (fencing) */

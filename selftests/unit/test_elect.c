@@ -761,6 +761,36 @@ static void test_tx_refused(void)
 	free(b);
 }
 
+/*
+ * A refused acknowledgment is no answer given: the unnamed once-per-window
+ * answer then goes to the next claim instead of waiting another window.
+ */
+static void test_ack_refused(void)
+{
+	struct tn *s = calloc(1, sizeof(*s));
+	u32 ep = RPW_EPOCH_MAKE(4, 200);
+	struct rpw_frame f;
+	u64 t;
+
+	mk(s, 9, RPW_ROLE_PSU);
+	rpw_elect_start(&s->e, T0);
+	s->nout = 0;
+	claim_acker = RPW_ADDR_NONE;
+	t = T0 + s->e.cfg.member_ns + 10 * MS;
+	s->refuse = true;
+	f = claim(RPW_T_HEARTBEAT, 200, ep, 1);
+	rpw_elect_rx(&s->e, &f, t);
+	TAP_EQ(s->e.stats.tx_refused, 1, "ack refused: counted");
+	s->refuse = false;
+	f = claim(RPW_T_HEARTBEAT, 200, ep, 2);
+	rpw_elect_rx(&s->e, &f, t + 5 * MS);
+	tap_ok(last_of(s, RPW_T_HEARTBEAT_ACK) &&
+	       last_of(s, RPW_T_HEARTBEAT_ACK)->seq == 2,
+	       "ack refused: the next claim is answered");
+	claim_acker = 0;
+	free(s);
+}
+
 int main(void)
 {
 	test_cfg();
@@ -775,5 +805,6 @@ int main(void)
 	test_dup_stall_malformed();
 	test_tx_backlog();
 	test_tx_refused();
+	test_ack_refused();
 	return tap_done();
 }
