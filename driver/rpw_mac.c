@@ -1198,6 +1198,18 @@ static void rpw_mac_enqueue(struct rpw_mac *mac, struct rpw_mac_txreq *req)
 		mac->tail = req;
 		return;
 	}
+	/*
+	 * An ordinary head that is not on the line, not waiting for its ACK
+	 * and never went out intact is not in service yet: after a collision
+	 * it waits for its turn in a sweep (hundreds of ms on a large address
+	 * range), and urgent requests behind it waited as long.
+	 */
+	if (!prev->urgent && !prev->tries && !mac->wait_ack &&
+	    !(mac->tx_active && !mac->tx_is_ack)) {
+		req->next = prev;
+		mac->head = req;
+		return;
+	}
 	while (prev->next && prev->next->urgent)
 		prev = prev->next;
 	req->next = prev->next;

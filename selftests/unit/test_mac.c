@@ -937,6 +937,46 @@ static void test_expiry(void)
 	free(mac);
 }
 
+/*
+ * An ordinary head whose attempt failed waits for its next turn (a whole
+ * sweep after a collision): an urgent request submitted meanwhile goes
+ * first, or the election's heartbeat waited behind user traffic.
+ */
+static void test_urgent_overtakes_head(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq a, u;
+	struct rpw_deframer d;
+	struct rpw_mac_cfg cfg;
+	struct rpw_frame fr;
+	struct fake f;
+	int ret = 0;
+	size_t i;
+	u64 now;
+
+	fake_mac(mac, &cfg, &f);
+	urgent_req(&a, false, false);
+	a.frame.payload[0] = 'A';
+	rpw_mac_submit(mac, &a, 0);
+	now = fake_until_tx(mac, &f, 0, 100 * MS);
+	rpw_mac_timer_expired(mac, now = f.timer);	/* echo timeout */
+	tap_ok(a.collisions == 1 && !a.tries && mac->head == &a,
+	       "overtake: the ordinary head failed once, waits for its turn");
+	urgent_req(&u, true, false);
+	u.frame.payload[0] = 'U';
+	rpw_mac_submit(mac, &u, now);
+	tap_ok(mac->head == &u && u.next == &a,
+	       "overtake: an urgent request goes ahead of it");
+	f.ntx = 0;
+	fake_until_tx(mac, &f, now, now + 100 * MS);
+	rpw_deframer_init(&d);
+	for (i = 0; i < f.ntx && ret != 1; i++)
+		ret = rpw_deframer_feed(&d, f.tx[i], &fr);
+	tap_ok(ret == 1 && fr.payload[0] == 'U',
+	       "overtake: the urgent frame is sent first");
+	free(mac);
+}
+
 /* Submit @n requests of class @cls; how many were accepted. */
 static int submit_cls(struct rpw_mac *mac, struct rpw_mac_txreq *req, int n,
 		      u8 cls)
@@ -1754,6 +1794,7 @@ int main(void)
 	test_late_echo();
 	test_expiry();
 	test_queue_classes();
+	test_urgent_overtakes_head();
 	test_cancel_sim();
 	test_urgent_order();
 	test_cancel_if();
