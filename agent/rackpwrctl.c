@@ -43,6 +43,11 @@ static const char *const stat_names[] = {
 	[RACKPWR_A_STATS_ACCESS_DELAY_AVG_US] = "access_delay_avg_us",
 	[RACKPWR_A_STATS_DUP_SKIPS] = "dup_skips",
 	[RACKPWR_A_STATS_EXPIRED] = "expired",
+	[RACKPWR_A_STATS_REFUSED_USER] = "refused_user",
+	[RACKPWR_A_STATS_REFUSED_ELECT] = "refused_elect",
+	[RACKPWR_A_STATS_REFUSED_PROTO] = "refused_proto",
+	[RACKPWR_A_STATS_REFUSED_ALLOC] = "refused_alloc",
+	[RACKPWR_A_STATS_ELECT_TX_REFUSED] = "elect_tx_refused",
 };
 
 static const char *const role_names[] = {

@@ -73,7 +73,7 @@ static void rpw_cap_send_report(struct rpw_node *node, u8 dst)
 	f.payload[12] = l.present;
 	f.payload[13] = l.healthy;
 	put_unaligned_le16(0, f.payload + 14);
-	rpw_node_queue_locked(node, &f, false);
+	rpw_node_queue_locked(node, &f, RPW_MAC_CLASS_PROTO);
 }
 
 static bool rpw_cap_update(struct rpw_cap_entry *e, const u32 *bank_mw,
@@ -175,7 +175,7 @@ static void rpw_cap_work(struct work_struct *work)
 	if (!rpw_elect_is_primary(node->elect, now))
 		goto resched;
 	put_unaligned_le32(rpw_elect_epoch(node->elect), f.payload);
-	rpw_node_queue_locked(node, &f, false);
+	rpw_node_queue_locked(node, &f, RPW_MAC_CLASS_PROTO);
 	for (a = 0; a < RPW_MAC_NR_ADDR; a++) {
 		struct rpw_cap_entry *e = &node->cap->ent[a];
 

@@ -175,11 +175,12 @@ static const struct rpw_mac_ops rpw_mac_cb = {
 
 /*
  * Queue a frame of the core's own (election, capacity) with the node lock
- * held; nobody waits for it, the done callback frees it.
+ * held, in the MAC's queue room of class @cls; nobody waits for it, the
+ * done callback frees it.
  */
 static int rpw_node_queue_prio(struct rpw_node *node, const struct rpw_frame *f,
-			       bool keep_seq, enum rpw_elect_prio prio,
-			       u64 ttl_ns)
+			       enum rpw_mac_class cls, bool keep_seq,
+			       enum rpw_elect_prio prio, u64 ttl_ns)
 {
 	u64 now = rpw_now();
 	struct rpw_tx *tx;
@@ -196,6 +197,7 @@ static int rpw_node_queue_prio(struct rpw_node *node, const struct rpw_frame *f,
 	tx->req.defer = prio == RPW_ELECT_PRIO_DEFER;
 	tx->req.answered = keep_seq && rpw_elect_answered(f);
 	tx->req.expires_ns = ttl_ns ? now + ttl_ns : 0;
+	tx->req.cls = cls;
 	tx->internal = true;
 	err = rpw_mac_submit(node->mac, &tx->req, now);
 	if (err)
@@ -203,18 +205,30 @@ static int rpw_node_queue_prio(struct rpw_node *node, const struct rpw_frame *f,
 	return err;
 }
 
+/* Election frames go with urgent access, every other class in turns. */
 int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
-			  bool election)
+			  enum rpw_mac_class cls)
 {
-	return rpw_node_queue_prio(node, f, election, election ?
+	bool election = cls == RPW_MAC_CLASS_ELECT;
+
+	return rpw_node_queue_prio(node, f, cls, election, election ?
 				   RPW_ELECT_PRIO_URGENT : RPW_ELECT_PRIO_NORMAL, 0);
 }
 
 static int rpw_elect_cb_send(void *ctx, const struct rpw_frame *f,
 			     enum rpw_elect_prio prio, u64 ttl_ns)
 {
+	struct rpw_node *node = ctx;
+	int err;
+
 	/* Acks name the claim they confirm by seq: keep the election's. */
-	return rpw_node_queue_prio(ctx, f, true, prio, ttl_ns);
+	err = rpw_node_queue_prio(node, f, RPW_MAC_CLASS_ELECT, true, prio,
+				  ttl_ns);
+	/* Counted by the election, which retries claims (rpw_elect.h). */
+	if (err && err != -ENETDOWN)
+		pr_warn_ratelimited("%s: election: frame 0x%02x not queued: %d\n",
+				    node->name, f->type, err);
+	return err;
 }
 
 static void rpw_elect_cb_timer(void *ctx, u64 expires)
@@ -860,12 +874,12 @@ void rpw_node_set_frozen(struct rpw_node *node, bool frozen)
 EXPORT_SYMBOL_GPL(rpw_node_set_frozen);
 
 /*
- * Queue @f and wait up to @timeout jiffies for its result.  The request is
- * reference counted, so giving up early (timeout, fatal signal) is safe
- * while the MAC still holds it.
+ * Queue @f in the MAC's queue room of class @cls and wait up to @timeout
+ * jiffies for its result.  The request is reference counted, so giving up
+ * early (timeout, fatal signal) is safe while the MAC still holds it.
  */
 int rpw_node_send(struct rpw_node *node, const struct rpw_frame *f,
-		  unsigned long timeout)
+		  enum rpw_mac_class cls, unsigned long timeout)
 {
 	struct rpw_tx *tx;
 	long left;
@@ -875,6 +889,7 @@ int rpw_node_send(struct rpw_node *node, const struct rpw_frame *f,
 	if (!tx)
 		return -ENOMEM;
 	tx->req.frame = *f;
+	tx->req.cls = cls;
 	refcount_set(&tx->ref, 2);
 	init_completion(&tx->done);
 
@@ -986,6 +1001,7 @@ void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v)
 		v->epoch = rpw_elect_epoch(node->elect);
 		v->acting = rpw_elect_is_primary(node->elect, rpw_now());
 		v->cfg = node->elect->cfg;
+		v->tx_refused = rpw_elect_stats(node->elect)->tx_refused;
 	}
 	spin_unlock_bh(&node->lock);
 }

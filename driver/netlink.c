@@ -383,8 +383,10 @@ static int rpw_nl_node_del_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-static int rpw_nl_put_stats(struct sk_buff *skb, const struct rpw_mac_stats *s)
+static int rpw_nl_put_stats(struct sk_buff *skb, const struct rpw_mac_stats *s,
+			    const struct rpw_elect_view *v)
 {
+	const u64 *refused = s->refused;
 	struct nlattr *nest;
 	u64 avg = s->access_count ?
 		  div64_u64(s->access_sum_ns, s->access_count) : 0;
@@ -406,7 +408,12 @@ static int rpw_nl_put_stats(struct sk_buff *skb, const struct rpw_mac_stats *s)
 	    PUT(DUP_ADDR, s->dup_addr) || PUT(DUP_SKIPS, s->dup_skips) ||
 	    PUT(EXPIRED, s->expired) ||
 	    PUT(ACCESS_DELAY_MAX_US, div_u64(s->access_max_ns, NSEC_PER_USEC)) ||
-	    PUT(ACCESS_DELAY_AVG_US, div_u64(avg, NSEC_PER_USEC))) {
+	    PUT(ACCESS_DELAY_AVG_US, div_u64(avg, NSEC_PER_USEC)) ||
+	    PUT(REFUSED_USER, refused[RPW_MAC_CLASS_USER]) ||
+	    PUT(REFUSED_ELECT, refused[RPW_MAC_CLASS_ELECT]) ||
+	    PUT(REFUSED_PROTO, refused[RPW_MAC_CLASS_PROTO]) ||
+	    PUT(REFUSED_ALLOC, refused[RPW_MAC_CLASS_ALLOC]) ||
+	    (v->up && PUT(ELECT_TX_REFUSED, v->tx_refused))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -419,15 +426,17 @@ static int rpw_nl_fill_stats(struct sk_buff *skb, struct rpw_node *node,
 			     u32 portid, u32 seq, int flags, u8 cmd)
 {
 	struct rpw_mac_stats stats;
+	struct rpw_elect_view v;
 	void *hdr;
 
 	hdr = genlmsg_put(skb, portid, seq, &rpw_genl_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
 	rpw_node_snapshot(node, NULL, NULL, NULL, &stats);
+	rpw_node_elect_view(node, &v);
 	if (nla_put_u32(skb, RACKPWR_A_NODE_ID, node->id) ||
 	    nla_put_string(skb, RACKPWR_A_NODE_NAME, node->name) ||
-	    rpw_nl_put_stats(skb, &stats)) {
+	    rpw_nl_put_stats(skb, &stats, &v)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -697,7 +706,8 @@ static int rpw_nl_frame_send_doit(struct sk_buff *skb, struct genl_info *info)
 	node = rpw_nl_node(info, RACKPWR_A_FRAME_NODE_ID);
 	if (IS_ERR(node))
 		return PTR_ERR(node);
-	err = rpw_node_send(node, &f, rpw_node_send_timeout(node));
+	err = rpw_node_send(node, &f, RPW_MAC_CLASS_USER,
+			    rpw_node_send_timeout(node));
 	if (err)
 		rpw_nl_send_error(info->extack, err);
 	rpw_node_put(node);

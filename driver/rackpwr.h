@@ -156,6 +156,7 @@ struct rpw_elect_view {
 	u8 primary;
 	u32 epoch;
 	struct rpw_elect_cfg cfg;
+	u32 tx_refused;		/* frames the MAC refused to queue */
 };
 
 /* A frame in flight, shared between its submitter and the MAC. */
@@ -185,14 +186,14 @@ void rpw_node_rx(struct rpw_node *node, const u8 *buf, size_t len);
 void rpw_node_rx_at(struct rpw_node *node, const u8 *buf, size_t len, u64 at);
 void rpw_node_set_frozen(struct rpw_node *node, bool frozen);
 int rpw_node_send(struct rpw_node *node, const struct rpw_frame *f,
-		  unsigned long timeout);
+		  enum rpw_mac_class cls, unsigned long timeout);
 unsigned long rpw_node_send_timeout(struct rpw_node *node);
 void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 		       u8 *role, bool *up, struct rpw_mac_stats *stats);
 void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v);
 unsigned int rpw_node_peer_count(struct rpw_node *node);
 int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
-			  bool election);
+			  enum rpw_mac_class cls);
 int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack);
 
 /* Node kinds that can be created over netlink (the simulated bus). */

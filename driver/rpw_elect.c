@@ -247,10 +247,12 @@ static u64 elect_ack_window(const struct rpw_elect *e)
 	return 2 * d + 2 * e->cfg.tol_ns + elect_drift(&e->cfg, 2 * d);
 }
 
-static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
-		       u32 epoch, enum rpw_elect_prio prio, u64 now)
+/* 0, or send() refused the frame: counted, nothing went out. */
+static int elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
+		      u32 epoch, enum rpw_elect_prio prio, u64 now)
 {
 	struct rpw_frame f;
+	int err;
 
 	memset(&f, 0, sizeof(f));
 	f.version = RPW_PROTO_VERSION;
@@ -266,11 +268,15 @@ static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 		f.payload[6] = elect_pick_acker(e);
 		f.len = RPW_ELECT_CLAIM_LEN;
 	}
-	e->stats.tx++;
 	/* The claim went out before we heard it: the window is generous. */
-	if (e->ops->send(e->ctx, &f, prio, type == RPW_T_HEARTBEAT_ACK ?
-			 elect_ack_window(e) : 0))
-		return;
+	err = e->ops->send(e->ctx, &f, prio, type == RPW_T_HEARTBEAT_ACK ?
+			   elect_ack_window(e) : 0);
+	if (err) {
+		/* No tx_done() will come: the backlog counts stay as they are. */
+		e->stats.tx_refused++;
+		return err;
+	}
+	e->stats.tx++;
 	if (!e->txq_claims && !e->txq_other && !e->txq_slow)
 		e->txq_since = now;
 	/* Ordinary turns are not bounded by J: counted apart. */
@@ -280,6 +286,7 @@ static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 		e->txq_claims++;
 	else if (type != RPW_T_STEP_DOWN)
 		e->txq_other++;
+	return 0;
 }
 
 /*
@@ -589,6 +596,7 @@ static void elect_send_claim(struct rpw_elect *e, u8 type,
 			     enum rpw_elect_prio prio, u64 now)
 {
 	struct rpw_elect_hb *hb = &e->ring[e->ring_pos];
+	u8 pos = e->ring_pos;
 
 	e->ring_pos = (e->ring_pos + 1) % RPW_ELECT_RING;
 	hb->sent = now;
@@ -597,7 +605,29 @@ static void elect_send_claim(struct rpw_elect *e, u8 type,
 	hb->tx_ok = false;
 	hb->slow = prio == RPW_ELECT_PRIO_NORMAL;
 	hb->normal = hb->slow;
-	elect_send(e, type, RPW_ADDR_BCAST, hb->seq, e->epoch, prio, now);
+	if (!elect_send(e, type, RPW_ADDR_BCAST, hb->seq, e->epoch, prio, now))
+		return;
+	/*
+	 * Refused (no queue room, no memory): a claim missing until the next
+	 * heartbeat counts as a lost one at every secondary, and k + 1 of
+	 * them in a row make a false failover.  Give back its ring entry and
+	 * seq (nothing can acknowledge it) and try again soon; the caller
+	 * arms the timer (elect_arm_primary()).
+	 */
+	hb->used = false;
+	e->ring_pos = pos;
+	e->seq--;
+	e->resend = true;
+}
+
+/* Primary: the next heartbeat, or the retry of a refused claim first. */
+static void elect_arm_primary(struct rpw_elect *e, u64 now)
+{
+	u64 t = e->hb_next;
+
+	if (e->resend)
+		t = min_t(u64, t, now + RPW_ELECT_RETRY_NS);
+	elect_set_timer(e, t);
 }
 
 static void elect_promote(struct rpw_elect *e, enum rpw_elect_prio prio,
@@ -620,9 +650,11 @@ static void elect_promote(struct rpw_elect *e, enum rpw_elect_prio prio,
 	e->stats.promotions++;
 	elect_event(e, RPW_EV_PROMOTED, e->cfg.addr, e->epoch);
 	elect_event(e, RPW_EV_EPOCH_CHANGED, e->cfg.addr, e->epoch);
+	e->hb_next = now + e->cfg.hb_ns;
+	e->resend = false;
 	elect_send_claim(e, RPW_T_PRIMARY, prio, now);
 	e->next_reannounce = now + 2 * e->cfg.frame_ns;
-	elect_set_timer(e, now + e->cfg.hb_ns);
+	elect_arm_primary(e, now);
 }
 
 static void elect_demote(struct rpw_elect *e, u8 winner, u32 epoch)
@@ -709,6 +741,8 @@ static void elect_announce(struct rpw_elect *e, u64 now)
 		return;
 	e->next_reannounce = now + 2 * e->cfg.frame_ns;
 	elect_send_claim(e, RPW_T_PRIMARY, RPW_ELECT_PRIO_NORMAL, now);
+	if (e->resend)
+		elect_arm_primary(e, now);
 }
 
 /* A 32-bit integer hash (lowbias32): independent picks per claim. */
@@ -726,6 +760,7 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 			    u64 now)
 {
 	enum rpw_elect_prio prio = RPW_ELECT_PRIO_URGENT;
+	u64 last = e->last_ack;
 
 	/*
 	 * The named secondary answers.  One the primary does not know yet
@@ -748,8 +783,10 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 		return;
 	e->acked_seq = f->seq;
 	e->last_ack = now;
-	elect_send(e, RPW_T_HEARTBEAT_ACK, RPW_ADDR_BCAST, f->seq,
-		   e->epoch, prio, now);
+	/* Refused: not an answer given, so the next claim gets one. */
+	if (elect_send(e, RPW_T_HEARTBEAT_ACK, RPW_ADDR_BCAST, f->seq,
+		       e->epoch, prio, now))
+		e->last_ack = last;
 }
 
 static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
@@ -1005,6 +1042,42 @@ void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
 	elect_check_lease(e, now);
 }
 
+/*
+ * Primary timer: a heartbeat is due (hb_next), or a claim that send()
+ * refused is retried before it.
+ */
+static void elect_primary_timer(struct rpw_elect *e, u64 now)
+{
+	bool tick = now >= e->hb_next;
+
+	if (tick || e->resend) {
+		e->resend = false;
+		/*
+		 * Heartbeats only after the claim went out: queued behind
+		 * it they told nobody anything new, and once it was out they
+		 * kept the urgent ones waiting (the backlog limit) until the
+		 * secondaries took the silence for a loss.  A claim that was
+		 * lost is repeated instead.
+		 */
+		if (e->announced) {
+			if (!elect_tx_busy(e, true, now))
+				elect_send_claim(e, RPW_T_HEARTBEAT,
+						 RPW_ELECT_PRIO_URGENT, now);
+		} else if (!elect_tx_busy(e, true, now) && !e->txq_claims &&
+			   !elect_tx_slow(e, now)) {
+			elect_send_claim(e, RPW_T_PRIMARY,
+					 RPW_ELECT_PRIO_NORMAL, now);
+		}
+	}
+	if (tick) {
+		e->hb_next += e->cfg.hb_ns;
+		if (e->hb_next <= now)
+			e->hb_next = now + e->cfg.hb_ns;
+	}
+	elect_arm_primary(e, now);
+	elect_check_lease(e, now);
+}
+
 void rpw_elect_timer_expired(struct rpw_elect *e, u64 now)
 {
 	u64 exp = e->timer;
@@ -1056,27 +1129,7 @@ void rpw_elect_timer_expired(struct rpw_elect *e, u64 now)
 		}
 		break;
 	case RPW_ES_PRIMARY:
-		/*
-		 * Heartbeats only after the claim went out: queued behind
-		 * it they told nobody anything new, and once it was out they
-		 * kept the urgent ones waiting (the backlog limit) until the
-		 * secondaries took the silence for a loss.  A claim that was
-		 * lost is repeated instead.
-		 */
-		if (e->announced) {
-			if (!elect_tx_busy(e, true, now))
-				elect_send_claim(e, RPW_T_HEARTBEAT,
-						 RPW_ELECT_PRIO_URGENT, now);
-		} else if (!elect_tx_busy(e, true, now) && !e->txq_claims &&
-			   !elect_tx_slow(e, now)) {
-			elect_send_claim(e, RPW_T_PRIMARY,
-					 RPW_ELECT_PRIO_NORMAL, now);
-		}
-		exp += e->cfg.hb_ns;
-		if (exp <= now)
-			exp = now + e->cfg.hb_ns;
-		elect_set_timer(e, exp);
-		elect_check_lease(e, now);
+		elect_primary_timer(e, now);
 		break;
 	default:
 		break;

@@ -35,6 +35,9 @@
 /* Heartbeat sends remembered for matching acknowledgments (by seq). */
 #define RPW_ELECT_RING		8
 
+/* A claim that send() refused is tried again this much later. */
+#define RPW_ELECT_RETRY_NS	1000000ULL
+
 enum rpw_elect_role {
 	RPW_ROLE_PSU = 0,	/* power-supply module: may become primary */
 	RPW_ROLE_CHASSIS,	/* chassis module: follows only */
@@ -86,7 +89,7 @@ struct rpw_elect_cfg {
 };
 
 struct rpw_elect_stats {
-	u32 tx;
+	u32 tx;			/* frames send() accepted */
 	u32 rx;
 	u32 rx_bad;		/* malformed election frame */
 	u32 rx_stale;		/* lower epoch: rejected (fencing) */
@@ -96,6 +99,7 @@ struct rpw_elect_stats {
 	u32 demotions;
 	u32 dup_addr;
 	u32 stalls;
+	u32 tx_refused;		/* frames send() refused (see its ops doc) */
 };
 
 struct rpw_elect;
@@ -136,6 +140,11 @@ struct rpw_elect_ops {
 	 * @ttl_ns: 0, or drop the frame unsent this long after queueing it
 	 * (an acknowledgment after the claimer's ack window counts for
 	 * nothing, and a backlog of them only collides with heartbeats).
+	 * An error means the frame was not queued: it is counted in
+	 * stats.tx_refused, a primary's claim is sent again
+	 * RPW_ELECT_RETRY_NS later (or at the next heartbeat, if sooner), and
+	 * an acknowledgment is not counted as given, so the next claim is
+	 * answered.
 	 */
 	int (*send)(void *ctx, const struct rpw_frame *f,
 		    enum rpw_elect_prio prio, u64 ttl_ns);
@@ -170,6 +179,8 @@ struct rpw_elect {
 	u8 txq_other;		/* HEARTBEAT_ACK */
 	u8 txq_slow;		/* any sent in ordinary turns */
 	u64 txq_since;		/* their last progress (send or result) */
+	u64 hb_next;		/* primary: next heartbeat */
+	bool resend;		/* primary: a refused claim waits for a retry */
 	bool acting;		/* last reported lease state */
 	/*
 	 * A claim of this epoch went out intact.  No heartbeats before: the

@@ -33,6 +33,18 @@
 #define RPW_MAC_URGENT_SPREAD	4
 /* Ordinary slots between two priority slots (default). */
 #define RPW_MAC_PRIO_PERIOD	4
+/*
+ * Default queue room: 32 requests, of which each class keeps its own
+ * share.  The election never has more than a few frames queued (it limits
+ * its own backlog, see rpw_elect.h); 8 covers it with room to spare.
+ */
+#define RPW_MAC_MAX_QUEUE	32
+static const u8 rpw_mac_reserve_default[RPW_MAC_NR_CLASS] = {
+	[RPW_MAC_CLASS_USER]	= 4,
+	[RPW_MAC_CLASS_ELECT]	= 8,
+	[RPW_MAC_CLASS_PROTO]	= 4,
+	[RPW_MAC_CLASS_ALLOC]	= 4,
+};
 
 static const u8 rpw_mac_abort_seq[2] = { RPW_ESC, RPW_FLAG };
 
@@ -89,7 +101,8 @@ void rpw_mac_cfg_default(struct rpw_mac_cfg *cfg, enum rpw_mac_profile profile,
 	cfg->max_retries = 3;
 	cfg->max_collisions = 16;
 	cfg->send_abort = 1;
-	cfg->max_queue = 32;
+	cfg->max_queue = RPW_MAC_MAX_QUEUE;
+	memcpy(cfg->reserve, rpw_mac_reserve_default, sizeof(cfg->reserve));
 	cfg->prio_period = RPW_MAC_PRIO_PERIOD;
 	cfg->baud = baud;
 	tc = rpw_mac_ns_to_us_up(rpw_mac_char_ns(baud));
@@ -123,6 +136,15 @@ static int rpw_mac_bad(const char **why, const char *msg)
 	return -EINVAL;
 }
 
+static unsigned int rpw_mac_reserved(const struct rpw_mac_cfg *cfg)
+{
+	unsigned int c, sum = 0;
+
+	for (c = 0; c < RPW_MAC_NR_CLASS; c++)
+		sum += cfg->reserve[c];
+	return sum;
+}
+
 int rpw_mac_cfg_validate(const struct rpw_mac_cfg *cfg, const char **why)
 {
 	u64 tc;
@@ -137,6 +159,8 @@ int rpw_mac_cfg_validate(const struct rpw_mac_cfg *cfg, const char **why)
 		return rpw_mac_bad(why, "baud must be 300..4000000");
 	if (!cfg->max_queue)
 		return rpw_mac_bad(why, "max_queue must be at least 1");
+	if (rpw_mac_reserved(cfg) > cfg->max_queue)
+		return rpw_mac_bad(why, "queue reserves exceed max_queue");
 	if (cfg->t_slot_us > 1000000 || cfg->t_ifs_us > 1000000 ||
 	    cfg->t_turnaround_us > 1000000 || cfg->ack_timeout_us > 10000000)
 		return rpw_mac_bad(why, "timing parameter too large");
@@ -417,6 +441,31 @@ static u64 rpw_mac_next_slot(const struct rpw_mac *mac, u64 now, bool *slot)
 
 /* ---- queue -------------------------------------------------------------- */
 
+/*
+ * Room for one more request of class @cls: inside its own reserve, or in
+ * the shared room that the requests beyond their class's reserve use.
+ */
+static bool rpw_mac_room(const struct rpw_mac *mac, unsigned int cls)
+{
+	unsigned int c, shared, used = 0;
+
+	if (mac->qcls[cls] < mac->cfg.reserve[cls])
+		return true;
+	shared = mac->cfg.max_queue - rpw_mac_reserved(&mac->cfg);
+	for (c = 0; c < RPW_MAC_NR_CLASS; c++)
+		if (mac->qcls[c] > mac->cfg.reserve[c])
+			used += mac->qcls[c] - mac->cfg.reserve[c];
+	return used < shared;
+}
+
+/* @req left the queue (not yet reported done). */
+static void rpw_mac_unqueued(struct rpw_mac *mac,
+			     const struct rpw_mac_txreq *req)
+{
+	mac->qlen--;
+	mac->qcls[req->cls]--;
+}
+
 static void rpw_mac_finish(struct rpw_mac *mac, int result, u64 now)
 {
 	struct rpw_mac_txreq *req = mac->head;
@@ -428,7 +477,7 @@ static void rpw_mac_finish(struct rpw_mac *mac, int result, u64 now)
 		mac->tail = NULL;
 	else if (!mac->head->urgent)	/* urgent: waiting since submit */
 		mac->head->ready_ns = now;
-	mac->qlen--;
+	rpw_mac_unqueued(mac, req);
 	mac->wait_ack = false;
 	req->next = NULL;
 	mac->ops->done(mac->ctx, req, result);
@@ -1149,6 +1198,18 @@ static void rpw_mac_enqueue(struct rpw_mac *mac, struct rpw_mac_txreq *req)
 		mac->tail = req;
 		return;
 	}
+	/*
+	 * An ordinary head that is not on the line, not waiting for its ACK
+	 * and never went out intact is not in service yet: after a collision
+	 * it waits for its turn in a sweep (hundreds of ms on a large address
+	 * range), and urgent requests behind it waited as long.
+	 */
+	if (!prev->urgent && !prev->tries && !mac->wait_ack &&
+	    !(mac->tx_active && !mac->tx_is_ack)) {
+		req->next = prev;
+		mac->head = req;
+		return;
+	}
 	while (prev->next && prev->next->urgent)
 		prev = prev->next;
 	req->next = prev->next;
@@ -1161,8 +1222,12 @@ int rpw_mac_submit(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
 {
 	struct rpw_frame *f = &req->frame;
 
-	if (mac->qlen >= mac->cfg.max_queue)
+	if (req->cls >= RPW_MAC_NR_CLASS)
+		return -EINVAL;
+	if (!rpw_mac_room(mac, req->cls)) {
+		mac->stats.refused[req->cls]++;
 		return -ENOBUFS;
+	}
 	f->version = RPW_PROTO_VERSION;
 	f->src = mac->cfg.addr;
 	f->flags &= RPW_F_ACKREQ;
@@ -1178,6 +1243,7 @@ int rpw_mac_submit(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
 	req->ready_ns = now;
 	rpw_mac_enqueue(mac, req);
 	mac->qlen++;
+	mac->qcls[req->cls]++;
 
 	mac->depth++;
 	rpw_mac_leave(mac, now);
@@ -1202,6 +1268,7 @@ void rpw_mac_cancel_all(struct rpw_mac *mac, u64 now)
 	mac->head = NULL;
 	mac->tail = NULL;
 	mac->qlen = 0;
+	memset(mac->qcls, 0, sizeof(mac->qcls));
 	while (req) {
 		next = req->next;
 		req->next = NULL;
@@ -1227,7 +1294,7 @@ int rpw_mac_cancel(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
 			mac->tail = prev;
 		if (!prev && mac->head)
 			mac->head->ready_ns = now;
-		mac->qlen--;
+		rpw_mac_unqueued(mac, req);
 		req->next = NULL;
 		mac->depth++;
 		mac->stats.cancelled++;
@@ -1258,7 +1325,7 @@ unsigned int rpw_mac_cancel_if(struct rpw_mac *mac,
 		*pp = req->next;
 		if (mac->tail == req)
 			mac->tail = prev;
-		mac->qlen--;
+		rpw_mac_unqueued(mac, req);
 		req->next = NULL;
 		*tail = req;
 		tail = &req->next;

@@ -32,6 +32,21 @@
 /* Bits per character on the line: 8N1 = start + 8 data + stop. */
 #define RPW_MAC_CHAR_BITS	10
 
+/*
+ * Traffic classes of the transmit queue.  Each class has queue room of its
+ * own (cfg.reserve) that the others can never take, and shares the rest
+ * of max_queue with them: a burst of one class cannot refuse another's
+ * frames while that class stays within its reserve.  Classes change only
+ * admission, not the order frames leave in (urgent first, then FIFO).
+ */
+enum rpw_mac_class {
+	RPW_MAC_CLASS_USER = 0,	/* frames from user space (frame-send) */
+	RPW_MAC_CLASS_ELECT,	/* election: claims, heartbeats, acks */
+	RPW_MAC_CLASS_PROTO,	/* the core's protocols: capacity reports */
+	RPW_MAC_CLASS_ALLOC,	/* power allocation requests and grants */
+	RPW_MAC_NR_CLASS,
+};
+
 enum rpw_mac_profile {
 	RPW_MAC_PROFILE_SIM = 0,	/* exact byte timing (simulated bus) */
 	RPW_MAC_PROFILE_UART,		/* real UART / VM: ms of rx latency */
@@ -50,6 +65,8 @@ struct rpw_mac_cfg {
 	 */
 	u8 prio_period;
 	u16 max_queue;		/* queued requests, then -ENOBUFS */
+	/* Room of max_queue only each class may use (sum <= max_queue). */
+	u8 reserve[RPW_MAC_NR_CLASS];
 	u32 baud;		/* 8N1 character time = 10 / baud */
 	u32 t_ifs_us;		/* silence that makes the line idle */
 	u32 t_slot_us;		/* contention slot */
@@ -95,6 +112,8 @@ struct rpw_mac_txreq {
 	bool defer;
 	/* Answers follow this frame (flag ANS): keep its U-point for them. */
 	bool answered;
+	/* enum rpw_mac_class: whose queue room it takes (fixed until done). */
+	u8 cls;
 	/*
 	 * 0, or the frame is worthless after this time (an acknowledgment
 	 * the claimer no longer counts): dropped unsent, done(-ETIME).
@@ -160,6 +179,8 @@ struct rpw_mac_stats {
 	u64 urgent_count;	/* ... sent in a U-point or priority slot */
 	u64 urgent_sum_ns;	/* ready -> start, those frames */
 	u64 urgent_max_ns;
+	/* Submissions refused for want of queue room (-ENOBUFS), by class. */
+	u64 refused[RPW_MAC_NR_CLASS];
 };
 
 struct rpw_mac_peer {
@@ -249,6 +270,7 @@ struct rpw_mac {
 	/* Queue (head is the frame in service). */
 	struct rpw_mac_txreq *head, *tail;
 	u16 qlen;
+	u16 qcls[RPW_MAC_NR_CLASS];	/* queued requests per class */
 	bool wait_ack;
 	u64 ack_deadline;
 	u8 seq[RPW_MAC_NR_ADDR];	/* next seq per destination */
@@ -295,8 +317,10 @@ void rpw_mac_timer_expired(struct rpw_mac *mac, u64 now);
 /*
  * Queue @req (caller-owned until done).  The MAC sets src and seq (one
  * 8-bit counter per destination, broadcast has its own) and clears
- * RPW_F_RETX.  -EINVAL for a frame the codec rejects, an ACK, or
- * dst == own address; -ENOBUFS when max_queue requests are queued.
+ * RPW_F_RETX.  -EINVAL for a frame the codec rejects, an ACK, a class
+ * >= RPW_MAC_NR_CLASS or dst == own address; -ENOBUFS (counted in
+ * stats.refused[cls]) when req->cls has used its reserve and the shared
+ * room (max_queue minus all reserves) is full.
  */
 int rpw_mac_submit(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now);
 

@@ -11,7 +11,8 @@
  * the bound J + T_f, node crash and restart (a restarted node keeps
  * nothing, not even the epoch), frozen nodes (timers and receive stop, then
  * resume with stale state, queued frames delivered late), partitions that
- * heal, clock drift within the configured bound, timer lateness within tol.
+ * heal, clock drift within the configured bound, timer lateness within tol,
+ * send() refused (a full transmit queue: the frame never reaches the bus).
  *
  * Invariants, after every event:
  *  - at most one node acts as primary (is_primary() true) at any instant,
@@ -138,6 +139,7 @@ struct sim {
 	u64 j, tf, proc_max, tol;
 	double loss_g, loss_rx, dup, corrupt;
 	double burst_loss;
+	double refuse;		/* send() fails with -ENOBUFS */
 	bool burst;
 	bool dup_addrs;
 	bool quiet;
@@ -381,6 +383,8 @@ static int sim_send(void *ctx, const struct rpw_frame *f,
 
 	/* Acks (the only frames with a ttl) reach the bus within J < ttl. */
 	(void)ttl_ns;
+	if (chance(S->refuse))
+		return -ENOBUFS;
 	S->frames++;
 	if (S->verbose > 1)
 		vlog("n%d(%u) tx %s dst %u seq %u ep %08x%s", s->idx, s->addr,
@@ -840,6 +844,7 @@ static void process(struct ev *x)
 		S->quiet = true;
 		S->burst = false;
 		S->loss_g = S->loss_rx = S->dup = S->corrupt = 0;
+		S->refuse = 0;
 		if (S->partitioned) {
 			for (a = 0; a < S->n; a++)
 				S->nd[a].group = 0;
@@ -982,6 +987,7 @@ static const double loss_g_tab[] = { 0, 0.01, 0.05, 0.2 };
 static const double loss_rx_tab[] = { 0, 0.001, 0.003 };
 static const double dup_tab[] = { 0, 0.01, 0.1 };
 static const double corrupt_tab[] = { 0, 0.01, 0.05 };
+static const double refuse_tab[] = { 0, 0.02, 0.2 };
 static const u64 spread_tab[] = { 2 * MS, 50 * MS, 500 * MS, 2000 * MS };
 static const u64 freeze_tab[] = { 5 * MS, 60 * MS, 150 * MS, 600 * MS };
 
@@ -1041,6 +1047,7 @@ static int run_scenario(u64 seed, int verbose, char *summary, size_t slen)
 	S->dup = clean ? 0 : dup_tab[rnd_below(3)];
 	S->corrupt = clean ? 0 : corrupt_tab[rnd_below(3)];
 	S->burst_loss = 0.5 + rnd_unit() / 2;
+	S->refuse = clean ? 0 : refuse_tab[rnd_below(3)];
 
 	/* Power-up. */
 	simultaneous = chance(0.25);
@@ -1106,10 +1113,11 @@ static int run_scenario(u64 seed, int verbose, char *summary, size_t slen)
 			sched(t_q, EV_RESTART, i);
 
 	if (S->verbose)
-		printf("# seed %" PRIu64 ": %d psu + %d chassis, J %.1f ms, T_h %.1f ms, k %u, loss %.3f/%.3f dup %.2f corrupt %.2f, boot spread %.0f ms, %d faults, quiet at %.0f ms\n",
+		printf("# seed %" PRIu64 ": %d psu + %d chassis, J %.1f ms, T_h %.1f ms, k %u, loss %.3f/%.3f dup %.2f corrupt %.2f refuse %.2f, boot spread %.0f ms, %d faults, quiet at %.0f ms\n",
 		       seed, n_psu, n_ch, cfg.bus_delay_ns / 1e6,
 		       cfg.hb_ns / 1e6, cfg.miss, S->loss_g, S->loss_rx,
-		       S->dup, S->corrupt, spread / 1e6, nf, t_q / 1e6);
+		       S->dup, S->corrupt, S->refuse, spread / 1e6, nf,
+		       t_q / 1e6);
 
 	bound = 0;
 	for (i = 0; i < S->n; i++) {

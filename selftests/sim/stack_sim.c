@@ -9,7 +9,7 @@
  *
  *   stack_sim [--psu N] [--chassis M] [--prio P] [--seed S] [--ms T]
  *             [--tol-us U] [--kill-ms K] [--spread-ms B] [--dup-ms D]
- *             [--no-withdraw] [-v]
+ *             [--flood-ms F] [--no-reserve] [--no-withdraw] [-v]
  *
  * Prints one line per node at the end and "result: ok" when exactly one
  * node acts as primary and every node follows it; exit status 0 then.
@@ -18,6 +18,11 @@
  * With --dup-ms a module with the address of the lowest power-supply
  * module (a secondary) joins at D ms; the run fails unless a copy of that
  * address reports the duplicate (MAC or election event) within 2 s.
+ * With --flood-ms every node keeps its transmit queue full of user frames
+ * (broadcast data, the MAC's user class) from F ms on; the run fails if
+ * the primary changes or an election frame is refused for queue room.
+ * --no-reserve gives the MAC no per-class reserves (one shared queue, as
+ * before traffic classes): the flood then refuses election frames.
  */
 
 #include <stdio.h>
@@ -43,6 +48,28 @@ static int nn, verbose, nowithdraw;
 static u64 collisions_urgent;
 static u8 dup_addr;		/* address given twice (--dup-ms), or 0 */
 static u64 dup_seen = ~0ULL;	/* first report of it */
+static bool flooding;		/* --flood-ms reached */
+
+/* Queue user frames until the MAC refuses one (its user room is full). */
+static void flood_fill(struct busim *sim, int node)
+{
+	static const u8 p[16] = { 0x5a };
+
+	if (!nodes[node].dead)
+		while (!busim_send(sim, node, RPW_ADDR_BCAST, RPW_T_DATA, 0,
+				   p, sizeof(p)))
+			;
+}
+
+static void s_flood(struct busim *sim, void *arg)
+{
+	int i;
+
+	(void)arg;
+	flooding = true;
+	for (i = 0; i < nn; i++)
+		flood_fill(sim, i);
+}
 
 static void dup_report(struct snode *n, u64 now)
 {
@@ -86,6 +113,7 @@ static int s_send(void *ctx, const struct rpw_frame *f,
 	req->urgent = prio != RPW_ELECT_PRIO_NORMAL;
 	req->defer = prio == RPW_ELECT_PRIO_DEFER;
 	req->answered = rpw_elect_answered(f);
+	req->cls = RPW_MAC_CLASS_ELECT;
 	req->expires_ns = ttl_ns ? busim_now(n->sim) + ttl_ns : 0;
 	err = busim_submit(n->sim, n->idx, req);
 	if (err)
@@ -141,6 +169,12 @@ static void h_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
 		   int result, void *user)
 {
 	(void)user;
+	if (req->frame.type == RPW_T_DATA) {
+		/* busim_send()'s pool: busim frees it, the flood refills. */
+		if (flooding)
+			flood_fill(sim, node);
+		return;
+	}
 	if (verbose > 1)
 		printf("# %9.3f ms n%d done type 0x%02x seq %u result %d\n",
 		       busim_now(sim) / 1e6, node, req->frame.type,
@@ -237,8 +271,8 @@ int main(int argc, char **argv)
 				 .event = h_event };
 	int npsu = 6, nch = 4, prio = 4, i, a, p;
 	u64 seed = 1, dur = 3000, tol = 5000, kill = 0, t, conv = 0, spread = 1;
-	u64 dup = 0;
-	bool dup_ok = true;
+	u64 dup = 0, flood = 0, refused_el = 0, refused_user = 0;
+	bool dup_ok = true, noreserve = false;
 	unsigned int changes = 0;
 	int last = -1;
 	u64 coll = 0;
@@ -264,6 +298,10 @@ int main(int argc, char **argv)
 			kill = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--dup-ms") && a + 1 < argc)
 			dup = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--flood-ms") && a + 1 < argc)
+			flood = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--no-reserve"))
+			noreserve = true;
 		else if (!strcmp(argv[a], "--no-withdraw"))
 			nowithdraw = 1;
 		else if (!strcmp(argv[a], "-v"))
@@ -296,6 +334,8 @@ int main(int argc, char **argv)
 		/* A configured rack: every node sweeps the rack's addresses. */
 		mc[i].max_addr = nch ? 100 + nch : npsu;
 		mc[i].prio_period = prio;
+		if (noreserve)
+			memset(mc[i].reserve, 0, sizeof(mc[i].reserve));
 	}
 	sim = busim_new(&bc, mc, &h);
 	if (!sim)
@@ -321,6 +361,8 @@ int main(int argc, char **argv)
 		busim_at(sim, busim_rand(sim) % (spread * MS), s_boot,
 			 &nodes[i]);
 	}
+	if (flood)
+		busim_at(sim, flood * MS, s_flood, NULL);
 	printf("# stack_sim: %d psu + %d chassis, prio_period %d, J %.2f ms, T_h %.2f ms, T_det %.2f ms, seed %llu\n",
 	       npsu, nch, prio, ec.bus_delay_ns / 1e6, ec.hb_ns / 1e6,
 	       ec.detect_ns / 1e6, (unsigned long long)seed);
@@ -349,6 +391,8 @@ int main(int argc, char **argv)
 		const struct rpw_mac_stats *s = &busim_mac(sim, i)->stats;
 
 		coll += s->collisions;
+		refused_el += nodes[i].e.stats.tx_refused;
+		refused_user += s->refused[RPW_MAC_CLASS_USER];
 		printf("# n%d addr %u %s primary %u epoch %u.%u acting %d tx %llu coll %llu urgent_max %.2f ms\n",
 		       i, nodes[i].e.cfg.addr,
 		       rpw_elect_state_name(rpw_elect_state(&nodes[i].e)),
@@ -375,7 +419,11 @@ int main(int argc, char **argv)
 			printf("# duplicate address %u never reported\n",
 			       dup_addr);
 	}
-	p = p > 0 && !changes && dup_ok;
+	if (flood)
+		printf("# flood: %llu user frames refused, %llu election frames refused\n",
+		       (unsigned long long)refused_user,
+		       (unsigned long long)refused_el);
+	p = p > 0 && !changes && dup_ok && (!flood || !refused_el);
 	printf("result: %s\n", p ? "ok" : "FAILED");
 	busim_free(sim);
 	return p ? 0 : 1;

@@ -20,6 +20,10 @@ struct tn {
 	u64 timer;
 	int ev[RPW_EV__MAX];
 	u8 ev_addr[RPW_EV__MAX];
+	bool refuse;		/* send() fails as on a full queue */
+	int refused;
+	u64 last_sent;		/* time of the last accepted send */
+	u64 now;		/* set by the two-node loop */
 };
 
 static int t_send(void *ctx, const struct rpw_frame *f,
@@ -27,6 +31,11 @@ static int t_send(void *ctx, const struct rpw_frame *f,
 {
 	struct tn *n = ctx;
 
+	if (n->refuse) {
+		n->refused++;
+		return -ENOBUFS;
+	}
+	n->last_sent = n->now;
 	if (n->nout < 64) {
 		n->prio[n->nout] = prio;
 		n->ttl[n->nout] = ttl_ns;
@@ -648,6 +657,140 @@ static void test_tx_backlog(void)
 	       p.nout - before);
 }
 
+/* Deliver @a's frames to @b (and back) at @t: intact, instantly. */
+static void flush(struct tn *a, struct tn *b, u64 t)
+{
+	struct tn *x = a, *y = b, *z;
+	int i, rounds;
+
+	for (rounds = 0; rounds < 8 && (a->nout || b->nout); rounds++) {
+		for (i = 0; i < x->nout; i++) {
+			struct rpw_frame f = x->out[i];
+
+			rpw_elect_tx_done(&x->e, &f, true, t);
+			rpw_elect_rx(&y->e, &f, t);
+		}
+		x->nout = 0;
+		z = x;
+		x = y;
+		y = z;
+	}
+}
+
+/* Run two nodes that hear each other until @until; fire timers in order. */
+static void run2(struct tn *a, struct tn *b, u64 until,
+		 void (*hook)(struct tn *, struct tn *, u64))
+{
+	struct tn *n;
+	u64 t;
+
+	for (;;) {
+		n = a->timer <= b->timer ? a : b;
+		t = n->timer;
+		if (t > until)
+			break;
+		if (hook)
+			hook(a, b, t);
+		a->now = t;
+		b->now = t;
+		rpw_elect_timer_expired(&n->e, t);
+		flush(a, b, t);
+	}
+}
+
+static u64 refuse_from, refuse_until;
+
+static void refuse_hook(struct tn *a, struct tn *b, u64 t)
+{
+	struct tn *p = rpw_elect_state(&a->e) == RPW_ES_PRIMARY ? a : b;
+
+	p->refuse = t >= refuse_from && t < refuse_until;
+}
+
+/*
+ * A primary's send() refused (its transmit queue full, no memory) for
+ * longer than k heartbeat periods, ending shortly before the secondary's
+ * detection time: every refusal is counted, the refused claim is retried
+ * RPW_ELECT_RETRY_NS later, and the first retry after the refusals end
+ * reaches the secondary before it declares the primary lost.  Skipping
+ * the claim until the next heartbeat (the old behaviour) failed over.
+ */
+static void test_tx_refused(void)
+{
+	struct tn *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct tn *p, *s;
+	u64 t, det;
+	int lost, prom;
+
+	mk(a, 60, RPW_ROLE_PSU);
+	mk(b, 50, RPW_ROLE_PSU);
+	rpw_elect_start(&a->e, T0);
+	rpw_elect_start(&b->e, T0);
+	flush(a, b, T0);
+	run2(a, b, T0 + 2000 * MS, NULL);
+	p = rpw_elect_state(&a->e) == RPW_ES_PRIMARY ? a : b;
+	s = p == a ? b : a;
+	tap_ok(rpw_elect_state(&p->e) == RPW_ES_PRIMARY &&
+	       rpw_elect_state(&s->e) == RPW_ES_SECONDARY &&
+	       rpw_elect_primary(&s->e) == p->e.cfg.addr,
+	       "refused: one primary, one secondary following it");
+	lost = s->ev[RPW_EV_PRIMARY_LOST];
+	prom = s->ev[RPW_EV_PROMOTED] + p->ev[RPW_EV_DEMOTED];
+
+	/* From the primary's next heartbeat until just before detection. */
+	run2(a, b, p->timer, NULL);
+	t = p->last_sent;
+	det = s->e.detect_ns;
+	tap_ok(det > (p->e.cfg.miss + 1) * p->e.cfg.hb_ns + 3 * RPW_ELECT_RETRY_NS,
+	       "refused: the window covers k + 1 heartbeats (T_det %.1f ms, T_h %.1f ms)",
+	       det / 1e6, p->e.cfg.hb_ns / 1e6);
+	refuse_from = t + 1;
+	refuse_until = t + det - 3 * RPW_ELECT_RETRY_NS;
+	run2(a, b, refuse_until + 2000 * MS, refuse_hook);
+	tap_ok(p->refused > p->e.cfg.miss + 1,
+	       "refused: %d sends refused", p->refused);
+	TAP_EQ(p->e.stats.tx_refused, p->refused,
+	       "refused: every refusal counted (stats.tx_refused)");
+	TAP_EQ(s->ev[RPW_EV_PRIMARY_LOST], lost,
+	       "refused: no false failover at the secondary");
+	tap_ok(rpw_elect_state(&p->e) == RPW_ES_PRIMARY &&
+	       rpw_elect_primary(&s->e) == p->e.cfg.addr &&
+	       s->ev[RPW_EV_PROMOTED] + p->ev[RPW_EV_DEMOTED] == prom,
+	       "refused: the same primary, never demoted");
+	free(a);
+	free(b);
+}
+
+/*
+ * A refused acknowledgment is no answer given: the unnamed once-per-window
+ * answer then goes to the next claim instead of waiting another window.
+ */
+static void test_ack_refused(void)
+{
+	struct tn *s = calloc(1, sizeof(*s));
+	u32 ep = RPW_EPOCH_MAKE(4, 200);
+	struct rpw_frame f;
+	u64 t;
+
+	mk(s, 9, RPW_ROLE_PSU);
+	rpw_elect_start(&s->e, T0);
+	s->nout = 0;
+	claim_acker = RPW_ADDR_NONE;
+	t = T0 + s->e.cfg.member_ns + 10 * MS;
+	s->refuse = true;
+	f = claim(RPW_T_HEARTBEAT, 200, ep, 1);
+	rpw_elect_rx(&s->e, &f, t);
+	TAP_EQ(s->e.stats.tx_refused, 1, "ack refused: counted");
+	s->refuse = false;
+	f = claim(RPW_T_HEARTBEAT, 200, ep, 2);
+	rpw_elect_rx(&s->e, &f, t + 5 * MS);
+	tap_ok(last_of(s, RPW_T_HEARTBEAT_ACK) &&
+	       last_of(s, RPW_T_HEARTBEAT_ACK)->seq == 2,
+	       "ack refused: the next claim is answered");
+	claim_acker = 0;
+	free(s);
+}
+
 int main(void)
 {
 	test_cfg();
@@ -661,5 +804,7 @@ int main(void)
 	test_step_down_and_stale_primary();
 	test_dup_stall_malformed();
 	test_tx_backlog();
+	test_tx_refused();
+	test_ack_refused();
 	return tap_done();
 }

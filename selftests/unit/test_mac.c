@@ -937,6 +937,137 @@ static void test_expiry(void)
 	free(mac);
 }
 
+/*
+ * An ordinary head whose attempt failed waits for its next turn (a whole
+ * sweep after a collision): an urgent request submitted meanwhile goes
+ * first, or the election's heartbeat waited behind user traffic.
+ */
+static void test_urgent_overtakes_head(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq a, u;
+	struct rpw_deframer d;
+	struct rpw_mac_cfg cfg;
+	struct rpw_frame fr;
+	struct fake f;
+	int ret = 0;
+	size_t i;
+	u64 now;
+
+	fake_mac(mac, &cfg, &f);
+	urgent_req(&a, false, false);
+	a.frame.payload[0] = 'A';
+	rpw_mac_submit(mac, &a, 0);
+	now = fake_until_tx(mac, &f, 0, 100 * MS);
+	rpw_mac_timer_expired(mac, now = f.timer);	/* echo timeout */
+	tap_ok(a.collisions == 1 && !a.tries && mac->head == &a,
+	       "overtake: the ordinary head failed once, waits for its turn");
+	urgent_req(&u, true, false);
+	u.frame.payload[0] = 'U';
+	rpw_mac_submit(mac, &u, now);
+	tap_ok(mac->head == &u && u.next == &a,
+	       "overtake: an urgent request goes ahead of it");
+	f.ntx = 0;
+	fake_until_tx(mac, &f, now, now + 100 * MS);
+	rpw_deframer_init(&d);
+	for (i = 0; i < f.ntx && ret != 1; i++)
+		ret = rpw_deframer_feed(&d, f.tx[i], &fr);
+	tap_ok(ret == 1 && fr.payload[0] == 'U',
+	       "overtake: the urgent frame is sent first");
+	free(mac);
+}
+
+/* Submit @n requests of class @cls; how many were accepted. */
+static int submit_cls(struct rpw_mac *mac, struct rpw_mac_txreq *req, int n,
+		      u8 cls)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		urgent_req(&req[i], cls == RPW_MAC_CLASS_ELECT, false);
+		req[i].cls = cls;
+		if (rpw_mac_submit(mac, &req[i], 0))
+			break;
+	}
+	return i;
+}
+
+/*
+ * Queue room per traffic class (defaults: 32 requests, reserves user 4,
+ * election 8, protocol 4, allocation 4, so 12 shared): a class that filled
+ * the shared room cannot refuse another class's frames within its reserve,
+ * and every refusal is counted for the class that was refused.
+ */
+static void test_queue_classes(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq user[20], el[10], proto[6], alloc[6], x;
+	const u64 *refused = mac->stats.refused;
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	u64 now;
+	int n;
+
+	fake_mac(mac, &cfg, &f);
+	TAP_EQ(cfg.max_queue, 32, "classes: default queue of 32");
+	n = submit_cls(mac, user, 20, RPW_MAC_CLASS_USER);
+	TAP_EQ(n, 16,
+	       "classes: user frames take their reserve and the shared room");
+	n = rpw_mac_submit(mac, &user[17], 0);
+	TAP_EQ(n, -ENOBUFS, "classes: user queue full: -ENOBUFS");
+	n = submit_cls(mac, el, 10, RPW_MAC_CLASS_ELECT);
+	TAP_EQ(n, 8, "classes: a full user queue refuses no election frame");
+	n = submit_cls(mac, proto, 6, RPW_MAC_CLASS_PROTO);
+	TAP_EQ(n, 4, "classes: ... nor a protocol frame");
+	n = submit_cls(mac, alloc, 6, RPW_MAC_CLASS_ALLOC);
+	TAP_EQ(n, 4, "classes: ... nor an allocation frame");
+	TAP_EQ(mac->qlen, 32, "classes: the queue holds max_queue requests");
+	tap_ok(refused[RPW_MAC_CLASS_USER] == 2 &&
+	       refused[RPW_MAC_CLASS_ELECT] == 1 &&
+	       refused[RPW_MAC_CLASS_PROTO] == 1 &&
+	       refused[RPW_MAC_CLASS_ALLOC] == 1,
+	       "classes: refusals counted per class (user %llu elect %llu proto %llu alloc %llu)",
+	       (unsigned long long)refused[RPW_MAC_CLASS_USER],
+	       (unsigned long long)refused[RPW_MAC_CLASS_ELECT],
+	       (unsigned long long)refused[RPW_MAC_CLASS_PROTO],
+	       (unsigned long long)refused[RPW_MAC_CLASS_ALLOC]);
+
+	/* A withdrawn election frame gives its reserved room back... */
+	n = rpw_mac_cancel(mac, &el[3], 0);
+	TAP_EQ(n, 0, "classes: cancel one");
+	n = rpw_mac_submit(mac, &user[16], 0);
+	TAP_EQ(n, -ENOBUFS, "classes: ... to the election, not to user frames");
+	n = rpw_mac_submit(mac, &el[3], 0);
+	TAP_EQ(n, 0, "classes: ... election again");
+	/* ... and a withdrawn user frame its shared room, to anyone. */
+	n = rpw_mac_cancel(mac, &user[5], 0);
+	TAP_EQ(n, 0, "classes: cancel a user frame");
+	n = rpw_mac_submit(mac, &el[8], 0);
+	TAP_EQ(n, 0,
+	       "classes: the election takes the shared room beyond its reserve");
+	n = rpw_mac_submit(mac, &user[5], 0);
+	TAP_EQ(n, -ENOBUFS, "classes: which is then full again");
+	TAP_EQ(refused[RPW_MAC_CLASS_USER], 4, "classes: user refusals counted");
+
+	urgent_req(&x, false, false);
+	x.cls = RPW_MAC_NR_CLASS;
+	n = rpw_mac_submit(mac, &x, 0);
+	TAP_EQ(n, -EINVAL, "classes: unknown class: -EINVAL");
+
+	/* Cancelling everything, and sending, return every class's room. */
+	rpw_mac_cancel_all(mac, 0);
+	n = submit_cls(mac, el, 1, RPW_MAC_CLASS_ELECT);
+	TAP_EQ(n, 1, "classes: after cancel_all, one election frame");
+	now = fake_until_tx(mac, &f, 0, 100 * MS);
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, now + 1000);
+	tap_ok(f.last_result == 0 && !mac->qlen &&
+	       !mac->qcls[RPW_MAC_CLASS_ELECT],
+	       "classes: a frame sent gives its room back");
+	n = submit_cls(mac, user, 20, RPW_MAC_CLASS_USER);
+	TAP_EQ(n, 16, "classes: the whole shared room is free again");
+	free(mac);
+}
+
 static void test_submit_rules(void)
 {
 	struct rpw_mac *mac = calloc(1, sizeof(*mac));
@@ -949,7 +1080,9 @@ static void test_submit_rules(void)
 	memset(&f, 0, sizeof(f));
 	memset(req, 0, sizeof(req));
 	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 4, BAUD);
+	/* One shared queue of 8: classes are tested in test_queue_classes(). */
 	cfg.max_queue = 8;
+	memset(cfg.reserve, 0, sizeof(cfg.reserve));
 	rpw_mac_init(mac, &cfg, &fake_ops, &f, now);
 
 	req[0].frame.type = RPW_T_ACK;
@@ -1057,6 +1190,8 @@ static void test_cfg(void)
 	BAD(t_turnaround_us, 300, "turnaround not inside ifs");
 	BAD(ack_timeout_us, 200, "ack timeout too short");
 	BAD(max_queue, 0, "empty queue");
+	BAD(max_queue, 19, "queue smaller than the class reserves");
+	BAD(reserve[RPW_MAC_CLASS_ELECT], 21, "reserves above max_queue");
 	BAD(peer_timeout_us, 10, "peer timeout");
 #undef BAD
 	c = d;
@@ -1658,6 +1793,8 @@ int main(void)
 	test_dup_addr_tiebreak();
 	test_late_echo();
 	test_expiry();
+	test_queue_classes();
+	test_urgent_overtakes_head();
 	test_cancel_sim();
 	test_urgent_order();
 	test_cancel_if();

@@ -37,6 +37,10 @@ check_ge "A counted tx frames" 1 "$(stat "$A" tx_frames)"
 check_ge "B sent an ack" 1 "$(stat "$B" acks_tx)"
 check_ge "A received the ack" 1 "$(stat "$A" acks_rx)"
 check "no collisions between two polite nodes" 0 "$(stat "$A" collisions)"
+# Queue refusals per class and the election's refused sends: reported, none.
+check "refusal counters reported, all 0" "0 0 0 0 0" \
+	"$(for c in refused_user refused_elect refused_proto refused_alloc \
+		elect_tx_refused; do stat "$A" $c; done | xargs)"
 check "B is a peer of A" 1 "$(rackpwrctl peers "$A" | grep -c 'addr=2 ')"
 check "A does not list itself as a peer" 0 "$(rackpwrctl peers "$A" | grep -c 'addr=1 ')"
 
