@@ -414,8 +414,7 @@ static int rpw_elect_cfg_build(struct rpw_elect_cfg *ec,
 	unsigned int n = clamp_t(unsigned int, rack_modules, 2, RPW_ADDR_MAX);
 	u64 lat = profile == RPW_MAC_PROFILE_UART ? NSEC_PER_MSEC : 0;
 
-	rpw_elect_cfg_default(ec, cfg->addr, role == RACKPWR_ROLE_PSU ?
-			      RPW_ROLE_PSU : RPW_ROLE_CHASSIS);
+	rpw_elect_cfg_default(ec, cfg->addr, role);
 	ec->frame_ns = rpw_mac_char_ns(cfg->baud) * chars;
 	ec->nonce = cfg->nonce;
 	ec->tol_ns = (u64)elect_tol_us * NSEC_PER_USEC;

@@ -141,7 +141,8 @@ int rpw_elect_cfg_validate(const struct rpw_elect_cfg *c, const char **why)
 
 	if (c->addr < RPW_ADDR_MIN || c->addr > RPW_ADDR_MAX)
 		w = "address out of range";
-	else if (c->role > RPW_ROLE_CHASSIS)
+	else if (c->role != RACKPWR_ROLE_PSU &&
+		 c->role != RACKPWR_ROLE_CHASSIS)
 		w = "unknown role";
 	else if (c->miss > 16)
 		w = "miss count above 16";
@@ -569,7 +570,7 @@ static void elect_set_primary(struct rpw_elect *e, u8 addr)
 
 static void elect_arm_detect(struct rpw_elect *e)
 {
-	if (e->cfg.role == RPW_ROLE_PSU) {
+	if (e->cfg.role == RACKPWR_ROLE_PSU) {
 		e->state = RPW_ES_SECONDARY;
 	} else if (e->primary == RPW_ADDR_NONE) {
 		elect_set_timer(e, RPW_ELECT_NO_TIMER);
@@ -769,7 +770,7 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 		if (ep <= e->epoch)
 			return;
 	}
-	if (e->cfg.role == RPW_ROLE_PSU)
+	if (e->cfg.role == RACKPWR_ROLE_PSU)
 		elect_member_add(e, f->src);
 	if (ep < e->epoch) {
 		e->stats.rx_stale++;
@@ -791,7 +792,7 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 		elect_demote(e, f->src, ep);
 	}
 	elect_follow(e, f->src, ep, lease_ms, now);
-	if (e->cfg.role == RPW_ROLE_PSU)
+	if (e->cfg.role == RACKPWR_ROLE_PSU)
 		elect_maybe_ack(e, f, now);
 }
 
@@ -804,7 +805,7 @@ static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,
 
 	if (f->src == e->cfg.addr || !RPW_EPOCH_TERM(ep))
 		return;
-	if (e->cfg.role == RPW_ROLE_PSU)
+	if (e->cfg.role == RACKPWR_ROLE_PSU)
 		elect_member_add(e, f->src);
 	if (ep < e->epoch) {
 		e->stats.rx_stale++;
@@ -854,7 +855,7 @@ static void elect_rx_who(struct rpw_elect *e, const struct rpw_frame *f,
 	 * secondaries agree whose turn it is to acknowledge (each one that
 	 * knew only the winner answered at once, and all collided).
 	 */
-	if (f->dst == RPW_ADDR_BCAST && e->cfg.role == RPW_ROLE_PSU)
+	if (f->dst == RPW_ADDR_BCAST && e->cfg.role == RACKPWR_ROLE_PSU)
 		elect_member_add(e, f->src);
 	if (ep > e->epoch) {
 		/* The asker knows a newer epoch than ours: we are stale. */
@@ -896,7 +897,7 @@ static void elect_rx_step(struct rpw_elect *e, const struct rpw_frame *f,
 		e->fence_primary = 0;
 	e->primary = RPW_ADDR_NONE;
 	e->evidence = now;
-	if (e->cfg.role == RPW_ROLE_PSU)
+	if (e->cfg.role == RACKPWR_ROLE_PSU)
 		elect_takeover(e, f->src, now);
 	else
 		elect_arm_detect(e);
@@ -1116,7 +1117,7 @@ void rpw_elect_start(struct rpw_elect *e, u64 now)
 	 * lease time of listening is enough before we may act ourselves.
 	 */
 	e->act_after = now + l + 2 * elect_drift(&e->cfg, l) + e->cfg.tol_ns;
-	if (e->cfg.role == RPW_ROLE_CHASSIS) {
+	if (e->cfg.role == RACKPWR_ROLE_CHASSIS) {
 		e->state = RPW_ES_FOLLOWER;
 		elect_set_timer(e, RPW_ELECT_NO_TIMER);
 		return;

@@ -21,6 +21,7 @@
 #define _RPW_ELECT_H
 
 #include "rpw_frame.h"
+#include "uapi/linux/rackpwr.h"	/* enum rackpwr_role: one set of values */
 
 #define RPW_ELECT_NO_TIMER	(~(u64)0)
 
@@ -34,11 +35,6 @@
 
 /* Heartbeat sends remembered for matching acknowledgments (by seq). */
 #define RPW_ELECT_RING		8
-
-enum rpw_elect_role {
-	RPW_ROLE_PSU = 0,	/* power-supply module: may become primary */
-	RPW_ROLE_CHASSIS,	/* chassis module: follows only */
-};
 
 enum rpw_elect_state {
 	RPW_ES_IDLE = 0,	/* initialised, not started */
@@ -68,7 +64,7 @@ enum rpw_elect_event {
 
 struct rpw_elect_cfg {
 	u8 addr;		/* own address, RPW_ADDR_MIN..RPW_ADDR_MAX */
-	u8 role;		/* enum rpw_elect_role */
+	u8 role;		/* enum rackpwr_role: PSU may become primary */
 	u8 miss;		/* k: heartbeats that may be lost in a row */
 	u32 drift_ppm;		/* rho: bound on clock rate error */
 	u64 bus_delay_ns;	/* J: worst-case access delay (see doc) */

@@ -305,7 +305,7 @@ int main(int argc, char **argv)
 		nodes[i].idx = i;
 		nodes[i].timer = RPW_ELECT_NO_TIMER;
 		s_cfg(&ec, &mc[i], i < npsu || (dup && i == nn - 1) ?
-		      RPW_ROLE_PSU : RPW_ROLE_CHASSIS, tol * 1000, MS);
+		      RACKPWR_ROLE_PSU : RACKPWR_ROLE_CHASSIS, tol * 1000, MS);
 		ec.nonce = busim_mac(sim, i)->cfg.nonce;	/* as core.c */
 		if (rpw_elect_init(&nodes[i].e, &ec, &s_ops, &nodes[i])) {
 			fprintf(stderr, "stack_sim: election config rejected\n");

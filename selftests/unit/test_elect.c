@@ -127,7 +127,7 @@ static void test_cfg(void)
 	const char *why;
 	u64 dly;
 
-	rpw_elect_cfg_default(&c, 5, RPW_ROLE_PSU);
+	rpw_elect_cfg_default(&c, 5, RACKPWR_ROLE_PSU);
 	TAP_EQ(rpw_elect_cfg_validate(&c, &why), 0, "defaults are valid");
 	dly = c.bus_delay_ns + c.frame_ns;
 	tap_ok(c.detect_ns >= 3 * c.hb_ns + dly + c.tol_ns,
@@ -185,7 +185,7 @@ static void test_alone(void)
 	const struct rpw_frame *f;
 	u64 t, s;
 
-	mk(&a, 7, RPW_ROLE_PSU);
+	mk(&a, 7, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&a.e, T0);
 	f = last(&a);
 	tap_ok(f && f->type == RPW_T_WHO_PRIMARY && f->dst == RPW_ADDR_BCAST,
@@ -239,8 +239,8 @@ static void test_late_joiner(void)
 	const struct rpw_frame *o;
 	u32 ep = RPW_EPOCH_MAKE(3, 200);
 
-	mk(&p, 200, RPW_ROLE_PSU);
-	mk(&j, 210, RPW_ROLE_PSU);
+	mk(&p, 200, RACKPWR_ROLE_PSU);
+	mk(&j, 210, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&j.e, T0);
 	claim_acker = 210;	/* the primary names the joiner */
 	f = claim(RPW_T_PRIMARY, 200, ep, 9);
@@ -288,7 +288,7 @@ static void test_named_acker(void)
 	int i, k, n;
 
 	/* Primary 200 knows psu modules 7 and 9 (their questions). */
-	mk(&p, 200, RPW_ROLE_PSU);
+	mk(&p, 200, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
 	fire(&p, 0);
 	done_all(&p, T0 + 99 * MS);
@@ -310,7 +310,7 @@ static void test_named_acker(void)
 	       named[0], named[1], named[2], named[3]);
 
 	/* A secondary answers only when named ... */
-	mk(&s, 9, RPW_ROLE_PSU);
+	mk(&s, 9, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&s.e, T0);
 	claim_acker = 7;
 	f = claim(RPW_T_HEARTBEAT, 200, ep, 5);
@@ -331,7 +331,7 @@ static void test_named_acker(void)
 		struct tn *x = k ? &s2 : &s;
 
 		if (k) {
-			mk(&s2, 9, RPW_ROLE_PSU);
+			mk(&s2, 9, RACKPWR_ROLE_PSU);
 			s2.e.cfg.nonce = 2;
 			rpw_elect_start(&s2.e, T0);
 			claim_acker = 9;
@@ -379,8 +379,8 @@ static void test_tie(void)
 	struct tn a, b;
 	struct rpw_frame fa, fb;
 
-	mk(&a, 40, RPW_ROLE_PSU);
-	mk(&b, 90, RPW_ROLE_PSU);
+	mk(&a, 40, RACKPWR_ROLE_PSU);
+	mk(&b, 90, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&a.e, T0);
 	rpw_elect_start(&b.e, T0);
 	fire(&a, 0);
@@ -409,8 +409,8 @@ static void test_takeover(void)
 	u32 ep = RPW_EPOCH_MAKE(5, 100);
 	u64 t = T0 + 10 * MS;
 
-	mk(&hi, 150, RPW_ROLE_PSU);
-	mk(&lo, 120, RPW_ROLE_PSU);
+	mk(&hi, 150, RACKPWR_ROLE_PSU);
+	mk(&lo, 120, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&hi.e, T0);
 	rpw_elect_start(&lo.e, T0);
 	/* Both know each other (acks) and follow 100. */
@@ -458,7 +458,7 @@ static void test_lease_acks(void)
 	int i;
 	u64 t;
 
-	mk(&p, 60, RPW_ROLE_PSU);
+	mk(&p, 60, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
 	f = claim(RPW_T_HEARTBEAT_ACK, 61, 0x0101, 0);	/* a psu peer exists */
 	f.len = 4;
@@ -504,7 +504,7 @@ static void test_chassis(void)
 	struct rpw_frame f;
 	u32 e1 = RPW_EPOCH_MAKE(4, 30), e0 = RPW_EPOCH_MAKE(3, 31);
 
-	mk(&c, 77, RPW_ROLE_CHASSIS);
+	mk(&c, 77, RACKPWR_ROLE_CHASSIS);
 	rpw_elect_start(&c.e, T0);
 	TAP_EQ(c.nout, 0, "chassis sends nothing at start");
 	TAP_EQ(rpw_elect_state(&c.e), RPW_ES_FOLLOWER, "chassis follows");
@@ -536,8 +536,8 @@ static void test_step_down_and_stale_primary(void)
 	const struct rpw_frame *o;
 	int rc;
 
-	mk(&p, 50, RPW_ROLE_PSU);
-	mk(&s, 40, RPW_ROLE_PSU);
+	mk(&p, 50, RACKPWR_ROLE_PSU);
+	mk(&s, 40, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
 	rpw_elect_start(&s.e, T0);
 	fire(&p, 0);
@@ -558,7 +558,7 @@ static void test_step_down_and_stale_primary(void)
 	       RPW_EPOCH_TERM(rpw_elect_epoch(&s.e)) == 2, "with the next term");
 
 	/* A primary told of a newer epoch (WHO_PRIMARY) demotes. */
-	mk(&p, 50, RPW_ROLE_PSU);
+	mk(&p, 50, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
 	fire(&p, 0);
 	f = claim(RPW_T_WHO_PRIMARY, 9, RPW_EPOCH_MAKE(8, 20), 0);
@@ -574,20 +574,20 @@ static void test_dup_stall_malformed(void)
 	struct rpw_frame f;
 	int rc;
 
-	mk(&a, 33, RPW_ROLE_PSU);
+	mk(&a, 33, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&a.e, T0);
 	f = claim(RPW_T_PRIMARY, 33, RPW_EPOCH_MAKE(2, 33), 5);
 	rpw_elect_rx(&a.e, &f, T0 + MS);
 	TAP_EQ(a.ev[RPW_EV_DUP_ADDR], 1, "PRIMARY from our own address: dup_addr");
 
-	mk(&a, 33, RPW_ROLE_PSU);
+	mk(&a, 33, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&a.e, T0);
 	fire(&a, 0);
 	f = *last(&a);		/* our own echo */
 	rpw_elect_rx(&a.e, &f, a.timer - 15 * MS);
 	TAP_EQ(a.ev[RPW_EV_DUP_ADDR], 0, "our own echo is not a duplicate");
 
-	mk(&a, 33, RPW_ROLE_PSU);
+	mk(&a, 33, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&a.e, T0);
 	f = claim(RPW_T_HEARTBEAT, 20, RPW_EPOCH_MAKE(2, 20), 5);
 	rpw_elect_rx(&a.e, &f, T0 + MS);
@@ -620,7 +620,7 @@ static void test_tx_backlog(void)
 	struct rpw_frame held[8];
 	int i, nclaims = 0, before;
 
-	mk(&p, 60, RPW_ROLE_PSU);
+	mk(&p, 60, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
 	rpw_elect_tx_done(&p.e, &p.out[0], true, T0 + MS);
 	fire(&p, 0);
