@@ -398,76 +398,25 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 EXPORT_SYMBOL_GPL(rpw_node_create);
 
 /*
- * Election timers follow the bus: J, the worst-case access delay, is the
- * MAC's bound for urgent requests (claims and acks use the U-point and
- * priority slots), unless set explicitly; the rest is derived by
- * rpw_elect_cfg_derive().  With priority access off (prio_period 0) J must
- * cover a full rotation of rack_modules modules plus an address sweep.
+ * Election timers follow the bus: rpw_elect_cfg_build() derives them from
+ * the MAC's configuration (rackpwr-election.rst, "Timers").
  */
-static int rpw_elect_cfg_build(struct rpw_elect_cfg *ec,
-			       const struct rpw_mac_cfg *cfg, u8 role,
-			       u32 hb_us, u8 miss, u32 bus_delay_us,
-			       enum rpw_mac_profile profile, const char **why)
+static int rpw_node_elect_cfg(struct rpw_elect_cfg *ec,
+			      const struct rpw_mac_cfg *cfg, u8 role,
+			      u32 hb_us, u8 miss, u32 bus_delay_us,
+			      enum rpw_mac_profile profile, const char **why)
 {
-	/* Election frames: header, 6-byte payload, FCS, flags, some escapes. */
-	const unsigned int chars = RPW_HDR_LEN + 6 + RPW_FCS_LEN + 4;
-	unsigned int n = clamp_t(unsigned int, rack_modules, 2, RPW_ADDR_MAX);
-	u64 lat = profile == RPW_MAC_PROFILE_UART ? NSEC_PER_MSEC : 0;
+	const struct rpw_elect_params p = {
+		.role = role,
+		.miss = miss,
+		.hb_us = hb_us,
+		.bus_delay_us = bus_delay_us,
+		.rack_modules = rack_modules,
+		.tol_us = elect_tol_us,
+		.rx_lat_ns = profile == RPW_MAC_PROFILE_UART ? NSEC_PER_MSEC : 0,
+	};
 
-	rpw_elect_cfg_default(ec, cfg->addr, role);
-	ec->frame_ns = rpw_mac_char_ns(cfg->baud) * chars;
-	ec->nonce = cfg->nonce;
-	ec->tol_ns = (u64)elect_tol_us * NSEC_PER_USEC;
-	if (bus_delay_us)
-		ec->bus_delay_ns = (u64)bus_delay_us * NSEC_PER_USEC;
-	else if (cfg->prio_period)
-		ec->bus_delay_ns = rpw_mac_urgent_bound_ns(cfg, lat);
-	else
-		ec->bus_delay_ns = rpw_mac_access_bound_ns(cfg, n, chars, true,
-							   lat) +
-				   (u64)(cfg->max_addr + 1) * cfg->t_slot_us *
-				   NSEC_PER_USEC;
-	if (miss)
-		ec->miss = miss;
-	/*
-	 * The lease must outlast one heartbeat plus two bus delays, and it
-	 * ends before the secondaries' detection time (k+1)*T_h + J: so
-	 * k*T_h must exceed J + T_f + tol.  Scale the default heartbeat up
-	 * for slow buses; an explicit one is validated as given.  J/32 covers
-	 * the clock drift terms, which grow with the timers (a fixed 2 ms
-	 * margin was rejected as "flickers" above J = 1.3 s).
-	 */
-	if (hb_us)
-		ec->hb_ns = (u64)hb_us * NSEC_PER_USEC;
-	else
-		ec->hb_ns = max3(ec->hb_ns,
-				 div_u64(ec->bus_delay_ns +
-					 (ec->bus_delay_ns >> 5) +
-					 ec->frame_ns + ec->tol_ns +
-					 2 * NSEC_PER_MSEC,
-					 ec->miss) + 2 * NSEC_PER_MSEC,
-				 /*
-				  * A heartbeat and its ack each hold the line
-				  * for a frame and T_ifs: at most a quarter of
-				  * it (with stretched MAC timers the election
-				  * took half of the line).
-				  */
-				 8 * (ec->frame_ns +
-				      (u64)cfg->t_ifs_us * NSEC_PER_USEC));
-	/* Re-derive everything from the inputs above. */
-	ec->detect_ns = 0;
-	ec->lease_ns = 0;
-	ec->guard_ns = 0;
-	ec->slot_ns = 0;
-	ec->initial_ns = 0;
-	rpw_elect_cfg_derive(ec);
-	/*
-	 * The membership window must hold a detection time and eight
-	 * heartbeats; on a slow or crowded bus (rack_modules >= 16 at
-	 * 115200) the 500 ms default does not, and every node was rejected.
-	 */
-	ec->member_ns = max3(ec->member_ns, ec->detect_ns, 8 * ec->hb_ns);
-	return rpw_elect_cfg_validate(ec, why);
+	return rpw_elect_cfg_build(ec, cfg, &p, why);
 }
 
 /*
@@ -544,9 +493,9 @@ static int rpw_node_resolve(const struct rpw_node_setup *cur,
 	}
 	err = rpw_mac_cfg_validate(cfg, &why);
 	if (!err)
-		err = rpw_elect_cfg_build(&out->ecfg, cfg, out->role, out->hb_us,
-					  out->miss, out->bus_delay_us, profile,
-					  &why);
+		err = rpw_node_elect_cfg(&out->ecfg, cfg, out->role, out->hb_us,
+					 out->miss, out->bus_delay_us, profile,
+					 &why);
 	/* The validators' reasons are static strings. */
 	if (err && extack)
 		extack->_msg = why;

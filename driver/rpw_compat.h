@@ -16,6 +16,7 @@
 #include <linux/bits.h>
 #include <linux/minmax.h>
 #include <linux/crc-ccitt.h>
+#include <linux/math64.h>
 #include <asm/unaligned.h>
 #else
 #include <stdbool.h>
@@ -49,6 +50,12 @@ typedef int64_t s64;
 
 /* Same polynomial and table semantics as lib/crc-ccitt.c (reflected 0x8408). */
 u16 crc_ccitt(u16 crc, const u8 *buffer, size_t len);
+
+/* 64-bit by 32-bit division, as linux/math64.h. */
+static inline u64 div_u64(u64 dividend, u32 divisor)
+{
+	return dividend / divisor;
+}
 
 static inline u16 get_unaligned_le16(const void *p)
 {

@@ -177,6 +177,79 @@ int rpw_elect_cfg_validate(const struct rpw_elect_cfg *c, const char **why)
 	return w ? -EINVAL : 0;
 }
 
+/*
+ * J, the worst-case access delay: the MAC's bound for urgent requests
+ * (claims and acks use the U-point and priority slots), unless set.  With
+ * urgent access off (prio_period 0) J covers a full rotation of
+ * rack_modules modules plus an address sweep.
+ */
+static u64 elect_bus_delay(const struct rpw_mac_cfg *mc,
+			   const struct rpw_elect_params *p, unsigned int chars)
+{
+	unsigned int n = min_t(unsigned int,
+			       max_t(unsigned int, p->rack_modules, 2),
+			       RPW_ADDR_MAX);
+
+	if (p->bus_delay_us)
+		return (u64)p->bus_delay_us * 1000;
+	if (mc->prio_period)
+		return rpw_mac_urgent_bound_ns(mc, p->rx_lat_ns);
+	return rpw_mac_access_bound_ns(mc, n, chars, true, p->rx_lat_ns) +
+	       (u64)(mc->max_addr + 1) * mc->t_slot_us * 1000;
+}
+
+/*
+ * The lease must outlast one heartbeat plus two bus delays, and it ends
+ * before the secondaries' detection time (k+1)*T_h + J: so k*T_h must
+ * exceed J + T_f + tol.  J/32 covers the clock drift terms, which grow
+ * with the timers (a fixed 2 ms margin was rejected as "flickers" above
+ * J = 1.3 s).  A heartbeat and its ack each hold the line for a frame and
+ * T_ifs: at most a quarter of it (with stretched MAC timers the election
+ * took half of the line).
+ */
+static u64 elect_default_hb(const struct rpw_elect_cfg *ec, u32 t_ifs_us)
+{
+	u64 lease = div_u64(ec->bus_delay_ns + (ec->bus_delay_ns >> 5) +
+			    ec->frame_ns + ec->tol_ns + 2 * NSEC_MS,
+			    ec->miss) + 2 * NSEC_MS;
+	u64 line = 8 * (ec->frame_ns + (u64)t_ifs_us * 1000);
+
+	return max_t(u64, ec->hb_ns, max_t(u64, lease, line));
+}
+
+int rpw_elect_cfg_build(struct rpw_elect_cfg *ec, const struct rpw_mac_cfg *mc,
+			const struct rpw_elect_params *p, const char **why)
+{
+	/* Election frames: header, 6-byte payload, FCS, flags, some escapes. */
+	const unsigned int chars = RPW_HDR_LEN + 6 + RPW_FCS_LEN + 4;
+
+	rpw_elect_cfg_default(ec, mc->addr, p->role);
+	ec->frame_ns = rpw_mac_char_ns(mc->baud) * chars;
+	ec->nonce = mc->nonce;
+	ec->tol_ns = (u64)p->tol_us * 1000;
+	ec->bus_delay_ns = elect_bus_delay(mc, p, chars);
+	if (p->miss)
+		ec->miss = p->miss;
+	/* An explicit heartbeat is validated as given. */
+	ec->hb_ns = p->hb_us ? (u64)p->hb_us * 1000 :
+		    elect_default_hb(ec, mc->t_ifs_us);
+	/* Re-derive everything from the inputs above. */
+	ec->detect_ns = 0;
+	ec->lease_ns = 0;
+	ec->guard_ns = 0;
+	ec->slot_ns = 0;
+	ec->initial_ns = 0;
+	rpw_elect_cfg_derive(ec);
+	/*
+	 * The membership window must hold a detection time and eight
+	 * heartbeats; on a slow or crowded bus (rack_modules >= 16 at
+	 * 115200) the 500 ms default does not, and every node was rejected.
+	 */
+	ec->member_ns = max_t(u64, ec->member_ns,
+			      max_t(u64, ec->detect_ns, 8 * ec->hb_ns));
+	return rpw_elect_cfg_validate(ec, why);
+}
+
 u64 rpw_elect_converge_bound(const struct rpw_elect_cfg *c,
 			     unsigned int n_psu)
 {

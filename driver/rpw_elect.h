@@ -21,6 +21,7 @@
 #define _RPW_ELECT_H
 
 #include "rpw_frame.h"
+#include "rpw_mac.h"
 #include "uapi/linux/rackpwr.h"	/* enum rackpwr_role: one set of values */
 
 #define RPW_ELECT_NO_TIMER	(~(u64)0)
@@ -209,6 +210,29 @@ int rpw_elect_cfg_validate(const struct rpw_elect_cfg *c, const char **why);
  */
 u64 rpw_elect_converge_bound(const struct rpw_elect_cfg *c,
 			     unsigned int n_psu);
+
+/*
+ * What the kernel derives a node's election timers from, besides its MAC
+ * configuration; 0 in @hb_us, @bus_delay_us or @miss means "derive".
+ */
+struct rpw_elect_params {
+	u8 role;		/* enum rackpwr_role */
+	u8 miss;		/* k */
+	u32 hb_us;		/* T_h */
+	u32 bus_delay_us;	/* J */
+	/* J without urgent access covers a rotation of this many modules. */
+	unsigned int rack_modules;
+	u32 tol_us;		/* worst timer/scheduling lateness */
+	u64 rx_lat_ns;		/* the transport's receive latency */
+};
+
+/*
+ * A node's election configuration from its MAC's (@mc, address and nonce
+ * included) and @p, derived as rackpwr-election.rst "Timers" says and
+ * validated: 0, or -EINVAL with a static reason in *@why.
+ */
+int rpw_elect_cfg_build(struct rpw_elect_cfg *ec, const struct rpw_mac_cfg *mc,
+			const struct rpw_elect_params *p, const char **why);
 
 /* Copies and derives @cfg; -EINVAL if it fails validation. */
 int rpw_elect_init(struct rpw_elect *e, const struct rpw_elect_cfg *cfg,

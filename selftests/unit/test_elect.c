@@ -178,6 +178,92 @@ static void test_cfg(void)
 	       "J = 60 ms, k = 6 derives a valid config");
 }
 
+/* A kernel node's MAC settings: UART profile, rackpwr.h's defaults. */
+static void uart_mac(struct rpw_mac_cfg *mc, u8 max_addr, u8 prio_period)
+{
+	rpw_mac_cfg_default(mc, RPW_MAC_PROFILE_UART, 5, 115200);
+	mc->max_addr = max_addr;	/* RPW_DEFAULT_MAX_ADDR is 64 */
+	mc->prio_period = prio_period;	/* RPW_DEFAULT_PRIO_PERIOD is 4 */
+	mc->nonce = 0x5eed;
+}
+
+/* Rounded to 0.1 ms, as the documents print them. */
+static long tenths(u64 ns)
+{
+	return (long)((ns + 50000) / 100000);
+}
+
+/*
+ * rpw_elect_cfg_build() against the figures the documents give: admin
+ * guide and rackpwr-election.rst ("Timers", "Bounded access").
+ */
+static void test_cfg_build(void)
+{
+	struct rpw_elect_params p = {
+		.role = RACKPWR_ROLE_PSU, .rack_modules = 8, .tol_us = 5000,
+		.rx_lat_ns = MS,	/* core.c: the UART profile's latency */
+	};
+	struct rpw_elect_cfg c;
+	struct rpw_mac_cfg mc;
+	const char *why = NULL;
+	int err;
+
+	uart_mac(&mc, 64, 4);
+	TAP_EQ(rpw_elect_cfg_build(&c, &mc, &p, &why), 0,
+	       "shipped defaults build a valid config");
+	TAP_EQ(tenths(c.bus_delay_ns), 396, "prio-period 4: J 39.6 ms");
+	TAP_EQ(tenths(c.bus_delay_ns), tenths(rpw_mac_urgent_bound_ns(&mc, MS)),
+	       "prio-period 4: J is the MAC's urgent bound");
+	TAP_EQ(tenths(c.hb_ns), 419, "prio-period 4: heartbeat 41.9 ms");
+	TAP_EQ(c.miss, 2, "k defaults to 2");
+	TAP_EQ(c.nonce, mc.nonce, "the MAC's nonce spreads unnamed answers");
+	tap_ok(c.member_ns >= c.detect_ns && c.member_ns >= 8 * c.hb_ns,
+	       "membership window holds T_det and 8 heartbeats (%.1f ms)",
+	       c.member_ns / 1e6);
+	tap_diag("prio-period 4: J %.1f T_h %.1f T_det %.1f T_lease %.1f ms",
+		 c.bus_delay_ns / 1e6, c.hb_ns / 1e6, c.detect_ns / 1e6,
+		 c.lease_ns / 1e6);
+
+	/* Urgent access off, the node's other defaults. */
+	uart_mac(&mc, 64, 0);
+	TAP_EQ(rpw_elect_cfg_build(&c, &mc, &p, &why), 0,
+	       "prio-period 0 builds a valid config");
+	TAP_EQ(tenths(c.bus_delay_ns), 2722, "prio-period 0: J 272.2 ms");
+	TAP_EQ(tenths(c.hb_ns), 1466, "prio-period 0: T_h 146.6 ms");
+
+	/* rackpwr-election.rst's table: prio-period 0, max-addr 254. */
+	uart_mac(&mc, RPW_ADDR_MAX, 0);
+	rpw_elect_cfg_build(&c, &mc, &p, &why);
+	TAP_EQ(tenths(c.bus_delay_ns), 7802, "table, 8 modules: J 780.2 ms");
+	TAP_EQ(tenths(c.hb_ns), 4086, "table, 8 modules: T_h 408.6 ms");
+	TAP_EQ(tenths(c.detect_ns), 20173, "table, 8 modules: T_det 2017.3 ms");
+	TAP_EQ(tenths(c.member_ns), 32688, "table, 8 modules: member 3268.8 ms");
+
+	/* Explicit settings are taken as given and validated. */
+	uart_mac(&mc, 64, 4);
+	p.hb_us = 60000;
+	TAP_EQ(rpw_elect_cfg_build(&c, &mc, &p, &why), 0,
+	       "hb-us 60000 is accepted with the shipped defaults");
+	TAP_EQ(c.hb_ns, 60 * MS, "explicit heartbeat kept");
+	p.hb_us = 5000;
+	why = NULL;
+	err = rpw_elect_cfg_build(&c, &mc, &p, &why);
+	tap_ok(err == -EINVAL && why, "hb-us 5000 is refused (%s)",
+	       why ? why : "");
+	p.hb_us = 0;
+	p.bus_delay_us = 50000;
+	p.miss = 4;
+	TAP_EQ(rpw_elect_cfg_build(&c, &mc, &p, &why), 0,
+	       "explicit J and k build a valid config");
+	tap_ok(c.bus_delay_ns == 50 * MS && c.miss == 4,
+	       "explicit J and k kept");
+	p.bus_delay_us = 0;
+	p.miss = 0;
+	p.role = 0;
+	TAP_EQ(rpw_elect_cfg_build(&c, &mc, &p, NULL), -EINVAL,
+	       "role outside enum rackpwr_role refused");
+}
+
 /* One psu node alone: discover, promote, act only after confirmation. */
 static void test_alone(void)
 {
@@ -651,6 +737,7 @@ static void test_tx_backlog(void)
 int main(void)
 {
 	test_cfg();
+	test_cfg_build();
 	test_alone();
 	test_late_joiner();
 	test_named_acker();
