@@ -321,9 +321,24 @@ static u64 elect_ack_window(const struct rpw_elect *e)
 	return 2 * d + 2 * e->cfg.tol_ns + elect_drift(&e->cfg, 2 * d);
 }
 
+/* Every election payload starts with the epoch (rpw_proto.h). */
+static u32 elect_frame_epoch(const struct rpw_frame *f)
+{
+	const struct rpw_wire_epoch *p = (const void *)f->payload;
+
+	return le32_to_cpu(p->epoch);
+}
+
+static const struct rpw_wire_claim *elect_claim(const struct rpw_frame *f)
+{
+	return (const void *)f->payload;
+}
+
 static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 		       u32 epoch, enum rpw_elect_prio prio, u64 now)
 {
+	struct rpw_wire_claim *claim;
+	struct rpw_wire_epoch *ep;
 	struct rpw_frame f;
 
 	memset(&f, 0, sizeof(f));
@@ -332,13 +347,17 @@ static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 	f.dst = dst;
 	f.src = e->cfg.addr;
 	f.seq = seq;
-	put_unaligned_le32(epoch, f.payload);
-	f.len = 4;
 	if (type == RPW_T_PRIMARY || type == RPW_T_HEARTBEAT) {
-		put_unaligned_le16((u16)elect_ns_to_ms_up(e->cfg.lease_ns),
-				   f.payload + 4);
-		f.payload[6] = elect_pick_acker(e);
-		f.len = RPW_ELECT_CLAIM_LEN;
+		claim = (void *)f.payload;
+		claim->epoch = cpu_to_le32(epoch);
+		claim->lease_ms =
+			cpu_to_le16((u16)elect_ns_to_ms_up(e->cfg.lease_ns));
+		claim->acker = elect_pick_acker(e);
+		f.len = sizeof(*claim);
+	} else {
+		ep = (void *)f.payload;
+		ep->epoch = cpu_to_le32(epoch);
+		f.len = sizeof(*ep);
 	}
 	e->stats.tx++;
 	/* The claim went out before we heard it: the window is generous. */
@@ -800,6 +819,7 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 			    u64 now)
 {
 	enum rpw_elect_prio prio = RPW_ELECT_PRIO_URGENT;
+	u8 acker = elect_claim(f)->acker;
 
 	/*
 	 * The named secondary answers.  One the primary does not know yet
@@ -810,10 +830,10 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 	 * the same claim and collide, and again one window later: each one
 	 * answers one claim in RPW_ELECT_SPREAD, picked by its nonce.
 	 */
-	if (f->payload[6] != e->cfg.addr) {
+	if (acker != e->cfg.addr) {
 		if (now - e->last_ack < e->member_win)
 			return;
-		if (f->payload[6] != RPW_ADDR_NONE &&
+		if (acker != RPW_ADDR_NONE &&
 		    elect_mix(e->cfg.nonce ^ f->seq) % RPW_ELECT_SPREAD)
 			return;
 		prio = RPW_ELECT_PRIO_DEFER;
@@ -829,7 +849,7 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 			   u32 ep, u64 now)
 {
-	u16 lease_ms = get_unaligned_le16(f->payload + 4);
+	u16 lease_ms = le16_to_cpu(elect_claim(f)->lease_ms);
 
 	if (RPW_EPOCH_OWNER(ep) != f->src || !RPW_EPOCH_TERM(ep)) {
 		e->stats.rx_bad++;
@@ -989,7 +1009,7 @@ int rpw_elect_rx(struct rpw_elect *e, const struct rpw_frame *f, u64 now)
 	case RPW_T_WHO_PRIMARY:
 	case RPW_T_HEARTBEAT_ACK:
 	case RPW_T_STEP_DOWN:
-		need = 4;
+		need = RPW_ELECT_EPOCH_LEN;
 		break;
 	default:
 		return -ENOENT;
@@ -1001,7 +1021,7 @@ int rpw_elect_rx(struct rpw_elect *e, const struct rpw_frame *f, u64 now)
 	if (e->state == RPW_ES_IDLE || e->state == RPW_ES_STOPPED)
 		return 0;
 	e->stats.rx++;
-	ep = get_unaligned_le32(f->payload);
+	ep = elect_frame_epoch(f);
 	elect_member_age(e, now);
 	switch (f->type) {
 	case RPW_T_PRIMARY:
@@ -1033,7 +1053,7 @@ static void elect_tx_count_done(struct rpw_elect *e, const struct rpw_frame *f)
 			e->txq_slow--;
 		return;
 	}
-	if (f->len == RPW_ELECT_CLAIM_LEN && get_unaligned_le32(f->payload) == e->epoch)
+	if (f->len == RPW_ELECT_CLAIM_LEN && elect_frame_epoch(f) == e->epoch)
 		hb = elect_ring_find(e, f->seq);
 	if (f->len == RPW_ELECT_CLAIM_LEN)
 		slow = hb ? hb->normal : e->txq_slow && !e->txq_claims;
@@ -1043,7 +1063,8 @@ static void elect_tx_count_done(struct rpw_elect *e, const struct rpw_frame *f)
 		e->txq_slow--;
 	else if (f->len == RPW_ELECT_CLAIM_LEN && e->txq_claims)
 		e->txq_claims--;
-	else if (f->len == 4 && f->type != RPW_T_STEP_DOWN && e->txq_other)
+	else if (f->len == RPW_ELECT_EPOCH_LEN && f->type != RPW_T_STEP_DOWN &&
+		 e->txq_other)
 		e->txq_other--;
 }
 
@@ -1058,7 +1079,7 @@ void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
 	}
 	if (e->state != RPW_ES_PRIMARY || f->src != e->cfg.addr ||
 	    (f->type != RPW_T_PRIMARY && f->type != RPW_T_HEARTBEAT) ||
-	    f->len != RPW_ELECT_CLAIM_LEN || get_unaligned_le32(f->payload) != e->epoch)
+	    f->len != RPW_ELECT_CLAIM_LEN || elect_frame_epoch(f) != e->epoch)
 		return;
 	hb = elect_ring_find(e, f->seq);
 	if (!hb)

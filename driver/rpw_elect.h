@@ -31,8 +31,9 @@
 #define RPW_EPOCH_MAKE(t, a)	(((u32)(t) << 8) | (u8)(a))
 #define RPW_EPOCH_TERM_MAX	0xffffffU
 
-/* PRIMARY/HEARTBEAT payload: epoch, lease_ms, the named acknowledger. */
-#define RPW_ELECT_CLAIM_LEN	7
+/* Payload lengths: a claim (PRIMARY/HEARTBEAT), the other frames. */
+#define RPW_ELECT_CLAIM_LEN	RPW_LEN_CLAIM
+#define RPW_ELECT_EPOCH_LEN	RPW_LEN_EPOCH
 
 /* Heartbeat sends remembered for matching acknowledgments (by seq). */
 #define RPW_ELECT_RING		8
