@@ -122,7 +122,7 @@ void rpw_cap_rx(struct rpw_node *node, const struct rpw_frame *f)
 	e = &node->cap->ent[f->src];
 	if (rpw_cap_update(e, bank_mw, f->payload[12], f->payload[13],
 			   ktime_get_ns()))
-		rpw_nl_capacity(node, f->src, e, false);
+		rpw_notify_capacity(node, f->src, e, false);
 }
 
 /* Node lock held: the local assembly changed or the node just started. */
@@ -135,7 +135,7 @@ static void rpw_cap_local_changed_locked(struct rpw_node *node,
 	if (!rpw_cap_update(own, l->bank_mw, l->present, l->healthy,
 			    ktime_get_ns()))
 		return;
-	rpw_nl_capacity(node, node->cfg.addr, own, true);
+	rpw_notify_capacity(node, node->cfg.addr, own, true);
 	primary = rpw_elect_primary(node->elect);
 	if (!rpw_cap_is_primary(node) && primary &&
 	    primary != node->cfg.addr)
@@ -185,7 +185,7 @@ static void rpw_cap_work(struct work_struct *work)
 		e->lost = true;
 		pr_warn_ratelimited("%s: power-supply module %u stopped reporting capacity\n",
 				    node->name, a);
-		rpw_nl_capacity(node, a, e, false);
+		rpw_notify_capacity(node, a, e, false);
 	}
 resched:
 	if (!node->dead)

@@ -6,7 +6,7 @@
  * discipline, a serdev device, or a simulated bus node).  Transports only
  * move bytes; the core runs the pure MAC (driver/rpw_mac.c) for each node
  * under the node's spinlock, drives its single hrtimer and reports frames
- * and events to netlink.
+ * and events up through the notify ops netlink registers.
  *
  * Lifetime: nodes live in an xarray indexed by id.  Lookups take a kref
  * under RCU; rpw_node_destroy() unlinks the node, stops the MAC (pending
@@ -21,7 +21,6 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
-#include "psu.h"
 #include "rackpwr.h"
 
 #define CREATE_TRACE_POINTS
@@ -38,6 +37,8 @@ MODULE_PARM_DESC(elect_tol_us,
 		 "worst timer/scheduling lateness the election tolerates, in microseconds");
 
 static DEFINE_XARRAY_ALLOC1(rpw_nodes);
+/* Set while no node exists (module init and exit): plain reads suffice. */
+static const struct rpw_notify_ops *rpw_notify;
 /* Serialises node creation/destruction and the kind registry. */
 static DEFINE_MUTEX(rpw_nodes_mutex);
 static const struct rpw_kind_ops *rpw_kinds[RACKPWR_KIND_SERDEV + 1];
@@ -45,6 +46,44 @@ static const struct rpw_kind_ops *rpw_kinds[RACKPWR_KIND_SERDEV + 1];
 static u64 rpw_now(void)
 {
 	return ktime_get_ns();
+}
+
+void rpw_notify_register(const struct rpw_notify_ops *ops)
+{
+	WARN_ON(!xa_empty(&rpw_nodes));
+	rpw_notify = ops;
+}
+
+void rpw_notify_node_change(struct rpw_node *node, bool deleted)
+{
+	if (rpw_notify)
+		rpw_notify->node_change(node, deleted);
+}
+
+void rpw_notify_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
+{
+	if (rpw_notify)
+		rpw_notify->frame_rx(node, f);
+}
+
+void rpw_notify_bus_event(struct rpw_node *node, u32 event, u8 addr)
+{
+	if (rpw_notify)
+		rpw_notify->bus_event(node, event, addr);
+}
+
+void rpw_notify_elect(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
+		      u32 state)
+{
+	if (rpw_notify)
+		rpw_notify->elect_event(node, event, addr, epoch, state);
+}
+
+void rpw_notify_capacity(struct rpw_node *node, u8 addr,
+			 const struct rpw_cap_entry *e, bool local)
+{
+	if (rpw_notify)
+		rpw_notify->capacity(node, addr, e, local);
 }
 
 /* MAC callbacks: all run with node->lock held. */
@@ -71,7 +110,7 @@ static void rpw_mac_cb_rx(void *ctx, const struct rpw_frame *f)
 	switch (f->type) {
 	case RPW_T_DATA:
 	case RPW_T_TEST:
-		rpw_nl_frame_rx(node, f);
+		rpw_notify_frame_rx(node, f);
 		break;
 	case RPW_T_CAP_QUERY:
 	case RPW_T_CAP_REPORT:
@@ -138,7 +177,7 @@ static void rpw_mac_cb_event(void *ctx, enum rpw_mac_event ev,
 		trace_rackpwr_frame_rx(node->id, f);
 		peer = rpw_mac_peer(node->mac, f->src);
 		if (peer && peer->rx_frames == 1)
-			rpw_nl_bus_event(node, RACKPWR_EVENT_PEER_NEW, f->src);
+			rpw_notify_bus_event(node, RACKPWR_EVENT_PEER_NEW, f->src);
 		break;
 	case RPW_MAC_EV_COLLISION:
 		trace_rackpwr_collision(node->id, f);
@@ -155,7 +194,7 @@ static void rpw_mac_cb_event(void *ctx, enum rpw_mac_event ev,
 	case RPW_MAC_EV_DUP_ADDR:
 		pr_warn_ratelimited("%s: another module transmits with our address %u\n",
 				    node->name, node->cfg.addr);
-		rpw_nl_bus_event(node, RACKPWR_EVENT_DUP_ADDR, node->cfg.addr);
+		rpw_notify_bus_event(node, RACKPWR_EVENT_DUP_ADDR, node->cfg.addr);
 		break;
 	default:
 		break;
@@ -267,7 +306,7 @@ static void rpw_elect_cb_event(void *ctx, enum rpw_elect_event ev, u8 addr,
 		node->cap->kick = false;
 		rpw_cap_kick(node);
 	}
-	rpw_nl_elect_event(node, ev, addr, epoch, state);
+	rpw_notify_elect(node, ev, addr, epoch, state);
 }
 
 static const struct rpw_elect_ops rpw_elect_cb = {
@@ -392,7 +431,7 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 		kfree(node);
 		return ERR_PTR(err);
 	}
-	rpw_nl_node_change(node, false);
+	rpw_notify_node_change(node, false);
 	return node;
 }
 EXPORT_SYMBOL_GPL(rpw_node_create);
@@ -596,7 +635,7 @@ unlock:
 	kfree(mac);
 	kfree(elect);
 	if (!err)
-		rpw_nl_node_change(node, false);
+		rpw_notify_node_change(node, false);
 	return err;
 }
 EXPORT_SYMBOL_GPL(rpw_node_configure);
@@ -637,7 +676,7 @@ void rpw_node_destroy(struct rpw_node *node)
 	hrtimer_cancel(&node->etimer);
 	rpw_cap_node_stop(node);
 
-	rpw_nl_node_change(node, true);
+	rpw_notify_node_change(node, true);
 	rpw_node_put(node);
 }
 EXPORT_SYMBOL_GPL(rpw_node_destroy);
@@ -1017,59 +1056,9 @@ int rpw_kind_destroy(struct rpw_node *node, struct netlink_ext_ack *extack)
 	return 0;
 }
 
-static int __init rackpwr_init(void)
+void rpw_core_exit(void)
 {
-	int err;
-
-	/* The uapi enums mirror the state machine's. */
-	BUILD_BUG_ON((int)RACKPWR_ELECT_STATE_PRIMARY != (int)RPW_ES_PRIMARY);
-	BUILD_BUG_ON((int)RACKPWR_ELECT_STATE_STOPPED != (int)RPW_ES_STOPPED);
-	BUILD_BUG_ON((int)RACKPWR_ELECT_EVENT_PROMOTED != (int)RPW_EV_PROMOTED);
-	BUILD_BUG_ON((int)RACKPWR_ELECT_EVENT_STEP_DOWN != (int)RPW_EV_STEP_DOWN);
-
-	err = rpw_nl_init();
-	if (err)
-		return err;
-	err = rpw_ldisc_init();
-	if (err)
-		goto err_nl;
-	err = rpw_serdev_init();
-	if (err)
-		goto err_ldisc;
-	err = rpw_psu_init();
-	if (err)
-		goto err_serdev;
-	err = rpw_cap_init();
-	if (err)
-		goto err_psu;
-	return 0;
-
-err_psu:
-	rpw_psu_exit();
-err_serdev:
-	rpw_serdev_exit();
-err_ldisc:
-	rpw_ldisc_exit();
-err_nl:
-	rpw_nl_exit();
-	return err;
-}
-
-static void __exit rackpwr_exit(void)
-{
-	rpw_cap_exit();
-	rpw_psu_exit();
-	rpw_serdev_exit();
-	rpw_ldisc_exit();
-	rpw_nl_exit();
 	/* Transports are gone, so are their nodes; sim nodes hold a module ref. */
 	WARN_ON(!xa_empty(&rpw_nodes));
 	rcu_barrier();	/* kfree_rcu of the last nodes */
 }
-
-module_init(rackpwr_init);
-module_exit(rackpwr_exit);
-
-MODULE_DESCRIPTION("Rack power management over a shared RS-485 bus");
-MODULE_AUTHOR("rackpwr developers");
-MODULE_LICENSE("GPL");

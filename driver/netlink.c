@@ -827,7 +827,7 @@ static void rpw_nl_ntf_send(struct sk_buff *msg, void *hdr, int put_err,
 }
 
 /* Process context: node created, reconfigured or deleted. */
-void rpw_nl_node_change(struct rpw_node *node, bool deleted)
+static void rpw_nl_node_change(struct rpw_node *node, bool deleted)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -857,7 +857,7 @@ void rpw_nl_node_change(struct rpw_node *node, bool deleted)
 
 /* The rest run in atomic context (node lock held). */
 
-void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
+static void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -876,7 +876,7 @@ void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
 			GFP_ATOMIC);
 }
 
-void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr)
+static void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -891,8 +891,8 @@ void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr)
 			GFP_ATOMIC);
 }
 
-void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
-			u32 state)
+static void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr,
+			       u32 epoch, u32 state)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -909,8 +909,8 @@ void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
 			GFP_ATOMIC);
 }
 
-void rpw_nl_capacity(struct rpw_node *node, u8 addr,
-		     const struct rpw_cap_entry *e, bool local)
+static void rpw_nl_capacity(struct rpw_node *node, u8 addr,
+			    const struct rpw_cap_entry *e, bool local)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -924,12 +924,25 @@ void rpw_nl_capacity(struct rpw_node *node, u8 addr,
 			GFP_ATOMIC);
 }
 
+static const struct rpw_notify_ops rpw_nl_notify = {
+	.node_change = rpw_nl_node_change,
+	.frame_rx = rpw_nl_frame_rx,
+	.bus_event = rpw_nl_bus_event,
+	.elect_event = rpw_nl_elect_event,
+	.capacity = rpw_nl_capacity,
+};
+
 int __init rpw_nl_init(void)
 {
-	return genl_register_family(&rpw_genl_family);
+	int err = genl_register_family(&rpw_genl_family);
+
+	if (!err)
+		rpw_notify_register(&rpw_nl_notify);
+	return err;
 }
 
 void rpw_nl_exit(void)
 {
+	rpw_notify_register(NULL);
 	genl_unregister_family(&rpw_genl_family);
 }

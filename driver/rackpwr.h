@@ -210,16 +210,38 @@ void rpw_cap_rx(struct rpw_node *node, const struct rpw_frame *f);
 void rpw_cap_kick(struct rpw_node *node);
 int rpw_cap_next(struct rpw_node *node, int addr, struct rpw_cap_entry *out);
 
+/*
+ * Events reported up to user space: netlink registers these, the core and
+ * the protocols call the rpw_notify_*() wrappers, which do nothing while
+ * nobody is registered.
+ */
+struct rpw_notify_ops {
+	/* Process context: node created, reconfigured or deleted. */
+	void (*node_change)(struct rpw_node *node, bool deleted);
+	/* The rest run with the node lock held (BH off): must not sleep. */
+	void (*frame_rx)(struct rpw_node *node, const struct rpw_frame *f);
+	void (*bus_event)(struct rpw_node *node, u32 event, u8 addr);
+	void (*elect_event)(struct rpw_node *node, u32 event, u8 addr,
+			    u32 epoch, u32 state);
+	void (*capacity)(struct rpw_node *node, u8 addr,
+			 const struct rpw_cap_entry *e, bool local);
+};
+
+/* Before the first node exists; NULL after the last one is gone. */
+void rpw_notify_register(const struct rpw_notify_ops *ops);
+void rpw_notify_node_change(struct rpw_node *node, bool deleted);
+void rpw_notify_frame_rx(struct rpw_node *node, const struct rpw_frame *f);
+void rpw_notify_bus_event(struct rpw_node *node, u32 event, u8 addr);
+void rpw_notify_elect(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
+		      u32 state);
+void rpw_notify_capacity(struct rpw_node *node, u8 addr,
+			 const struct rpw_cap_entry *e, bool local);
+/* Module exit, after every transport: no node may be left. */
+void rpw_core_exit(void);
+
 /* netlink.c */
 int rpw_nl_init(void);
 void rpw_nl_exit(void);
-void rpw_nl_node_change(struct rpw_node *node, bool deleted);
-void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f);
-void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr);
-void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
-			u32 state);
-void rpw_nl_capacity(struct rpw_node *node, u8 addr,
-		     const struct rpw_cap_entry *e, bool local);
 
 /* ldisc.c / serdev.c */
 int rpw_ldisc_init(void);
