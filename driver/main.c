@@ -15,35 +15,35 @@ static int __init rackpwr_init(void)
 {
 	int err;
 
-	/* The uapi enums mirror the state machine's. */
-	BUILD_BUG_ON((int)RACKPWR_ELECT_STATE_PRIMARY != (int)RPW_ES_PRIMARY);
-	BUILD_BUG_ON((int)RACKPWR_ELECT_STATE_STOPPED != (int)RPW_ES_STOPPED);
-	BUILD_BUG_ON((int)RACKPWR_ELECT_EVENT_PROMOTED != (int)RPW_EV_PROMOTED);
-	BUILD_BUG_ON((int)RACKPWR_ELECT_EVENT_STEP_DOWN != (int)RPW_EV_STEP_DOWN);
-
+	/* Protocols register before the transports can create nodes. */
 	err = rpw_nl_init();
 	if (err)
 		return err;
-	err = rpw_ldisc_init();
+	err = rpw_elect_proto_init();
 	if (err)
 		goto err_nl;
-	err = rpw_serdev_init();
-	if (err)
-		goto err_ldisc;
 	err = rpw_psu_init();
 	if (err)
-		goto err_serdev;
+		goto err_elect;
 	err = rpw_cap_init();
 	if (err)
 		goto err_psu;
+	err = rpw_ldisc_init();
+	if (err)
+		goto err_cap;
+	err = rpw_serdev_init();
+	if (err)
+		goto err_ldisc;
 	return 0;
 
-err_psu:
-	rpw_psu_exit();
-err_serdev:
-	rpw_serdev_exit();
 err_ldisc:
 	rpw_ldisc_exit();
+err_cap:
+	rpw_cap_exit();
+err_psu:
+	rpw_psu_exit();
+err_elect:
+	rpw_elect_proto_exit();
 err_nl:
 	rpw_nl_exit();
 	return err;
@@ -51,10 +51,11 @@ err_nl:
 
 static void __exit rackpwr_exit(void)
 {
-	rpw_cap_exit();
-	rpw_psu_exit();
 	rpw_serdev_exit();
 	rpw_ldisc_exit();
+	rpw_cap_exit();
+	rpw_psu_exit();
+	rpw_elect_proto_exit();
 	rpw_nl_exit();
 	rpw_core_exit();
 }
