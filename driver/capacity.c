@@ -65,7 +65,6 @@ static bool rpw_cap_is_primary(struct rpw_node *node)
 	       node->leader.state == RACKPWR_ELECT_STATE_PRIMARY;
 }
 
-/* Node lock held. */
 static void rpw_cap_send_report(struct rpw_node *node, u8 dst)
 {
 	struct rpw_cap_entry l;

@@ -54,12 +54,14 @@ void rpw_notify_node_change(struct rpw_node *node, bool deleted)
 
 void rpw_notify_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
 {
+	lockdep_assert_held(&node->lock);
 	if (rpw_notify)
 		rpw_notify->frame_rx(node, f);
 }
 
 void rpw_notify_bus_event(struct rpw_node *node, u32 event, u8 addr)
 {
+	lockdep_assert_held(&node->lock);
 	if (rpw_notify)
 		rpw_notify->bus_event(node, event, addr);
 }
@@ -67,6 +69,7 @@ void rpw_notify_bus_event(struct rpw_node *node, u32 event, u8 addr)
 void rpw_notify_elect(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
 		      u32 state)
 {
+	lockdep_assert_held(&node->lock);
 	if (rpw_notify)
 		rpw_notify->elect_event(node, event, addr, epoch, state);
 }
@@ -74,6 +77,7 @@ void rpw_notify_elect(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
 void rpw_notify_capacity(struct rpw_node *node, u8 addr,
 			 const struct rpw_cap_entry *e, bool local)
 {
+	lockdep_assert_held(&node->lock);
 	if (rpw_notify)
 		rpw_notify->capacity(node, addr, e, local);
 }
@@ -84,6 +88,7 @@ static void rpw_mac_cb_tx(void *ctx, const u8 *buf, size_t len)
 {
 	struct rpw_node *node = ctx;
 
+	lockdep_assert_held(&node->lock);
 	node->tops->write(node, buf, len);
 }
 
@@ -91,6 +96,7 @@ static void rpw_mac_cb_tx_abort(void *ctx)
 {
 	struct rpw_node *node = ctx;
 
+	lockdep_assert_held(&node->lock);
 	if (node->tops->flush)
 		node->tops->flush(node);
 }
@@ -155,6 +161,7 @@ static void rpw_mac_cb_rx(void *ctx, const struct rpw_frame *f)
 	struct rpw_node *node = ctx;
 	int i;
 
+	lockdep_assert_held(&node->lock);
 	if (f->type == RPW_T_DATA || f->type == RPW_T_TEST) {
 		rpw_notify_frame_rx(node, f);
 		return;
@@ -175,6 +182,7 @@ static void rpw_mac_cb_done(void *ctx, struct rpw_mac_txreq *req, int result)
 	struct rpw_tx *tx = container_of(req, struct rpw_tx, req);
 	struct rpw_node *node = ctx;
 
+	lockdep_assert_held(&node->lock);
 	if (tx->internal) {
 		int i = rpw_proto_slot_of(req->frame.type);
 
@@ -194,6 +202,7 @@ static void rpw_mac_cb_timer(void *ctx, u64 expires)
 {
 	struct rpw_node *node = ctx;
 
+	lockdep_assert_held(&node->lock);
 	node->timer_at = expires;
 	if (expires == RPW_MAC_TIMER_OFF) {
 		hrtimer_try_to_cancel(&node->timer);
@@ -209,6 +218,7 @@ static void rpw_mac_cb_event(void *ctx, enum rpw_mac_event ev,
 	struct rpw_node *node = ctx;
 	const struct rpw_mac_peer *peer;
 
+	lockdep_assert_held(&node->lock);
 	/* The MAC reports our own ACKs without a frame. */
 	if (!f && ev != RPW_MAC_EV_RX_DROP)
 		return;
@@ -968,12 +978,12 @@ void rpw_txbuf_init(struct rpw_txbuf *tb)
 	tb->len = 0;
 }
 
-/* tb->lock held. */
 static size_t rpw_txbuf_push_locked(struct rpw_txbuf *tb, rpw_txbuf_out_t out,
 				    void *ctx)
 {
 	int n;
 
+	lockdep_assert_held(&tb->lock);
 	if (!tb->len)
 		return 0;
 	n = out(ctx, tb->buf + tb->head, tb->len);

@@ -855,7 +855,7 @@ static void rpw_nl_node_change(struct rpw_node *node, bool deleted)
 			  GFP_KERNEL);
 }
 
-/* The rest run in atomic context (node lock held). */
+/* The rest run in atomic context (rpw_notify_*() assert the node lock). */
 
 static void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
 {

@@ -1,7 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * rackpwr - kernel-internal interfaces between the protocol core, the
- * transports (ldisc, serdev, simulated bus) and the netlink family.
+ * transports (ldisc, serdev, simulated bus), the protocols and the netlink
+ * family.
+ *
+ * Layering (A -> B: A calls functions B defines):
+ *
+ *	transports (ldisc.c, serdev.c, sim.c)	-> core (core.c)
+ *	protocols (elect.c, capacity.c)		-> core
+ *	netlink (netlink.c)			-> core, protocols' accessors
+ *	main.c					-> every layer's init and exit
+ *
+ * and the glue calls its pure code (rpw_*.c), which calls nobody.  Calls
+ * the other way go through ops the upper layer registers: struct
+ * rpw_transport_ops (core -> transport), struct rpw_proto_ops (core ->
+ * protocols), struct rpw_notify_ops (core, protocols -> netlink).  Nobody
+ * but the core touches a node's MAC; netlink reads the MAC and the
+ * protocols' state through accessors that copy it under the node lock.
+ *
+ * Lock order (outer first):
+ *
+ *	sim_mutex (sim.c)
+ *	  rpw_nodes_mutex (core.c: node table, node kinds)
+ *	node->lock (spinlock, BH off: MAC, timers, protocol state, leader)
+ *	  transport locks taken in ->write/->flush (rpw_txbuf.lock with IRQs
+ *	  off, the simulated bus's lock)
+ *	  rpw_cap_local_lock (capacity.c)
+ *
+ * Transports feed received bytes without any lock of theirs held.
+ * Functions documented "node lock held" assert it (lockdep).
  */
 #ifndef _RACKPWR_H
 #define _RACKPWR_H
