@@ -956,6 +956,28 @@ unsigned int rpw_node_peer_count(struct rpw_node *node)
 	return n;
 }
 
+/*
+ * For dumps: the first module heard at or above @addr (this node's own
+ * address excluded, though the MAC counts it in the rotation) and a copy
+ * of what the MAC knows of it; -ENOENT at the end.
+ */
+int rpw_node_peer_next(struct rpw_node *node, int addr,
+		       struct rpw_mac_peer *out)
+{
+	spin_lock_bh(&node->lock);
+	for (;;) {
+		addr = node->mac_up ? rpw_mac_peer_next(node->mac, addr) :
+				      -ENOENT;
+		if (addr != node->cfg.addr)
+			break;
+		addr++;
+	}
+	if (addr >= 0)
+		*out = *rpw_mac_peer(node->mac, addr);
+	spin_unlock_bh(&node->lock);
+	return addr;
+}
+
 void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 		       u8 *role, bool *up, struct rpw_mac_stats *stats)
 {

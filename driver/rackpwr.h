@@ -284,6 +284,8 @@ unsigned long rpw_node_send_timeout(struct rpw_node *node);
 void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 		       u8 *role, bool *up, struct rpw_mac_stats *stats);
 unsigned int rpw_node_peer_count(struct rpw_node *node);
+int rpw_node_peer_next(struct rpw_node *node, int addr,
+		       struct rpw_mac_peer *out);
 
 /* Protocols: register before the first node exists, unregister after. */
 int rpw_proto_register(const struct rpw_proto_ops *ops);
