@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * stack_sim - the election on top of the real MAC: every node runs
- * driver/rpw_elect.c glued to driver/rpw_mac.c the way driver/core.c does
+ * driver/rpw_elect.c glued to driver/rpw_mac.c the way driver/elect.c does
  * (urgent/defer/keep_seq per frame, tx results back to the election), on
  * the byte-level virtual-time bus of busim.c.  elect_sim checks the
  * election against a message-level medium; this checks the two layers
@@ -178,8 +178,7 @@ static void s_boot(struct busim *sim, void *arg)
 	rpw_elect_start(&n->e, busim_now(sim));
 }
 
-/* Same derivation as rpw_elect_cfg_build() in driver/core.c. */
-/* The kernel's derivation (core.c), with this rack's size and timing. */
+/* The kernel's derivation (driver/elect.c), with this rack's size and timing. */
 static void s_cfg(struct rpw_elect_cfg *ec, const struct rpw_mac_cfg *mc,
 		  u8 role, u64 tol, u64 lat)
 {

@@ -201,7 +201,7 @@ static void test_cfg_build(void)
 {
 	struct rpw_elect_params p = {
 		.role = RACKPWR_ROLE_PSU, .rack_modules = 8, .tol_us = 5000,
-		.rx_lat_ns = MS,	/* core.c: the UART profile's latency */
+		.rx_lat_ns = MS,	/* elect.c: the UART profile's latency */
 	};
 	struct rpw_elect_cfg c;
 	struct rpw_mac_cfg mc;
