@@ -31,6 +31,14 @@ MODULE_PARM_DESC(cap_query_ms,
 static DEFINE_SPINLOCK(rpw_cap_local_lock);
 static struct rpw_cap_entry rpw_cap_local;
 
+static const struct rpw_proto_ops rpw_cap_proto;
+
+/* Node lock held: this node's capacity state (NULL once detached). */
+static struct rpw_cap *rpw_cap_of(struct rpw_node *node)
+{
+	return rpw_node_priv(node, &rpw_cap_proto);
+}
+
 static unsigned long rpw_cap_period(void)
 {
 	return msecs_to_jiffies(clamp_t(unsigned int, cap_query_ms, 100,
@@ -44,18 +52,19 @@ static void rpw_cap_local_get(struct rpw_cap_entry *e)
 	spin_unlock_bh(&rpw_cap_local_lock);
 }
 
+/* Node lock held: a configured power-supply node (the election runs). */
 static bool rpw_cap_is_psu(struct rpw_node *node)
 {
-	return node->elect && node->role == RACKPWR_ROLE_PSU;
+	lockdep_assert_held(&node->lock);
+	return node->mac_up && node->role == RACKPWR_ROLE_PSU;
 }
 
 static bool rpw_cap_is_primary(struct rpw_node *node)
 {
 	return rpw_cap_is_psu(node) &&
-	       rpw_elect_state(node->elect) == RPW_ES_PRIMARY;
+	       node->leader.state == RACKPWR_ELECT_STATE_PRIMARY;
 }
 
-/* Node lock held. */
 static void rpw_cap_send_report(struct rpw_node *node, u8 dst)
 {
 	struct rpw_cap_entry l;
@@ -66,14 +75,15 @@ static void rpw_cap_send_report(struct rpw_node *node, u8 dst)
 		.len = 16,
 	};
 
+	lockdep_assert_held(&node->lock);
 	rpw_cap_local_get(&l);
-	put_unaligned_le32(rpw_elect_epoch(node->elect), f.payload);
+	put_unaligned_le32(node->leader.epoch, f.payload);
 	put_unaligned_le32(l.bank_mw[0] / 1000, f.payload + 4);
 	put_unaligned_le32(l.bank_mw[1] / 1000, f.payload + 8);
 	f.payload[12] = l.present;
 	f.payload[13] = l.healthy;
 	put_unaligned_le16(0, f.payload + 14);
-	rpw_node_queue_locked(node, &f, RPW_MAC_CLASS_PROTO);
+	rpw_node_queue_locked(node, &f, NULL);
 }
 
 static bool rpw_cap_update(struct rpw_cap_entry *e, const u32 *bank_mw,
@@ -94,20 +104,23 @@ static bool rpw_cap_update(struct rpw_cap_entry *e, const u32 *bank_mw,
 }
 
 /* Frames of the capacity range; node lock held, BH off. */
-void rpw_cap_rx(struct rpw_node *node, const struct rpw_frame *f)
+static void rpw_cap_rx(struct rpw_node *node, void *priv,
+		       const struct rpw_frame *f, u64 now)
 {
+	struct rpw_cap *cap = priv;
 	u32 epoch, bank_mw[2];
 	struct rpw_cap_entry *e;
 
+	lockdep_assert_held(&node->lock);
 	if (!rpw_cap_is_psu(node) || f->len < 4)
 		return;
 	epoch = get_unaligned_le32(f->payload);
 	/* Fencing: only the current epoch's primary and its reports count. */
-	if (epoch != rpw_elect_epoch(node->elect))
+	if (epoch != node->leader.epoch)
 		return;
 
 	if (f->type == RPW_T_CAP_QUERY) {
-		if (f->src == rpw_elect_primary(node->elect) &&
+		if (f->src == node->leader.primary &&
 		    !rpw_cap_is_primary(node))
 			rpw_cap_send_report(node, f->src);
 		return;
@@ -119,24 +132,24 @@ void rpw_cap_rx(struct rpw_node *node, const struct rpw_frame *f)
 			   U32_MAX);
 	bank_mw[1] = min_t(u64, (u64)get_unaligned_le32(f->payload + 8) * 1000,
 			   U32_MAX);
-	e = &node->cap->ent[f->src];
-	if (rpw_cap_update(e, bank_mw, f->payload[12], f->payload[13],
-			   ktime_get_ns()))
-		rpw_nl_capacity(node, f->src, e, false);
+	e = &cap->ent[f->src];
+	if (rpw_cap_update(e, bank_mw, f->payload[12], f->payload[13], now))
+		rpw_notify_capacity(node, f->src, e, false);
 }
 
 /* Node lock held: the local assembly changed or the node just started. */
 static void rpw_cap_local_changed_locked(struct rpw_node *node,
 					 const struct rpw_cap_entry *l)
 {
-	struct rpw_cap_entry *own = &node->cap->ent[node->cfg.addr];
+	struct rpw_cap_entry *own = &rpw_cap_of(node)->ent[node->cfg.addr];
 	u8 primary;
 
+	lockdep_assert_held(&node->lock);
 	if (!rpw_cap_update(own, l->bank_mw, l->present, l->healthy,
 			    ktime_get_ns()))
 		return;
-	rpw_nl_capacity(node, node->cfg.addr, own, true);
-	primary = rpw_elect_primary(node->elect);
+	rpw_notify_capacity(node, node->cfg.addr, own, true);
+	primary = node->leader.primary;
 	if (!rpw_cap_is_primary(node) && primary &&
 	    primary != node->cfg.addr)
 		rpw_cap_send_report(node, primary);
@@ -168,16 +181,16 @@ static void rpw_cap_work(struct work_struct *work)
 		/* Only the primary keeps the rack's table. */
 		for (a = 0; a < RPW_MAC_NR_ADDR; a++)
 			if (a != node->cfg.addr)
-				node->cap->ent[a].known = false;
+				cap->ent[a].known = false;
 		goto resched;
 	}
 	/* A primary outside its lease neither asks nor judges silence. */
-	if (!rpw_elect_is_primary(node->elect, now))
+	if (!rpw_node_acting(node, now))
 		goto resched;
-	put_unaligned_le32(rpw_elect_epoch(node->elect), f.payload);
-	rpw_node_queue_locked(node, &f, RPW_MAC_CLASS_PROTO);
+	put_unaligned_le32(node->leader.epoch, f.payload);
+	rpw_node_queue_locked(node, &f, NULL);
 	for (a = 0; a < RPW_MAC_NR_ADDR; a++) {
-		struct rpw_cap_entry *e = &node->cap->ent[a];
+		struct rpw_cap_entry *e = &cap->ent[a];
 
 		if (a == node->cfg.addr || !e->known || e->lost ||
 		    now - e->last_ns < lost_ns)
@@ -185,7 +198,7 @@ static void rpw_cap_work(struct work_struct *work)
 		e->lost = true;
 		pr_warn_ratelimited("%s: power-supply module %u stopped reporting capacity\n",
 				    node->name, a);
-		rpw_nl_capacity(node, a, e, false);
+		rpw_notify_capacity(node, a, e, false);
 	}
 resched:
 	if (!node->dead)
@@ -194,38 +207,66 @@ unlock:
 	spin_unlock_bh(&node->lock);
 }
 
-/* A new primary's lease holds: ask at once (atomic context is fine). */
-void rpw_cap_kick(struct rpw_node *node)
+/*
+ * Role or epoch changed.  Promoted: ask for the rack's capacity as soon as
+ * the new lease holds, not one period later (atomic context is fine).
+ */
+static void rpw_cap_leader(struct rpw_node *node, void *priv,
+			   const struct rpw_leader *old)
 {
-	if (node->cap && !node->dead)
-		mod_delayed_work(system_wq, &node->cap->work, 0);
+	const struct rpw_leader *l = &node->leader;
+	struct rpw_cap *cap = priv;
+
+	lockdep_assert_held(&node->lock);
+	if (l->state == RACKPWR_ELECT_STATE_PRIMARY &&
+	    (old->state != RACKPWR_ELECT_STATE_PRIMARY ||
+	     old->epoch != l->epoch))
+		cap->kick = true;
+	if (cap->kick && l->acting) {
+		cap->kick = false;
+		if (!node->dead)
+			mod_delayed_work(system_wq, &cap->work, 0);
+	}
 }
 
-int rpw_cap_node_init(struct rpw_node *node)
+static int rpw_cap_attach(struct rpw_node *node, void **priv)
 {
-	node->cap = kzalloc(sizeof(*node->cap), GFP_KERNEL);
-	if (!node->cap)
+	struct rpw_cap *cap = kzalloc(sizeof(*cap), GFP_KERNEL);
+
+	if (!cap)
 		return -ENOMEM;
-	node->cap->node = node;
-	INIT_DELAYED_WORK(&node->cap->work, rpw_cap_work);
+	cap->node = node;
+	INIT_DELAYED_WORK(&cap->work, rpw_cap_work);
+	*priv = cap;
 	return 0;
 }
 
-void rpw_cap_node_start(struct rpw_node *node)
+static void rpw_cap_start(struct rpw_node *node, void *priv,
+			  const struct rpw_node_setup *su, u64 now)
 {
-	mod_delayed_work(system_wq, &node->cap->work, 0);
+	struct rpw_cap *cap = priv;
+
+	mod_delayed_work(system_wq, &cap->work, 0);
 }
 
 /* After node->dead is set: the work cannot requeue itself any more. */
-void rpw_cap_node_stop(struct rpw_node *node)
+static void rpw_cap_detach(struct rpw_node *node, void *priv)
 {
-	cancel_delayed_work_sync(&node->cap->work);
+	struct rpw_cap *cap = priv;
+
+	cancel_delayed_work_sync(&cap->work);
+	kfree(cap);
 }
 
-void rpw_cap_node_free(struct rpw_node *node)
-{
-	kfree(node->cap);
-}
+static const struct rpw_proto_ops rpw_cap_proto = {
+	.name = "capacity",
+	.range = RPW_T_RANGE(RPW_T_CAP_QUERY),
+	.attach = rpw_cap_attach,
+	.detach = rpw_cap_detach,
+	.start = rpw_cap_start,
+	.rx = rpw_cap_rx,
+	.leader = rpw_cap_leader,
+};
 
 /* psu.c: capacity, presence or health of this assembly changed. */
 static void rpw_cap_psu_notify(void)
@@ -264,12 +305,14 @@ static void rpw_cap_psu_notify(void)
 /* For dumps: the entry at @addr or the next known one; -ENOENT at the end. */
 int rpw_cap_next(struct rpw_node *node, int addr, struct rpw_cap_entry *out)
 {
+	struct rpw_cap *cap;
 	int a = -ENOENT;
 
 	spin_lock_bh(&node->lock);
-	for (; addr < RPW_MAC_NR_ADDR; addr++) {
-		if (node->cap->ent[addr].known) {
-			*out = node->cap->ent[addr];
+	cap = rpw_cap_of(node);
+	for (; cap && addr < RPW_MAC_NR_ADDR; addr++) {
+		if (cap->ent[addr].known) {
+			*out = cap->ent[addr];
 			a = addr;
 			break;
 		}
@@ -291,10 +334,15 @@ static struct notifier_block rpw_cap_asm_nb = {
 
 int __init rpw_cap_init(void)
 {
-	int ret = rpw_asm_notifier_register(&rpw_cap_asm_nb);
+	int err = rpw_proto_register(&rpw_cap_proto);
 
-	if (ret)
-		return ret;
+	if (err)
+		return err;
+	err = rpw_asm_notifier_register(&rpw_cap_asm_nb);
+	if (err) {
+		rpw_proto_unregister(&rpw_cap_proto);
+		return err;
+	}
 	rpw_cap_psu_notify();
 	return 0;
 }
@@ -302,4 +350,5 @@ int __init rpw_cap_init(void)
 void rpw_cap_exit(void)
 {
 	rpw_asm_notifier_unregister(&rpw_cap_asm_nb);
+	rpw_proto_unregister(&rpw_cap_proto);
 }
