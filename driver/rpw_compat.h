@@ -16,8 +16,12 @@
 #include <linux/bits.h>
 #include <linux/minmax.h>
 #include <linux/crc-ccitt.h>
+#include <linux/build_bug.h>
+#include <asm/byteorder.h>
 #include <asm/unaligned.h>
 #else
+#include <assert.h>
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +36,17 @@ typedef int8_t s8;
 typedef int16_t s16;
 typedef int32_t s32;
 typedef int64_t s64;
+
+/* Wire structs: typed little-endian fields, no padding. */
+#ifndef __packed
+#define __packed __attribute__((__packed__))
+#endif
+typedef uint16_t __le16;
+typedef uint32_t __le32;
+#define cpu_to_le16(x) htole16(x)
+#define cpu_to_le32(x) htole32(x)
+#define le16_to_cpu(x) le16toh(x)
+#define le32_to_cpu(x) le32toh(x)
 
 #ifndef BIT
 #define BIT(n) (1UL << (n))
