@@ -230,14 +230,18 @@ void rpw_cap_node_free(struct rpw_node *node)
 /* psu.c: capacity, presence or health of this assembly changed. */
 static void rpw_cap_psu_notify(void)
 {
-	struct rpw_psu_capacity c;
+	struct rpw_psu_capacity c = {};
 	unsigned long index = 0;
 	struct rpw_node *node;
+	int bus;
 
-	rpw_psu_get_capacity(&c);
+	/* Until nodes bind to an assembly: the only one, else none. */
+	bus = rpw_asm_resolve(RPW_I2C_BUS_AUTO);
+	if (bus >= 0)
+		rpw_asm_get_capacity(bus, &c);
 	spin_lock_bh(&rpw_cap_local_lock);
-	rpw_cap_local.bank_mw[0] = c.bank_mw[0];
-	rpw_cap_local.bank_mw[1] = c.bank_mw[1];
+	rpw_cap_local.bank_mw[0] = min_t(u64, c.bank_mw[0], U32_MAX);
+	rpw_cap_local.bank_mw[1] = min_t(u64, c.bank_mw[1], U32_MAX);
 	rpw_cap_local.present = c.present;
 	rpw_cap_local.healthy = c.healthy;
 	rpw_cap_local.known = true;
@@ -274,14 +278,28 @@ int rpw_cap_next(struct rpw_node *node, int addr, struct rpw_cap_entry *out)
 	return a;
 }
 
+static int rpw_cap_asm_event(struct notifier_block *nb, unsigned long ev,
+			     void *data)
+{
+	rpw_cap_psu_notify();
+	return NOTIFY_OK;
+}
+
+static struct notifier_block rpw_cap_asm_nb = {
+	.notifier_call = rpw_cap_asm_event,
+};
+
 int __init rpw_cap_init(void)
 {
-	rpw_psu_set_notify(rpw_cap_psu_notify);
+	int ret = rpw_asm_notifier_register(&rpw_cap_asm_nb);
+
+	if (ret)
+		return ret;
 	rpw_cap_psu_notify();
 	return 0;
 }
 
 void rpw_cap_exit(void)
 {
-	rpw_psu_set_notify(NULL);
+	rpw_asm_notifier_unregister(&rpw_cap_asm_nb);
 }

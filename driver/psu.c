@@ -4,6 +4,12 @@
  * health, hot-swap and per-bank capacity, plus the assembly controller
  * (ambient temperature, external fans, total load).
  *
+ * An assembly is everything on one I2C adapter: up to six supplies and
+ * one controller.  Each adapter with a bound client has its own struct
+ * rpw_asm (supplies, lock, capacity); several assemblies in one kernel are
+ * independent.  The registry of assemblies is only an index by adapter
+ * number.
+ *
  * Debian's 6.1 kernel has CONFIG_PMBUS off, so PMBus is spoken directly
  * with SMBus calls; the arithmetic lives in rpw_pmbus.c where the host unit
  * tests reach it.
@@ -25,6 +31,7 @@
 #include <linux/mod_devicetable.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/of.h>
 #include <linux/property.h>
 #include <linux/slab.h>
@@ -46,11 +53,6 @@ static unsigned int psu_comm_fail_polls = 3;
 module_param(psu_comm_fail_polls, uint, 0644);
 MODULE_PARM_DESC(psu_comm_fail_polls,
 		 "Consecutive failed polls before a supply is comm-fail");
-
-static unsigned int psu_rated_mw[RPW_PSU_MAX_SUPPLIES];
-module_param_array(psu_rated_mw, uint, NULL, 0444);
-MODULE_PARM_DESC(psu_rated_mw,
-		 "Per-slot rating override in mW (0: use MFR_POUT_MAX)");
 
 enum rpw_rd {
 	RD_VIN, RD_VOUT, RD_IIN, RD_IOUT, RD_PIN, RD_POUT, RD_TEMP1, RD_TEMP2,
@@ -208,8 +210,21 @@ struct rpw_pmdev {
 	struct rpw_pmbus_status sticky;	/* seen since the alarm was read */
 };
 
+/*
+ * One assembly: the clients on one I2C adapter.  Lock order:
+ * rpw_asm_ev_lock, rpw_asm_reg_lock, rpw_psu.lock, rpw_asm.lock.
+ */
+struct rpw_asm {
+	struct list_head entry;		/* in rpw_asm_list */
+	int nr;				/* its I2C adapter's number */
+	unsigned int users;		/* bound clients, under rpw_asm_reg_lock */
+	struct mutex lock;		/* supplies and their pub_* fields */
+	struct list_head supplies;	/* struct rpw_psu, by probe order */
+};
+
 struct rpw_psu {
 	struct rpw_pmdev pm;
+	struct rpw_asm *as;		/* held from probe to unbind */
 	struct device *hwmon;
 	struct mutex lock;		/* bus access and all fields below */
 	struct delayed_work work;
@@ -239,7 +254,7 @@ struct rpw_psu {
 	char mfr_revision[I2C_SMBUS_BLOCK_MAX + 1];
 	char mfr_serial[I2C_SMBUS_BLOCK_MAX + 1];
 
-	/* Published state, under rpw_psu_glock. */
+	/* Published state, under as->lock. */
 	struct list_head node;
 	bool pub_present;
 	enum rpw_psu_health pub_health;
@@ -250,10 +265,10 @@ struct rpw_psu {
 	s64 pub_pout_uw;
 };
 
-static DEFINE_MUTEX(rpw_psu_glock);	/* rpw_psu_list and pub_* fields */
-static LIST_HEAD(rpw_psu_list);
-static DEFINE_MUTEX(rpw_psu_notify_lock);
-static void (*rpw_psu_notify_fn)(void);
+static DEFINE_MUTEX(rpw_asm_ev_lock);	/* ADDED/REMOVED in registry order */
+static DEFINE_MUTEX(rpw_asm_reg_lock);	/* rpw_asm_list, rpw_asm.users */
+static LIST_HEAD(rpw_asm_list);
+static BLOCKING_NOTIFIER_HEAD(rpw_asm_chain);
 
 /* ---- bus helpers ------------------------------------------------------ */
 
@@ -345,17 +360,24 @@ static u32 rpw_psu_rated_mw(struct rpw_psu *psu)
 {
 	if (psu->rated_override_mw)
 		return psu->rated_override_mw;
-	if (psu_rated_mw[psu->slot])
-		return psu_rated_mw[psu->slot];
 	return psu->mfr_pout_max_mw;
 }
 
-static void rpw_psu_notify(void)
+/* 0 means "use MFR_POUT_MAX"; above the limit is a typo, not a supply. */
+static int rpw_psu_rated_valid(u64 mw)
 {
-	mutex_lock(&rpw_psu_notify_lock);
-	if (rpw_psu_notify_fn)
-		rpw_psu_notify_fn();
-	mutex_unlock(&rpw_psu_notify_lock);
+	return mw <= RPW_PSU_RATED_MAX_MW ? 0 : -EINVAL;
+}
+
+static void rpw_asm_event(int nr, enum rpw_asm_event ev)
+{
+	blocking_notifier_call_chain(&rpw_asm_chain, ev, &nr);
+}
+
+/* Capacity, presence or health changed; no lock held. */
+static void rpw_asm_changed(struct rpw_asm *as)
+{
+	rpw_asm_event(as->nr, RPW_ASM_CHANGED);
 }
 
 /* Called with psu->lock held; returns true if capacity or health changed. */
@@ -369,7 +391,8 @@ static bool rpw_psu_publish(struct rpw_psu *psu)
 	if (ok)
 		usable = rpw_pmbus_derate_mw(rpw_psu_rated_mw(psu), temp_ok,
 					     (s32)psu->rd_val[RD_TEMP1]);
-	mutex_lock(&rpw_psu_glock);
+	lockdep_assert_held(&psu->lock);
+	mutex_lock(&psu->as->lock);
 	changed = psu->pub_present != psu->present ||
 		  psu->pub_health != psu->health ||
 		  psu->pub_usable_mw != usable;
@@ -380,7 +403,7 @@ static bool rpw_psu_publish(struct rpw_psu *psu)
 	psu->pub_pin_uw = psu->rd_val[RD_PIN];
 	psu->pub_pout_err = psu->rd_err[RD_POUT];
 	psu->pub_pout_uw = psu->rd_val[RD_POUT];
-	mutex_unlock(&rpw_psu_glock);
+	mutex_unlock(&psu->as->lock);
 	return changed;
 }
 
@@ -560,7 +583,7 @@ static void rpw_psu_work(struct work_struct *work)
 				   psu->interval);
 	mutex_unlock(&psu->lock);
 	if (changed)
-		rpw_psu_notify();
+		rpw_asm_changed(psu->as);
 }
 
 /* ---- hwmon ------------------------------------------------------------ */
@@ -795,10 +818,14 @@ static ssize_t rated_power_mw_store(struct device *dev,
 {
 	struct rpw_psu *psu = dev_get_drvdata(dev);
 	bool changed;
-	u32 v;
+	u64 v;
 	int ret;
 
-	ret = kstrtou32(buf, 0, &v);
+	/* Anything but a number in 0..RPW_PSU_RATED_MAX_MW changes nothing. */
+	ret = kstrtou64(buf, 0, &v);
+	if (ret)
+		return -EINVAL;
+	ret = rpw_psu_rated_valid(v);
 	if (ret)
 		return ret;
 	mutex_lock(&psu->lock);
@@ -806,7 +833,7 @@ static ssize_t rated_power_mw_store(struct device *dev,
 	changed = rpw_psu_publish(psu);
 	mutex_unlock(&psu->lock);
 	if (changed)
-		rpw_psu_notify();
+		rpw_asm_changed(psu->as);
 	return count;
 }
 static DEVICE_ATTR_RW(rated_power_mw);
@@ -817,9 +844,9 @@ static ssize_t usable_power_mw_show(struct device *dev,
 	struct rpw_psu *psu = dev_get_drvdata(dev);
 	u32 v;
 
-	mutex_lock(&rpw_psu_glock);
+	mutex_lock(&psu->as->lock);
 	v = psu->pub_usable_mw;
-	mutex_unlock(&rpw_psu_glock);
+	mutex_unlock(&psu->as->lock);
 	return sysfs_emit(buf, "%u\n", v);
 }
 static DEVICE_ATTR_RO(usable_power_mw);
@@ -889,30 +916,102 @@ static void rpw_psu_stop(void *data)
 	cancel_delayed_work_sync(&psu->work);
 }
 
+static struct rpw_asm *rpw_asm_find(int nr)
+{
+	struct rpw_asm *as;
+
+	lockdep_assert_held(&rpw_asm_reg_lock);
+	list_for_each_entry(as, &rpw_asm_list, entry)
+		if (as->nr == nr)
+			return as;
+	return NULL;
+}
+
+/* A client on adapter @nr binds: its assembly, created by the first one. */
+static struct rpw_asm *rpw_asm_get(int nr)
+{
+	struct rpw_asm *as;
+	bool added = false;
+
+	mutex_lock(&rpw_asm_ev_lock);
+	mutex_lock(&rpw_asm_reg_lock);
+	as = rpw_asm_find(nr);
+	if (!as) {
+		as = kzalloc(sizeof(*as), GFP_KERNEL);
+		if (as) {
+			as->nr = nr;
+			mutex_init(&as->lock);
+			INIT_LIST_HEAD(&as->supplies);
+			list_add_tail(&as->entry, &rpw_asm_list);
+			added = true;
+		}
+	}
+	if (as)
+		as->users++;
+	mutex_unlock(&rpw_asm_reg_lock);
+	if (added)
+		rpw_asm_event(nr, RPW_ASM_ADDED);
+	mutex_unlock(&rpw_asm_ev_lock);
+	return as;
+}
+
+/* devm action: a client unbinds; the last one frees the assembly. */
+static void rpw_asm_put(void *data)
+{
+	struct rpw_asm *as = data;
+	int nr = as->nr;
+	bool last;
+
+	mutex_lock(&rpw_asm_ev_lock);
+	mutex_lock(&rpw_asm_reg_lock);
+	last = !--as->users;
+	if (last)
+		list_del(&as->entry);
+	mutex_unlock(&rpw_asm_reg_lock);
+	if (last) {
+		WARN_ON(!list_empty(&as->supplies));
+		mutex_destroy(&as->lock);
+		kfree(as);
+		rpw_asm_event(nr, RPW_ASM_REMOVED);
+	}
+	mutex_unlock(&rpw_asm_ev_lock);
+}
+
+static int rpw_asm_attach(struct device *dev, struct i2c_client *client,
+			  struct rpw_asm **asp)
+{
+	*asp = rpw_asm_get(client->adapter->nr);
+	if (!*asp)
+		return -ENOMEM;
+	return devm_add_action_or_reset(dev, rpw_asm_put, *asp);
+}
+
 static void rpw_psu_unlist(void *data)
 {
 	struct rpw_psu *psu = data;
 
-	mutex_lock(&rpw_psu_glock);
+	mutex_lock(&psu->as->lock);
 	list_del(&psu->node);
-	mutex_unlock(&rpw_psu_glock);
+	mutex_unlock(&psu->as->lock);
 	/* The slot's capacity is gone with the driver instance. */
-	rpw_psu_notify();
+	rpw_asm_changed(psu->as);
 }
 
+/* Slots are unique within one assembly, not across the kernel. */
 static int rpw_psu_list_add(struct rpw_psu *psu)
 {
+	struct rpw_asm *as = psu->as;
 	struct rpw_psu *p;
 
-	mutex_lock(&rpw_psu_glock);
-	list_for_each_entry(p, &rpw_psu_list, node) {
+	mutex_lock(&as->lock);
+	list_for_each_entry(p, &as->supplies, node) {
 		if (p->slot == psu->slot) {
-			mutex_unlock(&rpw_psu_glock);
+			mutex_unlock(&as->lock);
 			return -EBUSY;
 		}
 	}
-	list_add_tail(&psu->node, &rpw_psu_list);
-	mutex_unlock(&rpw_psu_glock);
+	list_add_tail(&psu->node, &as->supplies);
+	mutex_unlock(&as->lock);
 	return 0;
 }
 
@@ -955,12 +1054,22 @@ static int rpw_psu_probe(struct i2c_client *client)
 		return dev_err_probe(dev, -EINVAL, "bad rackpwr,bank %u\n",
 				     prop);
 	psu->bank = prop;
+	if (!device_property_read_u32(dev, "rackpwr,rated-power-mw", &prop)) {
+		if (rpw_psu_rated_valid(prop))
+			return dev_err_probe(dev, -EINVAL,
+					     "rackpwr,rated-power-mw %u: not in 0..%u\n",
+					     prop, RPW_PSU_RATED_MAX_MW);
+		psu->rated_override_mw = prop;
+	}
 	i2c_set_clientdata(client, psu);
 
+	ret = rpw_asm_attach(dev, client, &psu->as);
+	if (ret)
+		return ret;
 	ret = rpw_psu_list_add(psu);
 	if (ret)
-		return dev_err_probe(dev, ret, "slot %d already bound\n",
-				     psu->slot);
+		return dev_err_probe(dev, ret, "slot %d already bound on i2c-%d\n",
+				     psu->slot, psu->as->nr);
 	ret = devm_add_action_or_reset(dev, rpw_psu_unlist, psu);
 	if (ret)
 		return ret;
@@ -995,7 +1104,7 @@ static int rpw_psu_probe(struct i2c_client *client)
 	if (ret)
 		return ret;
 	queue_delayed_work(system_freezable_wq, &psu->work, psu->interval);
-	rpw_psu_notify();
+	rpw_asm_changed(psu->as);
 	return 0;
 }
 
@@ -1034,8 +1143,9 @@ static const struct {
 	[ASM_FAN2]	= { RPW_PMBUS_READ_FAN_SPEED_2, RPW_PMBUS_C_FAN },
 };
 
-struct rpw_asm {
+struct rpw_asmctl {
 	struct rpw_pmdev pm;
+	struct rpw_asm *as;	/* the assembly it reports on */
 	struct mutex lock;	/* bus access and cache */
 	unsigned long updated;	/* jiffies of the last refresh */
 	bool valid;
@@ -1048,7 +1158,7 @@ struct rpw_asm {
 };
 
 /* Cached like the supplies: at most one bus refresh per psu_poll_ms. */
-static void rpw_asm_update(struct rpw_asm *as)
+static void rpw_asm_update(struct rpw_asmctl *as)
 {
 	struct rpw_pmbus_status st;
 	int i, raw, word;
@@ -1076,7 +1186,7 @@ static umode_t rpw_asm_is_visible(const void *data,
 				  enum hwmon_sensor_types type, u32 attr,
 				  int ch)
 {
-	const struct rpw_asm *as = data;
+	const struct rpw_asmctl *as = data;
 
 	switch (type) {
 	case hwmon_temp:
@@ -1093,14 +1203,14 @@ static umode_t rpw_asm_is_visible(const void *data,
 	}
 }
 
-static int rpw_asm_total(int ch, long *val)
+static int rpw_asm_total(struct rpw_asm *as, int ch, long *val)
 {
 	struct rpw_psu *psu;
 	bool any = false;
 	s64 sum = 0;
 
-	mutex_lock(&rpw_psu_glock);
-	list_for_each_entry(psu, &rpw_psu_list, node) {
+	mutex_lock(&as->lock);
+	list_for_each_entry(psu, &as->supplies, node) {
 		int err = ch ? psu->pub_pout_err : psu->pub_pin_err;
 
 		if (!psu->pub_present || err)
@@ -1108,7 +1218,7 @@ static int rpw_asm_total(int ch, long *val)
 		sum += ch ? psu->pub_pout_uw : psu->pub_pin_uw;
 		any = true;
 	}
-	mutex_unlock(&rpw_psu_glock);
+	mutex_unlock(&as->lock);
 	if (!any)
 		return -ENODATA;
 	*val = clamp_val(sum, LONG_MIN, LONG_MAX);
@@ -1118,12 +1228,12 @@ static int rpw_asm_total(int ch, long *val)
 static int rpw_asm_read(struct device *dev, enum hwmon_sensor_types type,
 			u32 attr, int ch, long *val)
 {
-	struct rpw_asm *as = dev_get_drvdata(dev);
+	struct rpw_asmctl *as = dev_get_drvdata(dev);
 	int alarm = rpw_alarm_index(type, attr, ch);
 	int rd, ret = 0;
 
 	if (type == hwmon_power)
-		return rpw_asm_total(ch, val);
+		return rpw_asm_total(as->as, ch, val);
 
 	mutex_lock(&as->lock);
 	rpw_asm_update(as);
@@ -1192,15 +1302,18 @@ static const struct hwmon_chip_info rpw_asm_chip_info = {
 	.info	= rpw_asm_channels,
 };
 
+static void rpw_asm_snapshot(struct rpw_asm *as, struct rpw_psu_capacity *cap);
+
 static ssize_t rpw_asm_cap_show(struct device *dev, int what, char *buf)
 {
+	struct rpw_asmctl *ctl = dev_get_drvdata(dev);
 	struct rpw_psu_capacity cap;
 
-	rpw_psu_get_capacity(&cap);
+	rpw_asm_snapshot(ctl->as, &cap);
 	switch (what) {
 	case 0:
 	case 1:
-		return sysfs_emit(buf, "%u\n", cap.bank_mw[what]);
+		return sysfs_emit(buf, "%llu\n", cap.bank_mw[what]);
 	case 2:
 		return sysfs_emit(buf, "0x%02x\n", cap.present);
 	default:
@@ -1249,8 +1362,8 @@ static int rpw_asm_probe(struct i2c_client *client)
 {
 	struct device *dev = &client->dev;
 	struct device *hwmon;
-	struct rpw_asm *as;
-	int raw;
+	struct rpw_asmctl *as;
+	int raw, ret;
 
 	if (!i2c_check_functionality(client->adapter,
 				     I2C_FUNC_SMBUS_BYTE_DATA |
@@ -1262,6 +1375,9 @@ static int rpw_asm_probe(struct i2c_client *client)
 	as->pm.client = client;
 	mutex_init(&as->lock);
 	i2c_set_clientdata(client, as);
+	ret = rpw_asm_attach(dev, client, &as->as);
+	if (ret)
+		return ret;
 
 	/* The controller is part of the chassis: it must answer now. */
 	raw = rpw_read_byte(&as->pm, RPW_PMBUS_REVISION);
@@ -1305,14 +1421,14 @@ static struct i2c_driver rpw_asm_driver = {
 
 /* ---- kernel-internal API ---------------------------------------------- */
 
-void rpw_psu_get_capacity(struct rpw_psu_capacity *cap)
+static void rpw_asm_snapshot(struct rpw_asm *as, struct rpw_psu_capacity *cap)
 {
 	struct rpw_psu *psu;
 
 	memset(cap, 0, sizeof(*cap));
 	memset(cap->health, RPW_PSU_ABSENT, sizeof(cap->health));
-	mutex_lock(&rpw_psu_glock);
-	list_for_each_entry(psu, &rpw_psu_list, node) {
+	mutex_lock(&as->lock);
+	list_for_each_entry(psu, &as->supplies, node) {
 		cap->bound |= BIT(psu->slot);
 		cap->health[psu->slot] = psu->pub_health;
 		cap->usable_mw[psu->slot] = psu->pub_usable_mw;
@@ -1322,26 +1438,48 @@ void rpw_psu_get_capacity(struct rpw_psu_capacity *cap)
 			cap->healthy |= BIT(psu->slot);
 		cap->bank_mw[psu->bank] += psu->pub_usable_mw;
 	}
-	mutex_unlock(&rpw_psu_glock);
+	mutex_unlock(&as->lock);
 }
 
-void rpw_psu_capacity(u32 *bank_a_mw, u32 *bank_b_mw, u8 *present,
-		      u8 *healthy)
+int rpw_asm_get_capacity(int bus, struct rpw_psu_capacity *cap)
 {
-	struct rpw_psu_capacity cap;
+	struct rpw_asm *as;
+	int ret = -ENODEV;
 
-	rpw_psu_get_capacity(&cap);
-	*bank_a_mw = cap.bank_mw[0];
-	*bank_b_mw = cap.bank_mw[1];
-	*present = cap.present;
-	*healthy = cap.healthy;
+	mutex_lock(&rpw_asm_reg_lock);
+	as = rpw_asm_find(bus);
+	if (as) {
+		rpw_asm_snapshot(as, cap);
+		ret = 0;
+	}
+	mutex_unlock(&rpw_asm_reg_lock);
+	return ret;
 }
 
-void rpw_psu_set_notify(void (*fn)(void))
+int rpw_asm_resolve(int bus)
 {
-	mutex_lock(&rpw_psu_notify_lock);
-	rpw_psu_notify_fn = fn;
-	mutex_unlock(&rpw_psu_notify_lock);
+	int ret = -ENODEV;
+
+	mutex_lock(&rpw_asm_reg_lock);
+	if (bus == RPW_I2C_BUS_AUTO) {
+		if (list_is_singular(&rpw_asm_list))
+			ret = list_first_entry(&rpw_asm_list, struct rpw_asm,
+					       entry)->nr;
+	} else if (bus >= 0 && rpw_asm_find(bus)) {
+		ret = bus;
+	}
+	mutex_unlock(&rpw_asm_reg_lock);
+	return ret;
+}
+
+int rpw_asm_notifier_register(struct notifier_block *nb)
+{
+	return blocking_notifier_chain_register(&rpw_asm_chain, nb);
+}
+
+void rpw_asm_notifier_unregister(struct notifier_block *nb)
+{
+	blocking_notifier_chain_unregister(&rpw_asm_chain, nb);
 }
 
 int rpw_psu_init(void)
