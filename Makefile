@@ -53,7 +53,7 @@ CP := perl $(CHECKPATCH) --strict --no-tree --show-types --terse -f \
 checkpatch: $(KSRC_STAMP)
 	$(CP) $(filter-out driver/rpw_compat.h driver/trace.h,\
 		$(filter %.c %.h,$(KERNEL_SRCS)))
-	$(CP) --ignore PREFER_KERNEL_TYPES,MACRO_ARG_REUSE driver/rpw_compat.h
+	$(CP) --ignore PREFER_KERNEL_TYPES,MACRO_ARG_REUSE,PREFER_DEFINED_ATTRIBUTE_MACRO driver/rpw_compat.h
 	$(CP) --ignore PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE driver/trace.h
 
 # The YAML spec is the source of truth for the uapi header.  ynl wants the

@@ -75,7 +75,7 @@ static void rpw_mac_cb_rx(void *ctx, const struct rpw_frame *f)
 		break;
 	case RPW_T_CAP_QUERY:
 	case RPW_T_CAP_REPORT:
-		rpw_cap_rx(node, f);
+		rpw_cap_node_rx(node, f);
 		break;
 	default:
 		/* Election frames; power frames come with the agent's issue. */
@@ -366,6 +366,7 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	node->tops = tops;
 	node->priv = priv;
 	node->role = RACKPWR_ROLE_CHASSIS;
+	node->i2c_bus = RPW_I2C_BUS_AUTO;
 	/* Address 0: the node is inert until configured. */
 	rpw_mac_cfg_default(&node->cfg, profile, RPW_ADDR_MIN, 115200);
 	node->cfg.addr = RPW_ADDR_NONE;
@@ -638,6 +639,8 @@ int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 	node->hb_us = su.hb_us;
 	node->miss = su.miss;
 	node->bus_delay_us = su.bus_delay_us;
+	if (p->has_i2c_bus)
+		node->i2c_bus = p->i2c_bus;
 	node->elect = elect;
 	rpw_elect_start(elect, rpw_now());
 	rpw_cap_node_start(node);

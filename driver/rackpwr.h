@@ -17,6 +17,7 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/rackpwr.h>
 
+#include "rpw_cap.h"
 #include "rpw_elect.h"
 #include "rpw_mac.h"
 
@@ -32,21 +33,13 @@
 
 struct rpw_node;
 
-/* One assembly's capacity as known by a node (capacity.c). */
-struct rpw_cap_entry {
-	u64 last_ns;
-	u32 bank_mw[2];
-	u8 present;
-	u8 healthy;
-	bool known;
-	bool lost;
-};
-
+/* A node's capacity state (capacity.c). */
 struct rpw_cap {
 	struct rpw_node *node;
 	struct delayed_work work;
+	struct mutex refresh;	/* orders own-assembly snapshots */
 	bool kick;		/* promoted: query once the lease holds */
-	struct rpw_cap_entry ent[RPW_MAC_NR_ADDR];	/* by module address */
+	struct rpw_cap_table tab;	/* under the node lock */
 };
 
 /* A transport moves bytes; everything else is the core's job. */
@@ -103,6 +96,9 @@ struct rpw_node_params {
 	u32 hb_us;		/* election timers */
 	u8 miss;
 	u32 bus_delay_us;
+	/* I2C adapter number, or RPW_I2C_BUS_AUTO (psu.h) */
+	int i2c_bus;
+	bool has_i2c_bus;
 };
 
 struct rpw_node {
@@ -137,6 +133,12 @@ struct rpw_node {
 	struct hrtimer etimer;
 	u64 etimer_at;		/* RPW_ELECT_NO_TIMER when not wanted */
 
+	/*
+	 * I2C adapter this node's hardware sits on (a power-supply node's
+	 * assembly): an adapter number or RPW_I2C_BUS_AUTO, resolved
+	 * whenever it is needed (capacity.c).
+	 */
+	int i2c_bus;
 	struct rpw_cap *cap;	/* under lock, except the work item */
 };
 
@@ -206,9 +208,11 @@ int rpw_cap_node_init(struct rpw_node *node);
 void rpw_cap_node_start(struct rpw_node *node);
 void rpw_cap_node_stop(struct rpw_node *node);
 void rpw_cap_node_free(struct rpw_node *node);
-void rpw_cap_rx(struct rpw_node *node, const struct rpw_frame *f);
+void rpw_cap_node_rx(struct rpw_node *node, const struct rpw_frame *f);
 void rpw_cap_kick(struct rpw_node *node);
-int rpw_cap_next(struct rpw_node *node, int addr, struct rpw_cap_entry *out);
+int rpw_cap_node_next(struct rpw_node *node, int addr,
+		      struct rpw_cap_entry *out, bool *local);
+int rpw_cap_node_i2c_bus(struct rpw_node *node, bool *is_auto);
 
 /* netlink.c */
 int rpw_nl_init(void);
