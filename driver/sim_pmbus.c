@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * rackpwr - test-only I2C adapter simulating the PMBus side of one power
- * supply assembly: up to six supplies at 0x58..0x5d and the assembly
- * controller (ambient temperature, external fans) at 0x50.
+ * rackpwr - test-only simulated power supply assemblies.  Each one is an
+ * I2C adapter with the PMBus side of one assembly on it: up to six
+ * supplies at 0x58..0x5d and the assembly controller (ambient temperature,
+ * external fans) at 0x50.
+ *
+ * Assemblies are made the way netdevsim makes devices: through the
+ * simulator's own bus, "ID [PRESENT_MASK]" written to
+ * /sys/bus/rackpwr_sim_pmbus/new_device and "ID" to del_device.  Each is
+ * a device rackpwr_sim_pmbusID on that bus, its adapter a child of it.
+ * The simulator instantiates the seven I2C clients itself (rackpwr-psu at
+ * 0x58..0x5d, rackpwr-asm at 0x50), as a board's firmware would, so a new
+ * assembly binds to rackpwr.ko as soon as both exist.
  *
  * Why an own adapter rather than i2c-stub: i2c-stub answers every register
  * of a configured address with 0 and never NACKs, has no SMBus block reads
@@ -13,13 +22,16 @@
  * from the other status registers.  The driver's probing, alarm latching
  * and hot-swap logic can only be tested against that behaviour.
  *
- * Knobs: /sys/kernel/debug/rackpwr_sim_pmbus/{psu0..psu5,asm}/...; see
+ * Knobs: /sys/kernel/debug/rackpwr_sim_pmbus/asmID/{psu0..psu5,asm}/...; see
  * Documentation/hwmon/rackpwr.rst.  Test-only: nothing in here is meant for
  * production systems.
  */
 #include <linux/debugfs.h>
+#include <linux/device.h>
 #include <linux/i2c.h>
+#include <linux/idr.h>
 #include <linux/kernel.h>
+#include <linux/list.h>
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -32,14 +44,7 @@
 #define SIM_PSU_ADDR	0x58
 #define SIM_ASM_ADDR	0x50
 #define SIM_VOUT_MODE	0x17	/* linear, exponent -9 */
-
-static unsigned int present_mask = 0x3f;
-module_param(present_mask, uint, 0444);
-MODULE_PARM_DESC(present_mask, "Supplies inserted at load (bit n = 0x58+n)");
-
-static bool assembly = true;
-module_param(assembly, bool, 0444);
-MODULE_PARM_DESC(assembly, "Simulate the assembly controller at 0x50");
+#define SIM_ALL_PRESENT	0x3f	/* new_device without a mask */
 
 /* Index of the latched status registers. */
 enum sim_st {
@@ -120,7 +125,10 @@ struct sim_knob_ref {
 	enum sim_knob k;
 };
 
+struct sim_asm;
+
 struct sim_dev {
+	struct sim_asm *a;		/* its assembly; a->lock guards all */
 	bool is_asm;
 	int idx;
 	s64 k[K__MAX];			/* plain numeric knobs */
@@ -132,9 +140,24 @@ struct sim_dev {
 	struct sim_knob_ref ref[K__MAX];
 };
 
-static DEFINE_MUTEX(sim_lock);		/* all simulated state */
-static struct sim_dev sim_psu[SIM_NR_PSU];
-static struct sim_dev sim_asm;
+/* One simulated assembly: a device on the simulator's bus. */
+struct sim_asm {
+	struct device dev;		/* rackpwr_sim_pmbusID */
+	struct list_head entry;		/* in sim_asms, under sim_asms_lock */
+	unsigned int id;
+	int bus;			/* adapter number, -1 until added */
+	struct mutex lock;		/* all simulated state below */
+	struct sim_dev psu[SIM_NR_PSU];
+	struct sim_dev ctl;		/* the assembly controller */
+	struct i2c_adapter adap;
+	struct i2c_client *client[SIM_NR_PSU + 1];
+	struct dentry *dir;
+};
+
+static DEFINE_IDA(sim_ida);
+static DEFINE_MUTEX(sim_asms_lock);	/* sim_asms, sim_enabled */
+static LIST_HEAD(sim_asms);
+static bool sim_enabled;		/* false once module exit began */
 static struct dentry *sim_dir;
 
 /* Smallest exponent that fits the mantissa: best resolution, as chips do. */
@@ -548,19 +571,20 @@ static int sim_smbus_xfer(struct i2c_adapter *adap, u16 addr,
 			  unsigned short flags, char rw, u8 cmd, int size,
 			  union i2c_smbus_data *data)
 {
+	struct sim_asm *a = i2c_get_adapdata(adap);
 	struct sim_dev *d = NULL;
 	int ret;
 
 	if (addr >= SIM_PSU_ADDR && addr < SIM_PSU_ADDR + SIM_NR_PSU)
-		d = &sim_psu[addr - SIM_PSU_ADDR];
-	else if (addr == SIM_ASM_ADDR && assembly)
-		d = &sim_asm;
+		d = &a->psu[addr - SIM_PSU_ADDR];
+	else if (addr == SIM_ASM_ADDR)
+		d = &a->ctl;
 	if (!d)
 		return -ENXIO;
 
-	mutex_lock(&sim_lock);
+	mutex_lock(&a->lock);
 	ret = sim_xfer_dev(d, rw, cmd, size, data);
-	mutex_unlock(&sim_lock);
+	mutex_unlock(&a->lock);
 	return ret;
 }
 
@@ -574,13 +598,6 @@ static u32 sim_func(struct i2c_adapter *adap)
 static const struct i2c_algorithm sim_algo = {
 	.smbus_xfer	= sim_smbus_xfer,
 	.functionality	= sim_func,
-};
-
-/* No .class: legacy hwmon auto-detection must never poke the simulator. */
-static struct i2c_adapter sim_adap = {
-	.owner		= THIS_MODULE,
-	.algo		= &sim_algo,
-	.name		= "rackpwr-sim-pmbus",
 };
 
 /* A (re)inserted unit starts with clean latches and its output on. */
@@ -648,9 +665,9 @@ static ssize_t sim_knob_read(struct file *f, char __user *ubuf, size_t len,
 	char buf[24];
 	int n;
 
-	mutex_lock(&sim_lock);
+	mutex_lock(&r->d->a->lock);
 	n = scnprintf(buf, sizeof(buf), "%lld\n", sim_knob_get(r->d, r->k));
-	mutex_unlock(&sim_lock);
+	mutex_unlock(&r->d->a->lock);
 	return simple_read_from_buffer(ubuf, len, pos, buf, n);
 }
 
@@ -664,9 +681,9 @@ static ssize_t sim_knob_write(struct file *f, const char __user *ubuf,
 	ret = kstrtoll_from_user(ubuf, len, 0, &v);
 	if (ret)
 		return ret;
-	mutex_lock(&sim_lock);
+	mutex_lock(&r->d->a->lock);
 	ret = sim_knob_set(r->d, r->k, v);
-	mutex_unlock(&sim_lock);
+	mutex_unlock(&r->d->a->lock);
 	return ret ? ret : len;
 }
 
@@ -678,7 +695,7 @@ static const struct file_operations sim_knob_fops = {
 	.llseek	= default_llseek,
 };
 
-static void sim_init_psu(struct sim_dev *d, int idx)
+static void sim_init_psu(struct sim_dev *d, int idx, bool present)
 {
 	/* Defaults are exactly representable, so tests can compare exactly. */
 	static const struct { u8 reg; s64 v; u32 scale; } lim[] = {
@@ -712,7 +729,7 @@ static void sim_init_psu(struct sim_dev *d, int idx)
 	int i;
 
 	d->idx = idx;
-	d->k[K_PRESENT] = !!(present_mask & BIT(idx));
+	d->k[K_PRESENT] = present;
 	d->k[K_PGOOD] = 1;
 	d->k[K_REVISION] = RPW_PMBUS_REV_1_2;
 	d->k[K_VOUT_MODE] = SIM_VOUT_MODE;
@@ -750,9 +767,10 @@ static void sim_init_asm(struct sim_dev *d)
 	d->k[K_INSERTS] = 0;
 }
 
-static void sim_debugfs_dev(struct sim_dev *d, const char *name)
+static void sim_debugfs_dev(struct sim_dev *d, struct dentry *parent,
+			    const char *name)
 {
-	struct dentry *dir = debugfs_create_dir(name, sim_dir);
+	struct dentry *dir = debugfs_create_dir(name, parent);
 	u8 on = d->is_asm ? ON_ASM : ON_PSU;
 	int k;
 
@@ -766,39 +784,276 @@ static void sim_debugfs_dev(struct sim_dev *d, const char *name)
 	}
 }
 
-static int __init sim_init(void)
+/* ---- the simulator's bus: new_device / del_device ---------------------- */
+
+static struct bus_type sim_bus;
+
+static struct sim_asm *to_sim_asm(struct device *dev)
 {
+	return container_of(dev, struct sim_asm, dev);
+}
+
+static ssize_t i2c_bus_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(to_sim_asm(dev)->bus));
+}
+static DEVICE_ATTR_RO(i2c_bus);
+
+static ssize_t present_mask_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct sim_asm *a = to_sim_asm(dev);
+	unsigned int mask = 0;
+	int i;
+
+	mutex_lock(&a->lock);
+	for (i = 0; i < SIM_NR_PSU; i++)
+		if (a->psu[i].k[K_PRESENT])
+			mask |= BIT(i);
+	mutex_unlock(&a->lock);
+	return sysfs_emit(buf, "0x%02x\n", mask);
+}
+static DEVICE_ATTR_RO(present_mask);
+
+static struct attribute *sim_asm_attrs[] = {
+	&dev_attr_i2c_bus.attr,
+	&dev_attr_present_mask.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(sim_asm);
+
+/* Last reference gone: the adapter is deleted and its clients with it. */
+static void sim_asm_release(struct device *dev)
+{
+	struct sim_asm *a = to_sim_asm(dev);
+
+	ida_free(&sim_ida, a->id);
+	mutex_destroy(&a->lock);
+	kfree(a);
+}
+
+static void sim_asm_del_clients(struct sim_asm *a)
+{
+	int i;
+
+	/* Unbinding stops the driver's polls before the adapter goes. */
+	for (i = ARRAY_SIZE(a->client) - 1; i >= 0; i--) {
+		i2c_unregister_device(a->client[i]);
+		a->client[i] = NULL;
+	}
+}
+
+static int sim_asm_add_clients(struct sim_asm *a)
+{
+	struct i2c_board_info info = {};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(a->client); i++) {
+		bool ctl = i == SIM_NR_PSU;
+
+		strscpy(info.type, ctl ? "rackpwr-asm" : "rackpwr-psu",
+			sizeof(info.type));
+		info.addr = ctl ? SIM_ASM_ADDR : SIM_PSU_ADDR + i;
+		a->client[i] = i2c_new_client_device(&a->adap, &info);
+		if (IS_ERR(a->client[i])) {
+			int ret = PTR_ERR(a->client[i]);
+
+			a->client[i] = NULL;
+			sim_asm_del_clients(a);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* sim_asms_lock held; @id already taken from sim_ida (freed on error). */
+static int sim_asm_new(unsigned int id, unsigned int mask)
+{
+	struct sim_asm *a;
 	char name[8];
 	int i, ret;
 
-	for (i = 0; i < SIM_NR_PSU; i++)
-		sim_init_psu(&sim_psu[i], i);
-	sim_init_asm(&sim_asm);
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a) {
+		ida_free(&sim_ida, id);
+		return -ENOMEM;
+	}
+	a->id = id;
+	a->bus = -1;
+	mutex_init(&a->lock);
+	for (i = 0; i < SIM_NR_PSU; i++) {
+		a->psu[i].a = a;
+		sim_init_psu(&a->psu[i], i, mask & BIT(i));
+	}
+	a->ctl.a = a;
+	sim_init_asm(&a->ctl);
+
+	device_initialize(&a->dev);
+	a->dev.bus = &sim_bus;
+	a->dev.groups = sim_asm_groups;
+	a->dev.release = sim_asm_release;
+	ret = dev_set_name(&a->dev, "rackpwr_sim_pmbus%u", id);
+	if (ret)
+		goto err_put;
+	ret = device_add(&a->dev);
+	if (ret)
+		goto err_put;
+
+	/* No .class: legacy hwmon auto-detection must never poke it. */
+	a->adap.owner = THIS_MODULE;
+	a->adap.algo = &sim_algo;
+	a->adap.dev.parent = &a->dev;
+	snprintf(a->adap.name, sizeof(a->adap.name), "rackpwr-sim-pmbus%u",
+		 id);
+	i2c_set_adapdata(&a->adap, a);
+	ret = i2c_add_adapter(&a->adap);
+	if (ret)
+		goto err_del;
+	WRITE_ONCE(a->bus, a->adap.nr);
+
+	snprintf(name, sizeof(name), "asm%u", id);
+	a->dir = debugfs_create_dir(name, sim_dir);
+	for (i = 0; i < SIM_NR_PSU; i++) {
+		char psu[8];
+
+		snprintf(psu, sizeof(psu), "psu%d", i);
+		sim_debugfs_dev(&a->psu[i], a->dir, psu);
+	}
+	sim_debugfs_dev(&a->ctl, a->dir, "asm");
+
+	ret = sim_asm_add_clients(a);
+	if (ret)
+		goto err_adap;
+	list_add_tail(&a->entry, &sim_asms);
+	return 0;
+
+err_adap:
+	debugfs_remove_recursive(a->dir);
+	i2c_del_adapter(&a->adap);
+err_del:
+	device_del(&a->dev);
+err_put:
+	put_device(&a->dev);	/* frees @a and its id */
+	return ret;
+}
+
+/* sim_asms_lock held. */
+static void sim_asm_del(struct sim_asm *a)
+{
+	list_del(&a->entry);
+	sim_asm_del_clients(a);
+	/* Waits for open knob files: no knob outlives its assembly. */
+	debugfs_remove_recursive(a->dir);
+	i2c_del_adapter(&a->adap);
+	device_unregister(&a->dev);
+}
+
+/*
+ * "ID" or "ID PRESENT_MASK" (bit n: a supply in slot n at creation,
+ * default 0x3f); an empty line takes the lowest free ID.
+ */
+static ssize_t new_device_store(struct bus_type *bus, const char *buf,
+				size_t count)
+{
+	unsigned int id, mask = SIM_ALL_PRESENT;
+	char extra;
+	int n, ret;
+
+	n = sscanf(buf, "%u %i %c", &id, &mask, &extra);
+	if (n == 3 || (n >= 1 && id > INT_MAX) || mask > SIM_ALL_PRESENT)
+		return -EINVAL;
+	if (n <= 0 && buf[strspn(buf, " \t\n")])
+		return -EINVAL;
+
+	mutex_lock(&sim_asms_lock);
+	if (!sim_enabled) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	if (n <= 0)
+		ret = ida_alloc_max(&sim_ida, INT_MAX, GFP_KERNEL);
+	else
+		ret = ida_alloc_range(&sim_ida, id, id, GFP_KERNEL);
+	if (ret < 0) {
+		ret = ret == -ENOSPC ? -EEXIST : ret;
+		goto unlock;
+	}
+	ret = sim_asm_new(ret, mask);
+unlock:
+	mutex_unlock(&sim_asms_lock);
+	return ret ? ret : count;
+}
+static BUS_ATTR_WO(new_device);
+
+static ssize_t del_device_store(struct bus_type *bus, const char *buf,
+				size_t count)
+{
+	struct sim_asm *a;
+	unsigned int id;
+	int ret = -ENOENT;
+
+	if (kstrtouint(buf, 0, &id))
+		return -EINVAL;
+	mutex_lock(&sim_asms_lock);
+	list_for_each_entry(a, &sim_asms, entry) {
+		if (a->id == id) {
+			sim_asm_del(a);
+			ret = 0;
+			break;
+		}
+	}
+	mutex_unlock(&sim_asms_lock);
+	return ret ? ret : count;
+}
+static BUS_ATTR_WO(del_device);
+
+static struct attribute *sim_bus_attrs[] = {
+	&bus_attr_new_device.attr,
+	&bus_attr_del_device.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(sim_bus);
+
+static struct bus_type sim_bus = {
+	.name		= "rackpwr_sim_pmbus",
+	.bus_groups	= sim_bus_groups,
+};
+
+static int __init sim_init(void)
+{
+	int ret;
 
 	sim_dir = debugfs_create_dir("rackpwr_sim_pmbus", NULL);
-	for (i = 0; i < SIM_NR_PSU; i++) {
-		snprintf(name, sizeof(name), "psu%d", i);
-		sim_debugfs_dev(&sim_psu[i], name);
-	}
-	if (assembly)
-		sim_debugfs_dev(&sim_asm, "asm");
-
-	ret = i2c_add_adapter(&sim_adap);
-	if (ret)
+	ret = bus_register(&sim_bus);
+	if (ret) {
 		debugfs_remove_recursive(sim_dir);
-	return ret;
+		return ret;
+	}
+	mutex_lock(&sim_asms_lock);
+	sim_enabled = true;
+	mutex_unlock(&sim_asms_lock);
+	return 0;
 }
 
 static void __exit sim_exit(void)
 {
-	/* Clients go first (the core unbinds them), then the knobs. */
-	i2c_del_adapter(&sim_adap);
+	struct sim_asm *a, *tmp;
+
+	/* No new assembly from here on; then each goes, clients first. */
+	mutex_lock(&sim_asms_lock);
+	sim_enabled = false;
+	list_for_each_entry_safe(a, tmp, &sim_asms, entry)
+		sim_asm_del(a);
+	mutex_unlock(&sim_asms_lock);
+	bus_unregister(&sim_bus);
 	debugfs_remove_recursive(sim_dir);
+	ida_destroy(&sim_ida);
 }
 
 module_init(sim_init);
 module_exit(sim_exit);
 
-MODULE_DESCRIPTION("rackpwr test-only simulated PMBus power supply adapter");
+MODULE_DESCRIPTION("rackpwr test-only simulated PMBus power supply assemblies");
 MODULE_AUTHOR("rackpwr developers");
 MODULE_LICENSE("GPL");

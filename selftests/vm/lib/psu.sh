@@ -3,7 +3,11 @@
 # (rackpwr_sim_pmbus.ko); installed as /lib/rackpwr/psu.sh.  Source
 # /lib/rackpwr/tap.sh first.
 
-SIM=/sys/kernel/debug/rackpwr_sim_pmbus
+# Simulated assemblies (netdevsim-style, Documentation/hwmon/rackpwr.rst):
+# SIMBUS creates and deletes them, SIMDBG/asmID holds each one's knobs.
+SIMBUS=/sys/bus/rackpwr_sim_pmbus
+SIMDBG=/sys/kernel/debug/rackpwr_sim_pmbus
+SIM=$SIMDBG/asm0	# knobs of assembly 0, the one psu_setup creates
 
 # rd FILE: its value, or "ERR" when the read fails (an errno, never a number)
 rd() { v=$(cat "$1" 2>/dev/null) || v=ERR; echo "${v:-ERR}"; }
@@ -19,26 +23,20 @@ wait_for() {
 	[ "$(rd "$1")" = "$2" ]
 }
 
-# psu_find_bus: set BUS to the simulated adapter's number
-psu_find_bus() {
-	BUS=
-	for d in /sys/bus/i2c/devices/i2c-*; do
-		[ "$(cat "$d/name")" = rackpwr-sim-pmbus ] && BUS=${d##*-}
-	done
-	[ -n "$BUS" ]
-}
-# psu_add_all: instantiate the six supplies and the assembly controller
-psu_add_all() {
-	for a in 58 59 5a 5b 5c 5d; do
-		echo rackpwr-psu 0x$a >/sys/bus/i2c/devices/i2c-$BUS/new_device ||
-			return 1
-	done
-	echo rackpwr-asm 0x50 >/sys/bus/i2c/devices/i2c-$BUS/new_device
-}
-# psu_setup [rackpwr module parameters...]: load both modules, add all
+# asm_new ID [PRESENT_MASK]: create simulated assembly ID (its six
+# rackpwr-psu clients and its rackpwr-asm client come with it)
+asm_new() { echo "$*" >$SIMBUS/new_device; }
+# asm_del ID: delete it (clients, adapter, knobs)
+asm_del() { echo "$1" >$SIMBUS/del_device; }
+# asm_bus ID: its I2C adapter's number
+asm_bus() { cat "$SIMBUS/devices/rackpwr_sim_pmbus$1/i2c_bus"; }
+# psu_find_bus: set BUS to assembly 0's adapter number
+psu_find_bus() { BUS=$(asm_bus 0 2>/dev/null); [ -n "$BUS" ]; }
+# psu_setup [rackpwr module parameters...]: load both modules, create
+# assembly 0 with all six supplies, set BUS
 psu_setup() {
-	modprobe rackpwr_sim_pmbus && modprobe rackpwr "$@" &&
-		psu_find_bus && psu_add_all
+	modprobe rackpwr_sim_pmbus && modprobe rackpwr "$@" && asm_new 0 &&
+		psu_find_bus
 }
 # dev SLOT: the supply's I2C device directory; hw SLOT: its hwmon directory
 dev() { echo /sys/bus/i2c/devices/$BUS-005$(printf %x $((8 + $1))); }
