@@ -781,14 +781,14 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.cmd = RACKPWR_CMD_NODE_NEW,
 		.doit = rpw_nl_node_new_doit,
 		.policy = rpw_node_cfg_policy,
-		.maxattr = RACKPWR_A_NODE_PRIO_PERIOD,
+		.maxattr = RACKPWR_A_NODE_I2C_BUS_AUTO,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = RACKPWR_CMD_NODE_SET,
 		.doit = rpw_nl_node_set_doit,
 		.policy = rpw_node_cfg_policy,
-		.maxattr = RACKPWR_A_NODE_PRIO_PERIOD,
+		.maxattr = RACKPWR_A_NODE_I2C_BUS_AUTO,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
