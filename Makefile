@@ -46,16 +46,18 @@ sparse:
 w1:
 	$(MAKE) -C $(KDIR) M=$(TOP) W=1 modules
 
-# rpw_compat.h is the user-space shim (libc types by design); trace.h
-# follows the TRACE_EVENT layout of include/trace/events/; sim_pmbus.c
-# registers a bus, and 6.1's bus_register() takes a non-const bus_type.
+# rpw_compat.h is the user-space shim (libc types, attributes and C11
+# _Static_assert by design); trace.h follows the TRACE_EVENT layout of
+# include/trace/events/; sim_pmbus.c registers a bus, and 6.1's
+# bus_register() takes a non-const bus_type.
 CP := perl $(CHECKPATCH) --strict --no-tree --show-types --terse -f \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
 checkpatch: $(KSRC_STAMP)
 	$(CP) $(filter-out driver/rpw_compat.h driver/trace.h \
 		driver/sim_pmbus.c,$(filter %.c %.h,$(KERNEL_SRCS)))
 	$(CP) --ignore CONST_STRUCT driver/sim_pmbus.c
-	$(CP) --ignore PREFER_KERNEL_TYPES,MACRO_ARG_REUSE,PREFER_DEFINED_ATTRIBUTE_MACRO driver/rpw_compat.h
+	$(CP) --ignore PREFER_KERNEL_TYPES,MACRO_ARG_REUSE,PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE \
+		driver/rpw_compat.h
 	$(CP) --ignore PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE driver/trace.h
 
 # The YAML spec is the source of truth for the uapi header.  ynl wants the

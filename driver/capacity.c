@@ -22,6 +22,29 @@
 #include "psu.h"
 #include "rackpwr.h"
 
+/* A node's capacity state, the protocol's priv. */
+struct rpw_cap {
+	struct rpw_node *node;
+	struct delayed_work work;
+	bool kick;		/* promoted: query once the lease holds */
+	struct rpw_cap_table tab;	/* under the node lock */
+};
+
+/*
+ * Orders the own-assembly snapshots (the assembly API sleeps, so they are
+ * taken outside the node lock) of every node: a notifier and a work item
+ * refreshing the same node cannot apply theirs out of order.
+ */
+static DEFINE_MUTEX(rpw_cap_refresh_lock);
+
+static const struct rpw_proto_ops rpw_cap_proto;
+
+/* Node lock held: this node's capacity state (NULL once detached). */
+static struct rpw_cap *rpw_cap_of(struct rpw_node *node)
+{
+	return rpw_node_priv(node, &rpw_cap_proto);
+}
+
 static unsigned int cap_query_ms = 1000;
 module_param(cap_query_ms, uint, 0644);
 MODULE_PARM_DESC(cap_query_ms,
@@ -33,52 +56,55 @@ static unsigned long rpw_cap_period(void)
 					60000));
 }
 
+/* Node lock held: a configured power-supply node (the election runs). */
 static bool rpw_cap_is_psu(struct rpw_node *node)
 {
-	return node->elect && node->role == RACKPWR_ROLE_PSU;
+	lockdep_assert_held(&node->lock);
+	return node->mac_up && node->role == RACKPWR_ROLE_PSU;
 }
 
 static bool rpw_cap_is_primary(struct rpw_node *node)
 {
 	return rpw_cap_is_psu(node) &&
-	       rpw_elect_state(node->elect) == RPW_ES_PRIMARY;
+	       node->leader.state == RACKPWR_ELECT_STATE_PRIMARY;
 }
 
 static void rpw_cap_view_locked(struct rpw_node *node, struct rpw_cap_view *v)
 {
 	lockdep_assert_held(&node->lock);
-	v->epoch = rpw_elect_epoch(node->elect);
-	v->primary = rpw_elect_primary(node->elect);
+	v->epoch = node->leader.epoch;
+	v->primary = node->leader.primary;
 	v->is_primary = rpw_cap_is_primary(node);
 }
 
-static void rpw_cap_send_report(struct rpw_node *node, u8 dst)
+static void rpw_cap_send_report(struct rpw_node *node, struct rpw_cap *cap,
+				u8 dst)
 {
-	struct rpw_cap_table *t = &node->cap->tab;
+	struct rpw_cap_table *t = &cap->tab;
 	struct rpw_frame f;
 
 	lockdep_assert_held(&node->lock);
-	rpw_cap_pack_report(&f, dst, rpw_elect_epoch(node->elect),
-			    &t->ent[t->self]);
-	rpw_node_queue_locked(node, &f, false);
+	rpw_cap_pack_report(&f, dst, node->leader.epoch, &t->ent[t->self]);
+	rpw_node_queue_locked(node, &f, NULL);
 }
 
 /* Frames of the capacity range; node lock held, BH off. */
-void rpw_cap_node_rx(struct rpw_node *node, const struct rpw_frame *f)
+static void rpw_cap_node_rx(struct rpw_node *node, void *priv,
+			    const struct rpw_frame *f, u64 now)
 {
+	struct rpw_cap *cap = priv;
 	struct rpw_cap_view v;
 
 	lockdep_assert_held(&node->lock);
 	if (!rpw_cap_is_psu(node))
 		return;
 	rpw_cap_view_locked(node, &v);
-	switch (rpw_cap_rx(&node->cap->tab, &v, f, ktime_get_ns())) {
+	switch (rpw_cap_rx(&cap->tab, &v, f, now)) {
 	case RPW_CAP_RX_ANSWER:
-		rpw_cap_send_report(node, f->src);
+		rpw_cap_send_report(node, cap, f->src);
 		break;
 	case RPW_CAP_RX_CHANGED:
-		rpw_nl_capacity(node, f->src, &node->cap->tab.ent[f->src],
-				false);
+		rpw_notify_capacity(node, f->src, &cap->tab.ent[f->src], false);
 		break;
 	default:
 		break;
@@ -86,10 +112,10 @@ void rpw_cap_node_rx(struct rpw_node *node, const struct rpw_frame *f)
 }
 
 /* The own line is @l now (NULL: the node has no assembly). */
-static void rpw_cap_local_locked(struct rpw_node *node,
+static void rpw_cap_local_locked(struct rpw_node *node, struct rpw_cap *cap,
 				 const struct rpw_cap_entry *l)
 {
-	struct rpw_cap_table *t = &node->cap->tab;
+	struct rpw_cap_table *t = &cap->tab;
 	u8 primary;
 
 	lockdep_assert_held(&node->lock);
@@ -98,27 +124,26 @@ static void rpw_cap_local_locked(struct rpw_node *node,
 		rpw_cap_table_init(t, node->cfg.addr);
 	if (!rpw_cap_set_local(t, l, ktime_get_ns()))
 		return;
-	rpw_nl_capacity(node, t->self, &t->ent[t->self], true);
-	primary = rpw_elect_primary(node->elect);
+	rpw_notify_capacity(node, t->self, &t->ent[t->self], true);
+	primary = node->leader.primary;
 	if (l && !rpw_cap_is_primary(node) && primary && primary != t->self)
-		rpw_cap_send_report(node, primary);
+		rpw_cap_send_report(node, cap, primary);
 }
 
 /*
  * Take the bound assembly's capacity and apply it to the node's own line.
  * Process context: the assembly API may sleep, so the snapshot is taken
- * outside the node lock, and cap->refresh keeps two refreshes (notifier,
- * work) from applying their snapshots out of order.
+ * outside the node lock.
  */
 static void rpw_cap_refresh(struct rpw_node *node)
 {
-	struct rpw_cap *cap = node->cap;
 	struct rpw_psu_capacity c;
 	struct rpw_cap_entry l = {};
 	bool psu, have = false;
+	struct rpw_cap *cap;
 	int bus;
 
-	mutex_lock(&cap->refresh);
+	mutex_lock(&rpw_cap_refresh_lock);
 	spin_lock_bh(&node->lock);
 	psu = !node->dead && rpw_cap_is_psu(node);
 	bus = node->i2c_bus;
@@ -136,26 +161,27 @@ static void rpw_cap_refresh(struct rpw_node *node)
 	}
 
 	spin_lock_bh(&node->lock);
-	if (!node->dead && node->elect)
-		rpw_cap_local_locked(node, have ? &l : NULL);
+	cap = rpw_cap_of(node);
+	if (cap && !node->dead && node->mac_up)
+		rpw_cap_local_locked(node, cap, have ? &l : NULL);
 	spin_unlock_bh(&node->lock);
-	mutex_unlock(&cap->refresh);
+	mutex_unlock(&rpw_cap_refresh_lock);
 }
 
 /* The primary's query round; node lock held. */
-static void rpw_cap_query_locked(struct rpw_node *node)
+static void rpw_cap_query_locked(struct rpw_node *node, struct rpw_cap *cap)
 {
-	struct rpw_cap_table *t = &node->cap->tab;
+	struct rpw_cap_table *t = &cap->tab;
 	struct rpw_frame f;
 	int a;
 
 	lockdep_assert_held(&node->lock);
-	rpw_cap_pack_query(&f, rpw_elect_epoch(node->elect));
-	rpw_node_queue_locked(node, &f, false);
+	rpw_cap_pack_query(&f, node->leader.epoch);
+	rpw_node_queue_locked(node, &f, NULL);
 	for (a = 0; (a = rpw_cap_query_round(t, a)) >= 0; a++) {
 		pr_warn_ratelimited("%s: power-supply module %d stopped reporting capacity\n",
 				    node->name, a);
-		rpw_nl_capacity(node, a, &t->ent[a], false);
+		rpw_notify_capacity(node, a, &t->ent[a], false);
 	}
 }
 
@@ -174,62 +200,88 @@ static void rpw_cap_work(struct work_struct *work)
 		/* Only the primary keeps the rack's table. */
 		rpw_cap_forget_others(&cap->tab);
 	/* A primary outside its lease neither asks nor judges silence. */
-	else if (rpw_elect_is_primary(node->elect, ktime_get_ns()))
-		rpw_cap_query_locked(node);
+	else if (rpw_node_acting(node, ktime_get_ns()))
+		rpw_cap_query_locked(node, cap);
 	mod_delayed_work(system_wq, &cap->work, rpw_cap_period());
 unlock:
 	spin_unlock_bh(&node->lock);
 }
 
-/* A new primary's lease holds: ask at once (atomic context is fine). */
-void rpw_cap_kick(struct rpw_node *node)
+/*
+ * Role or epoch changed.  Promoted: ask for the rack's capacity as soon as
+ * the new lease holds, not one period later (atomic context is fine).
+ */
+static void rpw_cap_leader(struct rpw_node *node, void *priv,
+			   const struct rpw_leader *old)
 {
-	if (node->cap && !node->dead)
-		mod_delayed_work(system_wq, &node->cap->work, 0);
+	const struct rpw_leader *l = &node->leader;
+	struct rpw_cap *cap = priv;
+
+	lockdep_assert_held(&node->lock);
+	if (l->state == RACKPWR_ELECT_STATE_PRIMARY &&
+	    (old->state != RACKPWR_ELECT_STATE_PRIMARY ||
+	     old->epoch != l->epoch))
+		cap->kick = true;
+	if (cap->kick && l->acting) {
+		cap->kick = false;
+		if (!node->dead)
+			mod_delayed_work(system_wq, &cap->work, 0);
+	}
 }
 
-int rpw_cap_node_init(struct rpw_node *node)
+static int rpw_cap_attach(struct rpw_node *node, void **priv)
 {
-	node->cap = kzalloc(sizeof(*node->cap), GFP_KERNEL);
-	if (!node->cap)
+	struct rpw_cap *cap = kzalloc(sizeof(*cap), GFP_KERNEL);
+
+	if (!cap)
 		return -ENOMEM;
-	node->cap->node = node;
-	mutex_init(&node->cap->refresh);
-	rpw_cap_table_init(&node->cap->tab, RPW_ADDR_NONE);
-	INIT_DELAYED_WORK(&node->cap->work, rpw_cap_work);
+	cap->node = node;
+	rpw_cap_table_init(&cap->tab, RPW_ADDR_NONE);
+	INIT_DELAYED_WORK(&cap->work, rpw_cap_work);
+	*priv = cap;
 	return 0;
 }
 
 /* Configured (role, address or binding may have changed): re-read now. */
-void rpw_cap_node_start(struct rpw_node *node)
+static void rpw_cap_start(struct rpw_node *node, void *priv,
+			  const struct rpw_node_setup *su, u64 now)
 {
-	mod_delayed_work(system_wq, &node->cap->work, 0);
+	struct rpw_cap *cap = priv;
+
+	mod_delayed_work(system_wq, &cap->work, 0);
 }
 
 /* After node->dead is set: the work cannot requeue itself any more. */
-void rpw_cap_node_stop(struct rpw_node *node)
+static void rpw_cap_detach(struct rpw_node *node, void *priv)
 {
-	cancel_delayed_work_sync(&node->cap->work);
+	struct rpw_cap *cap = priv;
+
+	cancel_delayed_work_sync(&cap->work);
+	kfree(cap);
 }
 
-void rpw_cap_node_free(struct rpw_node *node)
-{
-	if (node->cap)
-		mutex_destroy(&node->cap->refresh);
-	kfree(node->cap);
-}
+static const struct rpw_proto_ops rpw_cap_proto = {
+	.name = "capacity",
+	.range = RPW_T_RANGE(RPW_T_CAP_QUERY),
+	.attach = rpw_cap_attach,
+	.detach = rpw_cap_detach,
+	.start = rpw_cap_start,
+	.rx = rpw_cap_node_rx,
+	.leader = rpw_cap_leader,
+};
 
 /* For dumps: the line at @addr or the next known one; -ENOENT at the end. */
 int rpw_cap_node_next(struct rpw_node *node, int addr,
 		      struct rpw_cap_entry *out, bool *local)
 {
-	const struct rpw_cap_table *t = &node->cap->tab;
+	const struct rpw_cap *cap;
 
 	spin_lock_bh(&node->lock);
-	addr = rpw_cap_next(t, addr);
+	cap = rpw_cap_of(node);
+	addr = cap ? rpw_cap_next(&cap->tab, addr) : -ENOENT;
 	if (addr >= 0) {
-		*out = t->ent[addr];
-		*local = addr == t->self;
+		*out = cap->tab.ent[addr];
+		*local = addr == cap->tab.self;
 	}
 	spin_unlock_bh(&node->lock);
 	return addr;
@@ -277,10 +329,18 @@ static struct notifier_block rpw_cap_asm_nb = {
 
 int __init rpw_cap_init(void)
 {
-	return rpw_asm_notifier_register(&rpw_cap_asm_nb);
+	int err = rpw_proto_register(&rpw_cap_proto);
+
+	if (err)
+		return err;
+	err = rpw_asm_notifier_register(&rpw_cap_asm_nb);
+	if (err)
+		rpw_proto_unregister(&rpw_cap_proto);
+	return err;
 }
 
 void rpw_cap_exit(void)
 {
 	rpw_asm_notifier_unregister(&rpw_cap_asm_nb);
+	rpw_proto_unregister(&rpw_cap_proto);
 }

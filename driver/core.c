@@ -6,7 +6,7 @@
  * discipline, a serdev device, or a simulated bus node).  Transports only
  * move bytes; the core runs the pure MAC (driver/rpw_mac.c) for each node
  * under the node's spinlock, drives its single hrtimer and reports frames
- * and events to netlink.
+ * and events up through the notify ops netlink registers.
  *
  * Lifetime: nodes live in an xarray indexed by id.  Lookups take a kref
  * under RCU; rpw_node_destroy() unlinks the node, stops the MAC (pending
@@ -27,24 +27,60 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-static unsigned int rack_modules = 8;
-module_param(rack_modules, uint, 0644);
-MODULE_PARM_DESC(rack_modules,
-		 "modules assumed to share the bus when deriving the election's worst-case access delay without urgent access (prio-period 0; 2..254)");
-
-static unsigned int elect_tol_us = 5000;
-module_param(elect_tol_us, uint, 0644);
-MODULE_PARM_DESC(elect_tol_us,
-		 "worst timer/scheduling lateness the election tolerates, in microseconds");
-
 static DEFINE_XARRAY_ALLOC1(rpw_nodes);
+/* Set while no node exists (module init and exit): plain reads suffice. */
+static const struct rpw_notify_ops *rpw_notify;
 /* Serialises node creation/destruction and the kind registry. */
 static DEFINE_MUTEX(rpw_nodes_mutex);
 static const struct rpw_kind_ops *rpw_kinds[RACKPWR_KIND_SERDEV + 1];
+/* Written while no node exists (module init and exit). */
+static const struct rpw_proto_ops *rpw_protos[RPW_PROTOS];
 
 static u64 rpw_now(void)
 {
 	return ktime_get_ns();
+}
+
+void rpw_notify_register(const struct rpw_notify_ops *ops)
+{
+	WARN_ON(!xa_empty(&rpw_nodes));
+	rpw_notify = ops;
+}
+
+void rpw_notify_node_change(struct rpw_node *node, bool deleted)
+{
+	if (rpw_notify)
+		rpw_notify->node_change(node, deleted);
+}
+
+void rpw_notify_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
+{
+	lockdep_assert_held(&node->lock);
+	if (rpw_notify)
+		rpw_notify->frame_rx(node, f);
+}
+
+void rpw_notify_bus_event(struct rpw_node *node, u32 event, u8 addr)
+{
+	lockdep_assert_held(&node->lock);
+	if (rpw_notify)
+		rpw_notify->bus_event(node, event, addr);
+}
+
+void rpw_notify_elect(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
+		      u32 state)
+{
+	lockdep_assert_held(&node->lock);
+	if (rpw_notify)
+		rpw_notify->elect_event(node, event, addr, epoch, state);
+}
+
+void rpw_notify_capacity(struct rpw_node *node, u8 addr,
+			 const struct rpw_cap_entry *e, bool local)
+{
+	lockdep_assert_held(&node->lock);
+	if (rpw_notify)
+		rpw_notify->capacity(node, addr, e, local);
 }
 
 /* MAC callbacks: all run with node->lock held. */
@@ -53,6 +89,7 @@ static void rpw_mac_cb_tx(void *ctx, const u8 *buf, size_t len)
 {
 	struct rpw_node *node = ctx;
 
+	lockdep_assert_held(&node->lock);
 	node->tops->write(node, buf, len);
 }
 
@@ -60,29 +97,79 @@ static void rpw_mac_cb_tx_abort(void *ctx)
 {
 	struct rpw_node *node = ctx;
 
+	lockdep_assert_held(&node->lock);
 	if (node->tops->flush)
 		node->tops->flush(node);
 }
 
+int rpw_proto_register(const struct rpw_proto_ops *ops)
+{
+	int i, free = -1;
+
+	if (WARN_ON(!xa_empty(&rpw_nodes) || ops->range >= RPW_T_RANGES))
+		return -EBUSY;
+	for (i = 0; i < RPW_PROTOS; i++) {
+		if (rpw_protos[i] && rpw_protos[i]->range == ops->range)
+			return -EBUSY;
+		if (!rpw_protos[i] && free < 0)
+			free = i;
+	}
+	if (free < 0)
+		return -ENOSPC;
+	rpw_protos[free] = ops;
+	return 0;
+}
+
+void rpw_proto_unregister(const struct rpw_proto_ops *ops)
+{
+	int i;
+
+	WARN_ON(!xa_empty(&rpw_nodes));
+	for (i = 0; i < RPW_PROTOS; i++)
+		if (rpw_protos[i] == ops)
+			rpw_protos[i] = NULL;
+}
+
+/* The slot of the protocol registered for @type's range, or -1. */
+static int rpw_proto_slot_of(u8 type)
+{
+	int i;
+
+	for (i = 0; i < RPW_PROTOS; i++)
+		if (rpw_protos[i] && rpw_protos[i]->range == RPW_T_RANGE(type))
+			return i;
+	return -1;
+}
+
+void *rpw_node_priv(struct rpw_node *node, const struct rpw_proto_ops *ops)
+{
+	int i;
+
+	lockdep_assert_held(&node->lock);
+	for (i = 0; i < RPW_PROTOS; i++)
+		if (rpw_protos[i] == ops)
+			return node->proto[i].priv;
+	return NULL;
+}
+
+/*
+ * Frames by type range: the link layer's user frames (data, test) go up
+ * to user space, the rest to the protocol registered for their range;
+ * frames of a range nobody registered are dropped.
+ */
 static void rpw_mac_cb_rx(void *ctx, const struct rpw_frame *f)
 {
 	struct rpw_node *node = ctx;
+	int i;
 
-	switch (f->type) {
-	case RPW_T_DATA:
-	case RPW_T_TEST:
-		rpw_nl_frame_rx(node, f);
-		break;
-	case RPW_T_CAP_QUERY:
-	case RPW_T_CAP_REPORT:
-		rpw_cap_node_rx(node, f);
-		break;
-	default:
-		/* Election frames; power frames come with the agent's issue. */
-		if (node->elect)
-			rpw_elect_rx(node->elect, f, rpw_now());
-		break;
+	lockdep_assert_held(&node->lock);
+	if (f->type == RPW_T_DATA || f->type == RPW_T_TEST) {
+		rpw_notify_frame_rx(node, f);
+		return;
 	}
+	i = rpw_proto_slot_of(f->type);
+	if (i >= 0 && node->proto[i].priv && rpw_protos[i]->rx)
+		rpw_protos[i]->rx(node, node->proto[i].priv, f, rpw_now());
 }
 
 static void rpw_tx_put(struct rpw_tx *tx)
@@ -96,10 +183,14 @@ static void rpw_mac_cb_done(void *ctx, struct rpw_mac_txreq *req, int result)
 	struct rpw_tx *tx = container_of(req, struct rpw_tx, req);
 	struct rpw_node *node = ctx;
 
+	lockdep_assert_held(&node->lock);
 	if (tx->internal) {
-		if (node->elect && !node->dead)
-			rpw_elect_tx_done(node->elect, &req->frame, !result,
-					  rpw_now());
+		int i = rpw_proto_slot_of(req->frame.type);
+
+		if (i >= 0 && !node->dead && node->proto[i].priv &&
+		    rpw_protos[i]->tx_done)
+			rpw_protos[i]->tx_done(node, node->proto[i].priv,
+					       &req->frame, !result, rpw_now());
 		kfree(tx);
 		return;
 	}
@@ -112,6 +203,7 @@ static void rpw_mac_cb_timer(void *ctx, u64 expires)
 {
 	struct rpw_node *node = ctx;
 
+	lockdep_assert_held(&node->lock);
 	node->timer_at = expires;
 	if (expires == RPW_MAC_TIMER_OFF) {
 		hrtimer_try_to_cancel(&node->timer);
@@ -127,6 +219,7 @@ static void rpw_mac_cb_event(void *ctx, enum rpw_mac_event ev,
 	struct rpw_node *node = ctx;
 	const struct rpw_mac_peer *peer;
 
+	lockdep_assert_held(&node->lock);
 	/* The MAC reports our own ACKs without a frame. */
 	if (!f && ev != RPW_MAC_EV_RX_DROP)
 		return;
@@ -138,7 +231,7 @@ static void rpw_mac_cb_event(void *ctx, enum rpw_mac_event ev,
 		trace_rackpwr_frame_rx(node->id, f);
 		peer = rpw_mac_peer(node->mac, f->src);
 		if (peer && peer->rx_frames == 1)
-			rpw_nl_bus_event(node, RACKPWR_EVENT_PEER_NEW, f->src);
+			rpw_notify_bus_event(node, RACKPWR_EVENT_PEER_NEW, f->src);
 		break;
 	case RPW_MAC_EV_COLLISION:
 		trace_rackpwr_collision(node->id, f);
@@ -155,7 +248,7 @@ static void rpw_mac_cb_event(void *ctx, enum rpw_mac_event ev,
 	case RPW_MAC_EV_DUP_ADDR:
 		pr_warn_ratelimited("%s: another module transmits with our address %u\n",
 				    node->name, node->cfg.addr);
-		rpw_nl_bus_event(node, RACKPWR_EVENT_DUP_ADDR, node->cfg.addr);
+		rpw_notify_bus_event(node, RACKPWR_EVENT_DUP_ADDR, node->cfg.addr);
 		break;
 	default:
 		break;
@@ -171,31 +264,29 @@ static const struct rpw_mac_ops rpw_mac_cb = {
 	.event = rpw_mac_cb_event,
 };
 
-/* Election callbacks: all run with node->lock held. */
-
 /*
- * Queue a frame of the core's own (election, capacity) with the node lock
- * held; nobody waits for it, the done callback frees it.
+ * Queue a frame of the core's own (a protocol's) with the node lock held;
+ * nobody waits for it, the done callback frees it.
  */
 static int rpw_node_queue_prio(struct rpw_node *node, const struct rpw_frame *f,
-			       bool keep_seq, enum rpw_elect_prio prio,
-			       u64 ttl_ns)
+			       const struct rpw_txopts *o)
 {
 	u64 now = rpw_now();
 	struct rpw_tx *tx;
 	int err;
 
+	lockdep_assert_held(&node->lock);
 	if (node->dead || !node->mac_up)
 		return -ENETDOWN;
 	tx = kzalloc(sizeof(*tx), GFP_ATOMIC);
 	if (!tx)
 		return -ENOMEM;
 	tx->req.frame = *f;
-	tx->req.keep_seq = keep_seq;
-	tx->req.urgent = prio != RPW_ELECT_PRIO_NORMAL;
-	tx->req.defer = prio == RPW_ELECT_PRIO_DEFER;
-	tx->req.answered = keep_seq && rpw_elect_answered(f);
-	tx->req.expires_ns = ttl_ns ? now + ttl_ns : 0;
+	tx->req.keep_seq = o->keep_seq;
+	tx->req.urgent = o->urgent || o->defer;
+	tx->req.defer = o->defer;
+	tx->req.answered = o->keep_seq && o->answered;
+	tx->req.expires_ns = o->ttl_ns ? now + o->ttl_ns : 0;
 	tx->internal = true;
 	err = rpw_mac_submit(node->mac, &tx->req, now);
 	if (err)
@@ -204,96 +295,85 @@ static int rpw_node_queue_prio(struct rpw_node *node, const struct rpw_frame *f,
 }
 
 int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
-			  bool election)
+			  const struct rpw_txopts *o)
 {
-	return rpw_node_queue_prio(node, f, election, election ?
-				   RPW_ELECT_PRIO_URGENT : RPW_ELECT_PRIO_NORMAL, 0);
+	static const struct rpw_txopts ordinary;
+
+	return rpw_node_queue_prio(node, f, o ?: &ordinary);
 }
 
-static int rpw_elect_cb_send(void *ctx, const struct rpw_frame *f,
-			     enum rpw_elect_prio prio, u64 ttl_ns)
+static void rpw_slot_timer_start(struct rpw_proto_slot *slot)
 {
-	/* Acks name the claim they confirm by seq: keep the election's. */
-	return rpw_node_queue_prio(ctx, f, true, prio, ttl_ns);
-}
-
-static void rpw_elect_cb_timer(void *ctx, u64 expires)
-{
-	struct rpw_node *node = ctx;
-
-	node->etimer_at = expires;
-	if (expires == RPW_ELECT_NO_TIMER) {
-		hrtimer_try_to_cancel(&node->etimer);
-		return;
-	}
-	hrtimer_start(&node->etimer, ns_to_ktime(expires),
+	hrtimer_start(&slot->timer, ns_to_ktime(slot->timer_at),
 		      HRTIMER_MODE_ABS_SOFT);
 }
 
-static void rpw_elect_cb_event(void *ctx, enum rpw_elect_event ev, u8 addr,
-			       u32 epoch)
+void rpw_node_proto_timer(struct rpw_node *node,
+			  const struct rpw_proto_ops *ops, u64 expires)
 {
-	struct rpw_node *node = ctx;
-	u32 state = rpw_elect_state(node->elect);
+	int i;
 
-	switch (ev) {
-	case RPW_EV_LEASE_OK:
-	case RPW_EV_EPOCH_CHANGED:
-		break;	/* frequent and expected: netlink only */
-	case RPW_EV_DUP_ADDR:
-	case RPW_EV_CONFLICT:
-	case RPW_EV_LEASE_LOST:
-	case RPW_EV_STALL:
-		pr_warn_ratelimited("%s: election: %s (addr %u, epoch %u.%u)\n",
-				    node->name, rpw_elect_event_name(ev), addr,
-				    RPW_EPOCH_TERM(epoch),
-				    RPW_EPOCH_OWNER(epoch));
-		break;
-	default:
-		pr_info_ratelimited("%s: election: %s (addr %u, epoch %u.%u)\n",
-				    node->name, rpw_elect_event_name(ev), addr,
-				    RPW_EPOCH_TERM(epoch),
-				    RPW_EPOCH_OWNER(epoch));
-		break;
-	}
-	/* Our claims still queued are stale now: withdrawn after the call. */
-	if (ev == RPW_EV_DEMOTED ||
-	    (ev == RPW_EV_STEP_DOWN && addr == node->cfg.addr))
-		node->elect_withdraw = true;
-	/* Ask for the rack's capacity as soon as the new lease holds. */
-	if (ev == RPW_EV_PROMOTED)
-		node->cap->kick = true;
-	if (ev == RPW_EV_LEASE_OK && node->cap->kick) {
-		node->cap->kick = false;
-		rpw_cap_kick(node);
-	}
-	rpw_nl_elect_event(node, ev, addr, epoch, state);
+	lockdep_assert_held(&node->lock);
+	for (i = 0; i < RPW_PROTOS && rpw_protos[i] != ops; i++)
+		;
+	if (WARN_ON_ONCE(i == RPW_PROTOS))
+		return;
+	node->proto[i].timer_at = expires;
+	if (expires == RPW_TIMER_OFF)
+		hrtimer_try_to_cancel(&node->proto[i].timer);
+	else
+		rpw_slot_timer_start(&node->proto[i]);
 }
 
-static const struct rpw_elect_ops rpw_elect_cb = {
-	.send = rpw_elect_cb_send,
-	.timer = rpw_elect_cb_timer,
-	.event = rpw_elect_cb_event,
-};
-
-static enum hrtimer_restart rpw_node_etimer_fn(struct hrtimer *t)
+static enum hrtimer_restart rpw_node_proto_timer_fn(struct hrtimer *t)
 {
-	struct rpw_node *node = container_of(t, struct rpw_node, etimer);
+	struct rpw_proto_slot *slot = container_of(t, struct rpw_proto_slot,
+						   timer);
+	struct rpw_node *node = slot->node;
+	int i = slot - node->proto;
 	u64 now;
 
 	spin_lock_bh(&node->lock);
-	if (node->dead || !node->elect || node->frozen ||
-	    node->etimer_at == RPW_ELECT_NO_TIMER)
+	if (node->dead || !slot->priv || node->frozen ||
+	    slot->timer_at == RPW_TIMER_OFF)
 		goto out;
 	now = rpw_now();
-	if (now < node->etimer_at)
-		hrtimer_start(&node->etimer, ns_to_ktime(node->etimer_at),
-			      HRTIMER_MODE_ABS_SOFT);
+	if (now < slot->timer_at)
+		rpw_slot_timer_start(slot);
 	else
-		rpw_elect_timer_expired(node->elect, now);
+		rpw_protos[i]->timer(node, slot->priv, now);
 out:
 	spin_unlock_bh(&node->lock);
 	return HRTIMER_NORESTART;
+}
+
+void rpw_node_set_leader(struct rpw_node *node, const struct rpw_leader *l)
+{
+	struct rpw_leader old = node->leader;
+	int i;
+
+	lockdep_assert_held(&node->lock);
+	if (!memcmp(&old, l, sizeof(old)))
+		return;
+	node->leader = *l;
+	for (i = 0; i < RPW_PROTOS; i++)
+		if (rpw_protos[i] && rpw_protos[i]->leader &&
+		    node->proto[i].priv)
+			rpw_protos[i]->leader(node, node->proto[i].priv, &old);
+}
+
+bool rpw_node_acting(struct rpw_node *node, u64 now)
+{
+	const struct rpw_leader *l = &node->leader;
+	unsigned int i;
+
+	lockdep_assert_held(&node->lock);
+	if (l->state != RACKPWR_ELECT_STATE_PRIMARY)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(l->lease_start); i++)
+		if (now >= l->lease_start[i] && now < l->lease_end[i])
+			return true;
+	return false;
 }
 
 static enum hrtimer_restart rpw_node_timer_fn(struct hrtimer *t)
@@ -335,6 +415,49 @@ out:
 	return HRTIMER_NORESTART;
 }
 
+/* Process context: every registered protocol gets its per-node state. */
+static int rpw_node_attach(struct rpw_node *node)
+{
+	int i, err;
+
+	for (i = 0; i < RPW_PROTOS; i++) {
+		struct rpw_proto_slot *slot = &node->proto[i];
+
+		slot->node = node;
+		slot->timer_at = RPW_TIMER_OFF;
+		hrtimer_init(&slot->timer, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_ABS_SOFT);
+		slot->timer.function = rpw_node_proto_timer_fn;
+		if (!rpw_protos[i] || !rpw_protos[i]->attach)
+			continue;
+		err = rpw_protos[i]->attach(node, &slot->priv);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Process context, after the node is dead and its timers stopped (or it
+ * never ran): nothing reaches the protocols any more.
+ */
+static void rpw_node_detach(struct rpw_node *node)
+{
+	int i;
+
+	for (i = 0; i < RPW_PROTOS; i++) {
+		void *priv;
+
+		hrtimer_cancel(&node->proto[i].timer);
+		spin_lock_bh(&node->lock);
+		priv = node->proto[i].priv;
+		node->proto[i].priv = NULL;
+		spin_unlock_bh(&node->lock);
+		if (priv && rpw_protos[i]->detach)
+			rpw_protos[i]->detach(node, priv);
+	}
+}
+
 struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 				 enum rpw_mac_profile profile,
 				 const struct rpw_transport_ops *tops, void *priv)
@@ -347,19 +470,17 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	if (!node)
 		return ERR_PTR(-ENOMEM);
 	node->mac = kzalloc(sizeof(*node->mac), GFP_KERNEL);
-	if (!node->mac || rpw_cap_node_init(node)) {
+	spin_lock_init(&node->lock);
+	if (!node->mac || rpw_node_attach(node)) {
+		rpw_node_detach(node);
 		kfree(node->mac);
 		kfree(node);
 		return ERR_PTR(-ENOMEM);
 	}
 	kref_init(&node->ref);
-	spin_lock_init(&node->lock);
 	hrtimer_init(&node->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
 	node->timer.function = rpw_node_timer_fn;
 	node->timer_at = RPW_MAC_TIMER_OFF;
-	hrtimer_init(&node->etimer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
-	node->etimer.function = rpw_node_etimer_fn;
-	node->etimer_at = RPW_ELECT_NO_TIMER;
 	node->kind = kind;
 	node->bus = bus;
 	node->profile = profile;
@@ -388,105 +509,31 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	}
 	mutex_unlock(&rpw_nodes_mutex);
 	if (err) {
-		rpw_cap_node_free(node);
+		rpw_node_detach(node);
 		kfree(node->mac);
 		kfree(node);
 		return ERR_PTR(err);
 	}
-	rpw_nl_node_change(node, false);
+	rpw_notify_node_change(node, false);
 	return node;
 }
 EXPORT_SYMBOL_GPL(rpw_node_create);
 
-/*
- * Election timers follow the bus: J, the worst-case access delay, is the
- * MAC's bound for urgent requests (claims and acks use the U-point and
- * priority slots), unless set explicitly; the rest is derived by
- * rpw_elect_cfg_derive().  With priority access off (prio_period 0) J must
- * cover a full rotation of rack_modules modules plus an address sweep.
- */
-static int rpw_elect_cfg_build(struct rpw_elect_cfg *ec,
-			       const struct rpw_mac_cfg *cfg, u8 role,
-			       u32 hb_us, u8 miss, u32 bus_delay_us,
-			       enum rpw_mac_profile profile, const char **why)
+/* Every protocol must accept the node's new configuration. */
+static int rpw_node_check_protos(const struct rpw_node_setup *su,
+				 const char **why)
 {
-	/* Election frames: header, 6-byte payload, FCS, flags, some escapes. */
-	const unsigned int chars = RPW_HDR_LEN + 6 + RPW_FCS_LEN + 4;
-	unsigned int n = clamp_t(unsigned int, rack_modules, 2, RPW_ADDR_MAX);
-	u64 lat = profile == RPW_MAC_PROFILE_UART ? NSEC_PER_MSEC : 0;
+	int i, err;
 
-	rpw_elect_cfg_default(ec, cfg->addr, role == RACKPWR_ROLE_PSU ?
-			      RPW_ROLE_PSU : RPW_ROLE_CHASSIS);
-	ec->frame_ns = rpw_mac_char_ns(cfg->baud) * chars;
-	ec->nonce = cfg->nonce;
-	ec->tol_ns = (u64)elect_tol_us * NSEC_PER_USEC;
-	if (bus_delay_us)
-		ec->bus_delay_ns = (u64)bus_delay_us * NSEC_PER_USEC;
-	else if (cfg->prio_period)
-		ec->bus_delay_ns = rpw_mac_urgent_bound_ns(cfg, lat);
-	else
-		ec->bus_delay_ns = rpw_mac_access_bound_ns(cfg, n, chars, true,
-							   lat) +
-				   (u64)(cfg->max_addr + 1) * cfg->t_slot_us *
-				   NSEC_PER_USEC;
-	if (miss)
-		ec->miss = miss;
-	/*
-	 * The lease must outlast one heartbeat plus two bus delays, and it
-	 * ends before the secondaries' detection time (k+1)*T_h + J: so
-	 * k*T_h must exceed J + T_f + tol.  Scale the default heartbeat up
-	 * for slow buses; an explicit one is validated as given.  J/32 covers
-	 * the clock drift terms, which grow with the timers (a fixed 2 ms
-	 * margin was rejected as "flickers" above J = 1.3 s).
-	 */
-	if (hb_us)
-		ec->hb_ns = (u64)hb_us * NSEC_PER_USEC;
-	else
-		ec->hb_ns = max3(ec->hb_ns,
-				 div_u64(ec->bus_delay_ns +
-					 (ec->bus_delay_ns >> 5) +
-					 ec->frame_ns + ec->tol_ns +
-					 2 * NSEC_PER_MSEC,
-					 ec->miss) + 2 * NSEC_PER_MSEC,
-				 /*
-				  * A heartbeat and its ack each hold the line
-				  * for a frame and T_ifs: at most a quarter of
-				  * it (with stretched MAC timers the election
-				  * took half of the line).
-				  */
-				 8 * (ec->frame_ns +
-				      (u64)cfg->t_ifs_us * NSEC_PER_USEC));
-	/* Re-derive everything from the inputs above. */
-	ec->detect_ns = 0;
-	ec->lease_ns = 0;
-	ec->guard_ns = 0;
-	ec->slot_ns = 0;
-	ec->initial_ns = 0;
-	rpw_elect_cfg_derive(ec);
-	/*
-	 * The membership window must hold a detection time and eight
-	 * heartbeats; on a slow or crowded bus (rack_modules >= 16 at
-	 * 115200) the 500 ms default does not, and every node was rejected.
-	 */
-	ec->member_ns = max3(ec->member_ns, ec->detect_ns, 8 * ec->hb_ns);
-	return rpw_elect_cfg_validate(ec, why);
+	for (i = 0; i < RPW_PROTOS; i++) {
+		if (!rpw_protos[i] || !rpw_protos[i]->check)
+			continue;
+		err = rpw_protos[i]->check(su, why);
+		if (err)
+			return err;
+	}
+	return 0;
 }
-
-/*
- * Apply @p on top of the node's current configuration.  Everything is
- * validated before anything changes; a running MAC is restarted with the
- * new settings (frames in flight get -ECANCELED), counters are kept.  The
- * election restarts too: a reconfigured module rejoins as secondary.
- */
-/* A node's full configuration, resolved from its current one plus params. */
-struct rpw_node_setup {
-	struct rpw_mac_cfg cfg;
-	struct rpw_elect_cfg ecfg;
-	u32 hb_us;
-	u32 bus_delay_us;
-	u8 role;
-	u8 miss;
-};
 
 /*
  * Apply @p on top of @cur (the node's present settings) and validate the
@@ -494,16 +541,17 @@ struct rpw_node_setup {
  * change anything.
  */
 static int rpw_node_resolve(const struct rpw_node_setup *cur,
-			    enum rpw_mac_profile profile,
 			    const struct rpw_node_params *p,
 			    struct rpw_node_setup *out,
 			    struct netlink_ext_ack *extack)
 {
 	struct rpw_mac_cfg *cfg = &out->cfg, defaults;
+	enum rpw_mac_profile profile;
 	const char *why;
 	int err;
 
 	*out = *cur;
+	profile = out->profile;
 	if (p->addr)
 		cfg->addr = p->addr;
 	if (p->role)
@@ -546,9 +594,7 @@ static int rpw_node_resolve(const struct rpw_node_setup *cur,
 	}
 	err = rpw_mac_cfg_validate(cfg, &why);
 	if (!err)
-		err = rpw_elect_cfg_build(&out->ecfg, cfg, out->role, out->hb_us,
-					  out->miss, out->bus_delay_us, profile,
-					  &why);
+		err = rpw_node_check_protos(out, &why);
 	/* The validators' reasons are static strings. */
 	if (err && extack)
 		extack->_msg = why;
@@ -559,6 +605,7 @@ static void rpw_node_setup_default(struct rpw_node_setup *su,
 				   enum rpw_mac_profile profile)
 {
 	memset(su, 0, sizeof(*su));
+	su->profile = profile;
 	rpw_mac_cfg_default(&su->cfg, profile, RPW_ADDR_MIN, 115200);
 	su->cfg.addr = RPW_ADDR_NONE;
 	su->cfg.max_addr = RPW_DEFAULT_MAX_ADDR;
@@ -574,7 +621,7 @@ int rpw_node_params_check(enum rpw_mac_profile profile,
 	struct rpw_node_setup cur, out;
 
 	rpw_node_setup_default(&cur, profile);
-	return rpw_node_resolve(&cur, profile, p, &out, extack);
+	return rpw_node_resolve(&cur, p, &out, extack);
 }
 
 /*
@@ -583,29 +630,49 @@ int rpw_node_params_check(enum rpw_mac_profile profile,
  * new settings (frames in flight get -ECANCELED), counters are kept.  The
  * election restarts too: a reconfigured module rejoins as secondary.
  */
+/* Node lock held: tell the protocols the MAC stops, or (re)started. */
+static void rpw_node_stop_protos(struct rpw_node *node, u64 now)
+{
+	int i;
+
+	lockdep_assert_held(&node->lock);
+	for (i = 0; i < RPW_PROTOS; i++)
+		if (rpw_protos[i] && rpw_protos[i]->stop && node->proto[i].priv)
+			rpw_protos[i]->stop(node, node->proto[i].priv, now);
+}
+
+static void rpw_node_start_protos(struct rpw_node *node,
+				  const struct rpw_node_setup *su, u64 now)
+{
+	int i;
+
+	lockdep_assert_held(&node->lock);
+	for (i = 0; i < RPW_PROTOS; i++)
+		if (rpw_protos[i] && rpw_protos[i]->start &&
+		    node->proto[i].priv)
+			rpw_protos[i]->start(node, node->proto[i].priv, su,
+					     now);
+}
+
 int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 		       struct netlink_ext_ack *extack)
 {
 	struct rpw_mac *mac, *old = NULL;
-	struct rpw_elect *elect, *old_elect = NULL;
 	struct rpw_node_setup cur, su;
 	int err;
 
 	mac = kzalloc(sizeof(*mac), GFP_KERNEL);
-	elect = kzalloc(sizeof(*elect), GFP_KERNEL);
-	if (!mac || !elect) {
-		kfree(mac);
-		kfree(elect);
+	if (!mac)
 		return -ENOMEM;
-	}
 
 	spin_lock_bh(&node->lock);
 	cur.cfg = node->cfg;
+	cur.profile = node->profile;
 	cur.role = node->role;
 	cur.hb_us = node->hb_us;
 	cur.miss = node->miss;
 	cur.bus_delay_us = node->bus_delay_us;
-	err = rpw_node_resolve(&cur, node->profile, p, &su, extack);
+	err = rpw_node_resolve(&cur, p, &su, extack);
 	if (err)
 		goto unlock;
 	if (node->dead) {
@@ -614,18 +681,12 @@ int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 	}
 
 	err = rpw_mac_init(mac, &su.cfg, &rpw_mac_cb, node, rpw_now());
-	if (!err)
-		err = rpw_elect_init(elect, &su.ecfg, &rpw_elect_cb, node);
 	if (err) {
 		NL_SET_ERR_MSG_MOD(extack, "configuration rejected");
 		goto unlock;
 	}
-	if (node->elect) {
-		rpw_elect_stop(node->elect, rpw_now());
-		old_elect = node->elect;
-		node->elect = NULL;
-	}
 	if (node->mac_up) {
+		rpw_node_stop_protos(node, rpw_now());
 		/* Counters and the peer table survive a reconfiguration. */
 		rpw_mac_cancel_all(node->mac, rpw_now());
 		old = node->mac;
@@ -641,17 +702,13 @@ int rpw_node_configure(struct rpw_node *node, const struct rpw_node_params *p,
 	node->bus_delay_us = su.bus_delay_us;
 	if (p->has_i2c_bus)
 		node->i2c_bus = p->i2c_bus;
-	node->elect = elect;
-	rpw_elect_start(elect, rpw_now());
-	rpw_cap_node_start(node);
+	rpw_node_start_protos(node, &su, rpw_now());
 	mac = old;
-	elect = old_elect;
 unlock:
 	spin_unlock_bh(&node->lock);
 	kfree(mac);
-	kfree(elect);
 	if (!err)
-		rpw_nl_node_change(node, false);
+		rpw_notify_node_change(node, false);
 	return err;
 }
 EXPORT_SYMBOL_GPL(rpw_node_configure);
@@ -660,8 +717,6 @@ static void rpw_node_release(struct kref *ref)
 {
 	struct rpw_node *node = container_of(ref, struct rpw_node, ref);
 
-	rpw_cap_node_free(node);
-	kfree(node->elect);
 	kfree(node->mac);
 	kfree_rcu(node, rcu);
 }
@@ -679,20 +734,18 @@ void rpw_node_destroy(struct rpw_node *node)
 	mutex_unlock(&rpw_nodes_mutex);
 
 	spin_lock_bh(&node->lock);
-	if (node->elect)
-		rpw_elect_stop(node->elect, rpw_now());
+	if (node->mac_up)
+		rpw_node_stop_protos(node, rpw_now());
 	node->dead = true;
 	if (node->mac_up)
 		rpw_mac_cancel_all(node->mac, rpw_now());
 	node->timer_at = RPW_MAC_TIMER_OFF;
-	node->etimer_at = RPW_ELECT_NO_TIMER;
 	spin_unlock_bh(&node->lock);
 	/* dead is set: the callbacks cannot re-arm the timers any more. */
 	hrtimer_cancel(&node->timer);
-	hrtimer_cancel(&node->etimer);
-	rpw_cap_node_stop(node);
+	rpw_node_detach(node);
 
-	rpw_nl_node_change(node, true);
+	rpw_notify_node_change(node, true);
 	rpw_node_put(node);
 }
 EXPORT_SYMBOL_GPL(rpw_node_destroy);
@@ -725,24 +778,37 @@ struct rpw_node *rpw_node_next(unsigned long *index)
 	return node;
 }
 
-static bool rpw_node_own_claim(const struct rpw_mac_txreq *req, void *arg)
+void rpw_node_withdraw_later(struct rpw_node *node,
+			     const struct rpw_proto_ops *ops)
 {
-	return req->keep_seq && rpw_elect_claim(&req->frame);
+	int i;
+
+	lockdep_assert_held(&node->lock);
+	for (i = 0; i < RPW_PROTOS; i++)
+		if (rpw_protos[i] == ops && ops->withdraw)
+			__set_bit(i, &node->withdraw);
 }
 
-/*
- * A demoted module withdraws its claims that have not reached the line:
- * after a simultaneous start the losers' queued claims trickled out for a
- * second and each one fenced the winner for a lease.  Outside the MAC's
- * callbacks (it cannot cancel from inside them).
- */
-static void rpw_node_withdraw_locked(struct rpw_node *node)
+/* A protocol's own frame (queued by rpw_node_queue_locked()) it withdraws. */
+static bool rpw_node_withdraw_match(const struct rpw_mac_txreq *req, void *arg)
 {
-	if (!node->elect_withdraw)
+	const struct rpw_tx *tx = container_of(req, struct rpw_tx, req);
+	int i = rpw_proto_slot_of(req->frame.type);
+
+	return tx->internal && i >= 0 && test_bit(i, arg) &&
+	       rpw_protos[i]->withdraw(&req->frame);
+}
+
+void rpw_node_withdraw_locked(struct rpw_node *node)
+{
+	unsigned long pending = node->withdraw;
+
+	lockdep_assert_held(&node->lock);
+	if (!pending)
 		return;
-	node->elect_withdraw = false;
+	node->withdraw = 0;
 	if (node->mac_up)
-		rpw_mac_cancel_if(node->mac, rpw_node_own_claim, NULL,
+		rpw_mac_cancel_if(node->mac, rpw_node_withdraw_match, &pending,
 				  rpw_now());
 }
 
@@ -779,16 +845,18 @@ EXPORT_SYMBOL_GPL(rpw_node_rx_at);
  */
 void rpw_node_set_frozen(struct rpw_node *node, bool frozen)
 {
+	int i;
+
 	spin_lock_bh(&node->lock);
 	node->frozen = frozen;
 	if (!frozen && !node->dead && node->mac_up &&
 	    node->timer_at != RPW_MAC_TIMER_OFF)
 		hrtimer_start(&node->timer, ns_to_ktime(node->timer_at),
 			      HRTIMER_MODE_ABS_SOFT);
-	if (!frozen && !node->dead && node->elect &&
-	    node->etimer_at != RPW_ELECT_NO_TIMER)
-		hrtimer_start(&node->etimer, ns_to_ktime(node->etimer_at),
-			      HRTIMER_MODE_ABS_SOFT);
+	for (i = 0; i < RPW_PROTOS; i++)
+		if (!frozen && !node->dead && node->proto[i].priv &&
+		    node->proto[i].timer_at != RPW_TIMER_OFF)
+			rpw_slot_timer_start(&node->proto[i]);
 	spin_unlock_bh(&node->lock);
 }
 EXPORT_SYMBOL_GPL(rpw_node_set_frozen);
@@ -892,6 +960,28 @@ unsigned int rpw_node_peer_count(struct rpw_node *node)
 	return n;
 }
 
+/*
+ * For dumps: the first module heard at or above @addr (this node's own
+ * address excluded, though the MAC counts it in the rotation) and a copy
+ * of what the MAC knows of it; -ENOENT at the end.
+ */
+int rpw_node_peer_next(struct rpw_node *node, int addr,
+		       struct rpw_mac_peer *out)
+{
+	spin_lock_bh(&node->lock);
+	for (;;) {
+		addr = node->mac_up ? rpw_mac_peer_next(node->mac, addr) :
+				      -ENOENT;
+		if (addr != node->cfg.addr)
+			break;
+		addr++;
+	}
+	if (addr >= 0)
+		*out = *rpw_mac_peer(node->mac, addr);
+	spin_unlock_bh(&node->lock);
+	return addr;
+}
+
 void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 		       u8 *role, bool *up, struct rpw_mac_stats *stats)
 {
@@ -907,36 +997,6 @@ void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 	spin_unlock_bh(&node->lock);
 }
 
-void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v)
-{
-	memset(v, 0, sizeof(*v));
-	spin_lock_bh(&node->lock);
-	if (node->elect) {
-		v->up = true;
-		v->state = rpw_elect_state(node->elect);
-		v->primary = rpw_elect_primary(node->elect);
-		v->epoch = rpw_elect_epoch(node->elect);
-		v->acting = rpw_elect_is_primary(node->elect, rpw_now());
-		v->cfg = node->elect->cfg;
-	}
-	spin_unlock_bh(&node->lock);
-}
-
-int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack)
-{
-	int err = -EINVAL;
-
-	spin_lock_bh(&node->lock);
-	if (node->elect && !node->dead) {
-		err = rpw_elect_step_down(node->elect, rpw_now());
-		rpw_node_withdraw_locked(node);
-	}
-	spin_unlock_bh(&node->lock);
-	if (err)
-		NL_SET_ERR_MSG_MOD(extack, "node is not the primary");
-	return err ? -EINVAL : 0;
-}
-
 void rpw_txbuf_init(struct rpw_txbuf *tb)
 {
 	spin_lock_init(&tb->lock);
@@ -944,12 +1004,12 @@ void rpw_txbuf_init(struct rpw_txbuf *tb)
 	tb->len = 0;
 }
 
-/* tb->lock held. */
 static size_t rpw_txbuf_push_locked(struct rpw_txbuf *tb, rpw_txbuf_out_t out,
 				    void *ctx)
 {
 	int n;
 
+	lockdep_assert_held(&tb->lock);
 	if (!tb->len)
 		return 0;
 	n = out(ctx, tb->buf + tb->head, tb->len);
@@ -1072,59 +1132,9 @@ int rpw_kind_destroy(struct rpw_node *node, struct netlink_ext_ack *extack)
 	return 0;
 }
 
-static int __init rackpwr_init(void)
+void rpw_core_exit(void)
 {
-	int err;
-
-	/* The uapi enums mirror the state machine's. */
-	BUILD_BUG_ON((int)RACKPWR_ELECT_STATE_PRIMARY != (int)RPW_ES_PRIMARY);
-	BUILD_BUG_ON((int)RACKPWR_ELECT_STATE_STOPPED != (int)RPW_ES_STOPPED);
-	BUILD_BUG_ON((int)RACKPWR_ELECT_EVENT_PROMOTED != (int)RPW_EV_PROMOTED);
-	BUILD_BUG_ON((int)RACKPWR_ELECT_EVENT_STEP_DOWN != (int)RPW_EV_STEP_DOWN);
-
-	err = rpw_nl_init();
-	if (err)
-		return err;
-	err = rpw_ldisc_init();
-	if (err)
-		goto err_nl;
-	err = rpw_serdev_init();
-	if (err)
-		goto err_ldisc;
-	err = rpw_psu_init();
-	if (err)
-		goto err_serdev;
-	err = rpw_cap_init();
-	if (err)
-		goto err_psu;
-	return 0;
-
-err_psu:
-	rpw_psu_exit();
-err_serdev:
-	rpw_serdev_exit();
-err_ldisc:
-	rpw_ldisc_exit();
-err_nl:
-	rpw_nl_exit();
-	return err;
-}
-
-static void __exit rackpwr_exit(void)
-{
-	rpw_cap_exit();
-	rpw_psu_exit();
-	rpw_serdev_exit();
-	rpw_ldisc_exit();
-	rpw_nl_exit();
 	/* Transports are gone, so are their nodes; sim nodes hold a module ref. */
 	WARN_ON(!xa_empty(&rpw_nodes));
 	rcu_barrier();	/* kfree_rcu of the last nodes */
 }
-
-module_init(rackpwr_init);
-module_exit(rackpwr_exit);
-
-MODULE_DESCRIPTION("Rack power management over a shared RS-485 bus");
-MODULE_AUTHOR("rackpwr developers");
-MODULE_LICENSE("GPL");

@@ -132,6 +132,38 @@ static struct rpw_node *rpw_nl_node(struct genl_info *info, int attr)
 	return node;
 }
 
+/*
+ * genl_ops.internal_flags: the op acts on one node, named by this
+ * attribute.  pre_doit looks it up once and leaves it referenced in
+ * info->user_ptr[0]; post_doit drops it after the handler.
+ */
+#define RPW_NL_NODE		BIT(0)	/* RACKPWR_A_NODE_ID */
+#define RPW_NL_FRAME_NODE	BIT(1)	/* RACKPWR_A_FRAME_NODE_ID */
+
+static int rpw_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
+			   struct genl_info *info)
+{
+	struct rpw_node *node;
+
+	if (ops->internal_flags & RPW_NL_NODE)
+		node = rpw_nl_node(info, RACKPWR_A_NODE_ID);
+	else if (ops->internal_flags & RPW_NL_FRAME_NODE)
+		node = rpw_nl_node(info, RACKPWR_A_FRAME_NODE_ID);
+	else
+		return 0;
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	info->user_ptr[0] = node;
+	return 0;
+}
+
+static void rpw_nl_post_doit(const struct genl_ops *ops, struct sk_buff *skb,
+			     struct genl_info *info)
+{
+	if (ops->internal_flags & (RPW_NL_NODE | RPW_NL_FRAME_NODE))
+		rpw_node_put(info->user_ptr[0]);
+}
+
 static u32 rpw_ns_to_us(u64 ns)
 {
 	return min_t(u64, div_u64(ns, NSEC_PER_USEC), U32_MAX);
@@ -248,14 +280,7 @@ static int rpw_nl_reply_node(struct genl_info *info, struct rpw_node *node,
 
 static int rpw_nl_node_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct rpw_node *node = rpw_nl_node(info, RACKPWR_A_NODE_ID);
-	int err;
-
-	if (IS_ERR(node))
-		return PTR_ERR(node);
-	err = rpw_nl_reply_node(info, node, RACKPWR_CMD_NODE_GET);
-	rpw_node_put(node);
-	return err;
+	return rpw_nl_reply_node(info, info->user_ptr[0], RACKPWR_CMD_NODE_GET);
 }
 
 /* cb->args[0]: next node id to dump. */
@@ -406,35 +431,20 @@ static int rpw_nl_node_new_doit(struct sk_buff *skb, struct genl_info *info)
 
 static int rpw_nl_node_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct rpw_node *node = rpw_nl_node(info, RACKPWR_A_NODE_ID);
 	struct rpw_node_params p;
-	int err;
 
-	if (IS_ERR(node))
-		return PTR_ERR(node);
 	if (info->attrs[RACKPWR_A_NODE_KIND] || info->attrs[RACKPWR_A_NODE_BUS]) {
 		NL_SET_ERR_MSG_MOD(info->extack,
 				   "kind and bus are fixed at creation");
-		err = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	err = rpw_nl_parse_params(info, &p) ?:
-	      rpw_node_configure(node, &p, info->extack);
-out:
-	rpw_node_put(node);
-	return err;
+	return rpw_nl_parse_params(info, &p) ?:
+	       rpw_node_configure(info->user_ptr[0], &p, info->extack);
 }
 
 static int rpw_nl_node_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct rpw_node *node = rpw_nl_node(info, RACKPWR_A_NODE_ID);
-	int err;
-
-	if (IS_ERR(node))
-		return PTR_ERR(node);
-	err = rpw_kind_destroy(node, info->extack);
-	rpw_node_put(node);
-	return err;
+	return rpw_kind_destroy(info->user_ptr[0], info->extack);
 }
 
 static int rpw_nl_put_stats(struct sk_buff *skb, const struct rpw_mac_stats *s)
@@ -491,26 +501,19 @@ static int rpw_nl_fill_stats(struct sk_buff *skb, struct rpw_node *node,
 
 static int rpw_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct rpw_node *node = rpw_nl_node(info, RACKPWR_A_NODE_ID);
 	struct sk_buff *msg;
 	int err;
 
-	if (IS_ERR(node))
-		return PTR_ERR(node);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = rpw_nl_fill_stats(msg, node, info->snd_portid, info->snd_seq, 0,
-				RACKPWR_CMD_STATS_GET);
-	if (err)
+	if (!msg)
+		return -ENOMEM;
+	err = rpw_nl_fill_stats(msg, info->user_ptr[0], info->snd_portid,
+				info->snd_seq, 0, RACKPWR_CMD_STATS_GET);
+	if (err) {
 		nlmsg_free(msg);
-	else
-		err = genlmsg_reply(msg, info);
-out:
-	rpw_node_put(node);
-	return err;
+		return err;
+	}
+	return genlmsg_reply(msg, info);
 }
 
 static int rpw_nl_stats_get_dumpit(struct sk_buff *skb,
@@ -586,22 +589,10 @@ static int rpw_nl_peer_get_dumpit(struct sk_buff *skb,
 		struct rpw_mac_peer peer;
 		u64 now = ktime_get_ns();
 		void *hdr;
-		bool self;
 
-		spin_lock_bh(&node->lock);
-		addr = node->mac_up ? rpw_mac_peer_next(node->mac, addr) :
-				      -ENOENT;
-		if (addr >= 0)
-			peer = *rpw_mac_peer(node->mac, addr);
-		/* The MAC counts itself in the rotation; not a peer. */
-		self = addr == node->cfg.addr;
-		spin_unlock_bh(&node->lock);
+		addr = rpw_node_peer_next(node, addr, &peer);
 		if (addr < 0)
 			break;
-		if (self) {
-			addr++;
-			continue;
-		}
 
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &rpw_genl_family,
@@ -716,9 +707,9 @@ static void rpw_nl_send_error(struct netlink_ext_ack *extack, int err)
 
 static int rpw_nl_frame_send_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct rpw_node *node = info->user_ptr[0];
 	struct nlattr **a = info->attrs;
 	struct rpw_frame f = {};
-	struct rpw_node *node;
 	int err;
 
 	if (rpw_nl_missing(info, RACKPWR_A_FRAME_DST) ||
@@ -747,26 +738,15 @@ static int rpw_nl_frame_send_doit(struct sk_buff *skb, struct genl_info *info)
 		nla_memcpy(f.payload, a[RACKPWR_A_FRAME_PAYLOAD], f.len);
 	}
 
-	node = rpw_nl_node(info, RACKPWR_A_FRAME_NODE_ID);
-	if (IS_ERR(node))
-		return PTR_ERR(node);
 	err = rpw_node_send(node, &f, rpw_node_send_timeout(node));
 	if (err)
 		rpw_nl_send_error(info->extack, err);
-	rpw_node_put(node);
 	return err;
 }
 
 static int rpw_nl_step_down_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct rpw_node *node = rpw_nl_node(info, RACKPWR_A_NODE_ID);
-	int err;
-
-	if (IS_ERR(node))
-		return PTR_ERR(node);
-	err = rpw_node_step_down(node, info->extack);
-	rpw_node_put(node);
-	return err;
+	return rpw_node_step_down(info->user_ptr[0], info->extack);
 }
 
 static const struct genl_ops rpw_genl_ops[] = {
@@ -776,6 +756,7 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.dumpit = rpw_nl_node_get_dumpit,
 		.policy = rpw_node_id_policy,
 		.maxattr = RACKPWR_A_NODE_ID,
+		.internal_flags = RPW_NL_NODE,
 	},
 	{
 		.cmd = RACKPWR_CMD_NODE_NEW,
@@ -790,6 +771,7 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.policy = rpw_node_cfg_policy,
 		.maxattr = RACKPWR_A_NODE_I2C_BUS_AUTO,
 		.flags = GENL_ADMIN_PERM,
+		.internal_flags = RPW_NL_NODE,
 	},
 	{
 		.cmd = RACKPWR_CMD_NODE_DEL,
@@ -797,6 +779,7 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.policy = rpw_node_id_policy,
 		.maxattr = RACKPWR_A_NODE_ID,
 		.flags = GENL_ADMIN_PERM,
+		.internal_flags = RPW_NL_NODE,
 	},
 	{
 		.cmd = RACKPWR_CMD_STATS_GET,
@@ -804,6 +787,7 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.dumpit = rpw_nl_stats_get_dumpit,
 		.policy = rpw_node_id_policy,
 		.maxattr = RACKPWR_A_NODE_ID,
+		.internal_flags = RPW_NL_NODE,
 	},
 	{
 		.cmd = RACKPWR_CMD_PEER_GET,
@@ -818,6 +802,7 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.policy = rpw_frame_policy,
 		.maxattr = RACKPWR_A_FRAME_ACK,
 		.flags = GENL_ADMIN_PERM,
+		.internal_flags = RPW_NL_FRAME_NODE,
 	},
 	{
 		.cmd = RACKPWR_CMD_CAPACITY_GET,
@@ -832,6 +817,7 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.policy = rpw_node_id_policy,
 		.maxattr = RACKPWR_A_NODE_ID,
 		.flags = GENL_ADMIN_PERM,
+		.internal_flags = RPW_NL_NODE,
 	},
 };
 
@@ -843,6 +829,8 @@ static struct genl_family rpw_genl_family __ro_after_init = {
 	/* frame-send sleeps until delivery; do not hold genl_mutex for it. */
 	.parallel_ops = true,
 	.module = THIS_MODULE,
+	.pre_doit = rpw_nl_pre_doit,
+	.post_doit = rpw_nl_post_doit,
 	.ops = rpw_genl_ops,
 	.n_ops = ARRAY_SIZE(rpw_genl_ops),
 	.resv_start_op = RACKPWR_CMD_NODE_GET,
@@ -884,7 +872,7 @@ static void rpw_nl_ntf_send(struct sk_buff *msg, void *hdr, int put_err,
 }
 
 /* Process context: node created, reconfigured or deleted. */
-void rpw_nl_node_change(struct rpw_node *node, bool deleted)
+static void rpw_nl_node_change(struct rpw_node *node, bool deleted)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -912,9 +900,9 @@ void rpw_nl_node_change(struct rpw_node *node, bool deleted)
 			  GFP_KERNEL);
 }
 
-/* The rest run in atomic context (node lock held). */
+/* The rest run in atomic context (rpw_notify_*() assert the node lock). */
 
-void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
+static void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -933,7 +921,7 @@ void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f)
 			GFP_ATOMIC);
 }
 
-void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr)
+static void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -948,8 +936,8 @@ void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr)
 			GFP_ATOMIC);
 }
 
-void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
-			u32 state)
+static void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr,
+			       u32 epoch, u32 state)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -966,8 +954,8 @@ void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
 			GFP_ATOMIC);
 }
 
-void rpw_nl_capacity(struct rpw_node *node, u8 addr,
-		     const struct rpw_cap_entry *e, bool local)
+static void rpw_nl_capacity(struct rpw_node *node, u8 addr,
+			    const struct rpw_cap_entry *e, bool local)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -981,12 +969,25 @@ void rpw_nl_capacity(struct rpw_node *node, u8 addr,
 			GFP_ATOMIC);
 }
 
+static const struct rpw_notify_ops rpw_nl_notify = {
+	.node_change = rpw_nl_node_change,
+	.frame_rx = rpw_nl_frame_rx,
+	.bus_event = rpw_nl_bus_event,
+	.elect_event = rpw_nl_elect_event,
+	.capacity = rpw_nl_capacity,
+};
+
 int __init rpw_nl_init(void)
 {
-	return genl_register_family(&rpw_genl_family);
+	int err = genl_register_family(&rpw_genl_family);
+
+	if (!err)
+		rpw_notify_register(&rpw_nl_notify);
+	return err;
 }
 
 void rpw_nl_exit(void)
 {
+	rpw_notify_register(NULL);
 	genl_unregister_family(&rpw_genl_family);
 }

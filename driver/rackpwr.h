@@ -1,7 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * rackpwr - kernel-internal interfaces between the protocol core, the
- * transports (ldisc, serdev, simulated bus) and the netlink family.
+ * transports (ldisc, serdev, simulated bus), the protocols and the netlink
+ * family.
+ *
+ * Layering (A -> B: A calls functions B defines):
+ *
+ *	transports (ldisc.c, serdev.c, sim.c)	-> core (core.c)
+ *	protocols (elect.c, capacity.c)		-> core
+ *	netlink (netlink.c)			-> core, protocols' accessors
+ *	main.c					-> every layer's init and exit
+ *
+ * and the glue calls its pure code (rpw_*.c), which calls nobody.  Calls
+ * the other way go through ops the upper layer registers: struct
+ * rpw_transport_ops (core -> transport), struct rpw_proto_ops (core ->
+ * protocols), struct rpw_notify_ops (core, protocols -> netlink).  Nobody
+ * but the core touches a node's MAC; netlink reads the MAC and the
+ * protocols' state through accessors that copy it under the node lock.
+ *
+ * Lock order (outer first):
+ *
+ *	sim_mutex (sim.c)
+ *	  rpw_nodes_mutex (core.c: node table, node kinds)
+ *	rpw_cap_refresh_lock (capacity.c, mutex; the assembly API's locks
+ *	  are taken under it, never under node->lock)
+ *	node->lock (spinlock, BH off: MAC, timers, protocol state, leader)
+ *	  transport locks taken in ->write/->flush (rpw_txbuf.lock with IRQs
+ *	  off, the simulated bus's lock)
+ *
+ * Transports feed received bytes without any lock of theirs held.
+ * Functions documented "node lock held" assert it (lockdep).
  */
 #ifndef _RACKPWR_H
 #define _RACKPWR_H
@@ -32,15 +60,6 @@
 #define RPW_DEFAULT_PRIO_PERIOD	4
 
 struct rpw_node;
-
-/* A node's capacity state (capacity.c). */
-struct rpw_cap {
-	struct rpw_node *node;
-	struct delayed_work work;
-	struct mutex refresh;	/* orders own-assembly snapshots */
-	bool kick;		/* promoted: query once the lease holds */
-	struct rpw_cap_table tab;	/* under the node lock */
-};
 
 /* A transport moves bytes; everything else is the core's job. */
 struct rpw_transport_ops {
@@ -101,6 +120,28 @@ struct rpw_node_params {
 	bool has_i2c_bus;
 };
 
+/* Who leads the bus, as the election last published it (node lock). */
+struct rpw_leader {
+	u32 epoch;		/* highest epoch known (ballot), 0 before any */
+	u8 primary;		/* address followed, own when primary, or 0 */
+	u8 state;		/* enum rackpwr_elect_state */
+	bool acting;		/* primary inside its lease, when published */
+	/* Our confirmed lease windows [start, end) while primary, local ns. */
+	u64 lease_start[2];
+	u64 lease_end[2];
+};
+
+#define RPW_PROTOS		4	/* election, capacity, allocation, spare */
+#define RPW_TIMER_OFF		(~(u64)0)
+
+/* A protocol's per-node state and its timer, owned by the core. */
+struct rpw_proto_slot {
+	void *priv;		/* the protocol's, from attach */
+	struct rpw_node *node;
+	struct hrtimer timer;
+	u64 timer_at;		/* RPW_TIMER_OFF when not wanted */
+};
+
 struct rpw_node {
 	struct kref ref;
 	struct rcu_head rcu;
@@ -124,14 +165,10 @@ struct rpw_node {
 	struct hrtimer timer;
 	u64 timer_at;		/* RPW_MAC_TIMER_OFF when not wanted */
 
-	/* Primary election, running whenever the MAC runs. */
-	u32 hb_us;		/* as configured; 0 = default */
-	u32 bus_delay_us;	/* 0 = derived from the MAC's access bound */
-	u8 miss;		/* 0 = default */
-	bool elect_withdraw;	/* demoted: cancel our queued claims */
-	struct rpw_elect *elect;
-	struct hrtimer etimer;
-	u64 etimer_at;		/* RPW_ELECT_NO_TIMER when not wanted */
+	/* Election settings as configured; 0 = default/derived. */
+	u32 hb_us;
+	u32 bus_delay_us;
+	u8 miss;
 
 	/*
 	 * I2C adapter this node's hardware sits on (a power-supply node's
@@ -139,7 +176,65 @@ struct rpw_node {
 	 * whenever it is needed (capacity.c).
 	 */
 	int i2c_bus;
-	struct rpw_cap *cap;	/* under lock, except the work item */
+	struct rpw_leader leader;
+	unsigned long withdraw;	/* protocols (by slot) with frames to cancel */
+	struct rpw_proto_slot proto[RPW_PROTOS];	/* by registration */
+};
+
+/* A node's full configuration: its current one plus netlink's params. */
+struct rpw_node_setup {
+	struct rpw_mac_cfg cfg;
+	enum rpw_mac_profile profile;
+	u32 hb_us;
+	u32 bus_delay_us;
+	u8 role;
+	u8 miss;
+};
+
+/* How a protocol's frame reaches the bus (see struct rpw_mac_txreq). */
+struct rpw_txopts {
+	bool keep_seq;		/* the protocol numbered it */
+	bool urgent;		/* urgent access */
+	bool defer;		/* urgent, after the next frame */
+	bool answered;		/* urgent answers follow: keep the U-point */
+	u64 ttl_ns;		/* 0, or drop it unsent this long after queueing */
+};
+
+/*
+ * A protocol (election 0x1_, capacity 0x2_, allocation 0x3_) plugs into the
+ * core for one frame-type range.  The core dispatches received frames and
+ * the results of the protocol's own frames by range, runs one timer per
+ * protocol and node, and tells every protocol when the leader view
+ * (role, primary, epoch, lease) changes.  Optional callbacks may be NULL.
+ */
+struct rpw_proto_ops {
+	const char *name;
+	u8 range;		/* RPW_T_RANGE() of its frame types */
+	/* Process context: node created; *@priv is handed to the rest. */
+	int (*attach)(struct rpw_node *node, void **priv);
+	/* Process context: node destroyed, its timers stopped: free @priv. */
+	void (*detach)(struct rpw_node *node, void *priv);
+	/* Would @su configure a node?  No side effects; reason in *@why. */
+	int (*check)(const struct rpw_node_setup *su, const char **why);
+
+	/* The rest run with the node lock held (BH off): must not sleep. */
+	/* The MAC (re)started with @su, after check() accepted it. */
+	void (*start)(struct rpw_node *node, void *priv,
+		      const struct rpw_node_setup *su, u64 now);
+	/* Before the MAC stops (reconfiguration, destruction). */
+	void (*stop)(struct rpw_node *node, void *priv, u64 now);
+	void (*rx)(struct rpw_node *node, void *priv, const struct rpw_frame *f,
+		   u64 now);
+	/* Result of a frame it queued with rpw_node_queue_locked(). */
+	void (*tx_done)(struct rpw_node *node, void *priv,
+			const struct rpw_frame *f, bool ok, u64 now);
+	/* Its timer (rpw_node_proto_timer()) expired. */
+	void (*timer)(struct rpw_node *node, void *priv, u64 now);
+	/* Role or epoch changed: node->leader was @old. */
+	void (*leader)(struct rpw_node *node, void *priv,
+		       const struct rpw_leader *old);
+	/* Which of its queued frames rpw_node_withdraw_later() cancels. */
+	bool (*withdraw)(const struct rpw_frame *f);
 };
 
 /* Election view for netlink, taken under the node lock. */
@@ -182,11 +277,34 @@ int rpw_node_send(struct rpw_node *node, const struct rpw_frame *f,
 unsigned long rpw_node_send_timeout(struct rpw_node *node);
 void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 		       u8 *role, bool *up, struct rpw_mac_stats *stats);
-void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v);
 unsigned int rpw_node_peer_count(struct rpw_node *node);
+int rpw_node_peer_next(struct rpw_node *node, int addr,
+		       struct rpw_mac_peer *out);
+
+/* Protocols: register before the first node exists, unregister after. */
+int rpw_proto_register(const struct rpw_proto_ops *ops);
+void rpw_proto_unregister(const struct rpw_proto_ops *ops);
+/* Node lock held: @ops' state of @node, NULL before attach/after detach. */
+void *rpw_node_priv(struct rpw_node *node, const struct rpw_proto_ops *ops);
+/* Node lock held: queue a frame nobody waits for; @o NULL = ordinary. */
 int rpw_node_queue_locked(struct rpw_node *node, const struct rpw_frame *f,
-			  bool election);
-int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack);
+			  const struct rpw_txopts *o);
+/* Node lock held: (re)arm @ops' timer of @node; RPW_TIMER_OFF cancels. */
+void rpw_node_proto_timer(struct rpw_node *node,
+			  const struct rpw_proto_ops *ops, u64 expires);
+/*
+ * Node lock held: cancel @ops' queued frames that its withdraw() picks.
+ * The MAC cannot cancel from inside its callbacks: _later() marks them,
+ * the core cancels after the bytes it feeds the MAC, or at once with
+ * rpw_node_withdraw_locked() (outside MAC callbacks).
+ */
+void rpw_node_withdraw_later(struct rpw_node *node,
+			     const struct rpw_proto_ops *ops);
+void rpw_node_withdraw_locked(struct rpw_node *node);
+/* Node lock held: the election publishes who leads; protocols are told. */
+void rpw_node_set_leader(struct rpw_node *node, const struct rpw_leader *l);
+/* Node lock held: we are the primary and our lease holds at @now. */
+bool rpw_node_acting(struct rpw_node *node, u64 now);
 
 /* Node kinds that can be created over netlink (the simulated bus). */
 struct rpw_kind_ops {
@@ -201,29 +319,51 @@ struct rpw_node *rpw_kind_create(u32 kind, u32 bus,
 				 struct netlink_ext_ack *extack);
 int rpw_kind_destroy(struct rpw_node *node, struct netlink_ext_ack *extack);
 
+/* elect.c: the election's glue */
+int rpw_elect_proto_init(void);
+void rpw_elect_proto_exit(void);
+void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v);
+int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack);
+
 /* capacity.c */
 int rpw_cap_init(void);
 void rpw_cap_exit(void);
-int rpw_cap_node_init(struct rpw_node *node);
-void rpw_cap_node_start(struct rpw_node *node);
-void rpw_cap_node_stop(struct rpw_node *node);
-void rpw_cap_node_free(struct rpw_node *node);
-void rpw_cap_node_rx(struct rpw_node *node, const struct rpw_frame *f);
-void rpw_cap_kick(struct rpw_node *node);
 int rpw_cap_node_next(struct rpw_node *node, int addr,
 		      struct rpw_cap_entry *out, bool *local);
 int rpw_cap_node_i2c_bus(struct rpw_node *node, bool *is_auto);
 
+/*
+ * Events reported up to user space: netlink registers these, the core and
+ * the protocols call the rpw_notify_*() wrappers, which do nothing while
+ * nobody is registered.
+ */
+struct rpw_notify_ops {
+	/* Process context: node created, reconfigured or deleted. */
+	void (*node_change)(struct rpw_node *node, bool deleted);
+	/* The rest run with the node lock held (BH off): must not sleep. */
+	void (*frame_rx)(struct rpw_node *node, const struct rpw_frame *f);
+	void (*bus_event)(struct rpw_node *node, u32 event, u8 addr);
+	void (*elect_event)(struct rpw_node *node, u32 event, u8 addr,
+			    u32 epoch, u32 state);
+	void (*capacity)(struct rpw_node *node, u8 addr,
+			 const struct rpw_cap_entry *e, bool local);
+};
+
+/* Before the first node exists; NULL after the last one is gone. */
+void rpw_notify_register(const struct rpw_notify_ops *ops);
+void rpw_notify_node_change(struct rpw_node *node, bool deleted);
+void rpw_notify_frame_rx(struct rpw_node *node, const struct rpw_frame *f);
+void rpw_notify_bus_event(struct rpw_node *node, u32 event, u8 addr);
+void rpw_notify_elect(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
+		      u32 state);
+void rpw_notify_capacity(struct rpw_node *node, u8 addr,
+			 const struct rpw_cap_entry *e, bool local);
+/* Module exit, after every transport: no node may be left. */
+void rpw_core_exit(void);
+
 /* netlink.c */
 int rpw_nl_init(void);
 void rpw_nl_exit(void);
-void rpw_nl_node_change(struct rpw_node *node, bool deleted);
-void rpw_nl_frame_rx(struct rpw_node *node, const struct rpw_frame *f);
-void rpw_nl_bus_event(struct rpw_node *node, u32 event, u8 addr);
-void rpw_nl_elect_event(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
-			u32 state);
-void rpw_nl_capacity(struct rpw_node *node, u8 addr,
-		     const struct rpw_cap_entry *e, bool local);
 
 /* ldisc.c / serdev.c */
 int rpw_ldisc_init(void);

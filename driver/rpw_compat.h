@@ -16,17 +16,17 @@
 #include <linux/bits.h>
 #include <linux/minmax.h>
 #include <linux/crc-ccitt.h>
+#include <linux/math64.h>
 #include <linux/build_bug.h>
 #include <asm/byteorder.h>
 #include <asm/unaligned.h>
 #else
-#include <assert.h>
-#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <errno.h>
+#include <linux/types.h>	/* __le16, __le32 */
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -37,17 +37,6 @@ typedef int16_t s16;
 typedef int32_t s32;
 typedef int64_t s64;
 
-/* Wire structs: typed little-endian fields, no padding. */
-#ifndef __packed
-#define __packed __attribute__((__packed__))
-#endif
-typedef uint16_t __le16;
-typedef uint32_t __le32;
-#define cpu_to_le16(x) htole16(x)
-#define cpu_to_le32(x) htole32(x)
-#define le16_to_cpu(x) le16toh(x)
-#define le32_to_cpu(x) le32toh(x)
-
 #ifndef BIT
 #define BIT(n) (1UL << (n))
 #endif
@@ -57,6 +46,12 @@ typedef uint32_t __le32;
 #define min_t(t, a, b) ((t)(a) < (t)(b) ? (t)(a) : (t)(b))
 #define max_t(t, a, b) ((t)(a) > (t)(b) ? (t)(a) : (t)(b))
 #define fallthrough __attribute__((__fallthrough__))
+#ifndef __packed
+#define __packed __attribute__((__packed__))
+#endif
+#ifndef static_assert
+#define static_assert(expr, ...) _Static_assert(expr, #expr)
+#endif
 #ifndef unlikely
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -64,6 +59,25 @@ typedef uint32_t __le32;
 
 /* Same polynomial and table semantics as lib/crc-ccitt.c (reflected 0x8408). */
 u16 crc_ccitt(u16 crc, const u8 *buffer, size_t len);
+
+/* Wire structs (rpw_proto.h) are little-endian. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define cpu_to_le16(x) ((__le16)(u16)(x))
+#define cpu_to_le32(x) ((__le32)(u32)(x))
+#define le16_to_cpu(x) ((u16)(x))
+#define le32_to_cpu(x) ((u32)(x))
+#else
+#define cpu_to_le16(x) ((__le16)__builtin_bswap16(x))
+#define cpu_to_le32(x) ((__le32)__builtin_bswap32(x))
+#define le16_to_cpu(x) __builtin_bswap16((u16)(x))
+#define le32_to_cpu(x) __builtin_bswap32((u32)(x))
+#endif
+
+/* 64-bit by 32-bit division, as linux/math64.h. */
+static inline u64 div_u64(u64 dividend, u32 divisor)
+{
+	return dividend / divisor;
+}
 
 static inline u16 get_unaligned_le16(const void *p)
 {

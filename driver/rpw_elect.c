@@ -141,7 +141,8 @@ int rpw_elect_cfg_validate(const struct rpw_elect_cfg *c, const char **why)
 
 	if (c->addr < RPW_ADDR_MIN || c->addr > RPW_ADDR_MAX)
 		w = "address out of range";
-	else if (c->role > RPW_ROLE_CHASSIS)
+	else if (c->role != RACKPWR_ROLE_PSU &&
+		 c->role != RACKPWR_ROLE_CHASSIS)
 		w = "unknown role";
 	else if (c->miss > 16)
 		w = "miss count above 16";
@@ -174,6 +175,79 @@ int rpw_elect_cfg_validate(const struct rpw_elect_cfg *c, const char **why)
 	if (why)
 		*why = w;
 	return w ? -EINVAL : 0;
+}
+
+/*
+ * J, the worst-case access delay: the MAC's bound for urgent requests
+ * (claims and acks use the U-point and priority slots), unless set.  With
+ * urgent access off (prio_period 0) J covers a full rotation of
+ * rack_modules modules plus an address sweep.
+ */
+static u64 elect_bus_delay(const struct rpw_mac_cfg *mc,
+			   const struct rpw_elect_params *p, unsigned int chars)
+{
+	unsigned int n = min_t(unsigned int,
+			       max_t(unsigned int, p->rack_modules, 2),
+			       RPW_ADDR_MAX);
+
+	if (p->bus_delay_us)
+		return (u64)p->bus_delay_us * 1000;
+	if (mc->prio_period)
+		return rpw_mac_urgent_bound_ns(mc, p->rx_lat_ns);
+	return rpw_mac_access_bound_ns(mc, n, chars, true, p->rx_lat_ns) +
+	       (u64)(mc->max_addr + 1) * mc->t_slot_us * 1000;
+}
+
+/*
+ * The lease must outlast one heartbeat plus two bus delays, and it ends
+ * before the secondaries' detection time (k+1)*T_h + J: so k*T_h must
+ * exceed J + T_f + tol.  J/32 covers the clock drift terms, which grow
+ * with the timers (a fixed 2 ms margin was rejected as "flickers" above
+ * J = 1.3 s).  A heartbeat and its ack each hold the line for a frame and
+ * T_ifs: at most a quarter of it (with stretched MAC timers the election
+ * took half of the line).
+ */
+static u64 elect_default_hb(const struct rpw_elect_cfg *ec, u32 t_ifs_us)
+{
+	u64 lease = div_u64(ec->bus_delay_ns + (ec->bus_delay_ns >> 5) +
+			    ec->frame_ns + ec->tol_ns + 2 * NSEC_MS,
+			    ec->miss) + 2 * NSEC_MS;
+	u64 line = 8 * (ec->frame_ns + (u64)t_ifs_us * 1000);
+
+	return max_t(u64, ec->hb_ns, max_t(u64, lease, line));
+}
+
+int rpw_elect_cfg_build(struct rpw_elect_cfg *ec, const struct rpw_mac_cfg *mc,
+			const struct rpw_elect_params *p, const char **why)
+{
+	/* Election frames: header, 6-byte payload, FCS, flags, some escapes. */
+	const unsigned int chars = RPW_HDR_LEN + 6 + RPW_FCS_LEN + 4;
+
+	rpw_elect_cfg_default(ec, mc->addr, p->role);
+	ec->frame_ns = rpw_mac_char_ns(mc->baud) * chars;
+	ec->nonce = mc->nonce;
+	ec->tol_ns = (u64)p->tol_us * 1000;
+	ec->bus_delay_ns = elect_bus_delay(mc, p, chars);
+	if (p->miss)
+		ec->miss = p->miss;
+	/* An explicit heartbeat is validated as given. */
+	ec->hb_ns = p->hb_us ? (u64)p->hb_us * 1000 :
+		    elect_default_hb(ec, mc->t_ifs_us);
+	/* Re-derive everything from the inputs above. */
+	ec->detect_ns = 0;
+	ec->lease_ns = 0;
+	ec->guard_ns = 0;
+	ec->slot_ns = 0;
+	ec->initial_ns = 0;
+	rpw_elect_cfg_derive(ec);
+	/*
+	 * The membership window must hold a detection time and eight
+	 * heartbeats; on a slow or crowded bus (rack_modules >= 16 at
+	 * 115200) the 500 ms default does not, and every node was rejected.
+	 */
+	ec->member_ns = max_t(u64, ec->member_ns,
+			      max_t(u64, ec->detect_ns, 8 * ec->hb_ns));
+	return rpw_elect_cfg_validate(ec, why);
 }
 
 u64 rpw_elect_converge_bound(const struct rpw_elect_cfg *c,
@@ -247,9 +321,24 @@ static u64 elect_ack_window(const struct rpw_elect *e)
 	return 2 * d + 2 * e->cfg.tol_ns + elect_drift(&e->cfg, 2 * d);
 }
 
+/* Every election payload starts with the epoch (rpw_proto.h). */
+static u32 elect_frame_epoch(const struct rpw_frame *f)
+{
+	const struct rpw_wire_epoch *p = (const void *)f->payload;
+
+	return le32_to_cpu(p->epoch);
+}
+
+static const struct rpw_wire_claim *elect_claim(const struct rpw_frame *f)
+{
+	return (const void *)f->payload;
+}
+
 static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 		       u32 epoch, enum rpw_elect_prio prio, u64 now)
 {
+	struct rpw_wire_claim *claim;
+	struct rpw_wire_epoch *ep;
 	struct rpw_frame f;
 
 	memset(&f, 0, sizeof(f));
@@ -258,13 +347,17 @@ static void elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 	f.dst = dst;
 	f.src = e->cfg.addr;
 	f.seq = seq;
-	put_unaligned_le32(epoch, f.payload);
-	f.len = 4;
 	if (type == RPW_T_PRIMARY || type == RPW_T_HEARTBEAT) {
-		put_unaligned_le16((u16)elect_ns_to_ms_up(e->cfg.lease_ns),
-				   f.payload + 4);
-		f.payload[6] = elect_pick_acker(e);
-		f.len = RPW_ELECT_CLAIM_LEN;
+		claim = (void *)f.payload;
+		claim->epoch = cpu_to_le32(epoch);
+		claim->lease_ms =
+			cpu_to_le16((u16)elect_ns_to_ms_up(e->cfg.lease_ns));
+		claim->acker = elect_pick_acker(e);
+		f.len = sizeof(*claim);
+	} else {
+		ep = (void *)f.payload;
+		ep->epoch = cpu_to_le32(epoch);
+		f.len = sizeof(*ep);
 	}
 	e->stats.tx++;
 	/* The claim went out before we heard it: the window is generous. */
@@ -569,7 +662,7 @@ static void elect_set_primary(struct rpw_elect *e, u8 addr)
 
 static void elect_arm_detect(struct rpw_elect *e)
 {
-	if (e->cfg.role == RPW_ROLE_PSU) {
+	if (e->cfg.role == RACKPWR_ROLE_PSU) {
 		e->state = RPW_ES_SECONDARY;
 	} else if (e->primary == RPW_ADDR_NONE) {
 		elect_set_timer(e, RPW_ELECT_NO_TIMER);
@@ -726,6 +819,7 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 			    u64 now)
 {
 	enum rpw_elect_prio prio = RPW_ELECT_PRIO_URGENT;
+	u8 acker = elect_claim(f)->acker;
 
 	/*
 	 * The named secondary answers.  One the primary does not know yet
@@ -736,10 +830,10 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 	 * the same claim and collide, and again one window later: each one
 	 * answers one claim in RPW_ELECT_SPREAD, picked by its nonce.
 	 */
-	if (f->payload[6] != e->cfg.addr) {
+	if (acker != e->cfg.addr) {
 		if (now - e->last_ack < e->member_win)
 			return;
-		if (f->payload[6] != RPW_ADDR_NONE &&
+		if (acker != RPW_ADDR_NONE &&
 		    elect_mix(e->cfg.nonce ^ f->seq) % RPW_ELECT_SPREAD)
 			return;
 		prio = RPW_ELECT_PRIO_DEFER;
@@ -755,7 +849,7 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 			   u32 ep, u64 now)
 {
-	u16 lease_ms = get_unaligned_le16(f->payload + 4);
+	u16 lease_ms = le16_to_cpu(elect_claim(f)->lease_ms);
 
 	if (RPW_EPOCH_OWNER(ep) != f->src || !RPW_EPOCH_TERM(ep)) {
 		e->stats.rx_bad++;
@@ -769,7 +863,7 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 		if (ep <= e->epoch)
 			return;
 	}
-	if (e->cfg.role == RPW_ROLE_PSU)
+	if (e->cfg.role == RACKPWR_ROLE_PSU)
 		elect_member_add(e, f->src);
 	if (ep < e->epoch) {
 		e->stats.rx_stale++;
@@ -791,7 +885,7 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 		elect_demote(e, f->src, ep);
 	}
 	elect_follow(e, f->src, ep, lease_ms, now);
-	if (e->cfg.role == RPW_ROLE_PSU)
+	if (e->cfg.role == RACKPWR_ROLE_PSU)
 		elect_maybe_ack(e, f, now);
 }
 
@@ -804,7 +898,7 @@ static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,
 
 	if (f->src == e->cfg.addr || !RPW_EPOCH_TERM(ep))
 		return;
-	if (e->cfg.role == RPW_ROLE_PSU)
+	if (e->cfg.role == RACKPWR_ROLE_PSU)
 		elect_member_add(e, f->src);
 	if (ep < e->epoch) {
 		e->stats.rx_stale++;
@@ -854,7 +948,7 @@ static void elect_rx_who(struct rpw_elect *e, const struct rpw_frame *f,
 	 * secondaries agree whose turn it is to acknowledge (each one that
 	 * knew only the winner answered at once, and all collided).
 	 */
-	if (f->dst == RPW_ADDR_BCAST && e->cfg.role == RPW_ROLE_PSU)
+	if (f->dst == RPW_ADDR_BCAST && e->cfg.role == RACKPWR_ROLE_PSU)
 		elect_member_add(e, f->src);
 	if (ep > e->epoch) {
 		/* The asker knows a newer epoch than ours: we are stale. */
@@ -896,7 +990,7 @@ static void elect_rx_step(struct rpw_elect *e, const struct rpw_frame *f,
 		e->fence_primary = 0;
 	e->primary = RPW_ADDR_NONE;
 	e->evidence = now;
-	if (e->cfg.role == RPW_ROLE_PSU)
+	if (e->cfg.role == RACKPWR_ROLE_PSU)
 		elect_takeover(e, f->src, now);
 	else
 		elect_arm_detect(e);
@@ -915,7 +1009,7 @@ int rpw_elect_rx(struct rpw_elect *e, const struct rpw_frame *f, u64 now)
 	case RPW_T_WHO_PRIMARY:
 	case RPW_T_HEARTBEAT_ACK:
 	case RPW_T_STEP_DOWN:
-		need = 4;
+		need = RPW_ELECT_EPOCH_LEN;
 		break;
 	default:
 		return -ENOENT;
@@ -927,7 +1021,7 @@ int rpw_elect_rx(struct rpw_elect *e, const struct rpw_frame *f, u64 now)
 	if (e->state == RPW_ES_IDLE || e->state == RPW_ES_STOPPED)
 		return 0;
 	e->stats.rx++;
-	ep = get_unaligned_le32(f->payload);
+	ep = elect_frame_epoch(f);
 	elect_member_age(e, now);
 	switch (f->type) {
 	case RPW_T_PRIMARY:
@@ -959,7 +1053,7 @@ static void elect_tx_count_done(struct rpw_elect *e, const struct rpw_frame *f)
 			e->txq_slow--;
 		return;
 	}
-	if (f->len == RPW_ELECT_CLAIM_LEN && get_unaligned_le32(f->payload) == e->epoch)
+	if (f->len == RPW_ELECT_CLAIM_LEN && elect_frame_epoch(f) == e->epoch)
 		hb = elect_ring_find(e, f->seq);
 	if (f->len == RPW_ELECT_CLAIM_LEN)
 		slow = hb ? hb->normal : e->txq_slow && !e->txq_claims;
@@ -969,7 +1063,8 @@ static void elect_tx_count_done(struct rpw_elect *e, const struct rpw_frame *f)
 		e->txq_slow--;
 	else if (f->len == RPW_ELECT_CLAIM_LEN && e->txq_claims)
 		e->txq_claims--;
-	else if (f->len == 4 && f->type != RPW_T_STEP_DOWN && e->txq_other)
+	else if (f->len == RPW_ELECT_EPOCH_LEN && f->type != RPW_T_STEP_DOWN &&
+		 e->txq_other)
 		e->txq_other--;
 }
 
@@ -984,7 +1079,7 @@ void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
 	}
 	if (e->state != RPW_ES_PRIMARY || f->src != e->cfg.addr ||
 	    (f->type != RPW_T_PRIMARY && f->type != RPW_T_HEARTBEAT) ||
-	    f->len != RPW_ELECT_CLAIM_LEN || get_unaligned_le32(f->payload) != e->epoch)
+	    f->len != RPW_ELECT_CLAIM_LEN || elect_frame_epoch(f) != e->epoch)
 		return;
 	hb = elect_ring_find(e, f->seq);
 	if (!hb)
@@ -1116,7 +1211,7 @@ void rpw_elect_start(struct rpw_elect *e, u64 now)
 	 * lease time of listening is enough before we may act ourselves.
 	 */
 	e->act_after = now + l + 2 * elect_drift(&e->cfg, l) + e->cfg.tol_ns;
-	if (e->cfg.role == RPW_ROLE_CHASSIS) {
+	if (e->cfg.role == RACKPWR_ROLE_CHASSIS) {
 		e->state = RPW_ES_FOLLOWER;
 		elect_set_timer(e, RPW_ELECT_NO_TIMER);
 		return;

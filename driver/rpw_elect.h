@@ -21,6 +21,8 @@
 #define _RPW_ELECT_H
 
 #include "rpw_frame.h"
+#include "rpw_mac.h"
+#include "uapi/linux/rackpwr.h"	/* enum rackpwr_role: one set of values */
 
 #define RPW_ELECT_NO_TIMER	(~(u64)0)
 
@@ -29,16 +31,12 @@
 #define RPW_EPOCH_MAKE(t, a)	(((u32)(t) << 8) | (u8)(a))
 #define RPW_EPOCH_TERM_MAX	0xffffffU
 
-/* PRIMARY/HEARTBEAT payload: epoch, lease_ms, the named acknowledger. */
-#define RPW_ELECT_CLAIM_LEN	7
+/* Payload lengths: a claim (PRIMARY/HEARTBEAT), the other frames. */
+#define RPW_ELECT_CLAIM_LEN	RPW_LEN_CLAIM
+#define RPW_ELECT_EPOCH_LEN	RPW_LEN_EPOCH
 
 /* Heartbeat sends remembered for matching acknowledgments (by seq). */
 #define RPW_ELECT_RING		8
-
-enum rpw_elect_role {
-	RPW_ROLE_PSU = 0,	/* power-supply module: may become primary */
-	RPW_ROLE_CHASSIS,	/* chassis module: follows only */
-};
 
 enum rpw_elect_state {
 	RPW_ES_IDLE = 0,	/* initialised, not started */
@@ -68,7 +66,7 @@ enum rpw_elect_event {
 
 struct rpw_elect_cfg {
 	u8 addr;		/* own address, RPW_ADDR_MIN..RPW_ADDR_MAX */
-	u8 role;		/* enum rpw_elect_role */
+	u8 role;		/* enum rackpwr_role: PSU may become primary */
 	u8 miss;		/* k: heartbeats that may be lost in a row */
 	u32 drift_ppm;		/* rho: bound on clock rate error */
 	u64 bus_delay_ns;	/* J: worst-case access delay (see doc) */
@@ -213,6 +211,29 @@ int rpw_elect_cfg_validate(const struct rpw_elect_cfg *c, const char **why);
  */
 u64 rpw_elect_converge_bound(const struct rpw_elect_cfg *c,
 			     unsigned int n_psu);
+
+/*
+ * What the kernel derives a node's election timers from, besides its MAC
+ * configuration; 0 in @hb_us, @bus_delay_us or @miss means "derive".
+ */
+struct rpw_elect_params {
+	u8 role;		/* enum rackpwr_role */
+	u8 miss;		/* k */
+	u32 hb_us;		/* T_h */
+	u32 bus_delay_us;	/* J */
+	/* J without urgent access covers a rotation of this many modules. */
+	unsigned int rack_modules;
+	u32 tol_us;		/* worst timer/scheduling lateness */
+	u64 rx_lat_ns;		/* the transport's receive latency */
+};
+
+/*
+ * A node's election configuration from its MAC's (@mc, address and nonce
+ * included) and @p, derived as rackpwr-election.rst "Timers" says and
+ * validated: 0, or -EINVAL with a static reason in *@why.
+ */
+int rpw_elect_cfg_build(struct rpw_elect_cfg *ec, const struct rpw_mac_cfg *mc,
+			const struct rpw_elect_params *p, const char **why);
 
 /* Copies and derives @cfg; -EINVAL if it fails validation. */
 int rpw_elect_init(struct rpw_elect *e, const struct rpw_elect_cfg *cfg,

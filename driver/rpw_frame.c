@@ -20,7 +20,9 @@ enum rpw_rx_state {
 
 /*
  * The single table of frame types: name and allowed payload length range.
- * The fixed lengths are the sums of the field sizes listed in rpw_proto.h.
+ * Fixed lengths are the sizes of the payload structs in rpw_proto.h; the
+ * ranges not typed there yet give the sums of the fields listed beside
+ * their type constants.
  */
 struct rpw_type_info {
 	u8 type;
@@ -33,11 +35,11 @@ struct rpw_type_info {
 static const struct rpw_type_info rpw_types[] = {
 	{ RPW_T_ACK, 0, 0, "ack" },
 	{ RPW_T_DATA, 0, RPW_MAX_PAYLOAD, "data" },
-	{ RPW_T_WHO_PRIMARY, 4, 4, "who_primary" },
-	{ RPW_T_PRIMARY, 7, 7, "primary" },
-	{ RPW_T_HEARTBEAT, 7, 7, "heartbeat" },
-	{ RPW_T_HEARTBEAT_ACK, 4, 4, "heartbeat_ack" },
-	{ RPW_T_STEP_DOWN, 4, 4, "step_down" },
+	{ RPW_T_WHO_PRIMARY, RPW_LEN_EPOCH, RPW_LEN_EPOCH, "who_primary" },
+	{ RPW_T_PRIMARY, RPW_LEN_CLAIM, RPW_LEN_CLAIM, "primary" },
+	{ RPW_T_HEARTBEAT, RPW_LEN_CLAIM, RPW_LEN_CLAIM, "heartbeat" },
+	{ RPW_T_HEARTBEAT_ACK, RPW_LEN_EPOCH, RPW_LEN_EPOCH, "heartbeat_ack" },
+	{ RPW_T_STEP_DOWN, RPW_LEN_EPOCH, RPW_LEN_EPOCH, "step_down" },
 	{ RPW_T_CAP_QUERY, RPW_CAP_QUERY_LEN, RPW_CAP_QUERY_LEN, "cap_query" },
 	{ RPW_T_CAP_REPORT, RPW_CAP_REPORT_LEN, RPW_CAP_REPORT_LEN,
 	  "cap_report" },

@@ -73,6 +73,33 @@ enum rpw_type {
 	RPW_T_TEST		= 0x7f,	/* diagnostics, 0..64 bytes */
 };
 
+/* Frame-type ranges: the high nibble. */
+#define RPW_T_RANGE(type)	((u8)(type) >> 4)
+#define RPW_T_RANGES		16
+
+/*
+ * Payloads, as written above; rpw_type_len_ok() takes their sizes from
+ * here (rpw_frame.c).  Election (rackpwr-election.rst): WHO_PRIMARY,
+ * HEARTBEAT_ACK and STEP_DOWN carry the sender's epoch, PRIMARY and
+ * HEARTBEAT are claims.  Every election payload starts with the epoch.
+ */
+struct rpw_wire_epoch {
+	__le32 epoch;
+} __packed;
+
+struct rpw_wire_claim {
+	__le32 epoch;
+	__le16 lease_ms;	/* the claimer's lease, rounded up */
+	u8 acker;		/* the secondary named to acknowledge, or 0 */
+} __packed;
+
+#define RPW_LEN_EPOCH		sizeof(struct rpw_wire_epoch)
+#define RPW_LEN_CLAIM		sizeof(struct rpw_wire_claim)
+
+static_assert(RPW_LEN_EPOCH == 4);
+static_assert(RPW_LEN_CLAIM == 7);
+static_assert(offsetof(struct rpw_wire_claim, epoch) == 0);
+
 /*
  * Capacity payloads (0x2_).  Banks are counted in whole watts: a le32 holds
  * 4.29 GW, and a sender clamps larger sums instead of wrapping them.

@@ -934,7 +934,7 @@ static void setup_nodes(int n_psu, int n_ch, const struct rpw_elect_cfg *base,
 		n->psu = i < n_psu;
 		n->cfg = *base;
 		n->cfg.addr = n->addr;
-		n->cfg.role = n->psu ? RPW_ROLE_PSU : RPW_ROLE_CHASSIS;
+		n->cfg.role = n->psu ? RACKPWR_ROLE_PSU : RACKPWR_ROLE_CHASSIS;
 		/* Random per module as in the kernel, without using the RNG. */
 		n->cfg.nonce = (u32)((S->seed ^ (i + 1)) * 0x9e3779b97f4a7c15ULL >> 32);
 		n->off = rnd_below(1000 * MS);
@@ -945,7 +945,7 @@ static void setup_nodes(int n_psu, int n_ch, const struct rpw_elect_cfg *base,
 
 static void base_cfg(struct rpw_elect_cfg *c, u64 j, u64 hb, u8 miss)
 {
-	rpw_elect_cfg_default(c, 1, RPW_ROLE_PSU);
+	rpw_elect_cfg_default(c, 1, RACKPWR_ROLE_PSU);
 	c->bus_delay_ns = j;
 	c->hb_ns = hb;
 	c->miss = miss;
@@ -1267,7 +1267,7 @@ static int bench(int runs)
 	u64 *v[4];
 	int i, k, m, bad, rc = 0;
 
-	rpw_elect_cfg_default(&c, 1, RPW_ROLE_PSU);
+	rpw_elect_cfg_default(&c, 1, RACKPWR_ROLE_PSU);
 	c.bus_delay_ns = bench_j;
 	c.detect_ns = c.lease_ns = c.guard_ns = c.slot_ns = c.initial_ns = 0;
 	rpw_elect_cfg_derive(&c);

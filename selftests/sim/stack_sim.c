@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * stack_sim - the election on top of the real MAC: every node runs
- * driver/rpw_elect.c glued to driver/rpw_mac.c the way driver/core.c does
+ * driver/rpw_elect.c glued to driver/rpw_mac.c the way driver/elect.c does
  * (urgent/defer/keep_seq per frame, tx results back to the election), on
  * the byte-level virtual-time bus of busim.c.  elect_sim checks the
  * election against a message-level medium; this checks the two layers
@@ -153,7 +153,7 @@ static void cap_send(struct snode *n, const struct rpw_frame *f)
 
 static bool cap_is_psu(struct snode *n)
 {
-	return n->e.cfg.role == RPW_ROLE_PSU;
+	return n->e.cfg.role == RACKPWR_ROLE_PSU;
 }
 
 static void cap_view(struct snode *n, struct rpw_cap_view *v)
@@ -309,32 +309,18 @@ static void s_boot(struct busim *sim, void *arg)
 	rpw_elect_start(&n->e, busim_now(sim));
 }
 
-/* Same derivation as rpw_elect_cfg_build() in driver/core.c. */
+/* The kernel's derivation (driver/elect.c), with this rack's size and timing. */
 static void s_cfg(struct rpw_elect_cfg *ec, const struct rpw_mac_cfg *mc,
 		  u8 role, u64 tol, u64 lat)
 {
-	const unsigned int chars = RPW_HDR_LEN + 6 + RPW_FCS_LEN + 4;
+	const struct rpw_elect_params p = {
+		.role = role,
+		.rack_modules = nn + 1,
+		.tol_us = tol / 1000,
+		.rx_lat_ns = lat,
+	};
 
-	rpw_elect_cfg_default(ec, mc->addr, role);
-	ec->frame_ns = rpw_mac_char_ns(mc->baud) * chars;
-	ec->tol_ns = tol;
-	ec->bus_delay_ns = mc->prio_period ?
-			   rpw_mac_urgent_bound_ns(mc, lat) :
-			   rpw_mac_access_bound_ns(mc, nn + 1, chars, true,
-						   lat) +
-			   (u64)(mc->max_addr + 1) * mc->t_slot_us * 1000;
-	ec->hb_ns = ec->hb_ns > (ec->bus_delay_ns + (ec->bus_delay_ns >> 5) +
-				 ec->frame_ns + ec->tol_ns + 2 * MS) /
-				ec->miss + 2 * MS ? ec->hb_ns :
-		    (ec->bus_delay_ns + (ec->bus_delay_ns >> 5) + ec->frame_ns +
-		     ec->tol_ns + 2 * MS) / ec->miss + 2 * MS;
-	ec->detect_ns = ec->lease_ns = ec->guard_ns = ec->slot_ns = 0;
-	ec->initial_ns = 0;
-	rpw_elect_cfg_derive(ec);
-	if (ec->member_ns < ec->detect_ns)
-		ec->member_ns = ec->detect_ns;
-	if (ec->member_ns < 8 * ec->hb_ns)
-		ec->member_ns = 8 * ec->hb_ns;
+	rpw_elect_cfg_build(ec, mc, &p, NULL);
 }
 
 /* Exactly one acting primary that every live node follows: its address. */
@@ -437,9 +423,8 @@ int main(int argc, char **argv)
 		nodes[i].sim = sim;
 		nodes[i].idx = i;
 		nodes[i].timer = RPW_ELECT_NO_TIMER;
-		s_cfg(&ec, &mc[i], i < npsu || (dup && i == nn - 1) ?
-		      RPW_ROLE_PSU : RPW_ROLE_CHASSIS, tol * 1000, MS);
-		ec.nonce = busim_mac(sim, i)->cfg.nonce;	/* as core.c */
+		s_cfg(&ec, &busim_mac(sim, i)->cfg, i < npsu || (dup && i == nn - 1) ?
+		      RACKPWR_ROLE_PSU : RACKPWR_ROLE_CHASSIS, tol * 1000, MS);
 		rpw_cap_table_init(&nodes[i].cap, mc[i].addr);
 		/* Whole watts, distinct per module; the first psu has none. */
 		nodes[i].has_asm = i > 0 && i < npsu;

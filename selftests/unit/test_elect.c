@@ -127,7 +127,7 @@ static void test_cfg(void)
 	const char *why;
 	u64 dly;
 
-	rpw_elect_cfg_default(&c, 5, RPW_ROLE_PSU);
+	rpw_elect_cfg_default(&c, 5, RACKPWR_ROLE_PSU);
 	TAP_EQ(rpw_elect_cfg_validate(&c, &why), 0, "defaults are valid");
 	dly = c.bus_delay_ns + c.frame_ns;
 	tap_ok(c.detect_ns >= 3 * c.hb_ns + dly + c.tol_ns,
@@ -178,6 +178,92 @@ static void test_cfg(void)
 	       "J = 60 ms, k = 6 derives a valid config");
 }
 
+/* A kernel node's MAC settings: UART profile, rackpwr.h's defaults. */
+static void uart_mac(struct rpw_mac_cfg *mc, u8 max_addr, u8 prio_period)
+{
+	rpw_mac_cfg_default(mc, RPW_MAC_PROFILE_UART, 5, 115200);
+	mc->max_addr = max_addr;	/* RPW_DEFAULT_MAX_ADDR is 64 */
+	mc->prio_period = prio_period;	/* RPW_DEFAULT_PRIO_PERIOD is 4 */
+	mc->nonce = 0x5eed;
+}
+
+/* Rounded to 0.1 ms, as the documents print them. */
+static long tenths(u64 ns)
+{
+	return (long)((ns + 50000) / 100000);
+}
+
+/*
+ * rpw_elect_cfg_build() against the figures the documents give: admin
+ * guide and rackpwr-election.rst ("Timers", "Bounded access").
+ */
+static void test_cfg_build(void)
+{
+	struct rpw_elect_params p = {
+		.role = RACKPWR_ROLE_PSU, .rack_modules = 8, .tol_us = 5000,
+		.rx_lat_ns = MS,	/* elect.c: the UART profile's latency */
+	};
+	struct rpw_elect_cfg c;
+	struct rpw_mac_cfg mc;
+	const char *why = NULL;
+	int err;
+
+	uart_mac(&mc, 64, 4);
+	TAP_EQ(rpw_elect_cfg_build(&c, &mc, &p, &why), 0,
+	       "shipped defaults build a valid config");
+	TAP_EQ(tenths(c.bus_delay_ns), 396, "prio-period 4: J 39.6 ms");
+	TAP_EQ(tenths(c.bus_delay_ns), tenths(rpw_mac_urgent_bound_ns(&mc, MS)),
+	       "prio-period 4: J is the MAC's urgent bound");
+	TAP_EQ(tenths(c.hb_ns), 419, "prio-period 4: heartbeat 41.9 ms");
+	TAP_EQ(c.miss, 2, "k defaults to 2");
+	TAP_EQ(c.nonce, mc.nonce, "the MAC's nonce spreads unnamed answers");
+	tap_ok(c.member_ns >= c.detect_ns && c.member_ns >= 8 * c.hb_ns,
+	       "membership window holds T_det and 8 heartbeats (%.1f ms)",
+	       c.member_ns / 1e6);
+	tap_diag("prio-period 4: J %.1f T_h %.1f T_det %.1f T_lease %.1f ms",
+		 c.bus_delay_ns / 1e6, c.hb_ns / 1e6, c.detect_ns / 1e6,
+		 c.lease_ns / 1e6);
+
+	/* Urgent access off, the node's other defaults. */
+	uart_mac(&mc, 64, 0);
+	TAP_EQ(rpw_elect_cfg_build(&c, &mc, &p, &why), 0,
+	       "prio-period 0 builds a valid config");
+	TAP_EQ(tenths(c.bus_delay_ns), 2722, "prio-period 0: J 272.2 ms");
+	TAP_EQ(tenths(c.hb_ns), 1466, "prio-period 0: T_h 146.6 ms");
+
+	/* rackpwr-election.rst's table: prio-period 0, max-addr 254. */
+	uart_mac(&mc, RPW_ADDR_MAX, 0);
+	rpw_elect_cfg_build(&c, &mc, &p, &why);
+	TAP_EQ(tenths(c.bus_delay_ns), 7802, "table, 8 modules: J 780.2 ms");
+	TAP_EQ(tenths(c.hb_ns), 4086, "table, 8 modules: T_h 408.6 ms");
+	TAP_EQ(tenths(c.detect_ns), 20173, "table, 8 modules: T_det 2017.3 ms");
+	TAP_EQ(tenths(c.member_ns), 32688, "table, 8 modules: member 3268.8 ms");
+
+	/* Explicit settings are taken as given and validated. */
+	uart_mac(&mc, 64, 4);
+	p.hb_us = 60000;
+	TAP_EQ(rpw_elect_cfg_build(&c, &mc, &p, &why), 0,
+	       "hb-us 60000 is accepted with the shipped defaults");
+	TAP_EQ(c.hb_ns, 60 * MS, "explicit heartbeat kept");
+	p.hb_us = 5000;
+	why = NULL;
+	err = rpw_elect_cfg_build(&c, &mc, &p, &why);
+	tap_ok(err == -EINVAL && why, "hb-us 5000 is refused (%s)",
+	       why ? why : "");
+	p.hb_us = 0;
+	p.bus_delay_us = 50000;
+	p.miss = 4;
+	TAP_EQ(rpw_elect_cfg_build(&c, &mc, &p, &why), 0,
+	       "explicit J and k build a valid config");
+	tap_ok(c.bus_delay_ns == 50 * MS && c.miss == 4,
+	       "explicit J and k kept");
+	p.bus_delay_us = 0;
+	p.miss = 0;
+	p.role = 0;
+	TAP_EQ(rpw_elect_cfg_build(&c, &mc, &p, NULL), -EINVAL,
+	       "role outside enum rackpwr_role refused");
+}
+
 /* One psu node alone: discover, promote, act only after confirmation. */
 static void test_alone(void)
 {
@@ -185,7 +271,7 @@ static void test_alone(void)
 	const struct rpw_frame *f;
 	u64 t, s;
 
-	mk(&a, 7, RPW_ROLE_PSU);
+	mk(&a, 7, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&a.e, T0);
 	f = last(&a);
 	tap_ok(f && f->type == RPW_T_WHO_PRIMARY && f->dst == RPW_ADDR_BCAST,
@@ -239,8 +325,8 @@ static void test_late_joiner(void)
 	const struct rpw_frame *o;
 	u32 ep = RPW_EPOCH_MAKE(3, 200);
 
-	mk(&p, 200, RPW_ROLE_PSU);
-	mk(&j, 210, RPW_ROLE_PSU);
+	mk(&p, 200, RACKPWR_ROLE_PSU);
+	mk(&j, 210, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&j.e, T0);
 	claim_acker = 210;	/* the primary names the joiner */
 	f = claim(RPW_T_PRIMARY, 200, ep, 9);
@@ -288,7 +374,7 @@ static void test_named_acker(void)
 	int i, k, n;
 
 	/* Primary 200 knows psu modules 7 and 9 (their questions). */
-	mk(&p, 200, RPW_ROLE_PSU);
+	mk(&p, 200, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
 	fire(&p, 0);
 	done_all(&p, T0 + 99 * MS);
@@ -310,7 +396,7 @@ static void test_named_acker(void)
 	       named[0], named[1], named[2], named[3]);
 
 	/* A secondary answers only when named ... */
-	mk(&s, 9, RPW_ROLE_PSU);
+	mk(&s, 9, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&s.e, T0);
 	claim_acker = 7;
 	f = claim(RPW_T_HEARTBEAT, 200, ep, 5);
@@ -331,7 +417,7 @@ static void test_named_acker(void)
 		struct tn *x = k ? &s2 : &s;
 
 		if (k) {
-			mk(&s2, 9, RPW_ROLE_PSU);
+			mk(&s2, 9, RACKPWR_ROLE_PSU);
 			s2.e.cfg.nonce = 2;
 			rpw_elect_start(&s2.e, T0);
 			claim_acker = 9;
@@ -379,8 +465,8 @@ static void test_tie(void)
 	struct tn a, b;
 	struct rpw_frame fa, fb;
 
-	mk(&a, 40, RPW_ROLE_PSU);
-	mk(&b, 90, RPW_ROLE_PSU);
+	mk(&a, 40, RACKPWR_ROLE_PSU);
+	mk(&b, 90, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&a.e, T0);
 	rpw_elect_start(&b.e, T0);
 	fire(&a, 0);
@@ -409,8 +495,8 @@ static void test_takeover(void)
 	u32 ep = RPW_EPOCH_MAKE(5, 100);
 	u64 t = T0 + 10 * MS;
 
-	mk(&hi, 150, RPW_ROLE_PSU);
-	mk(&lo, 120, RPW_ROLE_PSU);
+	mk(&hi, 150, RACKPWR_ROLE_PSU);
+	mk(&lo, 120, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&hi.e, T0);
 	rpw_elect_start(&lo.e, T0);
 	/* Both know each other (acks) and follow 100. */
@@ -458,7 +544,7 @@ static void test_lease_acks(void)
 	int i;
 	u64 t;
 
-	mk(&p, 60, RPW_ROLE_PSU);
+	mk(&p, 60, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
 	f = claim(RPW_T_HEARTBEAT_ACK, 61, 0x0101, 0);	/* a psu peer exists */
 	f.len = 4;
@@ -504,7 +590,7 @@ static void test_chassis(void)
 	struct rpw_frame f;
 	u32 e1 = RPW_EPOCH_MAKE(4, 30), e0 = RPW_EPOCH_MAKE(3, 31);
 
-	mk(&c, 77, RPW_ROLE_CHASSIS);
+	mk(&c, 77, RACKPWR_ROLE_CHASSIS);
 	rpw_elect_start(&c.e, T0);
 	TAP_EQ(c.nout, 0, "chassis sends nothing at start");
 	TAP_EQ(rpw_elect_state(&c.e), RPW_ES_FOLLOWER, "chassis follows");
@@ -536,8 +622,8 @@ static void test_step_down_and_stale_primary(void)
 	const struct rpw_frame *o;
 	int rc;
 
-	mk(&p, 50, RPW_ROLE_PSU);
-	mk(&s, 40, RPW_ROLE_PSU);
+	mk(&p, 50, RACKPWR_ROLE_PSU);
+	mk(&s, 40, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
 	rpw_elect_start(&s.e, T0);
 	fire(&p, 0);
@@ -558,7 +644,7 @@ static void test_step_down_and_stale_primary(void)
 	       RPW_EPOCH_TERM(rpw_elect_epoch(&s.e)) == 2, "with the next term");
 
 	/* A primary told of a newer epoch (WHO_PRIMARY) demotes. */
-	mk(&p, 50, RPW_ROLE_PSU);
+	mk(&p, 50, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
 	fire(&p, 0);
 	f = claim(RPW_T_WHO_PRIMARY, 9, RPW_EPOCH_MAKE(8, 20), 0);
@@ -574,20 +660,20 @@ static void test_dup_stall_malformed(void)
 	struct rpw_frame f;
 	int rc;
 
-	mk(&a, 33, RPW_ROLE_PSU);
+	mk(&a, 33, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&a.e, T0);
 	f = claim(RPW_T_PRIMARY, 33, RPW_EPOCH_MAKE(2, 33), 5);
 	rpw_elect_rx(&a.e, &f, T0 + MS);
 	TAP_EQ(a.ev[RPW_EV_DUP_ADDR], 1, "PRIMARY from our own address: dup_addr");
 
-	mk(&a, 33, RPW_ROLE_PSU);
+	mk(&a, 33, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&a.e, T0);
 	fire(&a, 0);
 	f = *last(&a);		/* our own echo */
 	rpw_elect_rx(&a.e, &f, a.timer - 15 * MS);
 	TAP_EQ(a.ev[RPW_EV_DUP_ADDR], 0, "our own echo is not a duplicate");
 
-	mk(&a, 33, RPW_ROLE_PSU);
+	mk(&a, 33, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&a.e, T0);
 	f = claim(RPW_T_HEARTBEAT, 20, RPW_EPOCH_MAKE(2, 20), 5);
 	rpw_elect_rx(&a.e, &f, T0 + MS);
@@ -620,7 +706,7 @@ static void test_tx_backlog(void)
 	struct rpw_frame held[8];
 	int i, nclaims = 0, before;
 
-	mk(&p, 60, RPW_ROLE_PSU);
+	mk(&p, 60, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
 	rpw_elect_tx_done(&p.e, &p.out[0], true, T0 + MS);
 	fire(&p, 0);
@@ -651,6 +737,7 @@ static void test_tx_backlog(void)
 int main(void)
 {
 	test_cfg();
+	test_cfg_build();
 	test_alone();
 	test_late_joiner();
 	test_named_acker();
