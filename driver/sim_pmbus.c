@@ -6,12 +6,13 @@
  * external fans) at 0x50.
  *
  * Assemblies are made the way netdevsim makes devices: through the
- * simulator's own bus, "ID [PRESENT_MASK]" written to
+ * simulator's own bus, "ID [PRESENT_MASK [RATED_MW]]" written to
  * /sys/bus/rackpwr_sim_pmbus/new_device and "ID" to del_device.  Each is
  * a device rackpwr_sim_pmbusID on that bus, its adapter a child of it.
  * The simulator instantiates the seven I2C clients itself (rackpwr-psu at
  * 0x58..0x5d, rackpwr-asm at 0x50), as a board's firmware would, so a new
- * assembly binds to rackpwr.ko as soon as both exist.
+ * assembly binds to rackpwr.ko as soon as both exist.  A non-zero RATED_MW
+ * gives each supply the firmware property rackpwr,rated-power-mw.
  *
  * Why an own adapter rather than i2c-stub: i2c-stub answers every register
  * of a configured address with 0 and never NACKs, has no SMBus block reads
@@ -35,6 +36,7 @@
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/property.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -152,6 +154,9 @@ struct sim_asm {
 	struct i2c_adapter adap;
 	struct i2c_client *client[SIM_NR_PSU + 1];
 	struct dentry *dir;
+	/* The supplies' firmware node when new_device gave a RATED_MW. */
+	struct property_entry props[2];
+	struct software_node swnode;
 };
 
 static DEFINE_IDA(sim_ida);
@@ -855,6 +860,8 @@ static int sim_asm_add_clients(struct sim_asm *a)
 		strscpy(info.type, ctl ? "rackpwr-asm" : "rackpwr-psu",
 			sizeof(info.type));
 		info.addr = ctl ? SIM_ASM_ADDR : SIM_PSU_ADDR + i;
+		/* One node shared by the supplies, released with the last. */
+		info.swnode = ctl || !a->props[0].name ? NULL : &a->swnode;
 		a->client[i] = i2c_new_client_device(&a->adap, &info);
 		if (IS_ERR(a->client[i])) {
 			int ret = PTR_ERR(a->client[i]);
@@ -868,7 +875,7 @@ static int sim_asm_add_clients(struct sim_asm *a)
 }
 
 /* sim_asms_lock held; @id already taken from sim_ida (freed on error). */
-static int sim_asm_new(unsigned int id, unsigned int mask)
+static int sim_asm_new(unsigned int id, unsigned int mask, u32 rated_mw)
 {
 	struct sim_asm *a;
 	char name[8];
@@ -888,6 +895,12 @@ static int sim_asm_new(unsigned int id, unsigned int mask)
 	}
 	a->ctl.a = a;
 	sim_init_asm(&a->ctl);
+	if (rated_mw) {
+		/* Passed on as given: checking it is the driver's job. */
+		a->props[0] = PROPERTY_ENTRY_U32("rackpwr,rated-power-mw",
+						 rated_mw);
+		a->swnode.properties = a->props;
+	}
 
 	device_initialize(&a->dev);
 	a->dev.bus = &sim_bus;
@@ -950,28 +963,51 @@ static void sim_asm_del(struct sim_asm *a)
 }
 
 /*
- * "ID" or "ID PRESENT_MASK" (bit n: a supply in slot n at creation,
- * default 0x3f); an empty line takes the lowest free ID.
+ * "ID [PRESENT_MASK [RATED_MW]]": PRESENT_MASK bit n puts a supply in slot
+ * n at creation (default 0x3f); RATED_MW, if not 0, becomes every supply's
+ * rackpwr,rated-power-mw.  An empty line gives @id -1: the lowest free ID.
  */
+static int sim_parse_new(const char *buf, int *id, unsigned int *mask,
+			 u32 *rated_mw)
+{
+	unsigned int v[3] = { 0, SIM_ALL_PRESENT, 0 };
+	char tmp[48], *p = tmp, *tok;
+	int n = 0;
+
+	if (strscpy(tmp, buf, sizeof(tmp)) < 0)
+		return -EINVAL;
+	while ((tok = strsep(&p, " \t\n"))) {
+		if (!*tok)
+			continue;
+		if (n == ARRAY_SIZE(v) || kstrtouint(tok, 0, &v[n]))
+			return -EINVAL;
+		n++;
+	}
+	if (v[0] > INT_MAX || v[1] > SIM_ALL_PRESENT)
+		return -EINVAL;
+	*id = n ? v[0] : -1;
+	*mask = v[1];
+	*rated_mw = v[2];
+	return 0;
+}
+
 static ssize_t new_device_store(struct bus_type *bus, const char *buf,
 				size_t count)
 {
-	unsigned int id, mask = SIM_ALL_PRESENT;
-	char extra;
-	int n, ret;
+	unsigned int mask;
+	u32 rated_mw;
+	int id, ret;
 
-	n = sscanf(buf, "%u %i %c", &id, &mask, &extra);
-	if (n == 3 || (n >= 1 && id > INT_MAX) || mask > SIM_ALL_PRESENT)
-		return -EINVAL;
-	if (n <= 0 && buf[strspn(buf, " \t\n")])
-		return -EINVAL;
+	ret = sim_parse_new(buf, &id, &mask, &rated_mw);
+	if (ret)
+		return ret;
 
 	mutex_lock(&sim_asms_lock);
 	if (!sim_enabled) {
 		ret = -ENODEV;
 		goto unlock;
 	}
-	if (n <= 0)
+	if (id < 0)
 		ret = ida_alloc_max(&sim_ida, INT_MAX, GFP_KERNEL);
 	else
 		ret = ida_alloc_range(&sim_ida, id, id, GFP_KERNEL);
@@ -979,7 +1015,7 @@ static ssize_t new_device_store(struct bus_type *bus, const char *buf,
 		ret = ret == -ENOSPC ? -EEXIST : ret;
 		goto unlock;
 	}
-	ret = sim_asm_new(ret, mask);
+	ret = sim_asm_new(ret, mask, rated_mw);
 unlock:
 	mutex_unlock(&sim_asms_lock);
 	return ret ? ret : count;

@@ -76,7 +76,8 @@ bind_nodes && bound=1
 skip() { ok "$1 # SKIP nodes not bound to assemblies (bind_nodes)"; }
 sleep 1
 if command -v sensors >/dev/null; then
-	sensors 2>/dev/null | sed -n '1,40p'
+	# Assembly 0's controller and its first supply (42 chips in all).
+	sensors "rackpwr_assembly-i2c-$BUS-50" "rackpwr_psu-i2c-$BUS-58" 2>/dev/null
 fi
 for f in /sys/bus/i2c/devices/$BUS-00*/capacity_bank_a_mw; do CAPDIR=${f%/*}; done
 a0=$(cat $CAPDIR/capacity_bank_a_mw)

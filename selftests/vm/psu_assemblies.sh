@@ -98,8 +98,12 @@ done
 check "0 -> MFR_POUT_MAX again" 2000000 "$(rd "$D/rated_power_mw")"
 check "ratings back to MFR_POUT_MAX" 6000000 "$(rd "$A2/capacity_bank_b_mw")"
 
-# del_device of one leaves the other intact and polling.
+# del_device of one leaves the other intact and polling; a knob file held
+# open across it fails instead of touching freed state.
+exec 3<$SIMDBG/asm1/psu0/xfers
 asm_del 1 && ok "del_device 1" || nok "del_device 1"
+expect_fail "knob held open across del_device" "error" cat <&3
+exec 3<&-
 [ ! -e /sys/bus/i2c/devices/i2c-$B1 ] && ok "assembly 1's adapter gone" ||
 	nok "assembly 1's adapter gone"
 [ ! -e $SIMDBG/asm1 ] && ok "assembly 1's knobs gone" || nok "assembly 1's knobs gone"
@@ -114,10 +118,27 @@ expect_fail "new_device of an existing id" "exists" asm_new 2
 expect_fail "del_device of an unknown id" "No such file" asm_del 7
 expect_fail "present mask beyond six slots" "Invalid argument" asm_new 3 0x40
 expect_fail "trailing garbage" "Invalid argument" asm_new 3 0x3f x
+expect_fail "four fields" "Invalid argument" asm_new 3 0x3f 1 2
 echo >$SIMBUS/new_device && [ -e $SIMBUS/devices/rackpwr_sim_pmbus0 ] &&
 	ok "empty new_device line takes the lowest free id (0)" ||
 	nok "empty new_device line takes the lowest free id (0)"
 asm_del 0
+
+# The firmware property rackpwr,rated-power-mw (the simulator gives it to
+# every supply when new_device has a third field).
+asm_new 4 0x09 1500000 && ok "new_device 4 0x09 1500000" ||
+	nok "new_device 4 0x09 1500000"
+B4=$(asm_bus 4)
+check "rackpwr,rated-power-mw sets the rating" 1500000 "$(rd "$(sdev "$B4" 0)/rated_power_mw")"
+check "... and the capacity" 1500000 "$(rd "/sys/bus/i2c/devices/$B4-0050/capacity_bank_a_mw")"
+echo 0 >"$(sdev "$B4" 0)/rated_power_mw"
+check "rated_power_mw 0 overrides it with MFR_POUT_MAX" 1600000 "$(rd "$(sdev "$B4" 0)/rated_power_mw")"
+asm_del 4
+asm_new 4 0x3f 50000001
+check "out-of-range rackpwr,rated-power-mw: no supply binds" 1 "$(bound "$(asm_bus 4)")"
+check_ge "... and the probe says why" 6 \
+	"$(dmesg | grep -c 'rackpwr,rated-power-mw 50000001: not in 0..50000000')"
+asm_del 4
 
 # Leak check (Debian's kernel has no kmemleak) across LOOPS create/delete
 # cycles with the driver bound: no slab cache may grow by half an object
