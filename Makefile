@@ -60,6 +60,10 @@ checkpatch: $(KSRC_STAMP)
 		driver/rpw_compat.h
 	$(CP) --ignore PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE driver/trace.h
 
+# The layering rackpwr.h writes down, checked on the built objects.
+layer-check: modules
+	$(PY) scripts/layer-check.py driver
+
 # The YAML spec is the source of truth for the uapi header.  ynl wants the
 # genetlink schema two levels above the spec and a MAINTAINERS file at the
 # "kernel root" (to name the spec in the header), so stage a tiny tree in
@@ -95,4 +99,5 @@ clean:
 	-[ ! -f selftests/vm/Makefile ] || $(MAKE) -C selftests/vm clean
 
 .PHONY: all modules agent tests unit sparse w1 checkpatch uapi spec-check \
+	layer-check \
 	modules_install clean

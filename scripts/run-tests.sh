@@ -95,6 +95,7 @@ quality() {
 	gate_run make sparse
 	gate_run make checkpatch
 	gate_run make spec-check
+	gate_run make layer-check
 	[ ! -x scripts/doc-check.sh ] || scripts/doc-check.sh
 }
 step quality quality

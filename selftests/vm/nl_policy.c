@@ -7,7 +7,8 @@
  * attributes, oversized payloads, bad frame types, a non-zero reserved
  * header field) is refused with an extack message and changes nothing;
  * an unprivileged process gets EPERM on every state change and can still
- * read; events arrive on the multicast group.
+ * read; events arrive on the multicast group; every op's request policy,
+ * as nlctrl reports it, is the one the YAML spec defines.
  *
  * Runs as root in a rig VM; loads the modules with modprobe itself.
  */
@@ -33,6 +34,20 @@
 #include "uapi/linux/rackpwr.h"
 
 #include "kselftest_harness.h"
+
+/* One request attribute of one op, as the spec defines it. */
+struct spec_attr {
+	const char *what;
+	int cmd;
+	bool do_op;		/* else the dump's request */
+	int attr;
+	uint32_t type;		/* NL_ATTR_TYPE_* */
+	unsigned long long min, max;	/* integers */
+	int max_len;		/* binary, -1: none */
+};
+
+/* build/vm-tests/nl_policy_spec.h, from scripts/nl-policy-spec.py */
+#include "nl_policy_spec.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK	270
@@ -1774,6 +1789,158 @@ TEST_F(rpw, events)
 	EXPECT_EQ(1, count_rx(b, 131, 132, RACKPWR_FRAME_TYPE_DATA, "uni-a"))
 		TH_LOG("frame-rx-ntf at b: want exactly one");
 	EXPECT_EQ(0, count_rx(a, 131, 132, RACKPWR_FRAME_TYPE_DATA, "uni-a"));
+}
+
+/* ---- policies against the spec ----------------------------------------- */
+
+#define KPOL_MAX	32
+#define KATTR_MAX	64
+
+/* One attribute of one kernel policy, as nlctrl getpolicy reports it. */
+struct kattr {
+	uint32_t type;		/* 0: not in the policy */
+	uint64_t min, max;
+	uint32_t max_len;
+};
+
+static struct kattr kpol[KPOL_MAX][KATTR_MAX];
+static int op_pol[RACKPWR_CMD_MAX + 1][2];	/* [cmd][do] = index or -1 */
+
+/* Every attribute nested in @nest. */
+#define for_each_nested(a, nest, rem)					\
+	for (a = nla_data_of(nest), rem = nla_len_of(nest);		\
+	     rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN;		\
+	     rem -= NLA_ALIGN(a->nla_len),				\
+	     a = (void *)((char *)a + NLA_ALIGN(a->nla_len)))
+
+static void kpol_op(const struct nlattr *ops)
+{
+	struct nlattr *t[CTRL_ATTR_POLICY_DUMP_MAX + 1], *a;
+	int rem, cmd;
+
+	for_each_nested(a, ops, rem) {
+		cmd = a->nla_type & NLA_TYPE_MASK;
+		if (cmd > RACKPWR_CMD_MAX)
+			continue;
+		parse(nla_data_of(a), nla_len_of(a), t,
+		      CTRL_ATTR_POLICY_DUMP_MAX);
+		if (t[CTRL_ATTR_POLICY_DO])
+			op_pol[cmd][1] = get_u32(t[CTRL_ATTR_POLICY_DO]);
+		if (t[CTRL_ATTR_POLICY_DUMP])
+			op_pol[cmd][0] = get_u32(t[CTRL_ATTR_POLICY_DUMP]);
+	}
+}
+
+static void kpol_policy(const struct nlattr *pols)
+{
+	struct nlattr *t[NL_POLICY_TYPE_ATTR_MAX + 1], *p, *a;
+	int rem, rem2, idx, type;
+
+	for_each_nested(p, pols, rem) {
+		idx = p->nla_type & NLA_TYPE_MASK;
+		if (idx >= KPOL_MAX)
+			continue;
+		for_each_nested(a, p, rem2) {
+			struct kattr *k;
+
+			type = a->nla_type & NLA_TYPE_MASK;
+			if (type >= KATTR_MAX)
+				continue;
+			k = &kpol[idx][type];
+			parse(nla_data_of(a), nla_len_of(a), t,
+			      NL_POLICY_TYPE_ATTR_MAX);
+			if (t[NL_POLICY_TYPE_ATTR_TYPE])
+				k->type = get_u32(t[NL_POLICY_TYPE_ATTR_TYPE]);
+			if (t[NL_POLICY_TYPE_ATTR_MIN_VALUE_U])
+				k->min = get_u64(t[NL_POLICY_TYPE_ATTR_MIN_VALUE_U]);
+			if (t[NL_POLICY_TYPE_ATTR_MAX_VALUE_U])
+				k->max = get_u64(t[NL_POLICY_TYPE_ATTR_MAX_VALUE_U]);
+			if (t[NL_POLICY_TYPE_ATTR_MAX_LENGTH])
+				k->max_len = get_u32(t[NL_POLICY_TYPE_ATTR_MAX_LENGTH]);
+		}
+	}
+}
+
+static bool spec_has(int cmd, bool do_op, int attr)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(spec_attrs) / sizeof(spec_attrs[0]); i++)
+		if (spec_attrs[i].cmd == cmd && spec_attrs[i].do_op == do_op &&
+		    (attr < 0 || spec_attrs[i].attr == attr))
+			return true;
+	return false;
+}
+
+/*
+ * Every op's request policy in the running kernel is the spec's: each
+ * attribute the spec lists with its type and range, and nothing else.
+ * (6.1 has no split ops: a dump shares its do's policy, so dumps whose
+ * spec lists no request attributes are not compared.)
+ */
+TEST_F(rpw, policies_match_spec)
+{
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	struct msg *m = malloc(sizeof(*m));
+	unsigned int i;
+	int cmd, d, a;
+
+	ASSERT_NE(NULL, m);
+	memset(kpol, 0, sizeof(kpol));
+	memset(op_pol, 0xff, sizeof(op_pol));
+	msg_init(m, GENL_ID_CTRL, NLM_F_DUMP, CTRL_CMD_GETPOLICY);
+	put_u16(m, CTRL_ATTR_FAMILY_ID, family);
+	ASSERT_EQ(0, nl_call(&self->nl, m, &res));
+	free(m);
+	for (i = 0; i < res.n; i++) {
+		parse_genl(res.m[i], tb, CTRL_ATTR_MAX);
+		if (tb[CTRL_ATTR_OP_POLICY])
+			kpol_op(tb[CTRL_ATTR_OP_POLICY]);
+		if (tb[CTRL_ATTR_POLICY])
+			kpol_policy(tb[CTRL_ATTR_POLICY]);
+	}
+
+	for (i = 0; i < sizeof(spec_attrs) / sizeof(spec_attrs[0]); i++) {
+		const struct spec_attr *s = &spec_attrs[i];
+		int idx = op_pol[s->cmd][s->do_op];
+		const struct kattr *k;
+
+		EXPECT_TRUE(idx >= 0 && idx < KPOL_MAX)
+			TH_LOG("%s: the op has no policy", s->what);
+		if (idx < 0 || idx >= KPOL_MAX)
+			continue;
+		k = &kpol[idx][s->attr];
+		EXPECT_EQ(s->type, k->type)
+			TH_LOG("%s: type %u in the kernel", s->what, k->type);
+		if (s->type == NL_ATTR_TYPE_U8 || s->type == NL_ATTR_TYPE_U32) {
+			EXPECT_EQ(s->min, k->min)
+				TH_LOG("%s: kernel min %llu", s->what,
+				       (unsigned long long)k->min);
+			EXPECT_EQ(s->max, k->max)
+				TH_LOG("%s: kernel max %llu", s->what,
+				       (unsigned long long)k->max);
+		}
+		if (s->max_len >= 0) {
+			EXPECT_EQ(s->max_len, k->max_len)
+				TH_LOG("%s: kernel max-len %u", s->what,
+				       k->max_len);
+		}
+	}
+	/* Nothing the spec does not list. */
+	for (cmd = 0; cmd <= RACKPWR_CMD_MAX; cmd++) {
+		for (d = 0; d < 2; d++) {
+			int idx = op_pol[cmd][d];
+
+			if (idx < 0 || idx >= KPOL_MAX || !spec_has(cmd, d, -1))
+				continue;
+			for (a = 0; a < KATTR_MAX; a++) {
+				EXPECT_TRUE(!kpol[idx][a].type ||
+					    spec_has(cmd, d, a))
+					TH_LOG("cmd %d %s: kernel accepts attribute %d, the spec does not",
+					       cmd, d ? "do" : "dump", a);
+			}
+		}
+	}
 }
 
 TEST_HARNESS_MAIN
