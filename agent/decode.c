@@ -89,6 +89,9 @@ static const struct rpw_field node_fields[] = {
 	    "prio-period"),
 	FLD(rpw_dec_node, RACKPWR_A_NODE_NTF_DROPPED, F_U64, ntf_dropped,
 	    "ntf-dropped"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_I2C_BUS, F_U32, i2c_bus, "i2c-bus"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_I2C_BUS_AUTO, F_FLAG, i2c_bus_auto,
+	    "i2c-bus-auto"),
 };
 
 static const struct rpw_field peer_fields[] = {

@@ -42,6 +42,8 @@ struct rpw_dec_node {
 	uint8_t addr, max_retries, primary, miss, max_addr, prio_period;
 	bool acting;
 	uint64_t ntf_dropped;
+	uint32_t i2c_bus;
+	bool i2c_bus_auto;
 	struct rpw_dec_stats stats;
 };
 

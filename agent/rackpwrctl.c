@@ -96,8 +96,8 @@ static void usage(void)
 {
 	fputs("usage: rackpwrctl COMMAND ...\n"
 	      "  node list | node show NODE\n"
-	      "  node new --bus B --addr A [--role psu|chassis] [timers]\n"
-	      "  node set NODE [--addr A] [--role R] [--baud N] [timers]\n"
+	      "  node new --bus B --addr A [--role psu|chassis] [--i2c-bus N|auto] [timers]\n"
+	      "  node set NODE [--addr A] [--role R] [--baud N] [--i2c-bus N|auto] [timers]\n"
 	      "  node del NODE\n"
 	      "  stats [NODE]\n"
 	      "  peers NODE\n"
@@ -109,6 +109,7 @@ static void usage(void)
 	      "timers: --ifs-us N --slot-us N --turnaround-us N\n"
 	      "        --ack-timeout-us N --max-retries N --max-addr N\n"
 	      "        --prio-period N\n"
+	      "--i2c-bus: I2C adapter of the node's assembly; auto = the only one\n"
 	      "election: --hb-us N --miss N --bus-delay-us N\n"
 	      "NODE is a node id or name (e.g. ttyS1, sim0.3)\n", stderr);
 	exit(2);
@@ -170,6 +171,11 @@ static void print_node(const struct rpw_dec_node *n)
 		printf(" prio_period=%u", n->prio_period);
 	if (RPW_HAS(n->has, RACKPWR_A_NODE_ELECT_STATE))
 		printf(" acting=%d", n->acting);
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_I2C_BUS))
+		printf(" i2c_bus=%u", n->i2c_bus);
+	else
+		printf(" i2c_bus=none");
+	printf(" i2c_bus_auto=%d", n->i2c_bus_auto);
 	if (RPW_HAS(n->has, RACKPWR_A_NODE_NTF_DROPPED))
 		printf(" ntf_dropped=%llu", (unsigned long long)n->ntf_dropped);
 	putchar('\n');
@@ -257,7 +263,7 @@ static int node_id(const char *what)
 
 enum { O_BUS = 256, O_ADDR, O_ROLE, O_BAUD, O_IFS, O_SLOT, O_TURN, O_ACKTO,
 	O_RETRIES, O_ACK, O_TEST, O_TEXT, O_HEX, O_COUNT, O_TIMEOUT, O_LDISC,
-	O_HB, O_MISS, O_JDELAY, O_RS485, O_MAXADDR, O_PRIO };
+	O_HB, O_MISS, O_JDELAY, O_RS485, O_MAXADDR, O_PRIO, O_I2C };
 
 static const struct option opts[] = {
 	{ "bus", required_argument, NULL, O_BUS },
@@ -282,12 +288,14 @@ static const struct option opts[] = {
 	{ "prio-period", required_argument, NULL, O_PRIO },
 	{ "miss", required_argument, NULL, O_MISS },
 	{ "bus-delay-us", required_argument, NULL, O_JDELAY },
+	{ "i2c-bus", required_argument, NULL, O_I2C },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct args {
 	long bus, addr, role, baud, ifs, slot, turn, ackto, retries;
 	long hb, miss, jdelay, maxaddr, prio;
+	long i2c;		/* -1: not given, -2: auto */
 	int ack, test, count, timeout, ldisc, rs485;
 	unsigned char payload[RACKPWR_MAX_PAYLOAD + 1];
 	int plen;
@@ -301,7 +309,7 @@ static void parse_opts(int argc, char **argv, struct args *a)
 	memset(a, 0, sizeof(*a));
 	a->bus = a->addr = a->role = a->baud = a->ifs = a->slot = -1;
 	a->turn = a->ackto = a->retries = -1;
-	a->hb = a->miss = a->jdelay = a->maxaddr = a->prio = -1;
+	a->hb = a->miss = a->jdelay = a->maxaddr = a->prio = a->i2c = -1;
 	a->ldisc = 29;	/* N_DEVELOPMENT */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -350,6 +358,10 @@ static void parse_opts(int argc, char **argv, struct args *a)
 		case O_HB: a->hb = num(optarg, 0, 0xffffffffL, "hb-us"); break;
 		case O_MISS: a->miss = num(optarg, 0, 255, "miss"); break;
 		case O_JDELAY: a->jdelay = num(optarg, 0, 0xffffffffL, "bus-delay-us"); break;
+		case O_I2C:
+			a->i2c = strcmp(optarg, "auto") ?
+				 num(optarg, 0, 0xffffffffL, "i2c-bus") : -2;
+			break;
 		default: usage();
 		}
 	}
@@ -383,6 +395,10 @@ static void put_cfg(struct nl_msg *m, const struct args *a)
 		nla_put_u8(m, RACKPWR_A_NODE_MAX_ADDR, a->maxaddr);
 	if (a->prio >= 0)
 		nla_put_u8(m, RACKPWR_A_NODE_PRIO_PERIOD, a->prio);
+	if (a->i2c >= 0)
+		nla_put_u32(m, RACKPWR_A_NODE_I2C_BUS, a->i2c);
+	else if (a->i2c == -2)
+		nla_put_flag(m, RACKPWR_A_NODE_I2C_BUS_AUTO);
 }
 
 static int cmd_node(int argc, char **argv)

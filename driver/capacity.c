@@ -1,35 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * rackpwr - supply capacity across the bus.
+ * rackpwr - supply capacity across the bus: kernel glue for rpw_cap.c.
  *
- * Every power-supply module knows its own assembly's usable capacity per
- * bank (driver/psu.c).  The acting primary asks every power-supply module
- * for theirs (CAP_QUERY, broadcast, every cap_query_ms and at once when it
- * is promoted); a secondary answers with CAP_REPORT, and also sends one at
- * once whenever its assembly's capacity or health changes.  A module that
- * has not reported for RPW_CAP_LOST_QUERIES queries counts as capacity
- * lost, with an event.  Each change is a capacity-ntf netlink event, and
- * capacity-get dumps what a node knows, so the policy always budgets the
- * whole rack.
+ * Each power-supply node reports the assembly it is bound to (node
+ * attribute i2c-bus; by default the only assembly when there is exactly
+ * one, see rpw_asm_resolve()).  A node without an assembly, and a chassis
+ * node, has no own line and does not answer queries.  The acting primary
+ * asks every power-supply module (CAP_QUERY, broadcast, every cap_query_ms
+ * and at once when its lease holds after promotion); a secondary answers
+ * with CAP_REPORT, and also sends one at once whenever its assembly
+ * changes.  The table, fencing and loss rule live in rpw_cap.c; this file
+ * runs them under the node lock, follows the assemblies (rpw_asm notifier)
+ * and turns changes into capacity-ntf events.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/notifier.h>
 #include <linux/slab.h>
 
 #include "psu.h"
 #include "rackpwr.h"
 
-#define RPW_CAP_LOST_QUERIES	3
+/* A node's capacity state, the protocol's priv. */
+struct rpw_cap {
+	struct rpw_node *node;
+	struct delayed_work work;
+	bool kick;		/* promoted: query once the lease holds */
+	struct rpw_cap_table tab;	/* under the node lock */
+};
 
-static unsigned int cap_query_ms = 1000;
-module_param(cap_query_ms, uint, 0644);
-MODULE_PARM_DESC(cap_query_ms,
-		 "period of the primary's capacity queries in ms (100..60000)");
-
-/* This kernel's assembly, as psu.c last reported it. */
-static DEFINE_SPINLOCK(rpw_cap_local_lock);
-static struct rpw_cap_entry rpw_cap_local;
+/*
+ * Orders the own-assembly snapshots (the assembly API sleeps, so they are
+ * taken outside the node lock) of every node: a notifier and a work item
+ * refreshing the same node cannot apply theirs out of order.
+ */
+static DEFINE_MUTEX(rpw_cap_refresh_lock);
 
 static const struct rpw_proto_ops rpw_cap_proto;
 
@@ -39,17 +45,15 @@ static struct rpw_cap *rpw_cap_of(struct rpw_node *node)
 	return rpw_node_priv(node, &rpw_cap_proto);
 }
 
+static unsigned int cap_query_ms = 1000;
+module_param(cap_query_ms, uint, 0644);
+MODULE_PARM_DESC(cap_query_ms,
+		 "period of the primary's capacity queries in ms (100..60000)");
+
 static unsigned long rpw_cap_period(void)
 {
 	return msecs_to_jiffies(clamp_t(unsigned int, cap_query_ms, 100,
 					60000));
-}
-
-static void rpw_cap_local_get(struct rpw_cap_entry *e)
-{
-	spin_lock_bh(&rpw_cap_local_lock);
-	*e = rpw_cap_local;
-	spin_unlock_bh(&rpw_cap_local_lock);
 }
 
 /* Node lock held: a configured power-supply node (the election runs). */
@@ -65,94 +69,120 @@ static bool rpw_cap_is_primary(struct rpw_node *node)
 	       node->leader.state == RACKPWR_ELECT_STATE_PRIMARY;
 }
 
-static void rpw_cap_send_report(struct rpw_node *node, u8 dst)
+static void rpw_cap_view_locked(struct rpw_node *node, struct rpw_cap_view *v)
 {
-	struct rpw_cap_entry l;
-	struct rpw_frame f = {
-		.type = RPW_T_CAP_REPORT,
-		.dst = dst,
-		.flags = RPW_F_ACKREQ,
-		.len = 16,
-	};
+	lockdep_assert_held(&node->lock);
+	v->epoch = node->leader.epoch;
+	v->primary = node->leader.primary;
+	v->is_primary = rpw_cap_is_primary(node);
+}
+
+static void rpw_cap_send_report(struct rpw_node *node, struct rpw_cap *cap,
+				u8 dst)
+{
+	struct rpw_cap_table *t = &cap->tab;
+	struct rpw_frame f;
 
 	lockdep_assert_held(&node->lock);
-	rpw_cap_local_get(&l);
-	put_unaligned_le32(node->leader.epoch, f.payload);
-	put_unaligned_le32(l.bank_mw[0] / 1000, f.payload + 4);
-	put_unaligned_le32(l.bank_mw[1] / 1000, f.payload + 8);
-	f.payload[12] = l.present;
-	f.payload[13] = l.healthy;
-	put_unaligned_le16(0, f.payload + 14);
+	rpw_cap_pack_report(&f, dst, node->leader.epoch, &t->ent[t->self]);
 	rpw_node_queue_locked(node, &f, NULL);
 }
 
-static bool rpw_cap_update(struct rpw_cap_entry *e, const u32 *bank_mw,
-			   u8 present, u8 healthy, u64 now)
-{
-	bool changed = !e->known || e->lost || e->bank_mw[0] != bank_mw[0] ||
-		       e->bank_mw[1] != bank_mw[1] || e->present != present ||
-		       e->healthy != healthy;
-
-	e->bank_mw[0] = bank_mw[0];
-	e->bank_mw[1] = bank_mw[1];
-	e->present = present;
-	e->healthy = healthy;
-	e->known = true;
-	e->lost = false;
-	e->last_ns = now;
-	return changed;
-}
-
 /* Frames of the capacity range; node lock held, BH off. */
-static void rpw_cap_rx(struct rpw_node *node, void *priv,
-		       const struct rpw_frame *f, u64 now)
+static void rpw_cap_node_rx(struct rpw_node *node, void *priv,
+			    const struct rpw_frame *f, u64 now)
 {
 	struct rpw_cap *cap = priv;
-	u32 epoch, bank_mw[2];
-	struct rpw_cap_entry *e;
+	struct rpw_cap_view v;
 
 	lockdep_assert_held(&node->lock);
-	if (!rpw_cap_is_psu(node) || f->len < 4)
+	if (!rpw_cap_is_psu(node))
 		return;
-	epoch = get_unaligned_le32(f->payload);
-	/* Fencing: only the current epoch's primary and its reports count. */
-	if (epoch != node->leader.epoch)
-		return;
-
-	if (f->type == RPW_T_CAP_QUERY) {
-		if (f->src == node->leader.primary &&
-		    !rpw_cap_is_primary(node))
-			rpw_cap_send_report(node, f->src);
-		return;
+	rpw_cap_view_locked(node, &v);
+	switch (rpw_cap_rx(&cap->tab, &v, f, now)) {
+	case RPW_CAP_RX_ANSWER:
+		rpw_cap_send_report(node, cap, f->src);
+		break;
+	case RPW_CAP_RX_CHANGED:
+		rpw_notify_capacity(node, f->src, &cap->tab.ent[f->src], false);
+		break;
+	default:
+		break;
 	}
-	if (f->type != RPW_T_CAP_REPORT || f->len != 16 ||
-	    !rpw_cap_is_primary(node))
-		return;
-	bank_mw[0] = min_t(u64, (u64)get_unaligned_le32(f->payload + 4) * 1000,
-			   U32_MAX);
-	bank_mw[1] = min_t(u64, (u64)get_unaligned_le32(f->payload + 8) * 1000,
-			   U32_MAX);
-	e = &cap->ent[f->src];
-	if (rpw_cap_update(e, bank_mw, f->payload[12], f->payload[13], now))
-		rpw_notify_capacity(node, f->src, e, false);
 }
 
-/* Node lock held: the local assembly changed or the node just started. */
-static void rpw_cap_local_changed_locked(struct rpw_node *node,
-					 const struct rpw_cap_entry *l)
+/* The own line is @l now (NULL: the node has no assembly). */
+static void rpw_cap_local_locked(struct rpw_node *node, struct rpw_cap *cap,
+				 const struct rpw_cap_entry *l)
 {
-	struct rpw_cap_entry *own = &rpw_cap_of(node)->ent[node->cfg.addr];
+	struct rpw_cap_table *t = &cap->tab;
 	u8 primary;
 
 	lockdep_assert_held(&node->lock);
-	if (!rpw_cap_update(own, l->bank_mw, l->present, l->healthy,
-			    ktime_get_ns()))
+	/* A new address starts a new table; the old lines were another's. */
+	if (t->self != node->cfg.addr)
+		rpw_cap_table_init(t, node->cfg.addr);
+	if (!rpw_cap_set_local(t, l, ktime_get_ns()))
 		return;
-	rpw_notify_capacity(node, node->cfg.addr, own, true);
+	rpw_notify_capacity(node, t->self, &t->ent[t->self], true);
 	primary = node->leader.primary;
-	if (!rpw_cap_is_primary(node) && primary &&
-	    primary != node->cfg.addr)
-		rpw_cap_send_report(node, primary);
+	if (l && !rpw_cap_is_primary(node) && primary && primary != t->self)
+		rpw_cap_send_report(node, cap, primary);
+}
+
+/*
+ * Take the bound assembly's capacity and apply it to the node's own line.
+ * Process context: the assembly API may sleep, so the snapshot is taken
+ * outside the node lock.
+ */
+static void rpw_cap_refresh(struct rpw_node *node)
+{
+	struct rpw_psu_capacity c;
+	struct rpw_cap_entry l = {};
+	bool psu, have = false;
+	struct rpw_cap *cap;
+	int bus;
+
+	mutex_lock(&rpw_cap_refresh_lock);
+	spin_lock_bh(&node->lock);
+	psu = !node->dead && rpw_cap_is_psu(node);
+	bus = node->i2c_bus;
+	spin_unlock_bh(&node->lock);
+
+	if (psu) {
+		bus = rpw_asm_resolve(bus);
+		have = bus >= 0 && !rpw_asm_get_capacity(bus, &c);
+	}
+	if (have) {
+		l.bank_mw[0] = c.bank_mw[0];
+		l.bank_mw[1] = c.bank_mw[1];
+		l.present = c.present;
+		l.healthy = c.healthy;
+	}
+
+	spin_lock_bh(&node->lock);
+	cap = rpw_cap_of(node);
+	if (cap && !node->dead && node->mac_up)
+		rpw_cap_local_locked(node, cap, have ? &l : NULL);
+	spin_unlock_bh(&node->lock);
+	mutex_unlock(&rpw_cap_refresh_lock);
+}
+
+/* The primary's query round; node lock held. */
+static void rpw_cap_query_locked(struct rpw_node *node, struct rpw_cap *cap)
+{
+	struct rpw_cap_table *t = &cap->tab;
+	struct rpw_frame f;
+	int a;
+
+	lockdep_assert_held(&node->lock);
+	rpw_cap_pack_query(&f, node->leader.epoch);
+	rpw_node_queue_locked(node, &f, NULL);
+	for (a = 0; (a = rpw_cap_query_round(t, a)) >= 0; a++) {
+		pr_warn_ratelimited("%s: power-supply module %d stopped reporting capacity\n",
+				    node->name, a);
+		rpw_notify_capacity(node, a, &t->ent[a], false);
+	}
 }
 
 static void rpw_cap_work(struct work_struct *work)
@@ -160,49 +190,19 @@ static void rpw_cap_work(struct work_struct *work)
 	struct rpw_cap *cap = container_of(to_delayed_work(work),
 					   struct rpw_cap, work);
 	struct rpw_node *node = cap->node;
-	u64 now = ktime_get_ns();
-	u64 lost_ns = (u64)RPW_CAP_LOST_QUERIES *
-		      jiffies_to_nsecs(rpw_cap_period());
-	struct rpw_frame f = {
-		.type = RPW_T_CAP_QUERY,
-		.dst = RPW_ADDR_BCAST,
-		.len = 4,
-	};
-	struct rpw_cap_entry l;
-	unsigned int a;
 
-	rpw_cap_local_get(&l);
+	/* Also catches up with anything the notifier could not apply. */
+	rpw_cap_refresh(node);
 	spin_lock_bh(&node->lock);
 	if (node->dead)
 		goto unlock;
-	if (rpw_cap_is_psu(node) && l.known)
-		rpw_cap_local_changed_locked(node, &l);
-	if (!rpw_cap_is_primary(node)) {
+	if (!rpw_cap_is_primary(node))
 		/* Only the primary keeps the rack's table. */
-		for (a = 0; a < RPW_MAC_NR_ADDR; a++)
-			if (a != node->cfg.addr)
-				cap->ent[a].known = false;
-		goto resched;
-	}
+		rpw_cap_forget_others(&cap->tab);
 	/* A primary outside its lease neither asks nor judges silence. */
-	if (!rpw_node_acting(node, now))
-		goto resched;
-	put_unaligned_le32(node->leader.epoch, f.payload);
-	rpw_node_queue_locked(node, &f, NULL);
-	for (a = 0; a < RPW_MAC_NR_ADDR; a++) {
-		struct rpw_cap_entry *e = &cap->ent[a];
-
-		if (a == node->cfg.addr || !e->known || e->lost ||
-		    now - e->last_ns < lost_ns)
-			continue;
-		e->lost = true;
-		pr_warn_ratelimited("%s: power-supply module %u stopped reporting capacity\n",
-				    node->name, a);
-		rpw_notify_capacity(node, a, e, false);
-	}
-resched:
-	if (!node->dead)
-		mod_delayed_work(system_wq, &cap->work, rpw_cap_period());
+	else if (rpw_node_acting(node, ktime_get_ns()))
+		rpw_cap_query_locked(node, cap);
+	mod_delayed_work(system_wq, &cap->work, rpw_cap_period());
 unlock:
 	spin_unlock_bh(&node->lock);
 }
@@ -236,11 +236,13 @@ static int rpw_cap_attach(struct rpw_node *node, void **priv)
 	if (!cap)
 		return -ENOMEM;
 	cap->node = node;
+	rpw_cap_table_init(&cap->tab, RPW_ADDR_NONE);
 	INIT_DELAYED_WORK(&cap->work, rpw_cap_work);
 	*priv = cap;
 	return 0;
 }
 
+/* Configured (role, address or binding may have changed): re-read now. */
 static void rpw_cap_start(struct rpw_node *node, void *priv,
 			  const struct rpw_node_setup *su, u64 now)
 {
@@ -264,67 +266,60 @@ static const struct rpw_proto_ops rpw_cap_proto = {
 	.attach = rpw_cap_attach,
 	.detach = rpw_cap_detach,
 	.start = rpw_cap_start,
-	.rx = rpw_cap_rx,
+	.rx = rpw_cap_node_rx,
 	.leader = rpw_cap_leader,
 };
 
-/* psu.c: capacity, presence or health of this assembly changed. */
-static void rpw_cap_psu_notify(void)
+/* For dumps: the line at @addr or the next known one; -ENOENT at the end. */
+int rpw_cap_node_next(struct rpw_node *node, int addr,
+		      struct rpw_cap_entry *out, bool *local)
 {
-	struct rpw_psu_capacity c = {};
-	unsigned long index = 0;
-	struct rpw_node *node;
-	int bus;
-
-	/* Until nodes bind to an assembly: the only one, else none. */
-	bus = rpw_asm_resolve(RPW_I2C_BUS_AUTO);
-	if (bus >= 0)
-		rpw_asm_get_capacity(bus, &c);
-	spin_lock_bh(&rpw_cap_local_lock);
-	rpw_cap_local.bank_mw[0] = min_t(u64, c.bank_mw[0], U32_MAX);
-	rpw_cap_local.bank_mw[1] = min_t(u64, c.bank_mw[1], U32_MAX);
-	rpw_cap_local.present = c.present;
-	rpw_cap_local.healthy = c.healthy;
-	rpw_cap_local.known = true;
-	spin_unlock_bh(&rpw_cap_local_lock);
-
-	/* Tell every local power-supply node; secondaries report at once. */
-	while ((node = rpw_node_next(&index))) {
-		struct rpw_cap_entry l;
-
-		rpw_cap_local_get(&l);
-		spin_lock_bh(&node->lock);
-		if (!node->dead && rpw_cap_is_psu(node))
-			rpw_cap_local_changed_locked(node, &l);
-		spin_unlock_bh(&node->lock);
-		rpw_node_put(node);
-		index++;
-	}
-}
-
-/* For dumps: the entry at @addr or the next known one; -ENOENT at the end. */
-int rpw_cap_next(struct rpw_node *node, int addr, struct rpw_cap_entry *out)
-{
-	struct rpw_cap *cap;
-	int a = -ENOENT;
+	const struct rpw_cap *cap;
 
 	spin_lock_bh(&node->lock);
 	cap = rpw_cap_of(node);
-	for (; cap && addr < RPW_MAC_NR_ADDR; addr++) {
-		if (cap->ent[addr].known) {
-			*out = cap->ent[addr];
-			a = addr;
-			break;
-		}
+	addr = cap ? rpw_cap_next(&cap->tab, addr) : -ENOENT;
+	if (addr >= 0) {
+		*out = cap->tab.ent[addr];
+		*local = addr == cap->tab.self;
 	}
 	spin_unlock_bh(&node->lock);
-	return a;
+	return addr;
 }
 
-static int rpw_cap_asm_event(struct notifier_block *nb, unsigned long ev,
+/*
+ * The adapter of the assembly @node reports, or -ENODEV (no assembly, or
+ * not a power-supply node).  @is_auto: the binding is the default.
+ * Process context.
+ */
+int rpw_cap_node_i2c_bus(struct rpw_node *node, bool *is_auto)
+{
+	bool psu;
+	int bus;
+
+	spin_lock_bh(&node->lock);
+	bus = node->i2c_bus;
+	psu = node->role == RACKPWR_ROLE_PSU;
+	spin_unlock_bh(&node->lock);
+	*is_auto = bus == RPW_I2C_BUS_AUTO;
+	return psu ? rpw_asm_resolve(bus) : -ENODEV;
+}
+
+/*
+ * An assembly was added, changed or removed.  Every power-supply node
+ * re-reads its own: an AUTO binding may resolve differently now.
+ */
+static int rpw_cap_asm_event(struct notifier_block *nb, unsigned long action,
 			     void *data)
 {
-	rpw_cap_psu_notify();
+	unsigned long index = 0;
+	struct rpw_node *node;
+
+	while ((node = rpw_node_next(&index))) {
+		rpw_cap_refresh(node);
+		rpw_node_put(node);
+		index++;
+	}
 	return NOTIFY_OK;
 }
 
@@ -339,12 +334,9 @@ int __init rpw_cap_init(void)
 	if (err)
 		return err;
 	err = rpw_asm_notifier_register(&rpw_cap_asm_nb);
-	if (err) {
+	if (err)
 		rpw_proto_unregister(&rpw_cap_proto);
-		return err;
-	}
-	rpw_cap_psu_notify();
-	return 0;
+	return err;
 }
 
 void rpw_cap_exit(void)

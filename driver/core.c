@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
+#include "psu.h"
 #include "rackpwr.h"
 
 #define CREATE_TRACE_POINTS
@@ -489,6 +490,7 @@ struct rpw_node *rpw_node_create(u32 kind, const char *name, u32 bus,
 	node->tops = tops;
 	node->priv = priv;
 	node->role = RACKPWR_ROLE_CHASSIS;
+	node->i2c_bus = RPW_I2C_BUS_AUTO;
 	/* Address 0: the node is inert until configured. */
 	rpw_mac_cfg_default(&node->cfg, profile, RPW_ADDR_MIN, 115200);
 	node->cfg.addr = RPW_ADDR_NONE;
@@ -722,6 +724,8 @@ static int rpw_node_apply(struct rpw_node *node,
 	node->hb_us = su.hb_us;
 	node->miss = su.miss;
 	node->bus_delay_us = su.bus_delay_us;
+	if (p->has_i2c_bus)
+		node->i2c_bus = p->i2c_bus;
 	rpw_node_start_protos(node, &su, rpw_now());
 	mac = old;
 unlock:

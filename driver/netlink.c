@@ -9,9 +9,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/i2c.h>
 #include <linux/module.h>
 #include <net/genetlink.h>
 
+#include "psu.h"
 #include "rackpwr.h"
 
 static struct netlink_range_validation rpw_baud_range = {
@@ -36,6 +38,11 @@ static struct netlink_range_validation rpw_hb_range = {
 
 static struct netlink_range_validation rpw_delay_range = {
 	.min = 100, .max = 10000000,
+};
+
+/* An adapter number: i2c_get_adapter() takes an int. */
+static struct netlink_range_validation rpw_i2c_bus_range = {
+	.max = INT_MAX,
 };
 
 static const struct nla_policy rpw_node_id_policy[RACKPWR_A_NODE_MAX + 1] = {
@@ -70,6 +77,9 @@ static const struct nla_policy rpw_node_new_policy[RACKPWR_A_NODE_MAX + 1] = {
 	[RACKPWR_A_NODE_BUS_DELAY_US] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_delay_range),
 	[RACKPWR_A_NODE_PRIO_PERIOD] = NLA_POLICY_MAX(NLA_U8, 16),
+	[RACKPWR_A_NODE_I2C_BUS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_i2c_bus_range),
+	[RACKPWR_A_NODE_I2C_BUS_AUTO] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy rpw_node_set_policy[RACKPWR_A_NODE_MAX + 1] = {
@@ -93,6 +103,9 @@ static const struct nla_policy rpw_node_set_policy[RACKPWR_A_NODE_MAX + 1] = {
 	[RACKPWR_A_NODE_BUS_DELAY_US] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_delay_range),
 	[RACKPWR_A_NODE_PRIO_PERIOD] = NLA_POLICY_MAX(NLA_U8, 16),
+	[RACKPWR_A_NODE_I2C_BUS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &rpw_i2c_bus_range),
+	[RACKPWR_A_NODE_I2C_BUS_AUTO] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy rpw_peer_policy[RACKPWR_A_PEER_MAX + 1] = {
@@ -212,6 +225,18 @@ static int rpw_nl_put_elect(struct sk_buff *skb, struct rpw_node *node)
 	return 0;
 }
 
+/* The binding: the adapter in use (if any) and whether it is the default. */
+static int rpw_nl_put_i2c_bus(struct sk_buff *skb, struct rpw_node *node)
+{
+	bool is_auto;
+	int bus = rpw_cap_node_i2c_bus(node, &is_auto);
+
+	if ((bus >= 0 && nla_put_u32(skb, RACKPWR_A_NODE_I2C_BUS, bus)) ||
+	    (is_auto && nla_put_flag(skb, RACKPWR_A_NODE_I2C_BUS_AUTO)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int rpw_nl_fill_node(struct sk_buff *skb, struct rpw_node *node,
 			    u32 portid, u32 seq, int flags, u8 cmd)
 {
@@ -246,7 +271,7 @@ static int rpw_nl_fill_node(struct sk_buff *skb, struct rpw_node *node,
 			      atomic64_read(&node->ntf_dropped),
 			      RACKPWR_A_NODE_PAD))
 		goto nla_fail;
-	if (rpw_nl_put_elect(skb, node))
+	if (rpw_nl_put_elect(skb, node) || rpw_nl_put_i2c_bus(skb, node))
 		goto nla_fail;
 	if (up) {
 		/* For the modules this node has heard, itself included. */
@@ -320,8 +345,43 @@ static int rpw_nl_node_get_dumpit(struct sk_buff *skb,
 				 RACKPWR_CMD_NODE_GET);
 }
 
-static void rpw_nl_parse_params(struct genl_info *info,
+/*
+ * i2c-bus must name an existing adapter (an assembly may bind to it later);
+ * i2c-bus-auto returns to the default.  Giving both is a contradiction.
+ */
+static int rpw_nl_parse_i2c_bus(struct genl_info *info,
 				struct rpw_node_params *p)
+{
+	struct nlattr *bus = info->attrs[RACKPWR_A_NODE_I2C_BUS];
+	struct i2c_adapter *adap;
+
+	if (bus && info->attrs[RACKPWR_A_NODE_I2C_BUS_AUTO]) {
+		NL_SET_BAD_ATTR(info->extack, bus);
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "i2c-bus and i2c-bus-auto exclude each other");
+		return -EINVAL;
+	}
+	if (info->attrs[RACKPWR_A_NODE_I2C_BUS_AUTO]) {
+		p->i2c_bus = RPW_I2C_BUS_AUTO;
+		p->has_i2c_bus = true;
+		return 0;
+	}
+	if (!bus)
+		return 0;
+	p->i2c_bus = nla_get_u32(bus);
+	adap = i2c_get_adapter(p->i2c_bus);
+	if (!adap) {
+		NL_SET_BAD_ATTR(info->extack, bus);
+		NL_SET_ERR_MSG_MOD(info->extack, "no I2C adapter with that number");
+		return -ENODEV;
+	}
+	i2c_put_adapter(adap);
+	p->has_i2c_bus = true;
+	return 0;
+}
+
+static int rpw_nl_parse_params(struct genl_info *info,
+			       struct rpw_node_params *p)
 {
 	struct nlattr **a = info->attrs;
 
@@ -359,6 +419,7 @@ static void rpw_nl_parse_params(struct genl_info *info,
 		p->prio_period = nla_get_u8(a[RACKPWR_A_NODE_PRIO_PERIOD]);
 		p->has_prio_period = true;
 	}
+	return rpw_nl_parse_i2c_bus(info, p);
 }
 
 static int rpw_nl_node_new_doit(struct sk_buff *skb, struct genl_info *info)
@@ -379,9 +440,9 @@ static int rpw_nl_node_new_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (info->attrs[RACKPWR_A_NODE_BUS])
 		bus = nla_get_u32(info->attrs[RACKPWR_A_NODE_BUS]);
-	rpw_nl_parse_params(info, &p);
 	/* Check first: a rejected request must not create anything. */
-	err = rpw_node_params_check(RPW_MAC_PROFILE_UART, &p, info->extack);
+	err = rpw_nl_parse_params(info, &p) ?:
+	      rpw_node_params_check(RPW_MAC_PROFILE_UART, &p, info->extack);
 	if (err)
 		return err;
 
@@ -400,8 +461,8 @@ static int rpw_nl_node_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct rpw_node_params p;
 
-	rpw_nl_parse_params(info, &p);
-	return rpw_node_configure(info->user_ptr[0], &p, info->extack);
+	return rpw_nl_parse_params(info, &p) ?:
+	       rpw_node_configure(info->user_ptr[0], &p, info->extack);
 }
 
 static int rpw_nl_node_del_doit(struct sk_buff *skb, struct genl_info *info)
@@ -598,9 +659,9 @@ static int rpw_nl_put_cap(struct sk_buff *skb, struct rpw_node *node, u8 addr,
 	if (nla_put_u32(skb, RACKPWR_A_CAPACITY_NODE_ID, node->id) ||
 	    nla_put_u8(skb, RACKPWR_A_CAPACITY_ADDR, addr) ||
 	    nla_put_u32(skb, RACKPWR_A_CAPACITY_BANK_A_MW,
-			e->lost ? 0 : e->bank_mw[0]) ||
+			e->lost ? 0 : min_t(u64, e->bank_mw[0], U32_MAX)) ||
 	    nla_put_u32(skb, RACKPWR_A_CAPACITY_BANK_B_MW,
-			e->lost ? 0 : e->bank_mw[1]) ||
+			e->lost ? 0 : min_t(u64, e->bank_mw[1], U32_MAX)) ||
 	    nla_put_u8(skb, RACKPWR_A_CAPACITY_PRESENT, e->present) ||
 	    nla_put_u8(skb, RACKPWR_A_CAPACITY_HEALTHY, e->healthy) ||
 	    nla_put_u32(skb, RACKPWR_A_CAPACITY_AGE_MS,
@@ -620,16 +681,15 @@ static int rpw_nl_cap_get_dumpit(struct sk_buff *skb,
 				 struct netlink_callback *cb)
 {
 	struct rpw_cap_entry e;
-	struct rpw_mac_cfg cfg;
 	struct rpw_node *node;
 	int addr = cb->args[1];
+	bool local;
 	int err = 0;
 
 	node = rpw_nl_dump_node(cb, "rackpwr: capacity dump needs a node id");
 	if (IS_ERR(node))
 		return PTR_ERR(node);
-	rpw_node_snapshot(node, &cfg, NULL, NULL, NULL);
-	while ((addr = rpw_cap_next(node, addr, &e)) >= 0) {
+	while ((addr = rpw_cap_node_next(node, addr, &e, &local)) >= 0) {
 		void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 					cb->nlh->nlmsg_seq, &rpw_genl_family,
 					NLM_F_MULTI, RACKPWR_CMD_CAPACITY_GET);
@@ -638,7 +698,7 @@ static int rpw_nl_cap_get_dumpit(struct sk_buff *skb,
 			err = -EMSGSIZE;
 			break;
 		}
-		if (rpw_nl_put_cap(skb, node, addr, &e, addr == cfg.addr,
+		if (rpw_nl_put_cap(skb, node, addr, &e, local,
 				   ktime_get_ns())) {
 			genlmsg_cancel(skb, hdr);
 			err = -EMSGSIZE;
@@ -735,14 +795,14 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.cmd = RACKPWR_CMD_NODE_NEW,
 		.doit = rpw_nl_node_new_doit,
 		.policy = rpw_node_new_policy,
-		.maxattr = RACKPWR_A_NODE_PRIO_PERIOD,
+		.maxattr = RACKPWR_A_NODE_I2C_BUS_AUTO,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = RACKPWR_CMD_NODE_SET,
 		.doit = rpw_nl_node_set_doit,
 		.policy = rpw_node_set_policy,
-		.maxattr = RACKPWR_A_NODE_PRIO_PERIOD,
+		.maxattr = RACKPWR_A_NODE_I2C_BUS_AUTO,
 		.flags = GENL_ADMIN_PERM,
 		.internal_flags = RPW_NL_NODE,
 	},

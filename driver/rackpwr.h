@@ -22,10 +22,11 @@
  *
  *	sim_mutex (sim.c)
  *	  rpw_nodes_mutex (core.c: node table, node kinds)
+ *	rpw_cap_refresh_lock (capacity.c, mutex; the assembly API's locks
+ *	  are taken under it, never under node->lock)
  *	node->lock (spinlock, BH off: MAC, timers, protocol state, leader)
  *	  transport locks taken in ->write/->flush (rpw_txbuf.lock with IRQs
  *	  off, the simulated bus's lock)
- *	  rpw_cap_local_lock (capacity.c)
  *
  * Transports feed received bytes without any lock of theirs held.
  * Functions documented "node lock held" assert it (lockdep).
@@ -44,6 +45,7 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/rackpwr.h>
 
+#include "rpw_cap.h"
 #include "rpw_elect.h"
 #include "rpw_mac.h"
 
@@ -58,23 +60,6 @@
 #define RPW_DEFAULT_PRIO_PERIOD	4
 
 struct rpw_node;
-
-/* One assembly's capacity as known by a node (capacity.c). */
-struct rpw_cap_entry {
-	u64 last_ns;
-	u32 bank_mw[2];
-	u8 present;
-	u8 healthy;
-	bool known;
-	bool lost;
-};
-
-struct rpw_cap {
-	struct rpw_node *node;
-	struct delayed_work work;
-	bool kick;		/* promoted: query once the lease holds */
-	struct rpw_cap_entry ent[RPW_MAC_NR_ADDR];	/* by module address */
-};
 
 /* A transport moves bytes; everything else is the core's job. */
 struct rpw_transport_ops {
@@ -136,6 +121,9 @@ struct rpw_node_params {
 	u32 hb_us;		/* election timers */
 	u8 miss;
 	u32 bus_delay_us;
+	/* I2C adapter number, or RPW_I2C_BUS_AUTO (psu.h) */
+	int i2c_bus;
+	bool has_i2c_bus;
 };
 
 /* Who leads the bus, as the election last published it (node lock). */
@@ -190,6 +178,12 @@ struct rpw_node {
 	u32 bus_delay_us;
 	u8 miss;
 
+	/*
+	 * I2C adapter this node's hardware sits on (a power-supply node's
+	 * assembly): an adapter number or RPW_I2C_BUS_AUTO, resolved
+	 * whenever it is needed (capacity.c).
+	 */
+	int i2c_bus;
 	struct rpw_leader leader;
 	unsigned long withdraw;	/* protocols (by slot) with frames to cancel */
 	struct rpw_proto_slot proto[RPW_PROTOS];	/* by registration */
@@ -348,7 +342,9 @@ int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack);
 /* capacity.c */
 int rpw_cap_init(void);
 void rpw_cap_exit(void);
-int rpw_cap_next(struct rpw_node *node, int addr, struct rpw_cap_entry *out);
+int rpw_cap_node_next(struct rpw_node *node, int addr,
+		      struct rpw_cap_entry *out, bool *local);
+int rpw_cap_node_i2c_bus(struct rpw_node *node, bool *is_auto);
 
 /*
  * Events reported up to user space: netlink registers these, the core and

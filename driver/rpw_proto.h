@@ -59,9 +59,8 @@ enum rpw_type {
 	RPW_T_HEARTBEAT_ACK	= 0x13,	/* epoch:le32 */
 	RPW_T_STEP_DOWN		= 0x14,	/* epoch:le32 */
 
-	RPW_T_CAP_QUERY		= 0x20,	/* epoch:le32 */
-	/* epoch:le32 bank_a_w:le32 bank_b_w:le32 present:u8 healthy:u8 flags:le16 */
-	RPW_T_CAP_REPORT	= 0x21,
+	RPW_T_CAP_QUERY		= 0x20,	/* struct rpw_cap_query */
+	RPW_T_CAP_REPORT	= 0x21,	/* struct rpw_cap_report */
 
 	/* epoch:le32 slot:u8 prio:u8 watts:le32 req_id:le16 */
 	RPW_T_PWR_REQUEST	= 0x30,
@@ -100,5 +99,30 @@ struct rpw_wire_claim {
 static_assert(RPW_LEN_EPOCH == 4);
 static_assert(RPW_LEN_CLAIM == 7);
 static_assert(offsetof(struct rpw_wire_claim, epoch) == 0);
+
+/*
+ * Capacity payloads (0x2_).  Banks are counted in whole watts: a le32 holds
+ * 4.29 GW, and a sender clamps larger sums instead of wrapping them.
+ */
+#define RPW_CAP_BANKS		2	/* bank A = 0, bank B = 1 */
+
+/* CAP_QUERY: the primary of @epoch asks every power-supply module. */
+struct rpw_cap_query {
+	__le32 epoch;
+} __packed;
+
+/* CAP_REPORT: one module's assembly, answering the primary of @epoch. */
+struct rpw_cap_report {
+	__le32 epoch;
+	__le32 bank_w[RPW_CAP_BANKS];	/* usable watts of healthy supplies */
+	u8 present;			/* bit n: a supply sits in slot n */
+	u8 healthy;			/* bit n: slot n is healthy */
+	__le16 flags;			/* 0; receivers ignore it */
+} __packed;
+
+#define RPW_CAP_QUERY_LEN	sizeof(struct rpw_cap_query)
+#define RPW_CAP_REPORT_LEN	sizeof(struct rpw_cap_report)
+static_assert(RPW_CAP_QUERY_LEN == 4, "CAP_QUERY payload is 4 bytes");
+static_assert(RPW_CAP_REPORT_LEN == 16, "CAP_REPORT payload is 16 bytes");
 
 #endif /* _RPW_PROTO_H */

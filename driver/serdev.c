@@ -7,8 +7,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/i2c.h>
 #include <linux/mod_devicetable.h>
 #include <linux/module.h>
+#include <linux/of.h>
 #include <linux/property.h>
 #include <linux/serdev.h>
 #include <linux/slab.h>
@@ -75,6 +77,35 @@ static const struct serdev_device_ops rpw_sd_ops = {
 	.write_wakeup = rpw_sd_write_wakeup,
 };
 
+/*
+ * rackpwr,i2c-bus = <&i2cN>: the I2C bus of this node's own hardware (a
+ * power-supply node's assembly), bound by adapter number.  Absent: the
+ * default binding (the only assembly).  Device tree only: without
+ * CONFIG_OF the property cannot be there.
+ */
+static int rpw_sd_read_i2c_bus(struct device *dev, struct rpw_node_params *p)
+{
+	struct i2c_adapter *adap;
+	struct device_node *np;
+
+	if (!of_find_property(dev->of_node, "rackpwr,i2c-bus", NULL))
+		return 0;
+	np = of_parse_phandle(dev->of_node, "rackpwr,i2c-bus", 0);
+	if (!np) {
+		dev_err(dev, "rackpwr,i2c-bus must be a phandle to an I2C bus\n");
+		return -EINVAL;
+	}
+	adap = of_find_i2c_adapter_by_node(np);
+	of_node_put(np);
+	if (!adap)
+		return dev_err_probe(dev, -EPROBE_DEFER,
+				     "I2C bus of rackpwr,i2c-bus not registered yet\n");
+	p->i2c_bus = adap->nr;
+	p->has_i2c_bus = true;
+	put_device(&adap->dev);
+	return 0;
+}
+
 static int rpw_sd_read_params(struct device *dev, struct rpw_node_params *p)
 {
 	const char *role;
@@ -113,7 +144,7 @@ static int rpw_sd_read_params(struct device *dev, struct rpw_node_params *p)
 		p->max_retries = v;
 		p->has_max_retries = true;
 	}
-	return 0;
+	return rpw_sd_read_i2c_bus(dev, p);
 }
 
 static int rpw_sd_probe(struct serdev_device *serdev)

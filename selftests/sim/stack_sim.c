@@ -9,7 +9,7 @@
  *
  *   stack_sim [--psu N] [--chassis M] [--prio P] [--seed S] [--ms T]
  *             [--tol-us U] [--kill-ms K] [--spread-ms B] [--dup-ms D]
- *             [--flood-ms F] [--no-reserve] [--no-withdraw] [-v]
+ *             [--flood-ms F] [--no-reserve] [--no-withdraw] [--cap-ms Q] [-v]
  *
  * Prints one line per node at the end and "result: ok" when exactly one
  * node acts as primary and every node follows it; exit status 0 then.
@@ -23,6 +23,12 @@
  * the primary changes or an election frame is refused for queue room.
  * --no-reserve gives the MAC no per-class reserves (one shared queue, as
  * before traffic classes): the flood then refuses election frames.
+ * With --cap-ms the capacity exchange (driver/rpw_cap.c) runs on top, as
+ * driver/capacity.c drives it: the acting primary queries every Q ms,
+ * every psu module but the first has an assembly of its own capacity; at
+ * every millisecond a primary's line must hold exactly its module's
+ * values, and at the end the acting primary must list every module with
+ * an assembly (none lost), no line for the one without, and their total.
  */
 
 #include <stdio.h>
@@ -30,6 +36,7 @@
 #include <string.h>
 
 #include "busim.h"
+#include "rpw_cap.h"
 #include "rpw_elect.h"
 
 #define MS	1000000ULL
@@ -41,10 +48,15 @@ struct snode {
 	struct rpw_elect e;
 	u64 timer;		/* armed expiry or RPW_ELECT_NO_TIMER */
 	bool dead;
+	struct rpw_cap_table cap;	/* --cap-ms */
+	struct rpw_cap_entry own;	/* its assembly, if has_asm */
+	bool has_asm;
 };
 
 static struct snode nodes[MAXN];
 static int nn, verbose, nowithdraw;
+static u64 cap_ms;
+static unsigned int cap_bad;	/* lines that disagreed with their module */
 static u64 collisions_urgent;
 static u8 dup_addr;		/* address given twice (--dup-ms), or 0 */
 static u64 dup_seen = ~0ULL;	/* first report of it */
@@ -157,11 +169,131 @@ static const struct rpw_elect_ops s_ops = {
 	.send = s_send, .timer = s_timer, .event = s_event,
 };
 
+/* Capacity frames go out like capacity.c's: normal access, PROTO class. */
+static void cap_send(struct snode *n, const struct rpw_frame *f)
+{
+	struct rpw_mac_txreq *req = calloc(1, sizeof(*req));
+
+	req->frame = *f;
+	req->cls = RPW_MAC_CLASS_PROTO;
+	if (busim_submit(n->sim, n->idx, req))
+		free(req);
+}
+
+static bool cap_is_psu(struct snode *n)
+{
+	return n->e.cfg.role == RACKPWR_ROLE_PSU;
+}
+
+static void cap_view(struct snode *n, struct rpw_cap_view *v)
+{
+	v->epoch = rpw_elect_epoch(&n->e);
+	v->primary = rpw_elect_primary(&n->e);
+	v->is_primary = rpw_elect_state(&n->e) == RPW_ES_PRIMARY;
+}
+
+static void cap_rx(struct snode *n, const struct rpw_frame *f, u64 now)
+{
+	struct rpw_cap_view v;
+	struct rpw_frame r;
+
+	if (!cap_ms || !cap_is_psu(n))
+		return;
+	cap_view(n, &v);
+	if (rpw_cap_rx(&n->cap, &v, f, now) == RPW_CAP_RX_ANSWER) {
+		rpw_cap_pack_report(&r, f->src, v.epoch,
+				    &n->cap.ent[n->cap.self]);
+		cap_send(n, &r);
+	}
+}
+
+/* As rpw_cap_work(): the own line, then the primary's query round. */
+static void cap_tick(struct busim *sim, void *arg)
+{
+	struct snode *n = arg;
+	u64 now = busim_now(sim);
+	struct rpw_frame q;
+	int a;
+
+	busim_at(sim, now + cap_ms * MS, cap_tick, n);
+	if (n->dead || !cap_is_psu(n))
+		return;
+	rpw_cap_set_local(&n->cap, n->has_asm ? &n->own : NULL, now);
+	if (rpw_elect_state(&n->e) != RPW_ES_PRIMARY) {
+		rpw_cap_forget_others(&n->cap);
+		return;
+	}
+	if (!rpw_elect_is_primary(&n->e, now))
+		return;
+	rpw_cap_pack_query(&q, rpw_elect_epoch(&n->e));
+	cap_send(n, &q);
+	for (a = 0; (a = rpw_cap_query_round(&n->cap, a)) >= 0; a++)
+		if (verbose)
+			printf("# %9.3f ms n%d capacity of %d lost\n",
+			       now / 1e6, n->idx, a);
+}
+
+/* Every primary's lines hold exactly what their modules have. */
+static void cap_check_lines(void)
+{
+	int i, j, a;
+
+	for (i = 0; i < nn; i++) {
+		const struct rpw_cap_table *t = &nodes[i].cap;
+
+		for (a = 0; (a = rpw_cap_next(t, a)) >= 0; a++) {
+			for (j = 0; j < nn; j++)
+				if (nodes[j].e.cfg.addr == a && nodes[j].has_asm)
+					break;
+			if (j == nn ||
+			    t->ent[a].bank_mw[0] != nodes[j].own.bank_mw[0] ||
+			    t->ent[a].bank_mw[1] != nodes[j].own.bank_mw[1]) {
+				if (!cap_bad++)
+					printf("# n%d holds a wrong line for %d\n",
+					       i, a);
+			}
+		}
+	}
+}
+
+/* The acting primary @p's table is complete: one line per assembly. */
+static bool cap_complete(int p)
+{
+	const struct rpw_cap_table *t = NULL;
+	u64 want = 0;
+	int i, lines = 0, a;
+
+	for (i = 0; i < nn; i++) {
+		if (nodes[i].dead)
+			continue;
+		if (nodes[i].e.cfg.addr == p)
+			t = &nodes[i].cap;
+		if (nodes[i].has_asm)
+			want += nodes[i].own.bank_mw[0];
+	}
+	if (!t)
+		return false;
+	for (a = 0; (a = rpw_cap_next(t, a)) >= 0; a++)
+		if (!t->ent[a].lost)
+			lines++;
+	for (i = 0; i < nn; i++)
+		if (!nodes[i].dead && nodes[i].has_asm)
+			lines--;
+	printf("# capacity: primary %d lists %llu mW in bank A, the assemblies hold %llu mW\n",
+	       p, (unsigned long long)rpw_cap_total_mw(t, 0),
+	       (unsigned long long)want);
+	return !lines && rpw_cap_total_mw(t, 0) == want && !cap_bad;
+}
+
 static void h_rx(struct busim *sim, int node, const struct rpw_frame *f,
 		 void *user)
 {
 	(void)user;
-	if (!nodes[node].dead)
+	if (nodes[node].dead)
+		return;
+	if (f->type == RPW_T_CAP_QUERY || f->type == RPW_T_CAP_REPORT)
+		cap_rx(&nodes[node], f, busim_now(sim));
+	else
 		rpw_elect_rx(&nodes[node].e, f, busim_now(sim));
 }
 
@@ -290,6 +422,8 @@ int main(int argc, char **argv)
 			noreserve = true;
 		else if (!strcmp(argv[a], "--no-withdraw"))
 			nowithdraw = 1;
+		else if (!strcmp(argv[a], "--cap-ms") && a + 1 < argc)
+			cap_ms = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "-v"))
 			verbose++;
 		else if (!strcmp(argv[a], "-vv"))
@@ -332,6 +466,14 @@ int main(int argc, char **argv)
 		nodes[i].timer = RPW_ELECT_NO_TIMER;
 		s_cfg(&ec, &busim_mac(sim, i)->cfg, i < npsu || (dup && i == nn - 1) ?
 		      RACKPWR_ROLE_PSU : RACKPWR_ROLE_CHASSIS, tol * 1000, MS);
+		rpw_cap_table_init(&nodes[i].cap, mc[i].addr);
+		/* Whole watts, distinct per module; the first psu has none. */
+		nodes[i].has_asm = i > 0 && i < npsu;
+		nodes[i].own.bank_mw[0] = (u64)(i + 1) * 1000000;
+		nodes[i].own.bank_mw[1] = (u64)(i + 1) * 500000;
+		nodes[i].own.present = nodes[i].own.healthy = 0x3f;
+		if (cap_ms)
+			busim_at(sim, cap_ms * MS, cap_tick, &nodes[i]);
 		if (rpw_elect_init(&nodes[i].e, &ec, &s_ops, &nodes[i])) {
 			fprintf(stderr, "stack_sim: election config rejected\n");
 			return 2;
@@ -353,6 +495,8 @@ int main(int argc, char **argv)
 	       ec.detect_ns / 1e6, (unsigned long long)seed);
 	for (t = 0; t < dur * MS; t += MS) {
 		busim_run_until(sim, t);
+		if (cap_ms)
+			cap_check_lines();
 		p = converged(t);
 		if (p < 0)
 			conv = 0;
@@ -408,7 +552,8 @@ int main(int argc, char **argv)
 		printf("# flood: %llu user frames refused, %llu election frames refused\n",
 		       (unsigned long long)refused_user,
 		       (unsigned long long)refused_el);
-	p = p > 0 && !changes && dup_ok && (!flood || !refused_el);
+	p = p > 0 && !changes && dup_ok && (!flood || !refused_el) &&
+	    (!cap_ms || cap_complete(p));
 	printf("result: %s\n", p ? "ok" : "FAILED");
 	busim_free(sim);
 	return p ? 0 : 1;
