@@ -15,8 +15,16 @@ modprobe rackpwr psu_poll_ms=250 && modprobe rackpwr_sim &&
 	modprobe rackpwr_sim_pmbus ||
 	{ nok "load modules"; tap_end; exit 1; }
 
+# One simulated assembly per PSCM, each its own I2C adapter; PSCM N uses
+# assembly N-1 (the binding is given when the node is created).
+for i in 0 1 2 3 4 5; do asm_new $i; done
+psu_find_bus
+
 say "A rack on the simulated RS-485 bus (115200 baud): 6 PSCM + 10 CCM"
-for a in 1 2 3 4 5 6; do rackpwrctl node new --bus 0 --addr $a --role psu >/dev/null; done
+for a in 1 2 3 4 5 6; do
+	rackpwrctl node new --bus 0 --addr $a --role psu \
+		--i2c-bus "$(asm_bus $((a - 1)))" >/dev/null
+done
 for a in $(seq 11 20); do rackpwrctl node new --bus 0 --addr $a --role chassis >/dev/null; done
 rackpwrctl node list | tr ' ' '\n' |
 	awk -F= '$1 == "id" { if (l) print l; l = "" }
@@ -58,22 +66,9 @@ echo "PSCM 1 link counters:"
 rackpwrctl stats "$psc1" | tr ' ' '\n' | sed -n 's/^\(tx_frames\|rx_frames\|acks_rx\|collisions\|retries\|access_delay_max_us\)=/  \1=/p'
 
 say "Power-supply assemblies: one per PSCM, each its own I2C adapter with six PMBus supplies (bank A: 0-2, bank B: 3-5)"
-for i in 0 1 2 3 4 5; do asm_new $i; done
-psu_find_bus
-for i in 0 1 2 3 4 5; do echo "  assembly $i: i2c-$(asm_bus $i)"; done
+for i in 0 1 2 3 4 5; do echo "  assembly $i: i2c-$(asm_bus $i), used by PSCM $((i + 1))"; done
 check "6 assemblies on 6 I2C adapters" 6 \
 	"$(for i in 0 1 2 3 4 5; do asm_bus $i; done | sort -u | wc -l)"
-# bind_nodes: give PSCM addr N assembly N-1.
-# TODO(lead, when branch cap is merged): this is the one place where the
-# nodes bind to their assemblies.  Bind each PSCM here with cap's i2c-bus
-# node attribute, e.g. for each psu node ID with address A:
-#   rackpwrctl node set ID --i2c-bus "$(asm_bus $((A - 1)))"
-# then return 0.  Without a binding, the default (the only assembly) finds
-# six and binds none, so the primary's checks below are skipped.
-bind_nodes() { return 1; }
-bound=0
-bind_nodes && bound=1
-skip() { ok "$1 # SKIP nodes not bound to assemblies (bind_nodes)"; }
 sleep 1
 if command -v sensors >/dev/null; then
 	# Assembly 0's controller and its first supply (42 chips in all).
@@ -89,12 +84,8 @@ pid=$(rackpwrctl node list | sed -n 's/^id=\([0-9]*\) .*acting=1.*/\1/p')
 sleep 2
 echo "capacity known to the primary (one line per power-supply assembly):"
 rackpwrctl capacity "$pid" | sed 's/^/  /'
-if [ $bound = 1 ]; then
-	check "the primary knows 6 assemblies of bank A ${a0} mW" 6 \
-		"$(rackpwrctl capacity "$pid" | grep -c "bank_a_mw=$a0 ")"
-else
-	skip "the primary knows 6 assemblies"
-fi
+check "the primary knows 6 assemblies of bank A ${a0} mW" 6 \
+	"$(rackpwrctl capacity "$pid" | grep -c "bank_a_mw=$a0 ")"
 
 say "Supply 1 (bank A) of assembly 0 (PSCM 1's) loses its input"
 echo 1 > $SIM/psu1/input_lost
@@ -106,12 +97,8 @@ check_ge "bank A capacity dropped" 1 $((a0 - a1))
 dmesg | grep -i rackpwr | tail -n 3 | sed 's/^/  /'
 echo "capacity known to the primary now:"
 rackpwrctl capacity "$pid" | sed 's/^/  /'
-if [ $bound = 1 ]; then
-	check "the failure reached the primary for that one assembly" \
-		"1 5" "$(rackpwrctl capacity "$pid" | grep -c "bank_a_mw=$a1 ") $(rackpwrctl capacity "$pid" | grep -c "bank_a_mw=$a0 ")"
-else
-	skip "the failure reached the primary for that one assembly"
-fi
+check "the failure reached the primary for that one assembly" \
+	"1 5" "$(rackpwrctl capacity "$pid" | grep -c "bank_a_mw=$a1 ") $(rackpwrctl capacity "$pid" | grep -c "bank_a_mw=$a0 ")"
 echo 0 > $SIM/psu1/input_lost
 sleep 1
 check "capacity restored when input returns" "$a0" "$(cat $CAPDIR/capacity_bank_a_mw)"
