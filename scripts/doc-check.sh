@@ -292,7 +292,8 @@ for path in sorted(glob.glob('driver/*.c')):
 # -- netlink policies (driver/netlink.c) ---------------------------------------
 def c_constants():
     """#define NAME NUMBER-EXPR from driver/*.h, enums of the uapi header."""
-    consts = {}
+    consts = {'INT_MAX': '2147483647', 'U8_MAX': '255', 'U16_MAX': '65535',
+              'U32_MAX': '4294967295'}
     for path in sorted(glob.glob('driver/*.h')):
         with open(path, encoding='utf-8') as f:
             for m in re.finditer(r'^#define\s+(\w+)\s+([^\n/]+)', f.read(),
@@ -339,10 +340,12 @@ try:
             text = f.read()
         if 'struct nla_policy' in text:
             nlc += text
-    ranges = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in
-              re.finditer(r'struct netlink_range_validation (\w+) = \{\s*'
-                          r'\.min = (\d+)U?L*,\s*\.max = (\d+)U?L*,\s*\}',
-                          nlc)}
+    ranges = {}
+    for m in re.finditer(r'struct netlink_range_validation (\w+) = '
+                         r'\{([^}]*)\}', nlc):
+        f = dict(re.findall(r'\.(min|max) = ([^,\n]+),', m.group(2)))
+        ranges[m.group(1)] = (c_eval(f.get('min', '0'), consts),
+                              c_eval(f['max'], consts))
     for body in re.findall(r'struct nla_policy \w+\[[^]]*\] = '
                            r'\{(.*?)\n\};', nlc, re.S):
         for m in re.finditer(r'\[RACKPWR_A_(\w+)\]\s*=\s*(NLA_POLICY_\w+)'
