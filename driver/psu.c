@@ -388,10 +388,10 @@ static bool rpw_psu_publish(struct rpw_psu *psu)
 	u32 usable = 0;
 	bool changed;
 
+	lockdep_assert_held(&psu->lock);
 	if (ok)
 		usable = rpw_pmbus_derate_mw(rpw_psu_rated_mw(psu), temp_ok,
 					     (s32)psu->rd_val[RD_TEMP1]);
-	lockdep_assert_held(&psu->lock);
 	mutex_lock(&psu->as->lock);
 	changed = psu->pub_present != psu->present ||
 		  psu->pub_health != psu->health ||

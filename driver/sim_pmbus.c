@@ -881,6 +881,7 @@ static int sim_asm_new(unsigned int id, unsigned int mask, u32 rated_mw)
 	char name[8];
 	int i, ret;
 
+	lockdep_assert_held(&sim_asms_lock);
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a) {
 		ida_free(&sim_ida, id);
@@ -954,6 +955,7 @@ err_put:
 /* sim_asms_lock held. */
 static void sim_asm_del(struct sim_asm *a)
 {
+	lockdep_assert_held(&sim_asms_lock);
 	list_del(&a->entry);
 	sim_asm_del_clients(a);
 	/* Waits for open knob files: no knob outlives its assembly. */
