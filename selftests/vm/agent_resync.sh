@@ -12,9 +12,12 @@
 #     logs it, and a healthy rackpwrd notices the rise and resyncs without
 #     having lost anything itself.
 . /lib/rackpwr/tap.sh
+. /lib/rackpwr/psu.sh
 
-modprobe rackpwr && modprobe rackpwr_sim || { nok "load modules"; tap_end; exit 1; }
-ok "modules loaded"
+# One simulated assembly: node A, a power-supply node with the default
+# binding, has a capacity line of its own for the resync to read.
+psu_setup && modprobe rackpwr_sim || { nok "load modules"; tap_end; exit 1; }
+ok "modules loaded, one assembly"
 
 # flood NODE N: N reconfigurations, each a node-change notification.
 flood() {
