@@ -13,6 +13,7 @@
 # default binding find the one left.
 . /lib/rackpwr/tap.sh
 . /lib/rackpwr/psu.sh
+. /lib/rackpwr/elect.sh
 
 { modprobe rackpwr_sim_pmbus &&
   modprobe rackpwr psu_poll_ms=250 cap_query_ms=500 &&
@@ -70,14 +71,8 @@ until_eq() {
 	while [ "$("$@")" != "$_w" ] && [ $_t -lt 50 ]; do usleep 100000; _t=$((_t + 1)); done
 	"$@"
 }
-settled() {
-	l=$(rackpwrctl node list)
-	n=$(echo "$l" | grep -c 'state=primary')
-	a=$(echo "$l" | sed -n 's/.* addr=\([0-9]*\) .*state=primary.*/\1/p')
-	[ "$n" = 1 ] && [ "$(echo "$l" | grep -c " primary=$a ")" = 3 ]
-}
 t=0
-while ! settled && [ $t -lt 300 ]; do usleep 100000; t=$((t + 1)); done
+while ! settled 3 && [ $t -lt 300 ]; do usleep 100000; t=$((t + 1)); done
 check "one primary was elected" 1 "$n"
 P=$(primary_id)
 

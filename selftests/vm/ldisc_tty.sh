@@ -19,15 +19,6 @@
 # Timers for VM receive latency (see link_uart.sh).
 T="--slot-us 5000 --ifs-us 20000 --turnaround-us 1000 --ack-timeout-us 60000"
 
-# attached FILE: wait (5 s at most) for rackpwrctl attach's "attached" line.
-attached() {
-	_w=0
-	while ! grep -q '^attached id=' "$1" 2>/dev/null; do
-		[ $_w -ge 100 ] && return 1
-		usleep 50000
-		_w=$((_w + 1))
-	done
-}
 # node KEY: one field of the ttyS1 node
 node() { field "$1" "$(rackpwrctl node show ttyS1 2>&1)"; }
 # speed DEV: the line rate stty reports

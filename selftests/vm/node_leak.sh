@@ -36,15 +36,6 @@ grown() {
 	[ "$growth" -lt $(($3 / 2)) ]
 }
 
-# attached FILE: wait (5 s at most) for rackpwrctl attach's "attached" line.
-attached() {
-	_w=0
-	while ! grep -q '^attached id=' "$1" 2>/dev/null; do
-		[ $_w -ge 100 ] && return 1
-		usleep 50000
-		_w=$((_w + 1))
-	done
-}
 
 modprobe rackpwr && modprobe rackpwr_sim || {
 	nok "load modules"

@@ -7,6 +7,7 @@
 # poll interval, and a module that stops answering counts as lost.
 . /lib/rackpwr/tap.sh
 . /lib/rackpwr/psu.sh
+. /lib/rackpwr/elect.sh
 
 POLL_MS=250
 psu_setup psu_poll_ms=$POLL_MS cap_query_ms=500 && modprobe rackpwr_sim ||
@@ -18,14 +19,8 @@ for a in 1 2 3; do rackpwrctl node new --bus 0 --addr $a --role psu >/dev/null; 
 primary_id() { rackpwrctl node list | sed -n 's/^id=\([0-9]*\) .*state=primary.*/\1/p'; }
 # Settled: one node in state primary and all three follow it (modules
 # started one after another may promote at once and resolve the conflict).
-settled() {
-	l=$(rackpwrctl node list)
-	n=$(echo "$l" | grep -c 'state=primary')
-	a=$(echo "$l" | sed -n 's/.* addr=\([0-9]*\) .*state=primary.*/\1/p')
-	[ "$n" = 1 ] && [ "$(echo "$l" | grep -c " primary=$a ")" = 3 ]
-}
 t=0
-while ! settled && [ $t -lt 300 ]; do usleep 100000; t=$((t + 1)); done
+while ! settled 3 && [ $t -lt 300 ]; do usleep 100000; t=$((t + 1)); done
 check "one primary was elected" 1 "$n"
 
 # entries [NODE]: "addr bank_a bank_b lost" per assembly known to NODE

@@ -31,3 +31,11 @@ wait_one() {
 	echo "never"
 	return 1
 }
+# settled N: exactly one node is in state primary and N nodes follow it;
+# sets n (nodes in state primary) and a (its address)
+settled() {
+	l=$(rackpwrctl node list)
+	n=$(echo "$l" | grep -c 'state=primary')
+	a=$(echo "$l" | sed -n 's/.* addr=\([0-9]*\) .*state=primary.*/\1/p')
+	[ "$n" = 1 ] && [ "$(echo "$l" | grep -c " primary=$a ")" = "$1" ]
+}

@@ -35,3 +35,12 @@ tap_end() {
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # stat NODE KEY: one counter of a node
 stat() { field "$2" "$(rackpwrctl stats "$1")"; }
+# attached FILE: wait (5 s at most) for rackpwrctl attach's "attached" line.
+attached() {
+	_w=0
+	while ! grep -q '^attached id=' "$1" 2>/dev/null; do
+		[ $_w -ge 100 ] && return 1
+		usleep 50000
+		_w=$((_w + 1))
+	done
+}
