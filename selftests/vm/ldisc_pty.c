@@ -356,7 +356,7 @@ int main(void)
 	bool traced;
 
 	srand(10);
-	if (run(NULL, 0, "modprobe rackpwr")) {
+	if (run(NULL, 0, "modprobe rackpwr cap_query_ms=100")) {
 		tap(false, "load rackpwr");
 		printf("1..%d\n", tap_n);
 		return 1;
@@ -378,8 +378,9 @@ int main(void)
 	tap(!err, "TIOCSETD %d on the secondary side (%s)", RPW_LDISC,
 	    strerror(-err));
 	pty_number(pfd, name, sizeof(name));
-	tap(!run(NULL, 0, "rackpwrctl node set %s --addr " ADDR " " TIMERS,
-		 name), "configure node %s with rackpwrctl", name);
+	tap(!run(NULL, 0, "rackpwrctl node set %s --addr " ADDR " --role psu "
+		 TIMERS, name), "configure power-supply node %s with rackpwrctl",
+	    name);
 
 	/* ---- garbage ----------------------------------------------------- */
 	tx0 = stat_of(name, "tx_frames");
@@ -392,6 +393,17 @@ int main(void)
 	    "garbage with idle gaps and a reader that does not echo: the same");
 	drive(pfd, PEER_ECHO, 4000, 50, 300, &garbage);
 	stop(pid);
+	/*
+	 * A line that never goes idle: what the node queues meanwhile
+	 * (election, capacity rounds every 100 ms here, sends) must not fill
+	 * its queue.
+	 */
+	echo_for(pfd, 1500);
+	drive(pfd, PEER_DEAF, 4000, 1, 1, &garbage);
+	refused = stat_of(name, "refused_proto");
+	tap(refused == 0,
+	    "a line that never goes idle: no protocol frame refused (%lld), %lld expired",
+	    refused, stat_of(name, "expired"));
 	snprintf(out, sizeof(out), "rackpwrctl stats %s | sed 's/^/# /'; sort sender.txt | uniq -c | sed 's/^/# /'", name);
 	fflush(stdout);
 	if (system(out))
