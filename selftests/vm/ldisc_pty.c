@@ -8,7 +8,10 @@
  * address with rackpwrctl and drives the primary side:
  *   garbage     random bytes with nobody reading the node's output, then
  *               with a reader, then in bursts with idle gaps while the
- *               reader echoes the node's bytes back (an RS-485 line)
+ *               reader echoes the node's bytes back (an RS-485 line),
+ *               then 4 s without a gap: the power-supply node's own frames
+ *               (election, capacity rounds) are not refused for want of
+ *               queue room
  *   afterwards  frames still go through (sends succeed, tx_frames grows),
  *               and a node whose transmissions kept failing has no queue
  *               refusals of its own (the ENOBUFS seen after a garbage run)
@@ -208,7 +211,7 @@ static pid_t sender(const char *name)
 	pid_t pid;
 
 	snprintf(cmd, sizeof(cmd),
-		 "rackpwrctl send %s 255 --test --hex 00ff7e7d >>sender.txt 2>&1",
+		 "rackpwrctl send %s 255 --test --hex 00ff7e7d >>sends.txt 2>&1",
 		 name);
 	pid = fork();
 	if (pid)
@@ -404,7 +407,10 @@ int main(void)
 	tap(refused == 0,
 	    "a line that never goes idle: no protocol frame refused (%lld), %lld expired",
 	    refused, stat_of(name, "expired"));
-	snprintf(out, sizeof(out), "rackpwrctl stats %s | sed 's/^/# /'; sort sender.txt | uniq -c | sed 's/^/# /'", name);
+	/* Diagnostics: the counters, and what the sends answered. */
+	snprintf(out, sizeof(out),
+		 "rackpwrctl stats %s | sed 's/^/# /'; "
+		 "sort sends.txt | uniq -c | sed 's/^/# /'", name);
 	fflush(stdout);
 	if (system(out))
 		printf("# no stats\n");
@@ -479,7 +485,8 @@ int main(void)
 	if (traced) {
 		trace_write(TRACE "tracing_on", "0");
 		trace_scan(ref, &calls, &work, &bad, first, sizeof(first));
-		tap(work > 0, "transmit aborts flushed the pty from a work item (%d of %d traced pty_flush_buffer calls)",
+		tap(work > 0,
+		    "transmit aborts flushed the pty from a work item (%d of %d traced pty_flush_buffer calls)",
 		    work, calls);
 		tap(!bad, "every pty_flush_buffer in process context like tcflush's (%d bad%s%s)",
 		    bad, bad ? ": " : "", first);
