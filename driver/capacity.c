@@ -56,6 +56,22 @@ static unsigned long rpw_cap_period(void)
 					60000));
 }
 
+/*
+ * Queue a query or report for one round only: the next round supersedes
+ * it.  Without the TTL a module that cannot get the bus (garbage on the
+ * line, no echo) queued one of each per round until the MAC's shared room
+ * was gone and sends were refused with ENOBUFS (issue 10).
+ */
+static void rpw_cap_queue(struct rpw_node *node, const struct rpw_frame *f)
+{
+	const struct rpw_txopts o = {
+		.cls = RPW_MAC_CLASS_PROTO,
+		.ttl_ns = jiffies_to_nsecs(rpw_cap_period()),
+	};
+
+	rpw_node_queue_locked(node, f, &o);
+}
+
 /* Node lock held: a configured power-supply node (the election runs). */
 static bool rpw_cap_is_psu(struct rpw_node *node)
 {
@@ -85,7 +101,7 @@ static void rpw_cap_send_report(struct rpw_node *node, struct rpw_cap *cap,
 
 	lockdep_assert_held(&node->lock);
 	rpw_cap_pack_report(&f, dst, node->leader.epoch, &t->ent[t->self]);
-	rpw_node_queue_locked(node, &f, NULL);
+	rpw_cap_queue(node, &f);
 }
 
 /* Frames of the capacity range; node lock held, BH off. */
@@ -177,7 +193,7 @@ static void rpw_cap_query_locked(struct rpw_node *node, struct rpw_cap *cap)
 
 	lockdep_assert_held(&node->lock);
 	rpw_cap_pack_query(&f, node->leader.epoch);
-	rpw_node_queue_locked(node, &f, NULL);
+	rpw_cap_queue(node, &f);
 	for (a = 0; (a = rpw_cap_query_round(t, a)) >= 0; a++) {
 		pr_warn_ratelimited("%s: power-supply module %d stopped reporting capacity\n",
 				    node->name, a);

@@ -1080,6 +1080,8 @@ void rpw_txbuf_init(struct rpw_txbuf *tb)
 	spin_lock_init(&tb->lock);
 	tb->head = 0;
 	tb->len = 0;
+	tb->held = false;
+	tb->flush_gen = 0;
 }
 
 static size_t rpw_txbuf_push_locked(struct rpw_txbuf *tb, rpw_txbuf_out_t out,
@@ -1088,8 +1090,8 @@ static size_t rpw_txbuf_push_locked(struct rpw_txbuf *tb, rpw_txbuf_out_t out,
 	int n;
 
 	lockdep_assert_held(&tb->lock);
-	if (!tb->len)
-		return 0;
+	if (!tb->len || tb->held)
+		return tb->len;
 	n = out(ctx, tb->buf + tb->head, tb->len);
 	if (n > 0) {
 		tb->head += n;
@@ -1134,14 +1136,41 @@ size_t rpw_txbuf_push(struct rpw_txbuf *tb, rpw_txbuf_out_t out, void *ctx)
 	return left;
 }
 
-void rpw_txbuf_clear(struct rpw_txbuf *tb)
+void rpw_txbuf_abort(struct rpw_txbuf *tb)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&tb->lock, flags);
 	tb->head = 0;
 	tb->len = 0;
+	tb->held = true;
+	tb->flush_gen++;
 	spin_unlock_irqrestore(&tb->lock, flags);
+}
+
+unsigned int rpw_txbuf_flush_gen(struct rpw_txbuf *tb)
+{
+	unsigned long flags;
+	unsigned int gen;
+
+	spin_lock_irqsave(&tb->lock, flags);
+	gen = tb->flush_gen;
+	spin_unlock_irqrestore(&tb->lock, flags);
+	return gen;
+}
+
+size_t rpw_txbuf_flushed(struct rpw_txbuf *tb, unsigned int gen,
+			 rpw_txbuf_out_t out, void *ctx)
+{
+	unsigned long flags;
+	size_t left;
+
+	spin_lock_irqsave(&tb->lock, flags);
+	if (gen == tb->flush_gen)
+		tb->held = false;
+	left = rpw_txbuf_push_locked(tb, out, ctx);
+	spin_unlock_irqrestore(&tb->lock, flags);
+	return left;
 }
 
 int rpw_kind_register(u32 kind, const struct rpw_kind_ops *ops)

@@ -27,6 +27,7 @@ struct rpw_ldisc {
 	struct tty_struct *tty;
 	struct rpw_node *node;
 	struct work_struct tx_work;
+	struct work_struct flush_work;	/* the tty's flush: may sleep */
 	struct rpw_txbuf tx;
 };
 
@@ -53,13 +54,18 @@ static void rpw_ld_write(struct rpw_node *node, const u8 *buf, size_t len)
 						 rpw_ld_out, ld->tty));
 }
 
+/*
+ * Node lock held, BH off (receive work, MAC hrtimer): drop our queue now
+ * and leave the tty's flush_buffer, which may sleep (a pty's takes the
+ * peer's buffer mutex), to flush_work.  New bytes wait in ld->tx until it
+ * has run, so it cannot drop them.
+ */
 static void rpw_ld_flush(struct rpw_node *node)
 {
 	struct rpw_ldisc *ld = node->priv;
 
-	rpw_txbuf_clear(&ld->tx);
-	clear_bit(TTY_DO_WRITE_WAKEUP, &ld->tty->flags);
-	tty_driver_flush_buffer(ld->tty);
+	rpw_txbuf_abort(&ld->tx);
+	schedule_work(&ld->flush_work);
 }
 
 static const struct rpw_transport_ops rpw_ld_tops = {
@@ -73,6 +79,17 @@ static void rpw_ld_tx_work(struct work_struct *work)
 	struct rpw_ldisc *ld = container_of(work, struct rpw_ldisc, tx_work);
 
 	rpw_ld_done_if_empty(ld, rpw_txbuf_push(&ld->tx, rpw_ld_out, ld->tty));
+}
+
+static void rpw_ld_flush_work(struct work_struct *work)
+{
+	struct rpw_ldisc *ld = container_of(work, struct rpw_ldisc,
+					    flush_work);
+	unsigned int gen = rpw_txbuf_flush_gen(&ld->tx);
+
+	tty_driver_flush_buffer(ld->tty);
+	rpw_ld_done_if_empty(ld, rpw_txbuf_flushed(&ld->tx, gen, rpw_ld_out,
+						   ld->tty));
 }
 
 /*
@@ -148,6 +165,7 @@ static int rpw_ld_open(struct tty_struct *tty)
 	ld->tty = tty;
 	rpw_txbuf_init(&ld->tx);
 	INIT_WORK(&ld->tx_work, rpw_ld_tx_work);
+	INIT_WORK(&ld->flush_work, rpw_ld_flush_work);
 
 	node = rpw_node_create(RACKPWR_KIND_LDISC, tty->name, 0,
 			       RPW_MAC_PROFILE_UART, &rpw_ld_tops, ld);
@@ -182,6 +200,7 @@ static void rpw_ld_close(struct tty_struct *tty)
 	/* receive_buf and write_wakeup are excluded by the ldisc lock. */
 	tty->disc_data = NULL;
 	cancel_work_sync(&ld->tx_work);
+	cancel_work_sync(&ld->flush_work);
 	clear_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
 	kfree(ld);
 }

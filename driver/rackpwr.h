@@ -69,7 +69,12 @@ struct rpw_transport_ops {
 	 * transport's to keep and send later, in order.
 	 */
 	void (*write)(struct rpw_node *node, const u8 *buf, size_t len);
-	/* Drop bytes not yet sent (collision); same context as write. */
+	/*
+	 * Drop bytes not yet sent (collision); same context as write.  A
+	 * tty's flush_buffer may sleep (a pty's takes a mutex): the tty
+	 * transports drop their own queue here and flush the tty from a
+	 * work item (rpw_txbuf_abort()).
+	 */
 	void (*flush)(struct rpw_node *node);
 	/*
 	 * The line's speed is the node's baud (a tty's, set with stty): the
@@ -82,13 +87,19 @@ struct rpw_transport_ops {
 /*
  * Transmit buffer of the tty-based transports (ldisc, serdev): the MAC
  * hands over a whole frame at once, the UART takes what fits and asks for
- * more through its write_wakeup.
+ * more through its write_wakeup.  tty write() must not sleep (tty_driver.h)
+ * and is called here in atomic context; flush_buffer may sleep and is
+ * called only from the transport's flush work.  Between an abort and the
+ * end of that flush the buffer holds every new byte back, so the flush
+ * never drops bytes written after the abort.
  */
 struct rpw_txbuf {
-	spinlock_t lock;	/* head, len, buf */
+	spinlock_t lock;	/* head, len, buf, held, flush_gen */
 	size_t head;
 	size_t len;
 	u64 overflow;
+	bool held;		/* output stopped until the tty is flushed */
+	unsigned int flush_gen;	/* aborts so far */
 	u8 buf[4 * RPW_MAX_WIRE];
 };
 
@@ -101,7 +112,19 @@ size_t rpw_txbuf_write(struct rpw_txbuf *tb, const u8 *buf, size_t len,
 		       rpw_txbuf_out_t out, void *ctx);
 /* Push what the UART takes now; returns the bytes still queued. */
 size_t rpw_txbuf_push(struct rpw_txbuf *tb, rpw_txbuf_out_t out, void *ctx);
-void rpw_txbuf_clear(struct rpw_txbuf *tb);
+/*
+ * Collision: drop the queued bytes and hold output back until the caller's
+ * flush work calls rpw_txbuf_flushed().  Atomic context; never sleeps.
+ */
+void rpw_txbuf_abort(struct rpw_txbuf *tb);
+/* Flush work: the abort generation to pass to rpw_txbuf_flushed(). */
+unsigned int rpw_txbuf_flush_gen(struct rpw_txbuf *tb);
+/*
+ * Flush work, after flushing the tty: output resumes unless another abort
+ * came meanwhile (its work flushes again).  Returns the bytes still queued.
+ */
+size_t rpw_txbuf_flushed(struct rpw_txbuf *tb, unsigned int gen,
+			 rpw_txbuf_out_t out, void *ctx);
 
 /* Configuration as set over netlink or firmware; 0 = keep/default. */
 struct rpw_node_params {

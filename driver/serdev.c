@@ -21,6 +21,7 @@ struct rpw_sd {
 	struct serdev_device *serdev;
 	struct rpw_node *node;
 	struct work_struct tx_work;
+	struct work_struct flush_work;	/* the tty's flush: may sleep */
 	struct rpw_txbuf tx;
 };
 
@@ -36,12 +37,16 @@ static void rpw_sd_write(struct rpw_node *node, const u8 *buf, size_t len)
 	rpw_txbuf_write(&sd->tx, buf, len, rpw_sd_out, sd->serdev);
 }
 
+/*
+ * Node lock held, BH off: serdev_device_write_flush() is the tty's
+ * flush_buffer, which may sleep; it runs from flush_work, as in ldisc.c.
+ */
 static void rpw_sd_flush(struct rpw_node *node)
 {
 	struct rpw_sd *sd = node->priv;
 
-	rpw_txbuf_clear(&sd->tx);
-	serdev_device_write_flush(sd->serdev);
+	rpw_txbuf_abort(&sd->tx);
+	schedule_work(&sd->flush_work);
 }
 
 static const struct rpw_transport_ops rpw_sd_tops = {
@@ -54,6 +59,15 @@ static void rpw_sd_tx_work(struct work_struct *work)
 	struct rpw_sd *sd = container_of(work, struct rpw_sd, tx_work);
 
 	rpw_txbuf_push(&sd->tx, rpw_sd_out, sd->serdev);
+}
+
+static void rpw_sd_flush_work(struct work_struct *work)
+{
+	struct rpw_sd *sd = container_of(work, struct rpw_sd, flush_work);
+	unsigned int gen = rpw_txbuf_flush_gen(&sd->tx);
+
+	serdev_device_write_flush(sd->serdev);
+	rpw_txbuf_flushed(&sd->tx, gen, rpw_sd_out, sd->serdev);
 }
 
 static int rpw_sd_receive_buf(struct serdev_device *serdev,
@@ -172,6 +186,7 @@ static int rpw_sd_probe(struct serdev_device *serdev)
 	sd->serdev = serdev;
 	rpw_txbuf_init(&sd->tx);
 	INIT_WORK(&sd->tx_work, rpw_sd_tx_work);
+	INIT_WORK(&sd->flush_work, rpw_sd_flush_work);
 	serdev_device_set_drvdata(serdev, sd);
 
 	node = rpw_node_create(RACKPWR_KIND_SERDEV, dev_name(dev), 0,
@@ -202,6 +217,7 @@ err_close:
 err_node:
 	rpw_node_destroy(node);
 	cancel_work_sync(&sd->tx_work);
+	cancel_work_sync(&sd->flush_work);
 	return err;
 }
 
@@ -210,6 +226,7 @@ static void rpw_sd_remove(struct serdev_device *serdev)
 	struct rpw_sd *sd = serdev_device_get_drvdata(serdev);
 
 	rpw_node_destroy(sd->node);	/* no more writes after this */
+	cancel_work_sync(&sd->flush_work);	/* uses the open port */
 	serdev_device_close(serdev);	/* no more rx or wakeups */
 	cancel_work_sync(&sd->tx_work);
 }

@@ -68,6 +68,9 @@ SPLATS = re.compile("|".join([
     r"soft lockup", r"hard LOCKUP", r"KASAN:", r"UBSAN:",
     r"sleeping function called from invalid context", r"Kernel panic",
     r"kernel BUG at",
+    # Also matched by "BUG:"; named so that a line whose prefix another
+    # console write split off still fails the run.
+    r"scheduling while atomic", r"leaked lock or atomic",
 ]))
 # A kernel message on the console starts with its printk timestamp; it may
 # follow a partial user-space line, so look for it anywhere.

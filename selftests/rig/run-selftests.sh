@@ -12,6 +12,7 @@
 #           scenario script talking to the hub           -> exit 0
 #   kill    3 VMs running rig-kill: node 0 kills node 1 (after a failed
 #           check: not ok) and node 2 (checks passed: SKIP) -> exit 1
+#   host    (no VM) the splats of sleeping in atomic context fail a run
 # faults and nohang run at the same time (both mostly wait).
 # Prints TAP; exits non-zero if any expectation is not met.
 set -u
@@ -62,6 +63,31 @@ expect() {
 has() { grep -Eq -- "$2" "$OUT/$1.out"; }
 rc_is() { [ "$(cat "$OUT/$1.rc")" = "$2" ]; }
 took_at_most() { [ "$(cat "$OUT/$1.sec")" -le "$2" ]; }
+
+# The splats a sleeping call in atomic context prints (issue 10), on a
+# kernel without DEBUG_ATOMIC_SLEEP too, fail a run: checked on the host.
+splats_caught() {
+	$PY - <<'PYEOF'
+import sys
+sys.path.insert(0, "scripts/rig")
+import vmrun
+lines = [
+    "BUG: scheduling while atomic: kworker/u2:1/37/0x00000201",
+    "BUG: workqueue leaked lock or atomic: kworker/u2:1/0x00000201/37",
+    "scheduling while atomic: kworker/u2:1/37/0x00000201",
+    "watchdog: BUG: soft lockup - CPU#0 stuck for 26s! [kworker/u2:1:37]",
+    "BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580",
+]
+sys.exit(0 if all(vmrun.SPLATS.search(l) for l in lines) else 1)
+PYEOF
+}
+n=$((n + 1))
+if splats_caught; then
+	echo "ok $n host: sleeping-in-atomic splats fail a run"
+else
+	echo "not ok $n host: sleeping-in-atomic splats fail a run"
+	failed=$((failed + 1))
+fi
 
 vmrun clean --tests rig-pass,rig_harness --timeout 30
 expect clean "exit status 0" rc_is clean 0
