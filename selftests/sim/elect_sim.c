@@ -116,6 +116,7 @@ struct node {
 	int qn;
 	/* invariant state */
 	u32 last_epoch;
+	u32 rejoins;		/* e.stats.rejoins seen */
 	bool in_primary;
 	u32 stint_epoch;
 	u64 stint_start;
@@ -503,7 +504,13 @@ static void check_node(struct node *n)
 		if (!strcmp(O->mutate, "detect"))
 			e->detect_ns = e->cfg.detect_ns;
 	}
-	if (ep < n->last_epoch)
+	/* An outvoted node forgets its epoch: a new incarnation of its view. */
+	if (e->stats.rejoins != n->rejoins) {
+		n->rejoins = e->stats.rejoins;
+		n->last_epoch = 0;
+	n->rejoins = 0;
+	}
+	if (rpw_epoch_after(n->last_epoch, ep))
 		fail("n%d(%u): epoch went back %08x -> %08x", n->idx, n->addr,
 		     n->last_epoch, ep);
 	n->last_epoch = ep;
