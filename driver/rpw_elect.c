@@ -943,22 +943,24 @@ static bool elect_is_member_addr(const struct rpw_elect *e, u8 a)
 
 /*
  * Outvoted: our epoch is later than the claim @ep of a member, which
- * another member acknowledged within a detection time, and we have followed
- * nobody for a detection time, no lease we know of may still run, and we
- * act as no primary.  Then nobody else holds our epoch (all power-supply
- * modules restarted while a chassis module kept it, or a forged epoch
- * reached us while we joined): keeping it would make us refuse the rack's
- * primary forever.  Takes two addresses and a detection time of silence.
+ * another member acknowledged within a detection time; we have followed
+ * nobody and held our epoch for a detection time, no lease we know of may
+ * still run, and we claim nothing (a claimer's peers answer its claims).
+ * Then nobody else holds our epoch (all power-supply modules restarted
+ * while a chassis module kept it, or a forged epoch reached us while we
+ * joined): keeping it would make us refuse the rack's primary forever.
+ * Takes two addresses and a detection time of silence.  Rival fences
+ * stay: they keep us from acting, not from following.
  */
 static bool elect_outvoted(const struct rpw_elect *e, u32 ep, bool member,
 			   u64 now)
 {
 	if (!member || e->outvote_ep != ep || now - e->outvote_at >
 	    e->detect_ns || now - e->evidence < e->detect_ns ||
-	    now < e->fence_primary || now < e->fence_rival ||
-	    rpw_elect_is_primary(e, now))
+	    now - e->epoch_at < e->detect_ns || now < e->fence_primary ||
+	    e->state == RPW_ES_PRIMARY)
 		return false;
-	return e->primary == RPW_ADDR_NONE || e->primary == e->cfg.addr;
+	return e->primary == RPW_ADDR_NONE;
 }
 
 static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
@@ -982,8 +984,6 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 	}
 	if (rpw_epoch_after(e->epoch, ep) && elect_outvoted(e, ep, member, now)) {
 		/* Forget the epoch nobody else holds; join as if new. */
-		if (e->state == RPW_ES_PRIMARY)
-			elect_demote(e, f->src, ep);
 		e->stats.rejoins++;
 		e->epoch = 0;
 		e->anchored = false;
@@ -1006,11 +1006,21 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 	}
 	if (ep != e->epoch && !elect_may_adopt(e, ep, member, now)) {
 		/*
-		 * While we follow nobody (a start, a failover) a claimer is
-		 * a module joining the race: its next claim may be adopted.
-		 * Under a live primary an unknown claimer stays unknown.
+		 * While we follow nobody or claim without confirmation (a
+		 * start, a failover) a claimer is a module in the race: its
+		 * next claim may be adopted.  Under a live primary, and by an
+		 * acting one, an unknown claimer must keep claiming for a
+		 * detection time first (a partition healed): one frame, or a
+		 * burst, never makes a member.
 		 */
-		if (e->primary == RPW_ADDR_NONE || e->primary == e->cfg.addr)
+		if (e->cand != f->src || now - e->cand_last > e->detect_ns) {
+			e->cand = f->src;
+			e->cand_since = now;
+		}
+		e->cand_last = now;
+		if (e->primary == RPW_ADDR_NONE ||
+		    (e->state == RPW_ES_PRIMARY && !e->acting) ||
+		    now - e->cand_since >= e->detect_ns)
 			elect_member_add(e, f->src);
 		e->stats.rx_unearned++;
 		return;
@@ -1067,6 +1077,9 @@ static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,
 		hb = elect_ring_find(e, f->seq);
 		if (hb && now - hb->sent <= elect_ack_window(e)) {
 			e->stats.acks_ok++;
+			/* A peer follows our epoch: it is the rack's. */
+			e->anchored = true;
+			e->peer_ack = now;
 			elect_confirm(e, hb, now);
 		} else {
 			e->stats.acks_late++;
@@ -1107,12 +1120,16 @@ static void elect_rx_who(struct rpw_elect *e, const struct rpw_frame *f,
 		elect_member_add(e, f->src);
 	if (rpw_epoch_after(ep, e->epoch)) {
 		/*
-		 * Only a teaching answer to our own stale claim (unicast, at
-		 * most a bounded step ahead, unless we followed nobody yet)
-		 * tells us we are stale; a real later epoch also reaches us
-		 * by its owner's claim.
+		 * Only a teaching answer to our own stale claim tells us we
+		 * are stale: unicast, to a primary no other module
+		 * acknowledged for a detection time (a lone power-supply
+		 * module taught by a chassis module), at most a bounded step
+		 * ahead unless we followed nobody yet.  A real later epoch
+		 * otherwise reaches us by its owner's claim.
 		 */
-		if (f->dst != e->cfg.addr ||
+		if (f->dst != e->cfg.addr || e->state != RPW_ES_PRIMARY ||
+		    (e->peer_ack && now - e->peer_ack < e->detect_ns &&
+		     RPW_EPOCH_TERM(ep) != RPW_EPOCH_TERM(e->epoch)) ||
 		    (e->anchored &&
 		     rpw_epoch_terms(ep, e->epoch) > RPW_EPOCH_STEP)) {
 			e->stats.rx_unearned++;

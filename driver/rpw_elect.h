@@ -230,8 +230,13 @@ struct rpw_elect {
 	u32 jump_ep;
 	bool jump_claimed;	/* heard claimed by its owner */
 	bool jump_acked;	/* heard acknowledged by another member */
-	bool anchored;		/* followed another module's claim once */
+	bool anchored;		/* followed a claim, or a peer acked ours */
 	u64 epoch_at;		/* when our epoch last changed */
+	u64 peer_ack;		/* last ack of our claims by another module */
+	/* An unknown claimer under a live primary: since when, last heard. */
+	u8 cand;
+	u64 cand_since;
+	u64 cand_last;
 	/* An earlier epoch a member acknowledged for its owner, and when. */
 	u32 outvote_ep;
 	u64 outvote_at;
