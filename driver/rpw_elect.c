@@ -1046,7 +1046,12 @@ static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,
 
 	if (f->src == e->cfg.addr || !RPW_EPOCH_TERM(ep))
 		return;
-	elect_member_add(e, f->src);
+	/*
+	 * A later epoch makes no member: the primary would name a babbler
+	 * of acknowledgments as its acker and lose its lease to it.
+	 */
+	if (!rpw_epoch_after(ep, e->epoch))
+		elect_member_add(e, f->src);
 	if (rpw_epoch_after(e->epoch, ep)) {
 		e->stats.rx_stale++;
 		if (member && owner != f->src) {

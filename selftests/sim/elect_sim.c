@@ -146,6 +146,7 @@ struct sim {
 	bool quiet;
 	u64 t_quiet, t_end, last_heal, heal_grace;
 	bool adversary;
+	bool forged_rx;		/* the frame being received is forged */
 	bool partitioned;
 	/* epochs claimed: epoch -> node */
 	u32 *ep_tab;
@@ -685,8 +686,8 @@ static void node_rx(struct node *n, const struct rpw_frame *f)
 	u32 rejoins = n->e.stats.rejoins;
 
 	rpw_elect_rx(&n->e, f, local_of(n, S->now));
-	/* Adversary runs: no frame moves an anchored node's term far. */
-	if (S->adversary && n->e.anchored && before &&
+	/* Adversary runs: no forged frame moves an anchored node's term far. */
+	if (S->forged_rx && n->e.anchored && before &&
 	    n->e.stats.rejoins == rejoins &&
 	    rpw_epoch_terms(rpw_elect_epoch(&n->e), before) > RPW_EPOCH_STEP)
 		fail("n%d(%u): %s from %u moved the epoch %08x -> %08x",
@@ -775,8 +776,11 @@ static void process(struct ev *x)
 			enqueue(n, x->kind, &x->f, x->ok);
 			return;
 		}
-		if (x->kind == EV_RX)
+		if (x->kind == EV_RX) {
+			S->forged_rx = x->ok == 2;
 			node_rx(n, &x->f);
+			S->forged_rx = false;
+		}
 		else
 			node_txdone(n, &x->f, x->ok);
 		break;
@@ -1318,11 +1322,21 @@ static void adv_random(struct rpw_frame *f)
 
 static void adv_send(const struct rpw_frame *f, u64 t)
 {
+	struct ev x;
 	int i;
 
-	for (i = 0; i < S->n; i++)
-		if (S->nd[i].alive)
-			deliver_later(i, f, t + proc_delay());
+	for (i = 0; i < S->n; i++) {
+		if (!S->nd[i].alive)
+			continue;
+		memset(&x, 0, sizeof(x));
+		x.t = t + proc_delay();
+		x.kind = EV_RX;
+		x.node = (u8)i;
+		x.ok = 2;	/* forged */
+		x.inc = S->nd[i].inc;
+		x.f = *f;
+		push(&x);
+	}
 }
 
 /*
@@ -1427,7 +1441,7 @@ static int run_adversary(u64 seed, int verbose, char *summary, size_t slen)
 	if (!S->failed) {
 		term1 = RPW_EPOCH_TERM(rpw_elect_epoch(&S->nd[p].e));
 		if (((term1 - term0) & RPW_EPOCH_TERM_MAX) >
-		    (u32)member_attacks * (RPW_EPOCH_STEP + 1))
+		    (u32)attacks * 2 + (u32)member_attacks * RPW_EPOCH_STEP)
 			fail("term %u -> %u after %d attacks, %d possibly from members",
 			     term0, term1, attacks, member_attacks);
 	}

@@ -508,13 +508,13 @@ static void test_takeover(void)
 	mk(&lo, 120, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&hi.e, T0);
 	rpw_elect_start(&lo.e, T0);
-	/* Both know each other (acks) and follow 100. */
-	f = claim(RPW_T_HEARTBEAT_ACK, 120, ep, 1);
-	rpw_elect_rx(&hi.e, &f, t);
-	f = claim(RPW_T_HEARTBEAT_ACK, 150, ep, 2);
-	rpw_elect_rx(&lo.e, &f, t);
+	/* Both follow 100 and know each other (acks). */
 	f = claim(RPW_T_HEARTBEAT, 100, ep, 3);
 	rpw_elect_rx(&hi.e, &f, t);
+	rpw_elect_rx(&lo.e, &f, t);
+	f = claim(RPW_T_HEARTBEAT_ACK, 120, ep, 3);
+	rpw_elect_rx(&hi.e, &f, t);
+	f = claim(RPW_T_HEARTBEAT_ACK, 150, ep, 3);
 	rpw_elect_rx(&lo.e, &f, t);
 	TAP_EQ(hi.timer, t + hi.e.detect_ns, "detection = last heartbeat + T_det");
 	tap_ok(hi.e.detect_ns >= 100 * MS,
@@ -556,10 +556,10 @@ static void test_lease_acks(void)
 
 	mk(&p, 60, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
-	f = claim(RPW_T_HEARTBEAT_ACK, 61, 0x0101, 0);	/* a psu peer exists */
-	f.len = 4;
+	f = claim(RPW_T_HEARTBEAT, 1, 0x0101, 0);	/* a primary */
 	rpw_elect_rx(&p.e, &f, T0 + MS);
-	f = claim(RPW_T_HEARTBEAT, 1, 0x0101, 0);	/* and a primary */
+	f = claim(RPW_T_HEARTBEAT_ACK, 61, 0x0101, 0);	/* and a psu peer */
+	f.len = 4;
 	rpw_elect_rx(&p.e, &f, T0 + MS);
 	t = T0 + p.e.cfg.lease_ns + 10 * MS;
 	for (i = 0; i < 50 && (p.timer < t ||
