@@ -1047,10 +1047,12 @@ static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,
 	if (f->src == e->cfg.addr || !RPW_EPOCH_TERM(ep))
 		return;
 	/*
-	 * A later epoch makes no member: the primary would name a babbler
-	 * of acknowledgments as its acker and lose its lease to it.
+	 * Only an acknowledgment in our epoch, or a bounded step before it,
+	 * makes a member: the primary would name a babbler of made-up
+	 * epochs as its acker in turn and lose its lease to it.
 	 */
-	if (!rpw_epoch_after(ep, e->epoch))
+	if (ep == e->epoch || (rpw_epoch_after(e->epoch, ep) &&
+			       rpw_epoch_terms(e->epoch, ep) <= RPW_EPOCH_STEP))
 		elect_member_add(e, f->src);
 	if (rpw_epoch_after(e->epoch, ep)) {
 		e->stats.rx_stale++;
