@@ -1434,9 +1434,18 @@ static int run_adversary(u64 seed, int verbose, char *summary, size_t slen)
 		t += fo;
 		run_until(t);
 		p = converged(true, 0);
-		if (!S->failed && p < 0)
+		if (!S->failed && p < 0) {
+			for (i = 0; verbose && i < S->n; i++)
+				printf("#   n%d(%u) %s primary %u epoch %08x acting %d\n",
+				       i, S->nd[i].addr,
+				       rpw_elect_state_name(rpw_elect_state(&S->nd[i].e)),
+				       rpw_elect_primary(&S->nd[i].e),
+				       rpw_elect_epoch(&S->nd[i].e),
+				       rpw_elect_is_primary(&S->nd[i].e,
+							    local_of(&S->nd[i], S->now)));
 			fail("attack %d (%s): no acting primary followed by all %.0f ms later",
 			     k, what, fo / 1e6);
+		}
 	}
 	if (!S->failed) {
 		term1 = RPW_EPOCH_TERM(rpw_elect_epoch(&S->nd[p].e));
