@@ -652,9 +652,10 @@ static void elect_clear_lease(struct rpw_elect *e)
 
 static void elect_raise_epoch(struct rpw_elect *e, u32 epoch)
 {
-	if (epoch <= e->epoch)
+	if (!rpw_epoch_after(epoch, e->epoch))
 		return;
 	e->epoch = epoch;
+	e->jump_ep = 0;
 	elect_event(e, RPW_EV_EPOCH_CHANGED, RPW_EPOCH_OWNER(epoch), epoch);
 }
 
@@ -726,15 +727,12 @@ static void elect_arm_primary(struct rpw_elect *e, u64 now)
 static void elect_promote(struct rpw_elect *e, enum rpw_elect_prio prio,
 			  u64 now)
 {
-	u32 term = RPW_EPOCH_TERM(e->epoch) + 1;
+	/* Serial order: the term wraps past RPW_EPOCH_TERM_MAX to 1. */
+	u32 term = (RPW_EPOCH_TERM(e->epoch) + 1) & RPW_EPOCH_TERM_MAX;
 
-	if (term > RPW_EPOCH_TERM_MAX) {
-		/* Never reached in practice (2^24 claims); fail safe. */
-		e->evidence = now;
-		elect_arm_detect(e);
-		return;
-	}
-	e->epoch = RPW_EPOCH_MAKE(term, e->cfg.addr);
+	e->epoch = RPW_EPOCH_MAKE(term ? term : 1, e->cfg.addr);
+	e->epoch_at = now;
+	e->jump_ep = 0;
 	e->state = RPW_ES_PRIMARY;
 	e->announced = false;
 	e->primary = e->cfg.addr;
@@ -788,7 +786,11 @@ static void elect_follow(struct rpw_elect *e, u8 src, u32 epoch, u16 lease_ms,
 	    e->primary != e->cfg.addr)
 		elect_fence_rival(e, e->fence_primary, RPW_ADDR_NONE);
 	e->fence_primary = elect_fence_of(e, lease_ms, now);
+	if (epoch != e->epoch)
+		e->epoch_at = now;
 	elect_raise_epoch(e, epoch);
+	if (src != e->cfg.addr)
+		e->anchored = true;
 	elect_set_primary(e, src);
 	e->evidence = now;
 	/* A primary configured with a longer lease must not be overtaken. */
@@ -883,9 +885,89 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 		e->last_ack = last;
 }
 
+/*
+ * Epoch adoption (rackpwr-election.rst, "Epoch adoption"): only a claim
+ * from the epoch's owner raises our epoch, and only if the owner is a
+ * module heard before this frame (@member) and the claim is at most
+ * RPW_EPOCH_STEP terms ahead.  A farther jump is adopted once a second
+ * member acknowledged the same epoch (a module that missed many
+ * failovers, a partition healing), or while we have followed nobody
+ * since we started (a module joining a rack, the taught lone primary).  Any
+ * other frame in a later epoch is not evidence of anything: the owner's
+ * next claim will be.  So one forged frame, or frames from an address
+ * that never took part, move no epoch and demote no primary.
+ */
+static bool elect_may_adopt(struct rpw_elect *e, u32 ep, bool member,
+			    u64 now)
+{
+	if (!rpw_epoch_after(ep, e->epoch))
+		return false;
+	if (!e->anchored)
+		return true;
+	/*
+	 * A rival in the same term within a detection time of our epoch's
+	 * start: simultaneous claims, the highest address wins at once.
+	 */
+	if (!member && (RPW_EPOCH_TERM(ep) != RPW_EPOCH_TERM(e->epoch) ||
+			now - e->epoch_at >= e->detect_ns))
+		return false;
+	if (rpw_epoch_terms(ep, e->epoch) <= RPW_EPOCH_STEP)
+		return true;
+	if (e->jump_ep != ep) {
+		e->jump_ep = ep;
+		e->jump_acked = false;
+	}
+	e->jump_claimed = true;
+	return e->jump_acked;
+}
+
+/* An acknowledgment of a far later epoch by another member: recorded. */
+static void elect_jump_ack(struct rpw_elect *e, const struct rpw_frame *f,
+			   u32 ep, bool member)
+{
+	if (!member || f->src == RPW_EPOCH_OWNER(ep) ||
+	    !rpw_epoch_after(ep, e->epoch) ||
+	    rpw_epoch_terms(ep, e->epoch) <= RPW_EPOCH_STEP)
+		return;
+	if (e->jump_ep != ep) {
+		e->jump_ep = ep;
+		e->jump_claimed = false;
+	}
+	e->jump_acked = true;
+}
+
+static bool elect_is_member_addr(const struct rpw_elect *e, u8 a)
+{
+	return a >= RPW_ADDR_MIN && a <= RPW_ADDR_MAX && elect_is_member(e, a);
+}
+
+/*
+ * Outvoted: our epoch is later than the claim @ep of a member, which
+ * another member acknowledged within a detection time; we have followed
+ * nobody and held our epoch for a detection time, no lease we know of may
+ * still run, and we claim nothing (a claimer's peers answer its claims).
+ * Then nobody else holds our epoch (all power-supply modules restarted
+ * while a chassis module kept it, or a forged epoch reached us while we
+ * joined): keeping it would make us refuse the rack's primary forever.
+ * Takes two addresses and a detection time of silence.  Rival fences
+ * stay: they keep us from acting, not from following.
+ */
+static bool elect_outvoted(const struct rpw_elect *e, u32 ep, bool member,
+			   u64 now)
+{
+	if (!member || e->outvote_ep != ep || now - e->outvote_at >
+	    e->detect_ns || now - e->evidence < e->detect_ns ||
+	    now - e->epoch_at < e->detect_ns || now < e->fence_primary ||
+	    e->state == RPW_ES_PRIMARY)
+		return false;
+	return e->primary == RPW_ADDR_NONE;
+}
+
 static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 			   u32 ep, u64 now)
 {
+	bool member = elect_is_member_addr(e, f->src);
+
 	u16 lease_ms = le16_to_cpu(elect_claim(f)->lease_ms);
 
 	if (RPW_EPOCH_OWNER(ep) != f->src || !RPW_EPOCH_TERM(ep)) {
@@ -897,12 +979,18 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 		    elect_ring_find(e, f->seq))
 			return;		/* our own echo */
 		elect_dup(e, now);
-		if (ep <= e->epoch)
+		if (!rpw_epoch_after(ep, e->epoch))
 			return;
 	}
-	if (e->cfg.role == RACKPWR_ROLE_PSU)
+	if (rpw_epoch_after(e->epoch, ep) && elect_outvoted(e, ep, member, now)) {
+		/* Forget the epoch nobody else holds; join as if new. */
+		e->stats.rejoins++;
+		e->epoch = 0;
+		e->anchored = false;
+		e->jump_ep = 0;
+	}
+	if (rpw_epoch_after(e->epoch, ep)) {
 		elect_member_add(e, f->src);
-	if (ep < e->epoch) {
 		e->stats.rx_stale++;
 		if (f->src != e->cfg.addr)
 			elect_fence_rival(e, elect_fence_of(e, lease_ms, now),
@@ -916,6 +1004,28 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 		}
 		return;
 	}
+	if (ep != e->epoch && !elect_may_adopt(e, ep, member, now)) {
+		/*
+		 * While we follow nobody or claim without confirmation (a
+		 * start, a failover) a claimer is a module in the race: its
+		 * next claim may be adopted.  Under a live primary, and by an
+		 * acting one, an unknown claimer must keep claiming for a
+		 * detection time first (a partition healed): one frame, or a
+		 * burst, never makes a member.
+		 */
+		if (e->cand != f->src || now - e->cand_last > e->detect_ns) {
+			e->cand = f->src;
+			e->cand_since = now;
+		}
+		e->cand_last = now;
+		if (e->primary == RPW_ADDR_NONE ||
+		    (e->state == RPW_ES_PRIMARY && !e->acting) ||
+		    now - e->cand_since >= e->detect_ns)
+			elect_member_add(e, f->src);
+		e->stats.rx_unearned++;
+		return;
+	}
+	elect_member_add(e, f->src);
 	if (e->state == RPW_ES_PRIMARY) {
 		/* ep > ours: we lost; ep == ours is impossible (owner). */
 		elect_event(e, RPW_EV_CONFLICT, f->src, ep);
@@ -929,16 +1039,40 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,
 			 u32 ep, u64 now)
 {
+	bool member = elect_is_member_addr(e, f->src);
 	u64 d = elect_delay(&e->cfg);
 	u8 owner = RPW_EPOCH_OWNER(ep);
 	struct rpw_elect_hb *hb;
 
 	if (f->src == e->cfg.addr || !RPW_EPOCH_TERM(ep))
 		return;
-	if (e->cfg.role == RACKPWR_ROLE_PSU)
+	/*
+	 * Only an acknowledgment in our epoch, or a bounded step before it,
+	 * makes a member: the primary would name a babbler of made-up
+	 * epochs as its acker in turn and lose its lease to it.
+	 */
+	if (ep == e->epoch || (rpw_epoch_after(e->epoch, ep) &&
+			       rpw_epoch_terms(e->epoch, ep) <= RPW_EPOCH_STEP))
 		elect_member_add(e, f->src);
-	if (ep < e->epoch) {
+	if (rpw_epoch_after(e->epoch, ep)) {
 		e->stats.rx_stale++;
+		if (member && owner != f->src) {
+			e->outvote_ep = ep;
+			e->outvote_at = now;
+		}
+		return;
+	}
+	/*
+	 * A member following a later epoch is evidence (its owner's claim
+	 * may have collided here), within the claims' bound; far later
+	 * ones only count towards confirming a jump (elect_may_adopt()).
+	 */
+	if (ep != e->epoch &&
+	    (!member || owner == f->src || owner < RPW_ADDR_MIN ||
+	     owner > RPW_ADDR_MAX ||
+	     rpw_epoch_terms(ep, e->epoch) > RPW_EPOCH_STEP)) {
+		elect_jump_ack(e, f, ep, member);
+		e->stats.rx_unearned++;
 		return;
 	}
 	if (ep == e->epoch)
@@ -950,6 +1084,9 @@ static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,
 		hb = elect_ring_find(e, f->seq);
 		if (hb && now - hb->sent <= elect_ack_window(e)) {
 			e->stats.acks_ok++;
+			/* A peer follows our epoch: it is the rack's. */
+			e->anchored = true;
+			e->peer_ack = now;
 			elect_confirm(e, hb, now);
 		} else {
 			e->stats.acks_late++;
@@ -980,15 +1117,31 @@ static void elect_rx_who(struct rpw_elect *e, const struct rpw_frame *f,
 	if (f->src == e->cfg.addr)
 		return;
 	/*
-	 * Only psu modules ask the whole bus (a teaching WHO_PRIMARY is
-	 * unicast): count the asker, so that after a simultaneous start the
-	 * secondaries agree whose turn it is to acknowledge (each one that
-	 * knew only the winner answered at once, and all collided).
+	 * Only psu modules ask the whole bus, when they start and know no
+	 * epoch (a teaching WHO_PRIMARY is unicast): count the asker, so
+	 * that after a simultaneous start the secondaries agree whose turn
+	 * it is to acknowledge (each one that knew only the winner answered
+	 * at once, and all collided).
 	 */
-	if (f->dst == RPW_ADDR_BCAST && e->cfg.role == RACKPWR_ROLE_PSU)
+	if (f->dst == RPW_ADDR_BCAST && !ep)
 		elect_member_add(e, f->src);
-	if (ep > e->epoch) {
-		/* The asker knows a newer epoch than ours: we are stale. */
+	if (rpw_epoch_after(ep, e->epoch)) {
+		/*
+		 * Only a teaching answer to our own stale claim tells us we
+		 * are stale: unicast, to a primary no other module
+		 * acknowledged for a detection time (a lone power-supply
+		 * module taught by a chassis module), at most a bounded step
+		 * ahead unless we followed nobody yet.  A real later epoch
+		 * otherwise reaches us by its owner's claim.
+		 */
+		if (f->dst != e->cfg.addr || e->state != RPW_ES_PRIMARY ||
+		    (e->peer_ack && now - e->peer_ack < e->detect_ns &&
+		     RPW_EPOCH_TERM(ep) != RPW_EPOCH_TERM(e->epoch)) ||
+		    (e->anchored &&
+		     rpw_epoch_terms(ep, e->epoch) > RPW_EPOCH_STEP)) {
+			e->stats.rx_unearned++;
+			return;
+		}
 		if (e->state == RPW_ES_PRIMARY) {
 			elect_event(e, RPW_EV_CONFLICT, RPW_EPOCH_OWNER(ep), ep);
 			elect_demote(e, RPW_EPOCH_OWNER(ep), ep);
@@ -1011,16 +1164,17 @@ static void elect_rx_step(struct rpw_elect *e, const struct rpw_frame *f,
 		e->stats.rx_bad++;
 		return;
 	}
-	if (ep < e->epoch) {
+	if (rpw_epoch_after(e->epoch, ep)) {
 		e->stats.rx_stale++;
 		return;
 	}
-	if (e->state == RPW_ES_PRIMARY) {
-		if (ep == e->epoch)
-			return;
-		elect_demote(e, f->src, ep);
+	/* A hand-over of an epoch we never adopted proves nothing. */
+	if (ep != e->epoch) {
+		e->stats.rx_unearned++;
+		return;
 	}
-	elect_raise_epoch(e, ep);
+	if (e->state == RPW_ES_PRIMARY)
+		return;
 	elect_event(e, RPW_EV_STEP_DOWN, f->src, ep);
 	/* It stopped acting before it sent this: its lease is void. */
 	if (e->primary == f->src)

@@ -31,6 +31,43 @@
 #define RPW_EPOCH_MAKE(t, a)	(((u32)(t) << 8) | (u8)(a))
 #define RPW_EPOCH_TERM_MAX	0xffffffU
 
+/*
+ * Most terms one frame may move a node's epoch on (rackpwr-election.rst,
+ * "Epoch adoption"): an ordinary failover moves it by one, a module that
+ * missed a few failovers by a few.  Farther jumps need the confirmation
+ * of a second member (or a node that knows no epoch yet).
+ */
+#define RPW_EPOCH_STEP		16U
+
+/*
+ * Serial-number order of ballots (RFC 1982 on the 24-bit term, then the
+ * owner): true if @a is later than @b.  Term 0 is "no epoch", before every
+ * other; the term wraps from RPW_EPOCH_TERM_MAX to 1, so the term space is
+ * never exhausted, and nodes within 2^23 terms of each other agree.
+ */
+static inline bool rpw_epoch_after(u32 a, u32 b)
+{
+	u32 d = (RPW_EPOCH_TERM(a) - RPW_EPOCH_TERM(b)) & RPW_EPOCH_TERM_MAX;
+
+	if (!RPW_EPOCH_TERM(a))
+		return false;
+	if (!RPW_EPOCH_TERM(b))
+		return true;
+	if (!d)
+		return RPW_EPOCH_OWNER(a) > RPW_EPOCH_OWNER(b);
+	return d < 0x800000U;
+}
+
+/* Terms from @b forward to @a (serial), 0 if @a is not later in term. */
+static inline u32 rpw_epoch_terms(u32 a, u32 b)
+{
+	u32 d = (RPW_EPOCH_TERM(a) - RPW_EPOCH_TERM(b)) & RPW_EPOCH_TERM_MAX;
+
+	if (!RPW_EPOCH_TERM(b))
+		return RPW_EPOCH_TERM(a);
+	return d < 0x800000U ? d : 0;
+}
+
 /* Payload lengths: a claim (PRIMARY/HEARTBEAT), the other frames. */
 #define RPW_ELECT_CLAIM_LEN	RPW_LEN_CLAIM
 #define RPW_ELECT_EPOCH_LEN	RPW_LEN_EPOCH
@@ -98,6 +135,8 @@ struct rpw_elect_stats {
 	u32 dup_addr;
 	u32 stalls;
 	u32 tx_refused;		/* frames send() refused (see its ops doc) */
+	u32 rx_unearned;	/* later epoch the frame may not raise us to */
+	u32 rejoins;		/* outvoted: epoch forgotten (may go back) */
 };
 
 struct rpw_elect;
@@ -187,6 +226,20 @@ struct rpw_elect {
 	 */
 	bool announced;
 	u32 epoch;		/* highest epoch known (ballot) */
+	/* A jump of more than RPW_EPOCH_STEP terms waiting for confirmation. */
+	u32 jump_ep;
+	bool jump_claimed;	/* heard claimed by its owner */
+	bool jump_acked;	/* heard acknowledged by another member */
+	bool anchored;		/* followed a claim, or a peer acked ours */
+	u64 epoch_at;		/* when our epoch last changed */
+	u64 peer_ack;		/* last ack of our claims by another module */
+	/* An unknown claimer under a live primary: since when, last heard. */
+	u8 cand;
+	u64 cand_since;
+	u64 cand_last;
+	/* An earlier epoch a member acknowledged for its owner, and when. */
+	u32 outvote_ep;
+	u64 outvote_at;
 	u64 timer;		/* armed expiry or RPW_ELECT_NO_TIMER */
 	u64 evidence;		/* last sign of life of the primary */
 	u64 detect_ns;		/* T_det, raised by advertised leases */

@@ -116,6 +116,7 @@ struct node {
 	int qn;
 	/* invariant state */
 	u32 last_epoch;
+	u32 rejoins;		/* e.stats.rejoins seen */
 	bool in_primary;
 	u32 stint_epoch;
 	u64 stint_start;
@@ -144,6 +145,8 @@ struct sim {
 	bool dup_addrs;
 	bool quiet;
 	u64 t_quiet, t_end, last_heal, heal_grace;
+	bool adversary;
+	bool forged_rx;		/* the frame being received is forged */
 	bool partitioned;
 	/* epochs claimed: epoch -> node */
 	u32 *ep_tab;
@@ -175,6 +178,7 @@ struct opts {
 	bool bench;
 	int runs;
 	const char *mutate;
+	bool adversary;
 };
 
 static const struct opts *O;
@@ -451,7 +455,8 @@ static void sim_event(void *ctx, enum rpw_elect_event ev, u8 addr, u32 epoch)
 	if (S->verbose)
 		vlog("n%d(%u) event %s addr %u epoch %08x", n->idx, n->addr,
 		     rpw_elect_event_name(ev), addr, epoch);
-	if (ev == RPW_EV_DUP_ADDR && !S->dup_addrs)
+	/* A forged frame in a member's name is reported, rightly. */
+	if (ev == RPW_EV_DUP_ADDR && !S->dup_addrs && !S->adversary)
 		fail("n%d(%u): dup_addr event without duplicate addresses",
 		     n->idx, n->addr);
 }
@@ -503,7 +508,13 @@ static void check_node(struct node *n)
 		if (!strcmp(O->mutate, "detect"))
 			e->detect_ns = e->cfg.detect_ns;
 	}
-	if (ep < n->last_epoch)
+	/* An outvoted node forgets its epoch: a new incarnation of its view. */
+	if (e->stats.rejoins != n->rejoins) {
+		n->rejoins = e->stats.rejoins;
+		n->last_epoch = 0;
+	n->rejoins = 0;
+	}
+	if (rpw_epoch_after(n->last_epoch, ep))
 		fail("n%d(%u): epoch went back %08x -> %08x", n->idx, n->addr,
 		     n->last_epoch, ep);
 	n->last_epoch = ep;
@@ -671,7 +682,17 @@ static void node_rx(struct node *n, const struct rpw_frame *f)
 		vlog("n%d(%u) rx %s from %u seq %u ep %08x", n->idx, n->addr,
 		     tname(f->type), f->src, f->seq,
 		     get_unaligned_le32(f->payload));
+	u32 before = rpw_elect_epoch(&n->e);
+	u32 rejoins = n->e.stats.rejoins;
+
 	rpw_elect_rx(&n->e, f, local_of(n, S->now));
+	/* Adversary runs: no forged frame moves an anchored node's term far. */
+	if (S->forged_rx && n->e.anchored && before &&
+	    n->e.stats.rejoins == rejoins &&
+	    rpw_epoch_terms(rpw_elect_epoch(&n->e), before) > RPW_EPOCH_STEP)
+		fail("n%d(%u): %s from %u moved the epoch %08x -> %08x",
+		     n->idx, n->addr, tname(f->type), f->src, before,
+		     rpw_elect_epoch(&n->e));
 	check_node(n);
 }
 
@@ -755,8 +776,11 @@ static void process(struct ev *x)
 			enqueue(n, x->kind, &x->f, x->ok);
 			return;
 		}
-		if (x->kind == EV_RX)
+		if (x->kind == EV_RX) {
+			S->forged_rx = x->ok == 2;
 			node_rx(n, &x->f);
+			S->forged_rx = false;
+		}
 		else
 			node_txdone(n, &x->f, x->ok);
 		break;
@@ -1199,6 +1223,242 @@ static int run_scenario(u64 seed, int verbose, char *summary, size_t slen)
 	return S->failed ? 1 : 0;
 }
 
+/* ------------------------------------------------------------ adversary */
+
+/* The frame of issue #10: 7e 10 10 ff 63 01 04 ff ff ff ff de 6a 7e. */
+static void adv_reported(struct rpw_frame *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->version = RPW_PROTO_VERSION;
+	f->type = RPW_T_WHO_PRIMARY;
+	f->src = 0x10;
+	f->dst = RPW_ADDR_BCAST;
+	f->seq = 0x01;
+	f->len = RPW_LEN_EPOCH;
+	put_unaligned_le32(0xffffffffU, f->payload);
+}
+
+static const u8 adv_types[] = {
+	RPW_T_WHO_PRIMARY, RPW_T_PRIMARY, RPW_T_HEARTBEAT, RPW_T_HEARTBEAT_ACK,
+	RPW_T_STEP_DOWN, RPW_T_CAP_QUERY, RPW_T_CAP_REPORT,
+};
+
+/* An address no module uses. */
+static u8 adv_stranger(void)
+{
+	u8 a;
+	int i;
+
+again:
+	a = (u8)(1 + rnd_below(RPW_ADDR_MAX));
+	for (i = 0; i < S->n; i++)
+		if (S->nd[i].addr == a)
+			goto again;
+	return a;
+}
+
+/*
+ * A forged frame with chosen fields: an epoch-carrying type, from @src,
+ * in an epoch far ahead (or the maximum, or just ahead) of the rack's.
+ */
+static void adv_forge(struct rpw_frame *f, u8 src, u32 rack_ep)
+{
+	u32 term = RPW_EPOCH_TERM(rack_ep);
+	u32 ep;
+
+	memset(f, 0, sizeof(*f));
+	f->version = RPW_PROTO_VERSION;
+	f->type = adv_types[rnd_below(ARRAY_SIZE(adv_types))];
+	f->src = src;
+	f->dst = chance(0.5) ? RPW_ADDR_BCAST : S->nd[rnd_below(S->n)].addr;
+	f->seq = (u8)rnd();
+	switch (rnd_below(4)) {
+	case 0:
+		ep = 0xffffffffU;
+		break;
+	case 1:
+		ep = RPW_EPOCH_MAKE(term + 1 + rnd_below(RPW_EPOCH_STEP), src);
+		break;
+	case 2:
+		ep = RPW_EPOCH_MAKE(term + RPW_EPOCH_STEP + 1 +
+				    rnd_below(1 << 22), src);
+		break;
+	default:
+		ep = (u32)rnd();
+		break;
+	}
+	put_unaligned_le32(ep, f->payload);
+	f->len = RPW_LEN_EPOCH;
+	if (f->type == RPW_T_PRIMARY || f->type == RPW_T_HEARTBEAT) {
+		/* The rack's lease: a longer one stretches any detection. */
+		put_unaligned_le16((u16)(S->nd[0].cfg.lease_ns / MS),
+				   f->payload + 4);
+		f->payload[6] = S->nd[rnd_below(S->n)].addr;
+		f->len = RPW_LEN_CLAIM;
+	} else if (f->type == RPW_T_CAP_QUERY || f->type == RPW_T_CAP_REPORT) {
+		f->len = (u8)(4 + rnd_below(RPW_MAX_PAYLOAD - 3));
+		for (int i = 4; i < f->len; i++)
+			f->payload[i] = (u8)rnd();
+	}
+}
+
+/* Any CRC-valid frame: random type, addresses, length and payload. */
+static void adv_random(struct rpw_frame *f)
+{
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	f->version = RPW_PROTO_VERSION;
+	f->type = chance(0.7) ? adv_types[rnd_below(ARRAY_SIZE(adv_types))] :
+				(u8)rnd();
+	f->src = (u8)rnd();
+	f->dst = chance(0.5) ? RPW_ADDR_BCAST : (u8)rnd();
+	f->seq = (u8)rnd();
+	f->len = chance(0.5) ? (chance(0.5) ? RPW_LEN_EPOCH : RPW_LEN_CLAIM) :
+			       (u8)rnd_below(RPW_MAX_PAYLOAD + 1);
+	for (i = 0; i < f->len; i++)
+		f->payload[i] = (u8)rnd();
+}
+
+static void adv_send(const struct rpw_frame *f, u64 t)
+{
+	struct ev x;
+	int i;
+
+	for (i = 0; i < S->n; i++) {
+		if (!S->nd[i].alive)
+			continue;
+		memset(&x, 0, sizeof(x));
+		x.t = t + proc_delay();
+		x.kind = EV_RX;
+		x.node = (u8)i;
+		x.ok = 2;	/* forged */
+		x.inc = S->nd[i].inc;
+		x.f = *f;
+		push(&x);
+	}
+}
+
+/*
+ * A healthy rack meets an adversary: the frame of the report, forged
+ * frames of every epoch-carrying type from unused addresses and from the
+ * members' own, CRC-valid random frames, and a babbling node repeating a
+ * forged frame.  After each attack, within one ordinary failover time
+ * (detection, every takeover slot, a lease and two heartbeats), one
+ * acting primary is followed by every node again; no frame moves an
+ * anchored node's term by more than RPW_EPOCH_STEP (node_rx()); and the
+ * term advanced at most one step per attack from a member's address,
+ * none at all for attacks from addresses no module uses.
+ */
+static int run_adversary(u64 seed, int verbose, char *summary, size_t slen)
+{
+	static struct sim sim;
+	struct rpw_elect_cfg cfg;
+	static const u64 hbs[] = { 10 * MS, 20 * MS, 40 * MS };
+	int n_psu, n_ch, i, k, attacks, member_attacks = 0;
+	u64 t, fo, t_conv;
+	u32 term0, term1;
+	int p;
+
+	sim_reset(&sim);
+	S = &sim;
+	rng_s = seed * 0x9e3779b97f4a7c15ULL + 0x7e57;
+	S->seed = seed;
+	S->verbose = verbose;
+	S->dm = DM_FUZZ;
+	S->adversary = true;
+	/* Every fifth seed: the rack of the report. */
+	n_psu = seed % 5 ? 2 + (int)rnd_below(5) : 4;
+	n_ch = seed % 5 ? (int)rnd_below(4) : 1;
+	base_cfg(&cfg, 10 * MS, hbs[rnd_below(3)], (u8)(1 + rnd_below(2)));
+	S->j = cfg.bus_delay_ns;
+	S->tf = cfg.frame_ns;
+	S->tol = cfg.tol_ns;
+	S->proc_max = S->j / 4;
+	setup_nodes(n_psu, n_ch, &cfg, (u64)cfg.drift_ppm * 1000);
+	for (i = 0; i < S->n; i++)
+		sched(rnd_below(200 * MS), EV_BOOT, i);
+	rpw_elect_cfg_derive(&cfg);
+	fo = cfg.detect_ns + (u64)n_psu * cfg.slot_ns + cfg.lease_ns +
+	     2 * cfg.hb_ns;
+	t_conv = 200 * MS + rpw_elect_converge_bound(&cfg, (unsigned int)n_psu);
+	S->t_quiet = 0;
+	S->t_end = ~0ULL;
+	run_until(t_conv);
+	p = converged(true, 0);
+	if (!S->failed && p < 0)
+		fail("no acting primary before the attacks");
+	term0 = p >= 0 ? RPW_EPOCH_TERM(rpw_elect_epoch(&S->nd[p].e)) : 0;
+	attacks = 4 + (int)rnd_below(8);
+	t = S->now;
+	for (k = 0; k < attacks && !S->failed; k++) {
+		struct rpw_frame f;
+		u32 rack = rpw_elect_epoch(&S->nd[p].e);
+		const char *what;
+		int burst = 1, b;
+
+		t += rnd_below(fo);
+		switch (k ? rnd_below(5) : 0) {
+		case 0:
+			adv_reported(&f);
+			what = "the reported frame";
+			break;
+		case 1:
+			adv_forge(&f, adv_stranger(), rack);
+			what = "forged, unused address";
+			break;
+		case 2:
+			adv_forge(&f, S->nd[rnd_below(S->n)].addr, rack);
+			what = "forged, a member's address";
+			member_attacks++;
+			break;
+		case 3:
+			adv_random(&f);
+			what = "random frame";
+			member_attacks++;	/* it may hit one */
+			break;
+		default:
+			adv_forge(&f, adv_stranger(), rack);
+			what = "babbling node";
+			burst = 20 + (int)rnd_below(200);
+			break;
+		}
+		if (S->verbose)
+			printf("# %.3f ms attack %d: %s %s from %u to %u epoch %08x x%d\n",
+			       t / 1e6, k, what, tname(f.type), f.src, f.dst,
+			       get_unaligned_le32(f.payload), burst);
+		for (b = 0; b < burst; b++) {
+			adv_send(&f, t);
+			t += S->tf;
+		}
+		t += fo;
+		run_until(t);
+		p = converged(true, 0);
+		if (!S->failed && p < 0) {
+			for (i = 0; verbose && i < S->n; i++)
+				printf("#   n%d(%u) %s primary %u epoch %08x acting %d\n",
+				       i, S->nd[i].addr,
+				       rpw_elect_state_name(rpw_elect_state(&S->nd[i].e)),
+				       rpw_elect_primary(&S->nd[i].e),
+				       rpw_elect_epoch(&S->nd[i].e),
+				       rpw_elect_is_primary(&S->nd[i].e,
+							    local_of(&S->nd[i], S->now)));
+			fail("attack %d (%s): no acting primary followed by all %.0f ms later",
+			     k, what, fo / 1e6);
+		}
+	}
+	if (!S->failed) {
+		term1 = RPW_EPOCH_TERM(rpw_elect_epoch(&S->nd[p].e));
+		if (((term1 - term0) & RPW_EPOCH_TERM_MAX) >
+		    (u32)attacks * 2 + (u32)member_attacks * RPW_EPOCH_STEP)
+			fail("term %u -> %u after %d attacks, %d possibly from members",
+			     term0, term1, attacks, member_attacks);
+	}
+	snprintf(summary, slen, "adversary: %d psu + %d chassis, %d attacks, %" PRIu64 " events",
+		 n_psu, n_ch, attacks, S->events);
+	return S->failed ? 1 : 0;
+}
+
 /* ------------------------------------------------------------ bench */
 
 /* J of the bench rows: the default, or the MAC's urgent bound. */
@@ -1362,6 +1622,8 @@ int main(int argc, char **argv)
 			o.mutate = argv[++a];
 		else if (!strcmp(argv[a], "--bench"))
 			o.bench = true;
+		else if (!strcmp(argv[a], "--adversary"))
+			o.adversary = true;
 		else if (!strcmp(argv[a], "--j-urgent")) {
 			struct rpw_mac_cfg mc;
 
@@ -1389,7 +1651,8 @@ int main(int argc, char **argv)
 		u64 seed = o.seed + i;
 		char sum[128];
 
-		if (run_scenario(seed, o.verbose, sum, sizeof(sum))) {
+		if ((o.adversary ? run_adversary : run_scenario)(seed,
+				o.verbose, sum, sizeof(sum))) {
 			failed++;
 			if (failed <= 10) {
 				printf("not ok %" PRIu64 " - seed %" PRIu64 " (%s): %s\n",
@@ -1402,6 +1665,8 @@ int main(int argc, char **argv)
 					printf(" --chassis %d", o.chassis);
 				if (o.mutate)
 					printf(" --mutate %s", o.mutate);
+				if (o.adversary)
+					printf(" --adversary");
 				printf(" -v\n");
 			}
 		} else if (o.verbose) {

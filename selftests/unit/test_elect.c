@@ -508,13 +508,13 @@ static void test_takeover(void)
 	mk(&lo, 120, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&hi.e, T0);
 	rpw_elect_start(&lo.e, T0);
-	/* Both know each other (acks) and follow 100. */
-	f = claim(RPW_T_HEARTBEAT_ACK, 120, ep, 1);
-	rpw_elect_rx(&hi.e, &f, t);
-	f = claim(RPW_T_HEARTBEAT_ACK, 150, ep, 2);
-	rpw_elect_rx(&lo.e, &f, t);
+	/* Both follow 100 and know each other (acks). */
 	f = claim(RPW_T_HEARTBEAT, 100, ep, 3);
 	rpw_elect_rx(&hi.e, &f, t);
+	rpw_elect_rx(&lo.e, &f, t);
+	f = claim(RPW_T_HEARTBEAT_ACK, 120, ep, 3);
+	rpw_elect_rx(&hi.e, &f, t);
+	f = claim(RPW_T_HEARTBEAT_ACK, 150, ep, 3);
 	rpw_elect_rx(&lo.e, &f, t);
 	TAP_EQ(hi.timer, t + hi.e.detect_ns, "detection = last heartbeat + T_det");
 	tap_ok(hi.e.detect_ns >= 100 * MS,
@@ -550,12 +550,15 @@ static void test_lease_acks(void)
 	struct tn p;
 	struct rpw_frame f;
 	const struct rpw_frame *hb;
+	u32 n;
 	int i;
 	u64 t;
 
 	mk(&p, 60, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
-	f = claim(RPW_T_HEARTBEAT_ACK, 61, 0x0101, 0);	/* a psu peer exists */
+	f = claim(RPW_T_HEARTBEAT, 1, 0x0101, 0);	/* a primary */
+	rpw_elect_rx(&p.e, &f, T0 + MS);
+	f = claim(RPW_T_HEARTBEAT_ACK, 61, 0x0101, 0);	/* and a psu peer */
 	f.len = 4;
 	rpw_elect_rx(&p.e, &f, T0 + MS);
 	t = T0 + p.e.cfg.lease_ns + 10 * MS;
@@ -584,10 +587,17 @@ static void test_lease_acks(void)
 	       "acked: acting after the guard");
 	tap_ok(!rpw_elect_is_primary(&p.e, t + p.e.cfg.lease_ns),
 	       "lease ends lease_ns after the acked send");
+	/* A later epoch proves itself by its owner's claim, not an ack. */
+	n = p.e.stats.rx_unearned;
 	f = claim(RPW_T_HEARTBEAT_ACK, 61, RPW_EPOCH_MAKE(RPW_EPOCH_TERM(p.e.epoch) + 1, 61), 0);
 	rpw_elect_rx(&p.e, &f, t + 4 * MS);
+	tap_ok(rpw_elect_state(&p.e) == RPW_ES_PRIMARY &&
+	       p.e.stats.rx_unearned == n + 1,
+	       "ack in a higher epoch: unearned, counted, no demotion");
+	f = claim(RPW_T_HEARTBEAT, 61, RPW_EPOCH_MAKE(RPW_EPOCH_TERM(p.e.epoch) + 1, 61), 0);
+	rpw_elect_rx(&p.e, &f, t + 4 * MS);
 	TAP_EQ(rpw_elect_state(&p.e), RPW_ES_SECONDARY,
-	       "ack in a higher epoch: someone newer rules, demote");
+	       "its owner's claim, one term on: someone newer rules, demote");
 	tap_ok(!rpw_elect_is_primary(&p.e, t + p.e.cfg.guard_ns + MS),
 	       "demoted: not acting");
 }
@@ -652,11 +662,12 @@ static void test_step_down_and_stale_primary(void)
 	tap_ok(rpw_elect_epoch(&s.e) > rpw_elect_epoch(&p.e) ||
 	       RPW_EPOCH_TERM(rpw_elect_epoch(&s.e)) == 2, "with the next term");
 
-	/* A primary told of a newer epoch (WHO_PRIMARY) demotes. */
+	/* A primary taught a newer epoch (unicast WHO_PRIMARY) demotes. */
 	mk(&p, 50, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p.e, T0);
 	fire(&p, 0);
 	f = claim(RPW_T_WHO_PRIMARY, 9, RPW_EPOCH_MAKE(8, 20), 0);
+	f.dst = 50;
 	rpw_elect_rx(&p.e, &f, T0 + 60 * MS);
 	TAP_EQ(rpw_elect_state(&p.e), RPW_ES_SECONDARY,
 	       "stale primary taught a newer epoch demotes");
@@ -877,6 +888,107 @@ static void test_ack_refused(void)
 	free(s);
 }
 
+/*
+ * Epoch adoption: only a claim from the epoch's owner, a member heard
+ * before, a bounded step ahead raises the epoch; a farther jump needs a
+ * second member's acknowledgment; nothing else raises it (issue #10: one
+ * forged WHO_PRIMARY in epoch 0xffffffff left the rack without a primary).
+ */
+static void test_epoch_adoption(void)
+{
+	struct tn *s = calloc(1, sizeof(*s)), *p = calloc(1, sizeof(*p));
+	u32 e3 = RPW_EPOCH_MAKE(3, 50), far;
+	struct rpw_frame f;
+	u64 t = T0 + MS;
+
+	tap_ok(rpw_epoch_after(RPW_EPOCH_MAKE(1, 5),
+			       RPW_EPOCH_MAKE(RPW_EPOCH_TERM_MAX, 9)) &&
+	       !rpw_epoch_after(RPW_EPOCH_MAKE(RPW_EPOCH_TERM_MAX, 9),
+				RPW_EPOCH_MAKE(1, 5)),
+	       "serial order: term 1 follows the last term");
+	tap_ok(rpw_epoch_after(RPW_EPOCH_MAKE(1, 1), 0) &&
+	       !rpw_epoch_after(0, RPW_EPOCH_MAKE(1, 1)),
+	       "serial order: no epoch is before every epoch");
+
+	mk(s, 40, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&s->e, T0);
+	f = claim(RPW_T_HEARTBEAT, 50, e3, 2);
+	rpw_elect_rx(&s->e, &f, t);
+	TAP_EQ(rpw_elect_primary(&s->e), 50, "joining: first claim followed");
+	f = claim(RPW_T_HEARTBEAT_ACK, 60, e3, 2);	/* member 60 */
+	rpw_elect_rx(&s->e, &f, t);
+	f = claim(RPW_T_HEARTBEAT_ACK, 70, e3, 2);	/* member 70 */
+	rpw_elect_rx(&s->e, &f, t);
+
+	/* The frame of the report: 7e 10 10 ff 63 01 04 ff ff ff ff ... */
+	f = claim(RPW_T_WHO_PRIMARY, 0x10, 0xffffffffU, 0x01);
+	rpw_elect_rx(&s->e, &f, t + MS);
+	tap_ok(rpw_elect_epoch(&s->e) == e3 && rpw_elect_primary(&s->e) == 50,
+	       "forged WHO_PRIMARY in epoch 0xffffffff: nothing moves");
+	f.dst = 40;		/* a unicast teach, far ahead */
+	put_unaligned_le32(RPW_EPOCH_MAKE(RPW_EPOCH_TERM_MAX, 50), f.payload);
+	rpw_elect_rx(&s->e, &f, t + MS);
+	TAP_EQ(rpw_elect_epoch(&s->e), e3, "teach far ahead: unearned");
+	f = claim(RPW_T_STEP_DOWN, 50, RPW_EPOCH_MAKE(9, 50), 0);
+	rpw_elect_rx(&s->e, &f, t + 2 * MS);
+	f = claim(RPW_T_HEARTBEAT_ACK, 60, RPW_EPOCH_MAKE(200, 61), 0);
+	rpw_elect_rx(&s->e, &f, t + 2 * MS);
+	tap_ok(rpw_elect_epoch(&s->e) == e3 && rpw_elect_primary(&s->e) == 50,
+	       "STEP_DOWN and ack of epochs never claimed: nothing moves");
+	f = claim(RPW_T_HEARTBEAT, 0x10, RPW_EPOCH_MAKE(4, 0x10), 3);
+	rpw_elect_rx(&s->e, &f, t + 3 * MS);
+	rpw_elect_rx(&s->e, &f, t + 4 * MS);
+	tap_ok(rpw_elect_epoch(&s->e) == e3 && rpw_elect_primary(&s->e) == 50,
+	       "claims from an address never heard: not adopted, not a member");
+
+	far = RPW_EPOCH_MAKE(3 + RPW_EPOCH_STEP + 1, 60);
+	f = claim(RPW_T_HEARTBEAT, 60, far, 4);
+	rpw_elect_rx(&s->e, &f, t + 5 * MS);
+	TAP_EQ(rpw_elect_epoch(&s->e), e3,
+	       "member's claim more than RPW_EPOCH_STEP ahead: waits");
+	f = claim(RPW_T_HEARTBEAT_ACK, 70, far, 4);
+	rpw_elect_rx(&s->e, &f, t + 6 * MS);
+	f = claim(RPW_T_HEARTBEAT, 60, far, 5);
+	rpw_elect_rx(&s->e, &f, t + 7 * MS);
+	tap_ok(rpw_elect_epoch(&s->e) == far && rpw_elect_primary(&s->e) == 60,
+	       "... adopted once another member acknowledged it");
+	f = claim(RPW_T_HEARTBEAT, 70, RPW_EPOCH_MAKE(RPW_EPOCH_TERM(far) +
+						      RPW_EPOCH_STEP, 70), 6);
+	rpw_elect_rx(&s->e, &f, t + 8 * MS);
+	tap_ok(RPW_EPOCH_TERM(rpw_elect_epoch(&s->e)) ==
+	       RPW_EPOCH_TERM(far) + RPW_EPOCH_STEP &&
+	       rpw_elect_primary(&s->e) == 70,
+	       "member's claim RPW_EPOCH_STEP ahead: adopted");
+
+	/* An acting primary keeps its role through every forged frame. */
+	mk(p, 50, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&p->e, T0);
+	fire(p, 0);
+	TAP_EQ(rpw_elect_state(&p->e), RPW_ES_PRIMARY, "lone primary");
+	f = claim(RPW_T_WHO_PRIMARY, 0x10, 0xffffffffU, 0x01);
+	rpw_elect_rx(&p->e, &f, p->timer - MS);
+	f = claim(RPW_T_HEARTBEAT_ACK, 0x10, 0xffffff0fU, 0x01);
+	rpw_elect_rx(&p->e, &f, p->timer - MS);
+	f = claim(RPW_T_STEP_DOWN, 0x0f, 0xffffff0fU, 0x01);
+	rpw_elect_rx(&p->e, &f, p->timer - MS);
+	tap_ok(rpw_elect_state(&p->e) == RPW_ES_PRIMARY &&
+	       RPW_EPOCH_TERM(rpw_elect_epoch(&p->e)) == 1,
+	       "primary: forged WHO_PRIMARY/ack/STEP_DOWN, still primary in term 1");
+
+	/* The term wraps instead of running out. */
+	mk(p, 50, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&p->e, T0);
+	f = claim(RPW_T_HEARTBEAT, 9, RPW_EPOCH_MAKE(RPW_EPOCH_TERM_MAX, 9), 0);
+	rpw_elect_rx(&p->e, &f, T0 + MS);
+	fire(p, 0);
+	while (rpw_elect_state(&p->e) != RPW_ES_PRIMARY && p->timer != RPW_ELECT_NO_TIMER)
+		fire(p, 0);
+	TAP_EQ(rpw_elect_epoch(&p->e), RPW_EPOCH_MAKE(1, 50),
+	       "takeover after the last term: term 1, after it in serial order");
+	free(s);
+	free(p);
+}
+
 int main(void)
 {
 	test_cfg();
@@ -893,5 +1005,6 @@ int main(void)
 	test_tx_backlog();
 	test_tx_refused();
 	test_ack_refused();
+	test_epoch_adoption();
 	return tap_done();
 }
