@@ -73,7 +73,8 @@ enum rackpwr_elect_state {
  *   epoch.
  * @RACKPWR_ELECT_EVENT_DEMOTED: This node lost the primary role (addr is the
  *   winner).
- * @RACKPWR_ELECT_EVENT_EPOCH_CHANGED: The highest known epoch rose.
+ * @RACKPWR_ELECT_EVENT_EPOCH_CHANGED: The node's epoch changed: it rose, or it
+ *   fell back when the node rejoined a rack running in an earlier epoch.
  * @RACKPWR_ELECT_EVENT_PRIMARY_CHANGED: The node now follows the primary at
  *   addr.
  * @RACKPWR_ELECT_EVENT_PRIMARY_LOST: The primary at addr fell silent for the
