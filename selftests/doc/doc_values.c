@@ -72,64 +72,6 @@ static void node_mac_cfg(struct rpw_mac_cfg *c, enum rpw_mac_profile p,
 	c->prio_period = prio;
 }
 
-#ifndef HAVE_ELECT_PARAMS
-/*
- * MIRROR of rpw_elect_cfg_build() in driver/core.c (static there, and in
- * kernel-only code).  Branch "core" moves that derivation into rpw_elect.c
- * (struct rpw_elect_params): the Makefile then defines HAVE_ELECT_PARAMS
- * and node_elect() calls the real function; delete this copy after that
- * merge.  Until then keep it line for line with core.c.
- */
-static int mirror_elect_cfg_build(struct rpw_elect_cfg *ec,
-				  const struct rpw_mac_cfg *cfg, u8 role,
-				  u32 hb_us, u8 miss, u32 bus_delay_us,
-				  enum rpw_mac_profile profile,
-				  unsigned int rack_modules, u64 tol_us,
-				  const char **why)
-{
-	const unsigned int chars = RPW_HDR_LEN + 6 + RPW_FCS_LEN + 4;
-	unsigned int n = min_t(unsigned int,
-			       max_t(unsigned int, rack_modules, 2),
-			       RPW_ADDR_MAX);
-	u64 lat = profile == RPW_MAC_PROFILE_UART ? MS : 0;
-	u64 beat;
-
-	rpw_elect_cfg_default(ec, cfg->addr, role);
-	ec->frame_ns = rpw_mac_char_ns(cfg->baud) * chars;
-	ec->nonce = cfg->nonce;
-	ec->tol_ns = tol_us * US;
-	if (bus_delay_us)
-		ec->bus_delay_ns = (u64)bus_delay_us * US;
-	else if (cfg->prio_period)
-		ec->bus_delay_ns = rpw_mac_urgent_bound_ns(cfg, lat);
-	else
-		ec->bus_delay_ns = rpw_mac_access_bound_ns(cfg, n, chars, true,
-							   lat) +
-				   (u64)(cfg->max_addr + 1) * cfg->t_slot_us *
-				   US;
-	if (miss)
-		ec->miss = miss;
-	if (hb_us) {
-		ec->hb_ns = (u64)hb_us * US;
-	} else {
-		beat = (ec->bus_delay_ns + (ec->bus_delay_ns >> 5) +
-			ec->frame_ns + ec->tol_ns + 2 * MS) / ec->miss + 2 * MS;
-		ec->hb_ns = max_t(u64, max_t(u64, ec->hb_ns, beat),
-				  8 * (ec->frame_ns +
-				       (u64)cfg->t_ifs_us * US));
-	}
-	ec->detect_ns = 0;
-	ec->lease_ns = 0;
-	ec->guard_ns = 0;
-	ec->slot_ns = 0;
-	ec->initial_ns = 0;
-	rpw_elect_cfg_derive(ec);
-	ec->member_ns = max_t(u64, max_t(u64, ec->member_ns, ec->detect_ns),
-			      8 * ec->hb_ns);
-	return rpw_elect_cfg_validate(ec, why);
-}
-#endif
-
 /* MIRROR of rpw_node_send_timeout() in driver/core.c, in ns. */
 static u64 mirror_send_timeout(const struct rpw_mac_cfg *cfg, unsigned int n)
 {
@@ -152,9 +94,8 @@ static int node_elect(struct rpw_elect_cfg *ec, u32 baud, u8 prio,
 		      unsigned int rm, u64 tol_us, u32 hb_us, const char **why)
 {
 	struct rpw_mac_cfg mc;
-#ifdef HAVE_ELECT_PARAMS
 	const struct rpw_elect_params p = {
-		.role = DOC_ROLE_PSU,
+		.role = RACKPWR_ROLE_PSU,
 		.hb_us = hb_us,
 		.rack_modules = rm,
 		.tol_us = tol_us,
@@ -163,11 +104,6 @@ static int node_elect(struct rpw_elect_cfg *ec, u32 baud, u8 prio,
 
 	node_mac_cfg(&mc, RPW_MAC_PROFILE_UART, baud, prio);
 	return rpw_elect_cfg_build(ec, &mc, &p, why);
-#else
-	node_mac_cfg(&mc, RPW_MAC_PROFILE_UART, baud, prio);
-	return mirror_elect_cfg_build(ec, &mc, DOC_ROLE_PSU, hb_us, 0, 0,
-				      RPW_MAC_PROFILE_UART, rm, tol_us, why);
-#endif
 }
 
 /*
@@ -398,7 +334,7 @@ static void elect_values(void)
 	struct rpw_mac_cfg mc;
 
 	/* The pure defaults (rpw_elect_cfg_default(), elect_sim bench) */
-	rpw_elect_cfg_default(&ec, 1, DOC_ROLE_PSU);
+	rpw_elect_cfg_default(&ec, 1, RACKPWR_ROLE_PSU);
 	kv_ms("elect.J_ms", ec.bus_delay_ns, 0);
 	kv_ms("elect.T_f_ms", ec.frame_ns, 3);
 	kv_ms("elect.tol_ms", ec.tol_ns, 0);
