@@ -29,15 +29,6 @@ since() {
 	sleep 1
 	tail -n +$((off + 1)) mon.txt | grep -c "^node-change $1"
 }
-# attached FILE: wait (5 s at most) for rackpwrctl attach's "attached" line.
-attached() {
-	_w=0
-	while ! grep -q '^attached id=' "$1" 2>/dev/null; do
-		[ $_w -ge 100 ] && return 1
-		usleep 50000
-		_w=$((_w + 1))
-	done
-}
 
 mark
 n=$(rackpwrctl node new --bus 0 --addr 5)
