@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * rackpwr - the servers of a chassis module: each slot has an always-on
+ * communication device ("rackpwr-server" I2C client, register map below)
+ * and an AT24-compatible EEPROM (read through the kernel's at24/nvmem
+ * driver, layout below).  One chassis per I2C adapter: the servers on one
+ * adapter form it, as the supplies on one adapter form an assembly.
+ *
+ * Kernel-internal API for the rest of rackpwr.ko (the allocation glue).
+ * The driver reports; it never enables power on its own.  See
+ * Documentation/misc-devices/rackpwr-server.rst.
+ */
+#ifndef _RPW_SERVER_H
+#define _RPW_SERVER_H
+
+#include <linux/build_bug.h>
+#include <linux/notifier.h>
+#include <linux/types.h>
+
+#define RPW_SRV_SLOTS		8	/* comm device 0x40+n, EEPROM 0x50+n */
+#define RPW_SRV_COMM_ADDR	0x40
+#define RPW_SRV_EEPROM_ADDR	0x50
+#define RPW_SRV_IDENT_LEN	24	/* incl. the terminating NUL */
+
+/* A node's binding to an I2C adapter; the same value as in psu.h. */
+#ifndef RPW_I2C_BUS_AUTO
+#define RPW_I2C_BUS_AUTO	(-1)	/* the only chassis, if exactly one */
+#endif
+
+/*
+ * Communication device, 8-bit register pointer, SMBus byte and word
+ * access (a word is two consecutive registers, little-endian), and plain
+ * I2C reads/writes with auto-increment.  Registers 0x0c..0xff and writes
+ * to read-only registers are NACKed, as are reserved bits set in a write.
+ */
+#define RPW_SRV_REG_ID		0x00	/* RO: RPW_SRV_ID */
+#define RPW_SRV_REG_VERSION	0x01	/* RO: RPW_SRV_VERSION */
+#define RPW_SRV_REG_STATUS	0x02	/* RO: live state */
+#define RPW_SRV_REG_EVENTS	0x03	/* RO, latched, write 1 to clear */
+#define RPW_SRV_REG_CONTROL	0x04	/* RW */
+#define RPW_SRV_REG_RSVD	0x05	/* RO: 0 */
+#define RPW_SRV_REG_LOWER_W	0x06	/* RO le16: W needed while lowered */
+#define RPW_SRV_REG_GRANT_ID	0x08	/* RW le32 scratch, 0x08..0x0b */
+#define RPW_SRV_NR_REGS		0x0c
+
+#define RPW_SRV_ID		0x52	/* 'R' */
+#define RPW_SRV_VERSION		0x01
+
+/* STATUS */
+#define RPW_SRV_ST_PSTATE	0x03	/* enum rpw_srv_pstate; 3 = invalid */
+#define RPW_SRV_ST_ENABLED	0x04	/* CONTROL.POWER_EN as the device has it */
+#define RPW_SRV_ST_SHUTDOWN	0x08	/* an orderly shutdown is pending */
+#define RPW_SRV_ST_RSVD		0xf0
+
+/* EVENTS: latched until written back as 1 */
+#define RPW_SRV_EVT_INSERTED	0x01	/* the device powered up (insertion) */
+#define RPW_SRV_EVT_BUTTON	0x02	/* front-panel power button */
+#define RPW_SRV_EVT_LAN_WAKE	0x04	/* wake-on-LAN packet */
+#define RPW_SRV_EVT_WAKE	0x08	/* wake from sleep (RTC, keyboard...) */
+#define RPW_SRV_EVT_SLEEP	0x10	/* the server entered sleep */
+#define RPW_SRV_EVT_OFF		0x20	/* orderly shutdown done: it is off */
+#define RPW_SRV_EVT_LOWER	0x40	/* needs LOWER_W watts from now on */
+#define RPW_SRV_EVT_RSVD	0x80
+
+/* CONTROL */
+#define RPW_SRV_CTL_POWER_EN	0x01	/* the server may draw power */
+#define RPW_SRV_CTL_SHUTDOWN	0x02	/* request an orderly shutdown;
+					 * reads 1 until the server is off
+					 */
+#define RPW_SRV_CTL_RSVD	0xfc
+
+enum rpw_srv_pstate {
+	RPW_SRV_PS_OFF,
+	RPW_SRV_PS_ON,
+	RPW_SRV_PS_SLEEP,
+};
+
+/*
+ * EEPROM (24c02 or larger) at offset 0, all little-endian.  Valid when the
+ * magic and version match, watts is not 0, ident holds 1..23 printable
+ * ASCII characters followed only by NULs, and crc is the CRC-32 (IEEE
+ * 802.3, as crc32_le(~0, ...) ^ ~0) of the 32 bytes before it.
+ */
+#define RPW_SRV_EE_MAGIC	"RPWS"
+#define RPW_SRV_EE_VERSION	1
+
+struct rpw_srv_eeprom {
+	u8 magic[4];			/* RPW_SRV_EE_MAGIC, no NUL */
+	u8 version;			/* RPW_SRV_EE_VERSION */
+	u8 rsvd;			/* 0 */
+	__le16 watts;			/* W at full power, 1..65535 */
+	char ident[RPW_SRV_IDENT_LEN];	/* model/serial, NUL-padded */
+	__le32 crc;
+} __packed;
+static_assert(sizeof(struct rpw_srv_eeprom) == 36);
+
+/* Called from rackpwr.ko module init/exit. */
+int rpw_srv_init(void);
+void rpw_srv_exit(void);
+
+/*
+ * Resolve a binding: an adapter number -> that number if a chassis (any
+ * bound rackpwr-server client) sits on it; RPW_I2C_BUS_AUTO -> the only
+ * chassis' adapter number when exactly one exists.  Else -ENODEV.
+ * Process context.
+ */
+int rpw_chassis_resolve(int bus);
+
+/*
+ * What the driver last saw of one slot (its poll, or the last
+ * rpw_srv_set_power()/rpw_srv_request_shutdown()).  present means the
+ * communication device answers sanely *and* the EEPROM is valid: a server
+ * whose EEPROM cannot be read or fails its checks is not present (logged,
+ * retried every second).  While fault is set the device stopped
+ * answering sanely (data NACK or garbage) and every other field is the
+ * last good value.
+ */
+struct rpw_srv_info {
+	bool present;
+	bool enabled;			/* STATUS.ENABLED */
+	bool shutdown_pending;		/* STATUS.SHUTDOWN */
+	bool fault;
+	u8 pstate;			/* enum rpw_srv_pstate */
+	u32 watts;			/* from the EEPROM, W */
+	u32 lower_watts;		/* LOWER_W after a LOWER event, else 0 */
+	u32 grant_id;			/* GRANT_ID register */
+	char ident[RPW_SRV_IDENT_LEN];	/* from the EEPROM */
+};
+
+/*
+ * All three may sleep (bus access under the chassis lock): process
+ * context, no spinlock held.  0, or -ENODEV (no chassis on @bus, or no
+ * driver bound to @slot), -EINVAL (@slot >= RPW_SRV_SLOTS, or power on
+ * with @grant_id 0), or the bus error (-ENXIO: nobody at the address).
+ *
+ * rpw_srv_set_power(on): GRANT_ID := @grant_id, then POWER_EN := 1, then
+ * read back.  (off): POWER_EN := 0 (and any pending shutdown request is
+ * withdrawn), then GRANT_ID := 0; @grant_id is not used.  The device keeps
+ * both across a restart of the chassis module: rpw_srv_get() after a
+ * restart tells which grant a powered server holds.
+ * rpw_srv_request_shutdown(): sets CONTROL.SHUTDOWN; the server reports
+ * RPW_SRV_EV_OFF when it is off, or never if it ignores the request.
+ */
+int rpw_srv_get(int bus, unsigned int slot, struct rpw_srv_info *out);
+int rpw_srv_set_power(int bus, unsigned int slot, bool on, u32 grant_id);
+int rpw_srv_request_shutdown(int bus, unsigned int slot);
+
+/*
+ * Events of one slot, in the order the driver saw them.  Within one poll:
+ * GONE, PRESENT, then OFF, SLEEP, LOWER, then BUTTON, LAN_WAKE, WAKE (what
+ * ends power use before what asks for it).  PRESENT: the server was
+ * inserted (or was there when the driver bound) and identified; watts =
+ * its EEPROM's watts.  GONE: it was removed (its device no longer
+ * acknowledges its address), was swapped for another, or the driver
+ * unbound.  LOWER: watts = LOWER_W.  NACK: the device stopped answering
+ * sanely (data NACK or garbage); nothing else changes, events resume when
+ * it answers again.  Events of a server that is not present (no PRESENT
+ * yet) are consumed and logged, never delivered.
+ */
+enum rpw_srv_ev {
+	RPW_SRV_EV_PRESENT,
+	RPW_SRV_EV_GONE,
+	RPW_SRV_EV_BUTTON,
+	RPW_SRV_EV_LAN_WAKE,
+	RPW_SRV_EV_WAKE,
+	RPW_SRV_EV_SLEEP,
+	RPW_SRV_EV_OFF,
+	RPW_SRV_EV_LOWER,
+	RPW_SRV_EV_NACK,
+	RPW_SRV_EV__MAX,
+};
+
+struct rpw_srv_event {
+	int bus;			/* I2C adapter number */
+	unsigned int slot;
+	enum rpw_srv_ev ev;
+	u32 watts;			/* PRESENT, LOWER; else 0 */
+};
+
+const char *rpw_srv_ev_name(enum rpw_srv_ev ev);
+
+/*
+ * Blocking notifier, process context: callbacks may sleep and may call
+ * the functions above, but must not (un)register a notifier.
+ * ADDED/REMOVED: data is const int *adapter_nr; ADDED when an adapter's
+ * first rackpwr-server client binds, REMOVED when its last one unbinds,
+ * in the order the registry changed.  EVENT: data is const struct
+ * rpw_srv_event *, delivered from the slot's poll with no lock of the
+ * driver held.
+ */
+enum rpw_srv_notify { RPW_SRV_ADDED, RPW_SRV_REMOVED, RPW_SRV_EVENT };
+int rpw_srv_notifier_register(struct notifier_block *nb);
+void rpw_srv_notifier_unregister(struct notifier_block *nb);
+
+#endif /* _RPW_SERVER_H */
