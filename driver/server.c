@@ -134,6 +134,7 @@ const char *rpw_srv_ev_name(enum rpw_srv_ev ev)
 {
 	return (unsigned int)ev < RPW_SRV_EV__MAX ? rpw_srv_ev_names[ev] : "?";
 }
+EXPORT_SYMBOL_GPL(rpw_srv_ev_name);
 
 static struct device *rpw_srv_dev(struct rpw_srv *srv)
 {
@@ -874,6 +875,7 @@ int rpw_chassis_resolve(int bus)
 	mutex_unlock(&rpw_chassis_reg_lock);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(rpw_chassis_resolve);
 
 int rpw_srv_get(int bus, unsigned int slot, struct rpw_srv_info *out)
 {
@@ -885,6 +887,7 @@ int rpw_srv_get(int bus, unsigned int slot, struct rpw_srv_info *out)
 	rpw_srv_unlock(srv);
 	return 0;
 }
+EXPORT_SYMBOL_GPL(rpw_srv_get);
 
 /* Read STATUS back after a write to CONTROL; refresh the cached state. */
 static int rpw_srv_readback(struct rpw_srv *srv)
@@ -948,6 +951,7 @@ int rpw_srv_set_power(int bus, unsigned int slot, bool on, u32 grant_id)
 	rpw_srv_unlock(srv);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(rpw_srv_set_power);
 
 int rpw_srv_request_shutdown(int bus, unsigned int slot)
 {
@@ -970,16 +974,19 @@ int rpw_srv_request_shutdown(int bus, unsigned int slot)
 	rpw_srv_unlock(srv);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(rpw_srv_request_shutdown);
 
 int rpw_srv_notifier_register(struct notifier_block *nb)
 {
 	return blocking_notifier_chain_register(&rpw_srv_chain, nb);
 }
+EXPORT_SYMBOL_GPL(rpw_srv_notifier_register);
 
 void rpw_srv_notifier_unregister(struct notifier_block *nb)
 {
 	blocking_notifier_chain_unregister(&rpw_srv_chain, nb);
 }
+EXPORT_SYMBOL_GPL(rpw_srv_notifier_unregister);
 
 int rpw_srv_init(void)
 {
