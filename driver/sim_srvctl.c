@@ -13,6 +13,8 @@
  *	rpw_srv_request_shutdown()
  *   /sys/kernel/debug/rackpwr_sim_srvctl/info      write "BUS SLOT", then
  *	read: rpw_srv_get() as "key=value" pairs
+ *   /sys/kernel/debug/rackpwr_sim_srvctl/resolve   write "BUS" (-1: auto),
+ *	then read: what rpw_chassis_resolve() returned
  *
  * A failed call fails the write with its errno.  Test-only: it powers
  * servers on without any grant, exactly what production code never does.
@@ -40,6 +42,7 @@ static unsigned int ctl_n;
 static unsigned int ctl_lost;
 static int ctl_info_bus = -1;
 static unsigned int ctl_info_slot;
+static int ctl_resolved = -ENODEV;
 static struct dentry *ctl_dir;
 
 static int ctl_notify(struct notifier_block *nb, unsigned long what,
@@ -199,6 +202,33 @@ static ssize_t ctl_info_read(struct file *f, char __user *ubuf, size_t len,
 	return simple_read_from_buffer(ubuf, len, pos, buf, n);
 }
 
+static ssize_t ctl_resolve_write(struct file *f, const char __user *ubuf,
+				 size_t len, loff_t *pos)
+{
+	int bus, ret;
+
+	ret = kstrtoint_from_user(ubuf, len, 0, &bus);
+	if (ret)
+		return ret;
+	ret = rpw_chassis_resolve(bus);
+	mutex_lock(&ctl_lock);
+	ctl_resolved = ret;
+	mutex_unlock(&ctl_lock);
+	return len;
+}
+
+static ssize_t ctl_resolve_read(struct file *f, char __user *ubuf,
+				size_t len, loff_t *pos)
+{
+	char buf[16];
+	int n;
+
+	mutex_lock(&ctl_lock);
+	n = scnprintf(buf, sizeof(buf), "%d\n", ctl_resolved);
+	mutex_unlock(&ctl_lock);
+	return simple_read_from_buffer(ubuf, len, pos, buf, n);
+}
+
 static const struct file_operations ctl_events_fops = {
 	.owner	= THIS_MODULE,
 	.read	= ctl_events_read,
@@ -223,6 +253,13 @@ static const struct file_operations ctl_info_fops = {
 	.llseek	= default_llseek,
 };
 
+static const struct file_operations ctl_resolve_fops = {
+	.owner	= THIS_MODULE,
+	.read	= ctl_resolve_read,
+	.write	= ctl_resolve_write,
+	.llseek	= default_llseek,
+};
+
 static int __init ctl_init(void)
 {
 	int ret;
@@ -236,6 +273,7 @@ static int __init ctl_init(void)
 	debugfs_create_file("shutdown", 0200, ctl_dir, NULL,
 			    &ctl_shutdown_fops);
 	debugfs_create_file("info", 0600, ctl_dir, NULL, &ctl_info_fops);
+	debugfs_create_file("resolve", 0600, ctl_dir, NULL, &ctl_resolve_fops);
 	return 0;
 }
 

@@ -45,6 +45,9 @@ check "notifier: chassis added" "added $BUS" "$(ctl_events | grep added)"
 check "notifier: eight PRESENT with the EEPROM's watts" \
 	"$BUS 0 present 400,$BUS 1 present 500,$BUS 2 present 600,$BUS 3 present 700,$BUS 4 present 800,$BUS 5 present 900,$BUS 6 present 1000,$BUS 7 present 1100" \
 	"$(ctl_events | grep present | sort | paste -sd,)"
+check "rpw_chassis_resolve: AUTO is the only chassis" "$BUS" "$(ctl_resolve -1)"
+check "rpw_chassis_resolve: its adapter" "$BUS" "$(ctl_resolve "$BUS")"
+check "rpw_chassis_resolve: another adapter" -19 "$(ctl_resolve $((BUS + 50)))"
 check "rpw_srv_get() of slot 7" \
 	"present=1 enabled=0 shutdown_pending=0 fault=0 pstate=0 watts=1100 lower_watts=0 grant_id=0 ident=SIM-SRV7" \
 	"$(ctl_info "$BUS" 7)"
@@ -249,6 +252,21 @@ done
 check "only slot 4 (enabled by the API) has power" "7 1" \
 	"$n $(rd "$(knob 4 enable)")"
 
+# A chassis created empty: at24 cannot bind to the EEPROMs until a server
+# is inserted; the driver then binds it and reads the EEPROM.
+chs_new 3 0x00 && ok "new_device 3 0x00: no server" || nok "new_device 3 0x00"
+B3=$(chs_bus 3)
+check "chassis 3: no EEPROM bound, eight devices bound" "0 8" \
+	"$(bound_to "$B3" 5 at24) $(bound_to "$B3" 4 rackpwr-server)"
+check "rpw_chassis_resolve: AUTO with two chassis" -19 "$(ctl_resolve -1)"
+ctl_clear
+echo 1 >"$SRVDBG/chassis3/server6/present"
+t=$(wait_for "/sys/bus/i2c/devices/$B3-0046/state" off $ONE)
+check "inserted into chassis 3: at24 bound, server present ($t ms)" \
+	"1 off 1000 $B3 6 present 1000" \
+	"$(bound_to "$B3" 5 at24) $(rd "/sys/bus/i2c/devices/$B3-0046/state") $(rd "/sys/bus/i2c/devices/$B3-0046/watts") $(ctl_events | grep " present ")"
+chs_del 3 && ok "del_device 3" || nok "del_device 3"
+
 # i2c-tools on the registers (the driver holds the addresses: -f).
 check "i2cget ID" 0x52 "$(i2cget -f -y "$BUS" 0x40 0x00 2>&1)"
 check "i2cget ID+VERSION as a word" 0x0152 "$(i2cget -f -y "$BUS" 0x40 0x00 w 2>&1)"
@@ -313,6 +331,16 @@ check "the restarted driver finds slot 4 enabled, grant id 777" "on 1 777" \
 chs_new 1 && ok "a second chassis" || nok "a second chassis"
 rmmod rackpwr_sim_server && ok "rmmod the simulator with two chassis bound" ||
 	nok "rmmod the simulator with two chassis bound"
-rmmod rackpwr && rmmod at24 && ok "rmmod rackpwr and at24" ||
-	nok "rmmod rackpwr and at24"
+
+# at24 through SMBus I2C-block reads: an adapter without plain I2C.
+modprobe rackpwr_sim_server smbus_only=1 && chs_new 2 0x81 &&
+	ok "simulator with smbus_only=1, chassis 2" || nok "smbus_only chassis"
+BUS=$(chs_bus 2)
+wait_for "$(sdev 7)/state" off $ONE >/dev/null
+check "smbus_only: at24 binds, the driver reads both EEPROMs" \
+	"2 off 400 SIM-SRV0 off 1100 SIM-SRV7" \
+	"$(bound_to "$BUS" 5 at24) $(rd "$(sdev 0)/state") $(rd "$(sdev 0)/watts") $(rd "$(sdev 0)/ident") $(rd "$(sdev 7)/state") $(rd "$(sdev 7)/watts") $(rd "$(sdev 7)/ident")"
+rmmod rackpwr_sim_server && rmmod rackpwr && rmmod at24 &&
+	ok "rmmod simulator, rackpwr and at24" ||
+	nok "rmmod simulator, rackpwr and at24"
 tap_end

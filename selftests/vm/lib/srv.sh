@@ -67,3 +67,5 @@ ctl_events() { cat $SRVCTL/events; }
 ctl_power() { echo "$*" >$SRVCTL/power; }
 ctl_shutdown() { echo "$*" >$SRVCTL/shutdown; }
 ctl_info() { echo "$*" >$SRVCTL/info && cat $SRVCTL/info; }
+# ctl_resolve BUS: rpw_chassis_resolve(BUS) (-1: the only chassis)
+ctl_resolve() { echo "$1" >$SRVCTL/resolve && cat $SRVCTL/resolve; }
