@@ -339,11 +339,12 @@ static void rpw_srv_gone(struct rpw_srv *srv, struct rpw_srv_evq *q,
 {
 	if (srv->hw == SRV_PRESENT) {
 		rpw_srv_emit(srv, q, RPW_SRV_EV_GONE, 0);
-		dev_info(rpw_srv_dev(srv), "slot %u: %s %s gone (%s)\n",
+		dev_info(rpw_srv_dev(srv), "slot %u: %s%s gone (%s)\n",
 			 srv->slot, srv->info.ident,
-			 srv->info.enabled ? "(power enabled)" : "", why);
+			 srv->info.enabled ? " (power enabled)" : "", why);
 	}
 	srv->hw = SRV_ABSENT;
+	srv->fault = SRV_FAULT_NONE;
 	srv->ee_err = NULL;
 	memset(&srv->info, 0, sizeof(srv->info));
 }
@@ -365,8 +366,10 @@ static int rpw_srv_arrive(struct rpw_srv *srv, struct rpw_srv_evq *q,
 		return 0;
 	ret = rpw_srv_read_u32(srv, RPW_SRV_REG_GRANT_ID,
 			       &srv->info.grant_id);
-	if (ret)
+	if (ret) {
+		srv->ee_next = jiffies;	/* the EEPROM was fine: next poll */
 		return ret;
+	}
 	srv->hw = SRV_PRESENT;
 	srv->info.present = true;
 	dev_info(rpw_srv_dev(srv), "slot %u: %s, %u W, power %s, grant id %u\n",
@@ -466,7 +469,6 @@ static void rpw_srv_poll(struct rpw_srv *srv, struct rpw_srv_evq *q)
 	st = rpw_srv_read_state(srv, &f);
 	if (st == -ENXIO) {
 		/* Nobody acknowledges the address: the slot is empty. */
-		rpw_srv_clear_fault(srv);
 		rpw_srv_gone(srv, q, "removed");
 		return;
 	}
@@ -917,15 +919,19 @@ static int rpw_srv_power(struct rpw_srv *srv, bool on, u32 grant_id)
 		srv->info.grant_id = grant_id;
 		ret = i2c_smbus_write_byte_data(c, RPW_SRV_REG_CONTROL,
 						RPW_SRV_CTL_POWER_EN);
+		if (!ret)
+			ret = rpw_srv_readback(srv);
 	} else {
+		/* Never an enabled server without its grant id: enable first. */
 		ret = i2c_smbus_write_byte_data(c, RPW_SRV_REG_CONTROL, 0);
 		if (!ret)
+			ret = rpw_srv_readback(srv);
+		if (!ret && !srv->info.enabled) {
 			ret = rpw_srv_write_u32(srv, RPW_SRV_REG_GRANT_ID, 0);
-		if (!ret)
-			srv->info.grant_id = 0;
+			if (!ret)
+				srv->info.grant_id = 0;
+		}
 	}
-	if (!ret)
-		ret = rpw_srv_readback(srv);
 	if (!ret && srv->info.enabled != on)
 		ret = -EIO;
 	return ret;
