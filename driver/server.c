@@ -20,7 +20,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/crc32.h>
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/i2c.h>
@@ -218,49 +217,23 @@ static int rpw_srv_ee_read(struct rpw_srv *srv, struct rpw_srv_eeprom *ee)
 	return ret < 0 ? ret : 0;
 }
 
-/* NULL if @ee is a valid record, else why not (one log line's worth). */
-static const char *rpw_srv_ee_check(const struct rpw_srv_eeprom *ee)
-{
-	size_t n = strnlen(ee->ident, sizeof(ee->ident));
-	size_t i;
-
-	if (memcmp(ee->magic, RPW_SRV_EE_MAGIC, sizeof(ee->magic)))
-		return "bad magic (blank or not a rackpwr server record)";
-	if (ee->version != RPW_SRV_EE_VERSION)
-		return "unknown record version";
-	if (le32_to_cpu(ee->crc) !=
-	    (crc32_le(~0, (const u8 *)ee, offsetof(struct rpw_srv_eeprom, crc))
-	     ^ ~0))
-		return "bad checksum";
-	if (!le16_to_cpu(ee->watts))
-		return "watts is 0";
-	if (!n || n == sizeof(ee->ident))
-		return "ident empty or not terminated";
-	for (i = 0; i < sizeof(ee->ident); i++) {
-		char c = ee->ident[i];
-
-		if (i < n ? (c < 0x20 || c > 0x7e) : c)
-			return "ident not printable ASCII";
-	}
-	return NULL;
-}
-
 /* 0 when the record is valid and copied into srv->info. */
 static int rpw_srv_identify(struct rpw_srv *srv)
 {
 	struct device *dev = rpw_srv_dev(srv);
+	char ident[RPW_SRV_IDENT_LEN];
 	struct rpw_srv_eeprom ee;
 	const char *why;
+	u32 watts;
 	int ret;
 
 	ret = rpw_srv_ee_read(srv, &ee);
-	if (ret) {
+	if (ret)
 		why = ret == -ENODEV ? "no EEPROM client at its address" :
 		      ret == -EPROBE_DEFER ? "no nvmem device (at24 not bound)" :
 		      "read failed";
-	} else {
-		why = rpw_srv_ee_check(&ee);
-	}
+	else
+		why = rpw_srv_ee_parse(&ee, &watts, ident);
 	if (why) {
 		if (why != srv->ee_err)
 			dev_warn(dev, "slot %u: EEPROM 0x%02x refused: %s (%d); server not present\n",
@@ -270,8 +243,8 @@ static int rpw_srv_identify(struct rpw_srv *srv)
 		return -EINVAL;
 	}
 	srv->ee_err = NULL;
-	srv->info.watts = le16_to_cpu(ee.watts);
-	strscpy(srv->info.ident, ee.ident, sizeof(srv->info.ident));
+	srv->info.watts = watts;
+	strscpy(srv->info.ident, ident, sizeof(srv->info.ident));
 	return 0;
 }
 
@@ -299,12 +272,6 @@ static int rpw_srv_write_u32(struct rpw_srv *srv, u8 reg, u32 val)
 	if (ret)
 		return ret;
 	return i2c_smbus_write_word_data(srv->client, reg + 2, val >> 16);
-}
-
-static bool rpw_srv_status_bad(int st)
-{
-	return (st & RPW_SRV_ST_RSVD) ||
-	       (st & RPW_SRV_ST_PSTATE) > RPW_SRV_PS_SLEEP;
 }
 
 static void rpw_srv_set_fault(struct rpw_srv *srv, struct rpw_srv_evq *q,

@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-PURE = {'rpw_frame', 'rpw_mac', 'rpw_elect', 'rpw_pmbus'}
+PURE = {'rpw_frame', 'rpw_mac', 'rpw_elect', 'rpw_pmbus', 'rpw_srv'}
 ALLOWED = {
     'main': None,				# everyone
     'core': PURE,
@@ -22,8 +22,8 @@ ALLOWED = {
     'elect': {'core'} | PURE,
     'capacity': {'core', 'psu'} | PURE,
     'netlink': {'core', 'elect', 'capacity'} | PURE,
-    'psu': PURE, 'server': set(),
-    'rpw_frame': set(), 'rpw_pmbus': set(),
+    'psu': PURE, 'server': PURE,
+    'rpw_frame': set(), 'rpw_pmbus': set(), 'rpw_srv': set(),
     'rpw_mac': {'rpw_frame'}, 'rpw_elect': {'rpw_mac', 'rpw_frame'},
 }
 
