@@ -540,6 +540,23 @@ def gen_elect_p0(quick):
     return value_table(['rack_modules', 'tol'] + list(names), rows)
 
 
+def gen_auth_line(quick):
+    types = ('ack', 'heartbeat', 'heartbeat_ack', 'cap_report', 'pwr_request',
+             'pwr_grant')
+    rows = [[t] + [v('auth.%s.%s' % (t, f)) for f in
+                   ('chars_plain', 'chars_auth', 'ms_plain', 'ms_auth')]
+            for t in types]
+    return value_table(['frame', 'chars', 'chars_auth', 'ms', 'ms_auth'],
+                       rows)
+
+
+def gen_auth_cost(quick):
+    sub = ['AUTH_SIZES="2 1"', 'AUTH_SEEDS=1']
+    out = run(['make', '-s', '-C', 'selftests/sim', 'auth-cost'] +
+              (sub if quick else []), 'stack_sim')
+    return bench_lines(out, 'rack ')
+
+
 # name -> (command named in the marker, kind, generator, quick).
 # kind "literal": the lines form a literal block; "rst": reST as is.
 # quick "exact": regenerated and compared on every run (fast); True: the
@@ -558,6 +575,9 @@ GEN = {
     'mac-timers': ('make -C selftests/doc run', 'rst', gen_mac_timers,
                    'exact'),
     'elect-p0': ('make -C selftests/doc run', 'rst', gen_elect_p0, 'exact'),
+    'auth-line': ('make -C selftests/doc run', 'rst', gen_auth_line, 'exact'),
+    'auth-cost': ('make -C selftests/sim auth-cost', 'literal', gen_auth_cost,
+                  True),
 }
 
 SHAPE = {

@@ -436,7 +436,7 @@ int main(int argc, char **argv)
 	bool dup_ok = true, noreserve = false;
 	unsigned int changes = 0;
 	int last = -1;
-	u64 coll = 0;
+	u64 coll = 0, txf = 0, txb = 0, auth_drops = 0;
 	struct rpw_elect_cfg ec;
 	struct busim *sim;
 
@@ -570,6 +570,10 @@ int main(int argc, char **argv)
 		const struct rpw_mac_stats *s = &busim_mac(sim, i)->stats;
 
 		coll += s->collisions;
+		txf += s->tx_frames;
+		txb += s->tx_bytes;
+		auth_drops += s->auth_missing + s->auth_bad + s->auth_replay +
+			      s->auth_fail;
 		refused_el += nodes[i].e.stats.tx_refused;
 		refused_user += s->refused[RPW_MAC_CLASS_USER];
 		printf("# n%d addr %u %s primary %u epoch %u.%u acting %d tx %llu coll %llu urgent_max %.2f ms\n",
@@ -589,6 +593,13 @@ int main(int argc, char **argv)
 	       conv / 1e6, changes);
 	if (kill && p > 0)
 		printf("# failover: %.0f ms\n", (conv - kill * MS) / 1e6);
+	/* Line time per frame: what authentication costs on the wire. */
+	printf("# line: %llu frames, %.1f chars, %.2f ms per frame%s\n",
+	       (unsigned long long)txf, txf ? (double)txb / txf : 0,
+	       txf ? (double)txb * busim_char_ns(sim) / txf / 1e6 : 0,
+	       auth_on ? " (authenticated)" : "");
+	if (auth_on)
+		printf("# auth drops: %llu\n", (unsigned long long)auth_drops);
 	if (dup) {
 		dup_ok = dup_seen != ~0ULL && dup_seen - dup * MS <= 2000 * MS;
 		if (dup_seen != ~0ULL)
@@ -603,7 +614,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)refused_user,
 		       (unsigned long long)refused_el);
 	p = p > 0 && !changes && dup_ok && (!flood || !refused_el) &&
-	    (!cap_ms || cap_complete(p));
+	    (!cap_ms || cap_complete(p)) && !auth_drops;
 	printf("result: %s\n", p ? "ok" : "FAILED");
 	busim_free(sim);
 	return p ? 0 : 1;
