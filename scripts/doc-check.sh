@@ -452,6 +452,8 @@ if policy and yaml is not None and os.path.exists(spec):
         else:
             c = sattr.get('checks', {})
             got = (c.get('min'), c.get('max'))
+            if sattr.get('type') == 'binary':	# a range of lengths
+                got = (c.get('min-len'), c.get('max-len'))
         want = (lo if lo is not None or hi is None else 0, hi)
         got = (got[0] if got[0] is not None or got[1] is None else 0, got[1])
         if got != want:
