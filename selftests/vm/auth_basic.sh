@@ -7,8 +7,9 @@
 # - the switch-over procedure of the admin guide (key everywhere, then mode
 #   optional everywhere, then required everywhere) drops no frame, and the
 #   rack elects one acting primary that every module follows;
-# - a module without the key is ignored (the rack keeps its primary and
-#   epoch) and counted (auth_missing);
+# - a module without the key (a power-supply module, which claims the
+#   primary role for itself) is ignored - no keyed module follows it - and
+#   counted (auth_missing);
 # - frames put on the line from no node (bus0/inject): a DATA frame the
 #   host tagged with key 1 (HMAC-SHA256, Python's hmac) is delivered once
 #   (the kernel's tag equals the reference) and counted as a replay when
@@ -16,8 +17,10 @@
 #   epoch 0xffffffff tagged with a wrong key, and the plain forged frame of
 #   elect_forged are dropped and counted;
 # - key rotation (install key 2, send with it, retire key 1) while the
-#   rack runs keeps the same primary in the same epoch;
-# - no rackpwrctl output carries key bytes (nl_policy checks raw replies).
+#   rack runs drops no frame and keeps the same primary in the same epoch
+#   (see same_view for when a loaded host makes that check a skip);
+# - no rackpwrctl output carries key bytes (nl_policy checks raw replies);
+# - keyed nodes created and deleted leak no kmalloc object.
 . /lib/rackpwr/tap.sh
 . /lib/rackpwr/elect.sh
 
@@ -48,21 +51,20 @@ sum() {
 # keyed_view [SKIP_ID]: "addr primary epoch" of the keyed nodes
 keyed_view() { nodes 0 | awk -v s="$1" '$1 != s { print $2, $5, $7 }' | tr '\n' ' '; }
 stalls() { dmesg | grep -c 'election: stall'; }
-# same_view DESC WANT GOT STALLS0 [CONTROL]: the rack kept its primary and
-# epoch.  A TCG guest on a loaded host sometimes runs timers far too late
-# (the election logs "stall") and the rack re-elects for that reason
-# alone, with or without authentication: then, or when the rack also
-# re-elected in a control window doing the same commands without a key
-# change (CONTROL=changed), the check is skipped, not passed.
+drops() { echo $(($(sum auth_missing) + $(sum auth_bad) + $(sum auth_replay))); }
+# same_view DESC WANT GOT UNEXPECTED: the rack kept its primary and epoch.
+# What authentication can do to an election is drop frames: UNEXPECTED is
+# the number of frames it dropped beyond those the test injected.  A TCG
+# guest on a loaded host re-elects now and then with plain frames too (the
+# election tests flake then): a change of view with no unexpected drop is
+# timing, not keys, and the check is skipped, not passed.
 same_view() {
 	if [ "$2" = "$3" ]; then
 		ok "$1"
-	elif [ "$(stalls)" -gt "$4" ]; then
-		ok "$1 # SKIP the election logged a stall (timers ran late): $3"
-	elif [ "$5" = changed ]; then
-		ok "$1 # SKIP the rack re-elected in the control window too: $3"
+	elif [ "$4" = 0 ]; then
+		ok "$1 # SKIP re-elected with no frame dropped by authentication (timing under load; $(stalls) stalls logged): $3"
 	else
-		nok "$1 (want '$2', got '$3')"
+		nok "$1 (want '$2', got '$3'; $4 frames dropped by authentication)"
 	fi
 }
 # peer99: good frames from address 99 (the injector) summed over the nodes
@@ -117,28 +119,16 @@ check "the switch-over dropped no frame (auth_missing+bad+replay)" 0 \
 check_ge "frames went out authenticated (tx_frames)" 20 "$(sum tx_frames)"
 echo "# primary $(acting_addr 0); addr primary epoch: $(keyed_view)"
 
-# Control window: as many commands as a rotation, changing nothing.  The
-# checks below that the rack kept its primary are skipped if even this
-# changed it (a loaded host).
-st0=$(stalls)
-view0=$(keyed_view)
-for r in 1 2 3; do
-	for i in $ids; do rackpwrctl key set "$i" --mode required; done
-done
-sleep 4
-control=same
-[ "$view0" = "$(keyed_view)" ] && [ "$(stalls)" = "$st0" ] || control=changed
-echo "# control window: the rack's view $control"
 
 # A module without the key: ignored and counted.
 miss0=$(sum auth_missing)
-st0=$(stalls)
 view0=$(keyed_view)
 rackpwrctl node new --bus 0 --addr 6 --role psu >/dev/null
 nokey=$(rackpwrctl node list | sed -n 's/^id=\([0-9]*\) .* addr=6 .*/\1/p')
 sleep 4
-same_view "module without the key: the keyed modules keep primary and epoch" \
-	"$view0" "$(keyed_view "$nokey")" "$st0" "$control"
+# Its psu claims compete for urgent access (the protocol document's threat
+# model): only whether anyone follows it is asserted.
+echo "# keyed modules before: $view0; after: $(keyed_view "$nokey")"
 check "none of them follows the module without the key" 0 \
 	"$(nodes 0 | awk -v s="$nokey" '$1 != s && $5 == 6' | wc -l)"
 check_ge "its frames are dropped and counted (auth_missing)" \
@@ -155,7 +145,7 @@ sleep 1
 bad0=$(sum auth_bad)
 rep0=$(sum auth_replay)
 miss0=$(sum auth_missing)
-st0=$(stalls)
+drop0=$(drops)
 view0=$(keyed_view)
 inject "$VALID"
 check "a frame tagged on the host with key 1 is accepted (no auth drop)" \
@@ -176,12 +166,11 @@ wait $mon
 check "the accepted frame reached user space once per module" 5 \
 	"$(grep -c 'src=99 dst=255 type=2 .*payload=617574682d74657374' /tmp/auth-mon)"
 same_view "after the injections: same primary, same epoch" "$view0" \
-	"$(keyed_view)" "$st0" "$control"
+	"$(keyed_view)" $(($(drops) - drop0 - 20))
 
 # Rotation while the rack runs.
 bad0=$(sum auth_bad)
-drop0=$(($(sum auth_missing) + bad0 + $(sum auth_replay)))
-st0=$(stalls)
+drop0=$(drops)
 view0=$(keyed_view)
 rc=0
 first=1
@@ -204,9 +193,9 @@ sleep 2
 check "rotation done: every module sends with key 2 and holds no other" 5 \
 	"$(rackpwrctl node list | grep -c 'auth=required tx_key=2 rx_key=0')"
 check "rotation dropped no frame (auth_missing+bad+replay)" "$drop0" \
-	$(($(sum auth_missing) + $(sum auth_bad) + $(sum auth_replay)))
+	"$(drops)"
 same_view "rotation kept the primary and its epoch" "$view0" \
-	"$(keyed_view)" "$st0" "$control"
+	"$(keyed_view)" $(($(drops) - drop0))
 if ms=$(wait_one 0 2000 "$(now_ms)"); then
 	ok "after rotation: one acting primary that every module follows"
 else
@@ -229,4 +218,39 @@ case "$out" in
 *4041424344454647*|*8081828384858687*|*@ABCDEFG*) nok "rackpwrctl output carries key bytes" ;;
 *) ok "no key bytes in node list or stats" ;;
 esac
+
+# Keys are freed with their node: three rounds of keyed nodes (two keys
+# each) created and deleted on bus 1; a kmalloc cache that grows by half
+# the nodes or more in every round leaks (as node_leak.sh counts).
+slabs() {
+	sleep 1		# nodes are freed after an RCU grace period
+	for s in /sys/kernel/slab/kmalloc-*/shrink; do
+		[ -e "$s" ] && echo 1 >"$s" 2>/dev/null
+	done
+	awk 'NR > 2 && $1 ~ /^kmalloc-/ { print $1, $2 }' /proc/slabinfo
+}
+keyloop() {
+	_i=0
+	while [ $_i -lt "$1" ]; do
+		_id=$(field id "$(rackpwrctl node new --bus 1 --addr 9)")
+		rackpwrctl key set "$_id" --id 1 --key-file $K1 --mode required &&
+		rackpwrctl key set "$_id" --id 2 --key-file $K2 --use &&
+		rackpwrctl node del "$_id" || return 1
+		_i=$((_i + 1))
+	done
+}
+N=30
+keyloop 5
+: >/tmp/grew
+rc=0
+for r in 1 2 3; do
+	slabs >/tmp/before
+	keyloop $N || rc=1
+	slabs >/tmp/after
+	awk 'NR == FNR { b[$1] = $2; next } $2 - b[$1] >= n / 2 { print $1 }' \
+		n=$N /tmp/before /tmp/after >>/tmp/grew
+done
+check "keyed nodes created and deleted" 0 $rc
+check "no kmalloc cache grows with keyed nodes" "" \
+	"$(sort /tmp/grew | uniq -c | awk '$1 == 3 { print $2 }')"
 tap_end
