@@ -1003,19 +1003,15 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, struct rpw_frame *f,
 	rpw_mac_event(mac, RPW_MAC_EV_RX, f);
 
 	/*
-	 * The line carried a good frame: arbitration counts it whatever
-	 * its tag (every node sees the same slots, keyed or not), but an
+	 * The line carried a good frame: arbitration counts it whatever its
+	 * tag (every node sees the same slots, keyed or not).  A frame that
+	 * would act on this node is authenticated first (ops->open): an
 	 * unauthenticated one is never ACKed, delivered or remembered.
 	 */
-	if (!rpw_mac_auth_ok(mac, f)) {
-		if (f->type != RPW_T_ACK && !(f->flags & RPW_F_PRIO))
-			mac->rx_data_src = f->src;
-		return;
-	}
-
 	if (f->type == RPW_T_ACK) {
 		if (f->dst == mac->cfg.addr && mac->wait_ack && req &&
-		    f->src == req->frame.dst && f->seq == req->frame.seq) {
+		    f->src == req->frame.dst && f->seq == req->frame.seq &&
+		    rpw_mac_auth_ok(mac, f)) {
 			mac->stats.acks_rx++;
 			rpw_mac_finish(mac, 0, now);
 		}
@@ -1026,6 +1022,8 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, struct rpw_frame *f,
 	if (!(f->flags & RPW_F_PRIO))
 		mac->rx_data_src = f->src;
 	if (f->dst != mac->cfg.addr && f->dst != RPW_ADDR_BCAST)
+		return;
+	if (!rpw_mac_auth_ok(mac, f))
 		return;
 
 	if (f->dst == mac->cfg.addr && (f->flags & RPW_F_ACKREQ) &&

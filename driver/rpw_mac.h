@@ -151,7 +151,8 @@ struct rpw_mac_ops {
 	 * of every frame about to go on the line, ACKs included, with the
 	 * header of this transmission, and may append the trailer; an error
 	 * gives the frame up with done(error) (an ACK is not sent).  @open
-	 * judges every good frame from another node before the MAC ACKs,
+	 * judges every good frame from another node that would act here (to
+	 * us or broadcast; an ACK completing our frame) before the MAC ACKs,
 	 * delivers or remembers it; only RPW_AUTH_OK frames go further, the
 	 * others count in stats.auth_*.  Without @open, version-2 frames are
 	 * RPW_AUTH_BAD.
