@@ -96,18 +96,19 @@ const char *rpw_drop_name(enum rpw_drop why)
 	return rpw_drop_names[why];
 }
 
-/*
- * Header checks after framing, CRC and the len/body consistency have been
- * verified; the encoder runs the same checks so that it can never emit a
- * frame a peer would drop.  Reserved flag bits must be zero when sending;
- * the deframer masks them off on receipt (see rpw_deframer_feed()).
- */
+/* Version 1, or version 2: authenticated (rpw_auth.h). */
 static bool rpw_version_ok(u8 version)
 {
 	return version == RPW_PROTO_VERSION ||
 	       version == RPW_PROTO_VERSION_AUTH;
 }
 
+/*
+ * Header checks after framing, CRC and the len/body consistency have been
+ * verified; the encoder runs the same checks so that it can never emit a
+ * frame a peer would drop.  Reserved flag bits must be zero when sending;
+ * the deframer masks them off on receipt (see rpw_deframer_feed()).
+ */
 static int rpw_check(u8 version, u8 flags, u8 type, u8 dst, u8 src, u8 len)
 {
 	if (!rpw_version_ok(version) || (flags & ~RPW_F_MASK))
