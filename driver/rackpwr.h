@@ -25,6 +25,8 @@
  *	  rpw_nodes_mutex (core.c: node table, node kinds)
  *	rpw_cap_refresh_lock (capacity.c, mutex; the assembly API's locks
  *	  are taken under it, never under node->lock)
+ *	rpw_auth_mutex (auth.c, mutex: key-set, key-del, a node's keys freed
+ *	  by rpw_node_destroy(), under sim_mutex there)
  *	node->lock (spinlock, BH off: MAC, timers, protocol state, leader)
  *	  transport locks taken in ->write/->flush (rpw_txbuf.lock with IRQs
  *	  off, the simulated bus's lock)
