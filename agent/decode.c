@@ -92,6 +92,12 @@ static const struct rpw_field node_fields[] = {
 	FLD(rpw_dec_node, RACKPWR_A_NODE_I2C_BUS, F_U32, i2c_bus, "i2c-bus"),
 	FLD(rpw_dec_node, RACKPWR_A_NODE_I2C_BUS_AUTO, F_FLAG, i2c_bus_auto,
 	    "i2c-bus-auto"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_AUTH_MODE, F_U32, auth_mode,
+	    "auth-mode"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_AUTH_TX_KEY, F_U8, auth_tx_key,
+	    "auth-tx-key"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_AUTH_RX_KEY, F_U8, auth_rx_key,
+	    "auth-rx-key"),
 };
 
 static const struct rpw_field peer_fields[] = {

@@ -44,6 +44,8 @@ struct rpw_dec_node {
 	uint64_t ntf_dropped;
 	uint32_t i2c_bus;
 	bool i2c_bus_auto;
+	uint32_t auth_mode;		/* enum rackpwr_auth_mode */
+	uint8_t auth_tx_key, auth_rx_key;	/* key ids; never key bytes */
 	struct rpw_dec_stats stats;
 };
 

@@ -181,6 +181,8 @@ int rpw_nl_call(struct rpw_nl *nl, struct nl_msg *msg, rpw_nl_cb cb,
 	/* Requests that do not otherwise answer must still be acked. */
 	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
 	err = nl_send_auto(nl->sk, msg);
+	/* A request may carry a key (key-set): leave no copy in the heap. */
+	explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
 	nlmsg_free(msg);
 	if (err < 0) {
 		nl_cb_put(nlcb);

@@ -48,6 +48,15 @@ static const char *const stat_names[] = {
 	[RACKPWR_A_STATS_REFUSED_PROTO] = "refused_proto",
 	[RACKPWR_A_STATS_REFUSED_ALLOC] = "refused_alloc",
 	[RACKPWR_A_STATS_ELECT_TX_REFUSED] = "elect_tx_refused",
+	[RACKPWR_A_STATS_AUTH_MISSING] = "auth_missing",
+	[RACKPWR_A_STATS_AUTH_BAD] = "auth_bad",
+	[RACKPWR_A_STATS_AUTH_REPLAY] = "auth_replay",
+};
+
+static const char *const auth_mode_names[] = {
+	[RACKPWR_AUTH_MODE_OFF] = "off",
+	[RACKPWR_AUTH_MODE_OPTIONAL] = "optional",
+	[RACKPWR_AUTH_MODE_REQUIRED] = "required",
 };
 
 static const char *const role_names[] = {
@@ -106,11 +115,15 @@ static void usage(void)
 	      "  step-down NODE\n"
 	      "  monitor [--count N] [--timeout SEC]\n"
 	      "  attach TTY [--ldisc N] [--rs485] [--addr A] [--role R] [--baud N]\n"
+	      "  key set NODE [--id K --key-file FILE|-] [--use] [--mode M]\n"
+	      "  key del NODE --id K\n"
 	      "timers: --ifs-us N --slot-us N --turnaround-us N\n"
 	      "        --ack-timeout-us N --max-retries N --max-addr N\n"
 	      "        --prio-period N\n"
 	      "--i2c-bus: I2C adapter of the node's assembly; auto = the only one\n"
 	      "election: --hb-us N --miss N --bus-delay-us N\n"
+	      "key: K = key id 1..255; FILE (- = stdin) holds the key as 32..128\n"
+	      "     hex digits; M = off|optional|required\n"
 	      "NODE is a node id or name (e.g. ttyS1, sim0.3)\n", stderr);
 	exit(2);
 }
@@ -178,6 +191,10 @@ static void print_node(const struct rpw_dec_node *n)
 	printf(" i2c_bus_auto=%d", n->i2c_bus_auto);
 	if (RPW_HAS(n->has, RACKPWR_A_NODE_NTF_DROPPED))
 		printf(" ntf_dropped=%llu", (unsigned long long)n->ntf_dropped);
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_AUTH_MODE))
+		printf(" auth=%s tx_key=%u rx_key=%u",
+		       NAME(auth_mode_names, n->auth_mode), n->auth_tx_key,
+		       n->auth_rx_key);
 	putchar('\n');
 }
 
@@ -263,7 +280,8 @@ static int node_id(const char *what)
 
 enum { O_BUS = 256, O_ADDR, O_ROLE, O_BAUD, O_IFS, O_SLOT, O_TURN, O_ACKTO,
 	O_RETRIES, O_ACK, O_TEST, O_TEXT, O_HEX, O_COUNT, O_TIMEOUT, O_LDISC,
-	O_HB, O_MISS, O_JDELAY, O_RS485, O_MAXADDR, O_PRIO, O_I2C };
+	O_HB, O_MISS, O_JDELAY, O_RS485, O_MAXADDR, O_PRIO, O_I2C, O_KID,
+	O_KFILE, O_KUSE, O_KMODE };
 
 static const struct option opts[] = {
 	{ "bus", required_argument, NULL, O_BUS },
@@ -289,6 +307,10 @@ static const struct option opts[] = {
 	{ "miss", required_argument, NULL, O_MISS },
 	{ "bus-delay-us", required_argument, NULL, O_JDELAY },
 	{ "i2c-bus", required_argument, NULL, O_I2C },
+	{ "id", required_argument, NULL, O_KID },
+	{ "key-file", required_argument, NULL, O_KFILE },
+	{ "use", no_argument, NULL, O_KUSE },
+	{ "mode", required_argument, NULL, O_KMODE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -296,6 +318,9 @@ struct args {
 	long bus, addr, role, baud, ifs, slot, turn, ackto, retries;
 	long hb, miss, jdelay, maxaddr, prio;
 	long i2c;		/* -1: not given, -2: auto */
+	long kid, kmode;	/* key id, auth mode; -1: not given */
+	const char *kfile;	/* key file, "-" = stdin; never the key */
+	int kuse;
 	int ack, test, count, timeout, ldisc, rs485;
 	unsigned char payload[RACKPWR_MAX_PAYLOAD + 1];
 	int plen;
@@ -310,6 +335,7 @@ static void parse_opts(int argc, char **argv, struct args *a)
 	a->bus = a->addr = a->role = a->baud = a->ifs = a->slot = -1;
 	a->turn = a->ackto = a->retries = -1;
 	a->hb = a->miss = a->jdelay = a->maxaddr = a->prio = a->i2c = -1;
+	a->kid = a->kmode = -1;
 	a->ldisc = 29;	/* N_DEVELOPMENT */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -361,6 +387,17 @@ static void parse_opts(int argc, char **argv, struct args *a)
 		case O_I2C:
 			a->i2c = strcmp(optarg, "auto") ?
 				 num(optarg, 0, 0xffffffffL, "i2c-bus") : -2;
+			break;
+		case O_KID: a->kid = num(optarg, 0, 255, "key id"); break;
+		case O_KFILE: a->kfile = optarg; break;
+		case O_KUSE: a->kuse = 1; break;
+		case O_KMODE:
+			for (a->kmode = 0; a->kmode <= RACKPWR_AUTH_MODE_REQUIRED;
+			     a->kmode++)
+				if (!strcmp(optarg, auth_mode_names[a->kmode]))
+					break;
+			if (a->kmode > RACKPWR_AUTH_MODE_REQUIRED)
+				usage();
 			break;
 		default: usage();
 		}
@@ -523,6 +560,94 @@ static int cmd_step_down(int argc, char **argv)
 	nla_put_u32(m, RACKPWR_A_NODE_ID, node_id(argv[1]));
 	err = rpw_nl_call(&nl, m, NULL, NULL);
 	return err ? fail("step-down", err) : 0;
+}
+
+/*
+ * Read a key as hex digits (whitespace ignored) from @path, "-" = stdin:
+ * never from the command line, which other users can read in /proc.
+ * Returns the key length, or -1 with a message.
+ */
+static int read_key(const char *path, unsigned char *key, size_t max)
+{
+	char buf[512];
+	size_t n = 0, len = 0, i;
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	int c, hi = -1;
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	while ((c = fgetc(f)) != EOF && n < sizeof(buf))
+		buf[n++] = c;
+	if (f != stdin)
+		fclose(f);
+	for (i = 0; i < n; i++) {
+		int v;
+
+		if (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' ||
+		    buf[i] == '\r')
+			continue;
+		if (buf[i] >= '0' && buf[i] <= '9')
+			v = buf[i] - '0';
+		else if ((buf[i] | 0x20) >= 'a' && (buf[i] | 0x20) <= 'f')
+			v = (buf[i] | 0x20) - 'a' + 10;
+		else
+			break;
+		if (hi < 0) {
+			hi = v;
+		} else if (len < max) {
+			key[len++] = hi << 4 | v;
+			hi = -1;
+		} else {
+			len = max + 1;
+			break;
+		}
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (i < n || hi >= 0 || c != EOF || len < 16 || len > max) {
+		explicit_bzero(key, max);
+		fprintf(stderr, "rackpwrctl: %s: want 32..%zu hex digits\n", path,
+			2 * max);
+		return -1;
+	}
+	return len;
+}
+
+static int cmd_key(int argc, char **argv)
+{
+	unsigned char key[64];
+	struct nl_msg *m;
+	struct args a;
+	int id, len = 0, err, del;
+
+	if (argc < 3 || (strcmp(argv[1], "set") && strcmp(argv[1], "del")))
+		usage();
+	del = argv[1][0] == 'd';
+	id = node_id(argv[2]);
+	parse_opts(argc - 2, argv + 2, &a);
+	if ((del && a.kid < 0) || (a.kfile && a.kid < 0))
+		usage();
+	if (a.kfile) {
+		len = read_key(a.kfile, key, sizeof(key));
+		if (len < 0)
+			return 1;
+	}
+	m = rpw_nl_msg(&nl, del ? RACKPWR_CMD_KEY_DEL : RACKPWR_CMD_KEY_SET, 0);
+	nla_put_u32(m, RACKPWR_A_NODE_ID, id);
+	if (a.kid >= 0)
+		nla_put_u8(m, RACKPWR_A_NODE_KEY_ID, a.kid);
+	if (len) {
+		nla_put(m, RACKPWR_A_NODE_KEY, len, key);
+		explicit_bzero(key, sizeof(key));
+	}
+	if (!del && a.kuse)
+		nla_put_flag(m, RACKPWR_A_NODE_KEY_USE);
+	if (!del && a.kmode >= 0)
+		nla_put_u32(m, RACKPWR_A_NODE_AUTH_MODE, a.kmode);
+	/* rpw_nl_call() wipes the message after sending it. */
+	err = rpw_nl_call(&nl, m, NULL, NULL);
+	return err ? fail(del ? "key del" : "key set", err) : 0;
 }
 
 struct mon {
@@ -738,6 +863,8 @@ int main(int argc, char **argv)
 		err = cmd_monitor(argc, argv);
 	else if (!strcmp(argv[0], "attach"))
 		err = cmd_attach(argc, argv);
+	else if (!strcmp(argv[0], "key"))
+		err = cmd_key(argc, argv);
 	else
 		usage();
 	rpw_nl_close(&nl);

@@ -262,6 +262,8 @@ static const struct rpw_mac_ops rpw_mac_cb = {
 	.done = rpw_mac_cb_done,
 	.timer = rpw_mac_cb_timer,
 	.event = rpw_mac_cb_event,
+	.seal = rpw_node_auth_seal,
+	.open = rpw_node_auth_open,
 };
 
 /*
@@ -818,6 +820,7 @@ void rpw_node_destroy(struct rpw_node *node)
 	/* dead is set: the callbacks cannot re-arm the timers any more. */
 	hrtimer_cancel(&node->timer);
 	rpw_node_detach(node);
+	rpw_node_auth_free(node);
 
 	if (announced)
 		rpw_notify_node_change(node, true);

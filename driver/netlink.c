@@ -126,6 +126,21 @@ static const struct nla_policy rpw_frame_policy[RACKPWR_A_FRAME_MAX + 1] = {
 	[RACKPWR_A_FRAME_ACK] = { .type = NLA_FLAG },
 };
 
+/* key-set: the key (HMAC-SHA256) is 16..64 bytes; mode as enum auth-mode. */
+static const struct nla_policy rpw_key_set_policy[RACKPWR_A_NODE_MAX + 1] = {
+	[RACKPWR_A_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RACKPWR_A_NODE_KEY_ID] = NLA_POLICY_MIN(NLA_U8, 1),
+	[RACKPWR_A_NODE_KEY] = NLA_POLICY_RANGE(NLA_BINARY, 16, 64),
+	[RACKPWR_A_NODE_KEY_USE] = { .type = NLA_FLAG },
+	[RACKPWR_A_NODE_AUTH_MODE] = NLA_POLICY_MAX(NLA_U32,
+						    RACKPWR_AUTH_MODE_REQUIRED),
+};
+
+static const struct nla_policy rpw_key_del_policy[RACKPWR_A_NODE_MAX + 1] = {
+	[RACKPWR_A_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RACKPWR_A_NODE_KEY_ID] = NLA_POLICY_MIN(NLA_U8, 1),
+};
+
 static struct genl_family rpw_genl_family;
 
 enum rpw_mcgrp { RPW_MCGRP_EVENTS };
@@ -225,6 +240,19 @@ static int rpw_nl_put_elect(struct sk_buff *skb, struct rpw_node *node)
 	return 0;
 }
 
+/* Mode and key ids only: no operation returns key material. */
+static int rpw_nl_put_auth(struct sk_buff *skb, struct rpw_node *node)
+{
+	struct rpw_auth_view v;
+
+	rpw_node_auth_view(node, &v);
+	if (nla_put_u32(skb, RACKPWR_A_NODE_AUTH_MODE, v.mode) ||
+	    (v.tx_id && nla_put_u8(skb, RACKPWR_A_NODE_AUTH_TX_KEY, v.tx_id)) ||
+	    (v.rx_id && nla_put_u8(skb, RACKPWR_A_NODE_AUTH_RX_KEY, v.rx_id)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 /* The binding: the adapter in use (if any) and whether it is the default. */
 static int rpw_nl_put_i2c_bus(struct sk_buff *skb, struct rpw_node *node)
 {
@@ -271,7 +299,8 @@ static int rpw_nl_fill_node(struct sk_buff *skb, struct rpw_node *node,
 			      atomic64_read(&node->ntf_dropped),
 			      RACKPWR_A_NODE_PAD))
 		goto nla_fail;
-	if (rpw_nl_put_elect(skb, node) || rpw_nl_put_i2c_bus(skb, node))
+	if (rpw_nl_put_elect(skb, node) || rpw_nl_put_i2c_bus(skb, node) ||
+	    rpw_nl_put_auth(skb, node))
 		goto nla_fail;
 	if (up) {
 		/* For the modules this node has heard, itself included. */
@@ -500,7 +529,9 @@ static int rpw_nl_put_stats(struct sk_buff *skb, const struct rpw_mac_stats *s,
 	    PUT(REFUSED_ELECT, refused[RPW_MAC_CLASS_ELECT]) ||
 	    PUT(REFUSED_PROTO, refused[RPW_MAC_CLASS_PROTO]) ||
 	    PUT(REFUSED_ALLOC, refused[RPW_MAC_CLASS_ALLOC]) ||
-	    (v->up && PUT(ELECT_TX_REFUSED, v->tx_refused))) {
+	    (v->up && PUT(ELECT_TX_REFUSED, v->tx_refused)) ||
+	    PUT(AUTH_MISSING, s->auth_missing) || PUT(AUTH_BAD, s->auth_bad) ||
+	    PUT(AUTH_REPLAY, s->auth_replay)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -782,6 +813,40 @@ static int rpw_nl_step_down_doit(struct sk_buff *skb, struct genl_info *info)
 	return rpw_node_step_down(info->user_ptr[0], info->extack);
 }
 
+static int rpw_nl_key_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *key = info->attrs[RACKPWR_A_NODE_KEY];
+	struct nlattr **a = info->attrs;
+	struct rpw_key_req r = {};
+	int err;
+
+	if (a[RACKPWR_A_NODE_KEY_ID])
+		r.id = nla_get_u8(a[RACKPWR_A_NODE_KEY_ID]);
+	if (key) {
+		r.key = nla_data(key);
+		r.key_len = nla_len(key);
+	}
+	r.use = a[RACKPWR_A_NODE_KEY_USE];
+	if (a[RACKPWR_A_NODE_AUTH_MODE]) {
+		r.has_mode = true;
+		r.mode = nla_get_u32(a[RACKPWR_A_NODE_AUTH_MODE]);
+	}
+	err = rpw_node_key_set(info->user_ptr[0], &r, info->extack);
+	/* The request's copy is the last one outside the transform. */
+	if (key)
+		memzero_explicit(nla_data(key), nla_len(key));
+	return err;
+}
+
+static int rpw_nl_key_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	if (rpw_nl_missing(info, RACKPWR_A_NODE_KEY_ID))
+		return -EINVAL;
+	return rpw_node_key_del(info->user_ptr[0],
+				nla_get_u8(info->attrs[RACKPWR_A_NODE_KEY_ID]),
+				info->extack);
+}
+
 static const struct genl_ops rpw_genl_ops[] = {
 	{
 		.cmd = RACKPWR_CMD_NODE_GET,
@@ -849,6 +914,22 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.doit = rpw_nl_step_down_doit,
 		.policy = rpw_node_id_policy,
 		.maxattr = RACKPWR_A_NODE_ID,
+		.flags = GENL_ADMIN_PERM,
+		.internal_flags = RPW_NL_NODE,
+	},
+	{
+		.cmd = RACKPWR_CMD_KEY_SET,
+		.doit = rpw_nl_key_set_doit,
+		.policy = rpw_key_set_policy,
+		.maxattr = RACKPWR_A_NODE_KEY_USE,
+		.flags = GENL_ADMIN_PERM,
+		.internal_flags = RPW_NL_NODE,
+	},
+	{
+		.cmd = RACKPWR_CMD_KEY_DEL,
+		.doit = rpw_nl_key_del_doit,
+		.policy = rpw_key_del_policy,
+		.maxattr = RACKPWR_A_NODE_KEY_ID,
 		.flags = GENL_ADMIN_PERM,
 		.internal_flags = RPW_NL_NODE,
 	},

@@ -9,6 +9,7 @@
  *	transports (ldisc.c, serdev.c, sim.c)	-> core (core.c)
  *	protocols (elect.c, capacity.c)		-> core
  *	netlink (netlink.c)			-> core, protocols' accessors
+ *	core, netlink				-> auth (auth.c: a node's keys)
  *	main.c					-> every layer's init and exit
  *	hardware (psu.c, server.c)		-> its pure code only; the
  *						   protocols call it
@@ -26,6 +27,8 @@
  *	  rpw_nodes_mutex (core.c: node table, node kinds)
  *	rpw_cap_refresh_lock (capacity.c, mutex; the assembly API's locks
  *	  are taken under it, never under node->lock)
+ *	rpw_auth_mutex (auth.c, mutex: key-set, key-del, a node's keys freed
+ *	  by rpw_node_destroy(), under sim_mutex there)
  *	node->lock (spinlock, BH off: MAC, timers, protocol state, leader)
  *	  transport locks taken in ->write/->flush (rpw_txbuf.lock with IRQs
  *	  off, the simulated bus's lock)
@@ -47,6 +50,7 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/rackpwr.h>
 
+#include "rpw_auth.h"
 #include "rpw_cap.h"
 #include "rpw_elect.h"
 #include "rpw_mac.h"
@@ -62,6 +66,7 @@
 #define RPW_DEFAULT_PRIO_PERIOD	4
 
 struct rpw_node;
+struct rpw_auth_node;
 
 /* A transport moves bytes; everything else is the core's job. */
 struct rpw_transport_ops {
@@ -210,6 +215,8 @@ struct rpw_node {
 	 */
 	int i2c_bus;
 	struct rpw_leader leader;
+	/* Keys and replay state (auth.c), NULL before the first key-set. */
+	struct rpw_auth_node *auth;
 	unsigned long withdraw;	/* protocols (by slot) with frames to cancel */
 	struct rpw_proto_slot proto[RPW_PROTOS];	/* by registration */
 };
@@ -399,6 +406,34 @@ void rpw_notify_capacity(struct rpw_node *node, u8 addr,
 			 const struct rpw_cap_entry *e, bool local);
 /* Module exit, after every transport: no node may be left. */
 void rpw_core_exit(void);
+
+/* auth.c: authenticated frames (keys, crypto; rpw_auth.h is the logic) */
+struct rpw_key_req {
+	u8 id;			/* key id, 0 = none given */
+	const u8 *key;		/* install this key as @id; NULL = none */
+	unsigned int key_len;
+	bool use;		/* send with @id from now on */
+	bool has_mode;
+	u8 mode;		/* enum rackpwr_auth_mode */
+};
+
+struct rpw_auth_view {
+	u8 mode;		/* enum rackpwr_auth_mode */
+	u8 tx_id;		/* key sent with, 0 = none */
+	u8 rx_id;		/* the other key held, 0 = none */
+};
+
+/* Process context; all of @r is checked before anything changes. */
+int rpw_node_key_set(struct rpw_node *node, const struct rpw_key_req *r,
+		     struct netlink_ext_ack *extack);
+int rpw_node_key_del(struct rpw_node *node, u8 id,
+		     struct netlink_ext_ack *extack);
+void rpw_node_auth_view(struct rpw_node *node, struct rpw_auth_view *v);
+/* Process context, node dead: its keys are zeroed and freed. */
+void rpw_node_auth_free(struct rpw_node *node);
+/* The MAC's seal and open (ctx = node), node lock held. */
+int rpw_node_auth_seal(void *ctx, struct rpw_frame *f);
+enum rpw_auth_verdict rpw_node_auth_open(void *ctx, struct rpw_frame *f);
 
 /* netlink.c */
 int rpw_nl_init(void);

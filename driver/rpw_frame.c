@@ -96,6 +96,13 @@ const char *rpw_drop_name(enum rpw_drop why)
 	return rpw_drop_names[why];
 }
 
+/* Version 1, or version 2: authenticated (rpw_auth.h). */
+static bool rpw_version_ok(u8 version)
+{
+	return version == RPW_PROTO_VERSION ||
+	       version == RPW_PROTO_VERSION_AUTH;
+}
+
 /*
  * Header checks after framing, CRC and the len/body consistency have been
  * verified; the encoder runs the same checks so that it can never emit a
@@ -104,12 +111,18 @@ const char *rpw_drop_name(enum rpw_drop why)
  */
 static int rpw_check(u8 version, u8 flags, u8 type, u8 dst, u8 src, u8 len)
 {
-	if (version != RPW_PROTO_VERSION || (flags & ~RPW_F_MASK))
+	if (!rpw_version_ok(version) || (flags & ~RPW_F_MASK))
 		return -RPW_DROP_VERSION;
 	if (len > RPW_MAX_PAYLOAD)
 		return -RPW_DROP_LENGTH;
 	if (src < RPW_ADDR_MIN || src > RPW_ADDR_MAX || dst == RPW_ADDR_NONE)
 		return -RPW_DROP_ADDR;
+	/* The trailer of an authenticated frame is not the type's payload. */
+	if (version == RPW_PROTO_VERSION_AUTH) {
+		if (len < RPW_AUTH_TRAILER_LEN)
+			return -RPW_DROP_TYPE;
+		len -= RPW_AUTH_TRAILER_LEN;
+	}
 	if (!rpw_type_len_ok(type, len))
 		return -RPW_DROP_TYPE;
 	/* Nobody could answer a broadcast ACKREQ without colliding. */
@@ -120,6 +133,22 @@ static int rpw_check(u8 version, u8 flags, u8 type, u8 dst, u8 src, u8 len)
 	    ((flags & RPW_F_ACKREQ) || dst == RPW_ADDR_BCAST))
 		return -RPW_DROP_TYPE;
 	return 0;
+}
+
+static u8 rpw_wire_version(const struct rpw_frame *f)
+{
+	return f->version == RPW_PROTO_VERSION_AUTH ? RPW_PROTO_VERSION_AUTH :
+						      RPW_PROTO_VERSION;
+}
+
+void rpw_frame_header(const struct rpw_frame *f, u8 *hdr)
+{
+	hdr[0] = (rpw_wire_version(f) << 4) | f->flags;
+	hdr[1] = f->type;
+	hdr[2] = f->dst;
+	hdr[3] = f->src;
+	hdr[4] = f->seq;
+	hdr[5] = f->len;
 }
 
 int rpw_frame_validate(const struct rpw_frame *f)
@@ -159,17 +188,12 @@ int rpw_frame_encode(const struct rpw_frame *f, u8 *out, size_t outlen)
 	size_t i;
 	int ret;
 
-	ret = rpw_check(RPW_PROTO_VERSION, f->flags, f->type, f->dst, f->src,
+	ret = rpw_check(rpw_wire_version(f), f->flags, f->type, f->dst, f->src,
 			f->len);
 	if (ret)
 		return -EINVAL;
 
-	hdr[0] = (RPW_PROTO_VERSION << 4) | f->flags;
-	hdr[1] = f->type;
-	hdr[2] = f->dst;
-	hdr[3] = f->src;
-	hdr[4] = f->seq;
-	hdr[5] = f->len;
+	rpw_frame_header(f, hdr);
 	put_unaligned_le16(rpw_fcs(hdr, f->payload, f->len), fcs);
 
 	if (outlen < 2)
@@ -224,7 +248,7 @@ static int rpw_deframer_finish(struct rpw_deframer *d, struct rpw_frame *out)
 	fcs = get_unaligned_le16(b + d->pos - RPW_FCS_LEN);
 	if (rpw_fcs(b, b + RPW_HDR_LEN, plen) != fcs)
 		return rpw_drop(d, RPW_DROP_CRC);
-	if ((b[0] >> 4) != RPW_PROTO_VERSION)
+	if (!rpw_version_ok(b[0] >> 4))
 		return rpw_drop(d, RPW_DROP_VERSION);
 	if (b[5] != plen)
 		return rpw_drop(d, RPW_DROP_LENGTH);

@@ -8,7 +8,7 @@
 #include "rpw_proto.h"
 
 struct rpw_frame {
-	u8 version;
+	u8 version;		/* RPW_PROTO_VERSION, or _AUTH (rpw_auth.h) */
 	u8 flags;		/* RPW_F_* */
 	u8 type;		/* enum rpw_type */
 	u8 dst;
@@ -58,12 +58,17 @@ void rpw_deframer_reset(struct rpw_deframer *d);
 int rpw_deframer_feed(struct rpw_deframer *d, u8 byte, struct rpw_frame *out);
 
 /*
- * Encode @f (version is forced to RPW_PROTO_VERSION) into @out.  Returns the
+ * Encode @f into @out: version RPW_PROTO_VERSION_AUTH when @f says so (its
+ * payload then ends in the trailer, rpw_auth.h), else RPW_PROTO_VERSION.
+ * Returns the
  * number of wire bytes including both flags, -EINVAL for a frame that
  * rpw_frame_validate() rejects, or -ENOSPC if @outlen is too small.
  * RPW_MAX_WIRE always suffices.
  */
 int rpw_frame_encode(const struct rpw_frame *f, u8 *out, size_t outlen);
+
+/* The RPW_HDR_LEN header bytes of @f as rpw_frame_encode() sends them. */
+void rpw_frame_header(const struct rpw_frame *f, u8 *hdr);
 
 /* Header/type/length checks shared by encoder and deframer: 0 or -(rpw_drop). */
 int rpw_frame_validate(const struct rpw_frame *f);

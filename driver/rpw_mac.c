@@ -689,6 +689,21 @@ static bool rpw_mac_late_echo(const struct rpw_mac *mac,
 	return false;
 }
 
+/* Encode @f as this transmission sends it: sealed when ops->seal says so. */
+static int rpw_mac_encode(struct rpw_mac *mac, struct rpw_frame *f)
+{
+	int ret;
+
+	if (mac->ops->seal) {
+		ret = mac->ops->seal(mac->ctx, f);
+		if (ret) {
+			mac->stats.auth_fail++;
+			return ret;
+		}
+	}
+	return rpw_frame_encode(f, mac->txbuf, sizeof(mac->txbuf));
+}
+
 static void rpw_mac_send_ack(struct rpw_mac *mac, u64 now)
 {
 	struct rpw_frame a;
@@ -701,7 +716,7 @@ static void rpw_mac_send_ack(struct rpw_mac *mac, u64 now)
 	a.src = mac->cfg.addr;
 	a.seq = mac->ack_seq;
 	mac->ack_pending = false;
-	len = rpw_frame_encode(&a, mac->txbuf, sizeof(mac->txbuf));
+	len = rpw_mac_encode(mac, &a);
 	if (len <= 0)
 		return;
 	mac->tx_len = len;
@@ -762,6 +777,7 @@ static bool rpw_mac_head_expired(const struct rpw_mac *mac, u64 now)
 static void rpw_mac_try_tx(struct rpw_mac *mac, u64 now)
 {
 	struct rpw_mac_txreq *req;
+	struct rpw_frame f;
 	bool slot;
 	u64 u;
 	int len;
@@ -802,14 +818,16 @@ send:
 		req->frame.flags |= RPW_F_PRIO;
 	if (req->answered)
 		req->frame.flags |= RPW_F_ANS;
-	len = rpw_frame_encode(&req->frame, mac->txbuf, sizeof(mac->txbuf));
+	/* Sealed per transmission: req->frame stays as submitted. */
+	f = req->frame;
+	len = rpw_mac_encode(mac, &f);
 	if (len <= 0) {
-		/* Validated at submit; only a corrupted request gets here. */
-		rpw_mac_finish(mac, -EINVAL, now);
+		/* Validated at submit: a payload too long to seal, or corrupt. */
+		rpw_mac_finish(mac, len ?: -EINVAL, now);
 		return;
 	}
 	mac->tx_len = len;
-	rpw_mac_remember_tx(mac, &req->frame);
+	rpw_mac_remember_tx(mac, &f);
 	mac->tx_urgent = req->frame.flags & RPW_F_PRIO;
 	rpw_mac_start_tx(mac, false, now);
 }
@@ -930,7 +948,32 @@ static void rpw_mac_rx_drop(struct rpw_mac *mac, int why)
 	rpw_mac_event(mac, RPW_MAC_EV_RX_DROP, NULL);
 }
 
-static void rpw_mac_rx_frame(struct rpw_mac *mac, const struct rpw_frame *f,
+/* Authenticated-frame check (ops->open); false = drop, counted. */
+static bool rpw_mac_auth_ok(struct rpw_mac *mac, struct rpw_frame *f)
+{
+	enum rpw_auth_verdict v = RPW_AUTH_OK;
+
+	if (mac->ops->open)
+		v = mac->ops->open(mac->ctx, f);
+	else if (f->version != RPW_PROTO_VERSION)
+		v = RPW_AUTH_BAD;
+	switch (v) {
+	case RPW_AUTH_OK:
+		return true;
+	case RPW_AUTH_MISSING:
+		mac->stats.auth_missing++;
+		break;
+	case RPW_AUTH_REPLAY:
+		mac->stats.auth_replay++;
+		break;
+	default:
+		mac->stats.auth_bad++;
+		break;
+	}
+	return false;
+}
+
+static void rpw_mac_rx_frame(struct rpw_mac *mac, struct rpw_frame *f,
 			     bool mine, u64 now)
 {
 	struct rpw_mac_peer *p = &mac->peers[f->src];
@@ -959,9 +1002,16 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, const struct rpw_frame *f,
 	mac->stats.rx_frames++;
 	rpw_mac_event(mac, RPW_MAC_EV_RX, f);
 
+	/*
+	 * The line carried a good frame: arbitration counts it whatever its
+	 * tag (every node sees the same slots, keyed or not).  A frame that
+	 * would act on this node is authenticated first (ops->open): an
+	 * unauthenticated one is never ACKed, delivered or remembered.
+	 */
 	if (f->type == RPW_T_ACK) {
 		if (f->dst == mac->cfg.addr && mac->wait_ack && req &&
-		    f->src == req->frame.dst && f->seq == req->frame.seq) {
+		    f->src == req->frame.dst && f->seq == req->frame.seq &&
+		    rpw_mac_auth_ok(mac, f)) {
 			mac->stats.acks_rx++;
 			rpw_mac_finish(mac, 0, now);
 		}
@@ -972,6 +1022,8 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, const struct rpw_frame *f,
 	if (!(f->flags & RPW_F_PRIO))
 		mac->rx_data_src = f->src;
 	if (f->dst != mac->cfg.addr && f->dst != RPW_ADDR_BCAST)
+		return;
+	if (!rpw_mac_auth_ok(mac, f))
 		return;
 
 	if (f->dst == mac->cfg.addr && (f->flags & RPW_F_ACKREQ) &&

@@ -22,6 +22,7 @@
 #ifndef _RPW_MAC_H
 #define _RPW_MAC_H
 
+#include "rpw_auth.h"
 #include "rpw_frame.h"
 
 /* Value passed to ops->timer to cancel the timer (equals U64_MAX). */
@@ -145,6 +146,19 @@ struct rpw_mac_ops {
 	/* Optional. */
 	void (*event)(void *ctx, enum rpw_mac_event ev,
 		      const struct rpw_frame *f);
+	/*
+	 * Optional, authenticated frames (rpw_auth.h).  @seal gets a copy
+	 * of every frame about to go on the line, ACKs included, with the
+	 * header of this transmission, and may append the trailer; an error
+	 * gives the frame up with done(error) (an ACK is not sent).  @open
+	 * judges every good frame from another node that would act here (to
+	 * us or broadcast; an ACK completing our frame) before the MAC ACKs,
+	 * delivers or remembers it; only RPW_AUTH_OK frames go further, the
+	 * others count in stats.auth_*.  Without @open, version-2 frames are
+	 * RPW_AUTH_BAD.
+	 */
+	int (*seal)(void *ctx, struct rpw_frame *f);
+	enum rpw_auth_verdict (*open)(void *ctx, struct rpw_frame *f);
 };
 
 struct rpw_mac_stats {
@@ -181,6 +195,11 @@ struct rpw_mac_stats {
 	u64 urgent_max_ns;
 	/* Submissions refused for want of queue room (-ENOBUFS), by class. */
 	u64 refused[RPW_MAC_NR_CLASS];
+	/* Good frames dropped by ops->open (enum rpw_auth_verdict). */
+	u64 auth_missing;
+	u64 auth_bad;
+	u64 auth_replay;
+	u64 auth_fail;		/* frames given up because @seal failed */
 };
 
 struct rpw_mac_peer {

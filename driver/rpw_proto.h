@@ -17,6 +17,20 @@
 #include "rpw_compat.h"
 
 #define RPW_PROTO_VERSION	1
+/*
+ * Version 2: an authenticated frame (rpw_auth.h, the protocol document's
+ * "Authenticated frames").  Same header; the payload ends in a trailer
+ *
+ *   payload[n] | key_id:u8 | counter:le48 | tag[8]
+ *
+ * counted in len, so the type's length rules apply to n = len - 15.
+ */
+#define RPW_PROTO_VERSION_AUTH	2
+#define RPW_AUTH_KEYID_LEN	1
+#define RPW_AUTH_CTR_LEN	6
+#define RPW_AUTH_TAG_LEN	8
+#define RPW_AUTH_TRAILER_LEN	(RPW_AUTH_KEYID_LEN + RPW_AUTH_CTR_LEN + \
+				 RPW_AUTH_TAG_LEN)
 
 #define RPW_FLAG		0x7e
 #define RPW_ESC			0x7d
@@ -26,6 +40,8 @@
 #define RPW_FCS_LEN		2
 #define RPW_MAX_PAYLOAD		64
 #define RPW_MAX_BODY		(RPW_HDR_LEN + RPW_MAX_PAYLOAD + RPW_FCS_LEN)
+/* What an authenticated frame leaves of the payload for its type. */
+#define RPW_AUTH_MAX_PAYLOAD	(RPW_MAX_PAYLOAD - RPW_AUTH_TRAILER_LEN)
 /* Worst case on the wire: every body byte escaped, plus two flags. */
 #define RPW_MAX_WIRE		(2 + 2 * RPW_MAX_BODY)
 

@@ -452,6 +452,8 @@ if policy and yaml is not None and os.path.exists(spec):
         else:
             c = sattr.get('checks', {})
             got = (c.get('min'), c.get('max'))
+            if sattr.get('type') == 'binary':	# a range of lengths
+                got = (c.get('min-len'), c.get('max-len'))
         want = (lo if lo is not None or hi is None else 0, hi)
         got = (got[0] if got[0] is not None or got[1] is None else 0, got[1])
         if got != want:
@@ -540,6 +542,23 @@ def gen_elect_p0(quick):
     return value_table(['rack_modules', 'tol'] + list(names), rows)
 
 
+def gen_auth_line(quick):
+    types = ('ack', 'heartbeat', 'heartbeat_ack', 'cap_report', 'pwr_request',
+             'pwr_grant')
+    rows = [[t] + [v('auth.%s.%s' % (t, f)) for f in
+                   ('chars_plain', 'chars_auth', 'ms_plain', 'ms_auth')]
+            for t in types]
+    return value_table(['frame', 'chars', 'chars_auth', 'ms', 'ms_auth'],
+                       rows)
+
+
+def gen_auth_cost(quick):
+    sub = ['AUTH_SIZES="2 1"', 'AUTH_SEEDS=1']
+    out = run(['make', '-s', '-C', 'selftests/sim', 'auth-cost'] +
+              (sub if quick else []), 'stack_sim')
+    return bench_lines(out, 'rack ')
+
+
 # name -> (command named in the marker, kind, generator, quick).
 # kind "literal": the lines form a literal block; "rst": reST as is.
 # quick "exact": regenerated and compared on every run (fast); True: the
@@ -558,6 +577,9 @@ GEN = {
     'mac-timers': ('make -C selftests/doc run', 'rst', gen_mac_timers,
                    'exact'),
     'elect-p0': ('make -C selftests/doc run', 'rst', gen_elect_p0, 'exact'),
+    'auth-line': ('make -C selftests/doc run', 'rst', gen_auth_line, 'exact'),
+    'auth-cost': ('make -C selftests/sim auth-cost', 'literal', gen_auth_cost,
+                  True),
 }
 
 SHAPE = {

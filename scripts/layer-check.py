@@ -14,14 +14,17 @@ import os
 import subprocess
 import sys
 
-PURE = {'rpw_frame', 'rpw_mac', 'rpw_elect', 'rpw_pmbus', 'rpw_srv'}
+PURE = {'rpw_frame', 'rpw_mac', 'rpw_elect', 'rpw_pmbus', 'rpw_srv', 'rpw_auth'}
 ALLOWED = {
     'main': None,				# everyone
-    'core': PURE,
+    # auth.c is the core's key store: the MAC's seal/open run in it.
+    'core': PURE | {'auth'},
+    'auth': PURE,
+    'rpw_auth': {'rpw_frame'},
     'ldisc': {'core'}, 'serdev': {'core'},
     'elect': {'core'} | PURE,
     'capacity': {'core', 'psu'} | PURE,
-    'netlink': {'core', 'elect', 'capacity'} | PURE,
+    'netlink': {'core', 'elect', 'capacity', 'auth'} | PURE,
     'psu': PURE, 'server': PURE,
     'rpw_frame': set(), 'rpw_pmbus': set(), 'rpw_srv': set(),
     'rpw_mac': {'rpw_frame'}, 'rpw_elect': {'rpw_mac', 'rpw_frame'},

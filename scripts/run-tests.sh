@@ -105,6 +105,8 @@ step fuzz make -C selftests/fuzz run FUZZ_SECONDS="$FUZZ_SECONDS"
 if [ -f selftests/sim/Makefile ]; then
 	step election-sim make -C selftests/sim run SEEDS="$ELECT_SEEDS"
 	step stack-sim make -C selftests/sim stack
+	# Authentication off and on in the same racks (fails on any auth drop).
+	step auth-sim make -C selftests/sim auth-cost
 fi
 step hub make -C selftests/rig run-host
 step rig-selftests sh selftests/rig/run-selftests.sh

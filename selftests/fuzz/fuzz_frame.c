@@ -82,7 +82,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		CHECK(ret <= 1 && ret > -RPW_DROP__MAX);
 		if (ret == 1) {
 			frames++;
-			CHECK(out.version == RPW_PROTO_VERSION);
+			CHECK(out.version == RPW_PROTO_VERSION ||
+			      out.version == RPW_PROTO_VERSION_AUTH);
 			CHECK(rpw_frame_validate(&out) == 0);
 			CHECK(strcmp(rpw_type_name(out.type), "unknown"));
 			check_roundtrip(&out);

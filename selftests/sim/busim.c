@@ -357,6 +357,25 @@ static void busim_op_event(void *ctx, enum rpw_mac_event ev,
 		sim->hooks.event(sim, nd->idx, ev, f, sim->hooks.user);
 }
 
+static int busim_op_seal(void *ctx, struct rpw_frame *f)
+{
+	struct busim_node *nd = ctx;
+	struct busim *sim = nd->sim;
+
+	return sim->hooks.seal ? sim->hooks.seal(sim, nd->idx, f,
+						 sim->hooks.user) : 0;
+}
+
+static enum rpw_auth_verdict busim_op_open(void *ctx, struct rpw_frame *f)
+{
+	struct busim_node *nd = ctx;
+	struct busim *sim = nd->sim;
+
+	if (sim->hooks.open)
+		return sim->hooks.open(sim, nd->idx, f, sim->hooks.user);
+	return f->version == RPW_PROTO_VERSION ? RPW_AUTH_OK : RPW_AUTH_BAD;
+}
+
 static const struct rpw_mac_ops busim_ops = {
 	.tx = busim_op_tx,
 	.tx_abort = busim_op_tx_abort,
@@ -364,6 +383,8 @@ static const struct rpw_mac_ops busim_ops = {
 	.done = busim_op_done,
 	.timer = busim_op_timer,
 	.event = busim_op_event,
+	.seal = busim_op_seal,
+	.open = busim_op_open,
 };
 
 /* ---- API ----------------------------------------------------------------- */

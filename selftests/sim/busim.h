@@ -40,6 +40,14 @@ struct busim_hooks {
 		      const struct rpw_frame *f, void *user);
 	/* Every occupied character slot: byte read, number of writers. */
 	void (*line)(struct busim *sim, u8 byte, int writers, void *user);
+	/*
+	 * Optional, authenticated frames (rpw_mac_ops.seal/open).  Without
+	 * them frames go out plain and version-2 frames are dropped.
+	 */
+	int (*seal)(struct busim *sim, int node, struct rpw_frame *f,
+		    void *user);
+	enum rpw_auth_verdict (*open)(struct busim *sim, int node,
+				      struct rpw_frame *f, void *user);
 	void *user;
 };
 

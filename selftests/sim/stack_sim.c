@@ -9,7 +9,8 @@
  *
  *   stack_sim [--psu N] [--chassis M] [--prio P] [--seed S] [--ms T]
  *             [--tol-us U] [--kill-ms K] [--spread-ms B] [--dup-ms D]
- *             [--flood-ms F] [--no-reserve] [--no-withdraw] [--cap-ms Q] [-v]
+ *             [--flood-ms F] [--no-reserve] [--no-withdraw] [--cap-ms Q]
+ *             [--auth] [-v]
  *
  * Prints one line per node at the end and "result: ok" when exactly one
  * node acts as primary and every node follows it; exit status 0 then.
@@ -29,6 +30,10 @@
  * every millisecond a primary's line must hold exactly its module's
  * values, and at the end the acting primary must list every module with
  * an assembly (none lost), no line for the one without, and their total.
+ * With --auth every node holds key 1 in mode required (driver/rpw_auth.c,
+ * the reference HMAC-SHA256 of selftests/lib): every frame, ACKs
+ * included, carries the 15-byte trailer; the run also fails if any frame
+ * is dropped by authentication.
  */
 
 #include <stdio.h>
@@ -36,6 +41,8 @@
 #include <string.h>
 
 #include "busim.h"
+#include "ref_hmac.h"
+#include "rpw_auth.h"
 #include "rpw_cap.h"
 #include "rpw_elect.h"
 
@@ -51,6 +58,7 @@ struct snode {
 	struct rpw_cap_table cap;	/* --cap-ms */
 	struct rpw_cap_entry own;	/* its assembly, if has_asm */
 	bool has_asm;
+	struct rpw_auth auth;		/* --auth: key 1, mode required */
 };
 
 static struct snode nodes[MAXN];
@@ -61,6 +69,40 @@ static u64 collisions_urgent;
 static u8 dup_addr;		/* address given twice (--dup-ms), or 0 */
 static u64 dup_seen = ~0ULL;	/* first report of it */
 static bool flooding;		/* --flood-ms reached */
+
+/* --auth: every node holds key 1 (32 bytes of 0x40..0x5f). */
+static int auth_on;
+
+static int s_hmac(void *ctx, unsigned int slot, const u8 *msg, size_t len,
+		  u8 *tag)
+{
+	u8 key[32], out[REF_SHA256_LEN];
+	unsigned int i;
+
+	(void)ctx;
+	(void)slot;
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = 0x40 + i;
+	ref_hmac_sha256(key, sizeof(key), msg, len, out);
+	memcpy(tag, out, RPW_AUTH_TAG_LEN);
+	return 0;
+}
+
+static int h_seal(struct busim *sim, int node, struct rpw_frame *f,
+		  void *user)
+{
+	(void)sim;
+	(void)user;
+	return auth_on ? rpw_auth_seal(&nodes[node].auth, f) : 0;
+}
+
+static enum rpw_auth_verdict h_open(struct busim *sim, int node,
+				    struct rpw_frame *f, void *user)
+{
+	(void)sim;
+	(void)user;
+	return rpw_auth_open(&nodes[node].auth, f);
+}
 
 /* Queue user frames until the MAC refuses one (its user room is full). */
 static void flood_fill(struct busim *sim, int node)
@@ -386,14 +428,15 @@ int main(int argc, char **argv)
 	struct busim_cfg bc = { .baud = 115200, .rx_lat_ns = 200000,
 				.rx_jitter_ns = 800000 };
 	struct busim_hooks h = { .rx = h_rx, .done = h_done,
-				 .event = h_event };
+				 .event = h_event, .seal = h_seal,
+				 .open = h_open };
 	int npsu = 6, nch = 4, prio = 4, i, a, p;
 	u64 seed = 1, dur = 3000, tol = 5000, kill = 0, t, conv = 0, spread = 1;
 	u64 dup = 0, flood = 0, refused_el = 0, refused_user = 0;
 	bool dup_ok = true, noreserve = false;
 	unsigned int changes = 0;
 	int last = -1;
-	u64 coll = 0;
+	u64 coll = 0, txf = 0, txb = 0, auth_drops = 0;
 	struct rpw_elect_cfg ec;
 	struct busim *sim;
 
@@ -424,6 +467,8 @@ int main(int argc, char **argv)
 			nowithdraw = 1;
 		else if (!strcmp(argv[a], "--cap-ms") && a + 1 < argc)
 			cap_ms = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--auth"))
+			auth_on = 1;
 		else if (!strcmp(argv[a], "-v"))
 			verbose++;
 		else if (!strcmp(argv[a], "-vv"))
@@ -467,6 +512,11 @@ int main(int argc, char **argv)
 		s_cfg(&ec, &busim_mac(sim, i)->cfg, i < npsu || (dup && i == nn - 1) ?
 		      RACKPWR_ROLE_PSU : RACKPWR_ROLE_CHASSIS, tol * 1000, MS);
 		rpw_cap_table_init(&nodes[i].cap, mc[i].addr);
+		rpw_auth_init(&nodes[i].auth, s_hmac, NULL);
+		if (auth_on) {
+			rpw_auth_key_installed(&nodes[i].auth, 0, 1);
+			rpw_auth_set_mode(&nodes[i].auth, RPW_AUTH_REQUIRED);
+		}
 		/* Whole watts, distinct per module; the first psu has none. */
 		nodes[i].has_asm = i > 0 && i < npsu;
 		nodes[i].own.bank_mw[0] = (u64)(i + 1) * 1000000;
@@ -520,6 +570,10 @@ int main(int argc, char **argv)
 		const struct rpw_mac_stats *s = &busim_mac(sim, i)->stats;
 
 		coll += s->collisions;
+		txf += s->tx_frames;
+		txb += s->tx_bytes;
+		auth_drops += s->auth_missing + s->auth_bad + s->auth_replay +
+			      s->auth_fail;
 		refused_el += nodes[i].e.stats.tx_refused;
 		refused_user += s->refused[RPW_MAC_CLASS_USER];
 		printf("# n%d addr %u %s primary %u epoch %u.%u acting %d tx %llu coll %llu urgent_max %.2f ms\n",
@@ -539,6 +593,13 @@ int main(int argc, char **argv)
 	       conv / 1e6, changes);
 	if (kill && p > 0)
 		printf("# failover: %.0f ms\n", (conv - kill * MS) / 1e6);
+	/* Line time per frame: what authentication costs on the wire. */
+	printf("# line: %llu frames, %.1f chars, %.2f ms per frame%s\n",
+	       (unsigned long long)txf, txf ? (double)txb / txf : 0,
+	       txf ? (double)txb * busim_char_ns(sim) / txf / 1e6 : 0,
+	       auth_on ? " (authenticated)" : "");
+	if (auth_on)
+		printf("# auth drops: %llu\n", (unsigned long long)auth_drops);
 	if (dup) {
 		dup_ok = dup_seen != ~0ULL && dup_seen - dup * MS <= 2000 * MS;
 		if (dup_seen != ~0ULL)
@@ -553,7 +614,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)refused_user,
 		       (unsigned long long)refused_el);
 	p = p > 0 && !changes && dup_ok && (!flood || !refused_el) &&
-	    (!cap_ms || cap_complete(p));
+	    (!cap_ms || cap_complete(p)) && !auth_drops;
 	printf("result: %s\n", p ? "ok" : "FAILED");
 	busim_free(sim);
 	return p ? 0 : 1;

@@ -179,6 +179,22 @@ static void test_node(void)
 	nla_put(m, RACKPWR_A_NODE_ACTING, sizeof(v), &v);
 	refused(m, "flag acting carries 4 bytes", "flag with a payload");
 
+	m = new_msg(RACKPWR_CMD_NODE_GET);
+	put_node_base(m, "sim0.1");
+	nla_put_u32(m, RACKPWR_A_NODE_AUTH_MODE, RACKPWR_AUTH_MODE_REQUIRED);
+	nla_put_u8(m, RACKPWR_A_NODE_AUTH_TX_KEY, 3);
+	nla_put_u8(m, RACKPWR_A_NODE_AUTH_RX_KEY, 4);
+	err = decode(m, &out);
+	tap_ok(!err && out.node.auth_mode == RACKPWR_AUTH_MODE_REQUIRED &&
+	       out.node.auth_tx_key == 3 && out.node.auth_rx_key == 4 &&
+	       RPW_HAS(out.node.has, RACKPWR_A_NODE_AUTH_MODE),
+	       "node-get with auth mode and key ids decodes (%d '%s')", err, why);
+
+	m = new_msg(RACKPWR_CMD_NODE_GET);
+	put_node_base(m, "sim0.1");
+	nla_put_u32(m, RACKPWR_A_NODE_AUTH_TX_KEY, 3);
+	refused(m, "attribute auth-tx-key", "auth-tx-key of 4 bytes");
+
 	m = new_msg(RACKPWR_CMD_NODE_CHANGE_NTF);
 	nla_put_u32(m, RACKPWR_A_NODE_ID, 9);
 	tap_ok(!decode(m, &out) && out.node.deleted && out.node.id == 9,

@@ -379,8 +379,13 @@ static void test_drops_checks(void)
 	size_t n;
 
 	n = hb_body(b);
+	b[0] = 0x30;
+	expect_drop("version 3", b, n, RPW_DROP_VERSION);
+	/* Version 2 (authenticated) needs room for its 15-byte trailer. */
+	n = hb_body(b);
 	b[0] = 0x20;
-	expect_drop("version 2", b, n, RPW_DROP_VERSION);
+	expect_drop("version 2 heartbeat without a trailer", b, n,
+		    RPW_DROP_TYPE);
 	n = hb_body(b);
 	b[0] = 0x00;
 	expect_drop("version 0", b, n, RPW_DROP_VERSION);
@@ -429,7 +434,7 @@ static void test_drops_checks(void)
 
 	/* Validation order: each pair reports the earlier check. */
 	n = hb_body(b);
-	b[0] = 0x20;
+	b[0] = 0x30;
 	b[5] = 1;
 	expect_drop("order: version before length", b, n, RPW_DROP_VERSION);
 	n = hb_body(b);

@@ -817,6 +817,151 @@ static void test_receive_rules(void)
 	free(mac);
 }
 
+/* ---- authenticated frames: the MAC's seal/open hooks -------------------- */
+
+static enum rpw_auth_verdict fa_verdict;
+static int fa_seal_err;
+static unsigned int fa_sealed, fa_opened;
+
+/* A stand-in trailer of zeros: what the MAC does with it is under test. */
+static int fa_seal(void *ctx, struct rpw_frame *fr)
+{
+	(void)ctx;
+	if (fa_seal_err)
+		return fa_seal_err;
+	fa_sealed++;
+	memset(fr->payload + fr->len, 0, RPW_AUTH_TRAILER_LEN);
+	fr->len += RPW_AUTH_TRAILER_LEN;
+	fr->version = RPW_PROTO_VERSION_AUTH;
+	return 0;
+}
+
+static enum rpw_auth_verdict fa_open(void *ctx, struct rpw_frame *fr)
+{
+	(void)ctx;
+	fa_opened++;
+	if (fa_verdict == RPW_AUTH_OK &&
+	    fr->version == RPW_PROTO_VERSION_AUTH)
+		fr->len -= RPW_AUTH_TRAILER_LEN;
+	return fa_verdict;
+}
+
+static const struct rpw_mac_ops fake_auth_ops = {
+	.tx = f_tx, .tx_abort = f_tx_abort, .rx = f_rx, .done = f_done,
+	.timer = f_timer, .event = f_event, .seal = fa_seal, .open = fa_open,
+};
+
+/*
+ * A frame ops->open refuses is counted by verdict and never ACKed,
+ * delivered or remembered for duplicate suppression, though its sender
+ * counts as heard; ACKs and data frames go out sealed; a seal error gives
+ * the frame up; without ops->open a version-2 frame is refused.
+ */
+static void test_auth_hooks(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq req;
+	struct rpw_mac_cfg cfg;
+	struct rpw_frame fr, out;
+	struct rpw_deframer d;
+	struct fake f;
+	u8 w[RPW_MAX_WIRE];
+	u64 now = 1000 * MS;
+	int len, i, ret;
+
+	memset(&f, 0, sizeof(f));
+	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 1, BAUD);
+	TAP_EQ(rpw_mac_init(mac, &cfg, &fake_auth_ops, &f, now), 0,
+	       "auth: init");
+
+	fa_verdict = RPW_AUTH_BAD;
+	len = wire(w, RPW_F_ACKREQ, RPW_T_DATA, 1, 5, 7, 3);
+	rpw_mac_rx_bytes(mac, w, len, now);
+	tap_ok(f.rx == 0 && mac->stats.auth_bad == 1 && fa_opened == 1,
+	       "auth: refused frame counted as bad, not delivered");
+	rpw_mac_timer_expired(mac, now + 20 * MS);
+	tap_ok(f.ntx == 0 && mac->stats.acks_tx == 0,
+	       "auth: refused ACKREQ frame is not acknowledged");
+	tap_ok(rpw_mac_peer(mac, 5)->rx_frames == 1,
+	       "auth: its sender counts as heard (arbitration)");
+
+	/* Same seq with RETX, now verified: new, since the bad one was not. */
+	now += 30 * MS;
+	fa_verdict = RPW_AUTH_OK;
+	len = wire(w, RPW_F_ACKREQ | RPW_F_RETX, RPW_T_DATA, 1, 5, 7, 3);
+	rpw_mac_rx_bytes(mac, w, len, now);
+	tap_ok(f.rx == 1 && mac->stats.duplicates == 0,
+	       "auth: a refused frame left no duplicate state");
+	rpw_mac_timer_expired(mac, f.timer);
+	rpw_deframer_init(&d);
+	for (i = 0, ret = 0; i < (int)f.ntx && ret != 1; i++)
+		ret = rpw_deframer_feed(&d, f.tx[i], &out);
+	tap_ok(ret == 1 && out.type == RPW_T_ACK &&
+	       out.version == RPW_PROTO_VERSION_AUTH &&
+	       out.len == RPW_AUTH_TRAILER_LEN && fa_sealed == 1,
+	       "auth: the ACK goes out sealed");
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, f.timer + 2 * MS);
+	f.ntx = 0;
+
+	now += 30 * MS;
+	fa_verdict = RPW_AUTH_MISSING;
+	len = wire(w, 0, RPW_T_DATA, RPW_ADDR_BCAST, 6, 1, 2);
+	rpw_mac_rx_bytes(mac, w, len, now);
+	fa_verdict = RPW_AUTH_REPLAY;
+	len = wire(w, 0, RPW_T_DATA, RPW_ADDR_BCAST, 6, 2, 2);
+	rpw_mac_rx_bytes(mac, w, len, now + 5 * MS);
+	tap_ok(f.rx == 1 && mac->stats.auth_missing == 1 &&
+	       mac->stats.auth_replay == 1,
+	       "auth: missing and replay counted, not delivered");
+
+	/* Our own frame: sealed at transmission. */
+	now += 30 * MS;
+	memset(&req, 0, sizeof(req));
+	req.frame.type = RPW_T_DATA;
+	req.frame.dst = RPW_ADDR_BCAST;
+	req.frame.len = 2;
+	ret = rpw_mac_submit(mac, &req, now);
+	TAP_EQ(ret, 0, "auth: submit");
+	rpw_mac_timer_expired(mac, f.timer);
+	rpw_deframer_init(&d);
+	for (i = 0, ret = 0; i < (int)f.ntx && ret != 1; i++)
+		ret = rpw_deframer_feed(&d, f.tx[i], &out);
+	tap_ok(ret == 1 && out.version == RPW_PROTO_VERSION_AUTH &&
+	       out.len == 2 + RPW_AUTH_TRAILER_LEN &&
+	       req.frame.version == RPW_PROTO_VERSION && req.frame.len == 2,
+	       "auth: data frame sealed on the wire, the request unchanged");
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, f.timer + 5 * MS);
+	tap_ok(f.done == 1 && f.last_result == 0, "auth: sealed frame done");
+	f.ntx = 0;
+
+	fa_seal_err = -EMSGSIZE;
+	now += 30 * MS;
+	ret = rpw_mac_submit(mac, &req, now);
+	TAP_EQ(ret, 0, "auth: submit again");
+	rpw_mac_timer_expired(mac, f.timer);
+	tap_ok(f.done == 2 && f.last_result == -EMSGSIZE && f.ntx == 0 &&
+	       mac->stats.auth_fail == 1,
+	       "auth: a seal error gives the frame up, nothing sent");
+	fa_seal_err = 0;
+	free(mac);
+
+	/* No open hook: version 2 cannot be verified. */
+	mac = calloc(1, sizeof(*mac));
+	memset(&f, 0, sizeof(f));
+	rpw_mac_init(mac, &cfg, &fake_ops, &f, now);
+	memset(&fr, 0, sizeof(fr));
+	fr.version = RPW_PROTO_VERSION_AUTH;
+	fr.type = RPW_T_DATA;
+	fr.dst = RPW_ADDR_BCAST;
+	fr.src = 5;
+	fr.len = RPW_AUTH_TRAILER_LEN;
+	len = rpw_frame_encode(&fr, w, sizeof(w));
+	rpw_mac_rx_bytes(mac, w, len, now + MS);
+	tap_ok(f.rx == 0 && mac->stats.auth_bad == 1,
+	       "auth: without ops->open a version-2 frame is refused");
+	free(mac);
+}
+
 /* A one-byte broadcast DATA request. */
 static void urgent_req(struct rpw_mac_txreq *r, bool urgent, bool defer)
 {
@@ -1780,6 +1925,7 @@ int main(void)
 	test_cfg();
 	test_submit_rules();
 	test_receive_rules();
+	test_auth_hooks();
 	test_saturation(2, 300 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 0);
 	test_saturation(8, 500 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 4);
 	test_saturation(60, 1200 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 10);

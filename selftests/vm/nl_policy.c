@@ -842,7 +842,8 @@ TEST_F(rpw, family)
 {
 	static const int admin[] = { RACKPWR_CMD_NODE_NEW, RACKPWR_CMD_NODE_SET,
 				     RACKPWR_CMD_NODE_DEL,
-				     RACKPWR_CMD_FRAME_SEND };
+				     RACKPWR_CMD_FRAME_SEND,
+				     RACKPWR_CMD_KEY_SET, RACKPWR_CMD_KEY_DEL };
 	static const int open_ops[] = { RACKPWR_CMD_NODE_GET,
 					RACKPWR_CMD_STATS_GET,
 					RACKPWR_CMD_PEER_GET };
@@ -1609,6 +1610,146 @@ TEST_F(rpw, rejected_changes_nothing)
 	free(m);
 }
 
+/* ---- keys (authenticated frames) ---------------------------------------- */
+
+static int key_req(struct nl *nl, int cmd, uint32_t id, int kid,
+		   const void *key, int klen, bool use, int mode)
+{
+	struct msg *m = malloc(sizeof(*m));
+	int err;
+
+	rpw_msg(m, cmd, 0);
+	put_u32(m, RACKPWR_A_NODE_ID, id);
+	if (kid >= 0)
+		put_u8(m, RACKPWR_A_NODE_KEY_ID, kid);
+	if (key)
+		put(m, RACKPWR_A_NODE_KEY, key, klen);
+	if (use)
+		put(m, RACKPWR_A_NODE_KEY_USE, NULL, 0);
+	if (mode >= 0)
+		put_u32(m, RACKPWR_A_NODE_AUTH_MODE, mode);
+	err = nl_call(nl, m, &res);
+	free(m);
+	return err;
+}
+
+#define key_set(nl, id, kid, key, klen, use, mode) \
+	key_req(nl, RACKPWR_CMD_KEY_SET, id, kid, key, klen, use, mode)
+#define key_del(nl, id, kid) \
+	key_req(nl, RACKPWR_CMD_KEY_DEL, id, kid, NULL, 0, false, -1)
+
+/* Does any message of the last reply carry @len bytes of @key? */
+static bool res_has(const void *key, size_t len)
+{
+	int i;
+
+	for (i = 0; i < res.n; i++)
+		if (memmem(res.m[i], res.m[i]->nlmsg_len, key, len))
+			return true;
+	return false;
+}
+
+/* node-get of @id: auth-mode, auth-tx-key, auth-rx-key (-1 when absent). */
+static int key_view(struct nl *nl, uint32_t id, int v[3])
+{
+	struct nlattr *tb[RACKPWR_A_NODE_MAX + 1];
+	struct node n;
+	int err = node_get(nl, id, &n);
+
+	if (err)
+		return err;
+	parse_genl(res.m[0], tb, RACKPWR_A_NODE_MAX);
+	v[0] = tb[RACKPWR_A_NODE_AUTH_MODE] ?
+	       (int)get_u32(tb[RACKPWR_A_NODE_AUTH_MODE]) : -1;
+	v[1] = tb[RACKPWR_A_NODE_AUTH_TX_KEY] ?
+	       get_u8(tb[RACKPWR_A_NODE_AUTH_TX_KEY]) : -1;
+	v[2] = tb[RACKPWR_A_NODE_AUTH_RX_KEY] ?
+	       get_u8(tb[RACKPWR_A_NODE_AUTH_RX_KEY]) : -1;
+	return 0;
+}
+
+/*
+ * key-set and key-del refuse bad requests with a message; node-get reports
+ * the mode and key ids, and no reply ever carries key bytes.
+ */
+TEST_F(rpw, keys)
+{
+	static const char key[] = "rackpwr-nl-test-key-0123456789abcdef-xyz";
+	static const char key2[] = "second-key-16byt";
+	uint32_t id = mknode(_metadata, self, 7, 30);
+	struct msg *m = malloc(sizeof(*m));
+	char big[65];
+	int v[3];
+
+	memset(big, 'k', sizeof(big));
+	ASSERT_NE(0, id);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, key_view(&self->nl, id, v));
+	EXPECT_TRUE(v[0] == RACKPWR_AUTH_MODE_OFF && v[1] < 0 && v[2] < 0);
+
+	EXPECT_REFUSED("key-set: nothing to do",
+		       key_set(&self->nl, id, -1, NULL, 0, false, -1),
+		       EINVAL, EINVAL);
+	EXPECT_REFUSED("key-set: key without key-id",
+		       key_set(&self->nl, id, -1, key, 32, false, -1),
+		       EINVAL, EINVAL);
+	EXPECT_REFUSED("key-set: key of 15 bytes",
+		       key_set(&self->nl, id, 1, key, 15, false, -1),
+		       EINVAL, ERANGE);
+	EXPECT_REFUSED("key-set: key of 65 bytes",
+		       key_set(&self->nl, id, 1, big, sizeof(big), false, -1),
+		       EINVAL, ERANGE);
+	EXPECT_REFUSED("key-set: key id 0",
+		       key_set(&self->nl, id, 0, key, 32, false, -1),
+		       EINVAL, ERANGE);
+	EXPECT_REFUSED("key-set: mode 3",
+		       key_set(&self->nl, id, 1, key, 32, false, 3),
+		       EINVAL, ERANGE);
+	EXPECT_REFUSED("key-set: required without a key",
+		       key_set(&self->nl, id, -1, NULL, 0, false,
+			       RACKPWR_AUTH_MODE_REQUIRED), EINVAL, EINVAL);
+	EXPECT_REFUSED("key-set: use of a key not held",
+		       key_set(&self->nl, id, 4, NULL, 0, true, -1),
+		       EINVAL, EINVAL);
+	EXPECT_REFUSED("key-del: key not held", key_del(&self->nl, id, 1),
+		       ENOENT, ENOENT);
+	EXPECT_REFUSED("key-del: no key-id", key_del(&self->nl, id, -1),
+		       EINVAL, EINVAL);
+	ASSERT_EQ(0, key_view(&self->nl, id, v));
+	EXPECT_TRUE(v[0] == RACKPWR_AUTH_MODE_OFF && v[1] < 0)
+		TH_LOG("a refused key-set changed the node: mode %d key %d",
+		       v[0], v[1]);
+
+	ASSERT_EQ(0, key_set(&self->nl, id, 1, key, 40, false,
+			     RACKPWR_AUTH_MODE_REQUIRED)) TH_LOG("%s", res.msg);
+	ASSERT_EQ(0, key_view(&self->nl, id, v));
+	EXPECT_TRUE(v[0] == RACKPWR_AUTH_MODE_REQUIRED && v[1] == 1 &&
+		    v[2] < 0) TH_LOG("mode %d tx %d rx %d", v[0], v[1], v[2]);
+	EXPECT_FALSE(res_has(key, 8)) TH_LOG("node-get carries key bytes");
+	rpw_msg(m, RACKPWR_CMD_NODE_GET, NLM_F_DUMP);
+	ASSERT_EQ(0, nl_call(&self->nl, m, &res));
+	EXPECT_FALSE(res_has(key, 8)) TH_LOG("node-get dump carries key bytes");
+	rpw_msg(m, RACKPWR_CMD_STATS_GET, NLM_F_DUMP);
+	ASSERT_EQ(0, nl_call(&self->nl, m, &res));
+	EXPECT_FALSE(res_has(key, 8)) TH_LOG("stats-get carries key bytes");
+
+	EXPECT_REFUSED("key-del: the key sent with, mode required",
+		       key_del(&self->nl, id, 1), EBUSY, EBUSY);
+	ASSERT_EQ(0, key_set(&self->nl, id, 2, key2, 16, true, -1));
+	ASSERT_EQ(0, key_view(&self->nl, id, v));
+	EXPECT_TRUE(v[1] == 2 && v[2] == 1) TH_LOG("tx %d rx %d", v[1], v[2]);
+	EXPECT_FALSE(res_has(key2, 8));
+	ASSERT_EQ(0, key_del(&self->nl, id, 1));
+	ASSERT_EQ(0, key_view(&self->nl, id, v));
+	EXPECT_TRUE(v[1] == 2 && v[2] < 0) TH_LOG("tx %d rx %d", v[1], v[2]);
+	ASSERT_EQ(0, key_set(&self->nl, id, -1, NULL, 0, false,
+			     RACKPWR_AUTH_MODE_OFF));
+	ASSERT_EQ(0, key_del(&self->nl, id, 2));
+	ASSERT_EQ(0, key_view(&self->nl, id, v));
+	EXPECT_TRUE(v[0] == RACKPWR_AUTH_MODE_OFF && v[1] < 0 && v[2] < 0);
+	free(m);
+}
+
 /* ---- privileges --------------------------------------------------------- */
 
 static int child_fail;
@@ -1666,6 +1807,11 @@ static int unprivileged_checks(uint32_t a, uint32_t b)
 	CHILD_EXPECT(err == -EPERM, "frame-send broadcast: %s", strerror(-err));
 	err = frame_send(&nl, a, 112, RACKPWR_FRAME_TYPE_DATA, "u", 1, true);
 	CHILD_EXPECT(err == -EPERM, "frame-send unicast: %s", strerror(-err));
+	err = key_set(&nl, a, 1, "unprivileged-key", 16, false,
+		      RACKPWR_AUTH_MODE_REQUIRED);
+	CHILD_EXPECT(err == -EPERM, "key-set: %s", strerror(-err));
+	err = key_del(&nl, a, 1);
+	CHILD_EXPECT(err == -EPERM, "key-del: %s", strerror(-err));
 
 	/* Reads: allowed. */
 	err = node_count(&nl);

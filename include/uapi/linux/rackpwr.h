@@ -105,6 +105,23 @@ enum rackpwr_elect_event {
 	RACKPWR_ELECT_EVENT_STEP_DOWN,
 };
 
+/**
+ * enum rackpwr_auth_mode - Authenticated frames (rackpwr-protocol.rst,
+ *   "Authenticated frames"). Frames that verify under a key the node holds are
+ *   accepted in every mode.
+ * @RACKPWR_AUTH_MODE_OFF: Send plain frames; accept plain frames too. The
+ *   default.
+ * @RACKPWR_AUTH_MODE_OPTIONAL: Send authenticated frames; accept plain frames
+ *   too (while the rack is switched over).
+ * @RACKPWR_AUTH_MODE_REQUIRED: Send authenticated frames; drop plain frames
+ *   (counted in auth-missing) and every frame that does not verify.
+ */
+enum rackpwr_auth_mode {
+	RACKPWR_AUTH_MODE_OFF,
+	RACKPWR_AUTH_MODE_OPTIONAL,
+	RACKPWR_AUTH_MODE_REQUIRED,
+};
+
 enum {
 	RACKPWR_A_STATS_PAD = 1,
 	RACKPWR_A_STATS_TX_FRAMES,
@@ -131,6 +148,9 @@ enum {
 	RACKPWR_A_STATS_REFUSED_PROTO,
 	RACKPWR_A_STATS_REFUSED_ALLOC,
 	RACKPWR_A_STATS_ELECT_TX_REFUSED,
+	RACKPWR_A_STATS_AUTH_MISSING,
+	RACKPWR_A_STATS_AUTH_BAD,
+	RACKPWR_A_STATS_AUTH_REPLAY,
 
 	__RACKPWR_A_STATS_MAX,
 	RACKPWR_A_STATS_MAX = (__RACKPWR_A_STATS_MAX - 1)
@@ -168,6 +188,12 @@ enum {
 	RACKPWR_A_NODE_NTF_DROPPED,
 	RACKPWR_A_NODE_I2C_BUS,
 	RACKPWR_A_NODE_I2C_BUS_AUTO,
+	RACKPWR_A_NODE_AUTH_MODE,
+	RACKPWR_A_NODE_KEY_ID,
+	RACKPWR_A_NODE_KEY,
+	RACKPWR_A_NODE_KEY_USE,
+	RACKPWR_A_NODE_AUTH_TX_KEY,
+	RACKPWR_A_NODE_AUTH_RX_KEY,
 
 	__RACKPWR_A_NODE_MAX,
 	RACKPWR_A_NODE_MAX = (__RACKPWR_A_NODE_MAX - 1)
@@ -247,6 +273,8 @@ enum {
 	RACKPWR_CMD_ELECT_NTF,
 	RACKPWR_CMD_CAPACITY_GET,
 	RACKPWR_CMD_CAPACITY_NTF,
+	RACKPWR_CMD_KEY_SET,
+	RACKPWR_CMD_KEY_DEL,
 
 	__RACKPWR_CMD_MAX,
 	RACKPWR_CMD_MAX = (__RACKPWR_CMD_MAX - 1)
