@@ -72,6 +72,11 @@ static u64 rpw_min_t(u64 a, u64 b)
 	return a < b ? a : b;
 }
 
+static bool rpw_gs_holds(u8 gs)
+{
+	return gs == RPW_GS_GRANTED || gs == RPW_GS_SHEDDING;
+}
+
 /* ------------------------------------------------------------------ */
 /* Output                                                              */
 
@@ -240,6 +245,7 @@ int rpw_slots_seed(struct rpw_slots *s, unsigned int slot,
 		sl->state = RPW_SLOT_GRANTED;
 		sl->id = hw->grant_id;
 		sl->held_w = hw->watts;
+		sl->seeded = true;
 	}
 	return 0;
 }
@@ -394,6 +400,7 @@ static int rpw_slot_lower(struct rpw_slot *sl, unsigned int i, u32 watts,
 	if (watts == sl->held_w)
 		return 0;
 	sl->held_w = watts;
+	sl->seeded = false;
 	rpw_slot_stmt(sl, RPW_T_PWR_RELEASE, RPW_PWR_R_LOWER, watts, now);
 	rpw_slot_event(o, i, sl, RPW_AEV_SLOT);
 	return 0;
@@ -535,8 +542,7 @@ static bool rpw_slot_stmt_confirmed(const struct rpw_slot *sl, u8 gs,
 {
 	if (!sl->stmt_held)
 		return gs == RPW_GS_NONE || id != sl->id;
-	return id == sl->id && held == sl->stmt_held &&
-	       (gs == RPW_GS_GRANTED || gs == RPW_GS_SHEDDING);
+	return id == sl->id && held == sl->stmt_held && rpw_gs_holds(gs);
 }
 
 static void rpw_slot_released(struct rpw_slots *s, struct rpw_slot *sl,
@@ -564,6 +570,17 @@ static void rpw_slot_confirm(struct rpw_slots *s, const struct rpw_pwr_conf *e,
 		sl->fix_id = 0;
 		sl->dirty &= ~RPW_SD_FIX;
 	}
+	/*
+	 * After a restart the holding is the server's full need, an upper
+	 * bound: what we told the ledger before is the better figure.
+	 */
+	if (sl->seeded && rpw_slot_holds(sl) && id == sl->id &&
+	    rpw_gs_holds(gs) && held && held < sl->held_w && !sl->stmt_type) {
+		sl->held_w = held;
+		rpw_slot_event(o, e->slot, sl, RPW_AEV_SLOT);
+	}
+	if (gs != RPW_GS_NONE && id == sl->id)
+		sl->seeded = false;
 	if (sl->stmt_type && rpw_slot_stmt_confirmed(sl, gs, held, id)) {
 		sl->stmt_type = 0;
 		sl->dirty &= ~RPW_SD_STMT;
@@ -577,8 +594,7 @@ static void rpw_slot_confirm(struct rpw_slots *s, const struct rpw_pwr_conf *e,
 		sl->resend_ns = now;
 	}
 	if (rpw_slot_holds(sl) && !sl->stmt_type &&
-	    !(id == sl->id && held == sl->held_w &&
-	      (gs == RPW_GS_GRANTED || gs == RPW_GS_SHEDDING)))
+	    !(id == sl->id && held == sl->held_w && rpw_gs_holds(gs)))
 		rpw_slot_stmt(sl, RPW_T_PWR_RELEASE, RPW_PWR_R_NONE,
 			      sl->held_w, now);
 	if (rpw_slot_asks(sl) && (gs == RPW_GS_NONE || id != sl->id)) {
@@ -889,11 +905,6 @@ u64 rpw_slots_tick(struct rpw_slots *s, u64 now, struct rpw_alloc_out *out)
 /* ------------------------------------------------------------------ */
 /* Primary side                                                        */
 
-static bool rpw_gs_holds(u8 gs)
-{
-	return gs == RPW_GS_GRANTED || gs == RPW_GS_SHEDDING;
-}
-
 static bool rpw_ent_done(const struct rpw_ledger_ent *e, u32 id)
 {
 	unsigned int i;
@@ -1043,6 +1054,11 @@ static void rpw_ledger_stmt(struct rpw_ledger *l,
 	if (rpw_ent_done(e, id))
 		return;		/* a late copy of an older statement */
 	if (mine && rpw_gs_holds(e->state)) {
+		/*
+		 * A grant's holding only decreases, so the least stated is
+		 * the newest: late copies change nothing, and the ledger
+		 * never goes back up (a confirm stays true once sent).
+		 */
 		e->held_mw = rpw_min_t(e->held_mw, held_mw);
 		if (e->state == RPW_GS_SHEDDING && type == RPW_T_SHED_DONE) {
 			/* Refused: still held, and told so. */

@@ -661,11 +661,14 @@ static void chassis_boot(int ci)
 
 		if (rpw_slots_seed(&c->s, i, &hw))
 			fail("sim: seed of ch%d slot %d refused", ci, i);
-		/* The glue reports what the device shows beyond the seed. */
+		/*
+		 * The glue reports what the device shows beyond the seed; a
+		 * lowered draw only sometimes (the ledger remembers it).
+		 */
 		if (h->powered && h->srv != SRV_ON)
 			chassis_event(ci, i, h->srv == SRV_SLEEP ?
 				      RPW_SEV_SLEEP : RPW_SEV_OFF, 0);
-		else if (h->powered && h->draw_w < h->need_w)
+		else if (h->powered && h->draw_w < h->need_w && chance(0.5))
 			chassis_event(ci, i, RPW_SEV_LOWER, h->draw_w);
 	}
 	if (t && t->live)

@@ -626,6 +626,7 @@ static void test_seed(void)
 	hw.grant_id = 0;
 	is(rpw_slots_seed(&s, 3, &hw), -EINVAL,
 	       "seed: powered without a grant id refused");
+	hw.grant_id = 0xabcdef;
 	reset();
 	rpw_slots_leader(&s, PRIMARY, EPOCH, LEASE, 0);
 	rpw_slots_tick(&s, 0, &out);
@@ -635,6 +636,16 @@ static void test_seed(void)
 	       get_unaligned_le16(f.payload + 6 + 2 * 12 + 6) == 300 &&
 	       get_unaligned_le32(f.payload + 6 + 2 * 12 + 8) == 0xabcdef,
 	       "seed: the report carries the holding and its grant id");
+	f = confirm(2, RPW_GS_GRANTED, 120, 0xabcdef);
+	f.dst = CHASSIS;
+	rpw_slots_rx(&s, &f, 0, &out);
+	tap_ok(s.slot[2].held_w == 120 && !s.slot[2].stmt_type &&
+	       !s.slot[2].seeded,
+	       "seed: the ledger's lower figure (said before the restart) taken");
+	f = confirm(2, RPW_GS_GRANTED, 100, 0xabcdef);
+	rpw_slots_rx(&s, &f, 0, &out);
+	tap_ok(s.slot[2].held_w == 120 && s.slot[2].stmt_type,
+	       "seed: ... once; then a ledger short of the truth is corrected");
 }
 
 /* ------------------------------------------------------------------ */
