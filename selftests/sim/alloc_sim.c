@@ -29,7 +29,7 @@
  *    draw; every holding in the ledger is a grant some primary sent; the
  *    total is the sum of the holdings (no grant counted twice);
  *  - once: a primary never sends two different verdicts for one request,
- *    and a chassis acts on one verdict per request;
+ *    and a chassis powers a server on at most once per grant;
  *  - capacity: the servers' draw stays within the usable capacity, except
  *    within SHED_WINDOW of a capacity drop (the shed window, measured) and
  *    in a term whose recovery ended by the hold without a chassis's report
@@ -160,6 +160,7 @@ struct term {
 
 struct grant {
 	u8 ch, slot, verdict;
+	bool used;		/* a chassis powered a server on for it */
 	u32 id, w, term;
 };
 
@@ -313,6 +314,18 @@ static struct grant *grant_find(u8 ch, u8 slot, u32 id)
 		    S->grants[i].id == id && S->grants[i].verdict == RPW_PWR_GRANT)
 			return &S->grants[i];
 	return NULL;
+}
+
+/* Whether some chassis already powered a server on for (ch, slot, id). */
+static bool grant_used(u8 ch, u8 slot, u32 id)
+{
+	int i;
+
+	for (i = 0; i < S->ngrants; i++)
+		if (S->grants[i].ch == ch && S->grants[i].slot == slot &&
+		    S->grants[i].id == id && S->grants[i].used)
+			return true;
+	return false;
 }
 
 /* A verdict leaving the primary of term @term for chassis @ch. */
@@ -578,7 +591,7 @@ static void chassis_run(struct chassis *c, int ci)
 	for (k = 0; k < out.nacts; k++) {
 		const struct rpw_alloc_act *a = &out.acts[k];
 		struct hw_slot *h = &c->hw[a->slot];
-		const struct grant *g;
+		struct grant *g;
 
 		switch (a->kind) {
 		case RPW_ACT_POWER_ON:
@@ -588,6 +601,11 @@ static void chassis_run(struct chassis *c, int ci)
 			    c->s.epoch != t->epoch)
 				fail("gate: ch%d slot %u POWER_ON id %u not a grant of the followed epoch",
 				     ci, a->slot, a->id);
+			else if (grant_used(ci, a->slot, a->id))
+				fail("once: ch%d slot %u powered on twice for grant %u",
+				     ci, a->slot, a->id);
+			else
+				g->used = true;
 			if (h->srv == SRV_ABSENT)
 				fail("sim: power on of an empty slot");
 			h->powered = true;
