@@ -18,7 +18,8 @@
  * reordering, failover, chassis restart (slots rebuilt from the simulated
  * hardware: power enable and the GRANT_ID register), capacity drops, the
  * policy holder going away, servers that ignore a shed.  Servers get
- * inserted, pulled, switched on, shut down, put to sleep and lowered.
+ * inserted, pulled, switched on, shut down, put to sleep and lowered, and
+ * in half the scenarios every server without power asks at once.
  *
  * Invariants, after every event:
  *  - gate: a server's power is enabled only under a grant some primary
@@ -98,12 +99,12 @@ static bool chance(double p)
 enum ev_kind {
 	EV_DELIVER, EV_TICK, EV_HB, EV_LEARN, EV_TERM_END, EV_TERM_START,
 	EV_CRASH, EV_BOOT, EV_SRV, EV_SRV_DONE, EV_CAP, EV_POLICY, EV_QUIET,
-	EV_END,
+	EV_STORM, EV_END,
 };
 
 static const char *const ev_names[] = {
 	"deliver", "tick", "hb", "learn", "term-end", "term-start", "crash",
-	"boot", "srv", "srv-done", "cap", "policy", "quiet", "end",
+	"boot", "srv", "srv-done", "cap", "policy", "quiet", "storm", "end",
 };
 
 struct event {
@@ -759,6 +760,34 @@ static void srv_random(int ci)
 	}
 }
 
+/*
+ * Every server without power asks at the same instant (a power-up); each
+ * chassis passes its events in one batch, then ticks once, as the glue
+ * does after a poll of its servers.
+ */
+static void storm(void)
+{
+	int c, i;
+
+	trace("storm");
+	for (c = 0; c < S->nch; c++) {
+		if (!S->ch[c].up)
+			continue;
+		rpw_alloc_out_reset(&out);
+		for (i = 0; i < NSLOT; i++) {
+			struct hw_slot *h = &S->ch[c].hw[i];
+
+			if (h->srv == SRV_ABSENT || h->powered)
+				continue;
+			rpw_slots_server_event(&S->ch[c].s, i,
+					       h->srv == SRV_SLEEP ?
+					       RPW_SEV_WAKE : RPW_SEV_ADMIN_ON,
+					       0, S->now, &out);
+		}
+		chassis_run(&S->ch[c], c);
+	}
+}
+
 /* A shutdown (admin or shed) completes: the server is off. */
 static void srv_done(int ci, int i, u32 life)
 {
@@ -1079,6 +1108,9 @@ static void handle(struct event *e)
 		S->quiet = true;
 		trace("faults stop");
 		break;
+	case EV_STORM:
+		storm();
+		break;
 	default:
 		break;
 	}
@@ -1221,6 +1253,8 @@ static void scenario(void)
 		at(t * MS, EV_POLICY, 0, 0, 0);
 		at((t + rnd_range(100, 5000)) * MS, EV_POLICY, 0, 0, 1);
 	}
+	if (chance(0.5))
+		at(rnd_range(100, FAULT_MS) * MS, EV_STORM, 0, 0, 0);
 	at(FAULT_MS * MS, EV_QUIET, 0, 0, 0);
 	at((FAULT_MS + SETTLE_MS) * MS, EV_END, 0, 0, 0);
 }
