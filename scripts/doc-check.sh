@@ -504,6 +504,13 @@ def gen_test_mac(quick):
     return [l.rstrip() for l in out.splitlines() if ' urgent max ' in l]
 
 
+def gen_alloc_sim(quick):
+    make('selftests/sim', 'alloc_sim')
+    out = run(['selftests/sim/alloc_sim', '--seeds', '10000'], 'alloc_sim')
+    return [l.rstrip() for l in out.splitlines()
+            if l.startswith(('# ', 'ok - ', 'not ok'))]
+
+
 def value_table(header, rows):
     """A reST simple table from a header and rows of cells (right-aligned
     numbers, left-aligned text)."""
@@ -544,7 +551,7 @@ def gen_elect_p0(quick):
 
 def gen_auth_line(quick):
     types = ('ack', 'heartbeat', 'heartbeat_ack', 'cap_report', 'pwr_request',
-             'pwr_grant')
+             'pwr_answer')
     rows = [[t] + [v('auth.%s.%s' % (t, f)) for f in
                    ('chars_plain', 'chars_auth', 'ms_plain', 'ms_auth')]
             for t in types]
@@ -580,10 +587,13 @@ GEN = {
     'auth-line': ('make -C selftests/doc run', 'rst', gen_auth_line, 'exact'),
     'auth-cost': ('make -C selftests/sim auth-cost', 'literal', gen_auth_cost,
                   True),
+    'alloc-sim': ('make -C selftests/sim alloc SEEDS=10000', 'literal',
+                  gen_alloc_sim, None),
 }
 
 SHAPE = {
     'test-mac-urgent': r'^# .* urgent max [\d.]+ ms \(bound [\d.]+\)',
+    'alloc-sim': r'^(# .+|ok - \d+ scenarios, seeds .+, 0 failed, .+)$',
 }
 
 begin_re = re.compile(r'^\.\. generated: ([\w-]+) \((.+)\)$')

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rpw_alloc.h"
 #include "rpw_compat.h"
 #include "rpw_auth.h"
 #include "rpw_elect.h"
@@ -391,8 +392,8 @@ static void auth_values(void)
 		{ RPW_T_HEARTBEAT, RPW_LEN_CLAIM, "heartbeat" },
 		{ RPW_T_HEARTBEAT_ACK, RPW_LEN_EPOCH, "heartbeat_ack" },
 		{ RPW_T_CAP_REPORT, RPW_CAP_REPORT_LEN, "cap_report" },
-		{ RPW_T_PWR_REQUEST, 12, "pwr_request" },
-		{ RPW_T_PWR_GRANT, 11, "pwr_grant" },
+		{ RPW_T_PWR_REQUEST, RPW_PWR_HDR_LEN + 8, "pwr_request" },
+		{ RPW_T_PWR_ANSWER, RPW_PWR_HDR_LEN + 10, "pwr_answer" },
 	};
 	u64 tc = rpw_mac_char_ns(115200);
 	u8 buf[RPW_MAX_WIRE];
@@ -427,11 +428,27 @@ static void auth_values(void)
 	}
 }
 
+/* Power allocation timing and defaults (rpw_alloc.c). */
+static void alloc_values(void)
+{
+	struct rpw_alloc_timing t;
+
+	rpw_alloc_timing_default(&t);
+	kv("alloc.resend_ms", "%u", t.resend_ms);
+	kv("alloc.queued_ms", "%u", t.queued_ms);
+	kv("alloc.recovery_ms", "%u", t.recovery_ms);
+	kv("alloc.nopolicy_ms", "%u", t.nopolicy_ms);
+	kv("alloc.shed_ms", "%u", t.shed_ms);
+	kv("alloc.prio_default", "%u", RPW_ALLOC_PRIO_DEFAULT);
+	kv("alloc.max_chassis", "%u", RPW_ALLOC_MAX_CHASSIS);
+}
+
 int main(void)
 {
 	mac_values();
 	node_values();
 	elect_values();
 	auth_values();
+	alloc_values();
 	return 0;
 }
