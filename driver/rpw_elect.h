@@ -237,6 +237,16 @@ struct rpw_elect {
 	u8 cand;
 	u64 cand_since;
 	u64 cand_last;
+	/*
+	 * ... the last one that became a member only by persisting, and an
+	 * epoch of its that another node acknowledged (answering its claim).
+	 */
+	u8 persisted;
+	u32 persisted_ack;
+	/* The last claim heard from another node: epoch, seq, arrival. */
+	u32 claim_ep;
+	u8 claim_seq;
+	u64 claim_at;
 	/* An earlier epoch a member acknowledged for its owner, and when. */
 	u32 outvote_ep;
 	u64 outvote_at;
@@ -259,6 +269,8 @@ struct rpw_elect {
 	u64 member_win;		/* current window length */
 	u32 member_cur[8];	/* psu nodes heard in this window */
 	u32 member_prev[8];	/* ... and in the previous one */
+	/* Ever followed, or heard answering a claim: never ages. */
+	u32 known[8];
 	struct rpw_elect_hb ring[RPW_ELECT_RING];
 	struct rpw_elect_stats stats;
 };
