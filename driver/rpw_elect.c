@@ -1074,9 +1074,10 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 		}
 	}
 	if (f->src != e->cfg.addr) {
-		e->claim_ep = ep;
-		e->claim_seq = f->seq;
-		e->claim_at = now;
+		e->heard[e->heard_pos].at = now;
+		e->heard[e->heard_pos].ep = ep;
+		e->heard[e->heard_pos].seq = f->seq;
+		e->heard_pos = (e->heard_pos + 1) % RPW_ELECT_HEARD;
 	}
 	if (rpw_epoch_after(e->epoch, ep) && elect_outvoted(e, ep, member, now)) {
 		/* Forget the epoch nobody else holds; join as if new. */
@@ -1154,22 +1155,27 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 }
 
 /*
- * An acknowledgment in epoch @ep answers a claim we know: one of our own
- * within the ack window, or the last claim we heard from another node,
- * heard at most an ack window ago (acks and claims arrive within J).
+ * An acknowledgment in epoch @ep answers a claim we know: one of our own,
+ * or one we heard from another node, at most an ack window ago (claims
+ * and acks each reach us within J).
  */
 static bool elect_ack_answers(struct rpw_elect *e, const struct rpw_frame *f,
 			      u32 ep, u64 now)
 {
 	struct rpw_elect_hb *hb;
+	unsigned int i;
 
 	if (e->state == RPW_ES_PRIMARY && ep == e->epoch) {
 		hb = elect_ring_find(e, f->seq);
 		if (hb && now - hb->sent <= elect_ack_window(e))
 			return true;
 	}
-	return e->claim_at && ep == e->claim_ep && f->seq == e->claim_seq &&
-	       now - e->claim_at <= elect_ack_window(e);
+	for (i = 0; i < RPW_ELECT_HEARD; i++)
+		if (e->heard[i].at && e->heard[i].ep == ep &&
+		    e->heard[i].seq == f->seq &&
+		    now - e->heard[i].at <= elect_ack_window(e))
+			return true;
+	return false;
 }
 
 static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,

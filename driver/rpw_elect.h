@@ -75,6 +75,9 @@ static inline u32 rpw_epoch_terms(u32 a, u32 b)
 /* Heartbeat sends remembered for matching acknowledgments (by seq). */
 #define RPW_ELECT_RING		8
 
+/* Claims of others remembered for matching acknowledgments. */
+#define RPW_ELECT_HEARD		4
+
 /* A claim that send() refused is tried again this much later. */
 #define RPW_ELECT_RETRY_NS	1000000ULL
 
@@ -243,10 +246,16 @@ struct rpw_elect {
 	 */
 	u8 persisted;
 	u32 persisted_ack;
-	/* The last claim heard from another node: epoch, seq, arrival. */
-	u32 claim_ep;
-	u8 claim_seq;
-	u64 claim_at;
+	/*
+	 * The last claims heard from other nodes, for matching acks (an ack
+	 * may arrive after the next claim: 2J can exceed T_h).
+	 */
+	struct {
+		u64 at;
+		u32 ep;
+		u8 seq;
+	} heard[RPW_ELECT_HEARD];
+	u8 heard_pos;
 	/* An earlier epoch a member acknowledged for its owner, and when. */
 	u32 outvote_ep;
 	u64 outvote_at;
