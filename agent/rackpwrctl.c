@@ -48,6 +48,8 @@ static const char *const stat_names[] = {
 	[RACKPWR_A_STATS_REFUSED_PROTO] = "refused_proto",
 	[RACKPWR_A_STATS_REFUSED_ALLOC] = "refused_alloc",
 	[RACKPWR_A_STATS_ELECT_TX_REFUSED] = "elect_tx_refused",
+	[RACKPWR_A_STATS_ELECT_RX_UNEARNED] = "elect_rx_unearned",
+	[RACKPWR_A_STATS_ELECT_REJOINS] = "elect_rejoins",
 };
 
 static const char *const role_names[] = {
