@@ -4,8 +4,9 @@
 # Every rackpwr test, from a fresh clone: installs what is missing
 # (Debian packages), builds, then runs the quality gates, the host unit
 # tests (ASan+UBSan), a bounded fuzz run, the simulators, the VM rig's
-# self-tests and the VM tests.  Each step reports TAP; the last line is
-# "N passed, N failed".  Logs: build/test-logs/.
+# self-tests and the VM tests (the transport and lifecycle ones also on the
+# debug kernel, once scripts/debug-kernel.sh has built it).  Each step
+# reports TAP; the last line is "N passed, N failed".  Logs: build/test-logs/.
 #
 #   scripts/run-tests.sh            everything
 #   ONLY="unit vm" scripts/run-tests.sh
@@ -130,6 +131,20 @@ for t in selftests/vm/*.sh selftests/vm/*.c; do
 done
 step vm $PY scripts/rig/vmrun.py --logdir build/vmlogs/single --timeout 300 \
 	--tests "$single"
+# The transport and lifecycle tests again on the debug kernel (lockdep,
+# atomic-sleep checks, KASAN, kmemleak) when scripts/debug-kernel.sh has
+# built and cached it; its build is too slow for every run.  Steps
+# vm-debug and vm-debug-tty (ONLY="vm-debug vm-debug-tty").
+if [ -f "${RPW_DEBUG_KERNEL_DIR:-build/debug-kernel}/.done" ]; then
+	step vm-debug env RPW_KERNEL=debug $PY scripts/rig/vmrun.py \
+		--logdir build/vmlogs/debug --timeout 900 \
+		--tests ldisc_pty,node_leak,link_basic,psu_hotswap
+	step vm-debug-tty env RPW_KERNEL=debug $PY scripts/rig/vmrun.py \
+		--logdir build/vmlogs/debug-ldisc_tty --bus-uarts 2 \
+		--timeout 900 --tests ldisc_tty
+elif wanted vm-debug; then
+	echo "# SKIP debug kernel not built (scripts/debug-kernel.sh)"
+fi
 
 echo "== total time $(($(date +%s) - start)) s"
 echo "$passed passed, $failed failed"
