@@ -975,11 +975,14 @@ static bool elect_may_adopt(struct rpw_elect *e, u32 ep, bool member,
 	 * A member only by persistence (elect_rx_claim()), never known
 	 * before, is a module that started in a partition or a babbler: the
 	 * babbler of elect_sim --adversary moved the rack 12 terms with one
-	 * frame repeated for a detection time.  More than one term takes a
-	 * second address that acknowledged one of its claims.
+	 * frame repeated for a detection time.  More than one term from our
+	 * epoch when it became a member, in all (a babbler followed one
+	 * term on could otherwise step one term per claim), takes a second
+	 * address that acknowledged one of its claims.
 	 */
 	if (RPW_EPOCH_OWNER(ep) == e->persisted && e->persisted_ack != ep &&
-	    rpw_epoch_terms(ep, e->epoch) > 1)
+	    (rpw_epoch_terms(ep, e->epoch) > 1 ||
+	     rpw_epoch_terms(ep, e->persisted_from) > 1))
 		return false;
 	if (rpw_epoch_terms(ep, e->epoch) <= RPW_EPOCH_STEP)
 		return true;
@@ -1127,8 +1130,11 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 			elect_member_add(e, f->src);
 		} else if (now - e->cand_since >= e->detect_ns) {
 			elect_member_add(e, f->src);
-			if (!elect_is_known(e, f->src))
+			if (!elect_is_known(e, f->src) &&
+			    e->persisted != f->src) {
 				e->persisted = f->src;
+				e->persisted_from = e->epoch;
+			}
 		}
 		/*
 		 * Not followed, but it may be a primary acting on a lease

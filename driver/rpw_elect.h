@@ -241,11 +241,13 @@ struct rpw_elect {
 	u64 cand_since;
 	u64 cand_last;
 	/*
-	 * ... the last one that became a member only by persisting, and an
-	 * epoch of its that another node acknowledged (answering its claim).
+	 * ... the last one that became a member only by persisting, an epoch
+	 * of its that another node acknowledged (answering its claim), and
+	 * our epoch then.
 	 */
 	u8 persisted;
 	u32 persisted_ack;
+	u32 persisted_from;	/* our epoch when it became a member */
 	/*
 	 * The last claims heard from other nodes, for matching acks (an ack
 	 * may arrive after the next claim: 2J can exceed T_h).

@@ -1084,6 +1084,29 @@ static void test_babbler(void)
 	tap_ok(rpw_elect_epoch(&s->e) == jump && rpw_elect_primary(&s->e) == 0x10,
 	       "... adopted once a second address answered its claim");
 
+	/* A babbler one term ahead is followed, but cannot step on. */
+	mk(s, 40, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&s->e, T0);
+	jump = RPW_EPOCH_MAKE(4, 0x10);
+	for (t = t0; t < t0 + 4 * s->e.cfg.detect_ns; t += 4 * MS) {
+		f = claim(RPW_T_HEARTBEAT, 50, e3, (u8)(t / MS));
+		if ((t - t0) % (16 * MS) == 0 &&
+		    rpw_elect_primary(&s->e) != 0x10)
+			rpw_elect_rx(&s->e, &f, t);
+		f = claim(RPW_T_HEARTBEAT, 0x10, jump, 9);
+		if (t > t0)
+			rpw_elect_rx(&s->e, &f, t);
+	}
+	TAP_EQ(rpw_elect_epoch(&s->e), jump,
+	       "babbler one term ahead for 4 detection times: followed");
+	for (i = 1; i <= 20; i++) {
+		f = claim(RPW_T_HEARTBEAT, 0x10,
+			  RPW_EPOCH_MAKE(4 + i, 0x10), (u8)(9 + i));
+		rpw_elect_rx(&s->e, &f, t + (u64)i * MS);
+	}
+	TAP_EQ(RPW_EPOCH_TERM(rpw_elect_epoch(&s->e)), 4,
+	       "... but its claims one term further each do not move it");
+
 	/* An acting primary never names the babbler. */
 	mk(p, 50, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p->e, T0);
