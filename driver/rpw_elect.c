@@ -759,6 +759,7 @@ static void elect_claim_epoch(struct rpw_elect *e, u32 epoch, u64 now)
 	e->epoch = epoch;
 	e->epoch_at = now;
 	e->jump_ep = 0;
+	e->persisted_from = epoch;
 	e->state = RPW_ES_PRIMARY;
 	e->announced = false;
 	e->primary = e->cfg.addr;
@@ -851,6 +852,9 @@ static void elect_follow(struct rpw_elect *e, u8 src, u32 epoch, u16 lease_ms,
 		e->anchored = true;
 		elect_known_add(e, src);
 	}
+	/* The rack moved on: a persistent claimer's one term counts anew. */
+	if (src != e->persisted && epoch != e->persisted_from)
+		e->persisted_from = epoch;
 	elect_set_primary(e, src);
 	e->evidence = now;
 	/* A primary configured with a longer lease must not be overtaken. */

@@ -1107,6 +1107,36 @@ static void test_babbler(void)
 	TAP_EQ(RPW_EPOCH_TERM(rpw_elect_epoch(&s->e)), 4,
 	       "... but its claims one term further each do not move it");
 
+	/*
+	 * Its one term counts from the rack's epoch: after a failover it
+	 * may be one term ahead of the new primary (elect_sim seed 36495,
+	 * where the chassis modules refused a healed partition's primary
+	 * for good).
+	 */
+	mk(s, 40, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&s->e, T0);
+	jump = RPW_EPOCH_MAKE(5, 0x10);
+	for (t = t0; t < t0 + 4 * s->e.cfg.detect_ns; t += 4 * MS) {
+		f = claim(RPW_T_HEARTBEAT, 50, e3, (u8)(t / MS));
+		if ((t - t0) % (16 * MS) == 0) {
+			rpw_elect_rx(&s->e, &f, t);
+			f = claim(RPW_T_HEARTBEAT_ACK, 60, e3, (u8)(t / MS));
+			rpw_elect_rx(&s->e, &f, t + MS);
+		}
+		f = claim(RPW_T_HEARTBEAT, 0x10, jump, 9);
+		if (t > t0)
+			rpw_elect_rx(&s->e, &f, t);
+	}
+	TAP_EQ(rpw_elect_epoch(&s->e), e3, "babbler two terms ahead: refused");
+	f = claim(RPW_T_HEARTBEAT, 60, RPW_EPOCH_MAKE(4, 60), 1);
+	rpw_elect_rx(&s->e, &f, t + MS);
+	TAP_EQ(rpw_elect_primary(&s->e), 60, "a member took over, one term on");
+	f = claim(RPW_T_HEARTBEAT, 0x10, jump, 10);
+	rpw_elect_rx(&s->e, &f, t + 2 * MS);
+	tap_ok(rpw_elect_epoch(&s->e) == jump &&
+	       rpw_elect_primary(&s->e) == 0x10,
+	       "... then the claimer one term ahead of it is followed");
+
 	/* An acting primary never names the babbler. */
 	mk(p, 50, RACKPWR_ROLE_PSU);
 	rpw_elect_start(&p->e, T0);
