@@ -51,6 +51,8 @@ static const char *const stat_names[] = {
 	[RACKPWR_A_STATS_AUTH_MISSING] = "auth_missing",
 	[RACKPWR_A_STATS_AUTH_BAD] = "auth_bad",
 	[RACKPWR_A_STATS_AUTH_REPLAY] = "auth_replay",
+	[RACKPWR_A_STATS_ELECT_RX_UNEARNED] = "elect_rx_unearned",
+	[RACKPWR_A_STATS_ELECT_REJOINS] = "elect_rejoins",
 };
 
 static const char *const auth_mode_names[] = {

@@ -274,6 +274,8 @@ void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v)
 		v->acting = rpw_elect_is_primary(&en->e, ktime_get_ns());
 		v->cfg = en->e.cfg;
 		v->tx_refused = rpw_elect_stats(&en->e)->tx_refused;
+		v->rx_unearned = rpw_elect_stats(&en->e)->rx_unearned;
+		v->rejoins = rpw_elect_stats(&en->e)->rejoins;
 	}
 	spin_unlock_bh(&node->lock);
 }

@@ -529,7 +529,9 @@ static int rpw_nl_put_stats(struct sk_buff *skb, const struct rpw_mac_stats *s,
 	    PUT(REFUSED_ELECT, refused[RPW_MAC_CLASS_ELECT]) ||
 	    PUT(REFUSED_PROTO, refused[RPW_MAC_CLASS_PROTO]) ||
 	    PUT(REFUSED_ALLOC, refused[RPW_MAC_CLASS_ALLOC]) ||
-	    (v->up && PUT(ELECT_TX_REFUSED, v->tx_refused)) ||
+	    (v->up && (PUT(ELECT_TX_REFUSED, v->tx_refused) ||
+		       PUT(ELECT_RX_UNEARNED, v->rx_unearned) ||
+		       PUT(ELECT_REJOINS, v->rejoins))) ||
 	    PUT(AUTH_MISSING, s->auth_missing) || PUT(AUTH_BAD, s->auth_bad) ||
 	    PUT(AUTH_REPLAY, s->auth_replay)) {
 		nla_nest_cancel(skb, nest);

@@ -287,6 +287,8 @@ struct rpw_elect_view {
 	u32 epoch;
 	struct rpw_elect_cfg cfg;
 	u32 tx_refused;		/* frames the MAC refused to queue */
+	u32 rx_unearned;	/* later epochs not adopted */
+	u32 rejoins;		/* outvoted: epoch forgotten */
 };
 
 /* A frame in flight, shared between its submitter and the MAC. */

@@ -4,12 +4,14 @@
 # Every rackpwr test, from a fresh clone: installs what is missing
 # (Debian packages), builds, then runs the quality gates, the host unit
 # tests (ASan+UBSan), a bounded fuzz run, the simulators, the VM rig's
-# self-tests and the VM tests.  Each step reports TAP; the last line is
-# "N passed, N failed".  Logs: build/test-logs/.
+# self-tests and the VM tests (the transport and lifecycle ones also on the
+# debug kernel, once scripts/debug-kernel.sh has built it).  Each step
+# reports TAP; the last line is "N passed, N failed".  Logs: build/test-logs/.
 #
 #   scripts/run-tests.sh            everything
 #   ONLY="unit vm" scripts/run-tests.sh
-#   FUZZ_SECONDS=60 ELECT_SEEDS=100000 ALLOC_SEEDS=100000 scripts/run-tests.sh
+#   FUZZ_SECONDS=60 ELECT_SEEDS=100000 ALLOC_SEEDS=100000 ADVERSARY_SEEDS=100000 \
+#	scripts/run-tests.sh
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 2
@@ -18,6 +20,7 @@ PY=/usr/bin/python3
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 ELECT_SEEDS=${ELECT_SEEDS:-10000}
 ALLOC_SEEDS=${ALLOC_SEEDS:-10000}
+ADVERSARY_SEEDS=${ADVERSARY_SEEDS:-10000}
 ONLY=${ONLY:-}
 passed=0
 failed=0
@@ -105,6 +108,8 @@ step unit make -C selftests/unit run
 step fuzz make -C selftests/fuzz run FUZZ_SECONDS="$FUZZ_SECONDS"
 if [ -f selftests/sim/Makefile ]; then
 	step election-sim make -C selftests/sim run SEEDS="$ELECT_SEEDS"
+	step election-adversary make -C selftests/sim adversary \
+		SEEDS="$ADVERSARY_SEEDS"
 	step stack-sim make -C selftests/sim stack
 	# Authentication off and on in the same racks (fails on any auth drop).
 	step auth-sim make -C selftests/sim auth-cost
@@ -131,6 +136,20 @@ for t in selftests/vm/*.sh selftests/vm/*.c; do
 done
 step vm $PY scripts/rig/vmrun.py --logdir build/vmlogs/single --timeout 300 \
 	--tests "$single"
+# The transport and lifecycle tests again on the debug kernel (lockdep,
+# atomic-sleep checks, KASAN, kmemleak) when scripts/debug-kernel.sh has
+# built and cached it; its build is too slow for every run.  Steps
+# vm-debug and vm-debug-tty (ONLY="vm-debug vm-debug-tty").
+if [ -f "${RPW_DEBUG_KERNEL_DIR:-build/debug-kernel}/.done" ]; then
+	step vm-debug env RPW_KERNEL=debug $PY scripts/rig/vmrun.py \
+		--logdir build/vmlogs/debug --timeout 900 \
+		--tests ldisc_pty,node_leak,link_basic,psu_hotswap
+	step vm-debug-tty env RPW_KERNEL=debug $PY scripts/rig/vmrun.py \
+		--logdir build/vmlogs/debug-ldisc_tty --bus-uarts 2 \
+		--timeout 900 --tests ldisc_tty
+elif wanted vm-debug; then
+	echo "# SKIP debug kernel not built (scripts/debug-kernel.sh)"
+fi
 
 echo "== total time $(($(date +%s) - start)) s"
 echo "$passed passed, $failed failed"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Install every Debian package rackpwr's build, tests and demo need.
+# Install every Debian package rackpwr's build, tests and demo need (flex,
+# bison, bc and libelf-dev: the debug kernel, scripts/debug-kernel.sh).
 # Idempotent: skips apt entirely when everything is already installed.
 set -eu
 
@@ -11,7 +12,8 @@ busybox-static cpio gzip xz-utils kmod
 libnl-3-dev libnl-genl-3-dev pkg-config
 sparse python3 python3-yaml python3-jsonschema
 lm-sensors i2c-tools dkms
-python3-docutils device-tree-compiler"
+python3-docutils device-tree-compiler
+flex bison bc libelf-dev"
 
 missing=
 for p in $PKGS; do

@@ -29,6 +29,10 @@
 #   RIG_KMODS_EXTRA   more in-tree modules on top of RIG_KMODS
 #   RIG_VM_TESTS_DIR  where selftests/vm/Makefile put the C tests
 #                     (default build/vm-tests)
+#   RIG_MODBASE       root the kernel's modules are installed under (default
+#                     /; the debug kernel's cache for RPW_KERNEL=debug)
+#   RIG_KO_DIRS       where the project's *.ko are (default: the top
+#                     directory and selftests/rig/modules)
 set -eu
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
@@ -40,6 +44,8 @@ BUSYBOX=${BUSYBOX:-/bin/busybox}
 RIG_KMODS=${RIG_KMODS:-"i2c-dev i2c-stub at24"}
 RIG_KMODS_EXTRA=${RIG_KMODS_EXTRA:-}
 RIG_VM_TESTS_DIR=${RIG_VM_TESTS_DIR:-$TOP/build/vm-tests}
+RIG_MODBASE=${RIG_MODBASE:-}
+RIG_KO_DIRS=${RIG_KO_DIRS:-"$TOP $TOP/selftests/rig/modules"}
 
 # Newest kernel that has both modules and an image: the one vmrun.py boots.
 default_kver() {
@@ -51,7 +57,7 @@ default_kver() {
 KVER=${KVER:-$(default_kver)}
 [ -n "$KVER" ] || die "no /lib/modules/*-amd64 with a /boot/vmlinuz-* image"
 MODDIR=/lib/modules/$KVER
-[ -d "$MODDIR" ] || die "$MODDIR missing"
+[ -d "$RIG_MODBASE$MODDIR" ] || die "$RIG_MODBASE$MODDIR missing"
 [ -x "$BUSYBOX" ] || die "$BUSYBOX missing (apt-get install busybox-static)"
 # ldd succeeds only on dynamically linked programs.
 is_dynamic() { ldd "$1" >/dev/null 2>&1; }
@@ -108,7 +114,7 @@ echo "root:x:0:" >"$STAGE/etc/group"
 
 # Project modules: the out-of-tree build leaves *.ko at the top level.
 nko=0
-for ko in "$TOP"/*.ko "$TOP"/selftests/rig/modules/*.ko; do
+for ko in $(for d in $RIG_KO_DIRS; do ls "$d"/*.ko 2>/dev/null; done); do
 	[ -e "$ko" ] || continue
 	install -m 0644 "$ko" "$STAGE$MODDIR/extra/"
 	nko=$((nko + 1))
@@ -122,18 +128,20 @@ while [ -n "$want" ]; do
 	want=$(echo "$want" | sed 1d)
 	case " $seen " in *" $m "*) continue ;; esac
 	seen="$seen $m"
-	f=$(modinfo -k "$KVER" -F filename "$m" 2>/dev/null) ||
-		die "in-tree module $m not found for $KVER"
+	f=$(modinfo ${RIG_MODBASE:+-b "$RIG_MODBASE"} -k "$KVER" -F filename \
+		"$m" 2>/dev/null) || die "in-tree module $m not found for $KVER"
 	case $f in
 	/*) ;;
 	*) continue ;;	# "(builtin)": nothing to copy
 	esac
-	install -D -m 0644 "$f" "$STAGE$f"
-	deps=$(modinfo -k "$KVER" -F depends "$m" | tr ',' '\n' | sed '/^$/d')
+	install -D -m 0644 "$f" "$STAGE${f#"$RIG_MODBASE"}"
+	deps=$(modinfo ${RIG_MODBASE:+-b "$RIG_MODBASE"} -k "$KVER" \
+		-F depends "$m" | tr ',' '\n' | sed '/^$/d')
 	[ -n "$deps" ] && want=$(printf '%s\n%s\n' "$want" "$deps" | sed '/^$/d')
 done
 for f in modules.builtin modules.builtin.modinfo modules.order; do
-	[ -e "$MODDIR/$f" ] && cp "$MODDIR/$f" "$STAGE$MODDIR/"
+	[ -e "$RIG_MODBASE$MODDIR/$f" ] &&
+		cp "$RIG_MODBASE$MODDIR/$f" "$STAGE$MODDIR/"
 done
 depmod -b "$STAGE" "$KVER"
 

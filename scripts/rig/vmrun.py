@@ -32,6 +32,12 @@ a VM that does not boot or finish within --boot-timeout, and any kernel
 splat (WARNING:, BUG:, Oops, lockdep, ...) in any console log.  Output is
 TAP, then "vm: N passed, N failed"; exit status 0 only if nothing failed.
 
+--debug-kernel (or RPW_KERNEL=debug in the environment) boots the debug
+kernel that scripts/debug-kernel.sh built and cached (lockdep, atomic-sleep
+checks, KASAN, kmemleak; RPW_DEBUG_KERNEL_DIR, default build/debug-kernel)
+and builds rackpwr.ko and the rig's test modules against it first; guests
+then also fail on kmemleak reports of rackpwr objects.
+
 An optional host-side --scenario script runs while the VMs run, with
 RIG_HUB_CTL, RIG_HUBCTL (command that talks to the hub), RIG_LOGDIR and
 RIG_NODES in its environment; its exit status is one more test.
@@ -71,7 +77,13 @@ SPLATS = re.compile("|".join([
     # Also matched by "BUG:"; named so that a line whose prefix another
     # console write split off still fails the run.
     r"scheduling while atomic", r"leaked lock or atomic",
+    # The debug kernel's checkers, and the guest's kmemleak scan
+    # (guest-init.sh) of leaks whose trace names a rackpwr module.
+    r"possible irq lock inversion", r"suspicious RCU usage",
+    r"ODEBUG:", r"rig: kmemleak:",
 ]))
+DEBUG_DIR = os.environ.get("RPW_DEBUG_KERNEL_DIR") or \
+    os.path.join(TOP, "build", "debug-kernel")
 # A kernel message on the console starts with its printk timestamp; it may
 # follow a partial user-space line, so look for it anywhere.
 KMSG = re.compile(r"\[\s*\d+\.\d{6}\]\s?(.*)")
@@ -588,8 +600,12 @@ def parse_args(argv):
     p.add_argument("--baud", type=int, default=115200)
     p.add_argument("--timeout", type=int, default=60,
                    help="per-test timeout in seconds (0: none)")
-    p.add_argument("--boot-timeout", type=int, default=90,
-                   help="limit for boot, between tests and power-off")
+    p.add_argument("--debug-kernel", action="store_true",
+                   default=os.environ.get("RPW_KERNEL") == "debug",
+                   help="boot the cached debug kernel (RPW_KERNEL=debug)")
+    p.add_argument("--boot-timeout", type=int, default=None,
+                   help="limit for boot, between tests and power-off "
+                   "(default 90 s, 360 s with --debug-kernel)")
     p.add_argument("--kernel", help="kernel image (/boot/vmlinuz-$KVER)")
     p.add_argument("--no-pvh", action="store_true",
                    help="boot the bzImage as is, not its extracted vmlinux")
@@ -624,6 +640,20 @@ def parse_args(argv):
         p.error("--node-tests names node %d of %d" % (max(per), nodes))
     node_tests = [per.get(i, default) for i in range(nodes)]
 
+    if a.debug_kernel:
+        try:
+            with open(os.path.join(DEBUG_DIR, "krelease")) as f:
+                krel = f.read().strip()
+        except OSError:
+            krel = None
+        if not krel or not os.path.exists(os.path.join(DEBUG_DIR, ".done")):
+            p.error("no debug kernel in %s (scripts/debug-kernel.sh)" %
+                    DEBUG_DIR)
+        a.kernel = a.kernel or os.path.join(DEBUG_DIR, "bzImage")
+        a.debug_krel = krel
+    # KASAN, lockdep and kmemleak under TCG boot several times slower.
+    if a.boot_timeout is None:
+        a.boot_timeout = 360 if a.debug_kernel else 90
     kver = default_kver()
     a.kernel = a.kernel or (kver and "/boot/vmlinuz-" + kver)
     if not a.kernel or not os.path.exists(a.kernel):
@@ -646,11 +676,23 @@ def main(argv):
     for f in glob.glob(os.path.join(a.logdir, "*.log")):
         os.unlink(f)
     if not a.initrd:
-        a.initrd = os.path.join(TOP, "build", "rig", "initramfs.cpio.gz")
+        a.initrd = os.path.join(TOP, "build", "rig", "initramfs%s.cpio.gz" %
+                                ("-debug" if a.debug_kernel else ""))
         env = dict(os.environ)
         base = os.path.basename(a.kernel)
         if base.startswith("vmlinuz-"):
             env["KVER"] = base[len("vmlinuz-"):]
+        if a.debug_kernel:
+            env["KVER"] = a.debug_krel
+            # rackpwr.ko for the debug kernel: its vermagic differs.
+            r = subprocess.run(["sh", os.path.join(TOP, "scripts",
+                                                   "debug-kernel.sh"),
+                                "modules"], stdout=sys.stderr)
+            if r.returncode:
+                sys.stderr.write("vmrun: debug-kernel.sh modules failed\n")
+                return 2
+            env["RIG_MODBASE"] = DEBUG_DIR
+            env["RIG_KO_DIRS"] = os.path.join(DEBUG_DIR, "ko")
         r = subprocess.run(["sh", os.path.join(RIG, "mkinitramfs.sh"),
                             a.initrd], env=env, stdout=sys.stderr)
         if r.returncode:

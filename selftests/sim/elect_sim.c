@@ -512,7 +512,6 @@ static void check_node(struct node *n)
 	if (e->stats.rejoins != n->rejoins) {
 		n->rejoins = e->stats.rejoins;
 		n->last_epoch = 0;
-	n->rejoins = 0;
 	}
 	if (rpw_epoch_after(n->last_epoch, ep))
 		fail("n%d(%u): epoch went back %08x -> %08x", n->idx, n->addr,

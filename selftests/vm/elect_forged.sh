@@ -67,4 +67,12 @@ else
 fi
 check "no module adopted epoch 0xffffffff" 0 \
 	"$(nodes 0 | awk '$7 == 4294967295' | wc -l)"
+# The election's refusals are visible through netlink (node stats).
+n=0
+for id in $(rackpwrctl node list | sed -n 's/^id=\([0-9]*\) .*/\1/p'); do
+	case "$(stat "$id" elect_rx_unearned) $(stat "$id" elect_rejoins)" in
+	[0-9]*" "[0-9]*) n=$((n + 1)) ;;
+	esac
+done
+check "every module reports elect_rx_unearned and elect_rejoins" 5 "$n"
 tap_end
