@@ -19,37 +19,46 @@ enum rpw_rx_state {
 };
 
 /*
- * The single table of frame types: name and allowed payload length range.
- * Fixed lengths are the sizes of the payload structs in rpw_proto.h; the
- * ranges not typed there yet give the sums of the fields listed beside
- * their type constants.
+ * The single table of frame types: name and allowed payload length range,
+ * from the sizes of the payload structs in rpw_proto.h (the election's from
+ * the fields listed beside their type constants).  Allocation payloads are
+ * a header and whole entries: @entry is the entry size, 0 for other types.
  */
 struct rpw_type_info {
 	u8 type;
 	u8 min_len;
 	u8 max_len;
+	u8 entry;
 	const char *name;
 };
 
-/* type, min_len, max_len, name */
+#define RPW_PWR_TYPE(t, ent, n) \
+	{ t, RPW_PWR_HDR_LEN + sizeof(ent), RPW_PWR_MAX_LEN(sizeof(ent)), \
+	  sizeof(ent), n }
+
+/* type, min_len, max_len, entry, name */
 static const struct rpw_type_info rpw_types[] = {
-	{ RPW_T_ACK, 0, 0, "ack" },
-	{ RPW_T_DATA, 0, RPW_MAX_PAYLOAD, "data" },
-	{ RPW_T_WHO_PRIMARY, RPW_LEN_EPOCH, RPW_LEN_EPOCH, "who_primary" },
-	{ RPW_T_PRIMARY, RPW_LEN_CLAIM, RPW_LEN_CLAIM, "primary" },
-	{ RPW_T_HEARTBEAT, RPW_LEN_CLAIM, RPW_LEN_CLAIM, "heartbeat" },
-	{ RPW_T_HEARTBEAT_ACK, RPW_LEN_EPOCH, RPW_LEN_EPOCH, "heartbeat_ack" },
-	{ RPW_T_STEP_DOWN, RPW_LEN_EPOCH, RPW_LEN_EPOCH, "step_down" },
-	{ RPW_T_CAP_QUERY, RPW_CAP_QUERY_LEN, RPW_CAP_QUERY_LEN, "cap_query" },
-	{ RPW_T_CAP_REPORT, RPW_CAP_REPORT_LEN, RPW_CAP_REPORT_LEN,
+	{ RPW_T_ACK, 0, 0, 0, "ack" },
+	{ RPW_T_DATA, 0, RPW_MAX_PAYLOAD, 0, "data" },
+	{ RPW_T_WHO_PRIMARY, RPW_LEN_EPOCH, RPW_LEN_EPOCH, 0, "who_primary" },
+	{ RPW_T_PRIMARY, RPW_LEN_CLAIM, RPW_LEN_CLAIM, 0, "primary" },
+	{ RPW_T_HEARTBEAT, RPW_LEN_CLAIM, RPW_LEN_CLAIM, 0, "heartbeat" },
+	{ RPW_T_HEARTBEAT_ACK, RPW_LEN_EPOCH, RPW_LEN_EPOCH, 0,
+	  "heartbeat_ack" },
+	{ RPW_T_STEP_DOWN, RPW_LEN_EPOCH, RPW_LEN_EPOCH, 0, "step_down" },
+	{ RPW_T_CAP_QUERY, RPW_CAP_QUERY_LEN, RPW_CAP_QUERY_LEN, 0,
+	  "cap_query" },
+	{ RPW_T_CAP_REPORT, RPW_CAP_REPORT_LEN, RPW_CAP_REPORT_LEN, 0,
 	  "cap_report" },
-	{ RPW_T_PWR_REQUEST, 12, 12, "pwr_request" },
-	{ RPW_T_PWR_GRANT, 11, 11, "pwr_grant" },
-	{ RPW_T_PWR_DENY, 8, 8, "pwr_deny" },
-	{ RPW_T_PWR_RELEASE, 10, 10, "pwr_release" },
-	{ RPW_T_SHED_REQUEST, 9, 9, "shed_request" },
-	{ RPW_T_SHED_DONE, 9, 9, "shed_done" },
-	{ RPW_T_TEST, 0, RPW_MAX_PAYLOAD, "test" },
+	RPW_PWR_TYPE(RPW_T_PWR_REQUEST, struct rpw_pwr_req, "pwr_request"),
+	RPW_PWR_TYPE(RPW_T_PWR_ANSWER, struct rpw_pwr_ans, "pwr_answer"),
+	RPW_PWR_TYPE(RPW_T_PWR_CONFIRM, struct rpw_pwr_conf, "pwr_confirm"),
+	RPW_PWR_TYPE(RPW_T_PWR_RELEASE, struct rpw_pwr_stmt, "pwr_release"),
+	RPW_PWR_TYPE(RPW_T_SHED_REQUEST, struct rpw_pwr_shed, "shed_request"),
+	RPW_PWR_TYPE(RPW_T_SHED_DONE, struct rpw_pwr_stmt, "shed_done"),
+	{ RPW_T_INV_QUERY, RPW_PWR_HDR_LEN, RPW_PWR_HDR_LEN, 0, "inv_query" },
+	RPW_PWR_TYPE(RPW_T_INV_REPORT, struct rpw_inv_ent, "inv_report"),
+	{ RPW_T_TEST, 0, RPW_MAX_PAYLOAD, 0, "test" },
 };
 
 static const char * const rpw_drop_names[RPW_DROP__MAX] = {
@@ -79,7 +88,9 @@ bool rpw_type_len_ok(u8 type, u8 len)
 {
 	const struct rpw_type_info *ti = rpw_type_lookup(type);
 
-	return ti && len >= ti->min_len && len <= ti->max_len;
+	if (!ti || len < ti->min_len || len > ti->max_len)
+		return false;
+	return !ti->entry || (len - RPW_PWR_HDR_LEN) % ti->entry == 0;
 }
 
 const char *rpw_type_name(u8 type)

@@ -68,7 +68,11 @@ int rpw_frame_encode(const struct rpw_frame *f, u8 *out, size_t outlen);
 /* Header/type/length checks shared by encoder and deframer: 0 or -(rpw_drop). */
 int rpw_frame_validate(const struct rpw_frame *f);
 
-/* Allowed payload length range for a type; false for unknown types. */
+/*
+ * Whether @len is a valid payload length for @type; false for unknown
+ * types.  Allocation types (0x3_) need the header plus whole entries; that
+ * the header's count matches is checked by their parser (rpw_alloc.c).
+ */
 bool rpw_type_len_ok(u8 type, u8 len);
 
 const char *rpw_type_name(u8 type);

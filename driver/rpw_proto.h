@@ -62,13 +62,15 @@ enum rpw_type {
 	RPW_T_CAP_QUERY		= 0x20,	/* struct rpw_cap_query */
 	RPW_T_CAP_REPORT	= 0x21,	/* struct rpw_cap_report */
 
-	/* epoch:le32 slot:u8 prio:u8 watts:le32 req_id:le16 */
-	RPW_T_PWR_REQUEST	= 0x30,
-	RPW_T_PWR_GRANT		= 0x31,	/* epoch:le32 slot:u8 watts:le32 req_id:le16 */
-	RPW_T_PWR_DENY		= 0x32,	/* epoch:le32 slot:u8 reason:u8 req_id:le16 */
-	RPW_T_PWR_RELEASE	= 0x33,	/* epoch:le32 slot:u8 reason:u8 watts:le32 */
-	RPW_T_SHED_REQUEST	= 0x34,	/* epoch:le32 slot:u8 watts:le32 */
-	RPW_T_SHED_DONE		= 0x35,	/* epoch:le32 slot:u8 watts:le32 */
+	/* Power allocation: struct rpw_pwr_hdr + count entries, below. */
+	RPW_T_PWR_REQUEST	= 0x30,	/* C->P struct rpw_pwr_req */
+	RPW_T_PWR_ANSWER	= 0x31,	/* P->C struct rpw_pwr_ans */
+	RPW_T_PWR_CONFIRM	= 0x32,	/* P->C struct rpw_pwr_conf */
+	RPW_T_PWR_RELEASE	= 0x33,	/* C->P struct rpw_pwr_stmt */
+	RPW_T_SHED_REQUEST	= 0x34,	/* P->C struct rpw_pwr_shed */
+	RPW_T_SHED_DONE		= 0x35,	/* C->P struct rpw_pwr_stmt */
+	RPW_T_INV_QUERY		= 0x36,	/* P->C broadcast, header only */
+	RPW_T_INV_REPORT	= 0x37,	/* C->P struct rpw_inv_ent */
 
 	RPW_T_TEST		= 0x7f,	/* diagnostics, 0..64 bytes */
 };
@@ -124,5 +126,98 @@ struct rpw_cap_report {
 #define RPW_CAP_REPORT_LEN	sizeof(struct rpw_cap_report)
 static_assert(RPW_CAP_QUERY_LEN == 4, "CAP_QUERY payload is 4 bytes");
 static_assert(RPW_CAP_REPORT_LEN == 16, "CAP_REPORT payload is 16 bytes");
+
+/*
+ * Power allocation payloads (0x3_): a header, then @count entries of the
+ * type's entry struct, so that several slots share one frame.  The length
+ * is exactly RPW_PWR_HDR_LEN + count * entry size with count >= 1
+ * (INV_QUERY: the header alone, count 0).  Watts are whole watts, a le16
+ * per server; request ids are u32, never 0.  @epoch is the primary's epoch
+ * in P->C frames and the epoch the chassis follows in C->P frames.
+ */
+struct rpw_pwr_hdr {
+	__le32 epoch;
+	u8 count;		/* entries that follow */
+	u8 flags;		/* RPW_PWR_F_*; others 0, ignored on receipt */
+} __packed;
+
+#define RPW_PWR_F_LAST		BIT(0)	/* INV_REPORT: last part of a report */
+
+/* PWR_REQUEST: the slot asks for @watts; a resend keeps @req_id. */
+struct rpw_pwr_req {
+	u8 slot;
+	u8 prio;		/* higher = more important */
+	__le16 watts;
+	__le32 req_id;
+} __packed;
+
+/* PWR_ANSWER: the verdict on request @req_id (enum rpw_pwr_verdict). */
+struct rpw_pwr_ans {
+	u8 slot;
+	u8 verdict;
+	u8 reason;		/* enum rpw_pwr_reason */
+	u8 rsvd;		/* 0 */
+	__le16 watts;		/* GRANT: the watts granted */
+	__le32 req_id;		/* the request; a grant's id is its request's */
+} __packed;
+
+/*
+ * PWR_CONFIRM: what the primary's ledger now records for a slot, sent in
+ * answer to every statement (RELEASE, SHED_DONE, INV_REPORT entry).  The
+ * chassis compares it with the truth and corrects any difference.
+ */
+struct rpw_pwr_conf {
+	u8 slot;
+	u8 state;		/* enum rpw_grant_state; 0 = nothing */
+	__le16 held_watts;
+	__le32 req_id;		/* 0 when state is 0 */
+} __packed;
+
+/*
+ * PWR_RELEASE, SHED_DONE: an absolute statement, "grant @req_id of this
+ * slot now holds @held_watts" (0: the grant is over for good), so a
+ * resent one is idempotent.
+ */
+struct rpw_pwr_stmt {
+	u8 slot;
+	u8 reason;		/* enum rpw_pwr_reason */
+	__le16 held_watts;
+	__le32 req_id;
+} __packed;
+
+/* SHED_REQUEST: shed grant @req_id, which holds @watts, by a shutdown. */
+struct rpw_pwr_shed {
+	u8 slot;
+	u8 rsvd;		/* 0 */
+	__le16 watts;
+	__le32 req_id;
+} __packed;
+
+/* INV_REPORT: one slot of the chassis's table (all eight are reported). */
+struct rpw_inv_ent {
+	u8 slot;
+	u8 state;		/* enum rpw_slot_state */
+	u8 prio;
+	u8 rsvd;		/* 0 */
+	__le16 want_watts;	/* what the server needs */
+	__le16 held_watts;	/* what it holds now */
+	__le32 req_id;		/* the live request or grant, 0 if none */
+} __packed;
+
+#define RPW_PWR_HDR_LEN		sizeof(struct rpw_pwr_hdr)
+#define RPW_PWR_MAX_ENTRIES(esz) \
+	((RPW_MAX_PAYLOAD - RPW_PWR_HDR_LEN) / (esz))
+/* The header plus as many whole entries as fit. */
+#define RPW_PWR_MAX_LEN(esz) \
+	(RPW_MAX_PAYLOAD - (RPW_MAX_PAYLOAD - RPW_PWR_HDR_LEN) % (esz))
+
+static_assert(RPW_PWR_HDR_LEN == 6, "allocation header is 6 bytes");
+static_assert(sizeof(struct rpw_pwr_req) == 8, "PWR_REQUEST entry");
+static_assert(sizeof(struct rpw_pwr_ans) == 10, "PWR_ANSWER entry");
+static_assert(sizeof(struct rpw_pwr_conf) == 8, "PWR_CONFIRM entry");
+static_assert(sizeof(struct rpw_pwr_stmt) == 8, "RELEASE/SHED_DONE entry");
+static_assert(sizeof(struct rpw_pwr_shed) == 8, "SHED_REQUEST entry");
+static_assert(sizeof(struct rpw_inv_ent) == 12, "INV_REPORT entry");
+static_assert(RPW_PWR_MAX_LEN(12) <= RPW_MAX_PAYLOAD, "fits a frame");
 
 #endif /* _RPW_PROTO_H */

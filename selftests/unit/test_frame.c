@@ -27,28 +27,33 @@ static u32 rnd_below(u32 n)
 	return rnd() % n;
 }
 
-/* Test oracle: payload lengths written out from rpw_proto.h by hand. */
+/*
+ * Test oracle: payload lengths written out from rpw_proto.h by hand.  @step:
+ * allocation payloads are a 6-byte header plus whole entries of that size.
+ */
 static const struct {
 	u8 type;
-	u8 min, max;
+	u8 min, max, step;
 	const char *name;
 } types[] = {
-	{ RPW_T_ACK, 0, 0, "ack" },
-	{ RPW_T_DATA, 0, 64, "data" },
-	{ RPW_T_WHO_PRIMARY, 4, 4, "who_primary" },
-	{ RPW_T_PRIMARY, 7, 7, "primary" },
-	{ RPW_T_HEARTBEAT, 7, 7, "heartbeat" },
-	{ RPW_T_HEARTBEAT_ACK, 4, 4, "heartbeat_ack" },
-	{ RPW_T_STEP_DOWN, 4, 4, "step_down" },
-	{ RPW_T_CAP_QUERY, 4, 4, "cap_query" },
-	{ RPW_T_CAP_REPORT, 16, 16, "cap_report" },
-	{ RPW_T_PWR_REQUEST, 12, 12, "pwr_request" },
-	{ RPW_T_PWR_GRANT, 11, 11, "pwr_grant" },
-	{ RPW_T_PWR_DENY, 8, 8, "pwr_deny" },
-	{ RPW_T_PWR_RELEASE, 10, 10, "pwr_release" },
-	{ RPW_T_SHED_REQUEST, 9, 9, "shed_request" },
-	{ RPW_T_SHED_DONE, 9, 9, "shed_done" },
-	{ RPW_T_TEST, 0, 64, "test" },
+	{ RPW_T_ACK, 0, 0, 0, "ack" },
+	{ RPW_T_DATA, 0, 64, 0, "data" },
+	{ RPW_T_WHO_PRIMARY, 4, 4, 0, "who_primary" },
+	{ RPW_T_PRIMARY, 7, 7, 0, "primary" },
+	{ RPW_T_HEARTBEAT, 7, 7, 0, "heartbeat" },
+	{ RPW_T_HEARTBEAT_ACK, 4, 4, 0, "heartbeat_ack" },
+	{ RPW_T_STEP_DOWN, 4, 4, 0, "step_down" },
+	{ RPW_T_CAP_QUERY, 4, 4, 0, "cap_query" },
+	{ RPW_T_CAP_REPORT, 16, 16, 0, "cap_report" },
+	{ RPW_T_PWR_REQUEST, 14, 62, 8, "pwr_request" },
+	{ RPW_T_PWR_ANSWER, 16, 56, 10, "pwr_answer" },
+	{ RPW_T_PWR_CONFIRM, 14, 62, 8, "pwr_confirm" },
+	{ RPW_T_PWR_RELEASE, 14, 62, 8, "pwr_release" },
+	{ RPW_T_SHED_REQUEST, 14, 62, 8, "shed_request" },
+	{ RPW_T_SHED_DONE, 14, 62, 8, "shed_done" },
+	{ RPW_T_INV_QUERY, 6, 6, 0, "inv_query" },
+	{ RPW_T_INV_REPORT, 18, 54, 12, "inv_report" },
+	{ RPW_T_TEST, 0, 64, 0, "test" },
 };
 
 static bool frame_eq(const struct rpw_frame *a, const struct rpw_frame *b)
@@ -178,8 +183,8 @@ struct vector {
 static void test_vectors(void)
 {
 	static const u8 hb[] = { 7, 0, 0, 0, 60, 0, 9 };
-	static const u8 req[] = { 7, 0, 0, 0, 3, 2, 0xf4, 0x01, 0, 0,
-				  0x34, 0x12 };
+	static const u8 req[] = { 7, 0, 0, 0, 1, 0, 3, 2, 0xf4, 0x01,
+				  0x34, 0x12, 0, 0 };
 	static const u8 esc[] = { 0x7e, 0x7d, 0x11 };
 	struct vector v[] = {
 		{
@@ -198,13 +203,13 @@ static void test_vectors(void)
 			10,
 		},
 		{
-			"pwr_request 4->1 ACKREQ slot 3 prio 2 500 W",
+			"pwr_request 4->1 ACKREQ slot 3 prio 2 500 W id 0x1234",
 			mkframe(RPW_F_ACKREQ, RPW_T_PWR_REQUEST, 0x01, 0x04,
-				0x10, req, 12),
-			{ 0x7e, 0x11, 0x30, 0x01, 0x04, 0x10, 0x0c, 0x07,
-			  0x00, 0x00, 0x00, 0x03, 0x02, 0xf4, 0x01, 0x00,
-			  0x00, 0x34, 0x12, 0x5d, 0x70, 0x7e },
-			22,
+				0x10, req, 14),
+			{ 0x7e, 0x11, 0x30, 0x01, 0x04, 0x10, 0x0e, 0x07,
+			  0x00, 0x00, 0x00, 0x01, 0x00, 0x03, 0x02, 0xf4,
+			  0x01, 0x34, 0x12, 0x00, 0x00, 0x1f, 0xe0, 0x7e },
+			24,
 		},
 		{
 			/* src 0x7d, payload 7e 7d, FCS 0xa57d: all escaped */
@@ -283,7 +288,9 @@ static void test_len_table(void)
 			for (i = 0; i < ARRAY_SIZE(types); i++)
 				if (types[i].type == type)
 					want = len >= types[i].min &&
-					       len <= types[i].max;
+					       len <= types[i].max &&
+					       (!types[i].step ||
+						(len - 6) % types[i].step == 0);
 			if (rpw_type_len_ok(type, len) != want) {
 				if (bad++ < 5)
 					tap_diag("type 0x%02x len %d", type,
@@ -625,7 +632,8 @@ static void test_streams(void)
 	f1 = mkframe(0, RPW_T_CAP_QUERY, 0xff, 0x01, 0x11,
 		     (const u8 []){ 1, 2, 3, 4 }, 4);
 	f2 = mkframe(RPW_F_ACKREQ | RPW_F_RETX, RPW_T_SHED_DONE, 0x01, 0x05,
-		     0x12, (const u8 []){ 1, 2, 3, 4, 5, 0x7e, 7, 8, 9 }, 9);
+		     0x12, (const u8 []){ 1, 2, 3, 4, 1, 0, 5, 0x7e, 7, 8, 9,
+					  0, 0, 0 }, 14);
 	n1 = rpw_frame_encode(&f1, w1, sizeof(w1));
 	n2 = rpw_frame_encode(&f2, w2, sizeof(w2));
 
@@ -769,6 +777,8 @@ static struct rpw_frame random_frame(void)
 	f.type = types[t].type;
 	f.len = types[t].min +
 		rnd_below(types[t].max - types[t].min + 1);
+	if (types[t].step)	/* whole entries only */
+		f.len -= (f.len - 6) % types[t].step;
 	f.src = 1 + rnd_below(254);
 	f.dst = 1 + rnd_below(255);
 	f.seq = rnd();
