@@ -50,14 +50,14 @@ w1:
 
 # rpw_compat.h is the user-space shim (libc types, attributes and C11
 # _Static_assert by design); trace.h follows the TRACE_EVENT layout of
-# include/trace/events/; sim_pmbus.c registers a bus, and 6.1's
-# bus_register() takes a non-const bus_type.
+# include/trace/events/; sim_pmbus.c and sim_server.c register a bus, and
+# 6.1's bus_register() takes a non-const bus_type.
 CP := perl $(CHECKPATCH) --strict --no-tree --show-types --terse -f \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
 checkpatch: $(KSRC_STAMP)
 	$(CP) $(filter-out driver/rpw_compat.h driver/trace.h \
-		driver/sim_pmbus.c,$(filter %.c %.h,$(KERNEL_SRCS)))
-	$(CP) --ignore CONST_STRUCT driver/sim_pmbus.c
+		driver/sim_pmbus.c driver/sim_server.c,$(filter %.c %.h,$(KERNEL_SRCS)))
+	$(CP) --ignore CONST_STRUCT driver/sim_pmbus.c driver/sim_server.c
 	$(CP) --ignore PREFER_KERNEL_TYPES,MACRO_ARG_REUSE,PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE \
 		driver/rpw_compat.h
 	$(CP) --ignore PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE driver/trace.h

@@ -10,6 +10,7 @@
 
 #include "psu.h"
 #include "rackpwr.h"
+#include "server.h"
 
 static int __init rackpwr_init(void)
 {
@@ -25,9 +26,12 @@ static int __init rackpwr_init(void)
 	err = rpw_psu_init();
 	if (err)
 		goto err_elect;
-	err = rpw_cap_init();
+	err = rpw_srv_init();
 	if (err)
 		goto err_psu;
+	err = rpw_cap_init();
+	if (err)
+		goto err_srv;
 	err = rpw_ldisc_init();
 	if (err)
 		goto err_cap;
@@ -40,6 +44,8 @@ err_ldisc:
 	rpw_ldisc_exit();
 err_cap:
 	rpw_cap_exit();
+err_srv:
+	rpw_srv_exit();
 err_psu:
 	rpw_psu_exit();
 err_elect:
@@ -54,6 +60,7 @@ static void __exit rackpwr_exit(void)
 	rpw_serdev_exit();
 	rpw_ldisc_exit();
 	rpw_cap_exit();
+	rpw_srv_exit();
 	rpw_psu_exit();
 	rpw_elect_proto_exit();
 	rpw_nl_exit();

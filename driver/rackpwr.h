@@ -10,6 +10,8 @@
  *	protocols (elect.c, capacity.c)		-> core
  *	netlink (netlink.c)			-> core, protocols' accessors
  *	main.c					-> every layer's init and exit
+ *	hardware (psu.c, server.c)		-> its pure code only; the
+ *						   protocols call it
  *
  * and the glue calls its pure code (rpw_*.c), which calls nobody.  Calls
  * the other way go through ops the upper layer registers: struct

@@ -22,7 +22,7 @@ ALLOWED = {
     'elect': {'core'} | PURE,
     'capacity': {'core', 'psu'} | PURE,
     'netlink': {'core', 'elect', 'capacity'} | PURE,
-    'psu': PURE,
+    'psu': PURE, 'server': set(),
     'rpw_frame': set(), 'rpw_pmbus': set(),
     'rpw_mac': {'rpw_frame'}, 'rpw_elect': {'rpw_mac', 'rpw_frame'},
 }
