@@ -193,10 +193,12 @@ int rpw_alloc_prio_cmp(u8 prio_a, u8 addr_a, u8 slot_a,
 
 struct rpw_slot {
 	u8 state;		/* enum rpw_slot_state */
+	bool present;		/* a server is there (RELEASING may be gone) */
 	u8 prio;
 	u8 reason;		/* last verdict's or release's reason */
 	u8 trigger;		/* last power-on trigger (enum rpw_slot_ev) */
 	bool want_on;		/* a trigger waits for the slot to be free */
+	bool seeded;		/* holding from rpw_slots_seed(), unconfirmed */
 	u8 stmt_type;		/* outstanding statement: RELEASE/SHED_DONE */
 	u8 stmt_reason;
 	u8 dirty;		/* private: frames due (RPW_SD_*) */

@@ -9,7 +9,7 @@
 #
 #   scripts/run-tests.sh            everything
 #   ONLY="unit vm" scripts/run-tests.sh
-#   FUZZ_SECONDS=60 ELECT_SEEDS=100000 scripts/run-tests.sh
+#   FUZZ_SECONDS=60 ELECT_SEEDS=100000 ALLOC_SEEDS=100000 scripts/run-tests.sh
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 2
@@ -17,6 +17,7 @@ LOGS=build/test-logs
 PY=/usr/bin/python3
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 ELECT_SEEDS=${ELECT_SEEDS:-10000}
+ALLOC_SEEDS=${ALLOC_SEEDS:-10000}
 ONLY=${ONLY:-}
 passed=0
 failed=0
@@ -105,6 +106,7 @@ step fuzz make -C selftests/fuzz run FUZZ_SECONDS="$FUZZ_SECONDS"
 if [ -f selftests/sim/Makefile ]; then
 	step election-sim make -C selftests/sim run SEEDS="$ELECT_SEEDS"
 	step stack-sim make -C selftests/sim stack
+	step alloc-sim make -C selftests/sim alloc SEEDS="$ALLOC_SEEDS"
 fi
 step hub make -C selftests/rig run-host
 step rig-selftests sh selftests/rig/run-selftests.sh
