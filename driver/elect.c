@@ -67,6 +67,7 @@ static void rpw_elect_publish(struct rpw_elect_node *en, u64 now)
 		.primary = rpw_elect_primary(&en->e),
 		.state = rpw_elect_state(&en->e),
 		.acting = rpw_elect_is_primary(&en->e, now),
+		.primary_lease_end = rpw_elect_primary_lease(&en->e),
 	};
 	unsigned int i;
 
@@ -275,6 +276,21 @@ void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v)
 		v->cfg = en->e.cfg;
 		v->tx_refused = rpw_elect_stats(&en->e)->tx_refused;
 	}
+	spin_unlock_bh(&node->lock);
+}
+
+void rpw_node_elect_members(struct rpw_node *node, unsigned long *map,
+			    unsigned int nbits)
+{
+	struct rpw_elect_node *en;
+	unsigned int a;
+
+	bitmap_zero(map, nbits);
+	spin_lock_bh(&node->lock);
+	en = rpw_node_priv(node, &rpw_elect_proto);
+	for (a = 0; en && en->inited && a < nbits; a++)
+		if (rpw_elect_member(&en->e, a))
+			__set_bit(a, map);
 	spin_unlock_bh(&node->lock);
 }
 

@@ -160,6 +160,8 @@ struct rpw_leader {
 	/* Our confirmed lease windows [start, end) while primary, local ns. */
 	u64 lease_start[2];
 	u64 lease_end[2];
+	/* Following: the lease the primary may still hold (local ns), or 0. */
+	u64 primary_lease_end;
 };
 
 #define RPW_PROTOS		4	/* election, capacity, allocation, spare */
@@ -363,6 +365,9 @@ int rpw_elect_proto_init(void);
 void rpw_elect_proto_exit(void);
 void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v);
 int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack);
+/* The power-supply modules the election heard recently, by address. */
+void rpw_node_elect_members(struct rpw_node *node, unsigned long *map,
+			    unsigned int nbits);
 
 /* capacity.c */
 int rpw_cap_init(void);
