@@ -4,7 +4,10 @@
 
 A -> B when A's object uses a symbol B's object defines (nm).  Allowed:
 transports and protocols call the core, netlink calls the core and the
-protocols' accessors, glue calls its pure code, main.c calls everyone.
+protocols' accessors, glue calls its pure code, a protocol calls its
+node's hardware (capacity -> psu, alloc -> server) and alloc reads the
+usable capacity and the power-supply modules (capacity, elect accessors),
+main.c calls everyone.
 Everything else, and any call cycle between files, fails: calls the
 other way go through ops tables.  TAP output.
 
@@ -14,17 +17,19 @@ import os
 import subprocess
 import sys
 
-PURE = {'rpw_frame', 'rpw_mac', 'rpw_elect', 'rpw_pmbus'}
+PURE = {'rpw_frame', 'rpw_mac', 'rpw_elect', 'rpw_pmbus', 'rpw_alloc'}
 ALLOWED = {
     'main': None,				# everyone
     'core': PURE,
     'ldisc': {'core'}, 'serdev': {'core'},
     'elect': {'core'} | PURE,
     'capacity': {'core', 'psu'} | PURE,
-    'netlink': {'core', 'elect', 'capacity'} | PURE,
+    'alloc': {'core', 'server', 'capacity', 'elect'} | PURE,
+    'netlink': {'core', 'elect', 'capacity', 'alloc'} | PURE,
     'psu': PURE, 'server': set(),
     'rpw_frame': set(), 'rpw_pmbus': set(),
     'rpw_mac': {'rpw_frame'}, 'rpw_elect': {'rpw_mac', 'rpw_frame'},
+    'rpw_alloc': {'rpw_frame'},
 }
 
 
