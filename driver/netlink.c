@@ -902,8 +902,10 @@ static int rpw_nl_slot_get_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/* cb->args[2]: the request named a slot, which a dump does not take. */
 static int rpw_nl_slot_get_start(struct netlink_callback *cb)
 {
+	cb->args[2] = !!genl_dumpit_info(cb)->attrs[RACKPWR_A_SLOT_SLOT];
 	return rpw_nl_node_dump_start(cb, RACKPWR_A_SLOT_NODE_ID);
 }
 
@@ -915,6 +917,11 @@ static int rpw_nl_slot_get_dumpit(struct sk_buff *skb,
 	int slot = cb->args[1];
 	int err = 0;
 
+	if (cb->args[2]) {
+		if (cb->extack)
+			cb->extack->_msg = "rackpwr: a slot dump takes no slot";
+		return -EINVAL;
+	}
 	node = rpw_nl_dump_node(cb, "rackpwr: slot dump needs a node id");
 	if (IS_ERR(node))
 		return PTR_ERR(node);
