@@ -112,7 +112,11 @@ static void rpw_alloc_timing(struct rpw_alloc_timing *t)
 	t->shed_ms = clamp_t(unsigned int, alloc_shed_ms, 100, 600000);
 }
 
-/* Node lock held: the end of the lease we act in now, 0 when not acting. */
+/*
+ * Node lock held: the end of the lease we act in now, 0 when not acting.
+ * A confirmed window that starts before the current one ends extends it
+ * (rpw_elect_lease(): window 1 follows window 0).
+ */
 static u64 rpw_alloc_lease_end(struct rpw_node *node, u64 now)
 {
 	const struct rpw_leader *l = &node->leader;
@@ -125,6 +129,9 @@ static u64 rpw_alloc_lease_end(struct rpw_node *node, u64 now)
 	for (i = 0; i < ARRAY_SIZE(l->lease_end); i++)
 		if (now >= l->lease_start[i] && now < l->lease_end[i])
 			end = max(end, l->lease_end[i]);
+	for (i = 0; i < ARRAY_SIZE(l->lease_end); i++)
+		if (l->lease_start[i] <= end && l->lease_end[i] > end)
+			end = l->lease_end[i];
 	return end;
 }
 
