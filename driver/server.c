@@ -20,7 +20,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/crc32.h>
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/i2c.h>
@@ -134,6 +133,7 @@ const char *rpw_srv_ev_name(enum rpw_srv_ev ev)
 {
 	return (unsigned int)ev < RPW_SRV_EV__MAX ? rpw_srv_ev_names[ev] : "?";
 }
+EXPORT_SYMBOL_GPL(rpw_srv_ev_name);
 
 static struct device *rpw_srv_dev(struct rpw_srv *srv)
 {
@@ -217,49 +217,23 @@ static int rpw_srv_ee_read(struct rpw_srv *srv, struct rpw_srv_eeprom *ee)
 	return ret < 0 ? ret : 0;
 }
 
-/* NULL if @ee is a valid record, else why not (one log line's worth). */
-static const char *rpw_srv_ee_check(const struct rpw_srv_eeprom *ee)
-{
-	size_t n = strnlen(ee->ident, sizeof(ee->ident));
-	size_t i;
-
-	if (memcmp(ee->magic, RPW_SRV_EE_MAGIC, sizeof(ee->magic)))
-		return "bad magic (blank or not a rackpwr server record)";
-	if (ee->version != RPW_SRV_EE_VERSION)
-		return "unknown record version";
-	if (le32_to_cpu(ee->crc) !=
-	    (crc32_le(~0, (const u8 *)ee, offsetof(struct rpw_srv_eeprom, crc))
-	     ^ ~0))
-		return "bad checksum";
-	if (!le16_to_cpu(ee->watts))
-		return "watts is 0";
-	if (!n || n == sizeof(ee->ident))
-		return "ident empty or not terminated";
-	for (i = 0; i < sizeof(ee->ident); i++) {
-		char c = ee->ident[i];
-
-		if (i < n ? (c < 0x20 || c > 0x7e) : c)
-			return "ident not printable ASCII";
-	}
-	return NULL;
-}
-
 /* 0 when the record is valid and copied into srv->info. */
 static int rpw_srv_identify(struct rpw_srv *srv)
 {
 	struct device *dev = rpw_srv_dev(srv);
+	char ident[RPW_SRV_IDENT_LEN];
 	struct rpw_srv_eeprom ee;
 	const char *why;
+	u32 watts;
 	int ret;
 
 	ret = rpw_srv_ee_read(srv, &ee);
-	if (ret) {
+	if (ret)
 		why = ret == -ENODEV ? "no EEPROM client at its address" :
 		      ret == -EPROBE_DEFER ? "no nvmem device (at24 not bound)" :
 		      "read failed";
-	} else {
-		why = rpw_srv_ee_check(&ee);
-	}
+	else
+		why = rpw_srv_ee_parse(&ee, &watts, ident);
 	if (why) {
 		if (why != srv->ee_err)
 			dev_warn(dev, "slot %u: EEPROM 0x%02x refused: %s (%d); server not present\n",
@@ -269,8 +243,8 @@ static int rpw_srv_identify(struct rpw_srv *srv)
 		return -EINVAL;
 	}
 	srv->ee_err = NULL;
-	srv->info.watts = le16_to_cpu(ee.watts);
-	strscpy(srv->info.ident, ee.ident, sizeof(srv->info.ident));
+	srv->info.watts = watts;
+	strscpy(srv->info.ident, ident, sizeof(srv->info.ident));
 	return 0;
 }
 
@@ -298,12 +272,6 @@ static int rpw_srv_write_u32(struct rpw_srv *srv, u8 reg, u32 val)
 	if (ret)
 		return ret;
 	return i2c_smbus_write_word_data(srv->client, reg + 2, val >> 16);
-}
-
-static bool rpw_srv_status_bad(int st)
-{
-	return (st & RPW_SRV_ST_RSVD) ||
-	       (st & RPW_SRV_ST_PSTATE) > RPW_SRV_PS_SLEEP;
 }
 
 static void rpw_srv_set_fault(struct rpw_srv *srv, struct rpw_srv_evq *q,
@@ -338,11 +306,12 @@ static void rpw_srv_gone(struct rpw_srv *srv, struct rpw_srv_evq *q,
 {
 	if (srv->hw == SRV_PRESENT) {
 		rpw_srv_emit(srv, q, RPW_SRV_EV_GONE, 0);
-		dev_info(rpw_srv_dev(srv), "slot %u: %s %s gone (%s)\n",
+		dev_info(rpw_srv_dev(srv), "slot %u: %s%s gone (%s)\n",
 			 srv->slot, srv->info.ident,
-			 srv->info.enabled ? "(power enabled)" : "", why);
+			 srv->info.enabled ? " (power enabled)" : "", why);
 	}
 	srv->hw = SRV_ABSENT;
+	srv->fault = SRV_FAULT_NONE;
 	srv->ee_err = NULL;
 	memset(&srv->info, 0, sizeof(srv->info));
 }
@@ -364,8 +333,10 @@ static int rpw_srv_arrive(struct rpw_srv *srv, struct rpw_srv_evq *q,
 		return 0;
 	ret = rpw_srv_read_u32(srv, RPW_SRV_REG_GRANT_ID,
 			       &srv->info.grant_id);
-	if (ret)
+	if (ret) {
+		srv->ee_next = jiffies;	/* the EEPROM was fine: next poll */
 		return ret;
+	}
 	srv->hw = SRV_PRESENT;
 	srv->info.present = true;
 	dev_info(rpw_srv_dev(srv), "slot %u: %s, %u W, power %s, grant id %u\n",
@@ -465,7 +436,6 @@ static void rpw_srv_poll(struct rpw_srv *srv, struct rpw_srv_evq *q)
 	st = rpw_srv_read_state(srv, &f);
 	if (st == -ENXIO) {
 		/* Nobody acknowledges the address: the slot is empty. */
-		rpw_srv_clear_fault(srv);
 		rpw_srv_gone(srv, q, "removed");
 		return;
 	}
@@ -874,6 +844,7 @@ int rpw_chassis_resolve(int bus)
 	mutex_unlock(&rpw_chassis_reg_lock);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(rpw_chassis_resolve);
 
 int rpw_srv_get(int bus, unsigned int slot, struct rpw_srv_info *out)
 {
@@ -885,6 +856,7 @@ int rpw_srv_get(int bus, unsigned int slot, struct rpw_srv_info *out)
 	rpw_srv_unlock(srv);
 	return 0;
 }
+EXPORT_SYMBOL_GPL(rpw_srv_get);
 
 /* Read STATUS back after a write to CONTROL; refresh the cached state. */
 static int rpw_srv_readback(struct rpw_srv *srv)
@@ -914,15 +886,19 @@ static int rpw_srv_power(struct rpw_srv *srv, bool on, u32 grant_id)
 		srv->info.grant_id = grant_id;
 		ret = i2c_smbus_write_byte_data(c, RPW_SRV_REG_CONTROL,
 						RPW_SRV_CTL_POWER_EN);
+		if (!ret)
+			ret = rpw_srv_readback(srv);
 	} else {
+		/* Never an enabled server without its grant id: enable first. */
 		ret = i2c_smbus_write_byte_data(c, RPW_SRV_REG_CONTROL, 0);
 		if (!ret)
+			ret = rpw_srv_readback(srv);
+		if (!ret && !srv->info.enabled) {
 			ret = rpw_srv_write_u32(srv, RPW_SRV_REG_GRANT_ID, 0);
-		if (!ret)
-			srv->info.grant_id = 0;
+			if (!ret)
+				srv->info.grant_id = 0;
+		}
 	}
-	if (!ret)
-		ret = rpw_srv_readback(srv);
 	if (!ret && srv->info.enabled != on)
 		ret = -EIO;
 	return ret;
@@ -948,6 +924,7 @@ int rpw_srv_set_power(int bus, unsigned int slot, bool on, u32 grant_id)
 	rpw_srv_unlock(srv);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(rpw_srv_set_power);
 
 int rpw_srv_request_shutdown(int bus, unsigned int slot)
 {
@@ -970,16 +947,19 @@ int rpw_srv_request_shutdown(int bus, unsigned int slot)
 	rpw_srv_unlock(srv);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(rpw_srv_request_shutdown);
 
 int rpw_srv_notifier_register(struct notifier_block *nb)
 {
 	return blocking_notifier_chain_register(&rpw_srv_chain, nb);
 }
+EXPORT_SYMBOL_GPL(rpw_srv_notifier_register);
 
 void rpw_srv_notifier_unregister(struct notifier_block *nb)
 {
 	blocking_notifier_chain_unregister(&rpw_srv_chain, nb);
 }
+EXPORT_SYMBOL_GPL(rpw_srv_notifier_unregister);
 
 int rpw_srv_init(void)
 {

@@ -30,7 +30,6 @@
  * Documentation/dev-tools/rackpwr-testing.rst.  Test-only: nothing in
  * here is meant for production systems.
  */
-#include <linux/crc32.h>
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/i2c.h>
@@ -156,19 +155,13 @@ static struct dentry *sim_dir;
 /* Write the record of the knobs into the part (the rest stays as is). */
 static void sim_ee_build(struct sim_srv *s)
 {
-	struct rpw_srv_eeprom rec = {};
+	struct rpw_srv_eeprom rec;
 
 	if (s->ee_garbage == 2) {
 		memset(s->ee, 0xff, sizeof(s->ee));	/* a blank part */
 		return;
 	}
-	memcpy(rec.magic, RPW_SRV_EE_MAGIC, sizeof(rec.magic));
-	rec.version = RPW_SRV_EE_VERSION;
-	rec.watts = cpu_to_le16(s->watts);
-	strscpy_pad(rec.ident, s->ident, sizeof(rec.ident));
-	rec.crc = cpu_to_le32(crc32_le(~0, (u8 *)&rec,
-				       offsetof(struct rpw_srv_eeprom, crc)) ^
-			      ~0);
+	rpw_srv_ee_build(&rec, s->watts, s->ident);
 	if (s->ee_garbage == 1)
 		rec.ident[0] ^= 0x01;	/* one bit flipped after the CRC */
 	memcpy(s->ee, &rec, sizeof(rec));

@@ -17,7 +17,8 @@ import os
 import subprocess
 import sys
 
-PURE = {'rpw_frame', 'rpw_mac', 'rpw_elect', 'rpw_pmbus', 'rpw_alloc'}
+PURE = {'rpw_frame', 'rpw_mac', 'rpw_elect', 'rpw_pmbus', 'rpw_alloc',
+        'rpw_srv'}
 ALLOWED = {
     'main': None,				# everyone
     'core': PURE,
@@ -26,8 +27,8 @@ ALLOWED = {
     'capacity': {'core', 'psu'} | PURE,
     'alloc': {'core', 'server', 'capacity', 'elect'} | PURE,
     'netlink': {'core', 'elect', 'capacity', 'alloc'} | PURE,
-    'psu': PURE, 'server': set(),
-    'rpw_frame': set(), 'rpw_pmbus': set(),
+    'psu': PURE, 'server': PURE,
+    'rpw_frame': set(), 'rpw_pmbus': set(), 'rpw_srv': set(),
     'rpw_mac': {'rpw_frame'}, 'rpw_elect': {'rpw_mac', 'rpw_frame'},
     'rpw_alloc': {'rpw_frame'},
 }

@@ -24,7 +24,8 @@
 # Environment:
 #   KVER              kernel release (default: newest /lib/modules/*-amd64
 #                     that has a /boot/vmlinuz-* image)
-#   RIG_KMODS         in-tree modules to include (default "i2c-dev i2c-stub")
+#   RIG_KMODS         in-tree modules to include (default "i2c-dev i2c-stub
+#                     at24")
 #   RIG_KMODS_EXTRA   more in-tree modules on top of RIG_KMODS
 #   RIG_VM_TESTS_DIR  where selftests/vm/Makefile put the C tests
 #                     (default build/vm-tests)
@@ -36,7 +37,7 @@ die() { echo "mkinitramfs: $*" >&2; exit 1; }
 OUT=$1
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUSYBOX=${BUSYBOX:-/bin/busybox}
-RIG_KMODS=${RIG_KMODS:-"i2c-dev i2c-stub"}
+RIG_KMODS=${RIG_KMODS:-"i2c-dev i2c-stub at24"}
 RIG_KMODS_EXTRA=${RIG_KMODS_EXTRA:-}
 RIG_VM_TESTS_DIR=${RIG_VM_TESTS_DIR:-$TOP/build/vm-tests}
 
