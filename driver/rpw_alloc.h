@@ -252,7 +252,9 @@ void rpw_slots_init(struct rpw_slots *s, const struct rpw_alloc_timing *t,
  * After init, before anything else: a slot's hardware state.  A powered
  * server is GRANTED under @grant_id with @watts held, so a restarted
  * chassis reports it (-EINVAL for a powered slot without a grant id:
- * the glue decides what to do with a server nobody granted).
+ * the glue decides what to do with a server nobody granted).  Then pass
+ * what the device shows beyond that as events: OFF or SLEEP for a powered
+ * server that is not on (its grant is released), LOWER if known.
  */
 int rpw_slots_seed(struct rpw_slots *s, unsigned int slot,
 		   const struct rpw_slot_hw *hw);

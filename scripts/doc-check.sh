@@ -503,6 +503,13 @@ def gen_test_mac(quick):
     return [l.rstrip() for l in out.splitlines() if ' urgent max ' in l]
 
 
+def gen_alloc_sim(quick):
+    make('selftests/sim', 'alloc_sim')
+    out = run(['selftests/sim/alloc_sim', '--seeds', '10000'], 'alloc_sim')
+    return [l.rstrip() for l in out.splitlines()
+            if l.startswith(('# ', 'ok - ', 'not ok'))]
+
+
 def value_table(header, rows):
     """A reST simple table from a header and rows of cells (right-aligned
     numbers, left-aligned text)."""
@@ -559,10 +566,13 @@ GEN = {
     'mac-timers': ('make -C selftests/doc run', 'rst', gen_mac_timers,
                    'exact'),
     'elect-p0': ('make -C selftests/doc run', 'rst', gen_elect_p0, 'exact'),
+    'alloc-sim': ('make -C selftests/sim alloc SEEDS=10000', 'literal',
+                  gen_alloc_sim, None),
 }
 
 SHAPE = {
     'test-mac-urgent': r'^# .* urgent max [\d.]+ ms \(bound [\d.]+\)',
+    'alloc-sim': r'^(# .+|ok - \d+ scenarios, seeds .+, 0 failed, .+)$',
 }
 
 begin_re = re.compile(r'^\.\. generated: ([\w-]+) \((.+)\)$')

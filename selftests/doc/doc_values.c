@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rpw_alloc.h"
 #include "rpw_compat.h"
 #include "rpw_elect.h"
 #include "rpw_mac.h"
@@ -366,10 +367,26 @@ static void elect_values(void)
 	kv_ms("elect.urgent.T_det_ms", ec.detect_ns, 1);
 }
 
+/* Power allocation timing and defaults (rpw_alloc.c). */
+static void alloc_values(void)
+{
+	struct rpw_alloc_timing t;
+
+	rpw_alloc_timing_default(&t);
+	kv("alloc.resend_ms", "%u", t.resend_ms);
+	kv("alloc.queued_ms", "%u", t.queued_ms);
+	kv("alloc.recovery_ms", "%u", t.recovery_ms);
+	kv("alloc.nopolicy_ms", "%u", t.nopolicy_ms);
+	kv("alloc.shed_ms", "%u", t.shed_ms);
+	kv("alloc.prio_default", "%u", RPW_ALLOC_PRIO_DEFAULT);
+	kv("alloc.max_chassis", "%u", RPW_ALLOC_MAX_CHASSIS);
+}
+
 int main(void)
 {
 	mac_values();
 	node_values();
 	elect_values();
+	alloc_values();
 	return 0;
 }

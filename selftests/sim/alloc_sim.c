@@ -18,7 +18,8 @@
  * reordering, failover, chassis restart (slots rebuilt from the simulated
  * hardware: power enable and the GRANT_ID register), capacity drops, the
  * policy holder going away, servers that ignore a shed.  Servers get
- * inserted, pulled, switched on, shut down, put to sleep and lowered.
+ * inserted, pulled, switched on, shut down, put to sleep and lowered, and
+ * in half the scenarios every server without power asks at once.
  *
  * Invariants, after every event:
  *  - gate: a server's power is enabled only under a grant some primary
@@ -29,7 +30,7 @@
  *    draw; every holding in the ledger is a grant some primary sent; the
  *    total is the sum of the holdings (no grant counted twice);
  *  - once: a primary never sends two different verdicts for one request,
- *    and a chassis acts on one verdict per request;
+ *    and a chassis powers a server on at most once per grant;
  *  - capacity: the servers' draw stays within the usable capacity, except
  *    within SHED_WINDOW of a capacity drop (the shed window, measured) and
  *    in a term whose recovery ended by the hold without a chassis's report
@@ -98,12 +99,12 @@ static bool chance(double p)
 enum ev_kind {
 	EV_DELIVER, EV_TICK, EV_HB, EV_LEARN, EV_TERM_END, EV_TERM_START,
 	EV_CRASH, EV_BOOT, EV_SRV, EV_SRV_DONE, EV_CAP, EV_POLICY, EV_QUIET,
-	EV_END,
+	EV_STORM, EV_END,
 };
 
 static const char *const ev_names[] = {
 	"deliver", "tick", "hb", "learn", "term-end", "term-start", "crash",
-	"boot", "srv", "srv-done", "cap", "policy", "quiet", "end",
+	"boot", "srv", "srv-done", "cap", "policy", "quiet", "storm", "end",
 };
 
 struct event {
@@ -160,6 +161,7 @@ struct term {
 
 struct grant {
 	u8 ch, slot, verdict;
+	bool used;		/* a chassis powered a server on for it */
 	u32 id, w, term;
 };
 
@@ -313,6 +315,18 @@ static struct grant *grant_find(u8 ch, u8 slot, u32 id)
 		    S->grants[i].id == id && S->grants[i].verdict == RPW_PWR_GRANT)
 			return &S->grants[i];
 	return NULL;
+}
+
+/* Whether some chassis already powered a server on for (ch, slot, id). */
+static bool grant_used(u8 ch, u8 slot, u32 id)
+{
+	int i;
+
+	for (i = 0; i < S->ngrants; i++)
+		if (S->grants[i].ch == ch && S->grants[i].slot == slot &&
+		    S->grants[i].id == id && S->grants[i].used)
+			return true;
+	return false;
 }
 
 /* A verdict leaving the primary of term @term for chassis @ch. */
@@ -578,7 +592,7 @@ static void chassis_run(struct chassis *c, int ci)
 	for (k = 0; k < out.nacts; k++) {
 		const struct rpw_alloc_act *a = &out.acts[k];
 		struct hw_slot *h = &c->hw[a->slot];
-		const struct grant *g;
+		struct grant *g;
 
 		switch (a->kind) {
 		case RPW_ACT_POWER_ON:
@@ -588,6 +602,11 @@ static void chassis_run(struct chassis *c, int ci)
 			    c->s.epoch != t->epoch)
 				fail("gate: ch%d slot %u POWER_ON id %u not a grant of the followed epoch",
 				     ci, a->slot, a->id);
+			else if (grant_used(ci, a->slot, a->id))
+				fail("once: ch%d slot %u powered on twice for grant %u",
+				     ci, a->slot, a->id);
+			else
+				g->used = true;
 			if (h->srv == SRV_ABSENT)
 				fail("sim: power on of an empty slot");
 			h->powered = true;
@@ -738,6 +757,34 @@ static void srv_random(int ci)
 			chassis_event(ci, i, RPW_SEV_ADMIN_OFF, 0);
 		}
 		return;
+	}
+}
+
+/*
+ * Every server without power asks at the same instant (a power-up); each
+ * chassis passes its events in one batch, then ticks once, as the glue
+ * does after a poll of its servers.
+ */
+static void storm(void)
+{
+	int c, i;
+
+	trace("storm");
+	for (c = 0; c < S->nch; c++) {
+		if (!S->ch[c].up)
+			continue;
+		rpw_alloc_out_reset(&out);
+		for (i = 0; i < NSLOT; i++) {
+			struct hw_slot *h = &S->ch[c].hw[i];
+
+			if (h->srv == SRV_ABSENT || h->powered)
+				continue;
+			rpw_slots_server_event(&S->ch[c].s, i,
+					       h->srv == SRV_SLEEP ?
+					       RPW_SEV_WAKE : RPW_SEV_ADMIN_ON,
+					       0, S->now, &out);
+		}
+		chassis_run(&S->ch[c], c);
 	}
 }
 
@@ -1061,6 +1108,9 @@ static void handle(struct event *e)
 		S->quiet = true;
 		trace("faults stop");
 		break;
+	case EV_STORM:
+		storm();
+		break;
 	default:
 		break;
 	}
@@ -1203,6 +1253,8 @@ static void scenario(void)
 		at(t * MS, EV_POLICY, 0, 0, 0);
 		at((t + rnd_range(100, 5000)) * MS, EV_POLICY, 0, 0, 1);
 	}
+	if (chance(0.5))
+		at(rnd_range(100, FAULT_MS) * MS, EV_STORM, 0, 0, 0);
 	at(FAULT_MS * MS, EV_QUIET, 0, 0, 0);
 	at((FAULT_MS + SETTLE_MS) * MS, EV_END, 0, 0, 0);
 }

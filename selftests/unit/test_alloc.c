@@ -609,6 +609,63 @@ static void test_corrections(void)
 	is(s.slot[3].stmt_type, 0, "fix: ... until it shows it");
 }
 
+static struct rpw_ledger led;
+
+/* Acting at EPOCH with chassis CHASSIS known and fully reported. */
+static void ledger(void)
+{
+	struct rpw_frame f;
+
+	rpw_ledger_init(&led, &tm);
+	rpw_ledger_know(&led, CHASSIS);
+	rpw_ledger_role(&led, true, EPOCH, 0, &out);
+	f = report(CHASSIS, 0, RPW_SLOT_OFF, 100, 0, 0, true);
+	rpw_ledger_rx(&led, &f, 0, &out);
+	f = report(CHASSIS, 0, RPW_SLOT_OFF, 100, 0, 0, false);
+	rpw_ledger_rx(&led, &f, 0, &out);
+	rpw_ledger_tick(&led, 0, &out);
+	reset();
+}
+
+static void test_inventory(void)
+{
+	struct rpw_slots s;
+	struct rpw_frame f;
+
+	granted(&s);
+	f = mkframe(RPW_T_INV_QUERY, PRIMARY, RPW_ADDR_BCAST, EPOCH, NULL, 0,
+		    0);
+	is(rpw_slots_rx(&s, &f, MS, &out), 0, "inv: a query taken");
+	rpw_slots_tick(&s, MS, &out);
+	tap_ok(entries_of(RPW_T_INV_REPORT) == 8 &&
+	       frames_of(RPW_T_INV_REPORT, &f) == 2 &&
+	       f.payload[6 + 3 * 12 + 1] == RPW_SLOT_GRANTED &&
+	       get_unaligned_le32(f.payload + 6 + 3 * 12 + 8) == 100,
+	       "inv: answered with all 8 slots, slot 3 GRANTED under 100");
+	f = mkframe(RPW_T_INV_QUERY, PRIMARY, RPW_ADDR_BCAST, EPOCH + 0x100,
+		    NULL, 0, 0);
+	is(rpw_slots_rx(&s, &f, MS, &out), -ESTALE,
+	   "inv: a query of another epoch is not answered");
+	reset();
+	rpw_slots_set_prio(&s, 3, 200, MS);
+	rpw_slots_tick(&s, MS, &out);
+	tap_ok(entries_of(RPW_T_INV_REPORT) == 1 &&
+	       frames_of(RPW_T_INV_REPORT, &f) &&
+	       f.payload[6 + 2] == 200 && (f.payload[5] & RPW_PWR_F_LAST),
+	       "inv: a new priority is reported for that slot alone");
+
+	ledger();
+	f = request(CHASSIS, 3, 1, 103, 100);
+	rpw_ledger_rx(&led, &f, 0, &out);
+	rpw_ledger_decide(&led, CHASSIS, 3, 100, RPW_PWR_GRANT, 103000, 0,
+			  ~0ULL, 0, &out);
+	f = report(CHASSIS, 3, RPW_SLOT_GRANTED, 103, 103, 100, true);
+	f.payload[6 + 3 * 12 + 2] = 200;
+	rpw_ledger_rx(&led, &f, 0, &out);
+	tap_ok(led.ch[0].ent[3].prio == 200 && led.granted_mw == 103000,
+	       "inv: the ledger takes the reported priority, counts once");
+}
+
 static void test_seed(void)
 {
 	struct rpw_slot_hw hw = {
@@ -649,24 +706,6 @@ static void test_seed(void)
 }
 
 /* ------------------------------------------------------------------ */
-
-static struct rpw_ledger led;
-
-/* Acting at EPOCH with chassis CHASSIS known and fully reported. */
-static void ledger(void)
-{
-	struct rpw_frame f;
-
-	rpw_ledger_init(&led, &tm);
-	rpw_ledger_know(&led, CHASSIS);
-	rpw_ledger_role(&led, true, EPOCH, 0, &out);
-	f = report(CHASSIS, 0, RPW_SLOT_OFF, 100, 0, 0, true);
-	rpw_ledger_rx(&led, &f, 0, &out);
-	f = report(CHASSIS, 0, RPW_SLOT_OFF, 100, 0, 0, false);
-	rpw_ledger_rx(&led, &f, 0, &out);
-	rpw_ledger_tick(&led, 0, &out);
-	reset();
-}
 
 static void test_recovery(void)
 {
@@ -1054,6 +1093,7 @@ int main(void)
 	test_admin();
 	test_shed();
 	test_corrections();
+	test_inventory();
 	test_seed();
 	test_recovery();
 	test_decide();
