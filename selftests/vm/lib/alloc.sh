@@ -95,3 +95,23 @@ powered() {
 		awk '{ v[NR] = $1 } END { for (i = 1; i <= NR / 2; i++)
 			n += v[i] == 1 && v[i + NR / 2] == 1; print n + 0 }'
 }
+# stable: wait (up to 15 s) until the primary is out of its recovery and
+# its table holds at least one line, so that a snapshot means something
+stable() {
+	_t=0
+	while { [ "$(pwr P recovering)" != 0 ] || [ -z "$(table P)" ]; } &&
+	      [ $_t -lt 50 ]; do
+		usleep 300000; _t=$((_t + 1))
+	done
+}
+# retry CMD...: run CMD until it succeeds, at most 5 times a second apart
+# (an op that acts fails with ESTALE while the primary's lease lapses)
+retry() {
+	_r=0
+	until "$@"; do
+		_r=$((_r + 1)); [ $_r -ge 5 ] && return 1
+		sleep 1
+	done
+}
+# shed_p CHASSIS SLOT: power-shed at the primary of the moment
+shed_p() { rackpwrctl shed "$(prim)" "$@"; }
