@@ -384,17 +384,22 @@ static void rpw_alloc_kick(struct rpw_node *node, struct rpw_alloc *a, u64 now)
 
 /* ---- protocol callbacks ------------------------------------------------- */
 
-/* Node lock held: tell the slot table whom the chassis follows. */
+/*
+ * Node lock held: tell the slot table whom the chassis follows and until
+ * when that primary's lease may run: on every leader change and before
+ * every received frame (the lease moves with every heartbeat, which is
+ * not worth a leader callback of every protocol).
+ */
 static void rpw_alloc_follow(struct rpw_node *node, struct rpw_alloc *a,
 			     u64 now)
 {
 	const struct rpw_leader *l = &node->leader;
+	u64 lease = rpw_node_primary_lease_locked(node);
 	u8 primary = l->primary;
 
-	if (primary == node->cfg.addr || !l->primary_lease_end)
+	if (primary == node->cfg.addr || !lease)
 		primary = RPW_ADDR_NONE;
-	rpw_slots_leader(&a->slots, primary, l->epoch, l->primary_lease_end,
-			 now);
+	rpw_slots_leader(&a->slots, primary, l->epoch, lease, now);
 }
 
 /* Node lock held: we act as primary at the leader's epoch. */
@@ -451,6 +456,8 @@ static void rpw_alloc_rx(struct rpw_node *node, void *priv,
 	int err = -EOPNOTSUPP;
 
 	lockdep_assert_held(&node->lock);
+	if (a->seeded && rpw_alloc_role(node, RACKPWR_ROLE_CHASSIS))
+		rpw_alloc_follow(node, a, now);
 	if (rpw_alloc_role(node, RACKPWR_ROLE_CHASSIS))
 		err = rpw_slots_rx(&a->slots, f, now, &a->out);
 	else if (rpw_alloc_role(node, RACKPWR_ROLE_PSU))

@@ -67,7 +67,6 @@ static void rpw_elect_publish(struct rpw_elect_node *en, u64 now)
 		.primary = rpw_elect_primary(&en->e),
 		.state = rpw_elect_state(&en->e),
 		.acting = rpw_elect_is_primary(&en->e, now),
-		.primary_lease_end = rpw_elect_primary_lease(&en->e),
 	};
 	unsigned int i;
 
@@ -292,6 +291,15 @@ void rpw_node_elect_members(struct rpw_node *node, unsigned long *map,
 		if (rpw_elect_member(&en->e, a))
 			__set_bit(a, map);
 	spin_unlock_bh(&node->lock);
+}
+
+u64 rpw_node_primary_lease_locked(struct rpw_node *node)
+{
+	struct rpw_elect_node *en;
+
+	lockdep_assert_held(&node->lock);
+	en = rpw_node_priv(node, &rpw_elect_proto);
+	return en && en->inited ? rpw_elect_primary_lease(&en->e) : 0;
 }
 
 int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack)

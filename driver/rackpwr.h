@@ -165,8 +165,6 @@ struct rpw_leader {
 	/* Our confirmed lease windows [start, end) while primary, local ns. */
 	u64 lease_start[2];
 	u64 lease_end[2];
-	/* Following: the lease the primary may still hold (local ns), or 0. */
-	u64 primary_lease_end;
 };
 
 #define RPW_PROTOS		4	/* election, capacity, allocation, spare */
@@ -373,6 +371,12 @@ int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack);
 /* The power-supply modules the election heard recently, by address. */
 void rpw_node_elect_members(struct rpw_node *node, unsigned long *map,
 			    unsigned int nbits);
+/*
+ * Node lock held: following a primary, the end of the lease it may still
+ * hold (rpw_elect_primary_lease()), else 0.  Read when needed rather than
+ * published: it changes with every heartbeat.
+ */
+u64 rpw_node_primary_lease_locked(struct rpw_node *node);
 
 /* capacity.c */
 int rpw_cap_init(void);
