@@ -46,6 +46,7 @@ void rpw_alloc_out_reset(struct rpw_alloc_out *o)
 {
 	o->nframes = 0;
 	o->nacts = 0;
+	o->dropped = 0;
 }
 
 int rpw_alloc_prio_cmp(u8 prio_a, u8 addr_a, u8 slot_a,
@@ -84,8 +85,10 @@ static struct rpw_alloc_act *rpw_out_act(struct rpw_alloc_out *o, u8 kind)
 {
 	struct rpw_alloc_act *a;
 
-	if (o->nacts >= RPW_ALLOC_OUT_ACTS)
+	if (o->nacts >= RPW_ALLOC_OUT_ACTS) {
+		o->dropped++;
 		return NULL;
+	}
 	a = &o->acts[o->nacts++];
 	memset(a, 0, sizeof(*a));
 	a->kind = kind;

@@ -175,6 +175,8 @@ struct rpw_alloc_act {
 struct rpw_alloc_out {
 	unsigned int nframes;
 	unsigned int nacts;
+	/* Actions that did not fit: 0 if reset before each call. */
+	unsigned int dropped;
 	struct rpw_frame frames[RPW_ALLOC_OUT_FRAMES];
 	struct rpw_alloc_act acts[RPW_ALLOC_OUT_ACTS];
 };

@@ -8,7 +8,7 @@
  * policy-holder changes, time steps, and the frames each side sends
  * delivered to the other.  After every step:
  *  - every frame either side sends passes rpw_frame_validate() and its
- *    header's count matches its length;
+ *    header's count matches its length; no action is dropped;
  *  - POWER_ON only for a slot now GRANTED under that id, and only right
  *    after a PWR_ANSWER from the followed primary at the followed epoch;
  *  - a successful grant keeps the ledger's total within the usable
@@ -86,6 +86,7 @@ static void slots_out(bool answer)
 {
 	unsigned int i;
 
+	CHECK(!out.dropped);
 	for (i = 0; i < out.nacts; i++) {
 		const struct rpw_alloc_act *a = &out.acts[i];
 
@@ -105,6 +106,7 @@ static void ledger_out(void)
 	u64 sum = 0;
 	int pos;
 
+	CHECK(!out.dropped);
 	check_frames(PRIMARY, to_slots, &n_to_slots);
 	for (pos = rpw_ledger_next(&led, 0, &info); pos >= 0;
 	     pos = rpw_ledger_next(&led, pos + 1, &info))

@@ -589,6 +589,8 @@ static void chassis_run(struct chassis *c, int ci)
 	struct term *t;
 	unsigned int k;
 
+	if (out.dropped)
+		fail("sim: ch%d: %u actions did not fit", ci, out.dropped);
 	for (k = 0; k < out.nacts; k++) {
 		const struct rpw_alloc_act *a = &out.acts[k];
 		struct hw_slot *h = &c->hw[a->slot];
@@ -809,6 +811,8 @@ static void psu_run(struct psu *p, int pi)
 {
 	unsigned int k;
 
+	if (out.dropped)
+		fail("sim: psu%d: %u actions did not fit", pi, out.dropped);
 	for (k = 0; k < out.nacts; k++) {
 		const struct rpw_alloc_act *a = &out.acts[k];
 
@@ -850,6 +854,18 @@ static int cand_cmp(const void *a, const void *b)
 				   y->prio, y->addr, y->slot);
 }
 
+/*
+ * After one decision: its events are for the agent, which the simulated
+ * policy is; the frames come from the tick after the batch (psu_run()).
+ */
+static void policy_drain(int pi)
+{
+	if (out.dropped)
+		fail("sim: psu%d: %u actions did not fit", pi, out.dropped);
+	out.nacts = 0;
+	out.dropped = 0;
+}
+
 /* The trivial policy: shed what no longer fits, then grant what fits. */
 static void policy_run(void)
 {
@@ -881,8 +897,10 @@ static void policy_run(void)
 			if (cs[i].state != RPW_GS_GRANTED ||
 			    (cs[i].reason == RPW_PWR_R_REFUSED) != pass)
 				continue;
-			if (rpw_ledger_shed(&p->l, cs[i].addr, cs[i].slot,
-					    S->now, &out))
+			err = rpw_ledger_shed(&p->l, cs[i].addr, cs[i].slot,
+					      S->now, &out);
+			policy_drain(p - S->psu);
+			if (err)
 				continue;
 			kept -= cs[i].held;
 			S->sheds++;
@@ -902,9 +920,10 @@ static void policy_run(void)
 						cs[i].id, RPW_PWR_GRANT,
 						cs[i].want, 0, S->usable_mw,
 						S->now, &out);
+			policy_drain(p - S->psu);
 			if (err == -ENOSPC)
 				S->refused++;
-			if (!err || err != -EAGAIN)
+			if (err != -EAGAIN)
 				continue;
 		}
 		if (cs[i].state == RPW_GS_PENDING)
@@ -913,6 +932,7 @@ static void policy_run(void)
 					  fits ? RPW_PWR_R_RECOVERING :
 					  RPW_PWR_R_CAPACITY, S->usable_mw,
 					  S->now, &out);
+		policy_drain(p - S->psu);
 	}
 	psu_run(p, p - S->psu);
 }
