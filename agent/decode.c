@@ -21,6 +21,7 @@
 
 _Static_assert(RACKPWR_A_NODE_MAX < 64, "node has-mask is 64 bits");
 _Static_assert(RACKPWR_A_STATS_MAX < 32, "stats has-mask is 32 bits");
+_Static_assert(RACKPWR_A_POWER_MAX < 64, "power has-mask is 64 bits");
 
 enum rpw_ftype { F_U8, F_U32, F_U64, F_FLAG, F_STR, F_BIN, F_NEST };
 
@@ -153,6 +154,58 @@ static const struct rpw_field cap_fields[] = {
 	FLD(rpw_dec_cap, RACKPWR_A_CAPACITY_LOST, F_FLAG, lost, "lost"),
 };
 
+static const struct rpw_field slot_fields[] = {
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_NODE_ID, F_U32, node_id, "node-id"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_SLOT, F_U8, slot, "slot"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_STATE, F_U32, state, "state"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_PRIO, F_U8, prio, "prio"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_WANT_MW, F_U32, want_mw, "want-mw"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_HELD_MW, F_U32, held_mw, "held-mw"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_REQ_ID, F_U32, req_id, "req-id"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_LAST_TRIGGER, F_U32, last_trigger,
+	    "last-trigger"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_PRESENT, F_FLAG, present, "present"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_ENABLED, F_FLAG, enabled, "enabled"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_REASON, F_U32, reason, "reason"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_IDENT, F_STR, ident, "ident"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_PRIMARY, F_U8, primary, "primary"),
+	FLD(rpw_dec_slot, RACKPWR_A_SLOT_EPOCH, F_U32, epoch, "epoch"),
+};
+
+static const struct rpw_field power_fields[] = {
+	FLD(rpw_dec_power, RACKPWR_A_POWER_NODE_ID, F_U32, node_id, "node-id"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_EPOCH, F_U32, epoch, "epoch"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_CHASSIS, F_U8, chassis, "chassis"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_SLOT, F_U8, slot, "slot"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_REQ_ID, F_U32, req_id, "req-id"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_VERDICT, F_U32, verdict, "verdict"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_MW, F_U32, mw, "mw"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_REASON, F_U32, reason, "reason"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_STATE, F_U32, state, "state"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_PRIO, F_U8, prio, "prio"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_WANT_MW, F_U32, want_mw, "want-mw"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_HELD_MW, F_U32, held_mw, "held-mw"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_AGE_MS, F_U32, age_ms, "age-ms"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_EVENT, F_U32, event, "event"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_ACTING, F_FLAG, acting, "acting"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_RECOVERING, F_FLAG, recovering,
+	    "recovering"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_BOUND, F_FLAG, bound, "bound"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_USABLE_MW, F_U64, usable_mw,
+	    "usable-mw"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_GRANTED_MW, F_U64, granted_mw,
+	    "granted-mw"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_PENDING, F_U32, pending, "pending"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_REFUSED_INVARIANT, F_U64,
+	    refused_invariant, "refused-invariant"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_NO_POLICY_DENIED, F_U64,
+	    no_policy_denied, "no-policy-denied"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_RX_STALE, F_U64, rx_stale,
+	    "rx-stale"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_NTF_DROPPED, F_U64, ntf_dropped,
+	    "ntf-dropped"),
+};
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static struct nla_policy node_pol[RACKPWR_A_NODE_MAX + 1];
@@ -162,6 +215,8 @@ static struct nla_policy bus_pol[RACKPWR_A_BUS_EVENT_MAX + 1];
 static struct nla_policy elect_pol[RACKPWR_A_ELECT_MAX + 1];
 static struct nla_policy cap_pol[RACKPWR_A_CAPACITY_MAX + 1];
 static struct nla_policy stats_pol[RACKPWR_A_STATS_MAX + 1];
+static struct nla_policy slot_pol[RACKPWR_A_SLOT_MAX + 1];
+static struct nla_policy power_pol[RACKPWR_A_POWER_MAX + 1];
 
 #define SET(nm, max, f, pol, has) \
 	{ .name = (nm), .maxattr = (max), .fields = (f), \
@@ -180,6 +235,11 @@ static struct rpw_set elect_set = SET("elect", RACKPWR_A_ELECT_MAX,
 				      elect_fields, elect_pol, -1);
 static struct rpw_set cap_set = SET("capacity", RACKPWR_A_CAPACITY_MAX,
 				    cap_fields, cap_pol, -1);
+static struct rpw_set slot_set = SET("slot", RACKPWR_A_SLOT_MAX, slot_fields,
+				     slot_pol, -1);
+static struct rpw_set power_set = SET("power", RACKPWR_A_POWER_MAX,
+				      power_fields, power_pol,
+				      offsetof(struct rpw_dec_power, has));
 
 static void rpw_set_init(struct rpw_set *s)
 {
@@ -372,6 +432,19 @@ static const uint16_t req_cap[] = { RACKPWR_A_CAPACITY_NODE_ID,
 	RACKPWR_A_CAPACITY_BANK_B_MW, RACKPWR_A_CAPACITY_PRESENT,
 	RACKPWR_A_CAPACITY_HEALTHY, RACKPWR_A_CAPACITY_AGE_MS, 0 };
 
+static const uint16_t req_slot[] = { RACKPWR_A_SLOT_NODE_ID,
+	RACKPWR_A_SLOT_SLOT, RACKPWR_A_SLOT_STATE, 0 };
+static const uint16_t req_alloc[] = { RACKPWR_A_POWER_NODE_ID,
+	RACKPWR_A_POWER_EPOCH, RACKPWR_A_POWER_CHASSIS, RACKPWR_A_POWER_SLOT,
+	RACKPWR_A_POWER_STATE, 0 };
+static const uint16_t req_power[] = { RACKPWR_A_POWER_NODE_ID,
+	RACKPWR_A_POWER_EPOCH, 0 };
+static const uint16_t req_preq[] = { RACKPWR_A_POWER_NODE_ID,
+	RACKPWR_A_POWER_EPOCH, RACKPWR_A_POWER_CHASSIS, RACKPWR_A_POWER_SLOT,
+	RACKPWR_A_POWER_REQ_ID, RACKPWR_A_POWER_WANT_MW, 0 };
+static const uint16_t req_alloc_ntf[] = { RACKPWR_A_POWER_NODE_ID,
+	RACKPWR_A_POWER_EVENT, RACKPWR_A_POWER_EPOCH, 0 };
+
 static const struct rpw_cmd {
 	uint8_t cmd;
 	const char *name;
@@ -390,6 +463,14 @@ static const struct rpw_cmd {
 	{ RACKPWR_CMD_ELECT_NTF, "elect-ntf", &elect_set, req_elect },
 	{ RACKPWR_CMD_CAPACITY_GET, "capacity-get", &cap_set, req_cap },
 	{ RACKPWR_CMD_CAPACITY_NTF, "capacity-ntf", &cap_set, req_cap },
+	{ RACKPWR_CMD_SLOT_GET, "slot-get", &slot_set, req_slot },
+	{ RACKPWR_CMD_SLOT_NTF, "slot-ntf", &slot_set, req_slot },
+	{ RACKPWR_CMD_ALLOC_GET, "alloc-get", &power_set, req_alloc },
+	{ RACKPWR_CMD_POWER_GET, "power-get", &power_set, req_power },
+	{ RACKPWR_CMD_POLICY_BIND, "policy-bind", &power_set, req_power },
+	{ RACKPWR_CMD_POWER_REQUEST_NTF, "power-request-ntf", &power_set,
+	  req_preq },
+	{ RACKPWR_CMD_ALLOC_NTF, "alloc-ntf", &power_set, req_alloc_ntf },
 };
 
 static const struct rpw_cmd *find_cmd(unsigned int cmd)
@@ -433,7 +514,9 @@ int rpw_decode(const struct nlmsghdr *nlh, struct rpw_msg *m, char *why,
 		       NODE_MAX >= (int)RACKPWR_A_FRAME_MAX &&
 		       NODE_MAX >= (int)RACKPWR_A_BUS_EVENT_MAX &&
 		       NODE_MAX >= (int)RACKPWR_A_ELECT_MAX &&
-		       NODE_MAX >= (int)RACKPWR_A_CAPACITY_MAX,
+		       NODE_MAX >= (int)RACKPWR_A_CAPACITY_MAX &&
+		       NODE_MAX >= (int)RACKPWR_A_SLOT_MAX &&
+		       NODE_MAX >= (int)RACKPWR_A_POWER_MAX,
 		       "tb[] must hold every set");
 #undef NODE_MAX
 	why[0] = 0;

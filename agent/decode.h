@@ -86,6 +86,27 @@ struct rpw_dec_cap {
 	bool local, lost;
 };
 
+/* slot-get, slot-ntf. */
+struct rpw_dec_slot {
+	uint32_t node_id;
+	uint8_t slot, prio, primary;
+	uint32_t state, want_mw, held_mw, req_id, last_trigger, reason, epoch;
+	bool present, enabled;
+	char ident[RPW_DEC_NAME_LEN];
+};
+
+/* alloc-get, power-get, policy-bind, power-request-ntf, alloc-ntf. */
+struct rpw_dec_power {
+	uint64_t has;		/* RPW_HAS(has, RACKPWR_A_POWER_*) */
+	uint32_t node_id, epoch;
+	uint8_t chassis, slot, prio;
+	uint32_t req_id, verdict, mw, reason, state, want_mw, held_mw, age_ms;
+	uint32_t event, pending;
+	bool acting, recovering, bound;
+	uint64_t usable_mw, granted_mw, refused_invariant, no_policy_denied;
+	uint64_t rx_stale, ntf_dropped;
+};
+
 struct rpw_msg {
 	uint8_t cmd;		/* RACKPWR_CMD_*: says which member is valid */
 	union {
@@ -95,6 +116,8 @@ struct rpw_msg {
 		struct rpw_dec_bus_event bus;	/* bus-event-ntf */
 		struct rpw_dec_elect elect;	/* elect-ntf */
 		struct rpw_dec_cap cap;		/* capacity-get, capacity-ntf */
+		struct rpw_dec_slot slot;	/* slot-get, slot-ntf */
+		struct rpw_dec_power power;	/* alloc, power, policy */
 	};
 };
 

@@ -25,6 +25,7 @@ struct rpw_call {
 	int err;
 	int done;
 	int bad;	/* malformed replies skipped */
+	unsigned int seq;	/* of the request */
 };
 
 int rpw_nl_open(struct rpw_nl *nl)
@@ -160,6 +161,25 @@ static int rpw_valid_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/*
+ * Answers carry the request's sequence number; a notification unicast to
+ * this socket carries 0 and goes to nl->stray, anything else is stale.
+ */
+static int rpw_seq_cb(struct nl_msg *msg, void *arg)
+{
+	struct rpw_call *c = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	char why[200];
+	struct rpw_msg m;
+
+	if (nlh->nlmsg_seq == c->seq)
+		return NL_OK;
+	if (!nlh->nlmsg_seq && c->nl->stray &&
+	    !rpw_decode(nlh, &m, why, sizeof(why)))
+		c->nl->stray(&m, NULL, c->nl->stray_arg);
+	return NL_SKIP;
+}
+
 int rpw_nl_call(struct rpw_nl *nl, struct nl_msg *msg, rpw_nl_cb cb,
 		void *arg)
 {
@@ -180,7 +200,9 @@ int rpw_nl_call(struct rpw_nl *nl, struct nl_msg *msg, rpw_nl_cb cb,
 
 	/* Requests that do not otherwise answer must still be acked. */
 	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	nl_cb_set(nlcb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, rpw_seq_cb, &c);
 	err = nl_send_auto(nl->sk, msg);
+	c.seq = nlmsg_hdr(msg)->nlmsg_seq;
 	/* A request may carry a key (key-set): leave no copy in the heap. */
 	explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
 	nlmsg_free(msg);
@@ -220,6 +242,15 @@ int rpw_nl_subscribe(struct rpw_nl *nl, int rcvbuf)
 	if (nl_socket_add_membership(nl->sk, grp))
 		return -EIO;
 	return 0;
+}
+
+int rpw_nl_join(struct rpw_nl *nl, const char *name)
+{
+	int grp = genl_ctrl_resolve_grp(nl->sk, RACKPWR_FAMILY_NAME, name);
+
+	if (grp < 0)
+		return -ENOENT;
+	return nl_socket_add_membership(nl->sk, grp) ? -EIO : 0;
 }
 
 static int rpw_event_cb(struct nl_msg *msg, void *arg)

@@ -14,19 +14,26 @@
 
 #include "decode.h"
 
-struct rpw_nl {
-	struct nl_sock *sk;
-	int family;
-	char errmsg[256];	/* extack message or reason of the last error */
-	int errattr;		/* offending attribute type or -1 */
-};
-
 /*
  * @m is a reply or event, decoded (decode.h).  rpw_nl_call() refuses
  * malformed replies itself; rpw_nl_recv_events() hands a malformed event
  * over as @m NULL with @bad saying why, for the caller to log.
  */
 typedef int (*rpw_nl_cb)(const struct rpw_msg *m, const char *bad, void *arg);
+
+struct rpw_nl {
+	struct nl_sock *sk;
+	int family;
+	char errmsg[256];	/* extack message or reason of the last error */
+	int errattr;		/* offending attribute type or -1 */
+	/*
+	 * Notifications unicast to this socket (a policy holder's requests)
+	 * that arrive while rpw_nl_call() waits for its answer: handed here,
+	 * or dropped when NULL.
+	 */
+	rpw_nl_cb stray;
+	void *stray_arg;
+};
 
 int rpw_nl_open(struct rpw_nl *nl);
 void rpw_nl_close(struct rpw_nl *nl);
@@ -44,6 +51,8 @@ int rpw_nl_call(struct rpw_nl *nl, struct nl_msg *msg, rpw_nl_cb cb,
  * of @rcvbuf bytes (beyond net.core.rmem_max when privileged).
  */
 int rpw_nl_subscribe(struct rpw_nl *nl, int rcvbuf);
+/* Also join the multicast group @grp (e.g. RACKPWR_MCGRP_POWER). */
+int rpw_nl_join(struct rpw_nl *nl, const char *grp);
 /*
  * Receive every queued event (non-blocking socket).  Returns 0 once the
  * socket is empty, -ENOBUFS when the kernel had to drop events for this

@@ -99,6 +99,61 @@ static const char *const event_names[] = {
 	[RACKPWR_EVENT_PEER_NEW] = "peer-new",
 };
 
+static const char *const slot_state_names[] = {
+	[RACKPWR_SLOT_STATE_EMPTY] = "empty",
+	[RACKPWR_SLOT_STATE_OFF] = "off",
+	[RACKPWR_SLOT_STATE_REQUESTING] = "requesting",
+	[RACKPWR_SLOT_STATE_QUEUED] = "queued",
+	[RACKPWR_SLOT_STATE_DENIED] = "denied",
+	[RACKPWR_SLOT_STATE_GRANTED] = "granted",
+	[RACKPWR_SLOT_STATE_SHEDDING] = "shedding",
+	[RACKPWR_SLOT_STATE_RELEASING] = "releasing",
+};
+
+static const char *const alloc_state_names[] = {
+	[RACKPWR_ALLOC_STATE_PENDING] = "pending",
+	[RACKPWR_ALLOC_STATE_QUEUED] = "queued",
+	[RACKPWR_ALLOC_STATE_GRANTED] = "granted",
+	[RACKPWR_ALLOC_STATE_SHEDDING] = "shedding",
+};
+
+static const char *const reason_names[] = {
+	[RACKPWR_REASON_NONE] = "none",
+	[RACKPWR_REASON_CAPACITY] = "capacity",
+	[RACKPWR_REASON_REDUNDANCY] = "redundancy",
+	[RACKPWR_REASON_NO_POLICY] = "no-policy",
+	[RACKPWR_REASON_POLICY] = "policy",
+	[RACKPWR_REASON_RECOVERING] = "recovering",
+	[RACKPWR_REASON_NEVER_FITS] = "never-fits",
+	[RACKPWR_REASON_SHED] = "shed",
+	[RACKPWR_REASON_ADMIN] = "admin",
+	[RACKPWR_REASON_REMOVED] = "removed",
+	[RACKPWR_REASON_SLEEP] = "sleep",
+	[RACKPWR_REASON_OFF] = "off",
+	[RACKPWR_REASON_LOWER] = "lower",
+	[RACKPWR_REASON_REFUSED] = "refused",
+};
+
+static const char *const trigger_names[] = {
+	[RACKPWR_TRIGGER_NONE] = "none",
+	[RACKPWR_TRIGGER_INSERT] = "insert",
+	[RACKPWR_TRIGGER_BUTTON] = "button",
+	[RACKPWR_TRIGGER_LAN_WAKE] = "lan-wake",
+	[RACKPWR_TRIGGER_WAKE] = "wake",
+	[RACKPWR_TRIGGER_ADMIN] = "admin",
+};
+
+static const char *const pevent_names[] = {
+	[RACKPWR_POWER_EVENT_ENTRY] = "entry",
+	[RACKPWR_POWER_EVENT_POLICY_BOUND] = "policy-bound",
+	[RACKPWR_POWER_EVENT_POLICY_UNBOUND] = "policy-unbound",
+	[RACKPWR_POWER_EVENT_NO_POLICY_DENY] = "no-policy-deny",
+	[RACKPWR_POWER_EVENT_INVARIANT] = "invariant",
+	[RACKPWR_POWER_EVENT_RECOVERY] = "recovery",
+	[RACKPWR_POWER_EVENT_RECOVERED] = "recovered",
+	[RACKPWR_POWER_EVENT_SHED_REFUSED] = "shed-refused",
+};
+
 #define NAME(tbl, v) \
 	((unsigned int)(v) < sizeof(tbl) / sizeof(tbl[0]) && (tbl)[v] ? \
 	 (tbl)[v] : "?")
@@ -115,6 +170,17 @@ static void usage(void)
 	      "  capacity NODE\n"
 	      "  send NODE DST [--ack] [--test] [--text STR | --hex HEX]\n"
 	      "  step-down NODE\n"
+	      "  slots NODE [SLOT]       (chassis node: its server slots)\n"
+	      "  slot-set NODE SLOT [--prio P] [--power on|off]\n"
+	      "  alloc NODE              (primary: allocation table)\n"
+	      "  power NODE              (allocation summary and counters)\n"
+	      "  decide NODE CHASSIS SLOT REQ_ID grant|queue|deny [--mw N]\n"
+	      "         [--reason R] [--epoch E]\n"
+	      "  shed NODE CHASSIS SLOT [--epoch E]\n"
+	      "  policy NODE --grant-if-fits [--count N] [--timeout SEC]\n"
+	      "         TEST TOOL, not a policy: binds as the node's policy\n"
+	      "         holder and grants every request that fits the usable\n"
+	      "         capacity, else queues it (rackpwrd is the real agent)\n"
 	      "  monitor [--count N] [--timeout SEC]\n"
 	      "  attach TTY [--ldisc N] [--rs485] [--addr A] [--role R] [--baud N]\n"
 	      "  key set NODE [--id K --key-file FILE|-] [--use] [--mode M]\n"
@@ -280,10 +346,85 @@ static int node_id(const char *what)
 	return id;
 }
 
+static void print_slot(const struct rpw_dec_slot *v)
+{
+	printf("node=%u slot=%u state=%s present=%d enabled=%d prio=%u want_mw=%u held_mw=%u req_id=%u trigger=%s reason=%s primary=%u epoch=%u ident=%s\n",
+	       v->node_id, v->slot, NAME(slot_state_names, v->state),
+	       v->present, v->enabled, v->prio, v->want_mw, v->held_mw,
+	       v->req_id, NAME(trigger_names, v->last_trigger),
+	       NAME(reason_names, v->reason), v->primary, v->epoch,
+	       v->ident[0] ? v->ident : "-");
+}
+
+static int slot_cb(const struct rpw_msg *m, const char *bad, void *arg)
+{
+	(void)bad;
+	(void)arg;
+	print_slot(&m->slot);
+	return 0;
+}
+
+static void print_entry(const struct rpw_dec_power *p)
+{
+	printf("node=%u epoch=%u chassis=%u slot=%u", p->node_id, p->epoch,
+	       p->chassis, p->slot);
+	if (RPW_HAS(p->has, RACKPWR_A_POWER_STATE))
+		printf(" state=%s", NAME(alloc_state_names, p->state));
+	else
+		printf(" state=gone");
+	printf(" prio=%u want_mw=%u held_mw=%u req_id=%u reason=%s",
+	       p->prio, p->want_mw, p->held_mw, p->req_id,
+	       NAME(reason_names, p->reason));
+	if (RPW_HAS(p->has, RACKPWR_A_POWER_AGE_MS))
+		printf(" age_ms=%u", p->age_ms);
+	putchar('\n');
+}
+
+static int alloc_cb(const struct rpw_msg *m, const char *bad, void *arg)
+{
+	(void)bad;
+	(void)arg;
+	print_entry(&m->power);
+	return 0;
+}
+
+static void print_power(const struct rpw_dec_power *p)
+{
+	printf("node=%u epoch=%u acting=%d recovering=%d bound=%d usable_mw=%llu granted_mw=%llu pending=%u refused_invariant=%llu no_policy_denied=%llu rx_stale=%llu ntf_dropped=%llu\n",
+	       p->node_id, p->epoch, p->acting, p->recovering, p->bound,
+	       (unsigned long long)p->usable_mw,
+	       (unsigned long long)p->granted_mw, p->pending,
+	       (unsigned long long)p->refused_invariant,
+	       (unsigned long long)p->no_policy_denied,
+	       (unsigned long long)p->rx_stale,
+	       (unsigned long long)p->ntf_dropped);
+}
+
+static int power_cb(const struct rpw_msg *m, const char *bad, void *arg)
+{
+	(void)bad;
+	if (arg)
+		*(struct rpw_dec_power *)arg = m->power;
+	else
+		print_power(&m->power);
+	return 0;
+}
+
+static int lookup(const char *const *tbl, unsigned int n, const char *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (tbl[i] && !strcmp(tbl[i], s))
+			return i;
+	return -1;
+}
+
 enum { O_BUS = 256, O_ADDR, O_ROLE, O_BAUD, O_IFS, O_SLOT, O_TURN, O_ACKTO,
 	O_RETRIES, O_ACK, O_TEST, O_TEXT, O_HEX, O_COUNT, O_TIMEOUT, O_LDISC,
 	O_HB, O_MISS, O_JDELAY, O_RS485, O_MAXADDR, O_PRIO, O_I2C, O_KID,
-	O_KFILE, O_KUSE, O_KMODE };
+	O_KFILE, O_KUSE, O_KMODE, O_SPRIO, O_POWER, O_MW, O_REASON, O_EPOCH,
+	O_FITS };
 
 static const struct option opts[] = {
 	{ "bus", required_argument, NULL, O_BUS },
@@ -313,6 +454,12 @@ static const struct option opts[] = {
 	{ "key-file", required_argument, NULL, O_KFILE },
 	{ "use", no_argument, NULL, O_KUSE },
 	{ "mode", required_argument, NULL, O_KMODE },
+	{ "prio", required_argument, NULL, O_SPRIO },
+	{ "power", required_argument, NULL, O_POWER },
+	{ "mw", required_argument, NULL, O_MW },
+	{ "reason", required_argument, NULL, O_REASON },
+	{ "epoch", required_argument, NULL, O_EPOCH },
+	{ "grant-if-fits", no_argument, NULL, O_FITS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -323,6 +470,8 @@ struct args {
 	long kid, kmode;	/* key id, auth mode; -1: not given */
 	const char *kfile;	/* key file, "-" = stdin; never the key */
 	int kuse;
+	long sprio, power, mw, reason, epoch;	/* -1: not given */
+	int fits;
 	int ack, test, count, timeout, ldisc, rs485;
 	unsigned char payload[RACKPWR_MAX_PAYLOAD + 1];
 	int plen;
@@ -338,6 +487,7 @@ static void parse_opts(int argc, char **argv, struct args *a)
 	a->turn = a->ackto = a->retries = -1;
 	a->hb = a->miss = a->jdelay = a->maxaddr = a->prio = a->i2c = -1;
 	a->kid = a->kmode = -1;
+	a->sprio = a->power = a->mw = a->reason = a->epoch = -1;
 	a->ldisc = 29;	/* N_DEVELOPMENT */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -401,6 +551,25 @@ static void parse_opts(int argc, char **argv, struct args *a)
 			if (a->kmode > RACKPWR_AUTH_MODE_REQUIRED)
 				usage();
 			break;
+		case O_SPRIO: a->sprio = num(optarg, 0, 255, "prio"); break;
+		case O_POWER:
+			if (!strcmp(optarg, "on"))
+				a->power = RACKPWR_SLOT_POWER_ON;
+			else if (!strcmp(optarg, "off"))
+				a->power = RACKPWR_SLOT_POWER_OFF;
+			else
+				usage();
+			break;
+		case O_MW: a->mw = num(optarg, 0, 0xffffffffL, "mw"); break;
+		case O_REASON:
+			a->reason = lookup(reason_names,
+					   sizeof(reason_names) /
+					   sizeof(reason_names[0]), optarg);
+			if (a->reason < 0)
+				a->reason = num(optarg, 0, 255, "reason");
+			break;
+		case O_EPOCH: a->epoch = num(optarg, 0, 0xffffffffL, "epoch"); break;
+		case O_FITS: a->fits = 1; break;
 		default: usage();
 		}
 	}
@@ -699,6 +868,24 @@ static int monitor_cb(const struct rpw_msg *m, const char *bad, void *arg)
 		printf("bus-event node=%u event=%s addr=%u\n", m->bus.node_id,
 		       NAME(event_names, m->bus.event), m->bus.addr);
 		break;
+	case RACKPWR_CMD_SLOT_NTF:
+		printf("slot ");
+		print_slot(&m->slot);
+		break;
+	case RACKPWR_CMD_POWER_REQUEST_NTF:
+		printf("power-request node=%u epoch=%u chassis=%u slot=%u req_id=%u prio=%u want_mw=%u held_mw=%u\n",
+		       m->power.node_id, m->power.epoch, m->power.chassis,
+		       m->power.slot, m->power.req_id, m->power.prio,
+		       m->power.want_mw, m->power.held_mw);
+		break;
+	case RACKPWR_CMD_ALLOC_NTF:
+		printf("alloc event=%s ", NAME(pevent_names, m->power.event));
+		if (RPW_HAS(m->power.has, RACKPWR_A_POWER_CHASSIS))
+			print_entry(&m->power);
+		else
+			printf("node=%u epoch=%u\n", m->power.node_id,
+			       m->power.epoch);
+		break;
 	default:
 		return 0;
 	}
@@ -719,6 +906,8 @@ static int cmd_monitor(int argc, char **argv)
 	err = rpw_nl_open(&ev);
 	if (!err)
 		err = rpw_nl_subscribe(&ev, 1 << 20);
+	if (!err)
+		err = rpw_nl_join(&ev, RACKPWR_MCGRP_POWER);
 	if (err)
 		return fail("monitor", err);
 	nl_socket_set_nonblocking(ev.sk);
@@ -749,6 +938,282 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static int cmd_slots(int argc, char **argv)
+{
+	struct nl_msg *m;
+	int err;
+
+	if (argc < 2)
+		usage();
+	m = rpw_nl_msg(&nl, RACKPWR_CMD_SLOT_GET, argc > 2 ? 0 : NLM_F_DUMP);
+	nla_put_u32(m, RACKPWR_A_SLOT_NODE_ID, node_id(argv[1]));
+	if (argc > 2)
+		nla_put_u8(m, RACKPWR_A_SLOT_SLOT, num(argv[2], 0, 255, "slot"));
+	err = rpw_nl_call(&nl, m, slot_cb, NULL);
+	return err ? fail("slots", err) : 0;
+}
+
+static int cmd_slot_set(int argc, char **argv)
+{
+	struct nl_msg *m;
+	struct args a;
+	int id, err;
+
+	if (argc < 3)
+		usage();
+	id = node_id(argv[1]);
+	parse_opts(argc - 2, argv + 2, &a);
+	m = rpw_nl_msg(&nl, RACKPWR_CMD_SLOT_SET, 0);
+	nla_put_u32(m, RACKPWR_A_SLOT_NODE_ID, id);
+	nla_put_u8(m, RACKPWR_A_SLOT_SLOT, num(argv[2], 0, 255, "slot"));
+	if (a.sprio >= 0)
+		nla_put_u8(m, RACKPWR_A_SLOT_PRIO, a.sprio);
+	if (a.power >= 0)
+		nla_put_u32(m, RACKPWR_A_SLOT_POWER, a.power);
+	err = rpw_nl_call(&nl, m, NULL, NULL);
+	return err ? fail("slot-set", err) : 0;
+}
+
+static int cmd_alloc(int argc, char **argv)
+{
+	struct nl_msg *m;
+	int err;
+
+	if (argc < 2)
+		usage();
+	m = rpw_nl_msg(&nl, RACKPWR_CMD_ALLOC_GET, NLM_F_DUMP);
+	nla_put_u32(m, RACKPWR_A_POWER_NODE_ID, node_id(argv[1]));
+	err = rpw_nl_call(&nl, m, alloc_cb, NULL);
+	return err ? fail("alloc", err) : 0;
+}
+
+static int power_get(struct rpw_nl *s, int id, struct rpw_dec_power *out)
+{
+	struct nl_msg *m = rpw_nl_msg(s, RACKPWR_CMD_POWER_GET, 0);
+
+	nla_put_u32(m, RACKPWR_A_POWER_NODE_ID, id);
+	return rpw_nl_call(s, m, power_cb, out);
+}
+
+static int cmd_power(int argc, char **argv)
+{
+	struct rpw_dec_power p;
+	int err;
+
+	if (argc < 2)
+		usage();
+	err = power_get(&nl, node_id(argv[1]), &p);
+	if (err)
+		return fail("power", err);
+	print_power(&p);
+	return 0;
+}
+
+/* decide/shed: the node's current epoch unless --epoch says otherwise. */
+static struct nl_msg *power_cmd(struct rpw_nl *s, int cmd, int id,
+				long epoch, long chassis, long slot)
+{
+	struct rpw_dec_power p;
+	struct nl_msg *m;
+	int err;
+
+	if (epoch < 0) {
+		err = power_get(s, id, &p);
+		if (err)
+			exit(fail("power-get", err));
+		epoch = p.epoch;
+	}
+	m = rpw_nl_msg(s, cmd, 0);
+	nla_put_u32(m, RACKPWR_A_POWER_NODE_ID, id);
+	nla_put_u32(m, RACKPWR_A_POWER_EPOCH, epoch);
+	nla_put_u8(m, RACKPWR_A_POWER_CHASSIS, chassis);
+	nla_put_u8(m, RACKPWR_A_POWER_SLOT, slot);
+	return m;
+}
+
+static int cmd_decide(int argc, char **argv)
+{
+	static const char *const verdicts[] = {
+		[RACKPWR_VERDICT_GRANT] = "grant",
+		[RACKPWR_VERDICT_QUEUE] = "queue",
+		[RACKPWR_VERDICT_DENY] = "deny",
+	};
+	struct nl_msg *m;
+	struct args a;
+	int id, v, err;
+
+	if (argc < 6)
+		usage();
+	id = node_id(argv[1]);
+	v = lookup(verdicts, 4, argv[5]);
+	if (v < 0)
+		usage();
+	parse_opts(argc - 5, argv + 5, &a);
+	m = power_cmd(&nl, RACKPWR_CMD_POWER_DECIDE, id, a.epoch,
+		      num(argv[2], 0, 255, "chassis"),
+		      num(argv[3], 0, 255, "slot"));
+	nla_put_u32(m, RACKPWR_A_POWER_REQ_ID,
+		    num(argv[4], 0, 0xffffffffL, "req-id"));
+	nla_put_u32(m, RACKPWR_A_POWER_VERDICT, v);
+	if (a.mw >= 0)
+		nla_put_u32(m, RACKPWR_A_POWER_MW, a.mw);
+	if (a.reason >= 0)
+		nla_put_u32(m, RACKPWR_A_POWER_REASON, a.reason);
+	err = rpw_nl_call(&nl, m, NULL, NULL);
+	return err ? fail("decide", err) : 0;
+}
+
+static int cmd_shed(int argc, char **argv)
+{
+	struct nl_msg *m;
+	struct args a;
+	int id, err;
+
+	if (argc < 4)
+		usage();
+	id = node_id(argv[1]);
+	parse_opts(argc - 3, argv + 3, &a);
+	m = power_cmd(&nl, RACKPWR_CMD_POWER_SHED, id, a.epoch,
+		      num(argv[2], 0, 255, "chassis"),
+		      num(argv[3], 0, 255, "slot"));
+	err = rpw_nl_call(&nl, m, NULL, NULL);
+	return err ? fail("shed", err) : 0;
+}
+
+/*
+ * The test policy holder.  Requests come unicast on the bound socket;
+ * those that arrive while it waits for an answer are kept here.
+ */
+#define POL_MAX		256
+
+struct pol {
+	int id;
+	int answered;
+	unsigned int n;
+	struct rpw_dec_power req[POL_MAX];
+};
+
+static int pol_stray(const struct rpw_msg *m, const char *bad, void *arg)
+{
+	struct pol *p = arg;
+
+	(void)bad;
+	if (m && m->cmd == RACKPWR_CMD_POWER_REQUEST_NTF && p->n < POL_MAX)
+		p->req[p->n++] = m->power;
+	return 0;
+}
+
+/* Pending and queued entries of a dump count as requests too (resync). */
+static int pol_dump_cb(const struct rpw_msg *m, const char *bad, void *arg)
+{
+	struct pol *p = arg;
+
+	(void)bad;
+	if ((m->power.state == RACKPWR_ALLOC_STATE_PENDING ||
+	     m->power.state == RACKPWR_ALLOC_STATE_QUEUED) && p->n < POL_MAX)
+		p->req[p->n++] = m->power;
+	return 0;
+}
+
+/* Grant if it fits what is left of the usable capacity, else queue. */
+static void pol_answer(struct rpw_nl *s, struct pol *p,
+		       const struct rpw_dec_power *r)
+{
+	struct rpw_dec_power now;
+	struct nl_msg *m;
+	int fits, err;
+
+	if (power_get(s, p->id, &now))
+		return;
+	fits = now.granted_mw + r->want_mw <= now.usable_mw;
+	m = power_cmd(s, RACKPWR_CMD_POWER_DECIDE, p->id, now.epoch,
+		      r->chassis, r->slot);
+	nla_put_u32(m, RACKPWR_A_POWER_REQ_ID, r->req_id);
+	nla_put_u32(m, RACKPWR_A_POWER_VERDICT, fits ? RACKPWR_VERDICT_GRANT :
+		    RACKPWR_VERDICT_QUEUE);
+	if (fits)
+		nla_put_u32(m, RACKPWR_A_POWER_MW, r->want_mw);
+	else
+		nla_put_u32(m, RACKPWR_A_POWER_REASON,
+			    RACKPWR_REASON_CAPACITY);
+	err = rpw_nl_call(s, m, NULL, NULL);
+	printf("decide chassis=%u slot=%u req_id=%u want_mw=%u verdict=%s err=%d%s%s\n",
+	       r->chassis, r->slot, r->req_id, r->want_mw,
+	       fits ? "grant" : "queue", err, s->errmsg[0] ? " " : "",
+	       s->errmsg);
+	fflush(stdout);
+	p->answered++;
+}
+
+static void pol_drain(struct rpw_nl *s, struct pol *p)
+{
+	struct rpw_dec_power r;
+
+	while (p->n) {
+		r = p->req[0];
+		memmove(p->req, p->req + 1, --p->n * sizeof(p->req[0]));
+		/* A queued entry stays queued until capacity frees up. */
+		pol_answer(s, p, &r);
+	}
+}
+
+static int cmd_policy(int argc, char **argv)
+{
+	static struct pol p;
+	struct rpw_dec_power b;
+	struct rpw_nl s;
+	struct nl_msg *m;
+	struct args a;
+	time_t end;
+	int err;
+
+	if (argc < 2)
+		usage();
+	p.id = node_id(argv[1]);
+	parse_opts(argc - 1, argv + 1, &a);
+	if (!a.fits)
+		usage();
+	err = rpw_nl_open(&s);
+	if (err)
+		return fail("policy: open", err);
+	s.stray = pol_stray;
+	s.stray_arg = &p;
+	m = rpw_nl_msg(&s, RACKPWR_CMD_POLICY_BIND, 0);
+	nla_put_u32(m, RACKPWR_A_POWER_NODE_ID, p.id);
+	err = rpw_nl_call(&s, m, power_cb, &b);
+	if (err) {
+		memcpy(nl.errmsg, s.errmsg, sizeof(nl.errmsg));
+		return fail("policy-bind", err);
+	}
+	printf("bound node=%d epoch=%u acting=%d\n", p.id, b.epoch, b.acting);
+	fflush(stdout);
+	/* Resync: whatever waits for a decision now. */
+	m = rpw_nl_msg(&s, RACKPWR_CMD_ALLOC_GET, NLM_F_DUMP);
+	nla_put_u32(m, RACKPWR_A_POWER_NODE_ID, p.id);
+	err = rpw_nl_call(&s, m, pol_dump_cb, &p);
+	if (err) {
+		memcpy(nl.errmsg, s.errmsg, sizeof(nl.errmsg));
+		return fail("policy: alloc dump", err);
+	}
+	nl_socket_set_nonblocking(s.sk);
+	end = a.timeout ? time(NULL) + a.timeout : 0;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!stop && (!a.count || p.answered < a.count)) {
+		struct pollfd pfd = { nl_socket_get_fd(s.sk), POLLIN, 0 };
+
+		pol_drain(&s, &p);
+		if (end && time(NULL) >= end)
+			break;
+		if (poll(&pfd, 1, 200) > 0 &&
+		    rpw_nl_recv_events(&s, pol_stray, &p) == -ENOBUFS)
+			fputs("rackpwrctl: policy: requests lost, resync by dump\n",
+			      stderr);
+	}
+	rpw_nl_close(&s);
+	return 0;
 }
 
 /*
@@ -867,6 +1332,20 @@ int main(int argc, char **argv)
 		err = cmd_attach(argc, argv);
 	else if (!strcmp(argv[0], "key"))
 		err = cmd_key(argc, argv);
+	else if (!strcmp(argv[0], "slots"))
+		err = cmd_slots(argc, argv);
+	else if (!strcmp(argv[0], "slot-set"))
+		err = cmd_slot_set(argc, argv);
+	else if (!strcmp(argv[0], "alloc"))
+		err = cmd_alloc(argc, argv);
+	else if (!strcmp(argv[0], "power"))
+		err = cmd_power(argc, argv);
+	else if (!strcmp(argv[0], "decide"))
+		err = cmd_decide(argc, argv);
+	else if (!strcmp(argv[0], "shed"))
+		err = cmd_shed(argc, argv);
+	else if (!strcmp(argv[0], "policy"))
+		err = cmd_policy(argc, argv);
 	else
 		usage();
 	rpw_nl_close(&nl);

@@ -304,6 +304,22 @@ int rpw_cap_node_next(struct rpw_node *node, int addr,
 }
 
 /*
+ * The rack's usable capacity as this node knows it: both banks of every
+ * assembly in its table (on the acting primary, the whole rack's).  The
+ * physical limit of the power allocation (alloc.c).
+ */
+u64 rpw_cap_usable_mw_locked(struct rpw_node *node)
+{
+	const struct rpw_cap *cap;
+
+	lockdep_assert_held(&node->lock);
+	cap = rpw_cap_of(node);
+	if (!cap)
+		return 0;
+	return rpw_cap_total_mw(&cap->tab, 0) + rpw_cap_total_mw(&cap->tab, 1);
+}
+
+/*
  * The adapter of the assembly @node reports, or -ENODEV (no assembly, or
  * not a power-supply node).  @is_auto: the binding is the default.
  * Process context.

@@ -83,6 +83,29 @@ void rpw_notify_capacity(struct rpw_node *node, u8 addr,
 		rpw_notify->capacity(node, addr, e, local);
 }
 
+void rpw_notify_slot(struct rpw_node *node, const struct rpw_slot_view *v)
+{
+	lockdep_assert_held(&node->lock);
+	if (rpw_notify)
+		rpw_notify->slot(node, v);
+}
+
+void rpw_notify_power_request(struct rpw_node *node, u32 holder, u32 epoch,
+			      const struct rpw_alloc_view *v)
+{
+	lockdep_assert_held(&node->lock);
+	if (rpw_notify)
+		rpw_notify->power_request(node, holder, epoch, v);
+}
+
+void rpw_notify_alloc(struct rpw_node *node, u32 event, u32 epoch,
+		      const struct rpw_alloc_view *v)
+{
+	lockdep_assert_held(&node->lock);
+	if (rpw_notify)
+		rpw_notify->alloc_event(node, event, epoch, v);
+}
+
 /* MAC callbacks: all run with node->lock held. */
 
 static void rpw_mac_cb_tx(void *ctx, const u8 *buf, size_t len)

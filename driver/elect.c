@@ -280,6 +280,30 @@ void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v)
 	spin_unlock_bh(&node->lock);
 }
 
+void rpw_node_elect_members(struct rpw_node *node, unsigned long *map,
+			    unsigned int nbits)
+{
+	struct rpw_elect_node *en;
+	unsigned int a;
+
+	bitmap_zero(map, nbits);
+	spin_lock_bh(&node->lock);
+	en = rpw_node_priv(node, &rpw_elect_proto);
+	for (a = 0; en && en->inited && a < nbits; a++)
+		if (rpw_elect_member(&en->e, a))
+			__set_bit(a, map);
+	spin_unlock_bh(&node->lock);
+}
+
+u64 rpw_node_primary_lease_locked(struct rpw_node *node)
+{
+	struct rpw_elect_node *en;
+
+	lockdep_assert_held(&node->lock);
+	en = rpw_node_priv(node, &rpw_elect_proto);
+	return en && en->inited ? rpw_elect_primary_lease(&en->e) : 0;
+}
+
 int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack)
 {
 	struct rpw_elect_node *en;

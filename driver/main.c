@@ -32,9 +32,12 @@ static int __init rackpwr_init(void)
 	err = rpw_cap_init();
 	if (err)
 		goto err_srv;
-	err = rpw_ldisc_init();
+	err = rpw_alloc_init();
 	if (err)
 		goto err_cap;
+	err = rpw_ldisc_init();
+	if (err)
+		goto err_alloc;
 	err = rpw_serdev_init();
 	if (err)
 		goto err_ldisc;
@@ -42,6 +45,8 @@ static int __init rackpwr_init(void)
 
 err_ldisc:
 	rpw_ldisc_exit();
+err_alloc:
+	rpw_alloc_exit();
 err_cap:
 	rpw_cap_exit();
 err_srv:
@@ -59,6 +64,7 @@ static void __exit rackpwr_exit(void)
 {
 	rpw_serdev_exit();
 	rpw_ldisc_exit();
+	rpw_alloc_exit();
 	rpw_cap_exit();
 	rpw_srv_exit();
 	rpw_psu_exit();

@@ -15,6 +15,7 @@
 
 #include "psu.h"
 #include "rackpwr.h"
+#include "rpw_alloc.h"
 
 static struct netlink_range_validation rpw_baud_range = {
 	.min = 1200, .max = 1000000,
@@ -141,12 +142,54 @@ static const struct nla_policy rpw_key_del_policy[RACKPWR_A_NODE_MAX + 1] = {
 	[RACKPWR_A_NODE_KEY_ID] = NLA_POLICY_MIN(NLA_U8, 1),
 };
 
+/* Power allocation: one policy per op, as the spec lists the requests. */
+static const struct nla_policy rpw_slot_get_policy[RACKPWR_A_SLOT_MAX + 1] = {
+	[RACKPWR_A_SLOT_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RACKPWR_A_SLOT_SLOT] = NLA_POLICY_MAX(NLA_U8, RPW_ALLOC_SLOTS - 1),
+};
+
+static const struct nla_policy rpw_slot_set_policy[RACKPWR_A_SLOT_MAX + 1] = {
+	[RACKPWR_A_SLOT_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RACKPWR_A_SLOT_SLOT] = NLA_POLICY_MAX(NLA_U8, RPW_ALLOC_SLOTS - 1),
+	[RACKPWR_A_SLOT_PRIO] = { .type = NLA_U8 },
+	[RACKPWR_A_SLOT_POWER] = NLA_POLICY_RANGE(NLA_U32, RACKPWR_SLOT_POWER_ON,
+						  RACKPWR_SLOT_POWER_OFF),
+};
+
+static const struct nla_policy rpw_power_id_policy[RACKPWR_A_POWER_MAX + 1] = {
+	[RACKPWR_A_POWER_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy rpw_power_shed_policy[RACKPWR_A_POWER_MAX + 1] = {
+	[RACKPWR_A_POWER_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RACKPWR_A_POWER_EPOCH] = { .type = NLA_U32 },
+	[RACKPWR_A_POWER_CHASSIS] = NLA_POLICY_RANGE(NLA_U8, RPW_ADDR_MIN,
+						     RPW_ADDR_MAX),
+	[RACKPWR_A_POWER_SLOT] = NLA_POLICY_MAX(NLA_U8, RPW_ALLOC_SLOTS - 1),
+};
+
+static const struct nla_policy rpw_power_decide_policy[RACKPWR_A_POWER_MAX + 1] = {
+	[RACKPWR_A_POWER_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RACKPWR_A_POWER_EPOCH] = { .type = NLA_U32 },
+	[RACKPWR_A_POWER_CHASSIS] = NLA_POLICY_RANGE(NLA_U8, RPW_ADDR_MIN,
+						     RPW_ADDR_MAX),
+	[RACKPWR_A_POWER_SLOT] = NLA_POLICY_MAX(NLA_U8, RPW_ALLOC_SLOTS - 1),
+	[RACKPWR_A_POWER_REQ_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RACKPWR_A_POWER_VERDICT] = NLA_POLICY_RANGE(NLA_U32,
+						     RACKPWR_VERDICT_GRANT,
+						     RACKPWR_VERDICT_DENY),
+	[RACKPWR_A_POWER_MW] = { .type = NLA_U32 },
+	[RACKPWR_A_POWER_REASON] = NLA_POLICY_MAX(NLA_U32,
+						  RACKPWR_REASON_STALE),
+};
+
 static struct genl_family rpw_genl_family;
 
-enum rpw_mcgrp { RPW_MCGRP_EVENTS };
+enum rpw_mcgrp { RPW_MCGRP_EVENTS, RPW_MCGRP_POWER };
 
 static const struct genl_multicast_group rpw_mcgrps[] = {
 	[RPW_MCGRP_EVENTS] = { .name = RACKPWR_MCGRP_EVENTS },
+	[RPW_MCGRP_POWER] = { .name = RACKPWR_MCGRP_POWER },
 };
 
 /*
@@ -183,6 +226,10 @@ static struct rpw_node *rpw_nl_node(struct genl_info *info, int attr)
  */
 #define RPW_NL_NODE		BIT(0)	/* RACKPWR_A_NODE_ID */
 #define RPW_NL_FRAME_NODE	BIT(1)	/* RACKPWR_A_FRAME_NODE_ID */
+#define RPW_NL_SLOT_NODE	BIT(2)	/* RACKPWR_A_SLOT_NODE_ID */
+#define RPW_NL_POWER_NODE	BIT(3)	/* RACKPWR_A_POWER_NODE_ID */
+#define RPW_NL_ANY_NODE		(RPW_NL_NODE | RPW_NL_FRAME_NODE | \
+				 RPW_NL_SLOT_NODE | RPW_NL_POWER_NODE)
 
 static int rpw_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 			   struct genl_info *info)
@@ -193,6 +240,10 @@ static int rpw_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 		node = rpw_nl_node(info, RACKPWR_A_NODE_ID);
 	else if (ops->internal_flags & RPW_NL_FRAME_NODE)
 		node = rpw_nl_node(info, RACKPWR_A_FRAME_NODE_ID);
+	else if (ops->internal_flags & RPW_NL_SLOT_NODE)
+		node = rpw_nl_node(info, RACKPWR_A_SLOT_NODE_ID);
+	else if (ops->internal_flags & RPW_NL_POWER_NODE)
+		node = rpw_nl_node(info, RACKPWR_A_POWER_NODE_ID);
 	else
 		return 0;
 	if (IS_ERR(node))
@@ -204,7 +255,7 @@ static int rpw_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 static void rpw_nl_post_doit(const struct genl_ops *ops, struct sk_buff *skb,
 			     struct genl_info *info)
 {
-	if (ops->internal_flags & (RPW_NL_NODE | RPW_NL_FRAME_NODE))
+	if (ops->internal_flags & RPW_NL_ANY_NODE)
 		rpw_node_put(info->user_ptr[0]);
 }
 
@@ -258,6 +309,9 @@ static int rpw_nl_put_i2c_bus(struct sk_buff *skb, struct rpw_node *node)
 {
 	bool is_auto;
 	int bus = rpw_cap_node_i2c_bus(node, &is_auto);
+
+	if (bus < 0)
+		bus = rpw_alloc_node_i2c_bus(node, &is_auto);
 
 	if ((bus >= 0 && nla_put_u32(skb, RACKPWR_A_NODE_I2C_BUS, bus)) ||
 	    (is_auto && nla_put_flag(skb, RACKPWR_A_NODE_I2C_BUS_AUTO)))
@@ -849,6 +903,316 @@ static int rpw_nl_key_del_doit(struct sk_buff *skb, struct genl_info *info)
 				info->extack);
 }
 
+/* ---- power allocation -------------------------------------------------- */
+
+static int rpw_nl_put_slot(struct sk_buff *skb, struct rpw_node *node,
+			   const struct rpw_slot_view *v)
+{
+	if (nla_put_u32(skb, RACKPWR_A_SLOT_NODE_ID, node->id) ||
+	    nla_put_u8(skb, RACKPWR_A_SLOT_SLOT, v->slot) ||
+	    nla_put_u32(skb, RACKPWR_A_SLOT_STATE, v->state) ||
+	    nla_put_u8(skb, RACKPWR_A_SLOT_PRIO, v->prio) ||
+	    nla_put_u32(skb, RACKPWR_A_SLOT_WANT_MW, v->want_mw) ||
+	    nla_put_u32(skb, RACKPWR_A_SLOT_HELD_MW, v->held_mw) ||
+	    nla_put_u32(skb, RACKPWR_A_SLOT_REQ_ID, v->req_id) ||
+	    nla_put_u32(skb, RACKPWR_A_SLOT_LAST_TRIGGER, v->trigger) ||
+	    (v->present && nla_put_flag(skb, RACKPWR_A_SLOT_PRESENT)) ||
+	    (v->enabled && nla_put_flag(skb, RACKPWR_A_SLOT_ENABLED)) ||
+	    nla_put_u32(skb, RACKPWR_A_SLOT_REASON, v->reason) ||
+	    (v->ident[0] &&
+	     nla_put_string(skb, RACKPWR_A_SLOT_IDENT, v->ident)) ||
+	    nla_put_u8(skb, RACKPWR_A_SLOT_PRIMARY, v->primary) ||
+	    nla_put_u32(skb, RACKPWR_A_SLOT_EPOCH, v->epoch))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int rpw_nl_fill_slot(struct sk_buff *skb, struct rpw_node *node,
+			    const struct rpw_slot_view *v, u32 portid,
+			    u32 seq, int flags)
+{
+	void *hdr = genlmsg_put(skb, portid, seq, &rpw_genl_family, flags,
+				RACKPWR_CMD_SLOT_GET);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (rpw_nl_put_slot(skb, node, v)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int rpw_nl_slot_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rpw_slot_view v;
+	struct sk_buff *msg;
+	int err;
+
+	if (rpw_nl_missing(info, RACKPWR_A_SLOT_SLOT))
+		return -EINVAL;
+	err = rpw_alloc_slot_get(info->user_ptr[0],
+				 nla_get_u8(info->attrs[RACKPWR_A_SLOT_SLOT]),
+				 &v, info->extack);
+	if (err)
+		return err;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	err = rpw_nl_fill_slot(msg, info->user_ptr[0], &v, info->snd_portid,
+			       info->snd_seq, 0);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/* cb->args[2]: the request named a slot, which a dump does not take. */
+static int rpw_nl_slot_get_start(struct netlink_callback *cb)
+{
+	cb->args[2] = !!genl_dumpit_info(cb)->attrs[RACKPWR_A_SLOT_SLOT];
+	return rpw_nl_node_dump_start(cb, RACKPWR_A_SLOT_NODE_ID);
+}
+
+static int rpw_nl_slot_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct rpw_slot_view v;
+	struct rpw_node *node;
+	int slot = cb->args[1];
+	int err = 0;
+
+	if (cb->args[2]) {
+		if (cb->extack)
+			cb->extack->_msg = "rackpwr: a slot dump takes no slot";
+		return -EINVAL;
+	}
+	node = rpw_nl_dump_node(cb, "rackpwr: slot dump needs a node id");
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	for (; slot < RPW_ALLOC_SLOTS; slot++) {
+		err = rpw_alloc_slot_get(node, slot, &v, cb->extack);
+		if (err)
+			break;
+		err = rpw_nl_fill_slot(skb, node, &v,
+				       NETLINK_CB(cb->skb).portid,
+				       cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (err)
+			break;
+	}
+	return rpw_nl_dump_end(skb, cb, node,
+			       slot >= RPW_ALLOC_SLOTS ? -1 : slot, err);
+}
+
+static int rpw_nl_slot_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	int prio = -1;
+	u32 power = 0;
+
+	if (rpw_nl_missing(info, RACKPWR_A_SLOT_SLOT))
+		return -EINVAL;
+	if (!a[RACKPWR_A_SLOT_PRIO] && !a[RACKPWR_A_SLOT_POWER]) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "nothing to set: give prio and/or power");
+		return -EINVAL;
+	}
+	if (a[RACKPWR_A_SLOT_PRIO])
+		prio = nla_get_u8(a[RACKPWR_A_SLOT_PRIO]);
+	if (a[RACKPWR_A_SLOT_POWER])
+		power = nla_get_u32(a[RACKPWR_A_SLOT_POWER]);
+	return rpw_alloc_slot_set(info->user_ptr[0],
+				  nla_get_u8(a[RACKPWR_A_SLOT_SLOT]), prio,
+				  power, info->extack);
+}
+
+static u32 rpw_nl_age_ms(u64 then, u64 now)
+{
+	return now > then ? min_t(u64, div_u64(now - then, NSEC_PER_MSEC),
+				  U32_MAX) : 0;
+}
+
+/* An entry of the primary's table; the entry's attributes only if given. */
+static int rpw_nl_put_entry(struct sk_buff *skb, struct rpw_node *node,
+			    u32 epoch, const struct rpw_alloc_view *v)
+{
+	if (nla_put_u32(skb, RACKPWR_A_POWER_NODE_ID, node->id) ||
+	    nla_put_u32(skb, RACKPWR_A_POWER_EPOCH, epoch))
+		return -EMSGSIZE;
+	if (!v)
+		return 0;
+	if (nla_put_u8(skb, RACKPWR_A_POWER_CHASSIS, v->chassis) ||
+	    nla_put_u8(skb, RACKPWR_A_POWER_SLOT, v->slot) ||
+	    (!v->gone && nla_put_u32(skb, RACKPWR_A_POWER_STATE, v->state)) ||
+	    nla_put_u8(skb, RACKPWR_A_POWER_PRIO, v->prio) ||
+	    nla_put_u32(skb, RACKPWR_A_POWER_WANT_MW, v->want_mw) ||
+	    nla_put_u32(skb, RACKPWR_A_POWER_HELD_MW, v->held_mw) ||
+	    nla_put_u32(skb, RACKPWR_A_POWER_REQ_ID, v->req_id) ||
+	    nla_put_u32(skb, RACKPWR_A_POWER_REASON, v->reason))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int rpw_nl_alloc_get_start(struct netlink_callback *cb)
+{
+	return rpw_nl_node_dump_start(cb, RACKPWR_A_POWER_NODE_ID);
+}
+
+/* cb->args[1]: position in the table (chassis address * slots + slot). */
+static int rpw_nl_alloc_get_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	struct rpw_alloc_view v;
+	struct rpw_node *node;
+	int pos = cb->args[1];
+	int err = 0;
+	u32 epoch;
+
+	node = rpw_nl_dump_node(cb, "rackpwr: alloc dump needs a node id");
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	while ((pos = rpw_alloc_entry_next(node, pos, &v, &epoch)) >= 0) {
+		void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq, &rpw_genl_family,
+					NLM_F_MULTI, RACKPWR_CMD_ALLOC_GET);
+
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		if (rpw_nl_put_entry(skb, node, epoch, &v) ||
+		    nla_put_u32(skb, RACKPWR_A_POWER_AGE_MS,
+				rpw_nl_age_ms(v.changed_ns, ktime_get_ns()))) {
+			genlmsg_cancel(skb, hdr);
+			err = -EMSGSIZE;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		pos++;
+	}
+	/* rpw_nl_dump_end() takes an address; the table is longer. */
+	cb->args[1] = pos < 0 ? INT_MAX : pos;
+	rpw_node_put(node);
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
+static int rpw_nl_fill_power(struct sk_buff *skb, struct rpw_node *node,
+			     u32 portid, u32 seq, u8 cmd)
+{
+	struct rpw_power_view v;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &rpw_genl_family, 0, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	rpw_alloc_power_view(node, &v);
+#define PUT64(attr, val) \
+	nla_put_u64_64bit(skb, RACKPWR_A_POWER_##attr, (val), RACKPWR_A_POWER_PAD)
+	if (nla_put_u32(skb, RACKPWR_A_POWER_NODE_ID, node->id) ||
+	    nla_put_u32(skb, RACKPWR_A_POWER_EPOCH, v.epoch) ||
+	    (v.acting && nla_put_flag(skb, RACKPWR_A_POWER_ACTING)) ||
+	    (v.recovering && nla_put_flag(skb, RACKPWR_A_POWER_RECOVERING)) ||
+	    (v.bound && nla_put_flag(skb, RACKPWR_A_POWER_BOUND)) ||
+	    nla_put_u32(skb, RACKPWR_A_POWER_PENDING, v.pending) ||
+	    PUT64(USABLE_MW, v.usable_mw) || PUT64(GRANTED_MW, v.granted_mw) ||
+	    PUT64(REFUSED_INVARIANT, v.refused_invariant) ||
+	    PUT64(NO_POLICY_DENIED, v.nopolicy_denied) ||
+	    PUT64(RX_STALE, v.rx_stale) ||
+	    PUT64(NTF_DROPPED, atomic64_read(&node->ntf_dropped))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+#undef PUT64
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int rpw_nl_reply_power(struct genl_info *info, u8 cmd)
+{
+	struct sk_buff *msg;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	err = rpw_nl_fill_power(msg, info->user_ptr[0], info->snd_portid,
+				info->snd_seq, cmd);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int rpw_nl_power_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return rpw_nl_reply_power(info, RACKPWR_CMD_POWER_GET);
+}
+
+static int rpw_nl_policy_bind_doit(struct sk_buff *skb,
+				   struct genl_info *info)
+{
+	int err;
+
+	err = rpw_alloc_policy_bind(info->user_ptr[0], info->snd_portid,
+				    info->extack);
+	return err ?: rpw_nl_reply_power(info, RACKPWR_CMD_POLICY_BIND);
+}
+
+/* The target of power-decide and power-shed, with the caller's view. */
+static int rpw_nl_power_cmd(struct genl_info *info, struct rpw_power_cmd *c)
+{
+	struct nlattr **a = info->attrs;
+
+	if (rpw_nl_missing(info, RACKPWR_A_POWER_EPOCH) ||
+	    rpw_nl_missing(info, RACKPWR_A_POWER_CHASSIS) ||
+	    rpw_nl_missing(info, RACKPWR_A_POWER_SLOT))
+		return -EINVAL;
+	memset(c, 0, sizeof(*c));
+	c->portid = info->snd_portid;
+	c->epoch = nla_get_u32(a[RACKPWR_A_POWER_EPOCH]);
+	c->chassis = nla_get_u8(a[RACKPWR_A_POWER_CHASSIS]);
+	c->slot = nla_get_u8(a[RACKPWR_A_POWER_SLOT]);
+	return 0;
+}
+
+static int rpw_nl_power_decide_doit(struct sk_buff *skb,
+				    struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct rpw_power_cmd c;
+	int err;
+
+	err = rpw_nl_power_cmd(info, &c);
+	if (err)
+		return err;
+	if (rpw_nl_missing(info, RACKPWR_A_POWER_REQ_ID) ||
+	    rpw_nl_missing(info, RACKPWR_A_POWER_VERDICT))
+		return -EINVAL;
+	c.req_id = nla_get_u32(a[RACKPWR_A_POWER_REQ_ID]);
+	c.verdict = nla_get_u32(a[RACKPWR_A_POWER_VERDICT]);
+	if (c.verdict == RACKPWR_VERDICT_GRANT &&
+	    rpw_nl_missing(info, RACKPWR_A_POWER_MW))
+		return -EINVAL;
+	if (a[RACKPWR_A_POWER_MW])
+		c.mw = nla_get_u32(a[RACKPWR_A_POWER_MW]);
+	if (a[RACKPWR_A_POWER_REASON])
+		c.reason = nla_get_u32(a[RACKPWR_A_POWER_REASON]);
+	return rpw_alloc_decide(info->user_ptr[0], &c, info->extack);
+}
+
+static int rpw_nl_power_shed_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct rpw_power_cmd c;
+
+	return rpw_nl_power_cmd(info, &c) ?:
+	       rpw_alloc_shed(info->user_ptr[0], &c, info->extack);
+}
+
 static const struct genl_ops rpw_genl_ops[] = {
 	{
 		.cmd = RACKPWR_CMD_NODE_GET,
@@ -934,6 +1298,61 @@ static const struct genl_ops rpw_genl_ops[] = {
 		.maxattr = RACKPWR_A_NODE_KEY_ID,
 		.flags = GENL_ADMIN_PERM,
 		.internal_flags = RPW_NL_NODE,
+	},
+	{
+		.cmd = RACKPWR_CMD_SLOT_GET,
+		.doit = rpw_nl_slot_get_doit,
+		.start = rpw_nl_slot_get_start,
+		.dumpit = rpw_nl_slot_get_dumpit,
+		.policy = rpw_slot_get_policy,
+		.maxattr = RACKPWR_A_SLOT_SLOT,
+		.internal_flags = RPW_NL_SLOT_NODE,
+	},
+	{
+		.cmd = RACKPWR_CMD_SLOT_SET,
+		.doit = rpw_nl_slot_set_doit,
+		.policy = rpw_slot_set_policy,
+		.maxattr = RACKPWR_A_SLOT_POWER,
+		.flags = GENL_ADMIN_PERM,
+		.internal_flags = RPW_NL_SLOT_NODE,
+	},
+	{
+		.cmd = RACKPWR_CMD_ALLOC_GET,
+		.start = rpw_nl_alloc_get_start,
+		.dumpit = rpw_nl_alloc_get_dumpit,
+		.policy = rpw_power_id_policy,
+		.maxattr = RACKPWR_A_POWER_NODE_ID,
+	},
+	{
+		.cmd = RACKPWR_CMD_POWER_GET,
+		.doit = rpw_nl_power_get_doit,
+		.policy = rpw_power_id_policy,
+		.maxattr = RACKPWR_A_POWER_NODE_ID,
+		.internal_flags = RPW_NL_POWER_NODE,
+	},
+	{
+		.cmd = RACKPWR_CMD_POLICY_BIND,
+		.doit = rpw_nl_policy_bind_doit,
+		.policy = rpw_power_id_policy,
+		.maxattr = RACKPWR_A_POWER_NODE_ID,
+		.flags = GENL_ADMIN_PERM,
+		.internal_flags = RPW_NL_POWER_NODE,
+	},
+	{
+		.cmd = RACKPWR_CMD_POWER_DECIDE,
+		.doit = rpw_nl_power_decide_doit,
+		.policy = rpw_power_decide_policy,
+		.maxattr = RACKPWR_A_POWER_REASON,
+		.flags = GENL_ADMIN_PERM,
+		.internal_flags = RPW_NL_POWER_NODE,
+	},
+	{
+		.cmd = RACKPWR_CMD_POWER_SHED,
+		.doit = rpw_nl_power_shed_doit,
+		.policy = rpw_power_shed_policy,
+		.maxattr = RACKPWR_A_POWER_SLOT,
+		.flags = GENL_ADMIN_PERM,
+		.internal_flags = RPW_NL_POWER_NODE,
 	},
 };
 
@@ -1117,25 +1536,163 @@ static void rpw_nl_capacity(struct rpw_node *node, u8 addr,
 			GFP_ATOMIC);
 }
 
+/* ---- power notifications ------------------------------------------------ */
+
+/* Like rpw_nl_ntf_new() for the power group, or for the holder alone. */
+static struct sk_buff *rpw_nl_pwr_new(struct rpw_node *node, u8 cmd,
+				      u32 holder, void **hdr)
+{
+	struct sk_buff *msg;
+
+	if (!holder && !genl_has_listeners(&rpw_genl_family, &init_net,
+					   RPW_MCGRP_POWER))
+		return NULL;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!msg) {
+		rpw_nl_ntf_dropped(node, cmd, -ENOMEM);
+		return NULL;
+	}
+	*hdr = genlmsg_put(msg, 0, 0, &rpw_genl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		rpw_nl_ntf_dropped(node, cmd, -EMSGSIZE);
+		return NULL;
+	}
+	return msg;
+}
+
+/*
+ * Send a finished power notification to @holder (unicast, never blocking)
+ * and the power group.  A holder whose socket buffer is full misses it:
+ * counted, and the agent resyncs from alloc-get.
+ */
+static void rpw_nl_pwr_send(struct rpw_node *node, struct sk_buff *msg,
+			    void *hdr, int put_err, u32 holder)
+{
+	u8 cmd = ((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd;
+	struct sk_buff *copy;
+	int err;
+
+	if (put_err) {
+		nlmsg_free(msg);
+		rpw_nl_ntf_dropped(node, cmd, put_err);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	if (holder) {
+		copy = skb_clone(msg, GFP_ATOMIC);
+		err = copy ? genlmsg_unicast(&init_net, copy, holder) : -ENOMEM;
+		if (err)
+			rpw_nl_ntf_dropped(node, cmd, err);
+	}
+	if (!genl_has_listeners(&rpw_genl_family, &init_net, RPW_MCGRP_POWER)) {
+		nlmsg_free(msg);
+		return;
+	}
+	err = genlmsg_multicast(&rpw_genl_family, msg, 0, RPW_MCGRP_POWER,
+				GFP_ATOMIC);
+	if (err && err != -ESRCH)
+		rpw_nl_ntf_dropped(node, cmd, err);
+}
+
+static void rpw_nl_slot(struct rpw_node *node, const struct rpw_slot_view *v)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = rpw_nl_pwr_new(node, RACKPWR_CMD_SLOT_NTF, 0, &hdr);
+	if (msg)
+		rpw_nl_pwr_send(node, msg, hdr, rpw_nl_put_slot(msg, node, v),
+				0);
+}
+
+static void rpw_nl_power_request(struct rpw_node *node, u32 holder, u32 epoch,
+				 const struct rpw_alloc_view *v)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = rpw_nl_pwr_new(node, RACKPWR_CMD_POWER_REQUEST_NTF, holder, &hdr);
+	if (msg)
+		rpw_nl_pwr_send(node, msg, hdr,
+				nla_put_u32(msg, RACKPWR_A_POWER_NODE_ID,
+					    node->id) ||
+				nla_put_u32(msg, RACKPWR_A_POWER_EPOCH, epoch) ||
+				nla_put_u8(msg, RACKPWR_A_POWER_CHASSIS,
+					   v->chassis) ||
+				nla_put_u8(msg, RACKPWR_A_POWER_SLOT, v->slot) ||
+				nla_put_u32(msg, RACKPWR_A_POWER_REQ_ID,
+					    v->req_id) ||
+				nla_put_u8(msg, RACKPWR_A_POWER_PRIO, v->prio) ||
+				nla_put_u32(msg, RACKPWR_A_POWER_WANT_MW,
+					    v->want_mw) ||
+				nla_put_u32(msg, RACKPWR_A_POWER_HELD_MW,
+					    v->held_mw),
+				holder);
+}
+
+static void rpw_nl_alloc_event(struct rpw_node *node, u32 event, u32 epoch,
+			       const struct rpw_alloc_view *v)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = rpw_nl_pwr_new(node, RACKPWR_CMD_ALLOC_NTF, 0, &hdr);
+	if (msg)
+		rpw_nl_pwr_send(node, msg, hdr,
+				nla_put_u32(msg, RACKPWR_A_POWER_EVENT, event) ||
+				rpw_nl_put_entry(msg, node, epoch, v), 0);
+}
+
 static const struct rpw_notify_ops rpw_nl_notify = {
 	.node_change = rpw_nl_node_change,
 	.frame_rx = rpw_nl_frame_rx,
 	.bus_event = rpw_nl_bus_event,
 	.elect_event = rpw_nl_elect_event,
 	.capacity = rpw_nl_capacity,
+	.slot = rpw_nl_slot,
+	.power_request = rpw_nl_power_request,
+	.alloc_event = rpw_nl_alloc_event,
+};
+
+/*
+ * A policy holder is a socket: when it is released (closed, or its process
+ * killed) its bindings end, as net/handshake notices a gone listener.
+ * Process context (netlink_release()).
+ */
+static int rpw_nl_urelease(struct notifier_block *nb, unsigned long state,
+			   void *data)
+{
+	const struct netlink_notify *n = data;
+
+	if (state == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
+	    n->portid && net_eq(n->net, &init_net))
+		rpw_alloc_policy_release(n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block rpw_nl_urelease_nb = {
+	.notifier_call = rpw_nl_urelease,
 };
 
 int __init rpw_nl_init(void)
 {
 	int err = genl_register_family(&rpw_genl_family);
 
-	if (!err)
-		rpw_notify_register(&rpw_nl_notify);
-	return err;
+	if (err)
+		return err;
+	err = netlink_register_notifier(&rpw_nl_urelease_nb);
+	if (err) {
+		genl_unregister_family(&rpw_genl_family);
+		return err;
+	}
+	rpw_notify_register(&rpw_nl_notify);
+	return 0;
 }
 
 void rpw_nl_exit(void)
 {
 	rpw_notify_register(NULL);
+	netlink_unregister_notifier(&rpw_nl_urelease_nb);
 	genl_unregister_family(&rpw_genl_family);
 }

@@ -7,7 +7,10 @@
  * Layering (A -> B: A calls functions B defines):
  *
  *	transports (ldisc.c, serdev.c, sim.c)	-> core (core.c)
- *	protocols (elect.c, capacity.c)		-> core
+ *	protocols (elect.c, capacity.c, alloc.c)	-> core
+ *	capacity.c -> psu.c, alloc.c -> server.c (their node's hardware)
+ *	alloc.c -> capacity.c, elect.c (accessors: the usable capacity,
+ *	  which modules are power-supply modules)
  *	netlink (netlink.c)			-> core, protocols' accessors
  *	core, netlink				-> auth (auth.c: a node's keys)
  *	main.c					-> every layer's init and exit
@@ -27,6 +30,8 @@
  *	  rpw_nodes_mutex (core.c: node table, node kinds)
  *	rpw_cap_refresh_lock (capacity.c, mutex; the assembly API's locks
  *	  are taken under it, never under node->lock)
+ *	rpw_alloc_hw_mutex (alloc.c, mutex; the server API's locks are taken
+ *	  under it, never under node->lock)
  *	rpw_auth_mutex (auth.c, mutex: key-set, key-del, a node's keys freed
  *	  by rpw_node_destroy(), under sim_mutex there)
  *	node->lock (spinlock, BH off: MAC, timers, protocol state, leader)
@@ -372,6 +377,15 @@ int rpw_elect_proto_init(void);
 void rpw_elect_proto_exit(void);
 void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v);
 int rpw_node_step_down(struct rpw_node *node, struct netlink_ext_ack *extack);
+/* The power-supply modules the election heard recently, by address. */
+void rpw_node_elect_members(struct rpw_node *node, unsigned long *map,
+			    unsigned int nbits);
+/*
+ * Node lock held: following a primary, the end of the lease it may still
+ * hold (rpw_elect_primary_lease()), else 0.  Read when needed rather than
+ * published: it changes with every heartbeat.
+ */
+u64 rpw_node_primary_lease_locked(struct rpw_node *node);
 
 /* capacity.c */
 int rpw_cap_init(void);
@@ -379,6 +393,91 @@ void rpw_cap_exit(void);
 int rpw_cap_node_next(struct rpw_node *node, int addr,
 		      struct rpw_cap_entry *out, bool *local);
 int rpw_cap_node_i2c_bus(struct rpw_node *node, bool *is_auto);
+/* Node lock held: usable mW of every assembly the node knows (both banks). */
+u64 rpw_cap_usable_mw_locked(struct rpw_node *node);
+
+/*
+ * alloc.c: power allocation.  A chassis node's server slots, and the
+ * primary's allocation table with its policy holder (a netlink portid).
+ * Views are copied under the node lock for netlink.
+ */
+struct rpw_slot_view {
+	u8 slot;
+	u8 state;		/* enum rackpwr_slot_state */
+	u8 prio;
+	u8 trigger;		/* enum rackpwr_trigger */
+	u8 reason;		/* enum rackpwr_reason */
+	u8 primary;
+	bool present;
+	bool enabled;
+	u32 epoch;
+	u32 want_mw;
+	u32 held_mw;
+	u32 req_id;
+	char ident[24];
+};
+
+/* One entry of the primary's table. */
+struct rpw_alloc_view {
+	u8 chassis;
+	u8 slot;
+	u8 state;		/* enum rackpwr_alloc_state */
+	u8 prio;
+	u8 reason;		/* enum rackpwr_reason */
+	bool gone;		/* left the table (alloc-ntf only) */
+	u32 want_mw;
+	u32 held_mw;
+	u32 req_id;
+	u64 changed_ns;
+};
+
+struct rpw_power_view {
+	u32 epoch;
+	bool acting;
+	bool recovering;
+	bool bound;
+	u32 pending;
+	u64 usable_mw;
+	u64 granted_mw;
+	u64 refused_invariant;
+	u64 nopolicy_denied;
+	u64 rx_stale;
+};
+
+/* A policy holder's answer (power-decide) or shed (power-shed). */
+struct rpw_power_cmd {
+	u32 portid;		/* the caller */
+	u32 epoch;		/* the caller's view */
+	u8 chassis;
+	u8 slot;
+	u8 verdict;		/* enum rackpwr_verdict */
+	u8 reason;
+	u32 req_id;
+	u32 mw;
+};
+
+int rpw_alloc_init(void);
+void rpw_alloc_exit(void);
+/* Process context; -EOPNOTSUPP (extack) unless a chassis node. */
+int rpw_alloc_slot_get(struct rpw_node *node, unsigned int slot,
+		       struct rpw_slot_view *v, struct netlink_ext_ack *extack);
+/* @prio < 0: keep; @power 0: none, else enum rackpwr_slot_power. */
+int rpw_alloc_slot_set(struct rpw_node *node, unsigned int slot, int prio,
+		       u32 power, struct netlink_ext_ack *extack);
+/* For dumps: the entry at position @pos or the next one; -ENOENT at the end. */
+int rpw_alloc_entry_next(struct rpw_node *node, int pos,
+			 struct rpw_alloc_view *v, u32 *epoch);
+void rpw_alloc_power_view(struct rpw_node *node, struct rpw_power_view *v);
+int rpw_alloc_policy_bind(struct rpw_node *node, u32 portid,
+			  struct netlink_ext_ack *extack);
+/* The socket @portid is gone: every binding it held ends. */
+void rpw_alloc_policy_release(u32 portid);
+int rpw_alloc_decide(struct rpw_node *node, const struct rpw_power_cmd *c,
+		     struct netlink_ext_ack *extack);
+int rpw_alloc_shed(struct rpw_node *node, const struct rpw_power_cmd *c,
+		   struct netlink_ext_ack *extack);
+/* The adapter a chassis node is bound to, or -ENODEV; process context. */
+int rpw_alloc_node_i2c_bus(struct rpw_node *node, bool *is_auto);
 
 /*
  * Events reported up to user space: netlink registers these, the core and
@@ -395,6 +494,12 @@ struct rpw_notify_ops {
 			    u32 epoch, u32 state);
 	void (*capacity)(struct rpw_node *node, u8 addr,
 			 const struct rpw_cap_entry *e, bool local);
+	/* Power allocation (alloc.c): a slot, a request, an entry/event. */
+	void (*slot)(struct rpw_node *node, const struct rpw_slot_view *v);
+	void (*power_request)(struct rpw_node *node, u32 holder, u32 epoch,
+			      const struct rpw_alloc_view *v);
+	void (*alloc_event)(struct rpw_node *node, u32 event, u32 epoch,
+			    const struct rpw_alloc_view *v);
 };
 
 /* Before the first node exists; NULL after the last one is gone. */
@@ -406,6 +511,13 @@ void rpw_notify_elect(struct rpw_node *node, u32 event, u8 addr, u32 epoch,
 		      u32 state);
 void rpw_notify_capacity(struct rpw_node *node, u8 addr,
 			 const struct rpw_cap_entry *e, bool local);
+void rpw_notify_slot(struct rpw_node *node, const struct rpw_slot_view *v);
+/* To the policy holder @holder (0: none) and the power group. */
+void rpw_notify_power_request(struct rpw_node *node, u32 holder, u32 epoch,
+			      const struct rpw_alloc_view *v);
+/* @event: enum rackpwr_power_event; @v NULL for a node-wide event. */
+void rpw_notify_alloc(struct rpw_node *node, u32 event, u32 epoch,
+		      const struct rpw_alloc_view *v);
 /* Module exit, after every transport: no node may be left. */
 void rpw_core_exit(void);
 

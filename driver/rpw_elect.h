@@ -368,6 +368,25 @@ static inline u8 rpw_elect_primary(const struct rpw_elect *e)
 	return e->primary;
 }
 
+/*
+ * Following another primary: the end of the lease it may still hold, as
+ * its last claim advertised it (local time); 0 when we follow nobody.
+ * Allocation frames from it count only before then (alloc.c).
+ */
+static inline u64 rpw_elect_primary_lease(const struct rpw_elect *e)
+{
+	if (e->primary == RPW_ADDR_NONE || e->primary == e->cfg.addr)
+		return 0;
+	return e->fence_primary;
+}
+
+/* @a is a power-supply module heard recently (an election member). */
+static inline bool rpw_elect_member(const struct rpw_elect *e, unsigned int a)
+{
+	return a < 256 && ((e->member_cur[a >> 5] | e->member_prev[a >> 5]) &
+			   (1U << (a & 31)));
+}
+
 static inline const struct rpw_elect_stats *
 rpw_elect_stats(const struct rpw_elect *e)
 {

@@ -329,7 +329,8 @@ def c_eval(expr, consts, depth=0):
     return int(eval(expr.replace('/', '//'), {'__builtins__': {}}))
 
 
-SETS = ('NODE', 'PEER', 'FRAME', 'CAPACITY', 'BUS_EVENT', 'ELECT')
+SETS = ('NODE', 'PEER', 'FRAME', 'CAPACITY', 'BUS_EVENT', 'ELECT', 'SLOT',
+        'POWER')
 policy = {}     # (set, attr) -> (min or None, max or None)
 try:
     consts = c_constants()

@@ -4,7 +4,10 @@
 
 A -> B when A's object uses a symbol B's object defines (nm).  Allowed:
 transports and protocols call the core, netlink calls the core and the
-protocols' accessors, glue calls its pure code, main.c calls everyone.
+protocols' accessors, glue calls its pure code, a protocol calls its
+node's hardware (capacity -> psu, alloc -> server) and alloc reads the
+usable capacity and the power-supply modules (capacity, elect accessors),
+main.c calls everyone.
 Everything else, and any call cycle between files, fails: calls the
 other way go through ops tables.  TAP output.
 
@@ -14,7 +17,8 @@ import os
 import subprocess
 import sys
 
-PURE = {'rpw_frame', 'rpw_mac', 'rpw_elect', 'rpw_pmbus', 'rpw_srv', 'rpw_auth'}
+PURE = {'rpw_frame', 'rpw_mac', 'rpw_elect', 'rpw_pmbus', 'rpw_alloc',
+        'rpw_srv', 'rpw_auth'}
 ALLOWED = {
     'main': None,				# everyone
     # auth.c is the core's key store: the MAC's seal/open run in it.
@@ -24,10 +28,12 @@ ALLOWED = {
     'ldisc': {'core'}, 'serdev': {'core'},
     'elect': {'core'} | PURE,
     'capacity': {'core', 'psu'} | PURE,
-    'netlink': {'core', 'elect', 'capacity', 'auth'} | PURE,
+    'alloc': {'core', 'server', 'capacity', 'elect'} | PURE,
+    'netlink': {'core', 'elect', 'capacity', 'alloc', 'auth'} | PURE,
     'psu': PURE, 'server': PURE,
     'rpw_frame': set(), 'rpw_pmbus': set(), 'rpw_srv': set(),
     'rpw_mac': {'rpw_frame'}, 'rpw_elect': {'rpw_mac', 'rpw_frame'},
+    'rpw_alloc': {'rpw_frame'},
 }
 
 

@@ -34,6 +34,21 @@
  * the reference HMAC-SHA256 of selftests/lib): every frame, ACKs
  * included, carries the 15-byte trailer; the run also fails if any frame
  * is dropped by authentication.
+ *
+ * --alloc-bench runs the power allocation (driver/rpw_alloc.c) on top, as
+ * driver/alloc.c drives it: every chassis module has eight servers, the
+ * acting primary's ledger asks a trivial policy that grants every request
+ * --policy-us after it was reported (the netlink round trip to the agent
+ * and back), the usable capacity is never the limit.  From 2 s on, one
+ * request every 400 ms on an otherwise idle bus (--requests N, default
+ * 200, each released again half way): the latency from the trigger reaching the
+ * chassis' slot table to the chassis emitting power-on, p50/p99/max.  Then
+ * every slot of every chassis at the same instant (6 chassis: 48
+ * requests): the time until the last one is powered.  Excluded: the
+ * server driver's poll (srv_poll_ms) before the trigger and the I2C write
+ * after it.  The run fails if a request stays unanswered.
+ * --alloc-urgent sends the allocation frames with urgent access, an
+ * experiment: driver/alloc.c uses ordinary access.
  */
 
 #include <stdio.h>
@@ -43,6 +58,7 @@
 #include "busim.h"
 #include "ref_hmac.h"
 #include "rpw_auth.h"
+#include "rpw_alloc.h"
 #include "rpw_cap.h"
 #include "rpw_elect.h"
 
@@ -59,6 +75,13 @@ struct snode {
 	struct rpw_cap_entry own;	/* its assembly, if has_asm */
 	bool has_asm;
 	struct rpw_auth auth;		/* --auth: key 1, mode required */
+	/* --alloc-bench */
+	struct rpw_slots slots;		/* chassis */
+	struct rpw_ledger ledger;	/* psu */
+	struct rpw_alloc_out out;
+	bool acting;			/* as told to the ledger */
+	u64 atimer;			/* armed allocation timer */
+	u64 asked[RPW_ALLOC_SLOTS];	/* trigger time of a slot's request */
 };
 
 static struct snode nodes[MAXN];
@@ -327,6 +350,344 @@ static bool cap_complete(int p)
 	return !lines && rpw_cap_total_mw(t, 0) == want && !cap_bad;
 }
 
+/* ---- --alloc-bench ------------------------------------------------------ */
+
+static bool alloc_on, alloc_urgent;
+static u64 policy_ns = 1000000;
+static u64 lat[4096];
+static unsigned int nlat, storm_left;
+static u64 storm_t0, storm_end;
+
+struct decide {
+	struct snode *n;
+	u8 addr, slot;
+	u32 id, watts;
+};
+
+static void alloc_kick(struct snode *n, u64 now);
+
+static void alloc_send(struct snode *n, const struct rpw_frame *f)
+{
+	struct rpw_mac_txreq *req = calloc(1, sizeof(*req));
+	u64 now = busim_now(n->sim);
+	int err;
+
+	req->frame = *f;
+	req->cls = RPW_MAC_CLASS_ALLOC;
+	req->urgent = alloc_urgent;	/* experiment: not what alloc.c does */
+	/*
+	 * As rpw_alloc_tx(): a chassis frame lives one resend period, a
+	 * primary's ends with its lease and is not sent outside one.
+	 */
+	if (n->e.cfg.role != RACKPWR_ROLE_PSU) {
+		req->expires_ns = now + (u64)n->slots.t.resend_ms * MS;
+	} else {
+		u64 st, end;
+		unsigned int w;
+
+		for (w = 0; w < 2; w++)
+			if (rpw_elect_lease(&n->e, w, &st, &end) &&
+			    now >= st && now < end)
+				req->expires_ns = end;
+		for (w = 0; req->expires_ns && w < 2; w++)
+			if (rpw_elect_lease(&n->e, w, &st, &end) &&
+			    st <= req->expires_ns && end > req->expires_ns)
+				req->expires_ns = end;
+		if (!req->expires_ns) {
+			free(req);
+			return;
+		}
+	}
+	if (verbose)
+		printf("# %9.3f ms n%d alloc send 0x%02x to %u len %u\n",
+		       busim_now(n->sim) / 1e6, n->idx, f->type, f->dst,
+		       f->len);
+	err = busim_submit(n->sim, n->idx, req);
+	if (err && verbose)
+		printf("# n%d alloc frame 0x%02x refused: %d\n", n->idx,
+		       f->type, err);
+	if (err)
+		free(req);
+}
+
+/* The trivial policy: grant exactly what was asked. */
+static void a_decide(struct busim *sim, void *arg)
+{
+	struct decide *d = arg;
+	u64 now = busim_now(sim);
+
+	int err = d->n->dead ? 0 :
+		  rpw_ledger_decide(&d->n->ledger, d->addr, d->slot, d->id,
+				    RPW_PWR_GRANT, (u64)d->watts * 1000, 0,
+				    ~0ULL >> 1, now, &d->n->out);
+
+	if (verbose)
+		printf("# %9.3f ms n%d decide %u/%u id %u: %d\n", now / 1e6,
+		       d->n->idx, d->addr, d->slot, d->id, err);
+	if (err == -EAGAIN) {
+		/* Recovering: the glue tells the holder again when it ends. */
+		busim_at(sim, now + MS, a_decide, d);
+		return;
+	}
+	alloc_kick(d->n, now);
+	free(d);
+}
+
+static void alloc_power_on(struct snode *n, unsigned int slot, u64 now)
+{
+	if (!n->asked[slot])
+		return;
+	if (nlat < sizeof(lat) / sizeof(lat[0]) && !storm_t0)
+		lat[nlat++] = now - n->asked[slot];
+	n->asked[slot] = 0;
+	if (storm_t0 && storm_left && !--storm_left)
+		storm_end = now;
+}
+
+/* What the request of @addr/@slot asks for, from the ledger (as netlink). */
+static u32 alloc_want_w(const struct rpw_ledger *l, u8 addr, u8 slot)
+{
+	struct rpw_ledger_info in;
+	int pos;
+
+	for (pos = 0; (pos = rpw_ledger_next(l, pos, &in)) >= 0; pos++)
+		if (in.addr == addr && in.slot == slot)
+			return in.want_mw / 1000;
+	return 0;
+}
+
+static void alloc_drain(struct snode *n, u64 now)
+{
+	struct rpw_alloc_out *o = &n->out;
+	unsigned int i;
+
+	for (i = 0; i < o->nframes; i++)
+		alloc_send(n, &o->frames[i]);
+	for (i = 0; i < o->nacts; i++) {
+		const struct rpw_alloc_act *a = &o->acts[i];
+		struct decide *d;
+
+		if (a->kind == RPW_ACT_POWER_ON)
+			alloc_power_on(n, a->slot, now);
+		if (a->kind != RPW_ACT_EVENT || a->event != RPW_AEV_REQUEST)
+			continue;
+		d = calloc(1, sizeof(*d));
+		d->n = n;
+		d->addr = a->addr;
+		d->slot = a->slot;
+		d->id = a->id;
+		d->watts = alloc_want_w(&n->ledger, a->addr, a->slot);
+		busim_at(n->sim, now + policy_ns, a_decide, d);
+	}
+	rpw_alloc_out_reset(o);
+}
+
+static void a_timer_fire(struct busim *sim, void *arg)
+{
+	struct snode *n = arg;
+	u64 now = busim_now(sim);
+
+	if (n->dead || n->atimer == RPW_ALLOC_NO_TIMER || now < n->atimer)
+		return;
+	n->atimer = RPW_ALLOC_NO_TIMER;
+	alloc_kick(n, now);
+}
+
+/* As rpw_alloc_kick(): output, due frames, the next deadline. */
+static void alloc_kick(struct snode *n, u64 now)
+{
+	u64 next;
+	int round;
+
+	alloc_drain(n, now);
+	for (round = 0; round < 8; round++) {
+		next = n->e.cfg.role == RACKPWR_ROLE_PSU ?
+		       rpw_ledger_tick(&n->ledger, now, &n->out) :
+		       rpw_slots_tick(&n->slots, now, &n->out);
+		alloc_drain(n, now);
+		if (next > now)
+			break;
+	}
+	if (next <= now)
+		next = now + MS;
+	if (next != RPW_ALLOC_NO_TIMER && next != n->atimer) {
+		n->atimer = next;
+		busim_at(n->sim, next, a_timer_fire, n);
+	}
+}
+
+/* Every millisecond, as the leader callback: whom we follow, do we act. */
+static void alloc_sync(struct busim *sim, void *arg)
+{
+	struct snode *n = arg;
+	u64 now = busim_now(sim);
+	bool acting;
+	int i;
+
+	busim_at(sim, now + MS, alloc_sync, n);
+	if (n->dead)
+		return;
+	if (n->e.cfg.role != RACKPWR_ROLE_PSU) {
+		u8 p = rpw_elect_primary(&n->e);
+
+		rpw_slots_leader(&n->slots, p, rpw_elect_epoch(&n->e),
+				 p ? now + 500 * MS : 0, now);
+		alloc_kick(n, now);
+		return;
+	}
+	/* As rpw_alloc_leader(): a lapsed lease in the same epoch keeps it. */
+	if (n->acting && (rpw_elect_state(&n->e) != RPW_ES_PRIMARY ||
+			  rpw_elect_epoch(&n->e) != n->ledger.epoch)) {
+		rpw_ledger_role(&n->ledger, false, n->ledger.epoch, now,
+				&n->out);
+		n->acting = false;
+	}
+	acting = rpw_elect_is_primary(&n->e, now);
+	if (acting && !n->acting) {
+		rpw_ledger_role(&n->ledger, true, rpw_elect_epoch(&n->e), now,
+				&n->out);
+		n->acting = true;
+		for (i = 0; i < nn; i++)
+			if (nodes[i].e.cfg.role != RACKPWR_ROLE_PSU)
+				rpw_ledger_know(&n->ledger,
+						nodes[i].e.cfg.addr);
+	}
+	alloc_kick(n, now);
+}
+
+static void alloc_rx(struct snode *n, const struct rpw_frame *f, u64 now)
+{
+	if (verbose)
+		printf("# %9.3f ms n%d alloc rx 0x%02x from %u\n", now / 1e6,
+		       n->idx, f->type, f->src);
+	if (n->e.cfg.role == RACKPWR_ROLE_PSU)
+		rpw_ledger_rx(&n->ledger, f, now, &n->out);
+	else
+		rpw_slots_rx(&n->slots, f, now, &n->out);
+	alloc_kick(n, now);
+}
+
+static void alloc_event(struct snode *n, unsigned int slot, unsigned int ev,
+			u64 now)
+{
+	if (ev != RPW_SEV_OFF)
+		n->asked[slot] = now;
+	rpw_slots_server_event(&n->slots, slot, ev, 0, now, &n->out);
+	alloc_kick(n, now);
+}
+
+#define BENCH_GAP	400	/* ms between idle requests */
+
+/* One request at a time: trigger, (granted), release, next. */
+static int bench_next;
+
+static void b_step(struct busim *sim, void *arg)
+{
+	int k = bench_next++, c, slot;
+	struct snode *n;
+	u64 now = busim_now(sim);
+
+	(void)arg;
+	/* The k-th request goes to the (k mod chassis)-th chassis. */
+	for (c = 0, n = NULL; !n; c++)
+		if (nodes[(k + c) % nn].e.cfg.role != RACKPWR_ROLE_PSU)
+			n = &nodes[(k + c) % nn];
+	slot = (k / 7) % RPW_ALLOC_SLOTS;
+	if (n->slots.slot[slot].state == RPW_SLOT_GRANTED)
+		alloc_event(n, slot, RPW_SEV_OFF, now);
+	alloc_event(n, slot, RPW_SEV_BUTTON, now);
+}
+
+static void b_release(struct busim *sim, void *arg)
+{
+	u64 now = busim_now(sim);
+	unsigned int s;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < nn; i++)
+		for (s = 0; s < RPW_ALLOC_SLOTS; s++)
+			if (nodes[i].e.cfg.role != RACKPWR_ROLE_PSU &&
+			    nodes[i].slots.slot[s].state == RPW_SLOT_GRANTED)
+				alloc_event(&nodes[i], s, RPW_SEV_OFF, now);
+}
+
+static void b_storm(struct busim *sim, void *arg)
+{
+	u64 now = busim_now(sim);
+	unsigned int s;
+	int i;
+
+	(void)arg;
+	storm_t0 = now;
+	for (i = 0; i < nn; i++)
+		for (s = 0; s < RPW_ALLOC_SLOTS; s++)
+			if (nodes[i].e.cfg.role != RACKPWR_ROLE_PSU) {
+				storm_left++;
+				alloc_event(&nodes[i], s, RPW_SEV_BUTTON, now);
+			}
+}
+
+static void alloc_setup(struct busim *sim, int requests, u64 start)
+{
+	unsigned int s;
+	int i, k;
+
+	for (i = 0; i < nn; i++) {
+		struct snode *n = &nodes[i];
+
+		n->atimer = RPW_ALLOC_NO_TIMER;
+		rpw_alloc_out_reset(&n->out);
+		rpw_slots_init(&n->slots, NULL, 1000 * (i + 1));
+		rpw_ledger_init(&n->ledger, NULL);
+		rpw_ledger_policy(&n->ledger, true, 0);
+		if (n->e.cfg.role != RACKPWR_ROLE_PSU)
+			for (s = 0; s < RPW_ALLOC_SLOTS; s++)
+				rpw_slots_server_event(&n->slots, s,
+						       RPW_SEV_PRESENT,
+						       400 + 100 * s, 0,
+						       &n->out);
+		rpw_alloc_out_reset(&n->out);
+		busim_at(sim, MS, alloc_sync, n);
+	}
+	/*
+	 * One request every BENCH_GAP ms, released half way: the release
+	 * and its confirmation are over before the next request, so each
+	 * one finds the bus idle but for the election's heartbeats.
+	 */
+	for (k = 0; k < requests; k++) {
+		busim_at(sim, start + k * BENCH_GAP * MS, b_step, NULL);
+		busim_at(sim, start + k * BENCH_GAP * MS + BENCH_GAP / 2 * MS,
+			 b_release, NULL);
+	}
+	busim_at(sim, start + requests * BENCH_GAP * MS, b_storm, NULL);
+}
+
+static int u64cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool alloc_report(void)
+{
+	if (!nlat) {
+		printf("# alloc: no request answered\n");
+		return false;
+	}
+	qsort(lat, nlat, sizeof(lat[0]), u64cmp);
+	printf("# alloc idle: %u requests, request -> grant p50 %.2f ms p99 %.2f ms max %.2f ms (policy %.2f ms)\n",
+	       nlat, lat[nlat / 2] / 1e6, lat[(nlat * 99) / 100] / 1e6,
+	       lat[nlat - 1] / 1e6, policy_ns / 1e6);
+	if (storm_left)
+		printf("# alloc storm: %u requests unanswered\n", storm_left);
+	else
+		printf("# alloc storm: all answered in %.2f ms\n",
+		       (storm_end - storm_t0) / 1e6);
+	return !storm_left && storm_end;
+}
+
 static void h_rx(struct busim *sim, int node, const struct rpw_frame *f,
 		 void *user)
 {
@@ -335,6 +696,8 @@ static void h_rx(struct busim *sim, int node, const struct rpw_frame *f,
 		return;
 	if (f->type == RPW_T_CAP_QUERY || f->type == RPW_T_CAP_REPORT)
 		cap_rx(&nodes[node], f, busim_now(sim));
+	else if (RPW_T_RANGE(f->type) == RPW_T_RANGE(RPW_T_PWR_REQUEST))
+		alloc_on ? alloc_rx(&nodes[node], f, busim_now(sim)) : (void)0;
 	else
 		rpw_elect_rx(&nodes[node].e, f, busim_now(sim));
 }
@@ -343,6 +706,14 @@ static void h_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
 		   int result, void *user)
 {
 	(void)user;
+	if (RPW_T_RANGE(req->frame.type) == RPW_T_RANGE(RPW_T_PWR_REQUEST)) {
+		if (verbose > 1)
+			printf("# %9.3f ms n%d done type 0x%02x result %d\n",
+			       busim_now(sim) / 1e6, node, req->frame.type,
+			       result);
+		free(req);
+		return;
+	}
 	if (req->frame.type == RPW_T_DATA) {
 		/* busim_send()'s pool: busim frees it, the flood refills. */
 		if (flooding)
@@ -433,7 +804,8 @@ int main(int argc, char **argv)
 	int npsu = 6, nch = 4, prio = 4, i, a, p;
 	u64 seed = 1, dur = 3000, tol = 5000, kill = 0, t, conv = 0, spread = 1;
 	u64 dup = 0, flood = 0, refused_el = 0, refused_user = 0;
-	bool dup_ok = true, noreserve = false;
+	bool dup_ok = true, noreserve = false, alloc_ok = true;
+	int requests = 200;
 	unsigned int changes = 0;
 	int last = -1;
 	u64 coll = 0, txf = 0, txb = 0, auth_drops = 0;
@@ -469,6 +841,14 @@ int main(int argc, char **argv)
 			cap_ms = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--auth"))
 			auth_on = 1;
+		else if (!strcmp(argv[a], "--alloc-bench"))
+			alloc_on = true;
+		else if (!strcmp(argv[a], "--alloc-urgent"))
+			alloc_urgent = true;
+		else if (!strcmp(argv[a], "--requests") && a + 1 < argc)
+			requests = atoi(argv[++a]);
+		else if (!strcmp(argv[a], "--policy-us") && a + 1 < argc)
+			policy_ns = strtoull(argv[++a], NULL, 0) * 1000;
 		else if (!strcmp(argv[a], "-v"))
 			verbose++;
 		else if (!strcmp(argv[a], "-vv"))
@@ -540,6 +920,13 @@ int main(int argc, char **argv)
 	}
 	if (flood)
 		busim_at(sim, flood * MS, s_flood, NULL);
+	if (alloc_on) {
+		if (requests < 1 || requests > 4000)
+			requests = 200;
+		alloc_setup(sim, requests, 2000 * MS);
+		if (dur < 2000 + (u64)requests * BENCH_GAP + 2000)
+			dur = 2000 + (u64)requests * BENCH_GAP + 2000;
+	}
 	printf("# stack_sim: %d psu + %d chassis, prio_period %d, J %.2f ms, T_h %.2f ms, T_det %.2f ms, seed %llu\n",
 	       npsu, nch, prio, ec.bus_delay_ns / 1e6, ec.hb_ns / 1e6,
 	       ec.detect_ns / 1e6, (unsigned long long)seed);
@@ -613,8 +1000,10 @@ int main(int argc, char **argv)
 		printf("# flood: %llu user frames refused, %llu election frames refused\n",
 		       (unsigned long long)refused_user,
 		       (unsigned long long)refused_el);
+	if (alloc_on)
+		alloc_ok = alloc_report();
 	p = p > 0 && !changes && dup_ok && (!flood || !refused_el) &&
-	    (!cap_ms || cap_complete(p)) && !auth_drops;
+	    (!cap_ms || cap_complete(p)) && !auth_drops && alloc_ok;
 	printf("result: %s\n", p ? "ok" : "FAILED");
 	busim_free(sim);
 	return p ? 0 : 1;

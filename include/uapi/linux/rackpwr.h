@@ -122,6 +122,151 @@ enum rackpwr_auth_mode {
 	RACKPWR_AUTH_MODE_REQUIRED,
 };
 
+/**
+ * enum rackpwr_slot_state - State of a server slot at its chassis node (the
+ *   uapi mirror of the slot state machine's,
+ *   Documentation/networking/rackpwr-protocol.rst).
+ * @RACKPWR_SLOT_STATE_EMPTY: No server in the slot.
+ * @RACKPWR_SLOT_STATE_OFF: A server is present and holds no power.
+ * @RACKPWR_SLOT_STATE_REQUESTING: A power-on trigger was seen; the request
+ *   awaits an answer.
+ * @RACKPWR_SLOT_STATE_QUEUED: The primary queued the request; it stays held.
+ * @RACKPWR_SLOT_STATE_DENIED: The primary denied the request (reason says
+ *   why).
+ * @RACKPWR_SLOT_STATE_GRANTED: The slot holds a grant; the server's power is
+ *   enabled.
+ * @RACKPWR_SLOT_STATE_SHEDDING: The primary asked the server to shut down;
+ *   waiting for it.
+ * @RACKPWR_SLOT_STATE_RELEASING: The server gave its power back; the release
+ *   awaits the primary.
+ */
+enum rackpwr_slot_state {
+	RACKPWR_SLOT_STATE_EMPTY = 1,
+	RACKPWR_SLOT_STATE_OFF,
+	RACKPWR_SLOT_STATE_REQUESTING,
+	RACKPWR_SLOT_STATE_QUEUED,
+	RACKPWR_SLOT_STATE_DENIED,
+	RACKPWR_SLOT_STATE_GRANTED,
+	RACKPWR_SLOT_STATE_SHEDDING,
+	RACKPWR_SLOT_STATE_RELEASING,
+};
+
+/**
+ * enum rackpwr_alloc_state - State of an entry in the primary's allocation
+ *   table.
+ * @RACKPWR_ALLOC_STATE_PENDING: A request awaits the policy's decision.
+ * @RACKPWR_ALLOC_STATE_QUEUED: The policy queued the request.
+ * @RACKPWR_ALLOC_STATE_GRANTED: The slot holds the watts in held-mw.
+ * @RACKPWR_ALLOC_STATE_SHEDDING: A shed request was sent; the slot still holds
+ *   its watts.
+ */
+enum rackpwr_alloc_state {
+	RACKPWR_ALLOC_STATE_PENDING = 1,
+	RACKPWR_ALLOC_STATE_QUEUED,
+	RACKPWR_ALLOC_STATE_GRANTED,
+	RACKPWR_ALLOC_STATE_SHEDDING,
+};
+
+/**
+ * enum rackpwr_verdict - A policy's answer to a power request (power-decide).
+ * @RACKPWR_VERDICT_GRANT: Grant the watts in mw (at least what the server
+ *   asked for).
+ * @RACKPWR_VERDICT_QUEUE: Hold the request; the policy decides again later.
+ * @RACKPWR_VERDICT_DENY: Deny the request with a reason.
+ */
+enum rackpwr_verdict {
+	RACKPWR_VERDICT_GRANT = 1,
+	RACKPWR_VERDICT_QUEUE,
+	RACKPWR_VERDICT_DENY,
+};
+
+/**
+ * enum rackpwr_reason - Why a request was queued or denied, or why a slot gave
+ *   power back (the wire's reason codes).
+ * @RACKPWR_REASON_NO_POLICY: No policy holder was bound for the documented
+ *   hold time.
+ * @RACKPWR_REASON_RECOVERING: A new primary is collecting the chassis tables.
+ * @RACKPWR_REASON_NEVER_FITS: The request exceeds the rack's usable capacity.
+ * @RACKPWR_REASON_REMOVED: The server was removed abruptly; released on its
+ *   behalf.
+ * @RACKPWR_REASON_REFUSED: The server did not shut down within the shed
+ *   deadline.
+ * @RACKPWR_REASON_STALE: Not the chassis' live grant (a correction after a
+ *   restart).
+ */
+enum rackpwr_reason {
+	RACKPWR_REASON_NONE,
+	RACKPWR_REASON_CAPACITY,
+	RACKPWR_REASON_REDUNDANCY,
+	RACKPWR_REASON_NO_POLICY,
+	RACKPWR_REASON_POLICY,
+	RACKPWR_REASON_RECOVERING,
+	RACKPWR_REASON_NEVER_FITS,
+	RACKPWR_REASON_SHED,
+	RACKPWR_REASON_ADMIN,
+	RACKPWR_REASON_REMOVED,
+	RACKPWR_REASON_SLEEP,
+	RACKPWR_REASON_OFF,
+	RACKPWR_REASON_LOWER,
+	RACKPWR_REASON_REFUSED,
+	RACKPWR_REASON_STALE,
+};
+
+/**
+ * enum rackpwr_trigger - What last asked for power in a slot.
+ */
+enum rackpwr_trigger {
+	RACKPWR_TRIGGER_NONE,
+	RACKPWR_TRIGGER_INSERT,
+	RACKPWR_TRIGGER_BUTTON,
+	RACKPWR_TRIGGER_LAN_WAKE,
+	RACKPWR_TRIGGER_WAKE,
+	RACKPWR_TRIGGER_ADMIN,
+};
+
+/**
+ * enum rackpwr_slot_power - Administrative power request for a slot
+ *   (slot-set).
+ * @RACKPWR_SLOT_POWER_ON: Ask for power as a trigger would (the grant still
+ *   decides).
+ * @RACKPWR_SLOT_POWER_OFF: Shut the server down orderly and give its power
+ *   back.
+ */
+enum rackpwr_slot_power {
+	RACKPWR_SLOT_POWER_ON = 1,
+	RACKPWR_SLOT_POWER_OFF,
+};
+
+/**
+ * enum rackpwr_power_event - What an alloc-ntf reports.
+ * @RACKPWR_POWER_EVENT_ENTRY: An allocation entry changed (or left the table,
+ *   state absent).
+ * @RACKPWR_POWER_EVENT_POLICY_BOUND: A policy holder bound to the node.
+ * @RACKPWR_POWER_EVENT_POLICY_UNBOUND: The policy holder is gone (socket
+ *   closed): the node runs fail-safe, existing grants stay, new requests are
+ *   denied with reason no-policy after the hold.
+ * @RACKPWR_POWER_EVENT_NO_POLICY_DENY: A request was denied because no policy
+ *   holder was bound.
+ * @RACKPWR_POWER_EVENT_INVARIANT: A grant was refused because the total
+ *   granted would exceed the rack's usable capacity.
+ * @RACKPWR_POWER_EVENT_RECOVERY: The primary started collecting the chassis
+ *   tables.
+ * @RACKPWR_POWER_EVENT_RECOVERED: The primary's table is complete; it decides
+ *   again.
+ * @RACKPWR_POWER_EVENT_SHED_REFUSED: A chassis reports that a server did not
+ *   comply with a shed.
+ */
+enum rackpwr_power_event {
+	RACKPWR_POWER_EVENT_ENTRY = 1,
+	RACKPWR_POWER_EVENT_POLICY_BOUND,
+	RACKPWR_POWER_EVENT_POLICY_UNBOUND,
+	RACKPWR_POWER_EVENT_NO_POLICY_DENY,
+	RACKPWR_POWER_EVENT_INVARIANT,
+	RACKPWR_POWER_EVENT_RECOVERY,
+	RACKPWR_POWER_EVENT_RECOVERED,
+	RACKPWR_POWER_EVENT_SHED_REFUSED,
+};
+
 enum {
 	RACKPWR_A_STATS_PAD = 1,
 	RACKPWR_A_STATS_TX_FRAMES,
@@ -261,6 +406,59 @@ enum {
 };
 
 enum {
+	RACKPWR_A_SLOT_PAD = 1,
+	RACKPWR_A_SLOT_NODE_ID,
+	RACKPWR_A_SLOT_SLOT,
+	RACKPWR_A_SLOT_STATE,
+	RACKPWR_A_SLOT_PRIO,
+	RACKPWR_A_SLOT_WANT_MW,
+	RACKPWR_A_SLOT_HELD_MW,
+	RACKPWR_A_SLOT_REQ_ID,
+	RACKPWR_A_SLOT_LAST_TRIGGER,
+	RACKPWR_A_SLOT_PRESENT,
+	RACKPWR_A_SLOT_ENABLED,
+	RACKPWR_A_SLOT_REASON,
+	RACKPWR_A_SLOT_POWER,
+	RACKPWR_A_SLOT_IDENT,
+	RACKPWR_A_SLOT_PRIMARY,
+	RACKPWR_A_SLOT_EPOCH,
+
+	__RACKPWR_A_SLOT_MAX,
+	RACKPWR_A_SLOT_MAX = (__RACKPWR_A_SLOT_MAX - 1)
+};
+
+enum {
+	RACKPWR_A_POWER_PAD = 1,
+	RACKPWR_A_POWER_NODE_ID,
+	RACKPWR_A_POWER_EPOCH,
+	RACKPWR_A_POWER_CHASSIS,
+	RACKPWR_A_POWER_SLOT,
+	RACKPWR_A_POWER_REQ_ID,
+	RACKPWR_A_POWER_VERDICT,
+	RACKPWR_A_POWER_MW,
+	RACKPWR_A_POWER_REASON,
+	RACKPWR_A_POWER_STATE,
+	RACKPWR_A_POWER_PRIO,
+	RACKPWR_A_POWER_WANT_MW,
+	RACKPWR_A_POWER_HELD_MW,
+	RACKPWR_A_POWER_AGE_MS,
+	RACKPWR_A_POWER_EVENT,
+	RACKPWR_A_POWER_ACTING,
+	RACKPWR_A_POWER_RECOVERING,
+	RACKPWR_A_POWER_BOUND,
+	RACKPWR_A_POWER_USABLE_MW,
+	RACKPWR_A_POWER_GRANTED_MW,
+	RACKPWR_A_POWER_PENDING,
+	RACKPWR_A_POWER_REFUSED_INVARIANT,
+	RACKPWR_A_POWER_NO_POLICY_DENIED,
+	RACKPWR_A_POWER_RX_STALE,
+	RACKPWR_A_POWER_NTF_DROPPED,
+
+	__RACKPWR_A_POWER_MAX,
+	RACKPWR_A_POWER_MAX = (__RACKPWR_A_POWER_MAX - 1)
+};
+
+enum {
 	RACKPWR_CMD_NODE_GET = 1,
 	RACKPWR_CMD_NODE_NEW,
 	RACKPWR_CMD_NODE_SET,
@@ -277,11 +475,22 @@ enum {
 	RACKPWR_CMD_CAPACITY_NTF,
 	RACKPWR_CMD_KEY_SET,
 	RACKPWR_CMD_KEY_DEL,
+	RACKPWR_CMD_SLOT_GET,
+	RACKPWR_CMD_SLOT_SET,
+	RACKPWR_CMD_SLOT_NTF,
+	RACKPWR_CMD_ALLOC_GET,
+	RACKPWR_CMD_POWER_GET,
+	RACKPWR_CMD_POLICY_BIND,
+	RACKPWR_CMD_POWER_DECIDE,
+	RACKPWR_CMD_POWER_SHED,
+	RACKPWR_CMD_POWER_REQUEST_NTF,
+	RACKPWR_CMD_ALLOC_NTF,
 
 	__RACKPWR_CMD_MAX,
 	RACKPWR_CMD_MAX = (__RACKPWR_CMD_MAX - 1)
 };
 
 #define RACKPWR_MCGRP_EVENTS	"events"
+#define RACKPWR_MCGRP_POWER	"power"
 
 #endif /* _UAPI_LINUX_RACKPWR_H */
