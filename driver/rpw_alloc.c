@@ -766,7 +766,8 @@ static void rpw_slots_timers(struct rpw_slots *s, u64 now,
 	}
 	if (rpw_slots_following(s) && s->confirmed != RPW_ALL_SLOTS &&
 	    now >= s->inv_ns) {
-		s->inv_due = RPW_ALL_SLOTS;
+		/* Only what is still unconfirmed: a report takes 3 frames. */
+		s->inv_due = RPW_ALL_SLOTS & ~s->confirmed;
 		s->inv_ns = now + rpw_ms(s->t.resend_ms);
 	}
 }
