@@ -78,6 +78,9 @@ check "pending request: exact watts asked (mW)" 400000 "$(entf P 10 0 want_mw)"
 check "four requests pending" 4 "$(until_eq 4 5000 pwr P pending)"
 check "no server powered while the requests wait" 0 "$(watch_gated 800)"
 check "after the hold: denied" denied "$(until_eq denied $((HOLD + 15000)) slotf "$NC" 3 state)"
+# Each request's hold runs from when its primary took it: after a change
+# of primary (a loaded host) slot 0 may be denied after slot 3.
+check "slot 0 denied too" denied "$(until_eq denied $((HOLD + 15000)) slotf "$NC" 0 state)"
 check "denied with reason no-policy" no-policy "$(slotf "$NC" 0 reason)"
 check_ge "no-policy denials counted" 4 "$(pwr_sum no_policy_denied "$NA" "$NB")"
 check "denied requests leave the table" "" "$(table P)"
