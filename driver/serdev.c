@@ -126,9 +126,9 @@ static int rpw_sd_read_params(struct device *dev, struct rpw_node_params *p)
 	u32 v;
 
 	memset(p, 0, sizeof(*p));
-	if (device_property_read_u32(dev, "reg", &v) ||
+	if (device_property_read_u32(dev, "rackpwr,address", &v) ||
 	    v < RPW_ADDR_MIN || v > RPW_ADDR_MAX) {
-		dev_err(dev, "reg (bus address) must be 1..254\n");
+		dev_err(dev, "rackpwr,address (bus address) must be 1..254\n");
 		return -EINVAL;
 	}
 	p->addr = v;

@@ -103,6 +103,7 @@ quality() {
 	gate_run make spec-check
 	gate_run make layer-check
 	[ ! -x scripts/doc-check.sh ] || scripts/doc-check.sh
+	scripts/dt-check.sh
 }
 step quality quality
 

@@ -12,7 +12,7 @@ busybox-static cpio gzip xz-utils kmod
 libnl-3-dev libnl-genl-3-dev pkg-config
 sparse python3 python3-yaml python3-jsonschema
 lm-sensors i2c-tools dkms
-python3-docutils device-tree-compiler
+python3-docutils device-tree-compiler dt-schema
 flex bison bc libelf-dev"
 
 missing=
