@@ -123,14 +123,18 @@ step hub make -C selftests/rig run-host
 step rig-selftests sh selftests/rig/run-selftests.sh
 # Guest tests: one VM for all plain tests.  A test with a "# rig-nodes: N"
 # line runs on N VMs joined by the RS-485 hub, one with "# rig-bus-uarts: K"
-# on a VM with K UARTs on the hub.
+# on a VM with K UARTs on the hub, one with "# rig-clients: 1" on the VM
+# that carries the standard clients (vm-clients).
 single=
+clients=
 for t in selftests/vm/*.sh selftests/vm/*.c; do
 	[ -e "$t" ] || continue
 	n=$(basename "${t%.*}")
 	nodes=$(sed -n 's/^# rig-nodes: *\([0-9]*\).*/\1/p' "$t" | head -n1)
 	uarts=$(sed -n 's/^# rig-bus-uarts: *\([0-9]*\).*/\1/p' "$t" | head -n1)
-	if [ -n "$nodes$uarts" ]; then
+	if grep -q '^# rig-clients: *1' "$t"; then
+		clients="$clients${clients:+,}$n"
+	elif [ -n "$nodes$uarts" ]; then
 		step "vm-$n" $PY scripts/rig/vmrun.py --logdir "build/vmlogs/$n" \
 			--nodes "${nodes:-1}" --bus-uarts "${uarts:-1}" \
 			--tests "$n" --timeout 240
@@ -140,6 +144,11 @@ for t in selftests/vm/*.sh selftests/vm/*.c; do
 done
 step vm $PY scripts/rig/vmrun.py --logdir build/vmlogs/single --timeout 300 \
 	--tests "$single"
+# The tests that drive standard clients (ynl, pyroute2, genl, node_exporter)
+# share one VM whose initramfs carries them.
+[ -z "$clients" ] ||
+	step vm-clients $PY scripts/rig/vmrun.py --clients \
+		--logdir build/vmlogs/clients --timeout 300 --tests "$clients"
 # The transport and lifecycle tests again on the debug kernel (lockdep,
 # atomic-sleep checks, KASAN, kmemleak) when scripts/debug-kernel.sh has
 # built and cached it; its build is too slow for every run.  Steps

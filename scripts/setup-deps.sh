@@ -13,6 +13,7 @@ libnl-3-dev libnl-genl-3-dev pkg-config
 sparse python3 python3-yaml python3-jsonschema
 lm-sensors i2c-tools dkms
 python3-docutils device-tree-compiler dt-schema
+python3-pyroute2 prometheus-node-exporter iproute2
 flex bison bc libelf-dev"
 
 missing=

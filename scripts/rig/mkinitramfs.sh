@@ -33,6 +33,14 @@
 #                     /; the debug kernel's cache for RPW_KERNEL=debug)
 #   RIG_KO_DIRS       where the project's *.ko are (default: the top
 #                     directory and selftests/rig/modules)
+#   RIG_CLIENTS       1: add the standard clients the "# rig-clients: 1"
+#                     tests drive: python3 (pruned to what they import, by
+#                     scripts/rig/pyfiles.py) with PyYAML and pyroute2,
+#                     the kernel's ynl CLI and library
+#                     (/usr/lib/rackpwr/ynl), the family's spec
+#                     (/usr/share/rackpwr/rackpwr.yaml), the tests' Python
+#                     helpers (/lib/rackpwr/py), iproute2's genl and
+#                     prometheus-node-exporter
 set -eu
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
@@ -46,6 +54,7 @@ RIG_KMODS_EXTRA=${RIG_KMODS_EXTRA:-}
 RIG_VM_TESTS_DIR=${RIG_VM_TESTS_DIR:-$TOP/build/vm-tests}
 RIG_MODBASE=${RIG_MODBASE:-}
 RIG_KO_DIRS=${RIG_KO_DIRS:-"$TOP $TOP/selftests/rig/modules"}
+RIG_CLIENTS=${RIG_CLIENTS:-0}
 
 # Newest kernel that has both modules and an image: the one vmrun.py boots.
 default_kver() {
@@ -166,6 +175,35 @@ if [ -x /usr/bin/sensors ]; then
 	copy_dyn /usr/bin/sensors /usr/bin/sensors
 	[ -e /etc/sensors3.conf ] && cp /etc/sensors3.conf "$STAGE/etc/"
 	mkdir -p "$STAGE/etc/sensors.d"
+fi
+
+# Standard clients, for the tests that check they work unmodified.
+if [ "$RIG_CLIENTS" = 1 ]; then
+	PY=/usr/bin/python3
+	YNL=$TOP/build/linux-6.12/tools/net/ynl
+	[ -x "$PY" ] || die "RIG_CLIENTS: $PY missing"
+	[ -f "$YNL/cli.py" ] || die "RIG_CLIENTS: $YNL missing (scripts/ksrc.sh)"
+	for b in /usr/sbin/genl /usr/bin/prometheus-node-exporter; do
+		[ -x "$b" ] || die "RIG_CLIENTS: $b missing (scripts/setup-deps.sh)"
+		copy_dyn "$b" "$b"
+	done
+	copy_dyn "$(readlink -f "$PY")" "$PY"
+	# cp -p keeps the sources' times, so the compiled twins stay valid.
+	"$PY" "$TOP/scripts/rig/pyfiles.py" "$YNL" "$TOP/selftests/vm/py" |
+	while read -r f; do
+		mkdir -p "$STAGE$(dirname "$f")"
+		cp -p "$f" "$STAGE$f"
+	done
+	[ -s "$STAGE/usr/lib/python3.11/os.py" ] ||
+		die "RIG_CLIENTS: pruned python has no os.py"
+	mkdir -p "$STAGE/usr/lib/rackpwr/ynl/lib" "$STAGE/usr/share/rackpwr" \
+		"$STAGE/lib/rackpwr/py"
+	cp -p "$YNL/cli.py" "$STAGE/usr/lib/rackpwr/ynl/"
+	cp -p "$YNL"/lib/*.py "$STAGE/usr/lib/rackpwr/ynl/lib/"
+	cp "$TOP/Documentation/netlink/specs/rackpwr.yaml" \
+		"$STAGE/usr/share/rackpwr/"
+	cp "$TOP"/selftests/vm/py/*.py "$STAGE/lib/rackpwr/py/" 2>/dev/null ||
+		true
 fi
 
 # Guest tests.  "rig.tests=all" runs /tests only; /rigtests holds the rig's

@@ -600,6 +600,9 @@ def parse_args(argv):
     p.add_argument("--baud", type=int, default=115200)
     p.add_argument("--timeout", type=int, default=60,
                    help="per-test timeout in seconds (0: none)")
+    p.add_argument("--clients", action="store_true",
+                   help="add the standard clients (python3, ynl, pyroute2, "
+                   "genl, node_exporter) to the initramfs")
     p.add_argument("--debug-kernel", action="store_true",
                    default=os.environ.get("RPW_KERNEL") == "debug",
                    help="boot the cached debug kernel (RPW_KERNEL=debug)")
@@ -676,9 +679,12 @@ def main(argv):
     for f in glob.glob(os.path.join(a.logdir, "*.log")):
         os.unlink(f)
     if not a.initrd:
-        a.initrd = os.path.join(TOP, "build", "rig", "initramfs%s.cpio.gz" %
-                                ("-debug" if a.debug_kernel else ""))
+        a.initrd = os.path.join(TOP, "build", "rig", "initramfs%s%s.cpio.gz" %
+                                ("-debug" if a.debug_kernel else "",
+                                 "-clients" if a.clients else ""))
         env = dict(os.environ)
+        if a.clients:
+            env["RIG_CLIENTS"] = "1"
         base = os.path.basename(a.kernel)
         if base.startswith("vmlinuz-"):
             env["KVER"] = base[len("vmlinuz-"):]
