@@ -142,6 +142,7 @@ struct rpwp_entry {
 	uint32_t held_mw;
 	uint32_t req_id;
 	uint32_t age_ms;	/* alloc-get's age-ms; 0 elsewhere */
+	uint8_t reason;		/* alloc-ntf's reason (rackpwr_reason) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -248,9 +249,14 @@ void rpwp_request(struct rpwp *p, const struct rpwp_entry *e, uint64_t now,
 
 /*
  * An entry of the primary's table changed (alloc-ntf entry event): GONE
- * (released, withdrawn, denied), held watts lowered, or a shed that the
- * kernel reports refused (SHEDDING back to GRANTED).  A PENDING entry the
- * policy does not know is handled as rpwp_request().
+ * (released, withdrawn, denied; reason SHED, OFF, REMOVED... as the
+ * kernel keeps it), held watts lowered, a grant the kernel adopted from
+ * a chassis, or a shed refused: pass the shed-refused event as state
+ * GRANTED with reason REFUSED (13).  An entry with another req_id than
+ * the slot's live one replaces it, except GONE (an older request's end,
+ * ignored).  States older than the policy's own decisions (a QUEUED
+ * notification arriving after the policy granted) are ignored.  A
+ * PENDING entry the policy does not know is handled as rpwp_request().
  */
 void rpwp_entry(struct rpwp *p, const struct rpwp_entry *e, uint64_t now,
 		struct rpwp_out *out);
