@@ -63,13 +63,16 @@ struct rpwp_prio_override {
  * shed_deadline_ms: how long a shed server may take to give its power
  * back before it is reported non-compliant and skipped.  restore_ms: how
  * long a slot told it may power on again (RPWP_ACT_RESTORE) keeps its
- * reserved watts before the reservation lapses.  overrides: at most one
+ * reserved watts before the reservation lapses.  deny_when_full: a
+ * request that does not fit now is denied (reason capacity or
+ * redundancy) instead of queued.  overrides: at most one
  * per (chassis, slot); they replace the priority the chassis sends.
  */
 struct rpwp_cfg {
 	enum rpwp_mode mode;
 	uint64_t shed_deadline_ms;
 	uint64_t restore_ms;
+	bool deny_when_full;	/* deny, not queue, what does not fit now */
 	unsigned int n_overrides;
 	struct rpwp_prio_override overrides[RPWP_MAX_OVERRIDES];
 };
@@ -89,8 +92,9 @@ int rpwp_cfg_check(const struct rpwp_cfg *cfg, char *err, size_t errlen);
 uint64_t rpwp_cfg_digest(const struct rpwp_cfg *cfg);
 /*
  * The canonical text: "mode=n+n\nshed_deadline_ms=35000\n
- * restore_ms=60000\n" then one "prio=CHASSIS/SLOT:PRIO\n" per override,
- * sorted by chassis then slot (decimal).  Writes at most @len bytes (NUL
+ * restore_ms=60000\nfull=queue\n" ("full=deny" with deny_when_full),
+ * then one "prio=CHASSIS/SLOT:PRIO\n" per override, sorted by chassis
+ * then slot (decimal).  Writes at most @len bytes (NUL
  * included); returns the full length as snprintf() does.
  */
 size_t rpwp_cfg_canon(const struct rpwp_cfg *cfg, char *buf, size_t len);
@@ -171,7 +175,7 @@ enum rpwp_act_type {
 	RPWP_ACT_RESTORE,	/* a shed slot may power on again */
 };
 
-#define RPWP_TEXT_MAX		160
+#define RPWP_TEXT_MAX		256
 
 /*
  * One action.  text is the human reason with its numbers, e.g.
@@ -315,7 +319,7 @@ struct rpwp_budget {
 	uint64_t over_mw;	/* granted - budget, or 0 */
 	unsigned int granted;	/* entries */
 	unsigned int queued;	/* waiting requests (pending + queued) */
-	unsigned int shedding;	/* 0 or 1: the shed in progress */
+	unsigned int shedding;	/* sheds in progress (1; more if adopted) */
 	unsigned int noncompliant;	/* skipped in this shed episode */
 	unsigned int restore;	/* shed slots waiting for capacity */
 };
