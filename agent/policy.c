@@ -169,7 +169,7 @@ const char *rpwp_act_name(enum rpwp_act_type t)
 
 char *rpwp_kw(uint64_t mw, char *buf)
 {
-	uint64_t c = mw / 10 + (mw % 10 >= 5);	/* 10 W units, half up */
+	uint64_t c = mw / 10000 + (mw % 10000 >= 5000);	/* 10 W, half up */
 
 	snprintf(buf, 24, "%llu.%02llu", (unsigned long long)(c / 100),
 		 (unsigned long long)(c % 100));
@@ -1068,6 +1068,13 @@ static void analyse(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 		return;
 	p->episode = true;
 	rec_move(p, r, RPWP_P_SHEDDING, now);
+	if (r->k_shed) {
+		/* still shedding in the kernel from an earlier episode
+		 * (its refusal not reported yet): wait for it again */
+		tfmt(r->last.text, sizeof(r->last.text),
+		     "shed: still shedding since an earlier request");
+		return;
+	}
 	a = act(out, r, RPWP_ACT_SHED, now);
 	a->mw = r->held_mw;
 	budget_text(&p->b, bt, sizeof(bt));
@@ -1278,11 +1285,15 @@ void rpwp_entry(struct rpwp *p, const struct rpwp_entry *e, uint64_t now,
 	}
 	if (!holds(r->state))
 		return;		/* PENDING/QUEUED news older than our grant */
-	if (e->state == RPWP_K_SHEDDING && r->state == RPWP_P_SHEDDING)
+	if (e->state == RPWP_K_GRANTED) {
+		if (r->state == RPWP_P_SHEDDING &&
+		    (e->reason == R_REFUSED || r->k_shed))
+			noncompliant(p, r, "(the chassis reports it)", now,
+				     out);
+		r->k_shed = 0;
+	} else if (e->state == RPWP_K_SHEDDING) {
 		r->k_shed = 1;
-	if (e->state == RPWP_K_GRANTED && r->state == RPWP_P_SHEDDING &&
-	    (e->reason == R_REFUSED || r->k_shed))
-		noncompliant(p, r, "(the chassis reports it)", now, out);
+	}
 	if ((e->state == RPWP_K_GRANTED || e->state == RPWP_K_SHEDDING) &&
 	    e->held_mw < r->held_mw) {
 		/* holdings only decrease: a lower one is the newer */
@@ -1306,10 +1317,11 @@ void rpwp_decide_failed(struct rpwp *p, uint16_t chassis, uint8_t slot,
 	if (r->last.verdict == RPWP_GRANT && r->state == RPWP_P_GRANTED &&
 	    retry) {
 		/* not granted: the request waits (and is answered) again */
-		r->held_mw = 0;
 		r->answered = !r->first_grant;
-		rec_move(p, r, r->answered ? RPWP_P_QUEUED : RPWP_P_PENDING,
-			 now);
+		rec_detach(p, r);
+		r->held_mw = 0;
+		rec_enter(p, r, r->answered ? RPWP_P_QUEUED : RPWP_P_PENDING,
+			  now);
 		p->pause_until = now + RPWP_RETRY_MS;
 		tfmt(r->last.text, sizeof(r->last.text),
 			 "grant of %s kW refused by the kernel (%s); retried",
