@@ -1026,6 +1026,65 @@ static void m_request(struct model *m, int c, int i)
 	m_settle(m);
 }
 
+static void m_mode(struct model *m, enum rpwp_mode mode)
+{
+	struct rpwp_budget b;
+	struct rpwp_cfg cfg;
+
+	if (m->trace)
+		printf("# mode %s\n", rpwp_mode_name(mode));
+	cfg = *rpwp_get_cfg(m->h.p);
+	cfg.mode = mode;
+	h_reset_out(&m->h);
+	if (rpwp_set_cfg(m->h.p, &cfg, m->h.now, &m->h.out))
+		m_fail(m, "set_cfg refused a valid configuration");
+	rpwp_budget(m->h.p, &b);
+	if (b.budget_mw < m->budget && m->granted > b.budget_mw)
+		m->window = true;	/* the mode took the room away */
+	m->budget = b.budget_mw;
+	m_settle(m);
+}
+
+/* Resync from the table: only pending requests may be answered. */
+static void m_resync(struct model *m)
+{
+	uint64_t before = m->grants;
+
+	if (m->trace)
+		printf("# resync\n");
+	rpwp_resync_begin(m->h.p);
+	for (int c = 0; c < M_CH; c++) {
+		for (int i = 0; i < M_SL; i++) {
+			struct mslot *s = &m->s[c][i];
+			struct rpwp_entry e = {
+				.chassis = (uint16_t)(100 + c),
+				.slot = (uint8_t)i, .prio = s->prio,
+				.state = (enum rpwp_kstate)s->state,
+				.want_mw = s->want, .held_mw = s->held,
+				.req_id = s->id, .age_ms = rnd(m, 5000),
+			};
+
+			if (s->state &&
+			    rpwp_resync_entry(m->h.p, &e, m->h.now))
+				m_fail(m, "resync entry refused");
+		}
+	}
+	h_reset_out(&m->h);
+	rpwp_resync_end(m->h.p, m->h.now, &m->h.out);
+	for (unsigned int k = 0; k < m->h.out.n; k++) {
+		const struct rpwp_action *a = &m->h.act[k];
+		struct mslot *s = m_slot(m, a->chassis, a->slot);
+
+		if (a->type != RPWP_ACT_DECIDE || !s ||
+		    s->state != RPWP_K_PENDING)
+			m_fail(m, "resync did more than answer pending requests");
+	}
+	m_exec(m);
+	if (m->grants != before && m->granted > m->budget)
+		m_fail(m, "resync granted while over budget");
+	m_settle(m);
+}
+
 static void m_step(struct model *m)
 {
 	int c = (int)rnd(m, M_CH), i = (int)rnd(m, M_SL);
@@ -1060,11 +1119,22 @@ static void m_step(struct model *m)
 		}
 		m_cap(m);
 		break;
+	case 9:			/* the daemon resyncs from the dump */
+		if (rnd(m, 4))
+			goto time;
+		m_resync(m);
+		break;
+	case 8:			/* a reload changes the mode */
+		if (rnd(m, 8))
+			goto time;
+		m_mode(m, (enum rpwp_mode)rnd(m, 3));
+		break;
 	case 5:			/* a restored slot asks again */
 		if (s->restore && !s->state)
 			m_request(m, c, i);
 		break;
 	default:		/* time passes */
+time:
 		m->h.now += rnd(m, 4000);
 		for (c = 0; c < M_CH; c++) {
 			for (i = 0; i < M_SL; i++) {
