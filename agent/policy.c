@@ -24,7 +24,6 @@
 #define NIL		(-1)
 #define RPWP_MAX_SLOTS	(1u << 22)
 #define RPWP_MAX_ASM	256
-#define RPWP_RETRY_MS	250	/* after the kernel refused a grant */
 #define RPWP_DL_MAX	86400000ull
 
 #define R_SHED		7	/* rackpwr_reason values seen in entries */
@@ -90,7 +89,6 @@ struct rpwp {
 	bool more;			/* work left for rpwp_tick() */
 	unsigned int nc_unsent;		/* NONCOMPLIANT reports not sent */
 	bool resyncing;
-	bool episode;			/* over budget since a shed began */
 };
 
 /* ---- names and formatting ---------------------------------------------- */
@@ -1007,7 +1005,7 @@ static void drain(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 {
 	struct rec *r;
 
-	if (now < p->pause_until || p->resyncing)
+	if (now < p->pause_until)
 		return;
 	while ((r = heap_top(p, &p->wait))) {
 		if (r->want_mw > p->b.budget_mw) {
@@ -1052,13 +1050,10 @@ static void analyse(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 	char bt[128], k1[24], k2[24];
 	struct rec *r;
 
-	if (p->resyncing)
-		return;
 	if (p->b.granted_mw <= p->b.budget_mw) {
 		/* desired state holds: the skipped ones are candidates again */
 		while (p->nc.head != NIL)
 			rec_move(p, &p->r[p->nc.head], RPWP_P_GRANTED, now);
-		p->episode = false;
 		return;
 	}
 	/* Reservations give way first: nothing is drawn on them yet. */
@@ -1066,7 +1061,6 @@ static void analyse(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 		rec_move(p, &p->r[p->restoring.head], RPWP_P_SHED, now);
 	if (p->shedding.n || !(r = heap_top(p, &p->shed)) || !room(p, out))
 		return;
-	p->episode = true;
 	rec_move(p, r, RPWP_P_SHEDDING, now);
 	if (r->k_shed) {
 		/* still shedding in the kernel from an earlier episode
@@ -1088,6 +1082,8 @@ static void analyse(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 /* After anything that changed watts or the budget. */
 static void settle(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 {
+	if (p->resyncing)
+		return;		/* rpwp_resync_end() answers */
 	analyse(p, now, out);
 	answer_waiting(p, now, out);
 	if (p->b.granted_mw <= p->b.budget_mw) {
@@ -1396,7 +1392,6 @@ void rpwp_resync_begin(struct rpwp *p)
 			rec_move(p, r, RPWP_P_IDLE, 0);
 	}
 	p->resyncing = true;
-	p->episode = false;
 	p->pause_until = 0;
 	p->more = false;
 }
@@ -1421,8 +1416,9 @@ int rpwp_resync_entry(struct rpwp *p, const struct rpwp_entry *e,
 	rec_detach(p, r);
 	rec_fill(p, r, e);
 	r->answered = e->state != RPWP_K_PENDING;
-	r->arr_ms = now >= e->age_ms ? now - e->age_ms : 0;
-	r->arr_ms++;		/* 0 is a shed slot's */
+	/* before any request that arrives later (arr_n 0); 0 is a shed
+	 * slot's arrival */
+	r->arr_ms = now > e->age_ms ? now - e->age_ms : 1;
 	r->arr_n = 0;
 	st = to_p[e->state];
 	r->k_shed = st == RPWP_P_SHEDDING;

@@ -50,6 +50,7 @@ int rpwp_mode_parse(const char *s, enum rpwp_mode *mode);
 #define RPWP_MAX_OVERRIDES	2048	/* 256 chassis x 8 slots */
 #define RPWP_SHED_DEADLINE_MS	35000	/* > kernel's 30 s + 2 resends */
 #define RPWP_RESTORE_MS		60000	/* a shed server's time to re-ask */
+#define RPWP_RETRY_MS		250	/* grants pause after a refused one */
 
 /* A slot's priority set by the policy's configuration, not its chassis. */
 struct rpwp_prio_override {
@@ -296,6 +297,8 @@ uint64_t rpwp_next_deadline(const struct rpwp *p);
  * the total order); rpwp_capacity() may be called in between;
  * rpwp_resync_end() returns only the DECIDEs that PENDING entries need.
  * Shedding, draining and restoring go on from the next event or tick.
+ * Between begin and end, call only rpwp_resync_entry() and
+ * rpwp_capacity() (which then decides nothing).
  * rpwp_resync_entry() returns -1 when the table is full (entry ignored).
  */
 void rpwp_resync_begin(struct rpwp *p);

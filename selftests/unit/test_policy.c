@@ -534,6 +534,9 @@ static void test_resync(void)
 		rpwp_resync_entry(h.p, &e, h.now);
 		rpwp_resync_entry(h.p, &f, h.now);
 	}
+	h_cap(&h, 4.8, 3.6, 0x3f);
+	tap_ok(h.out.n == 0,
+	       "resync: capacity between begin and end decides nothing");
 	h_reset_out(&h);
 	rpwp_resync_end(h.p, h.now, &h.out);
 	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 34, 0), RPWP_QUEUE,
@@ -750,9 +753,11 @@ static void test_overrides_and_out(void)
 			 RPWP_R_CAPACITY) && granted(&h) == KW(0.8),
 	       "refused: the first answer becomes queued: %s",
 	       h.act[0].text);
-	tap_ok(rpwp_next_deadline(h.p) == h.now + 250,
-	       "refused: retry due in 250 ms");
-	h_tick(&h, 250);
+	tap_ok(rpwp_next_deadline(h.p) == h.now + RPWP_RETRY_MS,
+	       "refused: retry due in %d ms", RPWP_RETRY_MS);
+	h_tick(&h, RPWP_RETRY_MS - 1);
+	tap_ok(h.out.n == 0, "refused: no grant before the retry");
+	h_tick(&h, 1);
 	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 32, 4), RPWP_GRANT, 0),
 	       "refused: granted on the retry");
 	rpwp_destroy(h.p);
