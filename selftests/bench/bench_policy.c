@@ -320,8 +320,10 @@ static void decide_run(struct rack *r, unsigned int steps, struct result *res)
 	free(lat);
 }
 
-/* Every RESTORE answered by the server's request, until none is left
- * (the requests' own outputs may restore more). */
+/*
+ * Every RESTORE answered by the server's request, until none is left
+ * (the requests' own outputs may restore more).
+ */
 static void restore_all(struct rack *r)
 {
 	unsigned int *todo = malloc(r->total * sizeof(*todo)), n = 0;
@@ -386,8 +388,10 @@ static void plan_run(struct rack *r, unsigned int reps, struct result *res)
 	struct rpwp_plan plan;
 	int64_t insn;
 
-	/* the same rails, but bank B of assembly 0 is one supply carrying
-	 * an eighth of the budget: the supply the plan fails */
+	/*
+	 * the same rails, but bank B of assembly 0 is one supply carrying
+	 * an eighth of the budget: the supply the plan fails
+	 */
 	memcpy(save, r->a, sizeof(save));
 	for (unsigned int k = 0; k < r->n_asm; k++) {
 		uint64_t rest = budget - budget / 8, m = r->n_asm - 1;

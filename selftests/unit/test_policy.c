@@ -137,8 +137,11 @@ static uint64_t granted(const struct h *h)
 
 /* ---- seed scenarios ----------------------------------------------------- */
 
-static void test_first_grant(void)	/* seed ¶41 */
+/* seed ¶41 */
+static void test_first_grant(void)
 {
+	static const char want41[] =
+		"granted: n+n: rails A and B 4.80 kW usable, 0.40 kW granted, request 0.40 kW";
 	const struct rpwp_action *a;
 	struct rpwp_slot_info si;
 	struct h h;
@@ -151,8 +154,7 @@ static void test_first_grant(void)	/* seed ¶41 */
 	a = one(&h, RPWP_ACT_DECIDE, 32, 0);
 	tap_ok(is_decide(a, RPWP_GRANT, RPWP_R_NONE) && a->mw == KW(0.4) &&
 	       a->req_id == id, "41: the first server is granted its 0.40 kW");
-	tap_ok(a && !strcmp(a->text,
-		"granted: n+n: rails A and B 4.80 kW usable, 0.40 kW granted, request 0.40 kW"),
+	tap_ok(a && !strcmp(a->text, want41),
 	       "41: reason text with numbers: %s", a ? a->text : "-");
 	tap_ok(!rpwp_why(h.p, 32, 0, &si) && si.state == RPWP_P_GRANTED &&
 	       si.has_last && !strcmp(si.last.text, a ? a->text : ""),
@@ -169,7 +171,8 @@ static void test_first_grant(void)	/* seed ¶41 */
 	rpwp_destroy(h.p);
 }
 
-static void test_release_then_waiting(void)	/* seed ¶42 */
+/* seed ¶42 */
+static void test_release_then_waiting(void)
 {
 	const struct rpwp_action *a;
 	uint32_t id[5];
@@ -199,8 +202,13 @@ static void test_release_then_waiting(void)	/* seed ¶42 */
 	rpwp_destroy(h.p);
 }
 
-static void test_denied_when_full(void)	/* seed ¶43 */
+/* seed ¶43 */
+static void test_denied_when_full(void)
 {
+	static const char want_never[] =
+		"denied: n+n: rail A 4.80 kW usable, 0.00 kW granted, request 5.00 kW; above the n+n budget with nothing else granted";
+	static const char want_full[] =
+		"denied: n+n: rail A 4.80 kW usable, 4.55 kW granted, request 0.40 kW; full";
 	const struct rpwp_action *a;
 	struct rpwp_cfg cfg;
 	struct h h;
@@ -211,8 +219,7 @@ static void test_denied_when_full(void)	/* seed ¶43 */
 	a = one(&h, RPWP_ACT_DECIDE, 32, 0);
 	tap_ok(is_decide(a, RPWP_DENY, RPWP_R_REDUNDANCY),
 	       "43: 5.00 kW above the n+n budget, within usable: denied redundancy");
-	tap_ok(a && !strcmp(a->text,
-		"denied: n+n: rail A 4.80 kW usable, 0.00 kW granted, request 5.00 kW; above the n+n budget with nothing else granted"),
+	tap_ok(a && !strcmp(a->text, want_never),
 	       "43: %s", a ? a->text : "-");
 	h_req(&h, 32, 1, 128, 11.0);
 	a = one(&h, RPWP_ACT_DECIDE, 32, 1);
@@ -229,8 +236,8 @@ static void test_denied_when_full(void)	/* seed ¶43 */
 			 RPWP_R_NONE), "43: 4.55 kW granted");
 	h_req(&h, 32, 3, 128, 0.4);
 	a = one(&h, RPWP_ACT_DECIDE, 32, 3);
-	tap_ok(is_decide(a, RPWP_DENY, RPWP_R_REDUNDANCY) && !strcmp(a->text,
-		"denied: n+n: rail A 4.80 kW usable, 4.55 kW granted, request 0.40 kW; full"),
+	tap_ok(is_decide(a, RPWP_DENY, RPWP_R_REDUNDANCY) &&
+	       !strcmp(a->text, want_full),
 	       "43: full rack denies 0.40 kW: %s", a ? a->text : "-");
 	tap_ok(granted(&h) == KW(4.55), "43: nothing more granted");
 	rpwp_destroy(h.p);
@@ -247,7 +254,8 @@ static int fill(struct h *h, uint16_t ch)
 	return -1;
 }
 
-static void test_modes(void)	/* seed ¶44 */
+/* seed ¶44 */
+static void test_modes(void)
 {
 	struct rpwp_budget b;
 	struct h h;
@@ -276,7 +284,7 @@ static void test_modes(void)	/* seed ¶44 */
 	n = fill(&h, 32);
 	tap_ok(n == 12, "44: n+1: twelve 0.50 kW servers granted (%d)", n);
 	tap_ok(!!strstr(h.act[0].text,
-		      "n+1: 8.00 kW usable less one supply 1.60 kW = 6.40 kW"),
+			"n+1: 8.00 kW usable less one supply 1.60 kW = 6.40 kW"),
 	       "44: n+1 text: %s", h.act[0].text);
 	rpwp_destroy(h.p);
 
@@ -308,7 +316,8 @@ static void eight(struct h *h, uint32_t *id)
 		id[i] = h_req(h, 32, (uint8_t)i, (uint8_t)(80 - 10 * i), 0.6);
 }
 
-static void test_supply_fails(void)	/* seed ¶45-46 */
+/* seed ¶45-46 */
+static void test_supply_fails(void)
 {
 	const struct rpwp_action *a;
 	struct rpwp_budget b;
@@ -321,16 +330,16 @@ static void test_supply_fails(void)	/* seed ¶45-46 */
 	tap_ok(granted(&h) == KW(4.8), "45: 4.80 kW granted");
 	h_cap(&h, 4.8, 3.2, 0x1f);	/* supply 5 of bank B fails */
 	a = one(&h, RPWP_ACT_SHED, 32, 7);
-	tap_ok(a != NULL, "45: the lowest priority (32/7, prio 10) shed, alone");
+	tap_ok(!!a, "45: the lowest priority (32/7, prio 10) shed, alone");
 	tap_ok(a && strstr(a->text, "rail B 3.20 kW usable, 4.80 kW granted"),
 	       "45: shed text: %s", a ? a->text : "-");
 	h_tick(&h, 1000);
 	tap_ok(h.out.n == 0, "45: nothing more while the shed is out");
 	h_gone(&h, 32, 7, id[7], 7 /* SHED */);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 6) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 6),
 	       "45: re-analysed: 4.20 > 3.20 kW, next lowest 32/6 shed");
 	h_gone(&h, 32, 6, id[6], 7);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 5) != NULL, "45: then 32/5");
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 5), "45: then 32/5");
 	h_gone(&h, 32, 5, id[5], 7);
 	tap_ok(h.out.n == 0 && granted(&h) == KW(3.0),
 	       "45: 3.00 <= 3.20 kW: the desired state holds, shedding stops");
@@ -361,7 +370,7 @@ static void test_supply_fails(void)	/* seed ¶45-46 */
 	tap_ok(b.reserved_mw == KW(0.6) && b.granted_mw == KW(3.9),
 	       "46: its reservation turned into the grant");
 	h_tick(&h, RPWP_RESTORE_MS);
-	tap_ok(one(&h, RPWP_ACT_RESTORE, 32, 7) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_RESTORE, 32, 7),
 	       "46: 32/5 never asked: its reservation lapses, 32/7 restored");
 	h_tick(&h, RPWP_RESTORE_MS);
 	rpwp_budget(h.p, &b);
@@ -383,10 +392,10 @@ static void test_ties(void)
 	id[2] = h_req(&h, 40, 2, 50, 0.6);
 	id[3] = h_req(&h, 39, 7, 50, 0.6);
 	h_cap(&h, 1.2, 2.4, 0x3f);
-	tap_ok(one(&h, RPWP_ACT_SHED, 41, 0) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 41, 0),
 	       "ties: equal priority sheds the highest chassis first (41/0)");
 	h_gone(&h, 41, 0, id[1], 7);
-	tap_ok(one(&h, RPWP_ACT_SHED, 40, 2) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 40, 2),
 	       "ties: then the higher slot of chassis 40 (40/2)");
 	h_gone(&h, 40, 2, id[2], 7);
 	tap_ok(h.out.n == 0, "ties: 1.20 kW fits");
@@ -432,7 +441,7 @@ static void test_ignores_shed(void)
 	h_cap(&h, 4.8, 4.8, 0x3f);
 	eight(&h, id);
 	h_cap(&h, 4.8, 3.6, 0x3f);	/* 1.2 kW over */
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 7) != NULL, "ignore: 32/7 shed");
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 7), "ignore: 32/7 shed");
 	h_tick(&h, RPWP_SHED_DEADLINE_MS - 1);
 	tap_ok(h.out.n == 0, "ignore: nothing before the deadline");
 	h_tick(&h, 1);
@@ -460,7 +469,7 @@ static void test_ignores_shed(void)
 	       h.act[1].slot == 5,
 	       "ignore: kernel-reported refusal: 32/6 reported, 32/5 shed");
 	h_gone(&h, 32, 5, id[5], 7);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 4) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 4),
 	       "ignore: 4.20 > 3.60 kW still: 32/4 shed");
 	h_gone(&h, 32, 4, id[4], 7);
 	tap_ok(h.out.n == 0 && granted(&h) == KW(3.6),
@@ -471,7 +480,7 @@ static void test_ignores_shed(void)
 	/* the late complier: shut down after all */
 	h_cap(&h, 4.8, 3.0, 0x3f);
 	a = one(&h, RPWP_ACT_SHED, 32, 7);
-	tap_ok(a != NULL, "ignore: a new episode tries 32/7 again");
+	tap_ok(!!a, "ignore: a new episode tries 32/7 again");
 	rpwp_destroy(h.p);
 }
 
@@ -506,9 +515,11 @@ static void test_resync(void)
 	eight(&h, id);
 	q = h_req(&h, 33, 0, 90, 0.6);	/* queued */
 	h_cap(&h, 4.8, 3.6, 0x3f);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 7) != NULL, "resync: 32/7 shed");
-	/* the daemon restarts: dump = 7 granted, 32/7 shedding, 33/0
-	 * queued, 34/0 pending (not seen before) */
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 7), "resync: 32/7 shed");
+	/*
+	 * the daemon restarts: dump = 7 granted, 32/7 shedding, 33/0
+	 * queued, 34/0 pending (not seen before)
+	 */
 	rpwp_resync_begin(h.p);
 	for (int i = 0; i < 8; i++) {
 		struct rpwp_entry e = {
@@ -546,7 +557,7 @@ static void test_resync(void)
 	tap_ok(b.granted_mw == KW(4.8) && b.shedding == 1 && b.queued == 2,
 	       "resync: 4.80 kW granted, one shed in progress, two waiting");
 	h_gone(&h, 32, 7, id[7], 7);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 6) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 6),
 	       "resync: shedding goes on from the adopted shed");
 
 	/* resync of an unchanged table changes nothing at all */
@@ -617,7 +628,7 @@ static void test_plan(void)
 	       st[1].slot == 6, "plan: two of bank B fail: six sheds (two written)");
 	/* the plan matches what the policy then does */
 	h_cap(&h, 4.8, 3.2, 0x1f);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 7) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 7),
 	       "plan: the real failure sheds its first step");
 	{
 		struct rpwp_supply bad = { 99, 0 };
@@ -663,7 +674,7 @@ static void test_digest(void)
 	tap_ok(rpwp_cfg_digest(&a) == rpwp_cfg_digest(&b),
 	       "digest: override order does not matter");
 	rpwp_cfg_canon(&a, text, sizeof(text));
-	tap_ok(strstr(text, "full=queue\nprio=17/7:10\nprio=32/0:5\nprio=32/1:200\n") != NULL,
+	tap_ok(!!strstr(text, "full=queue\nprio=17/7:10\nprio=32/0:5\nprio=32/1:200\n"),
 	       "digest: overrides sorted in the text");
 	b.overrides[1].prio = 11;
 	tap_ok(rpwp_cfg_digest(&a) != rpwp_cfg_digest(&b),
@@ -716,7 +727,7 @@ static void test_overrides_and_out(void)
 	h_reset_out(&h);
 	rpwp_set_cfg(h.p, &cfg, h.now, &h.out);
 	h_cap(&h, 0.6, 1.2, 0x3f);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 0) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 0),
 	       "override: 32/0 set to prio 1 is shed before 32/1 (prio 100)");
 	rpwp_destroy(h.p);
 
@@ -945,8 +956,10 @@ static void m_exec(struct model *m)
 				break;
 			}
 			s->state = RPWP_K_SHEDDING;
-			/* compliers within the chassis's 30 s; a refusal
-			 * at 30.4 s, or later (alloc_shed_ms raised) */
+			/*
+			 * compliers within the chassis's 30 s; a refusal
+			 * at 30.4 s, or later (alloc_shed_ms raised)
+			 */
 			s->shed_end = m->h.now + (s->ignores ?
 				(rnd(m, 4) ? 30400 : 30400 + rnd(m, 60000)) :
 				1000 + rnd(m, 29000));
@@ -1184,7 +1197,7 @@ static void test_random(void)
 			free(m);
 			continue;
 		}
-		m->trace = tr != NULL;
+		m->trace = !!tr;
 		m->rng = 0x9e3779b97f4a7c15ull * seed + 1;
 		h_init(&m->h, (enum rpwp_mode)(seed % 3));
 		for (int k = 0; k < 2; k++)
