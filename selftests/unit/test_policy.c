@@ -423,9 +423,23 @@ static void test_ties(void)
 	id[0] = h_req(&h, 10, 0, 50, 1.0);
 	h_req(&h, 50, 0, 60, 0.5);
 	h_req(&h, 20, 0, 60, 0.5);
+	h_req(&h, 7, 3, 60, 0.5);
+	h_req(&h, 7, 2, 70, 0.5);
+	{
+		struct rpwp_slot_info q[8];
+		unsigned int n = rpwp_queue_list(h.p, q, 8);
+
+		tap_ok(n == 4 && q[0].chassis == 7 && q[0].slot == 2 &&
+		       q[1].chassis == 50 && q[2].chassis == 20 &&
+		       q[3].chassis == 7 && q[3].slot == 3 &&
+		       q[1].state == RPWP_P_QUEUED,
+		       "ties: queue list in order: 7/2 (prio 70), 50/0, 20/0, 7/3");
+		tap_ok(rpwp_queue_list(h.p, q, 2) == 2 && q[1].chassis == 50,
+		       "ties: queue list bounded by its array");
+	}
 	h_gone(&h, 10, 0, id[0], 11);
-	tap_ok(h.out.n == 2 && h.act[0].chassis == 50 && h.act[1].chassis == 20,
-	       "ties: equal priority in arrival order (50/0 then 20/0)");
+	tap_ok(h.out.n == 2 && h.act[0].chassis == 7 && h.act[1].chassis == 50,
+	       "ties: the head (prio 70), then equal priority in arrival order");
 	rpwp_destroy(h.p);
 }
 
@@ -442,6 +456,8 @@ static void test_ignores_shed(void)
 	eight(&h, id);
 	h_cap(&h, 4.8, 3.6, 0x3f);	/* 1.2 kW over */
 	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 7), "ignore: 32/7 shed");
+	tap_ok(rpwp_next_deadline(h.p) == h.now + RPWP_SHED_DEADLINE_MS,
+	       "ignore: next deadline is the shed's");
 	h_tick(&h, RPWP_SHED_DEADLINE_MS - 1);
 	tap_ok(h.out.n == 0, "ignore: nothing before the deadline");
 	h_tick(&h, 1);
@@ -664,6 +680,9 @@ static void test_digest(void)
 	tap_ok(rpwp_cfg_digest(&a) == fnv(text),
 	       "digest: FNV-1a 64 of the canonical text (%016llx)",
 	       (unsigned long long)rpwp_cfg_digest(&a));
+	/* modules of different versions must agree: pinned */
+	tap_ok(rpwp_cfg_digest(&a) == 0xa85fc9b2a155a8d6ull,
+	       "digest: the defaults' digest is stable (a85fc9b2a155a8d6)");
 	a.overrides[0] = (struct rpwp_prio_override){ 32, 1, 200 };
 	a.overrides[1] = (struct rpwp_prio_override){ 17, 7, 10 };
 	a.overrides[2] = (struct rpwp_prio_override){ 32, 0, 5 };
