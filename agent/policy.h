@@ -19,7 +19,8 @@
  * work that did not fit (out->more set) is done by the next call, so the
  * caller executes the actions and calls rpwp_tick() again while
  * out->more.  The policy's own view changes only as far as the actions it
- * returned: an action it could not return was not taken.
+ * returned: a decision or shed it could not return was not taken (a
+ * non-compliance report that did not fit comes with the next call).
  *
  * Cost: every request, release and shed step is O(log n) in the number of
  * entries (binary heaps and a hash table, running totals); a capacity
