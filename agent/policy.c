@@ -1175,6 +1175,7 @@ void rpwp_request(struct rpwp *p, const struct rpwp_entry *e, uint64_t now,
 		  struct rpwp_out *out)
 {
 	struct rec *r = rec_get(p, e->chassis, e->slot);
+	bool restored;
 
 	if (!r) {
 		/* every record live: answer without remembering */
@@ -1198,11 +1199,16 @@ void rpwp_request(struct rpwp *p, const struct rpwp_entry *e, uint64_t now,
 			answer(p, r, now, out);
 		return;
 	}
-	rec_detach(p, r);	/* an older request or a restore ends here */
+	/*
+	 * An older request or a restore ends here.  A slot told it may come
+	 * back keeps its place (arrival 0): its reservation was its turn.
+	 */
+	restored = r->state == RPWP_P_RESTORING;
+	rec_detach(p, r);
 	rec_fill(p, r, e);
 	r->held_mw = 0;
-	r->arr_ms = now;
-	r->arr_n = ++p->arr_n;
+	r->arr_ms = restored ? 0 : now;
+	r->arr_n = restored ? 0 : ++p->arr_n;
 	rec_enter(p, r, RPWP_P_PENDING, now);
 	if (p->resyncing || !room(p, out))
 		return;

@@ -363,15 +363,26 @@ static void test_supply_fails(void)
 	tap_ok(b.reserved_mw == KW(1.2) && b.headroom_mw == KW(0.3) &&
 	       b.restore == 3,
 	       "46: their 1.20 kW reserved; 32/7 (0.60 kW) waits for room");
+	h_req(&h, 34, 0, 20, 0.3);	/* same priority, asks meanwhile */
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 34, 0), RPWP_GRANT,
+			 RPWP_R_NONE), "46: 0.30 kW of headroom is granted meanwhile");
+	h_req(&h, 35, 0, 20, 0.3);
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 35, 0), RPWP_QUEUE,
+			 RPWP_R_REDUNDANCY),
+	       "46: the next waits: the reservations hold the n+n budget");
 	id[6] = h_req(&h, 32, 6, 20, 0.6);
 	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 32, 6), RPWP_GRANT,
-			 RPWP_R_NONE), "46: 32/6 asks again and is granted");
+			 RPWP_R_NONE),
+	       "46: 32/6 asks again and is granted ahead of 35/0 (same priority)");
 	rpwp_budget(h.p, &b);
-	tap_ok(b.reserved_mw == KW(0.6) && b.granted_mw == KW(3.9),
-	       "46: its reservation turned into the grant");
+	tap_ok(b.reserved_mw == KW(0.6) && b.granted_mw == KW(4.2) &&
+	       b.queued == 1, "46: its reservation turned into the grant");
 	h_tick(&h, RPWP_RESTORE_MS);
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 35, 0), RPWP_GRANT, 0),
+	       "46: 32/5 never asked: its reservation lapses, 35/0 (prio 20) granted");
+	h_gone(&h, 34, 0, h.next_id - 2, 11);
 	tap_ok(!!one(&h, RPWP_ACT_RESTORE, 32, 7),
-	       "46: 32/5 never asked: its reservation lapses, 32/7 restored");
+	       "46: a release makes room: 32/7 (prio 10) restored");
 	h_tick(&h, RPWP_RESTORE_MS);
 	rpwp_budget(h.p, &b);
 	tap_ok(h.out.n == 0 && b.reserved_mw == 0 && b.restore == 0,
