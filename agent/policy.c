@@ -255,7 +255,7 @@ int rpwp_cfg_check(const struct rpwp_cfg *cfg, char *err, size_t errlen)
 		if (!ovr_cmp(&tmp[i - 1], &tmp[i])) {
 			tfmt(err, errlen,
 			     "priority of chassis %u slot %u set twice",
-				 tmp[i].chassis, tmp[i].slot);
+			     tmp[i].chassis, tmp[i].slot);
 			return -1;
 		}
 	}
@@ -880,7 +880,7 @@ static void granted_text(const struct rpwp *p, char *s, size_t len)
 	if (p->b.reserved_mw)
 		tfmt(s, len, "%s kW granted (+%s kW reserved)",
 		     rpwp_kw(p->b.granted_mw, k1),
-			 rpwp_kw(p->b.reserved_mw, k2));
+		     rpwp_kw(p->b.reserved_mw, k2));
 	else
 		tfmt(s, len, "%s kW granted", rpwp_kw(p->b.granted_mw, k1));
 }
@@ -902,7 +902,7 @@ static void decide(struct rpwp *p, struct rec *r, enum rpwp_verdict v,
 	granted_text(p, gt, sizeof(gt));
 	tfmt(a->text, sizeof(a->text), "%s: %s, %s, request %s kW%s%s",
 	     verb, bt, gt, rpwp_kw(r->want_mw, k), note ? "; " : "",
-		 note ? note : "");
+	     note ? note : "");
 	keep(r, a);
 }
 
@@ -944,11 +944,11 @@ static void deny_never(struct rpwp *p, struct rec *r, uint64_t now,
 	if (why == RPWP_R_NEVER_FITS)
 		tfmt(note, sizeof(note),
 		     "more than the rack's %s kW usable",
-			 rpwp_kw(p->b.usable_mw, k));
+		     rpwp_kw(p->b.usable_mw, k));
 	else
 		tfmt(note, sizeof(note),
 		     "above the %s budget with nothing else granted",
-			 rpwp_mode_name(p->cfg.mode));
+		     rpwp_mode_name(p->cfg.mode));
 	rec_move(p, r, RPWP_P_IDLE, now);
 	r->answered = 1;
 	decide(p, r, RPWP_DENY, why, note, now, out);
@@ -981,7 +981,7 @@ static void answer(struct rpwp *p, struct rec *r, uint64_t now,
 	else if (now < p->pause_until)
 		tfmt(note, sizeof(note),
 		     "the kernel refused a grant, retried in %llu ms",
-			 (unsigned long long)(p->pause_until - now));
+		     (unsigned long long)(p->pause_until - now));
 	else if (committed(p) + r->want_mw <= p->b.usable_mw)
 		why = RPWP_R_REDUNDANCY;	/* fits the rack, not the mode */
 	if (p->cfg.deny_when_full) {
@@ -1042,8 +1042,8 @@ static void drain(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 			granted_text(p, gt, sizeof(gt));
 			tfmt(a->text, sizeof(a->text),
 			     "restore: %s, %s, %s kW reserved for %llu ms",
-				 bt, gt, rpwp_kw(r->want_mw, k),
-				 (unsigned long long)p->cfg.restore_ms);
+			     bt, gt, rpwp_kw(r->want_mw, k),
+			     (unsigned long long)p->cfg.restore_ms);
 			keep(r, a);
 		} else {
 			grant(p, r, now, out);
@@ -1085,8 +1085,8 @@ static void analyse(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 	budget_text(&p->b, bt, sizeof(bt));
 	tfmt(a->text, sizeof(a->text),
 	     "shed: %s, %s kW granted; lowest priority %u holds %s kW",
-		 bt, rpwp_kw(p->b.granted_mw, k1), r->prio,
-		 rpwp_kw(r->held_mw, k2));
+	     bt, rpwp_kw(p->b.granted_mw, k1), r->prio,
+	     rpwp_kw(r->held_mw, k2));
 	keep(r, a);
 }
 
@@ -1190,7 +1190,7 @@ void rpwp_request(struct rpwp *p, const struct rpwp_entry *e, uint64_t now,
 		a->reason = RPWP_R_POLICY;
 		tfmt(a->text, sizeof(a->text),
 		     "denied: the policy's table is full (%u slots)",
-			 p->max);
+		     p->max);
 		return;
 	}
 	if (live(r->state) && r->req_id == e->req_id) {
@@ -1231,7 +1231,7 @@ static void nc_send(struct rpwp *p, struct rec *r, uint64_t now,
 	a->mw = r->held_mw;
 	tfmt(a->text, sizeof(a->text),
 	     "non-compliant: still holds %s kW %s after its shed; skipped, shedding goes on",
-		 rpwp_kw(r->held_mw, k), r->nc_why);
+	     rpwp_kw(r->held_mw, k), r->nc_why);
 	keep(r, a);
 }
 
@@ -1338,12 +1338,12 @@ void rpwp_decide_failed(struct rpwp *p, uint16_t chassis, uint8_t slot,
 		p->pause_until = now + RPWP_RETRY_MS;
 		tfmt(r->last.text, sizeof(r->last.text),
 		     "grant of %s kW refused by the kernel (%s); retried",
-			 rpwp_kw(r->want_mw, k), strerror(-err));
+		     rpwp_kw(r->want_mw, k), strerror(-err));
 	} else {
 		rec_move(p, r, RPWP_P_IDLE, now);
 		tfmt(r->last.text, sizeof(r->last.text),
 		     "%s refused by the kernel (%s); forgotten",
-			 rpwp_verdict_name(r->last.verdict), strerror(-err));
+		     rpwp_verdict_name(r->last.verdict), strerror(-err));
 	}
 	settle(p, now, out);
 }
@@ -1375,7 +1375,7 @@ void rpwp_tick(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 		rec_move(p, r, RPWP_P_IDLE, now);
 		tfmt(r->last.text, sizeof(r->last.text),
 		     "restore lapsed: no request within %llu ms",
-			 (unsigned long long)p->cfg.restore_ms);
+		     (unsigned long long)p->cfg.restore_ms);
 	}
 	if (now >= p->pause_until)
 		p->pause_until = 0;
