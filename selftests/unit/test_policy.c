@@ -1083,6 +1083,12 @@ static void m_mode(struct model *m, enum rpwp_mode mode)
 		printf("# mode %s\n", rpwp_mode_name(mode));
 	cfg = *rpwp_get_cfg(m->h.p);
 	cfg.mode = mode;
+	cfg.deny_when_full = rnd(m, 4) == 0;
+	cfg.n_overrides = rnd(m, 3);
+	for (unsigned int k = 0; k < cfg.n_overrides; k++)	/* distinct */
+		cfg.overrides[k] = (struct rpwp_prio_override){
+			(uint16_t)(100 + k), (uint8_t)rnd(m, M_SL),
+			(uint8_t)rnd(m, 256) };
 	h_reset_out(&m->h);
 	if (rpwp_set_cfg(m->h.p, &cfg, m->h.now, &m->h.out))
 		m_fail(m, "set_cfg refused a valid configuration");
