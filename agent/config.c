@@ -77,7 +77,7 @@ struct pstate {
 	unsigned int errors;
 	char *errs;
 	size_t errlen, used;
-	bool seen_mode, seen_deadline, seen_level;
+	bool seen_mode, seen_deadline, seen_level, seen_full;
 	struct rpwc *out;
 };
 
@@ -180,6 +180,14 @@ static void do_level(struct pstate *p, char **w)
 		p->out->log_level = (enum rpwc_level)l;
 }
 
+static void do_full(struct pstate *p, char **w)
+{
+	if (!strcmp(w[1], "queue") || !strcmp(w[1], "deny"))
+		p->out->deny_when_full = !strcmp(w[1], "deny");
+	else
+		perr(p, "when-full: '%s' is not queue or deny", w[1]);
+}
+
 /* prio CHASSIS/SLOT PRIO */
 static void do_prio(struct pstate *p, char **w)
 {
@@ -228,6 +236,7 @@ static const struct {
 	{ "mode", 2, do_mode, offsetof(struct pstate, seen_mode) },
 	{ "shed-deadline", 2, do_deadline,
 	  offsetof(struct pstate, seen_deadline) },
+	{ "when-full", 2, do_full, offsetof(struct pstate, seen_full) },
 	{ "log-level", 2, do_level, offsetof(struct pstate, seen_level) },
 	{ "prio", 3, do_prio, 0 },
 };

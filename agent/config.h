@@ -7,12 +7,13 @@
  * are ignored, words are separated by blanks:
  *
  *   mode n+n                # n+n (default), n+1 or none
- *   shed-deadline 30s       # 100ms .. 600s, unit ms or s (default 30s)
+ *   shed-deadline 35s       # 100ms .. 600s, unit ms or s (default 35s)
+ *   when-full queue         # queue (default) or deny what does not fit
  *   log-level info          # error, warning, info (default) or debug
  *   prio 32/1 200           # chassis address/slot, priority 0..255
  *
- * mode, shed-deadline and log-level may appear once each; a prio line
- * once per slot.  The parser reports every error as "FILE:LINE: what" and
+ * mode, shed-deadline, when-full and log-level may appear once each; a
+ * prio line once per slot.  The parser reports every error as "FILE:LINE: what" and
  * the caller applies the result only when there was none: a file is
  * taken whole or not at all.
  */
@@ -40,7 +41,8 @@ enum rpwc_level {
 #define RPWC_MAX_PRIO	((RPWC_CHASSIS_MAX - RPWC_CHASSIS_MIN + 1) * RPWC_SLOTS)
 #define RPWC_DEADLINE_MIN_MS	100
 #define RPWC_DEADLINE_MAX_MS	600000
-#define RPWC_DEADLINE_DEF_MS	30000
+/* The kernel's own shed deadline (30 s) and two resends fit in it. */
+#define RPWC_DEADLINE_DEF_MS	35000
 #define RPWC_MAX_LINE		512	/* longer lines are an error */
 
 struct rpwc_prio {
@@ -52,12 +54,13 @@ struct rpwc_prio {
 struct rpwc {
 	enum rpwc_mode mode;
 	uint32_t shed_deadline_ms;
+	bool deny_when_full;		/* when-full deny */
 	enum rpwc_level log_level;
 	unsigned int nprio;			/* in file order */
 	struct rpwc_prio prio[RPWC_MAX_PRIO];
 };
 
-/* The configuration without a file: n+n, 30 s, info, no overrides. */
+/* Without a file: n+n, 35 s, queue, info, no overrides. */
 void rpwc_defaults(struct rpwc *c);
 
 /*

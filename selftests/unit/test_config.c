@@ -35,8 +35,9 @@ static void bad(const char *text, unsigned int line, const char *what)
 static void test_defaults(void)
 {
 	tap_ok(parse("") == 0 && c.mode == RPWC_MODE_NN &&
-	       c.shed_deadline_ms == 30000 && c.log_level == RPWC_LOG_INFO &&
-	       c.nprio == 0, "empty file: the defaults (n+n, 30 s, info)");
+	       c.shed_deadline_ms == 35000 && c.log_level == RPWC_LOG_INFO &&
+	       !c.deny_when_full && c.nprio == 0,
+	       "empty file: the defaults (n+n, 35 s, queue, info)");
 	tap_ok(parse("# only a comment\n\n   \t\n") == 0 && !errs[0],
 	       "comments and blank lines");
 }
@@ -47,12 +48,14 @@ static void test_directives(void)
 		"mode n+1   # redundancy\n"
 		"shed-deadline 1500ms\n"
 		"log-level debug\n"
+		"when-full deny\n"
 		"prio 32/1 200\n"
 		"\tprio 254/7 0\n"
 		"prio 1/0 255";	/* no final newline */
 
 	tap_ok(parse(f) == 0 && c.mode == RPWC_MODE_N1 &&
 	       c.shed_deadline_ms == 1500 && c.log_level == RPWC_LOG_DEBUG &&
+	       c.deny_when_full &&
 	       c.nprio == 3 && c.prio[0].chassis == 32 && c.prio[0].slot == 1 &&
 	       c.prio[0].prio == 200 && c.prio[1].chassis == 254 &&
 	       c.prio[1].slot == 7 && c.prio[1].prio == 0 &&
@@ -79,6 +82,8 @@ static void test_errors(void)
 	bad("shed-deadline -5s\n", 1, "is not a time");
 	bad("shed-deadline 99999999999999999999ms\n", 1, "is not a time");
 	bad("log-level loud\n", 1, "'loud' is not error");
+	bad("when-full drop\n", 1, "'drop' is not queue or deny");
+	bad("when-full deny\nwhen-full deny\n", 2, "when-full is set twice");
 	bad("prio 32 1\n", 1, "'32' is not CHASSIS/SLOT");
 	bad("prio 0/1 5\n", 1, "chassis '0' is not an address 1..254");
 	bad("prio 255/1 5\n", 1, "chassis '255' is not an address");
