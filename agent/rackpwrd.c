@@ -1515,6 +1515,37 @@ static int setup_policy(struct agent *ag, bool explicit, bool check_only)
 	return 0;
 }
 
+/*
+ * --node takes an id or a node's name (a tty's node is named after the
+ * tty, e.g. ttyS1): the files are named after the id.
+ */
+static int resolve_node(struct agent *ag, const char *what)
+{
+	struct rpw_nl nl;
+	char *end;
+	long id;
+	int e;
+
+	id = strtol(what, &end, 10);
+	if (*what && !*end) {
+		if (id <= 0 || id > 0x7fffffff)
+			usage();
+		ag->node_id = (uint32_t)id;
+		return 0;
+	}
+	e = rpw_nl_open(&nl);
+	if (!e) {
+		e = rpw_nl_node_lookup(&nl, what);
+		rpw_nl_close(&nl);
+	}
+	if (e < 0) {
+		err("node %s: %s\n", what, strerror(-e));
+		return 1;
+	}
+	ag->node_id = (uint32_t)e;
+	return 0;
+}
+
 /* How long poll may sleep: the policy's next deadline, bounded. */
 static int poll_ms(struct agent *ag)
 {
@@ -1585,16 +1616,14 @@ int main(int argc, char **argv)
 	int rcvbuf = RPWD_RCVBUF, bcast_err = 0, c, e;
 	bool explicit = false, check_only = false;
 	long long next_audit, next_resync = 0;
-	char *end;
+	const char *node = NULL;
 
 	ag.config = DEF_CONFIG;
 	ag.state_dir = DEF_STATE_DIR;
 	while ((c = getopt_long(argc, argv, "", rpwd_opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			ag.node_id = (uint32_t)strtoul(optarg, &end, 10);
-			if (*end || !ag.node_id)
-				usage();
+			node = optarg;
 			break;
 		case 'c':
 			ag.config = optarg;
@@ -1622,8 +1651,10 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc || (check_only && !ag.node_id))
+	if (optind != argc || (check_only && !node))
 		usage();
+	if (node && resolve_node(&ag, node))
+		return 1;
 	if (ag.node_id && setup_policy(&ag, explicit, check_only))
 		return 1;
 	if (check_only)
