@@ -55,6 +55,9 @@
 #define RPWD_ACTS	64		/* actions per policy call */
 #define RPWD_STRAY	512		/* requests kept while a call waits */
 #define RPWD_MAX_ASM	256
+/* A new primary asks every module at once, then every cap_query_ms. */
+#define RPWD_SETTLE_QUERIES	2
+#define CAP_QUERY_PARAM	"/sys/module/rackpwr/parameters/cap_query_ms"
 
 #define DEF_CONFIG	"/etc/rackpwrd.conf"
 #define DEF_STATE_DIR	"/run/rackpwrd"
@@ -95,6 +98,8 @@ struct agent {
 	uint32_t epoch;
 	uint64_t ntf_dropped;	/* power-get's, as last seen */
 	bool recheck;		/* read power-get again */
+	long long settle_until;	/* a new primary's capacity table fills */
+	bool need_sync;		/* resync once it has settled */
 	bool dirty;		/* state/metrics files to write */
 	long long next_bind;
 	struct rpwp *pol;
@@ -105,6 +110,7 @@ struct agent {
 	char mode_file[512], state_file[512], pid_file[512];
 	bool syslog;
 	struct line lines[RPWD_MAX_ASM];
+	bool mm_said[RPWD_MAX_ASM];	/* mismatch logged (kept by resync) */
 	struct rpw_dec_power stray[RPWD_STRAY];
 	unsigned int nstray;
 	bool stray_lost;
@@ -322,7 +328,7 @@ static void feed_capacity(struct agent *ag)
 static void take_line(struct agent *ag, const struct rpw_dec_cap *c)
 {
 	struct line *l = &ag->lines[c->addr];
-	bool was = l->mismatch && l->used;
+	bool *said = &ag->mm_said[c->addr];
 
 	l->used = true;
 	l->local = c->local;
@@ -334,13 +340,29 @@ static void take_line(struct agent *ag, const struct rpw_dec_cap *c)
 		.lost = c->lost, .bank_a_mw = c->bank_a_mw,
 		.bank_b_mw = c->bank_b_mw,
 	};
-	if (l->mismatch && !was)
+	/* Loud, once per change (a resync reads the lines again). */
+	if (l->mismatch && !*said)
 		err("POLICY MISMATCH: module %u runs policy digest 0x%08x, the primary 0x%08x: the rack's power-supply modules must run the same policy\n",
 		    c->addr, l->digest, l->ref);
-	else if (was && !l->mismatch)
+	else if (*said && !l->mismatch)
 		say("module %u: policy digest agrees with the primary's again\n",
 		    c->addr);
+	*said = l->mismatch;
 	ag->dirty = true;
+}
+
+/*
+ * Does line @l count for the peers: on the acting primary every other
+ * module's, elsewhere the own line, compared with the primary's digest
+ * (other lines are left from a time the node was primary).
+ */
+static bool peer_line(const struct agent *ag, const struct line *l)
+{
+	if (!l->used)
+		return false;
+	if (l->local)
+		return !ag->acting && ag->primary && ag->primary != ag->addr;
+	return ag->acting;
 }
 
 /* ---- netlink calls -------------------------------------------------------- */
@@ -516,7 +538,8 @@ static void sync_policy(struct agent *ag)
 	int e;
 	OUT(o);
 
-	if (!ag->pol || !ag->acting)
+	/* Not while a new primary's capacity table fills (recheck()). */
+	if (!ag->pol || !ag->acting || ag->need_sync)
 		return;
 	rpwp_resync_begin(ag->pol);
 	msg = rpw_nl_msg(&ag->req, RACKPWR_CMD_ALLOC_GET, NLM_F_DUMP);
@@ -528,6 +551,8 @@ static void sync_policy(struct agent *ag)
 		err("allocation dump of node %u failed: %s%s\n", ag->node_id,
 		    strerror(-e), xmsg(&ag->req));
 		ag->synced = false;
+		ag->recheck = true;
+		ag->resync = "the allocation dump failed";
 		return;
 	}
 	ag->synced = true;
@@ -564,6 +589,22 @@ static void audit(struct agent *ag)
 		ag->resync = "the kernel dropped events";
 }
 
+/* How long a new primary's capacity table takes to fill. */
+static long long settle_ms(void)
+{
+	FILE *f = fopen(CAP_QUERY_PARAM, "r");
+	long ms = 0;
+
+	if (f) {
+		if (fscanf(f, "%ld", &ms) != 1)
+			ms = 0;
+		fclose(f);
+	}
+	if (ms < 100 || ms > 60000)
+		ms = 1000;	/* the module's default and range */
+	return RPWD_SETTLE_QUERIES * ms + 500;
+}
+
 /*
  * Is the node the acting primary, at which epoch?  A change of either,
  * or power notifications the kernel could not deliver, means a resync.
@@ -595,8 +636,21 @@ static void recheck(struct agent *ag)
 		ag->next_bind = 0;
 	}
 	ag->acting = p.acting && !p.recovering;
-	if (ag->acting && (!was || p.epoch != ag->epoch) && !ag->resync)
-		ag->resync = "acting primary at a new epoch";
+	/*
+	 * A new primary knows only its own assembly until the others answer
+	 * its first queries: decide nothing (a smaller budget would shed)
+	 * until then, then read everything.  Acting again at the same epoch
+	 * (a lease that lapsed for a moment) keeps the capacity table.
+	 */
+	if (ag->acting && p.epoch != ag->epoch) {
+		ag->synced = false;
+		ag->need_sync = true;
+		ag->settle_until = now_ms() + settle_ms();
+	} else if (ag->acting && !was) {
+		ag->need_sync = true;
+	}
+	if (!ag->acting)
+		ag->synced = false;
 	if (p.ntf_dropped > ag->ntf_dropped && !ag->resync)
 		ag->resync = "the kernel dropped power events";
 	if (was != ag->acting || p.epoch != ag->epoch)
@@ -772,9 +826,11 @@ static void run_out(struct agent *ag, struct rpwp_out *o)
 		o->more = false;
 		if (n)
 			ag->dirty = true;
-		for (i = 0; i < n && ag->acting && !ag->recheck; i++)
+		for (i = 0; i < n && ag->acting && ag->synced && !ag->recheck;
+		     i++)
 			run_one(ag, &acts[i], o);
-		if (!ag->acting || ag->recheck || (!more && !o->n))
+		if (!ag->acting || !ag->synced || ag->recheck ||
+		    (!more && !o->n))
 			break;
 		if (++rounds > 1000) {
 			err("the policy keeps returning work; going on later\n");
@@ -793,8 +849,10 @@ static void on_request(struct agent *ag, const struct rpw_dec_power *p)
 	struct rpwp_entry e = to_entry(p);
 	OUT(o);
 
+	if (p->epoch != ag->epoch)
+		ag->recheck = true;	/* then a resync at the new epoch */
 	if (!ag->pol || !ag->acting || !ag->synced || p->epoch != ag->epoch)
-		return;	/* a resync at the new epoch picks it up */
+		return;
 	e.state = RPWP_K_PENDING;
 	dbg("request chassis %u slot %u req %u prio %u want %u mW\n",
 	    p->chassis, p->slot, p->req_id, p->prio, p->want_mw);
@@ -879,10 +937,14 @@ static int event_cb(const struct rpw_msg *m, const char *bad, void *arg)
 		break;
 	case RACKPWR_CMD_ELECT_NTF:
 		log_elect(&m->elect);
-		if (m->elect.node_id == ag->node_id) {
+		if (m->elect.node_id != ag->node_id)
+			break;
+		/* These name the primary; others an old one or a rival. */
+		if (m->elect.event == RACKPWR_ELECT_EVENT_PROMOTED ||
+		    m->elect.event == RACKPWR_ELECT_EVENT_DEMOTED ||
+		    m->elect.event == RACKPWR_ELECT_EVENT_PRIMARY_CHANGED)
 			ag->primary = m->elect.addr;
-			ag->recheck = true;
-		}
+		ag->recheck = true;
 		break;
 	case RACKPWR_CMD_CAPACITY_NTF:
 		log_cap("", &m->cap);
@@ -899,20 +961,21 @@ static int event_cb(const struct rpw_msg *m, const char *bad, void *arg)
 	return 0;
 }
 
-/* Requests unicast to the bound holder, and what waited meanwhile. */
-static int holder_cb(const struct rpw_msg *m, const char *bad, void *arg)
+/*
+ * Requests unicast to the bound holder, kept while receiving (a decision
+ * is a call on the same socket: never made from its own receive
+ * callback) or while another call waited: decided here, in order.
+ */
+static void drain_requests(struct agent *ag)
 {
-	struct agent *ag = arg;
+	struct rpw_dec_power p;
 
-	stray_cb(m, bad, arg);
 	while (ag->nstray) {
-		struct rpw_dec_power p = ag->stray[0];
-
+		p = ag->stray[0];
 		memmove(ag->stray, ag->stray + 1,
 			--ag->nstray * sizeof(ag->stray[0]));
 		on_request(ag, &p);
 	}
-	return 0;
 }
 
 static void receive(struct agent *ag, struct rpw_nl *nl, rpw_nl_cb cb,
@@ -1139,21 +1202,14 @@ static void state_peers(struct agent *ag, FILE *f)
 	fputs("  \"peers\": [", f);
 	for (i = 0; i < RPWD_MAX_ASM; i++) {
 		const struct line *l = &ag->lines[i];
-		uint32_t digest = l->digest;
-		unsigned int addr = i;
 
-		if (!l->used)
+		if (!peer_line(ag, l))
 			continue;
-		if (l->local) {
-			/* A secondary compares itself with its primary. */
-			if (ag->acting || !ag->primary ||
-			    ag->primary == ag->addr)
-				continue;
-			addr = ag->primary;
-			digest = l->ref;
-		}
+		/* A secondary's peer is its primary. */
 		fprintf(f, "%s\n    { \"addr\": %u, \"digest\": \"0x%08x\", \"match\": %s }",
-			sep, addr, digest, l->mismatch ? "false" : "true");
+			sep, l->local ? ag->primary : i,
+			l->local ? l->ref : l->digest,
+			l->mismatch ? "false" : "true");
 		sep = ",";
 	}
 	fputs(*sep ? "\n  ]\n" : "]\n", f);
@@ -1395,7 +1451,7 @@ static void write_metrics(struct agent *ag)
 		  "Sheds in progress.");
 	fprintf(f, "rackpwr_policy_shedding{%s} %u\n", node, b.shedding);
 	for (i = 0; i < RPWD_MAX_ASM; i++)
-		mism += ag->lines[i].used && ag->lines[i].mismatch;
+		mism += peer_line(ag, &ag->lines[i]) && ag->lines[i].mismatch;
 	prom_head(f, "rackpwr_policy_digest_mismatches", "gauge",
 		  "Power-supply modules whose policy differs from the primary's.");
 	fprintf(f, "rackpwr_policy_digest_mismatches{%s} %u\n", node, mism);
@@ -1552,7 +1608,10 @@ static int poll_ms(struct agent *ag)
 	uint64_t dl, now = now_ms();
 	int ms = ag->resync || ag->recheck ? 100 : 1000;
 
-	if (ag->pol && ag->acting) {
+	if (ag->need_sync && ag->settle_until > (long long)now)
+		ms = (int)(ag->settle_until - (long long)now) < ms ?
+		     (int)(ag->settle_until - (long long)now) : ms;
+	if (ag->pol && ag->acting && ag->synced) {
 		dl = rpwp_next_deadline(ag->pol);
 		if (dl <= now)
 			return 0;
@@ -1565,6 +1624,7 @@ static int poll_ms(struct agent *ag)
 static void loop_once(struct agent *ag, long long *next_audit,
 		      long long *next_resync)
 {
+	const char *why;
 	struct pollfd p[2] = {
 		{ nl_socket_get_fd(ag->ev.sk), POLLIN, 0 },
 		{ ag->node_id ? nl_socket_get_fd(ag->req.sk) : -1, POLLIN, 0 },
@@ -1575,8 +1635,9 @@ static void loop_once(struct agent *ag, long long *next_audit,
 		if (p[0].revents)
 			receive(ag, &ag->ev, event_cb, "");
 		if (p[1].revents)
-			receive(ag, &ag->req, holder_cb, ", policy requests");
+			receive(ag, &ag->req, stray_cb, ", policy requests");
 	}
+	drain_requests(ag);
 	if (reload) {
 		reload = 0;
 		reload_config(ag);
@@ -1589,6 +1650,10 @@ static void loop_once(struct agent *ag, long long *next_audit,
 		recheck(ag);
 	if (ag->stray_lost && !ag->resync)
 		ag->resync = "policy requests lost while busy";
+	if (ag->need_sync && ag->acting && now_ms() >= ag->settle_until) {
+		ag->need_sync = false;
+		ag->resync = "acting primary";
+	}
 	if (!ag->resync && now_ms() >= *next_audit) {
 		audit(ag);
 		if (ag->node_id)
@@ -1597,8 +1662,9 @@ static void loop_once(struct agent *ag, long long *next_audit,
 	}
 	/* A steady loss would otherwise resync on every event. */
 	if (ag->resync && now_ms() >= *next_resync) {
-		resync(ag, ag->resync);
-		ag->resync = NULL;
+		why = ag->resync;
+		ag->resync = NULL;	/* a failing resync asks again */
+		resync(ag, why);
 		*next_resync = now_ms() + RPWD_RESYNC_MS;
 	}
 	if (ag->pol && ag->acting && ag->synced &&
