@@ -808,9 +808,10 @@ static void run_one(struct agent *ag, const struct rpwp_action *a,
 
 /*
  * Execute the actions in order, then whatever the policy has left (more
- * work, grants the kernel refused).  Nothing is executed while the node
- * does not act or its view is stale: the policy's view is rebuilt by the
- * next resync anyway.
+ * work, grants the kernel refused).  The policy counts on every action it
+ * returned: one that cannot be executed (the node stopped deciding) makes
+ * its view wrong, so the next chance rebuilds it (a resync).  A refused
+ * one asks for a resync too (run_one()).
  */
 static void run_out(struct agent *ag, struct rpwp_out *o)
 {
@@ -826,11 +827,15 @@ static void run_out(struct agent *ag, struct rpwp_out *o)
 		o->more = false;
 		if (n)
 			ag->dirty = true;
-		for (i = 0; i < n && ag->acting && ag->synced && !ag->recheck;
-		     i++)
+		if (n && (!ag->acting || !ag->synced)) {
+			dbg("%u action(s) not executed: not deciding\n", n);
+			if (!ag->resync)
+				ag->resync = "the policy's actions were not executed";
+			break;
+		}
+		for (i = 0; i < n; i++)
 			run_one(ag, &acts[i], o);
-		if (!ag->acting || !ag->synced || ag->recheck ||
-		    (!more && !o->n))
+		if (!more && !o->n)
 			break;
 		if (++rounds > 1000) {
 			err("the policy keeps returning work; going on later\n");
