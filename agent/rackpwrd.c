@@ -559,6 +559,9 @@ static void sync_policy(struct agent *ag)
 	feed_capacity(ag);
 	rpwp_resync_end(ag->pol, now_ms(), &o);
 	run_out(ag, &o);
+	/* Shedding, draining and restoring go on from the next tick. */
+	rpwp_tick(ag->pol, now_ms(), &o);
+	run_out(ag, &o);
 	ag->c.resyncs++;
 	ag->dirty = true;
 }
