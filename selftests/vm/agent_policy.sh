@@ -33,7 +33,7 @@
 
 SD=/tmp/rpd
 CONF=/tmp/rackpwrd.conf
-mkdir -p $SD
+rm -rf $SD && mkdir -p $SD
 { modprobe at24 && modprobe rackpwr_sim_pmbus && modprobe rackpwr_sim_server &&
   modprobe rackpwr psu_poll_ms=250 cap_query_ms=2000 alloc_shed_ms=20000 &&
   modprobe rackpwr_sim && asm_new 1 0x09 && asm_new 2 0x09 && chassis_new 1 0; } ||
@@ -68,6 +68,8 @@ agent() {
 		--metrics $SD/node-$1.prom >>"$1.log" 2>&1 &
 	eval "PID$1=$!"
 }
+: >"$NA.log"
+: >"$NB.log"
 agent "$NA"
 agent "$NB"
 pid_of() { eval "echo \$PID$1"; }
