@@ -311,11 +311,11 @@ unsigned int rpwc_parse(const char *file, const char *text, size_t len,
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
 
 		p.line++;
-		if (memchr(text + pos, 0, n))
+		if (memchr(text + pos, 0, n)) {
 			perr(&p, "NUL byte in the line");
-		else if (n > RPWC_MAX_LINE)
+		} else if (n > RPWC_MAX_LINE) {
 			perr(&p, "line longer than %d bytes", RPWC_MAX_LINE);
-		else {
+		} else {
 			memcpy(buf, text + pos, n);
 			buf[n] = 0;
 			parse_line(&p, buf);
