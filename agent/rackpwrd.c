@@ -419,6 +419,7 @@ static int bind_holder(struct agent *ag)
 		    p.acting ? "acting primary" : "not acting", ag->digest);
 	ag->bound = true;
 	ag->recheck = true;
+	ag->dirty = true;
 	return 0;
 }
 
@@ -636,6 +637,7 @@ static void recheck(struct agent *ag)
 		warn("node %u: no longer the policy holder; binding again\n",
 		     ag->node_id);
 		ag->bound = false;
+		ag->dirty = true;
 		ag->next_bind = 0;
 	}
 	ag->acting = p.acting && !p.recovering;
@@ -656,14 +658,16 @@ static void recheck(struct agent *ag)
 		ag->synced = false;
 	if (p.ntf_dropped > ag->ntf_dropped && !ag->resync)
 		ag->resync = "the kernel dropped power events";
-	if (was != ag->acting || p.epoch != ag->epoch)
+	/* Lease renewals come often: files only when something changed. */
+	if (was != ag->acting || p.epoch != ag->epoch) {
 		say("node %u: %s at epoch %u.%u%s\n", ag->node_id,
 		    ag->acting ? "deciding as acting primary" : "not deciding",
 		    p.epoch >> 8, p.epoch & 0xff,
 		    p.acting && p.recovering ? " (recovering)" : "");
+		ag->dirty = true;
+	}
 	ag->epoch = p.epoch;
 	ag->ntf_dropped = p.ntf_dropped;
-	ag->dirty = true;
 }
 
 /* ---- the policy's actions ------------------------------------------------ */
@@ -1392,7 +1396,8 @@ static void metrics_counts(struct agent *ag, FILE *f, const char *node)
 	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
 		prom_head(f, plain[i].name, "counter", plain[i].help);
 		fprintf(f, "%s{%s} %llu\n", plain[i].name, node,
-			*(unsigned long long *)((char *)&ag->c + plain[i].off));
+			(unsigned long long)*(uint64_t *)((char *)&ag->c +
+							  plain[i].off));
 	}
 	prom_head(f, "rackpwr_policy_queued_total", "counter",
 		  "Requests answered queue, by reason.");
