@@ -152,6 +152,12 @@ static const struct rpw_field cap_fields[] = {
 	FLD(rpw_dec_cap, RACKPWR_A_CAPACITY_AGE_MS, F_U32, age_ms, "age-ms"),
 	FLD(rpw_dec_cap, RACKPWR_A_CAPACITY_LOCAL, F_FLAG, local, "local"),
 	FLD(rpw_dec_cap, RACKPWR_A_CAPACITY_LOST, F_FLAG, lost, "lost"),
+	FLD(rpw_dec_cap, RACKPWR_A_CAPACITY_POLICY_DIGEST, F_U32, policy_digest,
+	    "policy-digest"),
+	FLD(rpw_dec_cap, RACKPWR_A_CAPACITY_PRIMARY_DIGEST, F_U32,
+	    primary_digest, "primary-digest"),
+	FLD(rpw_dec_cap, RACKPWR_A_CAPACITY_DIGEST_MISMATCH, F_FLAG,
+	    digest_mismatch, "digest-mismatch"),
 };
 
 static const struct rpw_field slot_fields[] = {
@@ -204,6 +210,8 @@ static const struct rpw_field power_fields[] = {
 	    "rx-stale"),
 	FLD(rpw_dec_power, RACKPWR_A_POWER_NTF_DROPPED, F_U64, ntf_dropped,
 	    "ntf-dropped"),
+	FLD(rpw_dec_power, RACKPWR_A_POWER_POLICY_DIGEST, F_U32, policy_digest,
+	    "policy-digest"),
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -84,6 +84,8 @@ struct rpw_dec_cap {
 	uint8_t present, healthy;
 	uint32_t age_ms;
 	bool local, lost;
+	uint32_t policy_digest, primary_digest;	/* 0: none */
+	bool digest_mismatch;
 };
 
 /* slot-get, slot-ntf. */
@@ -105,6 +107,7 @@ struct rpw_dec_power {
 	bool acting, recovering, bound;
 	uint64_t usable_mw, granted_mw, refused_invariant, no_policy_denied;
 	uint64_t rx_stale, ntf_dropped;
+	uint32_t policy_digest;
 };
 
 struct rpw_msg {

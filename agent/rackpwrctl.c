@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <linux/serial.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "nl.h"
 
 static struct rpw_nl nl;
@@ -185,6 +187,10 @@ static void usage(void)
 	      "  attach TTY [--ldisc N] [--rs485] [--addr A] [--role R] [--baud N]\n"
 	      "  key set NODE [--id K --key-file FILE|-] [--use] [--mode M]\n"
 	      "  key del NODE --id K\n"
+	      "  why CHASSIS/SLOT [--node ID] [--state-dir DIR] [-j]\n"
+	      "         the agent's last decision for the slot and its reason\n"
+	      "  mode NODE n+n|n+1|none|default [--state-dir DIR]\n"
+	      "         (root) the redundancy mode of NODE's agent, at once\n"
 	      "timers: --ifs-us N --slot-us N --turnaround-us N\n"
 	      "        --ack-timeout-us N --max-retries N --max-addr N\n"
 	      "        --prio-period N\n"
@@ -1300,12 +1306,267 @@ static int cmd_attach(int argc, char **argv)
 	return 0;
 }
 
+/* ---- why and mode: rackpwrd's state directory --------------------- */
+
+#define STATE_DIR	"/run/rackpwrd"	/* rackpwrd --state-dir's default */
+
+/*
+ * One "key": value of a line of rackpwrd's state file (which writes every
+ * slot's object on a line of its own): a string's text or a scalar.
+ */
+static bool jfield(const char *line, const char *key, char *out, size_t len)
+{
+	char pat[48];
+	const char *p;
+	size_t n = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	p = strstr(line, pat);
+	if (!p || !len)
+		return false;
+	p += strlen(pat);
+	if (*p == '"') {
+		for (p++; *p && *p != '"' && n + 1 < len; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			out[n++] = *p;
+		}
+	} else {
+		while (*p && !strchr(",} \n", *p) && n + 1 < len)
+			out[n++] = *p++;
+	}
+	out[n] = 0;
+	return true;
+}
+
+struct why_hit {
+	char line[2048];
+	char file[300];
+	bool acting;
+	long long at;
+	unsigned int node;
+	char epoch[32];
+};
+
+/* Look for the slot's line in one state file. */
+static void why_file(const char *path, const char *want, struct why_hit *best)
+{
+	char line[2048], v[32], epoch[32] = "?";
+	FILE *f = fopen(path, "r");
+	bool acting = false;
+	unsigned int node = 0;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (jfield(line, "acting", v, sizeof(v)))
+			acting = !strcmp(v, "true");
+		if (jfield(line, "node", v, sizeof(v)) && !strstr(line, want))
+			node = (unsigned int)strtoul(v, NULL, 10);
+		if (jfield(line, "epoch", v, sizeof(v)))
+			snprintf(epoch, sizeof(epoch), "%s", v);
+		if (!strstr(line, want) || !jfield(line, "at_ms", v, sizeof(v)))
+			continue;
+		/* The acting primary's word first, then the latest. */
+		if (best->line[0] && (best->acting > acting ||
+				      (best->acting == acting &&
+				       best->at >= atoll(v))))
+			continue;
+		snprintf(best->line, sizeof(best->line), "%s", line);
+		snprintf(best->file, sizeof(best->file), "%s", path);
+		snprintf(best->epoch, sizeof(best->epoch), "%s", epoch);
+		best->acting = acting;
+		best->at = atoll(v);
+		best->node = node;
+	}
+	fclose(f);
+}
+
+/* why CHASSIS/SLOT [--node ID] [--state-dir DIR] [-j] */
+static int cmd_why(int argc, char **argv)
+{
+	static const char *const keys[] = { "verdict", "mw", "reason",
+		"state", "prio", "held_mw", "at_ms" };
+	const char *dir = STATE_DIR, *node = NULL;
+	static struct why_hit hit;
+	char want[64], path[300], v[512];
+	unsigned long chassis, slot;
+	bool json = false;
+	struct dirent *d;
+	char *end;
+	int i;
+	DIR *dd;
+
+	if (argc < 2)
+		usage();
+	chassis = strtoul(argv[1], &end, 10);
+	if (*end != '/' || !chassis || chassis > 254)
+		usage();
+	slot = strtoul(end + 1, &end, 10);
+	if (*end || slot > 7)
+		usage();
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "-j"))
+			json = true;
+		else if (!strcmp(argv[i], "--node") && i + 1 < argc)
+			node = argv[++i];
+		else if (!strcmp(argv[i], "--state-dir") && i + 1 < argc)
+			dir = argv[++i];
+		else
+			usage();
+	}
+	snprintf(want, sizeof(want), "{ \"chassis\": %lu, \"slot\": %lu,",
+		 chassis, slot);
+	if (node) {
+		snprintf(path, sizeof(path), "%s/node-%s.json", dir, node);
+		why_file(path, want, &hit);
+	} else if ((dd = opendir(dir))) {
+		while ((d = readdir(dd))) {
+			size_t n = strlen(d->d_name);
+
+			if (strncmp(d->d_name, "node-", 5) || n < 6 ||
+			    strcmp(d->d_name + n - 5, ".json"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+			why_file(path, want, &hit);
+		}
+		closedir(dd);
+	} else {
+		fprintf(stderr, "rackpwrctl: why: %s: %s (is rackpwrd running?)\n",
+			dir, strerror(errno));
+		return 1;
+	}
+	if (!hit.line[0]) {
+		fprintf(stderr, "rackpwrctl: why: no decision recorded for chassis %lu slot %lu in %s\n",
+			chassis, slot, node ? path : dir);
+		return 1;
+	}
+	if (json) {
+		hit.line[strcspn(hit.line, "\n")] = 0;
+		end = hit.line + strspn(hit.line, " ");
+		printf("%.*s\n", (int)(strlen(end) - (end[strlen(end) - 1] == ',')),
+		       end);
+		return 0;
+	}
+	printf("chassis=%lu slot=%lu", chassis, slot);
+	for (i = 0; i < 7; i++)
+		if (jfield(hit.line, keys[i], v, sizeof(v)))
+			printf(" %s=%s", keys[i], v);
+	printf(" node=%u acting=%d epoch=%s\n", hit.node, hit.acting,
+	       hit.epoch);
+	if (jfield(hit.line, "text", v, sizeof(v)))
+		printf("  %s\n", v);
+	return 0;
+}
+
+/* The "mode" the agent's state file shows, or "". */
+static void state_mode(const char *path, char *mode, size_t len)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	mode[0] = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (jfield(line, "mode", mode, len))
+			break;
+	if (f)
+		fclose(f);
+}
+
+/*
+ * mode NODE MODE: the runtime override rackpwrd reads after its
+ * configuration file (DIR/node-ID.mode), then SIGHUP to the agent
+ * (DIR/node-ID.pid) and wait until its state file shows the mode.
+ * "default" removes the override.  Root only: DIR is root's.
+ */
+static int cmd_mode(int argc, char **argv)
+{
+	const char *dir = STATE_DIR, *mode;
+	char path[300], pidf[300], state[300], now[16];
+	bool dflt;
+	FILE *f;
+	long pid = 0;
+	int i;
+
+	if (argc < 3)
+		usage();
+	mode = argv[2];
+	dflt = !strcmp(mode, "default");
+	for (i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--state-dir") && i + 1 < argc)
+			dir = argv[++i];
+		else
+			usage();
+	}
+	if (strspn(argv[1], "0123456789") != strlen(argv[1]) || !argv[1][0]) {
+		fprintf(stderr, "rackpwrctl: mode: NODE is the node's id (its state file's name)\n");
+		return 1;
+	}
+	if (!dflt && rpwc_mode_parse(mode) < 0) {
+		fprintf(stderr, "rackpwrctl: mode: '%s' is not n+n, n+1, none or default\n",
+			mode);
+		return 1;
+	}
+	if (geteuid()) {
+		fprintf(stderr, "rackpwrctl: mode: only root may change the policy (it writes %s)\n",
+			dir);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/node-%s.mode", dir, argv[1]);
+	snprintf(pidf, sizeof(pidf), "%s/node-%s.pid", dir, argv[1]);
+	snprintf(state, sizeof(state), "%s/node-%s.json", dir, argv[1]);
+	if (dflt) {
+		if (unlink(path) && errno != ENOENT) {
+			perror(path);
+			return 1;
+		}
+	} else {
+		f = fopen(path, "w");
+		if (!f || fprintf(f, "%s\n", rpwc_mode_name(rpwc_mode_parse(mode))) < 0 ||
+		    fclose(f)) {
+			perror(path);
+			return 1;
+		}
+	}
+	f = fopen(pidf, "r");
+	if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 0 ||
+	    kill((pid_t)pid, SIGHUP)) {
+		fprintf(stderr, "rackpwrctl: mode: no running agent for node %s (%s): it applies when rackpwrd starts\n",
+			argv[1], pidf);
+		if (f)
+			fclose(f);
+		return 1;
+	}
+	fclose(f);
+	/* A mode that does not change the state file's is not waited for. */
+	for (i = 0; i < 50; i++) {
+		state_mode(state, now, sizeof(now));
+		if (!dflt && !strcmp(now, rpwc_mode_name(rpwc_mode_parse(mode))))
+			break;
+		if (dflt && i >= 5)
+			break;
+		usleep(100000);
+	}
+	state_mode(state, now, sizeof(now));
+	printf("node=%s mode=%s\n", argv[1], now[0] ? now : "?");
+	if (!dflt && strcmp(now, rpwc_mode_name(rpwc_mode_parse(mode)))) {
+		fprintf(stderr, "rackpwrctl: mode: the agent did not apply it (see its log)\n");
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int err;
 
 	if (argc < 2)
 		usage();
+	/* These read rackpwrd's state directory, not the kernel. */
+	if (!strcmp(argv[1], "why"))
+		return cmd_why(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "mode"))
+		return cmd_mode(argc - 1, argv + 1);
 	err = rpw_nl_open(&nl);
 	if (err) {
 		fprintf(stderr, "rackpwrctl: cannot reach the rackpwr family: %s\n",

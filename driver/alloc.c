@@ -967,7 +967,7 @@ unlock:
 }
 
 int rpw_alloc_policy_bind(struct rpw_node *node, u32 portid,
-			  struct netlink_ext_ack *extack)
+			  const u32 *digest, struct netlink_ext_ack *extack)
 {
 	struct rpw_alloc *a;
 	int err = -EOPNOTSUPP;
@@ -984,6 +984,9 @@ int rpw_alloc_policy_bind(struct rpw_node *node, u32 portid,
 		goto unlock;
 	}
 	err = 0;
+	/* The holder may bind again to announce a new policy's digest. */
+	if (digest)
+		rpw_cap_set_digest_locked(node, *digest);
 	if (a->holder == portid)
 		goto unlock;
 	now = ktime_get_ns();
@@ -1011,6 +1014,8 @@ void rpw_alloc_policy_release(u32 portid)
 		if (a && !node->dead && a->holder == portid) {
 			now = ktime_get_ns();
 			a->holder = 0;
+			/* Its policy is gone with it: no digest to compare. */
+			rpw_cap_set_digest_locked(node, 0);
 			rpw_ledger_policy(&a->ledger, false, now);
 			rpw_notify_alloc(node, RACKPWR_POWER_EVENT_POLICY_UNBOUND,
 					 a->ledger.epoch, NULL);

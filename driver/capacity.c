@@ -12,6 +12,11 @@
  * changes.  The table, fencing and loss rule live in rpw_cap.c; this file
  * runs them under the node lock, follows the assemblies (rpw_asm notifier)
  * and turns changes into capacity-ntf events.
+ *
+ * Policy digest: the node's policy holder announces its policy's digest
+ * (policy-bind); queries carry the primary's, reports the sender's.  A
+ * change of a line's digest verdict (rpw_cap_judge()) is a capacity-ntf of
+ * that line and one log line: loud when modules disagree.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -93,6 +98,27 @@ static void rpw_cap_view_locked(struct rpw_node *node, struct rpw_cap_view *v)
 	v->is_primary = rpw_cap_is_primary(node);
 }
 
+/* Node lock held: tell every line whose digest verdict changed, log once. */
+static void rpw_cap_judge_locked(struct rpw_node *node, struct rpw_cap *cap)
+{
+	struct rpw_cap_table *t = &cap->tab;
+	bool primary = rpw_cap_is_primary(node);
+	int a;
+
+	lockdep_assert_held(&node->lock);
+	for (a = 0; (a = rpw_cap_judge(t, primary, a)) >= 0; a++) {
+		const struct rpw_cap_entry *e = &t->ent[a];
+
+		if (e->mismatch)
+			pr_warn("%s: policy digest mismatch: module %d runs 0x%08x, the primary 0x%08x\n",
+				node->name, a, e->digest, e->ref_digest);
+		else
+			pr_info("%s: policy digest of module %d agrees with the primary's again\n",
+				node->name, a);
+		rpw_notify_capacity(node, a, e, a == t->self);
+	}
+}
+
 static void rpw_cap_send_report(struct rpw_node *node, struct rpw_cap *cap,
 				u8 dst)
 {
@@ -125,6 +151,8 @@ static void rpw_cap_node_rx(struct rpw_node *node, void *priv,
 	default:
 		break;
 	}
+	/* A query may bring a new primary digest, a report a new own one. */
+	rpw_cap_judge_locked(node, cap);
 }
 
 /* The own line is @l now (NULL: the node has no assembly). */
@@ -136,8 +164,12 @@ static void rpw_cap_local_locked(struct rpw_node *node, struct rpw_cap *cap,
 
 	lockdep_assert_held(&node->lock);
 	/* A new address starts a new table; the old lines were another's. */
-	if (t->self != node->cfg.addr)
+	if (t->self != node->cfg.addr) {
+		u32 digest = t->digest;	/* the node's, not the address' */
+
 		rpw_cap_table_init(t, node->cfg.addr);
+		rpw_cap_set_digest(t, digest);
+	}
 	if (!rpw_cap_set_local(t, l, ktime_get_ns()))
 		return;
 	rpw_notify_capacity(node, t->self, &t->ent[t->self], true);
@@ -192,7 +224,7 @@ static void rpw_cap_query_locked(struct rpw_node *node, struct rpw_cap *cap)
 	int a;
 
 	lockdep_assert_held(&node->lock);
-	rpw_cap_pack_query(&f, node->leader.epoch);
+	rpw_cap_pack_query_digest(&f, node->leader.epoch, t->digest);
 	rpw_cap_queue(node, &f);
 	for (a = 0; (a = rpw_cap_query_round(t, a)) >= 0; a++) {
 		pr_warn_ratelimited("%s: power-supply module %d stopped reporting capacity\n",
@@ -218,6 +250,8 @@ static void rpw_cap_work(struct work_struct *work)
 	/* A primary outside its lease neither asks nor judges silence. */
 	else if (rpw_node_acting(node, ktime_get_ns()))
 		rpw_cap_query_locked(node, cap);
+	/* The role may have changed, and with it the digest to compare. */
+	rpw_cap_judge_locked(node, cap);
 	mod_delayed_work(system_wq, &cap->work, rpw_cap_period());
 unlock:
 	spin_unlock_bh(&node->lock);
@@ -317,6 +351,49 @@ u64 rpw_cap_usable_mw_locked(struct rpw_node *node)
 	if (!cap)
 		return 0;
 	return rpw_cap_total_mw(&cap->tab, 0) + rpw_cap_total_mw(&cap->tab, 1);
+}
+
+/*
+ * Node lock held: the policy digest the node's policy holder announced (0:
+ * none, e.g. the holder is gone).  A change shows in the own line at once,
+ * reaches the primary with an unsolicited report (a secondary) or the
+ * next query (the primary), and is judged against the other lines.
+ */
+void rpw_cap_set_digest_locked(struct rpw_node *node, u32 digest)
+{
+	struct rpw_cap *cap;
+	struct rpw_cap_table *t;
+	u8 primary;
+
+	lockdep_assert_held(&node->lock);
+	cap = rpw_cap_of(node);
+	if (!cap || node->dead)
+		return;
+	t = &cap->tab;
+	if (!rpw_cap_set_digest(t, digest))
+		return;
+	pr_info("%s: policy digest 0x%08x\n", node->name, digest);
+	if (rpw_cap_has_local(t)) {
+		rpw_notify_capacity(node, t->self, &t->ent[t->self], true);
+		primary = node->leader.primary;
+		if (rpw_cap_is_psu(node) && !rpw_cap_is_primary(node) &&
+		    primary && primary != t->self)
+			rpw_cap_send_report(node, cap, primary);
+	}
+	rpw_cap_judge_locked(node, cap);
+}
+
+/* The node's own policy digest (0: none announced). */
+u32 rpw_cap_node_digest(struct rpw_node *node)
+{
+	const struct rpw_cap *cap;
+	u32 digest;
+
+	spin_lock_bh(&node->lock);
+	cap = rpw_cap_of(node);
+	digest = cap ? cap->tab.digest : 0;
+	spin_unlock_bh(&node->lock);
+	return digest;
 }
 
 /*

@@ -160,6 +160,11 @@ static const struct nla_policy rpw_power_id_policy[RACKPWR_A_POWER_MAX + 1] = {
 	[RACKPWR_A_POWER_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
+static const struct nla_policy rpw_policy_bind_policy[RACKPWR_A_POWER_MAX + 1] = {
+	[RACKPWR_A_POWER_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RACKPWR_A_POWER_POLICY_DIGEST] = { .type = NLA_U32 },
+};
+
 static const struct nla_policy rpw_power_shed_policy[RACKPWR_A_POWER_MAX + 1] = {
 	[RACKPWR_A_POWER_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[RACKPWR_A_POWER_EPOCH] = { .type = NLA_U32 },
@@ -754,7 +759,12 @@ static int rpw_nl_put_cap(struct sk_buff *skb, struct rpw_node *node, u8 addr,
 	    nla_put_u32(skb, RACKPWR_A_CAPACITY_AGE_MS,
 			min_t(u64, age, U32_MAX)) ||
 	    (local && nla_put_flag(skb, RACKPWR_A_CAPACITY_LOCAL)) ||
-	    (e->lost && nla_put_flag(skb, RACKPWR_A_CAPACITY_LOST)))
+	    (e->lost && nla_put_flag(skb, RACKPWR_A_CAPACITY_LOST)) ||
+	    nla_put_u32(skb, RACKPWR_A_CAPACITY_POLICY_DIGEST, e->digest) ||
+	    nla_put_u32(skb, RACKPWR_A_CAPACITY_PRIMARY_DIGEST,
+			e->ref_digest) ||
+	    (e->mismatch &&
+	     nla_put_flag(skb, RACKPWR_A_CAPACITY_DIGEST_MISMATCH)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -1122,7 +1132,9 @@ static int rpw_nl_fill_power(struct sk_buff *skb, struct rpw_node *node,
 	    PUT64(REFUSED_INVARIANT, v.refused_invariant) ||
 	    PUT64(NO_POLICY_DENIED, v.nopolicy_denied) ||
 	    PUT64(RX_STALE, v.rx_stale) ||
-	    PUT64(NTF_DROPPED, atomic64_read(&node->ntf_dropped))) {
+	    PUT64(NTF_DROPPED, atomic64_read(&node->ntf_dropped)) ||
+	    nla_put_u32(skb, RACKPWR_A_POWER_POLICY_DIGEST,
+			rpw_cap_node_digest(node))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -1156,10 +1168,12 @@ static int rpw_nl_power_get_doit(struct sk_buff *skb, struct genl_info *info)
 static int rpw_nl_policy_bind_doit(struct sk_buff *skb,
 				   struct genl_info *info)
 {
+	struct nlattr *d = info->attrs[RACKPWR_A_POWER_POLICY_DIGEST];
+	u32 digest = d ? nla_get_u32(d) : 0;
 	int err;
 
 	err = rpw_alloc_policy_bind(info->user_ptr[0], info->snd_portid,
-				    info->extack);
+				    d ? &digest : NULL, info->extack);
 	return err ?: rpw_nl_reply_power(info, RACKPWR_CMD_POLICY_BIND);
 }
 
@@ -1333,8 +1347,8 @@ static const struct genl_ops rpw_genl_ops[] = {
 	{
 		.cmd = RACKPWR_CMD_POLICY_BIND,
 		.doit = rpw_nl_policy_bind_doit,
-		.policy = rpw_power_id_policy,
-		.maxattr = RACKPWR_A_POWER_NODE_ID,
+		.policy = rpw_policy_bind_policy,
+		.maxattr = RACKPWR_A_POWER_POLICY_DIGEST,
 		.flags = GENL_ADMIN_PERM,
 		.internal_flags = RPW_NL_POWER_NODE,
 	},

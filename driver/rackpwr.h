@@ -395,6 +395,8 @@ int rpw_cap_node_next(struct rpw_node *node, int addr,
 int rpw_cap_node_i2c_bus(struct rpw_node *node, bool *is_auto);
 /* Node lock held: usable mW of every assembly the node knows (both banks). */
 u64 rpw_cap_usable_mw_locked(struct rpw_node *node);
+void rpw_cap_set_digest_locked(struct rpw_node *node, u32 digest);
+u32 rpw_cap_node_digest(struct rpw_node *node);
 
 /*
  * alloc.c: power allocation.  A chassis node's server slots, and the
@@ -468,8 +470,9 @@ int rpw_alloc_slot_set(struct rpw_node *node, unsigned int slot, int prio,
 int rpw_alloc_entry_next(struct rpw_node *node, int pos,
 			 struct rpw_alloc_view *v, u32 *epoch);
 void rpw_alloc_power_view(struct rpw_node *node, struct rpw_power_view *v);
+/* @digest: the holder's policy digest to announce, NULL: unchanged. */
 int rpw_alloc_policy_bind(struct rpw_node *node, u32 portid,
-			  struct netlink_ext_ack *extack);
+			  const u32 *digest, struct netlink_ext_ack *extack);
 /* The socket @portid is gone: every binding it held ends. */
 void rpw_alloc_policy_release(u32 portid);
 int rpw_alloc_decide(struct rpw_node *node, const struct rpw_power_cmd *c,

@@ -18,7 +18,7 @@ static bool rpw_cap_same(const struct rpw_cap_entry *e,
 {
 	return e->known && !e->lost && e->bank_mw[0] == n->bank_mw[0] &&
 	       e->bank_mw[1] == n->bank_mw[1] && e->present == n->present &&
-	       e->healthy == n->healthy;
+	       e->healthy == n->healthy && e->digest == n->digest;
 }
 
 /* Store @n's values as a fresh line; true when anything changed. */
@@ -27,10 +27,13 @@ static bool rpw_cap_store(struct rpw_cap_entry *e,
 {
 	bool changed = !rpw_cap_same(e, n);
 
+	if (!e->known)
+		e->mismatch = false;	/* a new line: not judged yet */
 	e->bank_mw[0] = n->bank_mw[0];
 	e->bank_mw[1] = n->bank_mw[1];
 	e->present = n->present;
 	e->healthy = n->healthy;
+	e->digest = n->digest;
 	e->known = true;
 	e->lost = false;
 	e->missed = 0;
@@ -42,6 +45,7 @@ bool rpw_cap_set_local(struct rpw_cap_table *t,
 		       const struct rpw_cap_entry *l, u64 now)
 {
 	struct rpw_cap_entry *own = &t->ent[t->self];
+	struct rpw_cap_entry n;
 
 	if (t->self == RPW_ADDR_NONE)
 		return false;
@@ -51,7 +55,39 @@ bool rpw_cap_set_local(struct rpw_cap_table *t,
 		memset(own, 0, sizeof(*own));
 		return true;
 	}
-	return rpw_cap_store(own, l, now);
+	n = *l;
+	n.digest = t->digest;
+	return rpw_cap_store(own, &n, now);
+}
+
+bool rpw_cap_set_digest(struct rpw_cap_table *t, u32 digest)
+{
+	bool changed = t->digest != digest;
+
+	t->digest = digest;
+	if (t->self != RPW_ADDR_NONE && t->ent[t->self].known)
+		t->ent[t->self].digest = digest;
+	return changed;
+}
+
+int rpw_cap_judge(struct rpw_cap_table *t, bool is_primary, int from)
+{
+	u32 ref = is_primary ? t->digest : t->primary_digest;
+
+	for (; from >= 0 && from < RPW_CAP_NR_ADDR; from++) {
+		struct rpw_cap_entry *e = &t->ent[from];
+		bool mm;
+
+		if (!e->known)
+			continue;
+		e->ref_digest = ref;
+		mm = e->digest && ref && e->digest != ref;
+		if (mm != e->mismatch) {
+			e->mismatch = mm;
+			return from;
+		}
+	}
+	return -ENOENT;
 }
 
 bool rpw_cap_has_local(const struct rpw_cap_table *t)
@@ -73,14 +109,15 @@ enum rpw_cap_rx_result rpw_cap_rx(struct rpw_cap_table *t,
 				  const struct rpw_frame *f, u64 now)
 {
 	struct rpw_cap_entry n;
-	u32 epoch;
+	u32 epoch, digest;
 
 	if (f->type == RPW_T_CAP_QUERY) {
 		/* Fencing: only the current epoch's primary is answered. */
-		if (rpw_cap_unpack_query(f, &epoch) || epoch != v->epoch ||
-		    f->src != v->primary || v->is_primary ||
-		    !rpw_cap_has_local(t))
+		if (rpw_cap_unpack_query(f, &epoch, &digest) ||
+		    epoch != v->epoch || f->src != v->primary ||
+		    v->is_primary || !rpw_cap_has_local(t))
 			return RPW_CAP_RX_IGNORE;
+		t->primary_digest = digest;
 		return RPW_CAP_RX_ANSWER;
 	}
 	/* Reports to an old primary, or sent in an old epoch, are stale. */
@@ -136,15 +173,23 @@ u32 rpw_cap_mw_to_w(u64 mw)
 	return w > 0xffffffffULL ? 0xffffffffU : (u32)w;
 }
 
-void rpw_cap_pack_query(struct rpw_frame *f, u32 epoch)
+void rpw_cap_pack_query_digest(struct rpw_frame *f, u32 epoch, u32 digest)
 {
-	struct rpw_cap_query q = { .epoch = cpu_to_le32(epoch) };
+	struct rpw_cap_query q = {
+		.epoch = cpu_to_le32(epoch),
+		.digest = cpu_to_le32(digest),
+	};
 
 	memset(f, 0, sizeof(*f));
 	f->type = RPW_T_CAP_QUERY;
 	f->dst = RPW_ADDR_BCAST;
-	f->len = sizeof(q);
-	memcpy(f->payload, &q, sizeof(q));
+	f->len = digest ? RPW_CAP_QUERY_DIGEST_LEN : RPW_CAP_QUERY_LEN;
+	memcpy(f->payload, &q, f->len);
+}
+
+void rpw_cap_pack_query(struct rpw_frame *f, u32 epoch)
+{
+	rpw_cap_pack_query_digest(f, epoch, 0);
 }
 
 void rpw_cap_pack_report(struct rpw_frame *f, u8 dst, u32 epoch,
@@ -159,40 +204,50 @@ void rpw_cap_pack_report(struct rpw_frame *f, u8 dst, u32 epoch,
 		.present = own->present,
 		.healthy = own->healthy,
 		.flags = cpu_to_le16(0),
+		.digest = cpu_to_le32(own->digest),
 	};
 
 	memset(f, 0, sizeof(*f));
 	f->type = RPW_T_CAP_REPORT;
 	f->dst = dst;
 	f->flags = RPW_F_ACKREQ;
-	f->len = sizeof(r);
-	memcpy(f->payload, &r, sizeof(r));
+	f->len = own->digest ? RPW_CAP_REPORT_DIGEST_LEN : RPW_CAP_REPORT_LEN;
+	memcpy(f->payload, &r, f->len);
 }
 
-int rpw_cap_unpack_query(const struct rpw_frame *f, u32 *epoch)
+/* The short or the long form; the codec's table allows only these. */
+static bool rpw_cap_len_ok(const struct rpw_frame *f, u8 type, u8 len)
 {
-	struct rpw_cap_query q;
+	return f->type == type &&
+	       (f->len == len || f->len == len + RPW_CAP_DIGEST_LEN);
+}
 
-	if (f->type != RPW_T_CAP_QUERY || f->len != sizeof(q))
+int rpw_cap_unpack_query(const struct rpw_frame *f, u32 *epoch, u32 *digest)
+{
+	struct rpw_cap_query q = {};
+
+	if (!rpw_cap_len_ok(f, RPW_T_CAP_QUERY, RPW_CAP_QUERY_LEN))
 		return -EINVAL;
-	memcpy(&q, f->payload, sizeof(q));
+	memcpy(&q, f->payload, f->len);
 	*epoch = le32_to_cpu(q.epoch);
+	*digest = le32_to_cpu(q.digest);
 	return 0;
 }
 
 int rpw_cap_unpack_report(const struct rpw_frame *f, u32 *epoch,
 			  struct rpw_cap_entry *out)
 {
-	struct rpw_cap_report r;
+	struct rpw_cap_report r = {};
 
-	if (f->type != RPW_T_CAP_REPORT || f->len != sizeof(r))
+	if (!rpw_cap_len_ok(f, RPW_T_CAP_REPORT, RPW_CAP_REPORT_LEN))
 		return -EINVAL;
-	memcpy(&r, f->payload, sizeof(r));
+	memcpy(&r, f->payload, f->len);
 	memset(out, 0, sizeof(*out));
 	*epoch = le32_to_cpu(r.epoch);
 	out->bank_mw[0] = (u64)le32_to_cpu(r.bank_w[0]) * 1000;
 	out->bank_mw[1] = (u64)le32_to_cpu(r.bank_w[1]) * 1000;
 	out->present = r.present;
 	out->healthy = r.healthy;
+	out->digest = le32_to_cpu(r.digest);
 	return 0;
 }

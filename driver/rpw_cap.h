@@ -17,6 +17,12 @@
  * - Only the primary keeps other modules' lines; a module that has not
  *   reported since RPW_CAP_LOST_QUERIES queries counts as lost (capacity
  *   zero) until it reports again.
+ * - Policy digest: every module may announce the 32-bit digest of its
+ *   agent's policy (0: none).  Reports carry the sender's, queries the
+ *   primary's.  A line's digest mismatches when it and the reference are
+ *   both non-zero and differ; the reference is the own digest on the
+ *   primary and the primary's (from its last query) on a secondary, whose
+ *   only line is its own.
  */
 #ifndef _RPW_CAP_H
 #define _RPW_CAP_H
@@ -35,10 +41,15 @@ struct rpw_cap_entry {
 	u8 missed;			/* queries since its last report */
 	bool known;
 	bool lost;
+	u32 digest;			/* policy digest it announced, 0: none */
+	u32 ref_digest;			/* judged against (the primary's) */
+	bool mismatch;			/* as last judged (rpw_cap_judge()) */
 };
 
 struct rpw_cap_table {
 	u8 self;			/* own address (RPW_ADDR_NONE: none) */
+	u32 digest;			/* own policy digest, 0: none */
+	u32 primary_digest;		/* a secondary: its primary's */
 	struct rpw_cap_entry ent[RPW_CAP_NR_ADDR];
 };
 
@@ -91,11 +102,32 @@ int rpw_cap_next(const struct rpw_cap_table *t, int addr);
 /* Sum of the known, not lost lines' bank @bank in mW. */
 u64 rpw_cap_total_mw(const struct rpw_cap_table *t, unsigned int bank);
 
-/* Payloads: fill @f (type, dst, len, payload) / parse one. */
+/*
+ * Set the own policy digest (kept in the own line too); true when it
+ * changed.  rpw_cap_table_init() forgets it: a caller that starts a new
+ * table sets it again.
+ */
+bool rpw_cap_set_digest(struct rpw_cap_table *t, u32 digest);
+
+/*
+ * Judge every known line's digest against the reference (see above) for a
+ * node that is (@is_primary) or is not the primary, from address @from
+ * on.  Every line passed records the reference (@ref_digest); the first
+ * line whose verdict changed is updated and its address returned; the
+ * caller continues with that address + 1, so each change is reported
+ * once.  -ENOENT when no further line changed.
+ */
+int rpw_cap_judge(struct rpw_cap_table *t, bool is_primary, int from);
+
+/*
+ * Payloads: fill @f (type, dst, len, payload) / parse one.  A digest of 0
+ * sends the short form; unpacking takes both and yields 0 for the short.
+ */
 void rpw_cap_pack_query(struct rpw_frame *f, u32 epoch);
+void rpw_cap_pack_query_digest(struct rpw_frame *f, u32 epoch, u32 digest);
 void rpw_cap_pack_report(struct rpw_frame *f, u8 dst, u32 epoch,
 			 const struct rpw_cap_entry *own);
-int rpw_cap_unpack_query(const struct rpw_frame *f, u32 *epoch);
+int rpw_cap_unpack_query(const struct rpw_frame *f, u32 *epoch, u32 *digest);
 int rpw_cap_unpack_report(const struct rpw_frame *f, u32 *epoch,
 			  struct rpw_cap_entry *out);
 

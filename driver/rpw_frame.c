@@ -22,13 +22,15 @@ enum rpw_rx_state {
  * The single table of frame types: name and allowed payload length range,
  * from the sizes of the payload structs in rpw_proto.h (the election's from
  * the fields listed beside their type constants).  Allocation payloads are
- * a header and whole entries: @entry is the entry size, 0 for other types.
+ * a header and whole entries: @step is the entry size; a capacity payload
+ * may carry a policy digest at its end: @step is the digest's size.  A
+ * length is valid from @min_len in whole steps; 0: any in the range.
  */
 struct rpw_type_info {
 	u8 type;
 	u8 min_len;
 	u8 max_len;
-	u8 entry;
+	u8 step;
 	const char *name;
 };
 
@@ -36,7 +38,7 @@ struct rpw_type_info {
 	{ t, RPW_PWR_HDR_LEN + sizeof(ent), RPW_PWR_MAX_LEN(sizeof(ent)), \
 	  sizeof(ent), n }
 
-/* type, min_len, max_len, entry, name */
+/* type, min_len, max_len, step, name */
 static const struct rpw_type_info rpw_types[] = {
 	{ RPW_T_ACK, 0, 0, 0, "ack" },
 	{ RPW_T_DATA, 0, RPW_MAX_PAYLOAD, 0, "data" },
@@ -46,10 +48,10 @@ static const struct rpw_type_info rpw_types[] = {
 	{ RPW_T_HEARTBEAT_ACK, RPW_LEN_EPOCH, RPW_LEN_EPOCH, 0,
 	  "heartbeat_ack" },
 	{ RPW_T_STEP_DOWN, RPW_LEN_EPOCH, RPW_LEN_EPOCH, 0, "step_down" },
-	{ RPW_T_CAP_QUERY, RPW_CAP_QUERY_LEN, RPW_CAP_QUERY_LEN, 0,
-	  "cap_query" },
-	{ RPW_T_CAP_REPORT, RPW_CAP_REPORT_LEN, RPW_CAP_REPORT_LEN, 0,
-	  "cap_report" },
+	{ RPW_T_CAP_QUERY, RPW_CAP_QUERY_LEN, RPW_CAP_QUERY_DIGEST_LEN,
+	  RPW_CAP_DIGEST_LEN, "cap_query" },
+	{ RPW_T_CAP_REPORT, RPW_CAP_REPORT_LEN, RPW_CAP_REPORT_DIGEST_LEN,
+	  RPW_CAP_DIGEST_LEN, "cap_report" },
 	RPW_PWR_TYPE(RPW_T_PWR_REQUEST, struct rpw_pwr_req, "pwr_request"),
 	RPW_PWR_TYPE(RPW_T_PWR_ANSWER, struct rpw_pwr_ans, "pwr_answer"),
 	RPW_PWR_TYPE(RPW_T_PWR_CONFIRM, struct rpw_pwr_conf, "pwr_confirm"),
@@ -90,7 +92,7 @@ bool rpw_type_len_ok(u8 type, u8 len)
 
 	if (!ti || len < ti->min_len || len > ti->max_len)
 		return false;
-	return !ti->entry || (len - RPW_PWR_HDR_LEN) % ti->entry == 0;
+	return !ti->step || (len - ti->min_len) % ti->step == 0;
 }
 
 const char *rpw_type_name(u8 type)

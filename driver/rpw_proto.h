@@ -124,9 +124,16 @@ static_assert(offsetof(struct rpw_wire_claim, epoch) == 0);
  */
 #define RPW_CAP_BANKS		2	/* bank A = 0, bank B = 1 */
 
-/* CAP_QUERY: the primary of @epoch asks every power-supply module. */
+/*
+ * CAP_QUERY: the primary of @epoch asks every power-supply module.  Since
+ * the policy digest, both capacity payloads may end with @digest, the
+ * sender's 32-bit policy digest: a sender without one (no agent announced
+ * it) sends the short form, which older modules accept, and a receiver
+ * takes either length (digest 0 for the short one).
+ */
 struct rpw_cap_query {
 	__le32 epoch;
+	__le32 digest;			/* long form only */
 } __packed;
 
 /* CAP_REPORT: one module's assembly, answering the primary of @epoch. */
@@ -136,12 +143,18 @@ struct rpw_cap_report {
 	u8 present;			/* bit n: a supply sits in slot n */
 	u8 healthy;			/* bit n: slot n is healthy */
 	__le16 flags;			/* 0; receivers ignore it */
+	__le32 digest;			/* long form only */
 } __packed;
 
-#define RPW_CAP_QUERY_LEN	sizeof(struct rpw_cap_query)
-#define RPW_CAP_REPORT_LEN	sizeof(struct rpw_cap_report)
+#define RPW_CAP_DIGEST_LEN	sizeof(__le32)
+#define RPW_CAP_QUERY_LEN	offsetof(struct rpw_cap_query, digest)
+#define RPW_CAP_QUERY_DIGEST_LEN	sizeof(struct rpw_cap_query)
+#define RPW_CAP_REPORT_LEN	offsetof(struct rpw_cap_report, digest)
+#define RPW_CAP_REPORT_DIGEST_LEN	sizeof(struct rpw_cap_report)
 static_assert(RPW_CAP_QUERY_LEN == 4, "CAP_QUERY payload is 4 bytes");
+static_assert(RPW_CAP_QUERY_DIGEST_LEN == 8, "or 8 with a digest");
 static_assert(RPW_CAP_REPORT_LEN == 16, "CAP_REPORT payload is 16 bytes");
+static_assert(RPW_CAP_REPORT_DIGEST_LEN == 20, "or 20 with a digest");
 
 /*
  * Power allocation payloads (0x3_): a header, then @count entries of the

@@ -46,6 +46,12 @@ esc = wire(body(0x02, 5, 0x7D, 122, [0x7E, 0x7D, 0x11], 1))
 cap = wire(body(0x21, 1, 9, 1, E4 + [0xD0, 7, 0, 0, 0xD0, 7, 0, 0, 2, 2, 0, 0]))
 shed = wire(body(0x35, 1, 6, 2, H1 + [1, 7, 0, 0, 0x34, 0x12, 0, 0]))
 test = wire(body(0x7F, 8, 9, 3, [0x7E, 0x7D] * 32))
+# Capacity payloads with the sender's policy digest appended (le32).
+DG = [0x78, 0x56, 0x34, 0x12]
+digest = (wire(body(0x20, 0xFF, 1, 4, E4 + DG)) +
+          wire(body(0x21, 1, 9, 2, E4 + [0xD0, 7, 0, 0, 0xD0, 7, 0, 0, 2, 2,
+                                          0, 0] + DG, 1)) +
+          wire(body(0x20, 0xFF, 1, 5, E4 + DG[:2])))
 fixed = [(0x10, E4), (0x11, E4 + [0xF4, 1]), (0x13, E4), (0x14, E4),
          (0x20, E4), (0x31, H1 + [1, 1, 0, 0, 0xF4, 1, 9, 0, 0, 0]),
          (0x32, H1 + [1, 3, 0xF4, 1, 9, 0, 0, 0]),
@@ -70,6 +76,7 @@ seeds = {
     "bad_escape_max": bytes([FLAG, 0x10, ESC, 0x11, 0x22]) + test,
     "bad_fields": b"".join(wire(b) for b in bad) +
                   wire(body(0x12, 0xFF, 3, 5, E4 + [60, 0]), fcs_ok=False),
+    "cap_digest": digest,
     "fixed_types": b"".join(wire(body(t, 1, 2, i, p))
                             for i, (t, p) in enumerate(fixed)),
 }

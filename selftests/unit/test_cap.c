@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests for the capacity table (driver/rpw_cap.c): payload layout,
- * epoch fencing, who answers, the loss rule, the own line, clamping.
+ * epoch fencing, who answers, the loss rule, the own line, clamping, the
+ * policy digest (short and long payloads, mismatch judged once per change).
  *
  * Expected wire bytes are written out by hand from the protocol document.
  */
@@ -63,11 +64,12 @@ static void test_layout(void)
 	static const u8 want_q[4] = { 0x05, 0x03, 0x00, 0x00 };
 	struct rpw_cap_entry e = mk(3000999, 2000000, 0x07, 0x05), out;
 	struct rpw_frame f;
-	u32 epoch = 0;
+	u32 epoch = 0, digest;
 
-	tap_ok(sizeof(struct rpw_cap_report) == 16 &&
-	       sizeof(struct rpw_cap_query) == 4,
-	       "payload structs are 16 and 4 bytes");
+	tap_ok(RPW_CAP_REPORT_LEN == 16 && RPW_CAP_QUERY_LEN == 4 &&
+	       sizeof(struct rpw_cap_report) == 20 &&
+	       sizeof(struct rpw_cap_query) == 8,
+	       "payloads are 16 and 4 bytes, 20 and 8 with a digest");
 	rpw_cap_pack_report(&f, 9, EPOCH, &e);
 	tap_ok(f.type == RPW_T_CAP_REPORT && f.dst == 9 &&
 	       f.flags == RPW_F_ACKREQ && f.len == 16 &&
@@ -86,7 +88,7 @@ static void test_layout(void)
 	       rpw_type_len_ok(RPW_T_CAP_QUERY, f.len),
 	       "CAP_QUERY bytes: broadcast, le32 epoch");
 	f.len = 5;
-	tap_ok(rpw_cap_unpack_query(&f, &epoch) == -EINVAL,
+	tap_ok(rpw_cap_unpack_query(&f, &epoch, &digest) == -EINVAL,
 	       "query of the wrong length is refused");
 	f = report(1, EPOCH, 1, 1);
 	f.len = 15;
@@ -96,6 +98,140 @@ static void test_layout(void)
 							 .len = 16 },
 				     &epoch, &out) == -EINVAL,
 	       "report unpack refuses other types");
+}
+
+/* The long forms: the sender's policy digest appended, le32. */
+static void test_digest_layout(void)
+{
+	static const u8 want_q[8] = { 0x05, 0x03, 0x00, 0x00,
+				      0x78, 0x56, 0x34, 0x12 };
+	struct rpw_cap_entry e = mk(3000000, 2000000, 0x07, 0x05), out;
+	struct rpw_frame f;
+	u32 epoch, digest = 1;
+	int len, bad = 0;
+
+	e.digest = 0xcafe0001;
+	rpw_cap_pack_report(&f, 9, EPOCH, &e);
+	tap_ok(f.len == 20 && f.payload[16] == 0x01 && f.payload[17] == 0x00 &&
+	       f.payload[18] == 0xfe && f.payload[19] == 0xca &&
+	       rpw_type_len_ok(RPW_T_CAP_REPORT, 20),
+	       "CAP_REPORT with a digest: 20 bytes, le32 digest at 16");
+	tap_ok(!rpw_cap_unpack_report(&f, &epoch, &out) &&
+	       out.digest == 0xcafe0001 && out.bank_mw[0] == 3000000 &&
+	       epoch == EPOCH, "long CAP_REPORT round trip");
+	f.len = 16;
+	tap_ok(!rpw_cap_unpack_report(&f, &epoch, &out) && out.digest == 0 &&
+	       out.healthy == 0x05,
+	       "a short CAP_REPORT (older module) is taken, digest 0");
+	e.digest = 0;
+	rpw_cap_pack_report(&f, 9, EPOCH, &e);
+	tap_ok(f.len == 16, "no digest: the short form older modules take");
+	rpw_cap_pack_query_digest(&f, EPOCH, 0x12345678);
+	tap_ok(f.len == 8 && !memcmp(f.payload, want_q, 8) &&
+	       rpw_type_len_ok(RPW_T_CAP_QUERY, 8) &&
+	       !rpw_cap_unpack_query(&f, &epoch, &digest) &&
+	       digest == 0x12345678 && epoch == EPOCH,
+	       "CAP_QUERY with the primary's digest: 8 bytes, round trip");
+	rpw_cap_pack_query_digest(&f, EPOCH, 0);
+	tap_ok(f.len == 4 && !rpw_cap_unpack_query(&f, &epoch, &digest) &&
+	       digest == 0, "CAP_QUERY without a digest: 4 bytes, digest 0");
+	/* Only the two forms: every other length is refused. */
+	for (len = 0; len <= RPW_MAX_PAYLOAD; len++) {
+		f.type = RPW_T_CAP_QUERY;
+		f.len = len;
+		bad += !rpw_cap_unpack_query(&f, &epoch, &digest) !=
+		       (len == 4 || len == 8);
+		bad += rpw_type_len_ok(RPW_T_CAP_QUERY, len) !=
+		       (len == 4 || len == 8);
+		f.type = RPW_T_CAP_REPORT;
+		bad += !rpw_cap_unpack_report(&f, &epoch, &out) !=
+		       (len == 16 || len == 20);
+		bad += rpw_type_len_ok(RPW_T_CAP_REPORT, len) !=
+		       (len == 16 || len == 20);
+	}
+	tap_ok(!bad, "capacity payloads: exactly the short and long lengths");
+}
+
+static struct rpw_frame report_d(u8 src, u64 a_mw, u32 digest)
+{
+	struct rpw_cap_entry e = mk(a_mw, 0, 0x3f, 0x3f);
+	struct rpw_frame f;
+
+	e.digest = digest;
+	rpw_cap_pack_report(&f, PRIMARY, EPOCH, &e);
+	f.src = src;
+	return f;
+}
+
+static void test_digest_judge(void)
+{
+	struct rpw_cap_table t;
+	struct rpw_cap_entry own = mk(1000000, 1000000, 3, 3);
+	struct rpw_frame f;
+	int a;
+
+	rpw_cap_table_init(&t, PRIMARY);
+	tap_ok(rpw_cap_set_digest(&t, 0xaaaa) && !rpw_cap_set_digest(&t, 0xaaaa),
+	       "own digest set; the same again is no change");
+	rpw_cap_set_local(&t, &own, 0);
+	tap_ok(t.ent[PRIMARY].digest == 0xaaaa,
+	       "the own line carries the own digest");
+	f = report_d(2, 1000000, 0xaaaa);
+	rpw_cap_rx(&t, &primary_view, &f, 1);
+	f = report_d(3, 1000000, 0);
+	rpw_cap_rx(&t, &primary_view, &f, 1);
+	tap_ok(rpw_cap_judge(&t, true, 0) == -ENOENT,
+	       "same digest, and a module without one: no mismatch");
+	f = report_d(3, 1000000, 0xbbbb);
+	tap_ok(rpw_cap_rx(&t, &primary_view, &f, 2) == RPW_CAP_RX_CHANGED &&
+	       t.ent[3].digest == 0xbbbb,
+	       "a new digest alone changes the line");
+	a = rpw_cap_judge(&t, true, 0);
+	tap_ok(a == 3 && t.ent[3].mismatch &&
+	       rpw_cap_judge(&t, true, a + 1) == -ENOENT &&
+	       rpw_cap_judge(&t, true, 0) == -ENOENT,
+	       "the differing module is judged a mismatch, once");
+	rpw_cap_set_digest(&t, 0xbbbb);
+	a = rpw_cap_judge(&t, true, 0);
+	tap_ok(a == 2 && t.ent[2].mismatch,
+	       "the primary's digest changes: the other module differs now");
+	a = rpw_cap_judge(&t, true, a + 1);
+	tap_ok(a == 3 && !t.ent[3].mismatch &&
+	       rpw_cap_judge(&t, true, a + 1) == -ENOENT,
+	       "and the one that differed agrees again");
+	rpw_cap_set_digest(&t, 0);
+	tap_ok(rpw_cap_judge(&t, true, 0) == 2 && !t.ent[2].mismatch &&
+	       rpw_cap_judge(&t, true, 3) == -ENOENT,
+	       "no own digest (agent gone): nothing is a mismatch");
+	rpw_cap_set_local(&t, &own, 5);
+	tap_ok(t.ent[PRIMARY].digest == 0, "own line follows the own digest");
+}
+
+/* A secondary judges its own line against its primary's query. */
+static void test_digest_secondary(void)
+{
+	struct rpw_cap_table t;
+	struct rpw_cap_entry own = mk(1000000, 1000000, 3, 3);
+	struct rpw_frame f;
+
+	rpw_cap_table_init(&t, 7);
+	rpw_cap_set_local(&t, &own, 0);
+	rpw_cap_set_digest(&t, 0x1111);
+	rpw_cap_pack_query_digest(&f, EPOCH, 0x2222);
+	f.src = PRIMARY;
+	tap_ok(rpw_cap_rx(&t, &secondary_view, &f, 1) == RPW_CAP_RX_ANSWER &&
+	       t.primary_digest == 0x2222,
+	       "the query tells the secondary its primary's digest");
+	tap_ok(rpw_cap_judge(&t, false, 0) == 7 && t.ent[7].mismatch &&
+	       rpw_cap_judge(&t, false, 8) == -ENOENT,
+	       "own line differs from the primary's policy");
+	rpw_cap_pack_report(&f, PRIMARY, EPOCH, &t.ent[7]);
+	tap_ok(f.len == 20 && f.payload[16] == 0x11,
+	       "the answer carries the own digest");
+	f = query(PRIMARY, EPOCH);	/* an older primary: no digest */
+	rpw_cap_rx(&t, &secondary_view, &f, 2);
+	tap_ok(rpw_cap_judge(&t, false, 0) == 7 && !t.ent[7].mismatch,
+	       "a primary without a digest: no mismatch");
 }
 
 static void test_clamp(void)
@@ -241,6 +377,9 @@ static void test_loss(void)
 int main(void)
 {
 	test_layout();
+	test_digest_layout();
+	test_digest_judge();
+	test_digest_secondary();
 	test_clamp();
 	test_answer();
 	test_table();

@@ -305,8 +305,24 @@ static void test_capacity_bus(void)
 	nla_put_u32(m, RACKPWR_A_CAPACITY_AGE_MS, 10);
 	nla_put_flag(m, RACKPWR_A_CAPACITY_LOST);
 	tap_ok(!decode(m, &out) && out.cap.bank_a_mw == 3000000 &&
-	       out.cap.healthy == 0x0e && out.cap.lost && !out.cap.local,
+	       out.cap.healthy == 0x0e && out.cap.lost && !out.cap.local &&
+	       !out.cap.policy_digest && !out.cap.digest_mismatch,
 	       "capacity-ntf decodes, flags included");
+
+	m = new_msg(RACKPWR_CMD_CAPACITY_NTF);
+	nla_put_u32(m, RACKPWR_A_CAPACITY_NODE_ID, 1);
+	nla_put_u8(m, RACKPWR_A_CAPACITY_ADDR, 2);
+	nla_put_u32(m, RACKPWR_A_CAPACITY_BANK_A_MW, 3000000);
+	nla_put_u32(m, RACKPWR_A_CAPACITY_BANK_B_MW, 0);
+	nla_put_u8(m, RACKPWR_A_CAPACITY_PRESENT, 0x0f);
+	nla_put_u8(m, RACKPWR_A_CAPACITY_HEALTHY, 0x0e);
+	nla_put_u32(m, RACKPWR_A_CAPACITY_AGE_MS, 10);
+	nla_put_u32(m, RACKPWR_A_CAPACITY_POLICY_DIGEST, 0xdeadbeef);
+	nla_put_u32(m, RACKPWR_A_CAPACITY_PRIMARY_DIGEST, 0x12345678);
+	nla_put_flag(m, RACKPWR_A_CAPACITY_DIGEST_MISMATCH);
+	tap_ok(!decode(m, &out) && out.cap.policy_digest == 0xdeadbeef &&
+	       out.cap.primary_digest == 0x12345678 && out.cap.digest_mismatch,
+	       "capacity-ntf with policy digests and a mismatch");
 
 	m = new_msg(RACKPWR_CMD_CAPACITY_GET);
 	nla_put_u32(m, RACKPWR_A_CAPACITY_NODE_ID, 1);

@@ -29,7 +29,8 @@ static u32 rnd_below(u32 n)
 
 /*
  * Test oracle: payload lengths written out from rpw_proto.h by hand.  @step:
- * allocation payloads are a 6-byte header plus whole entries of that size.
+ * allocation payloads are a 6-byte header plus whole entries of that size;
+ * capacity payloads are short, or longer by a 4-byte policy digest.
  */
 static const struct {
 	u8 type;
@@ -43,8 +44,8 @@ static const struct {
 	{ RPW_T_HEARTBEAT, 7, 7, 0, "heartbeat" },
 	{ RPW_T_HEARTBEAT_ACK, 4, 4, 0, "heartbeat_ack" },
 	{ RPW_T_STEP_DOWN, 4, 4, 0, "step_down" },
-	{ RPW_T_CAP_QUERY, 4, 4, 0, "cap_query" },
-	{ RPW_T_CAP_REPORT, 16, 16, 0, "cap_report" },
+	{ RPW_T_CAP_QUERY, 4, 8, 4, "cap_query" },	/* + digest */
+	{ RPW_T_CAP_REPORT, 16, 20, 4, "cap_report" },
 	{ RPW_T_PWR_REQUEST, 14, 46, 8, "pwr_request" },
 	{ RPW_T_PWR_ANSWER, 16, 46, 10, "pwr_answer" },
 	{ RPW_T_PWR_CONFIRM, 14, 46, 8, "pwr_confirm" },
@@ -290,7 +291,8 @@ static void test_len_table(void)
 					want = len >= types[i].min &&
 					       len <= types[i].max &&
 					       (!types[i].step ||
-						(len - 6) % types[i].step == 0);
+						(len - types[i].min) %
+						types[i].step == 0);
 			if (rpw_type_len_ok(type, len) != want) {
 				if (bad++ < 5)
 					tap_diag("type 0x%02x len %d", type,
@@ -782,8 +784,8 @@ static struct rpw_frame random_frame(void)
 	f.type = types[t].type;
 	f.len = types[t].min +
 		rnd_below(types[t].max - types[t].min + 1);
-	if (types[t].step)	/* whole entries only */
-		f.len -= (f.len - 6) % types[t].step;
+	if (types[t].step)	/* whole entries (or digest) only */
+		f.len -= (f.len - types[t].min) % types[t].step;
 	f.src = 1 + rnd_below(254);
 	f.dst = 1 + rnd_below(255);
 	f.seq = rnd();

@@ -29,7 +29,7 @@ flood() {
 }
 
 # 1. Overrun of the agent's own socket.
-rackpwrd --rcvbuf 4096 > small.log &
+rackpwrd --rcvbuf 4096 >small.log 2>&1 &
 small=$!
 sleep 1
 a=$(rackpwrctl node new --bus 0 --addr 1 --role psu)
@@ -61,9 +61,9 @@ wait $small
 sed 's/^/# small: /' small.log | grep -v 'addr 1 up$'
 
 # 2. The kernel cannot deliver to a listener that wants to know.
-rackpwrd > main.log &
+rackpwrd >main.log 2>&1 &
 main=$!
-rackpwrd --rcvbuf 1 --broadcast-error > stuck.log &
+rackpwrd --rcvbuf 1 --broadcast-error >stuck.log 2>&1 &
 stuck=$!
 sleep 1
 kill -STOP $stuck
