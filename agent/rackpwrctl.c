@@ -23,6 +23,7 @@
 
 #include "nl.h"
 #include "ctljson.h"
+#include "policy.h"
 
 static struct rpw_nl nl;
 
@@ -1467,6 +1468,12 @@ struct ctl_snap {
 	struct ctl_chassis chassis[CTL_MAX_NODES];
 	int nchassis;
 	struct ctl_agent agent;
+	/* The budget: the agent's, else the policy's from the kernel dumps. */
+	bool have_budget;
+	const char *budget_src;		/* "agent" or "computed" */
+	char budget_mode[16];
+	uint64_t rail_a_mw, rail_b_mw, usable_mw, budget_mw, granted_mw;
+	uint64_t headroom_mw;
 };
 
 static void *ctl_grow(void *p, int n, size_t sz)
@@ -1875,7 +1882,6 @@ static void ctl_text_caps(const struct ctl_snap *s)
 
 static void ctl_text_budget(const struct ctl_snap *s)
 {
-	const struct ctl_agent *a = &s->agent;
 	char w[6][24];
 
 	if (s->have_power) {
@@ -1884,16 +1890,16 @@ static void ctl_text_budget(const struct ctl_snap *s)
 		printf("\nkernel: usable %s W (both banks), granted %s W\n",
 		       w[0], w[1]);
 	}
-	if (!a->have_budget)
+	if (!s->have_budget)
 		return;
-	ctl_watts(w[0], sizeof(w[0]), a->rail_a_mw);
-	ctl_watts(w[1], sizeof(w[1]), a->rail_b_mw);
-	ctl_watts(w[2], sizeof(w[2]), a->usable_mw);
-	ctl_watts(w[3], sizeof(w[3]), a->budget_mw);
-	ctl_watts(w[4], sizeof(w[4]), a->granted_mw);
-	ctl_watts(w[5], sizeof(w[5]), a->headroom_mw);
-	printf("budget (%s, agent): rail A %s W, rail B %s W, usable %s W\n",
-	       a->mode, w[0], w[1], w[2]);
+	ctl_watts(w[0], sizeof(w[0]), s->rail_a_mw);
+	ctl_watts(w[1], sizeof(w[1]), s->rail_b_mw);
+	ctl_watts(w[2], sizeof(w[2]), s->usable_mw);
+	ctl_watts(w[3], sizeof(w[3]), s->budget_mw);
+	ctl_watts(w[4], sizeof(w[4]), s->granted_mw);
+	ctl_watts(w[5], sizeof(w[5]), s->headroom_mw);
+	printf("budget (%s, %s): rail A %s W, rail B %s W, usable %s W\n",
+	       s->budget_mode, s->budget_src, w[0], w[1], w[2]);
 	printf("  budget %s W, granted %s W, headroom %s W\n", w[3], w[4], w[5]);
 }
 
@@ -2221,22 +2227,20 @@ static void jw_agent(struct jw *w, const struct ctl_agent *a)
 
 static void jw_budget(struct jw *w, const struct ctl_snap *s)
 {
-	const struct ctl_agent *a = &s->agent;
-
-	if (!a->have_budget) {
+	if (!s->have_budget) {
 		jw_sep(w, "budget");
 		fputs("null", stdout);
 		return;
 	}
 	jw_open(w, "budget", '{');
-	jw_str(w, "source", "agent");
-	jw_str(w, "mode", a->mode);
-	jw_u64(w, "rail_a_mw", a->rail_a_mw);
-	jw_u64(w, "rail_b_mw", a->rail_b_mw);
-	jw_u64(w, "usable_mw", a->usable_mw);
-	jw_u64(w, "budget_mw", a->budget_mw);
-	jw_u64(w, "granted_mw", a->granted_mw);
-	jw_u64(w, "headroom_mw", a->headroom_mw);
+	jw_str(w, "source", s->budget_src);
+	jw_str(w, "mode", s->budget_mode);
+	jw_u64(w, "rail_a_mw", s->rail_a_mw);
+	jw_u64(w, "rail_b_mw", s->rail_b_mw);
+	jw_u64(w, "usable_mw", s->usable_mw);
+	jw_u64(w, "budget_mw", s->budget_mw);
+	jw_u64(w, "granted_mw", s->granted_mw);
+	jw_u64(w, "headroom_mw", s->headroom_mw);
 	jw_close(w, '}');
 }
 
@@ -2323,6 +2327,8 @@ static void ctl_status_json(const struct ctl_snap *s, const struct ctl_opts *o)
 	putchar('\n');
 }
 
+static void ctl_budget_compute(struct ctl_snap *s, const struct ctl_opts *o);
+
 /* status [NODE] [-j] [--state-dir DIR] [--mode M] */
 static int cmd_status(int argc, char **argv)
 {
@@ -2333,6 +2339,7 @@ static int cmd_status(int argc, char **argv)
 	if (o.nfail || o.npos > 1)
 		usage();
 	ctl_snap_take(&s, &o, o.npos ? o.pos[0] : NULL);
+	ctl_budget_compute(&s, &o);
 	if (o.json)
 		ctl_status_json(&s, &o);
 	else
@@ -2568,6 +2575,316 @@ static int cmd_slot_power(int argc, char **argv)
 			    on ? RACKPWR_SLOT_POWER_ON : RACKPWR_SLOT_POWER_OFF);
 }
 
+/*
+ * The policy's view of the snapshot: the kernel's capacity and table fed
+ * to a private rpwp (policy.h) as the daemon's resync does, in @mode.
+ * Nothing is sent to the kernel; the actions the resync returns (answers
+ * to pending requests) are dropped.  NULL when out of memory.
+ */
+static struct rpwp *ctl_policy(const struct ctl_snap *s, enum rpwp_mode mode)
+{
+	static struct rpwp_assembly asm_[256];
+	static struct rpwp_action act[64];
+	static struct rpwp_cfg cfg;
+	struct rpwp_out out = { .act = act, .max = 64 };
+	unsigned int na = 0;
+	struct rpwp *p;
+	int i;
+
+	rpwp_cfg_init(&cfg);
+	cfg.mode = mode;
+	p = rpwp_create(s->nent + 8, &cfg);
+	if (!p)
+		return NULL;
+	for (i = 0; i < s->ncap && na < 256; i++, na++) {
+		const struct rpw_dec_cap *c = &s->cap[i];
+
+		asm_[na] = (struct rpwp_assembly){
+			.addr = c->addr, .present = c->present,
+			.healthy = c->healthy, .lost = c->lost,
+			.bank_a_mw = c->bank_a_mw, .bank_b_mw = c->bank_b_mw,
+		};
+	}
+	rpwp_resync_begin(p);
+	rpwp_capacity(p, asm_, na, 0, &out);
+	for (i = 0; i < s->nent; i++) {
+		const struct rpw_dec_power *k = &s->ent[i];
+		struct rpwp_entry e = {
+			.chassis = k->chassis, .slot = k->slot, .prio = k->prio,
+			.state = RPW_HAS(k->has, RACKPWR_A_POWER_STATE) ?
+				 (enum rpwp_kstate)k->state : RPWP_K_GONE,
+			.want_mw = k->want_mw, .held_mw = k->held_mw,
+			.req_id = k->req_id, .age_ms = k->age_ms,
+			.reason = k->reason,
+		};
+
+		rpwp_resync_entry(p, &e, 0);
+	}
+	out.n = 0;
+	rpwp_resync_end(p, 0, &out);
+	return p;
+}
+
+static enum rpwp_mode ctl_mode_enum(const struct ctl_snap *s,
+				    const struct ctl_opts *o, const char **src)
+{
+	enum rpwp_mode m = RPWP_MODE_NN;
+
+	if (rpwp_mode_parse(ctl_mode(s, o, src), &m)) {
+		fprintf(stderr, "rackpwrctl: the agent's state names an unknown mode '%s'; using n+n\n",
+			s->agent.mode);
+		*src = "default";
+	}
+	return m;
+}
+
+/*
+ * SUPPLY: ADDR:N (supply N, 0..5: 0-2 bank A, 3-5 bank B), ADDR:A or
+ * ADDR:B (the bank's three), ADDR:all (all six); a comma separates
+ * several.  Appends to @f (at most @max); returns the new count or exits.
+ */
+static unsigned int ctl_supplies(const char *arg, struct rpwp_supply *f,
+				 unsigned int n, unsigned int max)
+{
+	char buf[256], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(tok, ':');
+		unsigned int from, to, i;
+		long addr;
+
+		if (!colon)
+			goto bad;
+		*colon = '\0';
+		addr = num(tok, 1, 254, "assembly address");
+		if (!strcmp(colon + 1, "A") || !strcmp(colon + 1, "a"))
+			from = 0, to = 2;
+		else if (!strcmp(colon + 1, "B") || !strcmp(colon + 1, "b"))
+			from = 3, to = 5;
+		else if (!strcmp(colon + 1, "all"))
+			from = 0, to = 5;
+		else
+			from = to = num(colon + 1, 0, RPWP_SUPPLIES - 1,
+					"supply index");
+		for (i = from; i <= to; i++) {
+			if (n >= max) {
+				fprintf(stderr, "rackpwrctl: at most %u supplies\n",
+					max);
+				exit(2);
+			}
+			f[n++] = (struct rpwp_supply){ .addr = addr, .index = i };
+		}
+	}
+	return n;
+bad:
+	fprintf(stderr, "rackpwrctl: bad supply '%s': ADDR:N, ADDR:A, ADDR:B or ADDR:all\n",
+		arg);
+	exit(2);
+}
+
+/* A named supply that the rack does not have, or that is not healthy. */
+static const char *ctl_supply_check(const struct ctl_snap *s,
+				    const struct rpwp_supply *f)
+{
+	int i;
+
+	for (i = 0; i < s->ncap; i++) {
+		if (s->cap[i].addr != f->addr)
+			continue;
+		if (!(s->cap[i].present & 1u << f->index))
+			return "no supply in that slot";
+		if (s->cap[i].lost || !(s->cap[i].healthy & 1u << f->index))
+			return "not healthy now: failing it changes nothing";
+		return NULL;
+	}
+	return "no such assembly";
+}
+
+#define CTL_PLAN_MAX	4096
+
+static void ctl_plan_text(const struct rpwp_plan *pl,
+			  const struct rpwp_plan_step *st, unsigned int n,
+			  const char *mode, const char *src)
+{
+	char w[4][24];
+	unsigned int i;
+
+	ctl_watts(w[0], sizeof(w[0]), pl->budget_before_mw);
+	ctl_watts(w[1], sizeof(w[1]), pl->budget_after_mw);
+	ctl_watts(w[2], sizeof(w[2]), pl->granted_mw);
+	ctl_watts(w[3], sizeof(w[3]), pl->usable_after_mw);
+	printf("mode %s (%s): budget %s W now, %s W after (usable %s W)\n",
+	       mode, src, w[0], w[1], w[3]);
+	printf("granted %s W: %u shed%s needed\n", w[2], pl->steps,
+	       pl->steps == 1 ? "" : "s");
+	if (!pl->steps)
+		return;
+	printf("  #  CHASSIS  SLOT  PRIO    SHED W  GRANTED AFTER W\n");
+	for (i = 0; i < n; i++) {
+		ctl_watts(w[0], sizeof(w[0]), st[i].mw);
+		ctl_watts(w[1], sizeof(w[1]), st[i].granted_mw);
+		printf("%3u  %7u  %4u  %4u  %8s  %15s\n", i + 1, st[i].chassis,
+		       st[i].slot, st[i].prio, w[0], w[1]);
+	}
+	if (n < pl->steps)
+		printf("(%u more not listed)\n", pl->steps - n);
+}
+
+static void ctl_plan_json(const struct rpwp_plan *pl,
+			  const struct rpwp_plan_step *st, unsigned int n,
+			  const struct rpwp_supply *f, unsigned int nf,
+			  const char *mode, const char *src, uint32_t node)
+{
+	struct jw w = { 0 };
+	unsigned int i;
+
+	jw_open(&w, NULL, '{');
+	jw_u64(&w, "node", node);
+	jw_str(&w, "mode", mode);
+	jw_str(&w, "mode_source", src);
+	jw_open(&w, "failed", '[');
+	for (i = 0; i < nf; i++) {
+		jw_open(&w, NULL, '{');
+		jw_u64(&w, "addr", f[i].addr);
+		jw_u64(&w, "index", f[i].index);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	jw_u64(&w, "budget_before_mw", pl->budget_before_mw);
+	jw_u64(&w, "budget_after_mw", pl->budget_after_mw);
+	jw_u64(&w, "usable_after_mw", pl->usable_after_mw);
+	jw_u64(&w, "granted_mw", pl->granted_mw);
+	jw_u64(&w, "steps", pl->steps);
+	jw_open(&w, "order", '[');
+	for (i = 0; i < n; i++) {
+		jw_open(&w, NULL, '{');
+		jw_u64(&w, "chassis", st[i].chassis);
+		jw_u64(&w, "slot", st[i].slot);
+		jw_u64(&w, "prio", st[i].prio);
+		jw_u64(&w, "mw", st[i].mw);
+		jw_u64(&w, "granted_mw", st[i].granted_mw);
+		jw_u64(&w, "budget_mw", st[i].budget_mw);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	putchar('\n');
+}
+
+/*
+ * plan [NODE] --fail SUPPLY... [--mode M] [-j]: who the policy would shed,
+ * in order, if those supplies failed now, from the primary's capacity
+ * and table and the mode in force (the agent's, or --mode).
+ */
+static int cmd_plan(int argc, char **argv)
+{
+	static struct rpwp_plan_step step[CTL_PLAN_MAX];
+	static struct rpwp_supply f[CTL_MAX_FAIL * RPWP_SUPPLIES];
+	static struct ctl_snap s;
+	const char *src, *why;
+	struct rpwp_plan pl;
+	struct ctl_opts o;
+	enum rpwp_mode mode;
+	unsigned int nf = 0, i;
+	struct rpwp *p;
+
+	ctl_parse(argc, argv, &o);
+	if (!o.nfail || o.npos > 1)
+		usage();
+	for (i = 0; i < (unsigned int)o.nfail; i++)
+		nf = ctl_supplies(o.fail[i], f, nf, sizeof(f) / sizeof(f[0]));
+	ctl_snap_take(&s, &o, o.npos ? o.pos[0] : NULL);
+	if (s.target < 0) {
+		fprintf(stderr, "rackpwrctl: plan: no power-supply node to ask\n");
+		return 1;
+	}
+	if (!ctl_is_primary(&s.node[s.target])) {
+		fprintf(stderr, "rackpwrctl: plan: node %u is not the primary; its table is not the rack's (ask the primary, addr %u)\n",
+			s.node[s.target].id, s.node[s.target].primary);
+		return 1;
+	}
+	if (s.cap_err || s.ent_err) {
+		memcpy(nl.errmsg, s.cap_err ? s.cap_errmsg : s.ent_errmsg,
+		       sizeof(nl.errmsg));
+		return ctl_fail(&o, s.cap_err ? "plan: capacity-get" :
+				"plan: alloc-get", s.cap_err ?: s.ent_err);
+	}
+	for (i = 0; i < nf; i++) {
+		why = ctl_supply_check(&s, &f[i]);
+		if (why && strcmp(why, "not healthy now: failing it changes nothing")) {
+			fprintf(stderr, "rackpwrctl: plan: supply %u:%u: %s\n",
+				f[i].addr, f[i].index, why);
+			return 1;
+		}
+		if (why)
+			fprintf(stderr, "rackpwrctl: plan: supply %u:%u: %s\n",
+				f[i].addr, f[i].index, why);
+	}
+	mode = ctl_mode_enum(&s, &o, &src);
+	p = ctl_policy(&s, mode);
+	if (!p) {
+		fputs("rackpwrctl: plan: out of memory\n", stderr);
+		return 1;
+	}
+	rpwp_plan(p, f, nf, step, CTL_PLAN_MAX, &pl);
+	rpwp_destroy(p);
+	if (o.json)
+		ctl_plan_json(&pl, step, pl.steps < CTL_PLAN_MAX ? pl.steps :
+			      CTL_PLAN_MAX, f, nf, rpwp_mode_name(mode), src,
+			      s.node[s.target].id);
+	else
+		ctl_plan_text(&pl, step, pl.steps < CTL_PLAN_MAX ? pl.steps :
+			      CTL_PLAN_MAX, rpwp_mode_name(mode), src);
+	return 0;
+}
+
+/*
+ * The budget status shows: the agent's (it is what the agent enforces)
+ * unless --mode asks for another mode, else the policy's arithmetic on
+ * the kernel's capacity and table in the mode in force.
+ */
+static void ctl_budget_compute(struct ctl_snap *s, const struct ctl_opts *o)
+{
+	const struct ctl_agent *a = &s->agent;
+	struct rpwp_budget b;
+	enum rpwp_mode mode;
+	const char *src;
+	struct rpwp *p;
+
+	if (s->target < 0 || s->cap_err || s->ent_err)
+		return;
+	if (a->have_budget && !o->mode) {
+		s->have_budget = true;
+		s->budget_src = "agent";
+		snprintf(s->budget_mode, sizeof(s->budget_mode), "%s", a->mode);
+		s->rail_a_mw = a->rail_a_mw;
+		s->rail_b_mw = a->rail_b_mw;
+		s->usable_mw = a->usable_mw;
+		s->budget_mw = a->budget_mw;
+		s->granted_mw = a->granted_mw;
+		s->headroom_mw = a->headroom_mw;
+		return;
+	}
+	mode = ctl_mode_enum(s, o, &src);
+	p = ctl_policy(s, mode);
+	if (!p)
+		return;
+	rpwp_budget(p, &b);
+	rpwp_destroy(p);
+	s->have_budget = true;
+	s->budget_src = "computed";
+	snprintf(s->budget_mode, sizeof(s->budget_mode), "%s",
+		 rpwp_mode_name(mode));
+	s->rail_a_mw = b.rail_a_mw;
+	s->rail_b_mw = b.rail_b_mw;
+	s->usable_mw = b.usable_mw;
+	s->budget_mw = b.budget_mw;
+	s->granted_mw = b.granted_mw;
+	s->headroom_mw = b.headroom_mw;
+}
+
 /* step-down NODE [-j]: the existing command, with -j. */
 static int cmd_ctl_step_down(int argc, char **argv)
 {
@@ -2609,6 +2926,7 @@ static const struct {
 } ctl_cmds[] = {
 	{ "status", cmd_status },
 	{ "events", cmd_events },
+	{ "plan", cmd_plan },
 	{ "priority", cmd_priority },
 	{ "power-on", cmd_slot_power },
 	{ "power-off", cmd_slot_power },

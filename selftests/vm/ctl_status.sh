@@ -120,6 +120,68 @@ check "status: slot 1 granted, on, prio 200, 500 W" "granted true 200 500000" \
 check "status: slot 7 empty, prio 30" "empty 30" \
 	"$(jq_ st.flat .chassis[0].slots[7].state) $(jq_ st.flat .chassis[0].slots[7].prio)"
 check "status: empty queue" 0 "$(jq_ st.flat .queue#)"
+check "status: budget computed by the policy, n+n" "computed n+n 9600000 9600000 9600000" \
+	"$(for k in source mode rail_a_mw rail_b_mw budget_mw; do printf '%s ' "$(jq_ st.flat .budget.$k)"; done | sed 's/ $//')"
+check "status: computed headroom 9600 - 3900 W" 5700000 "$(jq_ st.flat .budget.headroom_mw)"
+
+# --- plan --fail against the known rack ------------------------------------
+# Shed order: lowest priority first, ties by (chassis, slot) with the
+# higher slot first (the kernel's total order keeps the lower slot).
+# plan_order FILE: "STEPS: slot(granted W after) ..." from plan -j output
+plan_order() {
+	json_flat <"$1" >"$1.flat" || { echo "bad JSON: $(cat "$1.flat")"; return; }
+	_k=$(jq_ "$1.flat" .order#); _o="$(jq_ "$1.flat" .steps):"; _i=0
+	while [ "$_i" -lt "${_k:-0}" ]; do
+		_o="$_o $(jq_ "$1.flat" ".order[$_i].slot")($(($(jq_ "$1.flat" ".order[$_i].granted_mw") / 1000)))"
+		_i=$((_i + 1))
+	done
+	echo "$_o"
+}
+# plan_j OUT ARGS...: plan -j ARGS into OUT, again (up to 5 times) while
+# it fails: a loaded guest's primary may lose an assembly for a moment.
+plan_j() {
+	_f=$1; shift; _r=0
+	until rackpwrctl plan -j "$@" >"$_f"; do
+		_r=$((_r + 1)); [ $_r -ge 5 ] && return 1
+		snap wait.json --state-dir /tmp/none
+	done
+}
+# Bank A of assembly 1 and two of assembly 2's: rail A 1600 W.
+plan_j plan1.json --state-dir /tmp/none --fail 1:A 2:0 2:1
+check "plan n+n: bank A of 1 + 2:0 2:1 -> shed 4, 2, 0, 3" \
+	"4: 4(3100) 2(2500) 0(2100) 3(1400)" "$(plan_order plan1.json)"
+check "plan n+n: budget after 1600 W, usable after 11200 W, granted 3900 W" \
+	"1600000 11200000 3900000 n+n default" \
+	"$(for k in budget_after_mw usable_after_mw granted_mw mode mode_source; do printf '%s ' "$(jq_ plan1.json.flat .$k)"; done | sed 's/ $//')"
+check "plan: the failed supplies listed" "5 1 2 2 1" \
+	"$(jq_ plan1.json.flat .failed#) $(jq_ plan1.json.flat .failed[0].addr) $(jq_ plan1.json.flat .failed[2].index) $(jq_ plan1.json.flat .failed[4].addr) $(jq_ plan1.json.flat .failed[4].index)"
+plan_j plan2.json --state-dir /tmp/none --fail 1:all,2:A
+check "plan n+n: assembly 1 and bank A of 2 -> every slot, in order" \
+	"6: 4(3100) 2(2500) 0(2100) 3(1400) 5(500) 1(0)" "$(plan_order plan2.json)"
+plan_j plan3.json --state-dir /tmp/none --mode n+1 --fail 1:all 2:A
+check "plan n+1: the same failure -> slot 4 only (3200 W budget)" \
+	"1: 4(3100)" "$(plan_order plan3.json)"
+plan_j plan4.json --state-dir /tmp/none --mode none --fail 1:all 2:A
+check "plan none: 4800 W usable holds 3900 W: nothing shed" "0:" "$(plan_order plan4.json)"
+retry rackpwrctl plan --state-dir /tmp/none --fail 1:A 2:0 2:1 >plan1.txt
+check "plan (text): four rows, slot 4 first" "4 1" \
+	"$(grep -c '^ *[1-4]  *10  ' plan1.txt) $(grep -c '^  1       10     4    10     800.0           3100.0$' plan1.txt)"
+check "plan (text): fits 80 columns" "" "$(awk 'length > 80' plan1.txt)"
+check "status after plans: nothing changed" 3900000 "$(pwr P granted_mw)"
+expect_fail "plan: an assembly the rack lacks" "supply 9:0: no such assembly" \
+	rackpwrctl plan --fail 9:0
+expect_fail "plan: bad supply syntax" "bad supply '1-0'" rackpwrctl plan --fail 1-0
+expect_fail "plan: supply index out of range" "bad supply index '6'" \
+	rackpwrctl plan --fail 1:6
+for _t in 1 2 3; do
+	S=$(rackpwrctl node list | grep 'role=psu' | grep -v 'state=primary' |
+		sed -n 's/^id=\([0-9]*\) .*/\1/p' | head -n1)
+	r=$(rackpwrctl plan "$S" --fail 1:0 2>&1) || break
+done
+case $r in
+*"is not the primary; its table is not the rack's"*) ok "plan on a secondary refused" ;;
+*) nok "plan on a secondary refused ($r)" ;;
+esac
 
 # --- the queue: nothing fits once the test holder is told so ------------
 # Two more servers ask with no holder bound: they wait (pending) until
@@ -193,7 +255,7 @@ EV=$!
 usleep 500000
 rackpwrctl power-off "$NC" 3
 check "power-off: slot 3 off" off "$(until_eq off 8000 slotf "$NC" 3 state)"
-check "power-off: 700 W returned" 3200000 "$(until_eq 3200000 5000 pwr P granted_mw)"
+check "power-off: 700 W returned" 3200000 "$(until_eq 3200000 15000 pwr P granted_mw)"
 rackpwrctl slot-set "$NC" 4 --power off
 check "old spelling slot-set --power off" off "$(until_eq off 8000 slotf "$NC" 4 state)"
 rackpwrctl power-on "$NC" 3
@@ -210,8 +272,9 @@ done <ev.json
 check "events: every line one JSON object with ts_ms and event" 0 "$bad"
 check_ge "events: slot 3 went off" 1 \
 	"$(grep '"event":"slot-ntf"' ev.json | grep '"slot":3,"state":"off"' | wc -l)"
-check_ge "events: the primary's line of slot 3 left" 1 \
-	"$(grep '"event":"alloc-ntf"' ev.json | grep -c '"chassis":10,"slot":3,"state":"gone"')"
+gone=$(grep '"event":"alloc-ntf"' ev.json | grep -c '"chassis":10,"slot":3,"state":"gone"')
+check_ge "events: the primary's line of slot 3 left" 1 "$gone"
+[ "$gone" -ge 1 ] || grep '"alloc-ntf"' ev.json | cut -c1-200 | sed 's/^/# /'
 check_ge "events: slot 3 asks again" 1 \
 	"$(grep '"event":"power-request-ntf"' ev.json | grep -c '"request":{"chassis":10,"slot":3,"req_id":')"
 rackpwrctl events --timeout 10 >evt.txt &
