@@ -92,7 +92,7 @@ spec-check: $(YNL_SPEC)
 
 # Kbuild's modules_install skips depmod for a headers-only tree (no
 # System.map), so run it here.  DESTDIR stages the tree elsewhere.
-modules_install:
+modules_install: modules
 	$(MAKE) -C $(KDIR) M=$(TOP) $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) \
 		modules_install
 	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER)

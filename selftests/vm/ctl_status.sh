@@ -289,6 +289,8 @@ check_ge "events (text): the new priority at the primary, timestamped" 1 \
 	"$(grep -c '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9][0-9][0-9] alloc event=entry .* chassis=10 slot=0 .*prio=51 ' evt.txt)"
 
 # --- errors carry the kernel's extack text -----------------------------------
+rackpwrctl priority "$NC" 8 3 2>&1 | sed 's/^/# /'
+rackpwrctl power-on "$NA" 0 2>&1 | sed 's/^/# /'
 expect_fail "priority on a bad slot: extack" "out of range" \
 	rackpwrctl priority "$NC" 8 3
 expect_fail "power-on on a power-supply node: extack" "not a configured chassis node" \
