@@ -272,9 +272,17 @@ done <ev.json
 check "events: every line one JSON object with ts_ms and event" 0 "$bad"
 check_ge "events: slot 3 went off" 1 \
 	"$(grep '"event":"slot-ntf"' ev.json | grep '"slot":3,"state":"off"' | wc -l)"
+# A failover in the window rebuilds the table from the chassis instead
+# (recovery): then no entry event says the line left.
 gone=$(grep '"event":"alloc-ntf"' ev.json | grep -c '"chassis":10,"slot":3,"state":"gone"')
-check_ge "events: the primary's line of slot 3 left" 1 "$gone"
-[ "$gone" -ge 1 ] || grep '"alloc-ntf"' ev.json | cut -c1-200 | sed 's/^/# /'
+if [ "$gone" -eq 0 ] && grep -q '"kind":"recovery"' ev.json; then
+	ok "events: the primary's line of slot 3 left # SKIP failover in the window"
+else
+	check_ge "events: the primary's line of slot 3 left" 1 "$gone"
+	[ "$gone" -ge 1 ] || grep '"alloc-ntf"' ev.json | cut -c1-200 | sed 's/^/# /'
+fi
+check_ge "events: alloc-ntf entries carry the entry object" 1 \
+	"$(grep '"event":"alloc-ntf"' ev.json | grep -c '"kind":"entry","entry":{"chassis":10,"slot":')"
 check_ge "events: slot 3 asks again" 1 \
 	"$(grep '"event":"power-request-ntf"' ev.json | grep -c '"request":{"chassis":10,"slot":3,"req_id":')"
 rackpwrctl events --timeout 10 >evt.txt &
