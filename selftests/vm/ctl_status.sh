@@ -173,9 +173,10 @@ expect_fail "plan: an assembly the rack lacks" "supply 9:0: no such assembly" \
 expect_fail "plan: bad supply syntax" "bad supply '1-0'" rackpwrctl plan --fail 1-0
 expect_fail "plan: supply index out of range" "bad supply index '6'" \
 	rackpwrctl plan --fail 1:6
-for _t in 1 2 3; do
+for _t in 1 2 3 4 5; do
 	S=$(rackpwrctl node list | grep 'role=psu' | grep -v 'state=primary' |
 		sed -n 's/^id=\([0-9]*\) .*/\1/p' | head -n1)
+	[ -n "$S" ] || { sleep 1; continue; }
 	r=$(rackpwrctl plan "$S" --fail 1:0 2>&1) || break
 done
 case $r in
@@ -314,9 +315,15 @@ expect_fail "status of an unknown node" "no node 'nosuch'" rackpwrctl status nos
 expect_fail "bad --mode refused" "bad mode" rackpwrctl status --mode n+2
 # A power-supply node that is not the primary now (a loaded guest may
 # move the role between the look and the step-down: then look again).
-for _t in 1 2 3; do
-	S=$(rackpwrctl node list | grep 'role=psu' | grep -v 'state=primary' |
-		sed -n 's/^id=\([0-9]*\) .*/\1/p' | head -n1)
+# (Two nodes may both say primary for a moment: look again then.)
+# secondary: a power-supply node not in state primary now, or nothing
+secondary() {
+	rackpwrctl node list | grep 'role=psu' | grep -v 'state=primary' |
+		sed -n 's/^id=\([0-9]*\) .*/\1/p' | head -n1
+}
+for _t in 1 2 3 4 5; do
+	S=$(secondary)
+	[ -n "$S" ] || { sleep 1; continue; }
 	r=$(rackpwrctl step-down "$S" 2>&1) || break
 done
 case $r in
