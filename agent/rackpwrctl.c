@@ -1447,6 +1447,9 @@ struct ctl_agent {
 	int nshed;
 	struct ctl_peer *peer;
 	int npeer;
+	/* slots[] entries that carry the priority the agent uses: prio */
+	struct ctl_queue_ent *sprio;
+	int nsprio;
 };
 
 struct ctl_snap {
@@ -1638,6 +1641,17 @@ static void ctl_agent_parse(struct ctl_agent *a, struct cj_doc *d)
 		       (uint64_t *)((char *)a + budget[k].off));
 	ctl_agent_arr(d, cj_get(d, 0, "queue"), &a->queue, &a->nqueue, true);
 	ctl_agent_arr(d, cj_get(d, 0, "shedding"), &a->shed, &a->nshed, false);
+	/* rackpwrd writes each slot's effective priority (its overrides). */
+	for (i = 0; (e = cj_at(d, cj_get(d, 0, "slots"), i)) >= 0; i++) {
+		struct ctl_queue_ent q = { 0 };
+
+		if (!cj_u64(d, cj_get(d, e, "prio"), &q.prio) ||
+		    !cj_u64(d, cj_get(d, e, "chassis"), &q.chassis) ||
+		    !cj_u64(d, cj_get(d, e, "slot"), &q.slot))
+			continue;
+		a->sprio = ctl_grow(a->sprio, a->nsprio, sizeof(*a->sprio));
+		a->sprio[a->nsprio++] = q;
+	}
 	for (i = 0; (e = cj_at(d, cj_get(d, 0, "peers"), i)) >= 0; i++) {
 		struct ctl_peer p = { .match = true };
 
@@ -2576,6 +2590,22 @@ static int cmd_slot_power(int argc, char **argv)
 }
 
 /*
+ * A slot's priority: the one the agent's state file says it uses (the
+ * configuration's overrides applied), else the one the chassis sent.
+ */
+static uint8_t ctl_prio(const struct ctl_snap *s, const struct rpw_dec_power *k)
+{
+	int i;
+
+	for (i = 0; i < s->agent.nsprio; i++)
+		if (s->agent.sprio[i].chassis == k->chassis &&
+		    s->agent.sprio[i].slot == k->slot &&
+		    s->agent.sprio[i].prio <= 255)
+			return s->agent.sprio[i].prio;
+	return k->prio;
+}
+
+/*
  * The policy's view of the snapshot: the kernel's capacity and table fed
  * to a private rpwp (policy.h) as the daemon's resync does, in @mode.
  * Nothing is sent to the kernel; the actions the resync returns (answers
@@ -2610,7 +2640,8 @@ static struct rpwp *ctl_policy(const struct ctl_snap *s, enum rpwp_mode mode)
 	for (i = 0; i < s->nent; i++) {
 		const struct rpw_dec_power *k = &s->ent[i];
 		struct rpwp_entry e = {
-			.chassis = k->chassis, .slot = k->slot, .prio = k->prio,
+			.chassis = k->chassis, .slot = k->slot,
+			.prio = ctl_prio(s, k),
 			.state = RPW_HAS(k->has, RACKPWR_A_POWER_STATE) ?
 				 (enum rpwp_kstate)k->state : RPWP_K_GONE,
 			.want_mw = k->want_mw, .held_mw = k->held_mw,
@@ -2618,6 +2649,13 @@ static struct rpwp *ctl_policy(const struct ctl_snap *s, enum rpwp_mode mode)
 			.reason = k->reason,
 		};
 
+		/*
+		 * A pending request enters as queued: resync_end() would
+		 * answer it, and the copy would count a grant the kernel
+		 * has not made.
+		 */
+		if (e.state == RPWP_K_PENDING)
+			e.state = RPWP_K_QUEUED;
 		rpwp_resync_entry(p, &e, 0);
 	}
 	out.n = 0;

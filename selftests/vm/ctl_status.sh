@@ -196,6 +196,8 @@ snap q.json --state-dir /tmp/none; cp q.json.flat q.flat
 check "status: two waiting, kernel's order (prio 60 before 30)" "2 6 7" \
 	"$(jq_ q.flat .queue#) $(jq_ q.flat .queue[0].slot) $(jq_ q.flat .queue[1].slot)"
 check "status: queue source" kernel "$(jq_ q.flat .queue_source)"
+check "status: waiting requests are not counted as granted" "computed 3900000" \
+	"$(jq_ q.flat .budget.source) $(jq_ q.flat .budget.granted_mw)"
 rackpwrctl status --state-dir /tmp/none >q.txt
 rows=$(sed -n '/^QUEUE/,/^$/p' q.txt | grep -c '^ *[12]  ')
 check "text: queue rows" 2 "$rows"
@@ -215,7 +217,9 @@ cat >/tmp/sd/node-"$N".json <<EOF
   "queue": [ { "chassis": 10, "slot": 7, "prio": 30, "want_mw": 1100000,
 	       "since_ms": $now } ],
   "slots": [ { "chassis": 10, "slot": 1, "verdict": "grant", "mw": 500000,
-	       "reason": "none", "text": "granted: \"n+1\"", "at_ms": $now } ],
+	       "reason": "none", "text": "granted: \"n+1\"", "at_ms": $now },
+	     { "chassis": 10, "slot": 4, "verdict": "grant", "mw": 800000,
+	       "reason": "none", "prio": 250, "text": "override", "at_ms": $now } ],
   "shedding": [ { "chassis": 10, "slot": 2, "since_ms": $now } ],
   "peers": [ { "addr": 2, "digest": "0x1234abcd", "match": true },
 	     { "addr": 3, "digest": "0xdeadbeef", "match": false } ] }
@@ -235,6 +239,12 @@ check "state: shedding" "1 2" "$(jq_ sd.flat .agent.shedding#) $(jq_ sd.flat .ag
 check "state: --mode overrides" "none option" \
 	"$(rackpwrctl -j status --state-dir /tmp/sd --mode none | json_flat | json_get .mode_source | sed 's/^/none /')"
 rackpwrctl status --state-dir /tmp/sd >sd.txt
+# The agent's effective priority (an override: slot 4 at 250) orders the plan.
+plan_j plan5.json --state-dir /tmp/sd --mode n+n --fail 1:A 2:0 2:1
+check "plan: the agent's priority override moves slot 4 last" \
+	"4: 2(3300) 0(2900) 3(2200) 5(1300)" "$(plan_order plan5.json)"
+check "plan: --mode over the agent's" "n+n option" \
+	"$(jq_ plan5.json.flat .mode) $(jq_ plan5.json.flat .mode_source)"
 check "text: mismatch shown" 1 "$(grep -c 'POLICY MISMATCH: addr 3 runs 0xdeadbeef' sd.txt)"
 check "text: budget shown" 1 "$(grep -c 'budget 17600.0 W, granted 3900.0 W, headroom 13700.0 W' sd.txt)"
 rackpwrctl status --state-dir /tmp/none >none.txt
