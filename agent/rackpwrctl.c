@@ -1403,6 +1403,21 @@ static int ctl_fail(const struct ctl_opts *o, const char *what, int err)
 	return fail(what, err);
 }
 
+/* A refusal of rackpwrctl's own (no errno): stderr, and JSON with -j. */
+static int ctl_refuse(const struct ctl_opts *o, const char *what,
+		      const char *msg)
+{
+	if (o->json) {
+		printf("{\"error\":");
+		cj_put_str(stdout, what);
+		printf(",\"message\":");
+		cj_put_str(stdout, msg);
+		printf("}\n");
+	}
+	fprintf(stderr, "rackpwrctl: %s: %s\n", what, msg);
+	return 1;
+}
+
 static void ctl_watts(char *buf, size_t len, uint64_t mw)
 {
 	snprintf(buf, len, "%llu.%llu", (unsigned long long)(mw / 1000),
@@ -2823,6 +2838,7 @@ static int cmd_plan(int argc, char **argv)
 	static struct ctl_snap s;
 	const char *src, *why;
 	struct rpwp_plan pl;
+	char msg[192];
 	struct ctl_opts o;
 	enum rpwp_mode mode;
 	unsigned int nf = 0, i;
@@ -2834,14 +2850,12 @@ static int cmd_plan(int argc, char **argv)
 	for (i = 0; i < (unsigned int)o.nfail; i++)
 		nf = ctl_supplies(o.fail[i], f, nf, sizeof(f) / sizeof(f[0]));
 	ctl_snap_take(&s, &o, o.npos ? o.pos[0] : NULL);
-	if (s.target < 0) {
-		fprintf(stderr, "rackpwrctl: plan: no power-supply node to ask\n");
-		return 1;
-	}
+	if (s.target < 0)
+		return ctl_refuse(&o, "plan", "no power-supply node to ask");
 	if (!ctl_is_primary(&s.node[s.target])) {
-		fprintf(stderr, "rackpwrctl: plan: node %u is not the primary; its table is not the rack's (ask the primary, addr %u)\n",
-			s.node[s.target].id, s.node[s.target].primary);
-		return 1;
+		snprintf(msg, sizeof(msg), "node %u is not the primary; its table is not the rack's (ask the primary, addr %u)",
+			 s.node[s.target].id, s.node[s.target].primary);
+		return ctl_refuse(&o, "plan", msg);
 	}
 	if (s.cap_err || s.ent_err) {
 		memcpy(nl.errmsg, s.cap_err ? s.cap_errmsg : s.ent_errmsg,
@@ -2851,14 +2865,13 @@ static int cmd_plan(int argc, char **argv)
 	}
 	for (i = 0; i < nf; i++) {
 		why = ctl_supply_check(&s, &f[i]);
-		if (why && strcmp(why, "not healthy now: failing it changes nothing")) {
-			fprintf(stderr, "rackpwrctl: plan: supply %u:%u: %s\n",
-				f[i].addr, f[i].index, why);
-			return 1;
-		}
-		if (why)
-			fprintf(stderr, "rackpwrctl: plan: supply %u:%u: %s\n",
-				f[i].addr, f[i].index, why);
+		if (!why)
+			continue;
+		snprintf(msg, sizeof(msg), "supply %u:%u: %s", f[i].addr,
+			 f[i].index, why);
+		if (strcmp(why, "not healthy now: failing it changes nothing"))
+			return ctl_refuse(&o, "plan", msg);
+		fprintf(stderr, "rackpwrctl: plan: %s\n", msg);
 	}
 	mode = ctl_mode_enum(&s, &o, &src);
 	p = ctl_policy(&s, mode);
