@@ -76,6 +76,19 @@ snap() {
 		usleep 300000
 	done
 }
+# snap_txt FILE ARGS...: the same for the text table
+snap_txt() {
+	_tf=$1; shift; _ts=$(now_ms)
+	while :; do
+		rackpwrctl status "$@" >"$_tf" 2>&1 || return 1
+		head -n1 "$_tf" | grep -q '(acting)' &&
+			! grep -q recovering "$_tf" &&
+			[ "$(sed -n '/^ASSEMBLY/,/^$/p' "$_tf" | grep -c '^ *[12]  ')" = 2 ] &&
+			return 0
+		[ $(($(now_ms) - _ts)) -lt 20000 ] || return 0
+		usleep 300000
+	done
+}
 snap st.json --state-dir /tmp/none
 check "status -j exits 0, well-formed" 0 $?
 cp st.json.flat st.flat
@@ -139,11 +152,15 @@ plan_order() {
 }
 # plan_j OUT ARGS...: plan -j ARGS into OUT, again (up to 5 times) while
 # it fails: a loaded guest's primary may lose an assembly for a moment.
-# (busybox sh has no local variables: none shared with snap.)
+# It also waits for the known grants (3900 W): a new primary's table is
+# complete only once every chassis has reported.  (busybox sh has no
+# local variables: none shared with snap.)
 plan_j() {
 	_pf=$1; shift; _pr=0
-	until rackpwrctl plan -j "$@" >"$_pf"; do
-		_pr=$((_pr + 1)); [ $_pr -ge 5 ] && return 1
+	until rackpwrctl plan -j "$@" >"$_pf" &&
+	      grep -q '"granted_mw":3900000,"steps"' "$_pf"; do
+		_pr=$((_pr + 1)); [ $_pr -ge 10 ] && return 1
+		until_eq 3900000 15000 pwr P granted_mw >/dev/null
 		snap wait.json --state-dir /tmp/none
 	done
 }
@@ -202,7 +219,7 @@ check "status: two waiting, kernel's order (prio 60 before 30)" "2 6 7" \
 check "status: queue source" kernel "$(jq_ q.flat .queue_source)"
 check "status: waiting requests are not counted as granted" "computed 3900000" \
 	"$(jq_ q.flat .budget.source) $(jq_ q.flat .budget.granted_mw)"
-rackpwrctl status --state-dir /tmp/none >q.txt
+snap_txt q.txt --state-dir /tmp/none
 rows=$(sed -n '/^QUEUE/,/^$/p' q.txt | grep -c '^ *[12]  ')
 check "text: queue rows" 2 "$rows"
 [ "$rows" = 2 ] || sed 's/^/# /' q.txt
@@ -242,7 +259,7 @@ check "state: one mismatch, module 3" "1 3 0xdeadbeef" \
 check "state: shedding" "1 2" "$(jq_ sd.flat .agent.shedding#) $(jq_ sd.flat .agent.shedding[0].slot)"
 check "state: --mode overrides" "none option" \
 	"$(rackpwrctl -j status --state-dir /tmp/sd --mode none | json_flat | json_get .mode_source | sed 's/^/none /')"
-rackpwrctl status --state-dir /tmp/sd >sd.txt
+snap_txt sd.txt --state-dir /tmp/sd
 # The agent's effective priority (an override: slot 4 at 250) orders the plan.
 plan_j plan5.json --state-dir /tmp/sd --mode n+n --fail 1:A 2:0 2:1
 check "plan: the agent's priority override moves slot 4 last" \
@@ -251,7 +268,7 @@ check "plan: --mode over the agent's" "n+n option" \
 	"$(jq_ plan5.json.flat .mode) $(jq_ plan5.json.flat .mode_source)"
 check "text: mismatch shown" 1 "$(grep -c 'POLICY MISMATCH: addr 3 runs 0xdeadbeef' sd.txt)"
 check "text: budget shown" 1 "$(grep -c 'budget 17600.0 W, granted 3900.0 W, headroom 13700.0 W' sd.txt)"
-rackpwrctl status --state-dir /tmp/none >none.txt
+snap_txt none.txt --state-dir /tmp/none
 rackpwrctl status "$NC" >chassis.txt
 check "text: every line fits 80 columns" "" \
 	"$(awk 'length > 80' sd.txt q.txt none.txt chassis.txt)"
