@@ -20,11 +20,9 @@
 
 #include "policy.h"
 
-
 #define NIL		(-1)
 #define RPWP_MAX_SLOTS	(1u << 22)
 #define RPWP_MAX_ASM	256
-#define RPWP_RETRY_MS	250	/* after the kernel refused a grant */
 #define RPWP_DL_MAX	86400000ull
 
 #define R_SHED		7	/* rackpwr_reason values seen in entries */
@@ -90,7 +88,6 @@ struct rpwp {
 	bool more;			/* work left for rpwp_tick() */
 	unsigned int nc_unsent;		/* NONCOMPLIANT reports not sent */
 	bool resyncing;
-	bool episode;			/* over budget since a shed began */
 };
 
 /* ---- names and formatting ---------------------------------------------- */
@@ -239,17 +236,17 @@ int rpwp_cfg_check(const struct rpwp_cfg *cfg, char *err, size_t errlen)
 	}
 	if (!cfg->shed_deadline_ms || cfg->shed_deadline_ms > RPWP_DL_MAX) {
 		tfmt(err, errlen, "shed deadline %llu ms not in 1..%llu",
-			 (unsigned long long)cfg->shed_deadline_ms, RPWP_DL_MAX);
+		     (unsigned long long)cfg->shed_deadline_ms, RPWP_DL_MAX);
 		return -1;
 	}
 	if (!cfg->restore_ms || cfg->restore_ms > RPWP_DL_MAX) {
 		tfmt(err, errlen, "restore time %llu ms not in 1..%llu",
-			 (unsigned long long)cfg->restore_ms, RPWP_DL_MAX);
+		     (unsigned long long)cfg->restore_ms, RPWP_DL_MAX);
 		return -1;
 	}
 	if (cfg->n_overrides > RPWP_MAX_OVERRIDES) {
 		tfmt(err, errlen, "%u priority overrides, at most %u",
-			 cfg->n_overrides, RPWP_MAX_OVERRIDES);
+		     cfg->n_overrides, RPWP_MAX_OVERRIDES);
 		return -1;
 	}
 	memcpy(tmp, cfg->overrides, cfg->n_overrides * sizeof(tmp[0]));
@@ -257,8 +254,8 @@ int rpwp_cfg_check(const struct rpwp_cfg *cfg, char *err, size_t errlen)
 	for (unsigned int i = 1; i < cfg->n_overrides; i++) {
 		if (!ovr_cmp(&tmp[i - 1], &tmp[i])) {
 			tfmt(err, errlen,
-				 "priority of chassis %u slot %u set twice",
-				 tmp[i].chassis, tmp[i].slot);
+			     "priority of chassis %u slot %u set twice",
+			     tmp[i].chassis, tmp[i].slot);
 			return -1;
 		}
 	}
@@ -303,17 +300,17 @@ static void canon_run(const struct rpwp_cfg *cfg, struct canon *c)
 	tfmt(line, sizeof(line), "mode=%s\n", rpwp_mode_name(cfg->mode));
 	canon_put(c, line);
 	tfmt(line, sizeof(line), "shed_deadline_ms=%llu\n",
-		 (unsigned long long)cfg->shed_deadline_ms);
+	     (unsigned long long)cfg->shed_deadline_ms);
 	canon_put(c, line);
 	tfmt(line, sizeof(line), "restore_ms=%llu\n",
-		 (unsigned long long)cfg->restore_ms);
+	     (unsigned long long)cfg->restore_ms);
 	canon_put(c, line);
 	canon_put(c, cfg->deny_when_full ? "full=deny\n" : "full=queue\n");
 	memcpy(tmp, cfg->overrides, n * sizeof(tmp[0]));
 	ovr_sort(tmp, n);
 	for (unsigned int i = 0; i < n; i++) {
 		tfmt(line, sizeof(line), "prio=%u/%u:%u\n", tmp[i].chassis,
-			 tmp[i].slot, tmp[i].prio);
+		     tmp[i].slot, tmp[i].prio);
 		canon_put(c, line);
 	}
 }
@@ -341,8 +338,10 @@ static unsigned int popcount8(uint8_t v)
 	return (unsigned int)__builtin_popcount(v);
 }
 
-/* One supply's share of its bank, rounded up; the whole bank if none of
- * its supplies is marked healthy but it reports capacity. */
+/*
+ * One supply's share of its bank, rounded up; the whole bank if none of
+ * its supplies is marked healthy but it reports capacity.
+ */
 static uint32_t bank_share(const struct rpwp_assembly *a, int bank_b)
 {
 	uint32_t mw = bank_b ? a->bank_b_mw : a->bank_a_mw;
@@ -493,7 +492,8 @@ static void list_del(struct rpwp *p, struct rec *r)
 		l->tail = r->lprev;
 	l->n--;
 	r->list = L_NONE;
-	r->lprev = r->lnext = NIL;
+	r->lprev = NIL;
+	r->lnext = NIL;
 }
 
 static void hash_del(struct rpwp *p, struct rec *r)
@@ -673,8 +673,11 @@ struct rpwp *rpwp_create(unsigned int max_slots, const struct rpwp_cfg *cfg)
 	p->wait.pos_off = offsetof(struct rec, wpos);
 	p->shed.before = shed_before;
 	p->shed.pos_off = offsetof(struct rec, spos);
-	p->idle = p->unans = p->nc = p->shedding = p->restoring =
-		(struct list){ NIL, NIL, 0 };
+	p->idle = (struct list){ NIL, NIL, 0 };
+	p->unans = p->idle;
+	p->nc = p->idle;
+	p->shedding = p->idle;
+	p->restoring = p->idle;
 	p->cfg = *cfg;
 	prio_table(p);
 	p->b.mode = cfg->mode;
@@ -699,8 +702,10 @@ const struct rpwp_cfg *rpwp_get_cfg(const struct rpwp *p)
 	return &p->cfg;
 }
 
-/* A record for (chassis, slot): found, taken free, or the oldest idle
- * one reused.  NULL when every record is live. */
+/*
+ * A record for (chassis, slot): found, taken free, or the oldest idle
+ * one reused.  NULL when every record is live.
+ */
 static struct rec *rec_get(struct rpwp *p, uint16_t chassis, uint8_t slot)
 {
 	struct rec *r = rec_find(p, chassis, slot);
@@ -723,8 +728,10 @@ static struct rec *rec_get(struct rpwp *p, uint16_t chassis, uint8_t slot)
 	r->chassis = chassis;
 	r->slot = slot;
 	r->state = RPWP_P_IDLE;
-	r->wpos = r->spos = NIL;
-	r->lprev = r->lnext = NIL;
+	r->wpos = NIL;
+	r->spos = NIL;
+	r->lprev = NIL;
+	r->lnext = NIL;
 	h = hkey(chassis, slot, p->hmask);
 	r->hnext = p->bucket[h];
 	p->bucket[h] = ridx(p, r);
@@ -843,8 +850,7 @@ static bool room(struct rpwp *p, struct rpwp_out *out)
 	return false;
 }
 
-/* Appends an action about @r (room checked by the caller) and keeps it
- * as the slot's last. */
+/* Appends an action about @r (room checked by the caller). */
 static struct rpwp_action *act(struct rpwp_out *out, struct rec *r,
 			       enum rpwp_act_type t, uint64_t now)
 {
@@ -873,8 +879,8 @@ static void granted_text(const struct rpwp *p, char *s, size_t len)
 
 	if (p->b.reserved_mw)
 		tfmt(s, len, "%s kW granted (+%s kW reserved)",
-			 rpwp_kw(p->b.granted_mw, k1),
-			 rpwp_kw(p->b.reserved_mw, k2));
+		     rpwp_kw(p->b.granted_mw, k1),
+		     rpwp_kw(p->b.reserved_mw, k2));
 	else
 		tfmt(s, len, "%s kW granted", rpwp_kw(p->b.granted_mw, k1));
 }
@@ -895,8 +901,8 @@ static void decide(struct rpwp *p, struct rec *r, enum rpwp_verdict v,
 	budget_text(&p->b, bt, sizeof(bt));
 	granted_text(p, gt, sizeof(gt));
 	tfmt(a->text, sizeof(a->text), "%s: %s, %s, request %s kW%s%s",
-		 verb, bt, gt, rpwp_kw(r->want_mw, k), note ? "; " : "",
-		 note ? note : "");
+	     verb, bt, gt, rpwp_kw(r->want_mw, k), note ? "; " : "",
+	     note ? note : "");
 	keep(r, a);
 }
 
@@ -937,12 +943,12 @@ static void deny_never(struct rpwp *p, struct rec *r, uint64_t now,
 
 	if (why == RPWP_R_NEVER_FITS)
 		tfmt(note, sizeof(note),
-			 "more than the rack's %s kW usable",
-			 rpwp_kw(p->b.usable_mw, k));
+		     "more than the rack's %s kW usable",
+		     rpwp_kw(p->b.usable_mw, k));
 	else
 		tfmt(note, sizeof(note),
-			 "above the %s budget with nothing else granted",
-			 rpwp_mode_name(p->cfg.mode));
+		     "above the %s budget with nothing else granted",
+		     rpwp_mode_name(p->cfg.mode));
 	rec_move(p, r, RPWP_P_IDLE, now);
 	r->answered = 1;
 	decide(p, r, RPWP_DENY, why, note, now, out);
@@ -971,11 +977,11 @@ static void answer(struct rpwp *p, struct rec *r, uint64_t now,
 	note[0] = '\0';
 	if (top != r)
 		tfmt(note, sizeof(note), "behind %u/%u (prio %u)",
-			 top->chassis, top->slot, top->prio);
+		     top->chassis, top->slot, top->prio);
 	else if (now < p->pause_until)
 		tfmt(note, sizeof(note),
-			 "the kernel refused a grant, retried in %llu ms",
-			 (unsigned long long)(p->pause_until - now));
+		     "the kernel refused a grant, retried in %llu ms",
+		     (unsigned long long)(p->pause_until - now));
 	else if (committed(p) + r->want_mw <= p->b.usable_mw)
 		why = RPWP_R_REDUNDANCY;	/* fits the rack, not the mode */
 	if (p->cfg.deny_when_full) {
@@ -1007,7 +1013,7 @@ static void drain(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 {
 	struct rec *r;
 
-	if (now < p->pause_until || p->resyncing)
+	if (now < p->pause_until)
 		return;
 	while ((r = heap_top(p, &p->wait))) {
 		if (r->want_mw > p->b.budget_mw) {
@@ -1035,9 +1041,9 @@ static void drain(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 			budget_text(&p->b, bt, sizeof(bt));
 			granted_text(p, gt, sizeof(gt));
 			tfmt(a->text, sizeof(a->text),
-				 "restore: %s, %s, %s kW reserved for %llu ms",
-				 bt, gt, rpwp_kw(r->want_mw, k),
-				 (unsigned long long)p->cfg.restore_ms);
+			     "restore: %s, %s, %s kW reserved for %llu ms",
+			     bt, gt, rpwp_kw(r->want_mw, k),
+			     (unsigned long long)p->cfg.restore_ms);
 			keep(r, a);
 		} else {
 			grant(p, r, now, out);
@@ -1052,25 +1058,24 @@ static void analyse(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 	char bt[128], k1[24], k2[24];
 	struct rec *r;
 
-	if (p->resyncing)
-		return;
 	if (p->b.granted_mw <= p->b.budget_mw) {
 		/* desired state holds: the skipped ones are candidates again */
 		while (p->nc.head != NIL)
 			rec_move(p, &p->r[p->nc.head], RPWP_P_GRANTED, now);
-		p->episode = false;
 		return;
 	}
 	/* Reservations give way first: nothing is drawn on them yet. */
 	while (p->restoring.head != NIL)
 		rec_move(p, &p->r[p->restoring.head], RPWP_P_SHED, now);
-	if (p->shedding.n || !(r = heap_top(p, &p->shed)) || !room(p, out))
+	r = heap_top(p, &p->shed);
+	if (p->shedding.n || !r || !room(p, out))
 		return;
-	p->episode = true;
 	rec_move(p, r, RPWP_P_SHEDDING, now);
 	if (r->k_shed) {
-		/* still shedding in the kernel from an earlier episode
-		 * (its refusal not reported yet): wait for it again */
+		/*
+		 * still shedding in the kernel from an earlier episode (its
+		 * refusal not reported yet): wait for it again
+		 */
 		tfmt(r->last.text, sizeof(r->last.text),
 		     "shed: still shedding since an earlier request");
 		return;
@@ -1079,15 +1084,17 @@ static void analyse(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 	a->mw = r->held_mw;
 	budget_text(&p->b, bt, sizeof(bt));
 	tfmt(a->text, sizeof(a->text),
-		 "shed: %s, %s kW granted; lowest priority %u holds %s kW",
-		 bt, rpwp_kw(p->b.granted_mw, k1), r->prio,
-		 rpwp_kw(r->held_mw, k2));
+	     "shed: %s, %s kW granted; lowest priority %u holds %s kW",
+	     bt, rpwp_kw(p->b.granted_mw, k1), r->prio,
+	     rpwp_kw(r->held_mw, k2));
 	keep(r, a);
 }
 
 /* After anything that changed watts or the budget. */
 static void settle(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 {
+	if (p->resyncing)
+		return;		/* rpwp_resync_end() answers */
 	analyse(p, now, out);
 	answer_waiting(p, now, out);
 	if (p->b.granted_mw <= p->b.budget_mw) {
@@ -1168,6 +1175,7 @@ void rpwp_request(struct rpwp *p, const struct rpwp_entry *e, uint64_t now,
 		  struct rpwp_out *out)
 {
 	struct rec *r = rec_get(p, e->chassis, e->slot);
+	bool restored;
 
 	if (!r) {
 		/* every record live: answer without remembering */
@@ -1181,8 +1189,8 @@ void rpwp_request(struct rpwp *p, const struct rpwp_entry *e, uint64_t now,
 		a->verdict = RPWP_DENY;
 		a->reason = RPWP_R_POLICY;
 		tfmt(a->text, sizeof(a->text),
-			 "denied: the policy's table is full (%u slots)",
-			 p->max);
+		     "denied: the policy's table is full (%u slots)",
+		     p->max);
 		return;
 	}
 	if (live(r->state) && r->req_id == e->req_id) {
@@ -1191,11 +1199,16 @@ void rpwp_request(struct rpwp *p, const struct rpwp_entry *e, uint64_t now,
 			answer(p, r, now, out);
 		return;
 	}
-	rec_detach(p, r);	/* an older request or a restore ends here */
+	/*
+	 * An older request or a restore ends here.  A slot told it may come
+	 * back keeps its place (arrival 0): its reservation was its turn.
+	 */
+	restored = r->state == RPWP_P_RESTORING;
+	rec_detach(p, r);
 	rec_fill(p, r, e);
 	r->held_mw = 0;
-	r->arr_ms = now;
-	r->arr_n = ++p->arr_n;
+	r->arr_ms = restored ? 0 : now;
+	r->arr_n = restored ? 0 : ++p->arr_n;
 	rec_enter(p, r, RPWP_P_PENDING, now);
 	if (p->resyncing || !room(p, out))
 		return;
@@ -1217,8 +1230,8 @@ static void nc_send(struct rpwp *p, struct rec *r, uint64_t now,
 	a = act(out, r, RPWP_ACT_NONCOMPLIANT, now);
 	a->mw = r->held_mw;
 	tfmt(a->text, sizeof(a->text),
-		 "non-compliant: still holds %s kW %s after its shed; skipped, shedding goes on",
-		 rpwp_kw(r->held_mw, k), r->nc_why);
+	     "non-compliant: still holds %s kW %s after its shed; skipped, shedding goes on",
+	     rpwp_kw(r->held_mw, k), r->nc_why);
 	keep(r, a);
 }
 
@@ -1324,13 +1337,13 @@ void rpwp_decide_failed(struct rpwp *p, uint16_t chassis, uint8_t slot,
 			  now);
 		p->pause_until = now + RPWP_RETRY_MS;
 		tfmt(r->last.text, sizeof(r->last.text),
-			 "grant of %s kW refused by the kernel (%s); retried",
-			 rpwp_kw(r->want_mw, k), strerror(-err));
+		     "grant of %s kW refused by the kernel (%s); retried",
+		     rpwp_kw(r->want_mw, k), strerror(-err));
 	} else {
 		rec_move(p, r, RPWP_P_IDLE, now);
 		tfmt(r->last.text, sizeof(r->last.text),
-			 "%s refused by the kernel (%s); forgotten",
-			 rpwp_verdict_name(r->last.verdict), strerror(-err));
+		     "%s refused by the kernel (%s); forgotten",
+		     rpwp_verdict_name(r->last.verdict), strerror(-err));
 	}
 	settle(p, now, out);
 }
@@ -1347,7 +1360,7 @@ void rpwp_tick(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 		if (now < r->deadline)
 			continue;
 		tfmt(why, sizeof(why), "%llu ms",
-			 (unsigned long long)(now - r->since_ms));
+		     (unsigned long long)(now - r->since_ms));
 		noncompliant(p, r, why, now, out);
 	}
 	for (int32_t i = p->nc.head; i != NIL && p->nc_unsent;
@@ -1361,8 +1374,8 @@ void rpwp_tick(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 			break;
 		rec_move(p, r, RPWP_P_IDLE, now);
 		tfmt(r->last.text, sizeof(r->last.text),
-			 "restore lapsed: no request within %llu ms",
-			 (unsigned long long)p->cfg.restore_ms);
+		     "restore lapsed: no request within %llu ms",
+		     (unsigned long long)p->cfg.restore_ms);
 	}
 	if (now >= p->pause_until)
 		p->pause_until = 0;
@@ -1396,7 +1409,6 @@ void rpwp_resync_begin(struct rpwp *p)
 			rec_move(p, r, RPWP_P_IDLE, 0);
 	}
 	p->resyncing = true;
-	p->episode = false;
 	p->pause_until = 0;
 	p->more = false;
 }
@@ -1421,8 +1433,8 @@ int rpwp_resync_entry(struct rpwp *p, const struct rpwp_entry *e,
 	rec_detach(p, r);
 	rec_fill(p, r, e);
 	r->answered = e->state != RPWP_K_PENDING;
-	r->arr_ms = now >= e->age_ms ? now - e->age_ms : 0;
-	r->arr_ms++;		/* 0 is a shed slot's */
+	/* before later requests (arr_n 0); arrival 0 is a shed slot's */
+	r->arr_ms = now > e->age_ms ? now - e->age_ms : 1;
 	r->arr_n = 0;
 	st = to_p[e->state];
 	r->k_shed = st == RPWP_P_SHEDDING;
@@ -1600,7 +1612,8 @@ void rpwp_plan(const struct rpwp *p, const struct rpwp_supply *failed,
 	plan->budget_before_mw = p->b.budget_mw;
 	plan->budget_after_mw = b.budget_mw;
 	plan->usable_after_mw = b.usable_mw;
-	plan->granted_mw = g = p->b.granted_mw;
+	g = p->b.granted_mw;
+	plan->granted_mw = g;
 
 	/* the shed in progress first, then the shed order over the rest */
 	for (int32_t i = p->shedding.head; i != NIL && g > b.budget_mw;

@@ -19,7 +19,8 @@
  * work that did not fit (out->more set) is done by the next call, so the
  * caller executes the actions and calls rpwp_tick() again while
  * out->more.  The policy's own view changes only as far as the actions it
- * returned: an action it could not return was not taken.
+ * returned: a decision or shed it could not return was not taken (a
+ * non-compliance report that did not fit comes with the next call).
  *
  * Cost: every request, release and shed step is O(log n) in the number of
  * entries (binary heaps and a hash table, running totals); a capacity
@@ -50,6 +51,7 @@ int rpwp_mode_parse(const char *s, enum rpwp_mode *mode);
 #define RPWP_MAX_OVERRIDES	2048	/* 256 chassis x 8 slots */
 #define RPWP_SHED_DEADLINE_MS	35000	/* > kernel's 30 s + 2 resends */
 #define RPWP_RESTORE_MS		60000	/* a shed server's time to re-ask */
+#define RPWP_RETRY_MS		250	/* grants pause after a refused one */
 
 /* A slot's priority set by the policy's configuration, not its chassis. */
 struct rpwp_prio_override {
@@ -296,6 +298,8 @@ uint64_t rpwp_next_deadline(const struct rpwp *p);
  * the total order); rpwp_capacity() may be called in between;
  * rpwp_resync_end() returns only the DECIDEs that PENDING entries need.
  * Shedding, draining and restoring go on from the next event or tick.
+ * Between begin and end, call only rpwp_resync_entry() and
+ * rpwp_capacity() (which then decides nothing).
  * rpwp_resync_entry() returns -1 when the table is full (entry ignored).
  */
 void rpwp_resync_begin(struct rpwp *p);

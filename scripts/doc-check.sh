@@ -512,6 +512,12 @@ def gen_alloc_sim(quick):
             if l.startswith(('# ', 'ok - ', 'not ok'))]
 
 
+def gen_policy_bench(quick):
+    make('selftests/bench', 'bench_policy')
+    out = run(['selftests/bench/bench_policy'], 'bench_policy')
+    return bench_lines(out, '# rackpwr policy bench')
+
+
 def value_table(header, rows):
     """A reST simple table from a header and rows of cells (right-aligned
     numbers, left-aligned text)."""
@@ -590,11 +596,15 @@ GEN = {
                   True),
     'alloc-sim': ('make -C selftests/sim alloc SEEDS=10000', 'literal',
                   gen_alloc_sim, None),
+    'policy-bench': ('make -C selftests/bench bench-policy', 'literal',
+                     gen_policy_bench, None),
 }
 
 SHAPE = {
     'test-mac-urgent': r'^# .* urgent max [\d.]+ ms \(bound [\d.]+\)',
     'alloc-sim': r'^(# .+|ok - \d+ scenarios, seeds .+, 0 failed, .+)$',
+    'policy-bench': r'^(# .+|servers  decide_ns .+|\s*\d+(\s+[\d.]+|\s+n/a)'
+                    r'{9}\s+(met|MISSED))$',
 }
 
 begin_re = re.compile(r'^\.\. generated: ([\w-]+) \((.+)\)$')

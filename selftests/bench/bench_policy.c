@@ -12,7 +12,9 @@
  * priority, the n+n budget is exactly full, a quarter as many requests
  * wait.  Decision: a random granted server releases (the policy grants
  * the queue head: one decision) and asks again (queued: one decision);
- * every call is timed on its own (CLOCK_MONOTONIC).  Shed: the budget
+ * the mean is the loop's thread CPU time (a loaded host's other processes
+ * do not count) per decision, the percentiles time every call on its own
+ * (CLOCK_MONOTONIC).  Shed: the budget
  * drops by an eighth; each step is the release of the server shed last
  * and the policy's next SHED.  Plan: rpwp_plan() for one supply whose
  * failure takes an eighth of the budget, every step written.
@@ -53,6 +55,15 @@ static uint64_t ns_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* This thread's CPU time: other processes on a loaded host do not count. */
+static uint64_t ns_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -289,10 +300,10 @@ static void decide_run(struct rack *r, unsigned int steps, struct result *res)
 	int64_t insn;
 
 	insn_start();
-	t0 = ns_now();
+	t0 = ns_cpu();
 	for (unsigned int i = 0; i < steps; i++)
 		decisions += decide_step(r, NULL);
-	t0 = ns_now() - t0;
+	t0 = ns_cpu() - t0;
 	insn = insn_stop();
 	for (unsigned int i = 0; i < steps; i++)
 		decisions += decide_step(r, &lat[2 * i]);
@@ -309,8 +320,10 @@ static void decide_run(struct rack *r, unsigned int steps, struct result *res)
 	free(lat);
 }
 
-/* Every RESTORE answered by the server's request, until none is left
- * (the requests' own outputs may restore more). */
+/*
+ * Every RESTORE answered by the server's request, until none is left
+ * (the requests' own outputs may restore more).
+ */
 static void restore_all(struct rack *r)
 {
 	unsigned int *todo = malloc(r->total * sizeof(*todo)), n = 0;
@@ -343,17 +356,15 @@ static void shed_run(struct rack *r, struct result *res)
 	int64_t insn;
 
 	insn_start();
-	t0 = ns_now();
+	t0 = ns_cpu();
 	capacity(r, budget - budget / 8);
-	total += ns_now() - t0;
 	while (r->out.n == 1 && r->act[0].type == RPWP_ACT_SHED) {
 		unsigned int s = server_of(r->act[0].chassis, r->act[0].slot);
 
 		steps++;
-		t0 = ns_now();
 		release(r, s, 7);
-		total += ns_now() - t0;
 	}
+	total = ns_cpu() - t0;
 	insn = insn_stop();
 	res->shed_steps = steps;
 	res->shed_ns = steps ? (double)total / steps : 0;
@@ -377,8 +388,10 @@ static void plan_run(struct rack *r, unsigned int reps, struct result *res)
 	struct rpwp_plan plan;
 	int64_t insn;
 
-	/* the same rails, but bank B of assembly 0 is one supply carrying
-	 * an eighth of the budget: the supply the plan fails */
+	/*
+	 * the same rails, but bank B of assembly 0 is one supply carrying
+	 * an eighth of the budget: the supply the plan fails
+	 */
 	memcpy(save, r->a, sizeof(save));
 	for (unsigned int k = 0; k < r->n_asm; k++) {
 		uint64_t rest = budget - budget / 8, m = r->n_asm - 1;
@@ -390,10 +403,10 @@ static void plan_run(struct rack *r, unsigned int reps, struct result *res)
 	out_reset(r);
 	rpwp_capacity(r->p, r->a, r->n_asm, r->now, &r->out);
 	insn_start();
-	t0 = ns_now();
+	t0 = ns_cpu();
 	for (unsigned int i = 0; i < reps; i++)
 		rpwp_plan(r->p, &f, 1, st, r->total, &plan);
-	total = ns_now() - t0;
+	total = ns_cpu() - t0;
 	insn = insn_stop();
 	res->plan_us = (double)total / reps / 1000.0;
 	res->plan_insn = insn < 0 ? -1 : insn / reps;
@@ -510,7 +523,7 @@ int main(int argc, char **argv)
 	}
 	printf("# rackpwr policy bench: agent/policy.c built %s, %s, one thread, load %s\n",
 	       BENCH_CFLAGS, cpu, load);
-	printf("# best of %u runs of %u releases + %u requests (p50/p99: each call timed, one clock read included)\n",
+	printf("# best of %u runs of %u releases + %u requests; means in thread CPU time, p50/p99 per call in wall time (one clock read included)\n",
 	       runs, steps, steps);
 	if (insn_fd >= 0)
 		printf("# instructions: user space, perf_event_open(PERF_COUNT_HW_INSTRUCTIONS)\n");

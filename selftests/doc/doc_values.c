@@ -22,6 +22,7 @@
 #include "rpw_auth.h"
 #include "rpw_elect.h"
 #include "rpw_mac.h"
+#include "policy.h"
 
 #ifndef KERNEL_MAX_ADDR
 #error "KERNEL_MAX_ADDR: build with make -C selftests/doc"
@@ -443,6 +444,61 @@ static void alloc_values(void)
 	kv("alloc.max_chassis", "%u", RPW_ALLOC_MAX_CHASSIS);
 }
 
+/* The agent's allocation policy (agent/policy.c): its defaults, limits
+ * and the admin guide's example rack, through the real code. */
+static void policy_values(void)
+{
+	static const char *const mode_key[] = { "nn", "n1", "none" };
+	struct rpwp_assembly a = { .addr = 16, .present = 0x3f,
+				   .healthy = 0x1f, .bank_a_mw = 4800000,
+				   .bank_b_mw = 3200000 };
+	struct rpwp_cfg cfg;
+	uint64_t lo = 1, hi = 1ull << 40;
+	char err[128], k[24], key[64];
+
+	rpwp_cfg_init(&cfg);
+	kv("policy.mode_default", "%s", rpwp_mode_name(cfg.mode));
+	kv("policy.shed_deadline_ms", "%llu",
+	   (unsigned long long)cfg.shed_deadline_ms);
+	kv("policy.restore_ms", "%llu", (unsigned long long)cfg.restore_ms);
+	kv("policy.retry_ms", "%d", RPWP_RETRY_MS);
+	kv("policy.max_overrides", "%d", RPWP_MAX_OVERRIDES);
+	while (lo < hi) {		/* the largest deadline accepted */
+		cfg.shed_deadline_ms = lo + (hi - lo + 1) / 2;
+		if (rpwp_cfg_check(&cfg, err, sizeof(err)))
+			hi = cfg.shed_deadline_ms - 1;
+		else
+			lo = cfg.shed_deadline_ms;
+	}
+	kv("policy.deadline_max_ms", "%llu", (unsigned long long)lo);
+	for (int m = RPWP_MODE_NN; m <= RPWP_MODE_NONE; m++) {
+		struct rpwp_out out = { 0 };
+		struct rpwp_budget b;
+		struct rpwp *p;
+
+		rpwp_cfg_init(&cfg);
+		cfg.mode = (enum rpwp_mode)m;
+		p = rpwp_create(8, &cfg);
+		if (!p)
+			exit(1);
+		rpwp_capacity(p, &a, 1, 0, &out);
+		rpwp_budget(p, &b);
+		snprintf(key, sizeof(key), "policy.example.%s", mode_key[m]);
+		kvp(key, "budget_kw", "%s", rpwp_kw(b.budget_mw, k));
+		if (m == RPWP_MODE_NN) {
+			kv("policy.example.rail_a_kw", "%s",
+			   rpwp_kw(b.rail_a_mw, k));
+			kv("policy.example.rail_b_kw", "%s",
+			   rpwp_kw(b.rail_b_mw, k));
+			kv("policy.example.usable_kw", "%s",
+			   rpwp_kw(b.usable_mw, k));
+			kv("policy.example.max_supply_kw", "%s",
+			   rpwp_kw(b.max_supply_mw, k));
+		}
+		rpwp_destroy(p);
+	}
+}
+
 int main(void)
 {
 	mac_values();
@@ -450,5 +506,6 @@ int main(void)
 	elect_values();
 	auth_values();
 	alloc_values();
+	policy_values();
 	return 0;
 }

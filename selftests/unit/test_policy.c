@@ -137,8 +137,11 @@ static uint64_t granted(const struct h *h)
 
 /* ---- seed scenarios ----------------------------------------------------- */
 
-static void test_first_grant(void)	/* seed ¶41 */
+/* seed ¶41 */
+static void test_first_grant(void)
 {
+	static const char want41[] =
+		"granted: n+n: rails A and B 4.80 kW usable, 0.40 kW granted, request 0.40 kW";
 	const struct rpwp_action *a;
 	struct rpwp_slot_info si;
 	struct h h;
@@ -151,8 +154,7 @@ static void test_first_grant(void)	/* seed ¶41 */
 	a = one(&h, RPWP_ACT_DECIDE, 32, 0);
 	tap_ok(is_decide(a, RPWP_GRANT, RPWP_R_NONE) && a->mw == KW(0.4) &&
 	       a->req_id == id, "41: the first server is granted its 0.40 kW");
-	tap_ok(a && !strcmp(a->text,
-		"granted: n+n: rails A and B 4.80 kW usable, 0.40 kW granted, request 0.40 kW"),
+	tap_ok(a && !strcmp(a->text, want41),
 	       "41: reason text with numbers: %s", a ? a->text : "-");
 	tap_ok(!rpwp_why(h.p, 32, 0, &si) && si.state == RPWP_P_GRANTED &&
 	       si.has_last && !strcmp(si.last.text, a ? a->text : ""),
@@ -169,7 +171,8 @@ static void test_first_grant(void)	/* seed ¶41 */
 	rpwp_destroy(h.p);
 }
 
-static void test_release_then_waiting(void)	/* seed ¶42 */
+/* seed ¶42 */
+static void test_release_then_waiting(void)
 {
 	const struct rpwp_action *a;
 	uint32_t id[5];
@@ -199,8 +202,13 @@ static void test_release_then_waiting(void)	/* seed ¶42 */
 	rpwp_destroy(h.p);
 }
 
-static void test_denied_when_full(void)	/* seed ¶43 */
+/* seed ¶43 */
+static void test_denied_when_full(void)
 {
+	static const char want_never[] =
+		"denied: n+n: rail A 4.80 kW usable, 0.00 kW granted, request 5.00 kW; above the n+n budget with nothing else granted";
+	static const char want_full[] =
+		"denied: n+n: rail A 4.80 kW usable, 4.55 kW granted, request 0.40 kW; full";
 	const struct rpwp_action *a;
 	struct rpwp_cfg cfg;
 	struct h h;
@@ -211,8 +219,7 @@ static void test_denied_when_full(void)	/* seed ¶43 */
 	a = one(&h, RPWP_ACT_DECIDE, 32, 0);
 	tap_ok(is_decide(a, RPWP_DENY, RPWP_R_REDUNDANCY),
 	       "43: 5.00 kW above the n+n budget, within usable: denied redundancy");
-	tap_ok(a && !strcmp(a->text,
-		"denied: n+n: rail A 4.80 kW usable, 0.00 kW granted, request 5.00 kW; above the n+n budget with nothing else granted"),
+	tap_ok(a && !strcmp(a->text, want_never),
 	       "43: %s", a ? a->text : "-");
 	h_req(&h, 32, 1, 128, 11.0);
 	a = one(&h, RPWP_ACT_DECIDE, 32, 1);
@@ -229,8 +236,8 @@ static void test_denied_when_full(void)	/* seed ¶43 */
 			 RPWP_R_NONE), "43: 4.55 kW granted");
 	h_req(&h, 32, 3, 128, 0.4);
 	a = one(&h, RPWP_ACT_DECIDE, 32, 3);
-	tap_ok(is_decide(a, RPWP_DENY, RPWP_R_REDUNDANCY) && !strcmp(a->text,
-		"denied: n+n: rail A 4.80 kW usable, 4.55 kW granted, request 0.40 kW; full"),
+	tap_ok(is_decide(a, RPWP_DENY, RPWP_R_REDUNDANCY) &&
+	       !strcmp(a->text, want_full),
 	       "43: full rack denies 0.40 kW: %s", a ? a->text : "-");
 	tap_ok(granted(&h) == KW(4.55), "43: nothing more granted");
 	rpwp_destroy(h.p);
@@ -247,7 +254,8 @@ static int fill(struct h *h, uint16_t ch)
 	return -1;
 }
 
-static void test_modes(void)	/* seed ¶44 */
+/* seed ¶44 */
+static void test_modes(void)
 {
 	struct rpwp_budget b;
 	struct h h;
@@ -276,7 +284,7 @@ static void test_modes(void)	/* seed ¶44 */
 	n = fill(&h, 32);
 	tap_ok(n == 12, "44: n+1: twelve 0.50 kW servers granted (%d)", n);
 	tap_ok(!!strstr(h.act[0].text,
-		      "n+1: 8.00 kW usable less one supply 1.60 kW = 6.40 kW"),
+			"n+1: 8.00 kW usable less one supply 1.60 kW = 6.40 kW"),
 	       "44: n+1 text: %s", h.act[0].text);
 	rpwp_destroy(h.p);
 
@@ -308,7 +316,8 @@ static void eight(struct h *h, uint32_t *id)
 		id[i] = h_req(h, 32, (uint8_t)i, (uint8_t)(80 - 10 * i), 0.6);
 }
 
-static void test_supply_fails(void)	/* seed ¶45-46 */
+/* seed ¶45-46 */
+static void test_supply_fails(void)
 {
 	const struct rpwp_action *a;
 	struct rpwp_budget b;
@@ -321,16 +330,16 @@ static void test_supply_fails(void)	/* seed ¶45-46 */
 	tap_ok(granted(&h) == KW(4.8), "45: 4.80 kW granted");
 	h_cap(&h, 4.8, 3.2, 0x1f);	/* supply 5 of bank B fails */
 	a = one(&h, RPWP_ACT_SHED, 32, 7);
-	tap_ok(a != NULL, "45: the lowest priority (32/7, prio 10) shed, alone");
+	tap_ok(!!a, "45: the lowest priority (32/7, prio 10) shed, alone");
 	tap_ok(a && strstr(a->text, "rail B 3.20 kW usable, 4.80 kW granted"),
 	       "45: shed text: %s", a ? a->text : "-");
 	h_tick(&h, 1000);
 	tap_ok(h.out.n == 0, "45: nothing more while the shed is out");
 	h_gone(&h, 32, 7, id[7], 7 /* SHED */);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 6) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 6),
 	       "45: re-analysed: 4.20 > 3.20 kW, next lowest 32/6 shed");
 	h_gone(&h, 32, 6, id[6], 7);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 5) != NULL, "45: then 32/5");
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 5), "45: then 32/5");
 	h_gone(&h, 32, 5, id[5], 7);
 	tap_ok(h.out.n == 0 && granted(&h) == KW(3.0),
 	       "45: 3.00 <= 3.20 kW: the desired state holds, shedding stops");
@@ -354,15 +363,26 @@ static void test_supply_fails(void)	/* seed ¶45-46 */
 	tap_ok(b.reserved_mw == KW(1.2) && b.headroom_mw == KW(0.3) &&
 	       b.restore == 3,
 	       "46: their 1.20 kW reserved; 32/7 (0.60 kW) waits for room");
+	h_req(&h, 34, 0, 20, 0.3);	/* same priority, asks meanwhile */
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 34, 0), RPWP_GRANT,
+			 RPWP_R_NONE), "46: 0.30 kW of headroom is granted meanwhile");
+	h_req(&h, 35, 0, 20, 0.3);
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 35, 0), RPWP_QUEUE,
+			 RPWP_R_REDUNDANCY),
+	       "46: the next waits: the reservations hold the n+n budget");
 	id[6] = h_req(&h, 32, 6, 20, 0.6);
 	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 32, 6), RPWP_GRANT,
-			 RPWP_R_NONE), "46: 32/6 asks again and is granted");
+			 RPWP_R_NONE),
+	       "46: 32/6 asks again and is granted ahead of 35/0 (same priority)");
 	rpwp_budget(h.p, &b);
-	tap_ok(b.reserved_mw == KW(0.6) && b.granted_mw == KW(3.9),
-	       "46: its reservation turned into the grant");
+	tap_ok(b.reserved_mw == KW(0.6) && b.granted_mw == KW(4.2) &&
+	       b.queued == 1, "46: its reservation turned into the grant");
 	h_tick(&h, RPWP_RESTORE_MS);
-	tap_ok(one(&h, RPWP_ACT_RESTORE, 32, 7) != NULL,
-	       "46: 32/5 never asked: its reservation lapses, 32/7 restored");
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 35, 0), RPWP_GRANT, 0),
+	       "46: 32/5 never asked: its reservation lapses, 35/0 (prio 20) granted");
+	h_gone(&h, 34, 0, h.next_id - 2, 11);
+	tap_ok(!!one(&h, RPWP_ACT_RESTORE, 32, 7),
+	       "46: a release makes room: 32/7 (prio 10) restored");
 	h_tick(&h, RPWP_RESTORE_MS);
 	rpwp_budget(h.p, &b);
 	tap_ok(h.out.n == 0 && b.reserved_mw == 0 && b.restore == 0,
@@ -383,10 +403,10 @@ static void test_ties(void)
 	id[2] = h_req(&h, 40, 2, 50, 0.6);
 	id[3] = h_req(&h, 39, 7, 50, 0.6);
 	h_cap(&h, 1.2, 2.4, 0x3f);
-	tap_ok(one(&h, RPWP_ACT_SHED, 41, 0) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 41, 0),
 	       "ties: equal priority sheds the highest chassis first (41/0)");
 	h_gone(&h, 41, 0, id[1], 7);
-	tap_ok(one(&h, RPWP_ACT_SHED, 40, 2) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 40, 2),
 	       "ties: then the higher slot of chassis 40 (40/2)");
 	h_gone(&h, 40, 2, id[2], 7);
 	tap_ok(h.out.n == 0, "ties: 1.20 kW fits");
@@ -414,9 +434,23 @@ static void test_ties(void)
 	id[0] = h_req(&h, 10, 0, 50, 1.0);
 	h_req(&h, 50, 0, 60, 0.5);
 	h_req(&h, 20, 0, 60, 0.5);
+	h_req(&h, 7, 3, 60, 0.5);
+	h_req(&h, 7, 2, 70, 0.5);
+	{
+		struct rpwp_slot_info q[8];
+		unsigned int n = rpwp_queue_list(h.p, q, 8);
+
+		tap_ok(n == 4 && q[0].chassis == 7 && q[0].slot == 2 &&
+		       q[1].chassis == 50 && q[2].chassis == 20 &&
+		       q[3].chassis == 7 && q[3].slot == 3 &&
+		       q[1].state == RPWP_P_QUEUED,
+		       "ties: queue list in order: 7/2 (prio 70), 50/0, 20/0, 7/3");
+		tap_ok(rpwp_queue_list(h.p, q, 2) == 2 && q[1].chassis == 50,
+		       "ties: queue list bounded by its array");
+	}
 	h_gone(&h, 10, 0, id[0], 11);
-	tap_ok(h.out.n == 2 && h.act[0].chassis == 50 && h.act[1].chassis == 20,
-	       "ties: equal priority in arrival order (50/0 then 20/0)");
+	tap_ok(h.out.n == 2 && h.act[0].chassis == 7 && h.act[1].chassis == 50,
+	       "ties: the head (prio 70), then equal priority in arrival order");
 	rpwp_destroy(h.p);
 }
 
@@ -432,7 +466,9 @@ static void test_ignores_shed(void)
 	h_cap(&h, 4.8, 4.8, 0x3f);
 	eight(&h, id);
 	h_cap(&h, 4.8, 3.6, 0x3f);	/* 1.2 kW over */
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 7) != NULL, "ignore: 32/7 shed");
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 7), "ignore: 32/7 shed");
+	tap_ok(rpwp_next_deadline(h.p) == h.now + RPWP_SHED_DEADLINE_MS,
+	       "ignore: next deadline is the shed's");
 	h_tick(&h, RPWP_SHED_DEADLINE_MS - 1);
 	tap_ok(h.out.n == 0, "ignore: nothing before the deadline");
 	h_tick(&h, 1);
@@ -460,7 +496,7 @@ static void test_ignores_shed(void)
 	       h.act[1].slot == 5,
 	       "ignore: kernel-reported refusal: 32/6 reported, 32/5 shed");
 	h_gone(&h, 32, 5, id[5], 7);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 4) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 4),
 	       "ignore: 4.20 > 3.60 kW still: 32/4 shed");
 	h_gone(&h, 32, 4, id[4], 7);
 	tap_ok(h.out.n == 0 && granted(&h) == KW(3.6),
@@ -471,7 +507,7 @@ static void test_ignores_shed(void)
 	/* the late complier: shut down after all */
 	h_cap(&h, 4.8, 3.0, 0x3f);
 	a = one(&h, RPWP_ACT_SHED, 32, 7);
-	tap_ok(a != NULL, "ignore: a new episode tries 32/7 again");
+	tap_ok(!!a, "ignore: a new episode tries 32/7 again");
 	rpwp_destroy(h.p);
 }
 
@@ -506,9 +542,11 @@ static void test_resync(void)
 	eight(&h, id);
 	q = h_req(&h, 33, 0, 90, 0.6);	/* queued */
 	h_cap(&h, 4.8, 3.6, 0x3f);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 7) != NULL, "resync: 32/7 shed");
-	/* the daemon restarts: dump = 7 granted, 32/7 shedding, 33/0
-	 * queued, 34/0 pending (not seen before) */
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 7), "resync: 32/7 shed");
+	/*
+	 * the daemon restarts: dump = 7 granted, 32/7 shedding, 33/0
+	 * queued, 34/0 pending (not seen before)
+	 */
 	rpwp_resync_begin(h.p);
 	for (int i = 0; i < 8; i++) {
 		struct rpwp_entry e = {
@@ -534,6 +572,9 @@ static void test_resync(void)
 		rpwp_resync_entry(h.p, &e, h.now);
 		rpwp_resync_entry(h.p, &f, h.now);
 	}
+	h_cap(&h, 4.8, 3.6, 0x3f);
+	tap_ok(h.out.n == 0,
+	       "resync: capacity between begin and end decides nothing");
 	h_reset_out(&h);
 	rpwp_resync_end(h.p, h.now, &h.out);
 	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 34, 0), RPWP_QUEUE,
@@ -543,7 +584,7 @@ static void test_resync(void)
 	tap_ok(b.granted_mw == KW(4.8) && b.shedding == 1 && b.queued == 2,
 	       "resync: 4.80 kW granted, one shed in progress, two waiting");
 	h_gone(&h, 32, 7, id[7], 7);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 6) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 6),
 	       "resync: shedding goes on from the adopted shed");
 
 	/* resync of an unchanged table changes nothing at all */
@@ -614,7 +655,7 @@ static void test_plan(void)
 	       st[1].slot == 6, "plan: two of bank B fail: six sheds (two written)");
 	/* the plan matches what the policy then does */
 	h_cap(&h, 4.8, 3.2, 0x1f);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 7) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 7),
 	       "plan: the real failure sheds its first step");
 	{
 		struct rpwp_supply bad = { 99, 0 };
@@ -650,6 +691,9 @@ static void test_digest(void)
 	tap_ok(rpwp_cfg_digest(&a) == fnv(text),
 	       "digest: FNV-1a 64 of the canonical text (%016llx)",
 	       (unsigned long long)rpwp_cfg_digest(&a));
+	/* modules of different versions must agree: pinned */
+	tap_ok(rpwp_cfg_digest(&a) == 0xa85fc9b2a155a8d6ull,
+	       "digest: the defaults' digest is stable (a85fc9b2a155a8d6)");
 	a.overrides[0] = (struct rpwp_prio_override){ 32, 1, 200 };
 	a.overrides[1] = (struct rpwp_prio_override){ 17, 7, 10 };
 	a.overrides[2] = (struct rpwp_prio_override){ 32, 0, 5 };
@@ -660,7 +704,7 @@ static void test_digest(void)
 	tap_ok(rpwp_cfg_digest(&a) == rpwp_cfg_digest(&b),
 	       "digest: override order does not matter");
 	rpwp_cfg_canon(&a, text, sizeof(text));
-	tap_ok(strstr(text, "full=queue\nprio=17/7:10\nprio=32/0:5\nprio=32/1:200\n") != NULL,
+	tap_ok(!!strstr(text, "full=queue\nprio=17/7:10\nprio=32/0:5\nprio=32/1:200\n"),
 	       "digest: overrides sorted in the text");
 	b.overrides[1].prio = 11;
 	tap_ok(rpwp_cfg_digest(&a) != rpwp_cfg_digest(&b),
@@ -713,7 +757,7 @@ static void test_overrides_and_out(void)
 	h_reset_out(&h);
 	rpwp_set_cfg(h.p, &cfg, h.now, &h.out);
 	h_cap(&h, 0.6, 1.2, 0x3f);
-	tap_ok(one(&h, RPWP_ACT_SHED, 32, 0) != NULL,
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 0),
 	       "override: 32/0 set to prio 1 is shed before 32/1 (prio 100)");
 	rpwp_destroy(h.p);
 
@@ -750,9 +794,11 @@ static void test_overrides_and_out(void)
 			 RPWP_R_CAPACITY) && granted(&h) == KW(0.8),
 	       "refused: the first answer becomes queued: %s",
 	       h.act[0].text);
-	tap_ok(rpwp_next_deadline(h.p) == h.now + 250,
-	       "refused: retry due in 250 ms");
-	h_tick(&h, 250);
+	tap_ok(rpwp_next_deadline(h.p) == h.now + RPWP_RETRY_MS,
+	       "refused: retry due in %d ms", RPWP_RETRY_MS);
+	h_tick(&h, RPWP_RETRY_MS - 1);
+	tap_ok(h.out.n == 0, "refused: no grant before the retry");
+	h_tick(&h, 1);
 	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 32, 4), RPWP_GRANT, 0),
 	       "refused: granted on the retry");
 	rpwp_destroy(h.p);
@@ -940,8 +986,10 @@ static void m_exec(struct model *m)
 				break;
 			}
 			s->state = RPWP_K_SHEDDING;
-			/* compliers within the chassis's 30 s; a refusal
-			 * at 30.4 s, or later (alloc_shed_ms raised) */
+			/*
+			 * compliers within the chassis's 30 s; a refusal
+			 * at 30.4 s, or later (alloc_shed_ms raised)
+			 */
 			s->shed_end = m->h.now + (s->ignores ?
 				(rnd(m, 4) ? 30400 : 30400 + rnd(m, 60000)) :
 				1000 + rnd(m, 29000));
@@ -1035,6 +1083,12 @@ static void m_mode(struct model *m, enum rpwp_mode mode)
 		printf("# mode %s\n", rpwp_mode_name(mode));
 	cfg = *rpwp_get_cfg(m->h.p);
 	cfg.mode = mode;
+	cfg.deny_when_full = rnd(m, 4) == 0;
+	cfg.n_overrides = rnd(m, 3);
+	for (unsigned int k = 0; k < cfg.n_overrides; k++)	/* distinct */
+		cfg.overrides[k] = (struct rpwp_prio_override){
+			(uint16_t)(100 + k), (uint8_t)rnd(m, M_SL),
+			(uint8_t)rnd(m, 256) };
 	h_reset_out(&m->h);
 	if (rpwp_set_cfg(m->h.p, &cfg, m->h.now, &m->h.out))
 		m_fail(m, "set_cfg refused a valid configuration");
@@ -1179,7 +1233,7 @@ static void test_random(void)
 			free(m);
 			continue;
 		}
-		m->trace = tr != NULL;
+		m->trace = !!tr;
 		m->rng = 0x9e3779b97f4a7c15ull * seed + 1;
 		h_init(&m->h, (enum rpwp_mode)(seed % 3));
 		for (int k = 0; k < 2; k++)
