@@ -90,8 +90,48 @@ spec-check: $(YNL_SPEC)
 		-o build/rackpwr.h.gen
 	diff -u include/uapi/linux/rackpwr.h build/rackpwr.h.gen
 
-modules_install:
-	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
+# Kbuild's modules_install skips depmod for a headers-only tree (no
+# System.map), so run it here.  DESTDIR stages the tree elsewhere.
+modules_install: modules
+	$(MAKE) -C $(KDIR) M=$(TOP) $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) \
+		modules_install
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER)
+
+# Installation (Documentation/admin-guide/rackpwr.rst, "Installing"):
+# modules, agent and CLI, systemd units, udev rule, modprobe.d and
+# modules-load.d snippets, /etc/default/rackpwr.  DESTDIR stages; PREFIX
+# places the binaries (the units name them); units and rules go where an
+# administrator's own go unless UNITDIR/UDEVRULESDIR say otherwise (a
+# package: PREFIX=/usr UNITDIR=/lib/systemd/system
+# UDEVRULESDIR=/lib/udev/rules.d).  Files under /etc that exist are kept.
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+SYSCONFDIR	?= /etc
+UNITDIR		?= $(SYSCONFDIR)/systemd/system
+UDEVRULESDIR	?= $(SYSCONFDIR)/udev/rules.d
+DIST		:= agent/dist
+
+install: modules_install install-agent
+
+install-agent: agent
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSCONFDIR)/modprobe.d \
+		$(DESTDIR)$(SYSCONFDIR)/modules-load.d $(DESTDIR)$(SYSCONFDIR)/default
+	install -m 0755 agent/rackpwrd agent/rackpwrctl $(DESTDIR)$(SBINDIR)/
+	for u in rackpwrd@.service rackpwr-attach@.service; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' $(DIST)/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 $(DIST)/60-rackpwr.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 0644 $(DIST)/rackpwr-modprobe.conf \
+		$(DESTDIR)$(SYSCONFDIR)/modprobe.d/rackpwr.conf
+	install -m 0644 $(DIST)/rackpwr-modules-load.conf \
+		$(DESTDIR)$(SYSCONFDIR)/modules-load.d/rackpwr.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/rackpwr ] || \
+		install -m 0644 $(DIST)/rackpwr.default \
+			$(DESTDIR)$(SYSCONFDIR)/default/rackpwr
+	[ ! -f $(DIST)/rackpwrd.conf ] || [ -e $(DESTDIR)$(SYSCONFDIR)/rackpwrd.conf ] || \
+		install -m 0644 $(DIST)/rackpwrd.conf $(DESTDIR)$(SYSCONFDIR)/rackpwrd.conf
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(TOP) clean
@@ -102,4 +142,4 @@ clean:
 
 .PHONY: all modules agent tests unit sparse w1 checkpatch uapi spec-check \
 	layer-check \
-	modules_install clean
+	modules_install install install-agent clean

@@ -108,6 +108,8 @@ quality() {
 step quality quality
 
 step unit make -C selftests/unit run
+# make install into a staging tree; systemd-analyze verify of the units.
+step install sh selftests/install/test_install.sh
 step fuzz make -C selftests/fuzz run FUZZ_SECONDS="$FUZZ_SECONDS"
 if [ -f selftests/sim/Makefile ]; then
 	step election-sim make -C selftests/sim run SEEDS="$ELECT_SEEDS"
