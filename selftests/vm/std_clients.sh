@@ -10,7 +10,9 @@
 #   pyroute2           dumps the nodes with attribute numbers taken from the
 #                      spec alone (selftests/vm/py/rpw_pyroute2.py);
 #   node_exporter      its hwmon collector exports the simulated supplies
-#                      with the values sysfs holds, without a scrape error.
+#                      with the values sysfs holds, without a scrape error;
+#                      its textfile collector reads rackpwrd's metrics file
+#                      (and refuses a malformed one: the check can fail).
 # Runs on the initramfs built with RIG_CLIENTS=1 (vmrun.py --clients).
 . /lib/rackpwr/tap.sh
 . /lib/rackpwr/psu.sh
@@ -140,5 +142,45 @@ got=$(awk -v g="$got" 'BEGIN { printf "%g", g }')
 check "node_exporter: supply 0 power1 in watts ($chip)" "$want" "$got"
 check "node_exporter: labels exported" 1 \
 	"$(echo "$m" | grep -c "^node_hwmon_sensor_label{chip=\"$chip\",label=\"pin\",sensor=\"power1\"} 1$")"
+
+# rackpwrd's metrics file through the textfile collector, which parses it
+# strictly (a malformed file is a scrape error).
+rackpwrctl node new --bus 0 --addr 5 --role psu --i2c-bus "$BUS" >/dev/null
+PSU=$(rackpwrctl node list | sed -n 's/^id=\([0-9]*\) .* addr=5 .*/\1/p')
+mkdir -p /tmp/rs /tmp/textfile /tmp/badtext
+rackpwrd --node "$PSU" --state-dir /tmp/rs \
+	--metrics /tmp/textfile/rackpwrd.prom >/tmp/rackpwrd.log 2>&1 &
+agent=$!
+for _ in $(seq 100); do
+	grep -q '^rackpwr_policy_acting{.*} 1$' /tmp/textfile/rackpwrd.prom \
+		2>/dev/null && break
+	sleep 0.1
+done
+# scrape DIR: the textfile collector's view of DIR
+scrape() {
+	prometheus-node-exporter --collector.disable-defaults \
+		--collector.textfile --collector.textfile.directory="$1" \
+		--web.listen-address=127.0.0.1:9101 >/tmp/ne2.log 2>&1 &
+	_ne=$!
+	for _ in $(seq 50); do
+		wget -qO- http://127.0.0.1:9101/metrics 2>/dev/null && break
+		sleep 0.2
+	done
+	kill $_ne 2>/dev/null
+	wait $_ne 2>/dev/null
+}
+m=$(scrape /tmp/textfile)
+check "node_exporter: rackpwrd's metrics file parses" 1 \
+	"$(echo "$m" | grep -c '^node_textfile_scrape_error 0$')"
+check "node_exporter: the agent acts (rackpwr_policy_acting 1)" 1 \
+	"$(echo "$m" | grep -c "^rackpwr_policy_acting{node=\"$PSU\"} 1$")"
+check_ge "node_exporter: rackpwr_policy_* series exported" 10 \
+	"$(echo "$m" | grep -c '^rackpwr_policy_')"
+printf 'rackpwr_policy_x{node="1" 1\n' >/tmp/badtext/bad.prom
+m=$(scrape /tmp/badtext)
+check "node_exporter: a malformed file is a scrape error" 1 \
+	"$(echo "$m" | grep -c '^node_textfile_scrape_error 1$')"
+kill $agent 2>/dev/null
+wait $agent 2>/dev/null
 
 tap_end
