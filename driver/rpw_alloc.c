@@ -1034,11 +1034,14 @@ static void rpw_ent_answer(struct rpw_ledger_ent *e, u8 verdict, u8 reason,
 	e->dirty |= RPW_LD_ANS;
 }
 
-/* "Grant @id now holds @held_mw" (0: it is over for good). */
+/*
+ * "Grant @id now holds @held_mw" (0: it is over for good).  @want_mw: what
+ * the server needs, if the statement says (an INV_REPORT), else 0.
+ */
 static void rpw_ledger_stmt(struct rpw_ledger *l,
 			    struct rpw_ledger_chassis *ch, unsigned int slot,
-			    u32 id, u64 held_mw, u8 type, u8 reason, u64 now,
-			    struct rpw_alloc_out *o)
+			    u32 id, u64 held_mw, u64 want_mw, u8 type, u8 reason,
+			    u64 now, struct rpw_alloc_out *o)
 {
 	struct rpw_ledger_ent *e = &ch->ent[slot];
 	bool mine = e->state != RPW_GS_NONE && e->id == id;
@@ -1064,6 +1067,12 @@ static void rpw_ledger_stmt(struct rpw_ledger *l,
 		 * never goes back up (a confirm stays true once sent).
 		 */
 		e->held_mw = rpw_min_t(e->held_mw, held_mw);
+		/*
+		 * After a lower consumption the holding is below the need:
+		 * a report says the need, a release (adopted) did not.
+		 */
+		if (want_mw)
+			e->want_mw = want_mw;
 		if (e->state == RPW_GS_SHEDDING && type == RPW_T_SHED_DONE) {
 			/* Refused: still held, and told so. */
 			e->state = RPW_GS_GRANTED;
@@ -1083,7 +1092,7 @@ static void rpw_ledger_stmt(struct rpw_ledger *l,
 	e->state = RPW_GS_GRANTED;
 	e->id = id;
 	e->held_mw = held_mw;
-	e->want_mw = held_mw;
+	e->want_mw = want_mw > held_mw ? want_mw : held_mw;
 	e->reason = RPW_PWR_R_NONE;
 	e->ans = RPW_PWR_GRANT;
 	e->ans_id = id;
@@ -1149,6 +1158,7 @@ static void rpw_ledger_report(struct rpw_ledger *l,
 	case RPW_SLOT_SHEDDING:
 	case RPW_SLOT_RELEASING:
 		rpw_ledger_stmt(l, ch, r->slot, id, (u64)held * 1000,
+				(u64)le16_to_cpu(r->want_watts) * 1000,
 				RPW_T_INV_REPORT, RPW_PWR_R_NONE, now, o);
 		break;
 	default:
@@ -1223,7 +1233,7 @@ static void rpw_ledger_rx_entry(struct rpw_ledger *l,
 		if (!st->req_id || st->reason > RPW_PWR_R_MAX)
 			goto bad;
 		rpw_ledger_stmt(l, ch, st->slot, le32_to_cpu(st->req_id),
-				(u64)le16_to_cpu(st->held_watts) * 1000,
+				(u64)le16_to_cpu(st->held_watts) * 1000, 0,
 				f->type, st->reason, now, o);
 		return;
 	}

@@ -1200,6 +1200,10 @@ static void check_settled(void)
 				 p->l.granted_mw + e->want_mw <= S->usable_mw)
 				fail("settle: ch%d slot %d queued though it fits",
 				     c, i);
+			else if (gs >= RPW_GS_GRANTED &&
+				 e->want_mw != sl->want_w * 1000ULL)
+				fail("settle: ch%d slot %d wants %u W, ledger %" PRIu64 " mW",
+				     c, i, sl->want_w, e->want_mw);
 			else if (ch->hw[i].powered !=
 				 (sl->state == RPW_SLOT_GRANTED ||
 				  sl->state == RPW_SLOT_SHEDDING))

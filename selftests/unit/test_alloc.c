@@ -769,6 +769,57 @@ static void test_recovery(void)
 	       -EAGAIN, "recovery: never a grant to a chassis not heard");
 }
 
+/*
+ * Regression: a grant lowered (LOWER) and then taken over by a new primary.
+ * The rebuilt entry must hold the lowered watts and still want the
+ * server's need, whether the release or the report comes first.
+ */
+static void lower_failover(bool report_first, const char *what)
+{
+	const u32 epoch2 = EPOCH + 0x100;
+	const struct rpw_ledger_ent *e;
+	struct rpw_frame fr[RPW_ALLOC_OUT_FRAMES];
+	unsigned int i, n, pass;
+	struct rpw_slots s;
+	struct rpw_frame f;
+
+	granted(&s);
+	rpw_slots_server_event(&s, 3, RPW_SEV_LOWER, 60, MS, &out);
+	reset();
+	rpw_slots_leader(&s, PRIMARY + 1, epoch2, LEASE, 2 * MS);
+	rpw_slots_tick(&s, 2 * MS, &out);
+	n = out.nframes;
+	memcpy(fr, out.frames, n * sizeof(fr[0]));
+	rpw_ledger_init(&led, &tm);
+	rpw_ledger_know(&led, CHASSIS);
+	rpw_ledger_role(&led, true, epoch2, 2 * MS, &out);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			bool rep = fr[i].type == RPW_T_INV_REPORT;
+
+			if (rep != (report_first == !pass))
+				continue;
+			f = fr[i];
+			f.src = CHASSIS;
+			reset();
+			rpw_ledger_rx(&led, &f, 3 * MS, &out);
+		}
+	}
+	e = &led.ch[0].ent[3];
+	tap_ok(led.ch[0].addr == CHASSIS && e->state == RPW_GS_GRANTED &&
+	       e->id == 100 && e->held_mw == 60000 && e->want_mw == 103000 &&
+	       led.granted_mw == 60000,
+	       "lower + failover (%s): rebuilt entry holds 60 W, wants 103 W (%llu/%llu mW)",
+	       what, (unsigned long long)e->held_mw,
+	       (unsigned long long)e->want_mw);
+}
+
+static void test_lower_failover(void)
+{
+	lower_failover(false, "release first");
+	lower_failover(true, "report first");
+}
+
 static void test_decide(void)
 {
 	const struct rpw_alloc_act *a;
@@ -1099,6 +1150,7 @@ int main(void)
 	test_inventory();
 	test_seed();
 	test_recovery();
+	test_lower_failover();
 	test_decide();
 	test_statements();
 	test_nopolicy();
