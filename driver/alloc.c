@@ -48,6 +48,9 @@ module_param(alloc_shed_ms, uint, 0644);
 MODULE_PARM_DESC(alloc_shed_ms,
 		 "how long a server may take to shut down for a shed before it is reported as refusing, ms");
 
+/* A frame the MAC could not take is tried again this much later. */
+#define RPW_ALLOC_RETRY_NS	(10 * NSEC_PER_MSEC)
+
 /* A server operation the slot table asked for, run by the work item. */
 struct rpw_alloc_hw {
 	u8 op;			/* enum rpw_alloc_act_kind: POWER_ON/OFF, SHUTDOWN */
@@ -88,6 +91,14 @@ struct rpw_alloc {
 	bool acting;			/* as last told to the ledger */
 	u32 holder;			/* policy holder's portid, 0: none */
 	u64 timer_at;
+	bool retry;			/* a frame was not queued: try again */
+	/*
+	 * Flow control: our frames in the MAC queue by destination (the
+	 * total and the held destinations are in @out).  A destination
+	 * takes a new frame only when the last one is done, and all of
+	 * them stay within the class's reserve (rpw_alloc.h).
+	 */
+	u8 queued[RPW_MAC_NR_ADDR];
 	struct rpw_alloc_out out;	/* scratch of every pure call */
 };
 
@@ -142,10 +153,21 @@ static bool rpw_alloc_from_primary(const struct rpw_frame *f)
 	       f->type == RPW_T_SHED_REQUEST || f->type == RPW_T_INV_QUERY;
 }
 
+/* Node lock held: what @f said is due again (it was not delivered). */
+static void rpw_alloc_unsent(struct rpw_alloc *a, const struct rpw_frame *f)
+{
+	if (rpw_alloc_from_primary(f))
+		rpw_ledger_unsent(&a->ledger, f);
+	else
+		rpw_slots_unsent(&a->slots, f);
+}
+
 /*
  * Queue one frame in the allocation class.  A primary's frame expires at
  * the end of its lease (fencing) and is not sent at all outside one; a
- * chassis frame lives one resend period: the resend supersedes it.
+ * chassis frame lives one resend period: the resend supersedes it.  What
+ * a frame that cannot be queued said stays due: again at the next lease
+ * (a leader callback) or, for any other error, in a few milliseconds.
  */
 static void rpw_alloc_tx(struct rpw_node *node, struct rpw_alloc *a,
 			 const struct rpw_frame *f, u64 now)
@@ -156,16 +178,26 @@ static void rpw_alloc_tx(struct rpw_node *node, struct rpw_alloc *a,
 	if (rpw_alloc_from_primary(f)) {
 		u64 end = rpw_alloc_lease_end(node, now);
 
-		if (!end)
+		if (!end) {
+			rpw_alloc_unsent(a, f);
 			return;
+		}
 		o.ttl_ns = end - now;
 	} else {
 		o.ttl_ns = (u64)a->slots.t.resend_ms * NSEC_PER_MSEC;
 	}
 	err = rpw_node_queue_locked(node, f, &o);
-	if (err && err != -ENETDOWN)
-		pr_warn_ratelimited("%s: allocation frame 0x%02x not queued: %d\n",
-				    node->name, f->type, err);
+	if (err) {
+		if (err != -ENETDOWN)
+			pr_warn_ratelimited("%s: allocation frame 0x%02x not queued: %d\n",
+					    node->name, f->type, err);
+		rpw_alloc_unsent(a, f);
+		a->retry |= err != -ENETDOWN;
+		return;
+	}
+	a->queued[f->dst]++;
+	a->out.queued++;
+	rpw_alloc_out_hold(&a->out, f->dst, true);
 }
 
 /* ---- views and events --------------------------------------------------- */
@@ -374,6 +406,9 @@ static void rpw_alloc_kick(struct rpw_node *node, struct rpw_alloc *a, u64 now)
 	 */
 	if (full || next <= now)
 		next = min_t(u64, next, now + NSEC_PER_MSEC);
+	if (a->retry)
+		next = min_t(u64, next, now + RPW_ALLOC_RETRY_NS);
+	a->retry = false;
 	if (next <= now)
 		next = now + NSEC_PER_MSEC;
 	if (next != a->timer_at) {
@@ -468,6 +503,31 @@ static void rpw_alloc_rx(struct rpw_node *node, void *priv,
 	rpw_alloc_kick(node, a, now);
 }
 
+/*
+ * One of our frames left the MAC queue: its destination takes the next
+ * one.  A chassis's delivered frame defers the resends of what it said
+ * (the primary has it); what a frame not delivered (expired at the end of
+ * a lease window, unacknowledged, withdrawn) said that is still true is
+ * due again, so a busy bus loses nothing.
+ */
+static void rpw_alloc_tx_done(struct rpw_node *node, void *priv,
+			      const struct rpw_frame *f, bool ok, u64 now)
+{
+	struct rpw_alloc *a = priv;
+
+	lockdep_assert_held(&node->lock);
+	if (!a->queued[f->dst] || !a->out.queued)
+		return;		/* queued before the last (re)start */
+	a->out.queued--;
+	if (!--a->queued[f->dst])
+		rpw_alloc_out_hold(&a->out, f->dst, false);
+	if (ok && !rpw_alloc_from_primary(f))
+		rpw_slots_delivered(&a->slots, f, now);
+	else if (!ok)
+		rpw_alloc_unsent(a, f);
+	rpw_alloc_kick(node, a, now);
+}
+
 static void rpw_alloc_timer(struct rpw_node *node, void *priv, u64 now)
 {
 	struct rpw_alloc *a = priv;
@@ -488,6 +548,12 @@ static void rpw_alloc_start(struct rpw_node *node, void *priv,
 {
 	struct rpw_alloc *a = priv;
 
+	/* A new MAC: nothing of ours is queued; its reserve is our cap. */
+	memset(a->queued, 0, sizeof(a->queued));
+	memset(a->out.held, 0, sizeof(a->out.held));
+	a->out.queued = 0;
+	a->out.max_queued = max_t(unsigned int, 1,
+				  su->cfg.reserve[RPW_MAC_CLASS_ALLOC]);
 	queue_work(system_wq, &a->bind_work);
 }
 
@@ -825,6 +891,7 @@ static const struct rpw_proto_ops rpw_alloc_proto = {
 	.detach = rpw_alloc_detach,
 	.start = rpw_alloc_start,
 	.rx = rpw_alloc_rx,
+	.tx_done = rpw_alloc_tx_done,
 	.timer = rpw_alloc_timer,
 	.leader = rpw_alloc_leader,
 	.withdraw = rpw_alloc_withdraw,

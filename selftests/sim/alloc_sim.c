@@ -846,6 +846,24 @@ struct cand {
 	u64 want, held;
 };
 
+/*
+ * A grant the ledger recorded: the primary may hold the answer a moment
+ * for the rest of the policy's burst (RPW_ALLOC_BURST_MS), but the grant
+ * is real from now on, so the ledger may count it.
+ */
+static void note_decided(const struct cand *c)
+{
+	struct rpw_pwr_ans a = {
+		.slot = c->slot, .verdict = RPW_PWR_GRANT,
+		.watts = cpu_to_le16(rpw_alloc_mw_to_w(c->want)),
+		.req_id = cpu_to_le32(c->id),
+	};
+	int ch = ch_by_addr(c->addr);
+
+	if (ch >= 0)
+		note_verdict(ch, &a, S->nterms);
+}
+
 static int cand_cmp(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
@@ -921,6 +939,8 @@ static void policy_run(void)
 						cs[i].want, 0, S->usable_mw,
 						S->now, &out);
 			policy_drain(p - S->psu);
+			if (!err)
+				note_decided(&cs[i]);
 			if (err == -ENOSPC)
 				S->refused++;
 			if (err != -EAGAIN)
