@@ -1236,6 +1236,7 @@ static void rpw_ledger_stmt(struct rpw_ledger *l,
 	e->ans = RPW_PWR_GRANT;
 	e->ans_id = id;
 	e->ans_w = rpw_alloc_mw_to_w(held_mw);
+	e->dirty &= ~RPW_LD_ANS;
 	e->since = now;
 	l->stats.adopted++;
 	rpw_ledger_event(o, RPW_AEV_ENTRY, ch, slot, id);
@@ -1271,6 +1272,8 @@ static void rpw_ledger_request(struct rpw_ledger *l,
 	e->since = now;
 	e->reason = RPW_PWR_R_NONE;
 	e->ans = 0;
+	/* An answer still held for an older id is moot: it asks anew. */
+	e->dirty &= ~RPW_LD_ANS;
 	rpw_ledger_event(o, RPW_AEV_REQUEST, ch, slot, id);
 }
 

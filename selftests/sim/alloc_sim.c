@@ -378,14 +378,32 @@ static int psu_by_addr(u8 addr)
 	return -1;
 }
 
+/*
+ * The MAC gave a frame up (no ACK after its retries, expired): the
+ * sender's rpw_*_unsent(), as the glue's tx_done.  Half the lost frames.
+ */
+static void gave_up(const struct rpw_frame *f, bool to_psu)
+{
+	int i = to_psu ? ch_by_addr(f->src) : psu_by_addr(f->src);
+
+	if (i < 0 || !chance(0.5))
+		return;
+	if (to_psu && S->ch[i].up)
+		rpw_slots_unsent(&S->ch[i].s, f);
+	else if (!to_psu && S->psu[i].alive)
+		rpw_ledger_unsent(&S->psu[i].l, f);
+}
+
 static void send_one(const struct rpw_frame *f, bool to_psu, int dst,
 		     u64 ttl, u32 term)
 {
 	struct event e;
 	int copies = 1;
 
-	if (!S->quiet && chance(S->loss))
+	if (!S->quiet && chance(S->loss)) {
+		gave_up(f, to_psu);
 		return;
+	}
 	if (!S->quiet && chance(S->dup))
 		copies = 2;
 	while (copies--) {
@@ -1012,8 +1030,13 @@ static void deliver(struct event *e)
 	if (e->to_psu) {
 		struct psu *p = &S->psu[e->node];
 
+		int ci = ch_by_addr(e->f.src);
+
 		if (!p->alive)
 			return;
+		/* Its ACK, mostly: the chassis's tx_done(ok). */
+		if (ci >= 0 && S->ch[ci].up && chance(0.9))
+			rpw_slots_delivered(&S->ch[ci].s, &e->f, S->now);
 		rpw_alloc_out_reset(&out);
 		if (rpw_ledger_rx(&p->l, &e->f, S->now, &out) == -ESTALE)
 			S->stale_rx++;
