@@ -30,6 +30,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/notifier.h>
 #include <linux/slab.h>
@@ -565,11 +566,52 @@ static const char *const rpw_alloc_hw_names[] = {
 	[RPW_ACT_SHUTDOWN] = "shutdown request",
 };
 
+/*
+ * A power-on the device refuses is tried RPW_ALLOC_POWER_TRIES times in
+ * all, RPW_ALLOC_POWER_GAP_MS apart (a NACK may be a glitch on the bus).
+ */
+#define RPW_ALLOC_POWER_TRIES	3
+#define RPW_ALLOC_POWER_GAP_MS	20
+
+static int rpw_alloc_power_on(const struct rpw_alloc_hw *h)
+{
+	int err, i;
+
+	for (i = 0; i < RPW_ALLOC_POWER_TRIES; i++) {
+		if (i)
+			msleep(RPW_ALLOC_POWER_GAP_MS);
+		err = rpw_srv_set_power(h->bus, h->slot, true, h->grant_id);
+		if (!err || err == -ENODEV)
+			break;
+	}
+	return err;
+}
+
+/*
+ * After a power-on failed for good: is the enable known to be off?  It is
+ * when the driver refused to touch the server (-ENODEV), when the grant id
+ * never reached the device (the driver writes it before the enable, so a
+ * refused id write means the enable was never written), or when switching
+ * it off works.  A failed read-back after the enable write leaves it
+ * unknown.
+ */
+static bool rpw_alloc_known_off(const struct rpw_alloc_hw *h, int err)
+{
+	struct rpw_srv_info info;
+
+	if (err == -ENODEV)
+		return true;
+	if (!rpw_srv_get(h->bus, h->slot, &info) && !info.enabled &&
+	    info.grant_id != h->grant_id)
+		return true;
+	return !rpw_srv_set_power(h->bus, h->slot, false, 0);
+}
+
 static int rpw_alloc_hw_run(const struct rpw_alloc_hw *h)
 {
 	switch (h->op) {
 	case RPW_ACT_POWER_ON:
-		return rpw_srv_set_power(h->bus, h->slot, true, h->grant_id);
+		return rpw_alloc_power_on(h);
 	case RPW_ACT_POWER_OFF:
 		return rpw_srv_set_power(h->bus, h->slot, false, 0);
 	default:
@@ -578,9 +620,34 @@ static int rpw_alloc_hw_run(const struct rpw_alloc_hw *h)
 }
 
 /*
- * Run the queued server operations in order.  A failed power-on leaves
- * the grant held and the server off: the primary counts more than is
- * drawn, never less (logged, slot-ntf shows enabled unset).
+ * Node lock held: a power-on failed for good (@err).  If the enable is
+ * known to be off (@off: the power-off after it succeeded, or the server
+ * was never powered because the driver does not know it, -ENODEV), the
+ * grant goes back unused with reason power-failed and the primary is told
+ * "holds 0".  Otherwise the enable may have been set before the error (a
+ * failed read-back): the grant stays counted, never less than may be
+ * drawn.  Logged either way; slot-ntf shows the state and the reason.
+ */
+static void rpw_alloc_power_failed(struct rpw_node *node, struct rpw_alloc *a,
+				   const struct rpw_alloc_hw *h, int err,
+				   bool off, u64 now)
+{
+	if (!off) {
+		pr_warn("%s: slot %u: power on for grant %u failed (%d) and the enable could not be switched off: the grant stays counted\n",
+			node->name, h->slot, h->grant_id, err);
+		return;
+	}
+	pr_warn("%s: slot %u: power on for grant %u failed after %u tries (%d): grant given back (power-failed)\n",
+		node->name, h->slot, h->grant_id, RPW_ALLOC_POWER_TRIES, err);
+	a->enabled[h->slot] = false;
+	if (!rpw_slots_power_failed(&a->slots, h->slot, h->grant_id, now,
+				    &a->out))
+		rpw_alloc_kick(node, a, now);
+}
+
+/*
+ * Run the queued server operations in order.  A power-on that fails for
+ * good is undone (power off) and given back: rpw_alloc_power_failed().
  */
 static void rpw_alloc_hw_work(struct work_struct *work)
 {
@@ -588,6 +655,7 @@ static void rpw_alloc_hw_work(struct work_struct *work)
 	struct rpw_node *node = a->node;
 	struct rpw_slot_view v;
 	struct rpw_alloc_hw h;
+	bool off;
 	int err;
 
 	mutex_lock(&rpw_alloc_hw_mutex);
@@ -607,8 +675,14 @@ static void rpw_alloc_hw_work(struct work_struct *work)
 			pr_warn("%s: slot %u: %s on I2C bus %d failed: %d\n",
 				node->name, h.slot, rpw_alloc_hw_names[h.op],
 				h.bus, err);
+		off = err && h.op == RPW_ACT_POWER_ON &&
+		      rpw_alloc_known_off(&h, err);
 
 		spin_lock_bh(&node->lock);
+		if (err && h.op == RPW_ACT_POWER_ON && h.bus == a->bus &&
+		    !node->dead && rpw_alloc_role(node, RACKPWR_ROLE_CHASSIS))
+			rpw_alloc_power_failed(node, a, &h, err, off,
+					       ktime_get_ns());
 		if (!err && h.op != RPW_ACT_SHUTDOWN && h.bus == a->bus &&
 		    !node->dead) {
 			a->enabled[h.slot] = h.op == RPW_ACT_POWER_ON;
@@ -1225,6 +1299,8 @@ int __init rpw_alloc_init(void)
 	BUILD_BUG_ON((int)RACKPWR_REASON_NO_POLICY != (int)RPW_PWR_R_NO_POLICY);
 	BUILD_BUG_ON((int)RACKPWR_REASON_REFUSED != (int)RPW_PWR_R_REFUSED);
 	BUILD_BUG_ON((int)RACKPWR_REASON_STALE != (int)RPW_PWR_R_STALE);
+	BUILD_BUG_ON((int)RACKPWR_REASON_POWER_FAILED !=
+		     (int)RPW_PWR_R_POWER_FAILED);
 	BUILD_BUG_ON(RACKPWR_TRIGGER_ADMIN - RACKPWR_TRIGGER_INSERT !=
 		     RPW_SEV_ADMIN_ON - RPW_SEV_INSERT);
 	BUILD_BUG_ON(RPW_ALLOC_NO_TIMER != RPW_TIMER_OFF);

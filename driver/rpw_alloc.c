@@ -502,6 +502,25 @@ int rpw_slots_server_event(struct rpw_slots *s, unsigned int slot,
 	}
 }
 
+int rpw_slots_power_failed(struct rpw_slots *s, unsigned int slot, u32 id,
+			   u64 now, struct rpw_alloc_out *out)
+{
+	struct rpw_slot *sl;
+
+	if (slot >= RPW_ALLOC_SLOTS)
+		return -EINVAL;
+	sl = &s->slot[slot];
+	if (!rpw_slot_holds(sl) || sl->id != id)
+		return -ESTALE;
+	sl->want_on = false;
+	sl->seeded = false;
+	/* Said as a release even when shedding: nothing was ever on. */
+	sl->state = RPW_SLOT_GRANTED;
+	rpw_slot_over(sl, RPW_PWR_R_POWER_FAILED, now);
+	rpw_slot_event(out, slot, sl, RPW_AEV_SLOT);
+	return 0;
+}
+
 int rpw_slots_set_prio(struct rpw_slots *s, unsigned int slot, u8 prio,
 		       u64 now)
 {

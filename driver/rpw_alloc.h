@@ -115,9 +115,10 @@ enum rpw_pwr_reason {
 	RPW_PWR_R_LOWER,	/* the server lowered its consumption */
 	RPW_PWR_R_REFUSED,	/* a shed not complied within shed_ms */
 	RPW_PWR_R_STALE,	/* not this chassis's live grant */
+	RPW_PWR_R_POWER_FAILED,	/* the server's device refused the enable */
 };
 
-#define RPW_PWR_R_MAX		RPW_PWR_R_STALE
+#define RPW_PWR_R_MAX		RPW_PWR_R_POWER_FAILED
 
 /* What the server's device reports, as the glue passes it in. */
 enum rpw_slot_ev {
@@ -307,6 +308,16 @@ void rpw_slots_leader(struct rpw_slots *s, u8 primary, u32 epoch,
 int rpw_slots_server_event(struct rpw_slots *s, unsigned int slot,
 			   unsigned int ev, u32 watts, u64 now,
 			   struct rpw_alloc_out *out);
+
+/*
+ * The glue could not switch @slot's power on for grant @id (the device
+ * refused the enable after bounded retries, and the enable is known to be
+ * off): the grant goes back unused (RELEASING, reason POWER_FAILED,
+ * statement "holds 0"), an event.  No new request follows by itself: the
+ * next trigger asks again.  -ESTALE when the slot no longer holds @id.
+ */
+int rpw_slots_power_failed(struct rpw_slots *s, unsigned int slot, u32 id,
+			   u64 now, struct rpw_alloc_out *out);
 
 /* Set @slot's priority; the primary learns it from an INV_REPORT. */
 int rpw_slots_set_prio(struct rpw_slots *s, unsigned int slot, u8 prio,

@@ -480,6 +480,37 @@ static void test_release(void)
 	       "release: ... then asks with a new id");
 }
 
+/* The enable refused: the grant goes back unused, as it is. */
+static void test_power_failed(void)
+{
+	struct rpw_slots s;
+	struct rpw_frame f;
+
+	granted(&s);
+	is(rpw_slots_power_failed(&s, 3, 99, MS, &out), -ESTALE,
+	   "power failed: not the slot's grant");
+	is(rpw_slots_power_failed(&s, 3, 100, MS, &out), 0,
+	   "power failed: the slot's grant");
+	tap_ok(s.slot[3].state == RPW_SLOT_RELEASING && !s.slot[3].held_w &&
+	       s.slot[3].reason == RPW_PWR_R_POWER_FAILED &&
+	       act_of(RPW_ACT_EVENT, RPW_AEV_SLOT) &&
+	       !act_of(RPW_ACT_POWER_ON, 0),
+	       "power failed: RELEASING, holds 0, reason power-failed, an event");
+	rpw_slots_tick(&s, MS, &out);
+	tap_ok(frames_of(RPW_T_PWR_RELEASE, &f) == 1 && f.payload[6] == 3 &&
+	       f.payload[7] == RPW_PWR_R_POWER_FAILED &&
+	       !get_unaligned_le16(f.payload + 8) &&
+	       get_unaligned_le32(f.payload + 10) == 100,
+	       "power failed: the primary is told grant 100 holds 0 W");
+	f = confirm(3, RPW_GS_NONE, 0, 0);
+	reset();
+	rpw_slots_rx(&s, &f, 2 * MS, &out);
+	tap_ok(s.slot[3].state == RPW_SLOT_OFF &&
+	       s.slot[3].reason == RPW_PWR_R_POWER_FAILED && !s.slot[3].id,
+	       "power failed: confirmed, OFF, no new request by itself");
+	reset();
+}
+
 static void test_gone(void)
 {
 	struct rpw_slots s;
@@ -1261,6 +1292,7 @@ int main(void)
 	test_resend();
 	test_deny();
 	test_release();
+	test_power_failed();
 	test_gone();
 	test_admin();
 	test_shed();
