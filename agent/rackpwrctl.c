@@ -138,6 +138,8 @@ static const char *const reason_names[] = {
 	[RACKPWR_REASON_OFF] = "off",
 	[RACKPWR_REASON_LOWER] = "lower",
 	[RACKPWR_REASON_REFUSED] = "refused",
+	[RACKPWR_REASON_STALE] = "stale",
+	[RACKPWR_REASON_POWER_FAILED] = "power-failed",
 };
 
 static const char *const trigger_names[] = {

@@ -30,6 +30,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/notifier.h>
 #include <linux/slab.h>
@@ -47,6 +48,9 @@ static unsigned int alloc_shed_ms = RPW_ALLOC_SHED_MS;
 module_param(alloc_shed_ms, uint, 0644);
 MODULE_PARM_DESC(alloc_shed_ms,
 		 "how long a server may take to shut down for a shed before it is reported as refusing, ms");
+
+/* A frame the MAC could not take is tried again this much later. */
+#define RPW_ALLOC_RETRY_NS	(10 * NSEC_PER_MSEC)
 
 /* A server operation the slot table asked for, run by the work item. */
 struct rpw_alloc_hw {
@@ -88,6 +92,14 @@ struct rpw_alloc {
 	bool acting;			/* as last told to the ledger */
 	u32 holder;			/* policy holder's portid, 0: none */
 	u64 timer_at;
+	bool retry;			/* a frame was not queued: try again */
+	/*
+	 * Flow control: our frames in the MAC queue by destination (the
+	 * total and the held destinations are in @out).  A destination
+	 * takes a new frame only when the last one is done, and all of
+	 * them stay within the class's reserve (rpw_alloc.h).
+	 */
+	u8 queued[RPW_MAC_NR_ADDR];
 	struct rpw_alloc_out out;	/* scratch of every pure call */
 };
 
@@ -142,10 +154,21 @@ static bool rpw_alloc_from_primary(const struct rpw_frame *f)
 	       f->type == RPW_T_SHED_REQUEST || f->type == RPW_T_INV_QUERY;
 }
 
+/* Node lock held: what @f said is due again (it was not delivered). */
+static void rpw_alloc_unsent(struct rpw_alloc *a, const struct rpw_frame *f)
+{
+	if (rpw_alloc_from_primary(f))
+		rpw_ledger_unsent(&a->ledger, f);
+	else
+		rpw_slots_unsent(&a->slots, f);
+}
+
 /*
  * Queue one frame in the allocation class.  A primary's frame expires at
  * the end of its lease (fencing) and is not sent at all outside one; a
- * chassis frame lives one resend period: the resend supersedes it.
+ * chassis frame lives one resend period: the resend supersedes it.  What
+ * a frame that cannot be queued said stays due: again at the next lease
+ * (a leader callback) or, for any other error, in a few milliseconds.
  */
 static void rpw_alloc_tx(struct rpw_node *node, struct rpw_alloc *a,
 			 const struct rpw_frame *f, u64 now)
@@ -156,16 +179,26 @@ static void rpw_alloc_tx(struct rpw_node *node, struct rpw_alloc *a,
 	if (rpw_alloc_from_primary(f)) {
 		u64 end = rpw_alloc_lease_end(node, now);
 
-		if (!end)
+		if (!end) {
+			rpw_alloc_unsent(a, f);
 			return;
+		}
 		o.ttl_ns = end - now;
 	} else {
 		o.ttl_ns = (u64)a->slots.t.resend_ms * NSEC_PER_MSEC;
 	}
 	err = rpw_node_queue_locked(node, f, &o);
-	if (err && err != -ENETDOWN)
-		pr_warn_ratelimited("%s: allocation frame 0x%02x not queued: %d\n",
-				    node->name, f->type, err);
+	if (err) {
+		if (err != -ENETDOWN)
+			pr_warn_ratelimited("%s: allocation frame 0x%02x not queued: %d\n",
+					    node->name, f->type, err);
+		rpw_alloc_unsent(a, f);
+		a->retry |= err != -ENETDOWN;
+		return;
+	}
+	a->queued[f->dst]++;
+	a->out.queued++;
+	rpw_alloc_out_hold(&a->out, f->dst, true);
 }
 
 /* ---- views and events --------------------------------------------------- */
@@ -374,6 +407,9 @@ static void rpw_alloc_kick(struct rpw_node *node, struct rpw_alloc *a, u64 now)
 	 */
 	if (full || next <= now)
 		next = min_t(u64, next, now + NSEC_PER_MSEC);
+	if (a->retry)
+		next = min_t(u64, next, now + RPW_ALLOC_RETRY_NS);
+	a->retry = false;
 	if (next <= now)
 		next = now + NSEC_PER_MSEC;
 	if (next != a->timer_at) {
@@ -468,6 +504,31 @@ static void rpw_alloc_rx(struct rpw_node *node, void *priv,
 	rpw_alloc_kick(node, a, now);
 }
 
+/*
+ * One of our frames left the MAC queue: its destination takes the next
+ * one.  A chassis's delivered frame defers the resends of what it said
+ * (the primary has it); what a frame not delivered (expired at the end of
+ * a lease window, unacknowledged, withdrawn) said that is still true is
+ * due again, so a busy bus loses nothing.
+ */
+static void rpw_alloc_tx_done(struct rpw_node *node, void *priv,
+			      const struct rpw_frame *f, bool ok, u64 now)
+{
+	struct rpw_alloc *a = priv;
+
+	lockdep_assert_held(&node->lock);
+	if (!a->queued[f->dst] || !a->out.queued)
+		return;		/* queued before the last (re)start */
+	a->out.queued--;
+	if (!--a->queued[f->dst])
+		rpw_alloc_out_hold(&a->out, f->dst, false);
+	if (ok && !rpw_alloc_from_primary(f))
+		rpw_slots_delivered(&a->slots, f, now);
+	else if (!ok)
+		rpw_alloc_unsent(a, f);
+	rpw_alloc_kick(node, a, now);
+}
+
 static void rpw_alloc_timer(struct rpw_node *node, void *priv, u64 now)
 {
 	struct rpw_alloc *a = priv;
@@ -488,6 +549,12 @@ static void rpw_alloc_start(struct rpw_node *node, void *priv,
 {
 	struct rpw_alloc *a = priv;
 
+	/* A new MAC: nothing of ours is queued; its reserve is our cap. */
+	memset(a->queued, 0, sizeof(a->queued));
+	memset(a->out.held, 0, sizeof(a->out.held));
+	a->out.queued = 0;
+	a->out.max_queued = max_t(unsigned int, 1,
+				  su->cfg.reserve[RPW_MAC_CLASS_ALLOC]);
 	queue_work(system_wq, &a->bind_work);
 }
 
@@ -499,11 +566,52 @@ static const char *const rpw_alloc_hw_names[] = {
 	[RPW_ACT_SHUTDOWN] = "shutdown request",
 };
 
+/*
+ * A power-on the device refuses is tried RPW_ALLOC_POWER_TRIES times in
+ * all, RPW_ALLOC_POWER_GAP_MS apart (a NACK may be a glitch on the bus).
+ */
+#define RPW_ALLOC_POWER_TRIES	3
+#define RPW_ALLOC_POWER_GAP_MS	20
+
+static int rpw_alloc_power_on(const struct rpw_alloc_hw *h)
+{
+	int err, i;
+
+	for (i = 0; i < RPW_ALLOC_POWER_TRIES; i++) {
+		if (i)
+			msleep(RPW_ALLOC_POWER_GAP_MS);
+		err = rpw_srv_set_power(h->bus, h->slot, true, h->grant_id);
+		if (!err || err == -ENODEV)
+			break;
+	}
+	return err;
+}
+
+/*
+ * After a power-on failed for good: is the enable known to be off?  It is
+ * when the driver refused to touch the server (-ENODEV), when the grant id
+ * never reached the device (the driver writes it before the enable, so a
+ * refused id write means the enable was never written), or when switching
+ * it off works.  A failed read-back after the enable write leaves it
+ * unknown.
+ */
+static bool rpw_alloc_known_off(const struct rpw_alloc_hw *h, int err)
+{
+	struct rpw_srv_info info;
+
+	if (err == -ENODEV)
+		return true;
+	if (!rpw_srv_get(h->bus, h->slot, &info) && !info.enabled &&
+	    info.grant_id != h->grant_id)
+		return true;
+	return !rpw_srv_set_power(h->bus, h->slot, false, 0);
+}
+
 static int rpw_alloc_hw_run(const struct rpw_alloc_hw *h)
 {
 	switch (h->op) {
 	case RPW_ACT_POWER_ON:
-		return rpw_srv_set_power(h->bus, h->slot, true, h->grant_id);
+		return rpw_alloc_power_on(h);
 	case RPW_ACT_POWER_OFF:
 		return rpw_srv_set_power(h->bus, h->slot, false, 0);
 	default:
@@ -512,9 +620,34 @@ static int rpw_alloc_hw_run(const struct rpw_alloc_hw *h)
 }
 
 /*
- * Run the queued server operations in order.  A failed power-on leaves
- * the grant held and the server off: the primary counts more than is
- * drawn, never less (logged, slot-ntf shows enabled unset).
+ * Node lock held: a power-on failed for good (@err).  If the enable is
+ * known to be off (@off: the power-off after it succeeded, or the server
+ * was never powered because the driver does not know it, -ENODEV), the
+ * grant goes back unused with reason power-failed and the primary is told
+ * "holds 0".  Otherwise the enable may have been set before the error (a
+ * failed read-back): the grant stays counted, never less than may be
+ * drawn.  Logged either way; slot-ntf shows the state and the reason.
+ */
+static void rpw_alloc_power_failed(struct rpw_node *node, struct rpw_alloc *a,
+				   const struct rpw_alloc_hw *h, int err,
+				   bool off, u64 now)
+{
+	if (!off) {
+		pr_warn("%s: slot %u: power on for grant %u failed (%d) and the enable could not be switched off: the grant stays counted\n",
+			node->name, h->slot, h->grant_id, err);
+		return;
+	}
+	pr_warn("%s: slot %u: power on for grant %u failed after %u tries (%d): grant given back (power-failed)\n",
+		node->name, h->slot, h->grant_id, RPW_ALLOC_POWER_TRIES, err);
+	a->enabled[h->slot] = false;
+	if (!rpw_slots_power_failed(&a->slots, h->slot, h->grant_id, now,
+				    &a->out))
+		rpw_alloc_kick(node, a, now);
+}
+
+/*
+ * Run the queued server operations in order.  A power-on that fails for
+ * good is undone (power off) and given back: rpw_alloc_power_failed().
  */
 static void rpw_alloc_hw_work(struct work_struct *work)
 {
@@ -522,6 +655,7 @@ static void rpw_alloc_hw_work(struct work_struct *work)
 	struct rpw_node *node = a->node;
 	struct rpw_slot_view v;
 	struct rpw_alloc_hw h;
+	bool off;
 	int err;
 
 	mutex_lock(&rpw_alloc_hw_mutex);
@@ -541,8 +675,14 @@ static void rpw_alloc_hw_work(struct work_struct *work)
 			pr_warn("%s: slot %u: %s on I2C bus %d failed: %d\n",
 				node->name, h.slot, rpw_alloc_hw_names[h.op],
 				h.bus, err);
+		off = err && h.op == RPW_ACT_POWER_ON &&
+		      rpw_alloc_known_off(&h, err);
 
 		spin_lock_bh(&node->lock);
+		if (err && h.op == RPW_ACT_POWER_ON && h.bus == a->bus &&
+		    !node->dead && rpw_alloc_role(node, RACKPWR_ROLE_CHASSIS))
+			rpw_alloc_power_failed(node, a, &h, err, off,
+					       ktime_get_ns());
 		if (!err && h.op != RPW_ACT_SHUTDOWN && h.bus == a->bus &&
 		    !node->dead) {
 			a->enabled[h.slot] = h.op == RPW_ACT_POWER_ON;
@@ -825,6 +965,7 @@ static const struct rpw_proto_ops rpw_alloc_proto = {
 	.detach = rpw_alloc_detach,
 	.start = rpw_alloc_start,
 	.rx = rpw_alloc_rx,
+	.tx_done = rpw_alloc_tx_done,
 	.timer = rpw_alloc_timer,
 	.leader = rpw_alloc_leader,
 	.withdraw = rpw_alloc_withdraw,
@@ -1163,6 +1304,8 @@ int __init rpw_alloc_init(void)
 	BUILD_BUG_ON((int)RACKPWR_REASON_NO_POLICY != (int)RPW_PWR_R_NO_POLICY);
 	BUILD_BUG_ON((int)RACKPWR_REASON_REFUSED != (int)RPW_PWR_R_REFUSED);
 	BUILD_BUG_ON((int)RACKPWR_REASON_STALE != (int)RPW_PWR_R_STALE);
+	BUILD_BUG_ON((int)RACKPWR_REASON_POWER_FAILED !=
+		     (int)RPW_PWR_R_POWER_FAILED);
 	BUILD_BUG_ON(RACKPWR_TRIGGER_ADMIN - RACKPWR_TRIGGER_INSERT !=
 		     RPW_SEV_ADMIN_ON - RPW_SEV_INSERT);
 	BUILD_BUG_ON(RPW_ALLOC_NO_TIMER != RPW_TIMER_OFF);

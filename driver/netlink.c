@@ -185,7 +185,7 @@ static const struct nla_policy rpw_power_decide_policy[RACKPWR_A_POWER_MAX + 1] 
 						     RACKPWR_VERDICT_DENY),
 	[RACKPWR_A_POWER_MW] = { .type = NLA_U32 },
 	[RACKPWR_A_POWER_REASON] = NLA_POLICY_MAX(NLA_U32,
-						  RACKPWR_REASON_STALE),
+						  RACKPWR_REASON_POWER_FAILED),
 };
 
 static struct genl_family rpw_genl_family;

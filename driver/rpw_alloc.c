@@ -47,6 +47,20 @@ void rpw_alloc_out_reset(struct rpw_alloc_out *o)
 	o->nframes = 0;
 	o->nacts = 0;
 	o->dropped = 0;
+	o->blocked = false;
+}
+
+void rpw_alloc_out_hold(struct rpw_alloc_out *o, u8 dst, bool on)
+{
+	if (on)
+		o->held[dst / 8] |= BIT(dst % 8);
+	else
+		o->held[dst / 8] &= ~BIT(dst % 8);
+}
+
+bool rpw_alloc_out_held(const struct rpw_alloc_out *o, u8 dst)
+{
+	return o->held[dst / 8] & BIT(dst % 8);
 }
 
 int rpw_alloc_prio_cmp(u8 prio_a, u8 addr_a, u8 slot_a,
@@ -100,6 +114,26 @@ static bool rpw_out_room(const struct rpw_alloc_out *o, unsigned int acts)
 	return o->nacts + acts <= RPW_ALLOC_OUT_ACTS;
 }
 
+static bool rpw_out_full(const struct rpw_alloc_out *o)
+{
+	return o->nframes >= RPW_ALLOC_OUT_FRAMES;
+}
+
+/*
+ * May a new frame to @dst be appended?  Not to a held destination nor
+ * beyond max_queued (flow control: marked, the caller comes back when a
+ * frame is done), nor when @o is full.
+ */
+static bool rpw_out_may_open(struct rpw_alloc_out *o, u8 dst)
+{
+	if (rpw_alloc_out_held(o, dst) ||
+	    (o->max_queued && o->queued + o->nframes >= o->max_queued)) {
+		o->blocked = true;
+		return false;
+	}
+	return !rpw_out_full(o);
+}
+
 /*
  * Room for one @esz-byte entry of @type to @dst: in the last open frame of
  * that kind if it has room, else in a new one.  NULL when @o is full.
@@ -121,7 +155,7 @@ static void *rpw_out_entry(struct rpw_alloc_out *o, u8 type, u8 dst,
 		}
 	}
 	if (!f) {
-		if (o->nframes >= RPW_ALLOC_OUT_FRAMES)
+		if (!rpw_out_may_open(o, dst))
 			return NULL;
 		f = &o->frames[o->nframes++];
 		memset(f, 0, sizeof(*f));
@@ -304,6 +338,8 @@ static void rpw_slot_request(struct rpw_slots *s, struct rpw_slot *sl,
 	sl->want_on = false;
 	sl->dirty |= RPW_SD_REQ;
 	sl->resend_ns = now;
+	if (!s->req_until)
+		s->req_until = now + rpw_ms(RPW_ALLOC_BURST_MS);
 }
 
 /*
@@ -464,6 +500,25 @@ int rpw_slots_server_event(struct rpw_slots *s, unsigned int slot,
 	default:
 		return -EINVAL;
 	}
+}
+
+int rpw_slots_power_failed(struct rpw_slots *s, unsigned int slot, u32 id,
+			   u64 now, struct rpw_alloc_out *out)
+{
+	struct rpw_slot *sl;
+
+	if (slot >= RPW_ALLOC_SLOTS)
+		return -EINVAL;
+	sl = &s->slot[slot];
+	if (!rpw_slot_holds(sl) || sl->id != id)
+		return -ESTALE;
+	sl->want_on = false;
+	sl->seeded = false;
+	/* Said as a release even when shedding: nothing was ever on. */
+	sl->state = RPW_SLOT_GRANTED;
+	rpw_slot_over(sl, RPW_PWR_R_POWER_FAILED, now);
+	rpw_slot_event(out, slot, sl, RPW_AEV_SLOT);
+	return 0;
 }
 
 int rpw_slots_set_prio(struct rpw_slots *s, unsigned int slot, u8 prio,
@@ -802,11 +857,11 @@ static bool rpw_slot_emit_stmt(struct rpw_slots *s, struct rpw_slot *sl,
 }
 
 static bool rpw_slot_emit_req(struct rpw_slots *s, struct rpw_slot *sl,
-			      unsigned int i, struct rpw_alloc_out *o)
+			      unsigned int i, bool hold, struct rpw_alloc_out *o)
 {
 	struct rpw_pwr_req *e;
 
-	if (!(sl->dirty & RPW_SD_REQ))
+	if (!(sl->dirty & RPW_SD_REQ) || hold)
 		return true;
 	e = rpw_out_entry(o, RPW_T_PWR_REQUEST, s->primary, s->epoch,
 			  sizeof(*e));
@@ -856,38 +911,55 @@ static bool rpw_slots_emit_inv(struct rpw_slots *s, struct rpw_alloc_out *o)
 	return true;
 }
 
-/* Every due frame, batched; false when @o filled up first. */
+/*
+ * Every due frame, batched; false when @o filled up or flow control
+ * stopped it first (what is left stays due).
+ */
 static bool rpw_slots_emit(struct rpw_slots *s, u64 now,
 			   struct rpw_alloc_out *o)
 {
-	unsigned int i;
+	unsigned int i, reqs = 0;
+	bool ok = true, hold;
 
-	for (i = 0; i < RPW_ALLOC_SLOTS; i++) {
+	for (i = 0; i < RPW_ALLOC_SLOTS; i++)
+		reqs += !!(s->slot[i].dirty & RPW_SD_REQ);
+	if (!reqs)
+		s->req_until = 0;
+	/* New requests wait for the rest of their burst. */
+	hold = now < s->req_until &&
+	       reqs < RPW_PWR_MAX_ENTRIES(sizeof(struct rpw_pwr_req));
+	for (i = 0; i < RPW_ALLOC_SLOTS && ok; i++) {
 		struct rpw_slot *sl = &s->slot[i];
 		u8 was = sl->dirty;
 
 		if (!was)
 			continue;
-		if (!rpw_slot_emit_stmt(s, sl, i, o) ||
-		    !rpw_slot_emit_req(s, sl, i, o))
-			return false;
-		sl->resend_ns = now + rpw_ms(sl->state == RPW_SLOT_QUEUED ?
-					     s->t.queued_ms : s->t.resend_ms);
+		ok = rpw_slot_emit_stmt(s, sl, i, o) &&
+		     rpw_slot_emit_req(s, sl, i, hold, o);
+		/* The resend period runs from the (last) frame sent. */
+		if (sl->dirty != was)
+			sl->resend_ns = now + rpw_ms(sl->state == RPW_SLOT_QUEUED ?
+						     s->t.queued_ms :
+						     s->t.resend_ms);
 	}
-	return rpw_slots_emit_inv(s, o);
+	return ok && rpw_slots_emit_inv(s, o);
 }
 
-static u64 rpw_slots_next(const struct rpw_slots *s)
+static u64 rpw_slots_next(const struct rpw_slots *s, u64 now)
 {
 	u64 next = RPW_ALLOC_NO_TIMER;
 	unsigned int i;
 
+	/* Past it, the requests wait for flow control. */
+	if (rpw_slots_following(s) && s->req_until > now)
+		next = s->req_until;
 	for (i = 0; i < RPW_ALLOC_SLOTS; i++) {
 		const struct rpw_slot *sl = &s->slot[i];
 
 		if (sl->state == RPW_SLOT_SHEDDING)
 			next = rpw_min_t(next, sl->shed_end_ns);
-		if (rpw_slots_following(s) &&
+		/* Still due after a tick: it waits for flow control. */
+		if (rpw_slots_following(s) && !sl->dirty &&
 		    (rpw_slot_asks(sl) || sl->stmt_type || sl->fix_id))
 			next = rpw_min_t(next, sl->resend_ns);
 	}
@@ -900,10 +972,95 @@ u64 rpw_slots_tick(struct rpw_slots *s, u64 now, struct rpw_alloc_out *out)
 {
 	rpw_slots_timers(s, now, out);
 	if (!rpw_slots_following(s))
-		return rpw_slots_next(s);
-	if (!rpw_slots_emit(s, now, out))
+		return rpw_slots_next(s, now);
+	if (!rpw_slots_emit(s, now, out) && rpw_out_full(out))
 		return now;
-	return rpw_slots_next(s);
+	return rpw_slots_next(s, now);
+}
+
+/* Request, statement and report entries: slot first, the id last. */
+static_assert(sizeof(struct rpw_pwr_req) == sizeof(struct rpw_pwr_stmt),
+	      "a request entry is as long as a statement entry");
+
+void rpw_slots_delivered(struct rpw_slots *s, const struct rpw_frame *f,
+			 u64 now)
+{
+	u64 later = now + rpw_ms(s->t.queued_ms);
+	size_t esz = f->type == RPW_T_INV_REPORT ?
+		     sizeof(struct rpw_inv_ent) : sizeof(struct rpw_pwr_stmt);
+	u32 epoch;
+	int i, n;
+
+	if (f->type != RPW_T_PWR_REQUEST && f->type != RPW_T_PWR_RELEASE &&
+	    f->type != RPW_T_SHED_DONE && f->type != RPW_T_INV_REPORT)
+		return;
+	n = rpw_pwr_parse(f, esz, &epoch);
+	if (n <= 0 || f->dst != s->primary || epoch != s->epoch)
+		return;
+	if (f->type == RPW_T_INV_REPORT && s->confirmed != RPW_ALL_SLOTS &&
+	    s->inv_ns < later)
+		s->inv_ns = later;
+	for (i = 0; i < n; i++) {
+		const u8 *e = rpw_pwr_entry(f, esz, i);
+		struct rpw_slot *sl;
+
+		if (e[0] >= RPW_ALLOC_SLOTS)
+			continue;
+		sl = &s->slot[e[0]];
+		if (get_unaligned_le32(e + esz - 4) != sl->id || !sl->id ||
+		    sl->resend_ns >= later)
+			continue;
+		if (f->type == sl->stmt_type ||
+		    ((f->type == RPW_T_PWR_REQUEST ||
+		      f->type == RPW_T_INV_REPORT) && rpw_slot_asks(sl)))
+			sl->resend_ns = later;
+	}
+}
+
+static void rpw_slot_unsent(struct rpw_slots *s, u8 type, unsigned int i,
+			    u32 id)
+{
+	struct rpw_slot *sl = &s->slot[i];
+
+	switch (type) {
+	case RPW_T_PWR_REQUEST:
+		if (rpw_slot_asks(sl) && sl->id == id)
+			sl->dirty |= RPW_SD_REQ;
+		break;
+	case RPW_T_INV_REPORT:
+		if (!(s->confirmed & BIT(i)))
+			s->inv_due |= BIT(i);
+		break;
+	default:		/* RPW_T_PWR_RELEASE, RPW_T_SHED_DONE */
+		if (sl->stmt_type == type && sl->id == id)
+			sl->dirty |= RPW_SD_STMT;
+		if (sl->fix_id && sl->fix_id == id)
+			sl->dirty |= RPW_SD_FIX;
+		break;
+	}
+}
+
+void rpw_slots_unsent(struct rpw_slots *s, const struct rpw_frame *f)
+{
+	size_t esz = f->type == RPW_T_INV_REPORT ?
+		     sizeof(struct rpw_inv_ent) : sizeof(struct rpw_pwr_stmt);
+	u32 epoch;
+	int i, n;
+
+	if (f->type != RPW_T_PWR_REQUEST && f->type != RPW_T_PWR_RELEASE &&
+	    f->type != RPW_T_SHED_DONE && f->type != RPW_T_INV_REPORT)
+		return;
+	n = rpw_pwr_parse(f, esz, &epoch);
+	if (n <= 0 || !rpw_slots_following(s) || f->dst != s->primary ||
+	    epoch != s->epoch)
+		return;
+	for (i = 0; i < n; i++) {
+		const u8 *e = rpw_pwr_entry(f, esz, i);
+
+		if (e[0] < RPW_ALLOC_SLOTS)
+			rpw_slot_unsent(s, f->type, e[0],
+					get_unaligned_le32(e + esz - 4));
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -999,6 +1156,7 @@ void rpw_ledger_role(struct rpw_ledger *l, bool acting, u32 epoch, u64 now,
 	for (c = 0; c < RPW_ALLOC_MAX_CHASSIS; c++) {
 		memset(l->ch[c].ent, 0, sizeof(l->ch[c].ent));
 		l->ch[c].reported = 0;
+		l->ch[c].ans_until = 0;
 	}
 	l->acting = acting;
 	l->epoch = epoch;
@@ -1034,11 +1192,14 @@ static void rpw_ent_answer(struct rpw_ledger_ent *e, u8 verdict, u8 reason,
 	e->dirty |= RPW_LD_ANS;
 }
 
-/* "Grant @id now holds @held_mw" (0: it is over for good). */
+/*
+ * "Grant @id now holds @held_mw" (0: it is over for good).  @want_mw: what
+ * the server needs, if the statement says (an INV_REPORT), else 0.
+ */
 static void rpw_ledger_stmt(struct rpw_ledger *l,
 			    struct rpw_ledger_chassis *ch, unsigned int slot,
-			    u32 id, u64 held_mw, u8 type, u8 reason, u64 now,
-			    struct rpw_alloc_out *o)
+			    u32 id, u64 held_mw, u64 want_mw, u8 type, u8 reason,
+			    u64 now, struct rpw_alloc_out *o)
 {
 	struct rpw_ledger_ent *e = &ch->ent[slot];
 	bool mine = e->state != RPW_GS_NONE && e->id == id;
@@ -1064,6 +1225,12 @@ static void rpw_ledger_stmt(struct rpw_ledger *l,
 		 * never goes back up (a confirm stays true once sent).
 		 */
 		e->held_mw = rpw_min_t(e->held_mw, held_mw);
+		/*
+		 * After a lower consumption the holding is below the need:
+		 * a report says the need, a release (adopted) did not.
+		 */
+		if (want_mw)
+			e->want_mw = want_mw;
 		if (e->state == RPW_GS_SHEDDING && type == RPW_T_SHED_DONE) {
 			/* Refused: still held, and told so. */
 			e->state = RPW_GS_GRANTED;
@@ -1083,11 +1250,12 @@ static void rpw_ledger_stmt(struct rpw_ledger *l,
 	e->state = RPW_GS_GRANTED;
 	e->id = id;
 	e->held_mw = held_mw;
-	e->want_mw = held_mw;
+	e->want_mw = want_mw > held_mw ? want_mw : held_mw;
 	e->reason = RPW_PWR_R_NONE;
 	e->ans = RPW_PWR_GRANT;
 	e->ans_id = id;
 	e->ans_w = rpw_alloc_mw_to_w(held_mw);
+	e->dirty &= ~RPW_LD_ANS;
 	e->since = now;
 	l->stats.adopted++;
 	rpw_ledger_event(o, RPW_AEV_ENTRY, ch, slot, id);
@@ -1123,6 +1291,8 @@ static void rpw_ledger_request(struct rpw_ledger *l,
 	e->since = now;
 	e->reason = RPW_PWR_R_NONE;
 	e->ans = 0;
+	/* An answer still held for an older id is moot: it asks anew. */
+	e->dirty &= ~RPW_LD_ANS;
 	rpw_ledger_event(o, RPW_AEV_REQUEST, ch, slot, id);
 }
 
@@ -1149,6 +1319,7 @@ static void rpw_ledger_report(struct rpw_ledger *l,
 	case RPW_SLOT_SHEDDING:
 	case RPW_SLOT_RELEASING:
 		rpw_ledger_stmt(l, ch, r->slot, id, (u64)held * 1000,
+				(u64)le16_to_cpu(r->want_watts) * 1000,
 				RPW_T_INV_REPORT, RPW_PWR_R_NONE, now, o);
 		break;
 	default:
@@ -1223,7 +1394,7 @@ static void rpw_ledger_rx_entry(struct rpw_ledger *l,
 		if (!st->req_id || st->reason > RPW_PWR_R_MAX)
 			goto bad;
 		rpw_ledger_stmt(l, ch, st->slot, le32_to_cpu(st->req_id),
-				(u64)le16_to_cpu(st->held_watts) * 1000,
+				(u64)le16_to_cpu(st->held_watts) * 1000, 0,
 				f->type, st->reason, now, o);
 		return;
 	}
@@ -1401,18 +1572,22 @@ static bool rpw_ledger_shed_timer(struct rpw_ledger *l,
 	return true;
 }
 
+/*
+ * The entry's due frames; false when @o is full.  What flow control
+ * stops, or an answer held for the policy's burst (@hold_ans), stays due.
+ */
 static bool rpw_ledger_emit_ent(struct rpw_ledger *l,
 				const struct rpw_ledger_chassis *ch,
 				unsigned int slot, struct rpw_ledger_ent *e,
-				u64 now, struct rpw_alloc_out *o)
+				bool hold_ans, u64 now, struct rpw_alloc_out *o)
 {
-	if (e->dirty & RPW_LD_ANS) {
+	if ((e->dirty & RPW_LD_ANS) && !hold_ans) {
 		struct rpw_pwr_ans *a;
 
 		a = rpw_out_entry(o, RPW_T_PWR_ANSWER, ch->addr, l->epoch,
 				  sizeof(*a));
 		if (!a)
-			return false;
+			return !rpw_out_full(o);
 		a->slot = slot;
 		a->verdict = e->ans;
 		a->reason = e->reason;
@@ -1426,7 +1601,7 @@ static bool rpw_ledger_emit_ent(struct rpw_ledger *l,
 		c = rpw_out_entry(o, RPW_T_PWR_CONFIRM, ch->addr, l->epoch,
 				  sizeof(*c));
 		if (!c)
-			return false;
+			return !rpw_out_full(o);
 		c->slot = slot;
 		c->state = e->state;
 		if (e->state != RPW_GS_NONE) {
@@ -1441,7 +1616,7 @@ static bool rpw_ledger_emit_ent(struct rpw_ledger *l,
 		s = rpw_out_entry(o, RPW_T_SHED_REQUEST, ch->addr, l->epoch,
 				  sizeof(*s));
 		if (!s)
-			return false;
+			return !rpw_out_full(o);
 		s->slot = slot;
 		s->watts = cpu_to_le16(rpw_alloc_mw_to_w(e->held_mw));
 		s->req_id = cpu_to_le32(e->id);
@@ -1449,6 +1624,31 @@ static bool rpw_ledger_emit_ent(struct rpw_ledger *l,
 		e->resend_ns = now + rpw_ms(l->t.resend_ms);
 	}
 	return true;
+}
+
+/*
+ * Whether @ch's due answers wait for more of the policy's burst: while a
+ * request of it is still pending, up to a frame's worth and at most
+ * RPW_ALLOC_BURST_MS from the first.  Keeps ch->ans_until: the deadline
+ * while answers are due, 0 when none are.
+ */
+static bool rpw_ledger_hold_answers(struct rpw_ledger_chassis *ch, u64 now)
+{
+	unsigned int i, due = 0;
+	bool pending = false;
+
+	for (i = 0; i < RPW_ALLOC_SLOTS; i++) {
+		due += !!(ch->ent[i].dirty & RPW_LD_ANS);
+		pending |= ch->ent[i].state == RPW_GS_PENDING;
+	}
+	if (!due) {
+		ch->ans_until = 0;
+		return false;
+	}
+	if (!ch->ans_until)
+		ch->ans_until = now + rpw_ms(RPW_ALLOC_BURST_MS);
+	return pending && now < ch->ans_until &&
+	       due < RPW_PWR_MAX_ENTRIES(sizeof(struct rpw_pwr_ans));
 }
 
 static bool rpw_ledger_query(struct rpw_ledger *l, u64 now,
@@ -1462,8 +1662,10 @@ static bool rpw_ledger_query(struct rpw_ledger *l, u64 now,
 	}
 	if (now < l->query_ns && !l->query_due)
 		return true;
-	if (o->nframes >= RPW_ALLOC_OUT_FRAMES)
-		return false;
+	if (!rpw_out_may_open(o, RPW_ADDR_BCAST)) {
+		l->query_due = true;	/* after the flow control */
+		return !rpw_out_full(o);
+	}
 	f = &o->frames[o->nframes++];
 	memset(f, 0, sizeof(*f));
 	f->version = RPW_PROTO_VERSION;
@@ -1477,16 +1679,19 @@ static bool rpw_ledger_query(struct rpw_ledger *l, u64 now,
 	return true;
 }
 
-static u64 rpw_ledger_next_ns(const struct rpw_ledger *l)
+static u64 rpw_ledger_next_ns(const struct rpw_ledger *l, u64 now)
 {
 	u64 next = RPW_ALLOC_NO_TIMER;
 	unsigned int c, i;
 
 	if (l->recovering)
 		next = l->acting_since + rpw_ms(l->t.recovery_ms);
-	if (!rpw_ledger_all_reported(l))
+	if (!rpw_ledger_all_reported(l) && !l->query_due)
 		next = rpw_min_t(next, l->query_ns);
 	for (c = 0; c < RPW_ALLOC_MAX_CHASSIS; c++) {
+		/* Past it, the answers wait for flow control. */
+		if (l->ch[c].ans_until > now)
+			next = rpw_min_t(next, l->ch[c].ans_until);
 		for (i = 0; i < RPW_ALLOC_SLOTS; i++) {
 			const struct rpw_ledger_ent *e = &l->ch[c].ent[i];
 			u64 from = e->since > l->policy_since ? e->since :
@@ -1495,8 +1700,10 @@ static u64 rpw_ledger_next_ns(const struct rpw_ledger *l)
 			if (e->state == RPW_GS_PENDING && !l->policy)
 				next = rpw_min_t(next, from +
 						 rpw_ms(l->t.nopolicy_ms));
+			/* A shed still due waits for flow control. */
 			if (e->state == RPW_GS_SHEDDING)
-				next = rpw_min_t(next,
+				next = rpw_min_t(next, e->dirty & RPW_LD_SHED ?
+						 e->shed_end_ns :
 						 rpw_min_t(e->resend_ns,
 							   e->shed_end_ns));
 		}
@@ -1520,17 +1727,67 @@ u64 rpw_ledger_tick(struct rpw_ledger *l, u64 now, struct rpw_alloc_out *out)
 		full = true;
 	for (c = 0; c < RPW_ALLOC_MAX_CHASSIS && !full; c++) {
 		struct rpw_ledger_chassis *ch = &l->ch[c];
+		bool hold;
 
 		if (ch->addr == RPW_ADDR_NONE)
 			continue;
 		for (i = 0; i < RPW_ALLOC_SLOTS && !full; i++)
 			full = !rpw_ledger_nopolicy(l, ch, i, now, out) ||
-			       !rpw_ledger_shed_timer(l, ch, i, now, out) ||
-			       !rpw_ledger_emit_ent(l, ch, i, &ch->ent[i], now,
-						    out);
+			       !rpw_ledger_shed_timer(l, ch, i, now, out);
+		hold = rpw_ledger_hold_answers(ch, now);
+		for (i = 0; i < RPW_ALLOC_SLOTS && !full; i++)
+			full = !rpw_ledger_emit_ent(l, ch, i, &ch->ent[i], hold,
+						    now, out);
+		rpw_ledger_hold_answers(ch, now);
 	}
 	rpw_ledger_sum(l);
-	return full ? now : rpw_ledger_next_ns(l);
+	return full ? now : rpw_ledger_next_ns(l, now);
+}
+
+static void rpw_ledger_unsent_ent(struct rpw_ledger_ent *e, u8 type,
+				  u32 id)
+{
+	switch (type) {
+	case RPW_T_PWR_ANSWER:
+		if (e->ans && e->ans_id == id)
+			e->dirty |= RPW_LD_ANS;
+		break;
+	case RPW_T_PWR_CONFIRM:		/* shows the entry as it is now */
+		e->dirty |= RPW_LD_CONF;
+		break;
+	default:			/* RPW_T_SHED_REQUEST */
+		if (e->state == RPW_GS_SHEDDING && e->id == id)
+			e->dirty |= RPW_LD_SHED;
+		break;
+	}
+}
+
+void rpw_ledger_unsent(struct rpw_ledger *l, const struct rpw_frame *f)
+{
+	struct rpw_ledger_chassis *ch;
+	u32 epoch;
+	size_t esz;
+	int i, n;
+
+	esz = rpw_slots_rx_esz(f->type);
+	if ((!esz && f->type != RPW_T_INV_QUERY) ||
+	    (f->type == RPW_T_INV_QUERY && f->dst != RPW_ADDR_BCAST))
+		return;
+	n = rpw_pwr_parse(f, esz, &epoch);
+	if (n < 0 || !l->acting || epoch != l->epoch)
+		return;
+	if (f->type == RPW_T_INV_QUERY) {
+		l->query_due = !rpw_ledger_all_reported(l);
+		return;
+	}
+	ch = rpw_ledger_find(l, f->dst);
+	for (i = 0; ch && f->dst != RPW_ADDR_NONE && i < n; i++) {
+		const u8 *p = rpw_pwr_entry(f, esz, i);
+
+		if (p[0] < RPW_ALLOC_SLOTS)
+			rpw_ledger_unsent_ent(&ch->ent[p[0]], f->type,
+					      get_unaligned_le32(p + esz - 4));
+	}
 }
 
 int rpw_ledger_next(const struct rpw_ledger *l, int pos,

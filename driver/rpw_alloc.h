@@ -46,6 +46,14 @@
 #define RPW_ALLOC_RECOVERY_MS	1000	/* new primary: most it waits */
 #define RPW_ALLOC_NOPOLICY_MS	3000	/* pending without a policy holder */
 #define RPW_ALLOC_SHED_MS	30000	/* a server's time to shut down */
+/*
+ * Bursts: a chassis holds a new request this long (or until a frame's
+ * worth, five, are due), so that triggers seen in one poll of its servers
+ * share a frame; the primary holds the answers for a chassis while the
+ * policy still has requests of it to decide, up to this long, so that a
+ * burst of decisions leaves in full frames (four answers).
+ */
+#define RPW_ALLOC_BURST_MS	2
 
 struct rpw_alloc_timing {
 	u32 resend_ms;
@@ -107,9 +115,10 @@ enum rpw_pwr_reason {
 	RPW_PWR_R_LOWER,	/* the server lowered its consumption */
 	RPW_PWR_R_REFUSED,	/* a shed not complied within shed_ms */
 	RPW_PWR_R_STALE,	/* not this chassis's live grant */
+	RPW_PWR_R_POWER_FAILED,	/* the server's device refused the enable */
 };
 
-#define RPW_PWR_R_MAX		RPW_PWR_R_STALE
+#define RPW_PWR_R_MAX		RPW_PWR_R_POWER_FAILED
 
 /* What the server's device reports, as the glue passes it in. */
 enum rpw_slot_ev {
@@ -171,17 +180,38 @@ struct rpw_alloc_act {
  * payload; the caller sets src and queues them in the allocation MAC
  * class, a primary's with TTL = the end of its lease.  Execute the actions
  * in order.  About 1.7 KiB: keep it in the node, not on the kernel stack.
+ *
+ * Flow control (the caller's, kept across resets): @held marks the
+ * destinations that take no new frame now; with @max_queued set, frames
+ * are appended only while @queued (the caller's count of its frames still
+ * in the MAC queue) plus those in @o stay below it.  What is due for a
+ * held destination or beyond @max_queued stays due, without a timer:
+ * tick again when a frame of yours is done.  Holding a destination while
+ * a frame to it is still queued batches everything that fell due
+ * meanwhile into the next frame (Nagle's rule): one frame per destination
+ * in the MAC queue costs an idle request nothing and gathers a storm into
+ * full frames; @max_queued within the class's reserve of queue room
+ * never meets -ENOBUFS.
  */
 struct rpw_alloc_out {
 	unsigned int nframes;
 	unsigned int nacts;
 	/* Actions that did not fit: 0 if reset before each call. */
 	unsigned int dropped;
+	/* Private: an entry was left due for flow control. */
+	bool blocked;
+	unsigned int queued;
+	unsigned int max_queued;	/* 0: no limit */
+	u8 held[256 / 8];	/* bitmap by destination address */
 	struct rpw_frame frames[RPW_ALLOC_OUT_FRAMES];
 	struct rpw_alloc_act acts[RPW_ALLOC_OUT_ACTS];
 };
 
 void rpw_alloc_out_reset(struct rpw_alloc_out *o);
+
+/* Flow control: hold (@on) or release destination @dst. */
+void rpw_alloc_out_hold(struct rpw_alloc_out *o, u8 dst, bool on);
+bool rpw_alloc_out_held(const struct rpw_alloc_out *o, u8 dst);
 
 /*
  * Priority total order: higher @prio first, then the lower chassis address,
@@ -230,6 +260,7 @@ struct rpw_slots {
 	u8 inv_due;		/* private: slots whose report is due */
 	u8 confirmed;		/* slots confirmed since the last follow */
 	u64 inv_ns;		/* next unsolicited report */
+	u64 req_until;		/* private: new requests held until, 0 */
 	struct rpw_slot slot[RPW_ALLOC_SLOTS];
 	struct rpw_slots_stats stats;
 };
@@ -278,6 +309,16 @@ int rpw_slots_server_event(struct rpw_slots *s, unsigned int slot,
 			   unsigned int ev, u32 watts, u64 now,
 			   struct rpw_alloc_out *out);
 
+/*
+ * The glue could not switch @slot's power on for grant @id (the device
+ * refused the enable after bounded retries, and the enable is known to be
+ * off): the grant goes back unused (RELEASING, reason POWER_FAILED,
+ * statement "holds 0"), an event.  No new request follows by itself: the
+ * next trigger asks again.  -ESTALE when the slot no longer holds @id.
+ */
+int rpw_slots_power_failed(struct rpw_slots *s, unsigned int slot, u32 id,
+			   u64 now, struct rpw_alloc_out *out);
+
 /* Set @slot's priority; the primary learns it from an INV_REPORT. */
 int rpw_slots_set_prio(struct rpw_slots *s, unsigned int slot, u8 prio,
 		       u64 now);
@@ -297,6 +338,23 @@ int rpw_slots_rx(struct rpw_slots *s, const struct rpw_frame *f, u64 now,
  * RPW_ALLOC_NO_TIMER) comes.
  */
 u64 rpw_slots_tick(struct rpw_slots *s, u64 now, struct rpw_alloc_out *out);
+
+/*
+ * The MAC delivered @f, a frame of ours (its ACK came back).  The primary
+ * has it: its entries that are still open here are resent only after
+ * queued_ms, not resend_ms, unless the primary changes.  A primary busy
+ * with a storm answers late; resending what it already holds would only
+ * add to its queue.
+ */
+void rpw_slots_delivered(struct rpw_slots *s, const struct rpw_frame *f,
+			 u64 now);
+
+/*
+ * @f, a frame of ours to the primary followed now, was not delivered
+ * (expired in the queue, no ACK): what it said that is still open goes
+ * out again at the next tick instead of waiting for a resend.
+ */
+void rpw_slots_unsent(struct rpw_slots *s, const struct rpw_frame *f);
 
 /* ------------------------------------------------------------------ */
 /* Primary side                                                        */
@@ -321,6 +379,7 @@ struct rpw_ledger_ent {
 struct rpw_ledger_chassis {
 	u8 addr;		/* RPW_ADDR_NONE: unused */
 	u8 reported;		/* slots reported at this epoch */
+	u64 ans_until;		/* private: answers held until, 0 none */
 	struct rpw_ledger_ent ent[RPW_ALLOC_SLOTS];
 };
 
@@ -400,6 +459,15 @@ int rpw_ledger_shed(struct rpw_ledger *l, u8 addr, unsigned int slot,
 
 /* Deadlines (recovery, no policy, sheds), queries, then due frames. */
 u64 rpw_ledger_tick(struct rpw_ledger *l, u64 now, struct rpw_alloc_out *out);
+
+/*
+ * @f, a frame of ours, was not delivered (the MAC gave it up: expired in
+ * the queue at the end of a lease window, no ACK after its retries,
+ * withdrawn).  What it said that is still true goes out again at the next
+ * tick: an answer is never lost to a busy bus, and a chassis need not
+ * resend its request for it.
+ */
+void rpw_ledger_unsent(struct rpw_ledger *l, const struct rpw_frame *f);
 
 /* One ledger line for the dumps. */
 struct rpw_ledger_info {

@@ -518,6 +518,13 @@ def gen_policy_bench(quick):
     return bench_lines(out, '# rackpwr policy bench')
 
 
+def gen_alloc_bench(quick):
+    sub = ['ALLOC_BENCH_SEEDS=1']
+    out = run(['make', '-s', '-C', 'selftests/sim', 'bench-alloc'] +
+              (sub if quick else []), 'stack_sim')
+    return bench_lines(out, '# alloc bench')
+
+
 def value_table(header, rows):
     """A reST simple table from a header and rows of cells (right-aligned
     numbers, left-aligned text)."""
@@ -598,6 +605,8 @@ GEN = {
                   gen_alloc_sim, None),
     'policy-bench': ('make -C selftests/bench bench-policy', 'literal',
                      gen_policy_bench, None),
+    'alloc-bench': ('make -C selftests/sim bench-alloc', 'literal',
+                    gen_alloc_bench, True),
 }
 
 SHAPE = {
@@ -658,6 +667,22 @@ def table_keys(name, lines):
             if d:
                 keys['stack.dup_range.prio%s' % prio] = '%d-%d' % (min(d),
                                                                    max(d))
+    elif name == 'alloc-bench':
+        # alloc-bench.COLUMN_range: "min-max" over the seeds, as printed
+        head = None
+        per = {}
+        for l in lines:
+            c = l.split()
+            if l.startswith('#') or not c:
+                continue
+            if head is None:
+                head = c
+                continue
+            for h, x in zip(head[1:], c[1:]):
+                per.setdefault(h, []).append(x)
+        for h, xs in per.items():
+            xs = sorted(xs, key=float)
+            keys['alloc-bench.%s_range' % h] = '%s-%s' % (xs[0], xs[-1])
     elif name == 'test-mac-urgent':
         for l in lines:
             m = re.search(r'# (.*?) \+ urgent: .* urgent max ([\d.]+) ms', l)

@@ -440,6 +440,7 @@ static void alloc_values(void)
 	kv("alloc.recovery_ms", "%u", t.recovery_ms);
 	kv("alloc.nopolicy_ms", "%u", t.nopolicy_ms);
 	kv("alloc.shed_ms", "%u", t.shed_ms);
+	kv("alloc.burst_ms", "%u", RPW_ALLOC_BURST_MS);
 	kv("alloc.prio_default", "%u", RPW_ALLOC_PRIO_DEFAULT);
 	kv("alloc.max_chassis", "%u", RPW_ALLOC_MAX_CHASSIS);
 }

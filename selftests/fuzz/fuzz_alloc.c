@@ -5,8 +5,9 @@
  * The input is a program for one chassis slot table and one primary's
  * ledger: arbitrary allocation frames to either (from the right or a wrong
  * address and epoch), server events, policy decisions, sheds, leader and
- * policy-holder changes, time steps, and the frames each side sends
- * delivered to the other.  After every step:
+ * policy-holder changes, time steps, the frames each side sends
+ * delivered to the other, the MAC's delivered/given-up results and flow
+ * control (held destinations, a queue budget).  After every step:
  *  - every frame either side sends passes rpw_frame_validate() and its
  *    header's count matches its length; no action is dropped;
  *  - POWER_ON only for a slot now GRANTED under that id, and only right
@@ -164,7 +165,7 @@ static void step(struct input *in)
 	unsigned int i;
 	int err;
 
-	switch (op % 10) {
+	switch (op % 12) {
 	case 0:
 		f = any_frame(in, false);
 		slots_rx(&f);
@@ -237,6 +238,30 @@ static void step(struct input *in)
 	case 8:
 		rpw_ledger_policy(&led, take(in) & 1, now);
 		break;
+	case 10: {
+		/* The MAC's results: a sent frame delivered or given up. */
+		u8 b = take(in);
+
+		f = (b & 1) && n_to_ledger ? to_ledger[take(in) % n_to_ledger] :
+					     any_frame(in, true);
+		if (b & 2)
+			rpw_slots_delivered(&slots, &f, now);
+		else
+			rpw_slots_unsent(&slots, &f);
+		f = (b & 4) && n_to_slots ? to_slots[take(in) % n_to_slots] :
+					    any_frame(in, false);
+		rpw_ledger_unsent(&led, &f);
+		break;
+	}
+	case 11: {
+		/* Flow control: held destinations, a queue budget. */
+		u8 b = take(in);
+
+		rpw_alloc_out_hold(&out, (b & 1) ? PRIMARY : CHASSIS, b & 2);
+		out.max_queued = (b >> 2) & 3;
+		out.queued = (b >> 4) & 3;
+		break;
+	}
 	default:
 		rpw_alloc_out_reset(&out);
 		rpw_ledger_role(&led, true, EPOCH, now, &out);
@@ -259,7 +284,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rpw_slots_leader(&slots, PRIMARY, EPOCH, 1000 * MS, 0);
 	rpw_ledger_init(&led, &t);
 	rpw_ledger_know(&led, CHASSIS);
-	rpw_alloc_out_reset(&out);
+	memset(&out, 0, sizeof(out));	/* flow control too */
 	rpw_ledger_role(&led, true, EPOCH, 0, &out);
 	while (in.n)
 		step(&in);

@@ -378,14 +378,32 @@ static int psu_by_addr(u8 addr)
 	return -1;
 }
 
+/*
+ * The MAC gave a frame up (no ACK after its retries, expired): the
+ * sender's rpw_*_unsent(), as the glue's tx_done.  Half the lost frames.
+ */
+static void gave_up(const struct rpw_frame *f, bool to_psu)
+{
+	int i = to_psu ? ch_by_addr(f->src) : psu_by_addr(f->src);
+
+	if (i < 0 || !chance(0.5))
+		return;
+	if (to_psu && S->ch[i].up)
+		rpw_slots_unsent(&S->ch[i].s, f);
+	else if (!to_psu && S->psu[i].alive)
+		rpw_ledger_unsent(&S->psu[i].l, f);
+}
+
 static void send_one(const struct rpw_frame *f, bool to_psu, int dst,
 		     u64 ttl, u32 term)
 {
 	struct event e;
 	int copies = 1;
 
-	if (!S->quiet && chance(S->loss))
+	if (!S->quiet && chance(S->loss)) {
+		gave_up(f, to_psu);
 		return;
+	}
 	if (!S->quiet && chance(S->dup))
 		copies = 2;
 	while (copies--) {
@@ -846,6 +864,24 @@ struct cand {
 	u64 want, held;
 };
 
+/*
+ * A grant the ledger recorded: the primary may hold the answer a moment
+ * for the rest of the policy's burst (RPW_ALLOC_BURST_MS), but the grant
+ * is real from now on, so the ledger may count it.
+ */
+static void note_decided(const struct cand *c)
+{
+	struct rpw_pwr_ans a = {
+		.slot = c->slot, .verdict = RPW_PWR_GRANT,
+		.watts = cpu_to_le16(rpw_alloc_mw_to_w(c->want)),
+		.req_id = cpu_to_le32(c->id),
+	};
+	int ch = ch_by_addr(c->addr);
+
+	if (ch >= 0)
+		note_verdict(ch, &a, S->nterms);
+}
+
 static int cand_cmp(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
@@ -921,6 +957,8 @@ static void policy_run(void)
 						cs[i].want, 0, S->usable_mw,
 						S->now, &out);
 			policy_drain(p - S->psu);
+			if (!err)
+				note_decided(&cs[i]);
 			if (err == -ENOSPC)
 				S->refused++;
 			if (err != -EAGAIN)
@@ -992,8 +1030,13 @@ static void deliver(struct event *e)
 	if (e->to_psu) {
 		struct psu *p = &S->psu[e->node];
 
+		int ci = ch_by_addr(e->f.src);
+
 		if (!p->alive)
 			return;
+		/* Its ACK, mostly: the chassis's tx_done(ok). */
+		if (ci >= 0 && S->ch[ci].up && chance(0.9))
+			rpw_slots_delivered(&S->ch[ci].s, &e->f, S->now);
 		rpw_alloc_out_reset(&out);
 		if (rpw_ledger_rx(&p->l, &e->f, S->now, &out) == -ESTALE)
 			S->stale_rx++;
@@ -1200,6 +1243,10 @@ static void check_settled(void)
 				 p->l.granted_mw + e->want_mw <= S->usable_mw)
 				fail("settle: ch%d slot %d queued though it fits",
 				     c, i);
+			else if (gs >= RPW_GS_GRANTED &&
+				 e->want_mw != sl->want_w * 1000ULL)
+				fail("settle: ch%d slot %d wants %u W, ledger %" PRIu64 " mW",
+				     c, i, sl->want_w, e->want_mw);
 			else if (ch->hw[i].powered !=
 				 (sl->state == RPW_SLOT_GRANTED ||
 				  sl->state == RPW_SLOT_SHEDDING))

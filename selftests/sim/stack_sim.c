@@ -81,6 +81,7 @@ struct snode {
 	struct rpw_alloc_out out;
 	bool acting;			/* as told to the ledger */
 	u64 atimer;			/* armed allocation timer */
+	u8 aq[256];			/* its frames queued, by destination */
 	u64 asked[RPW_ALLOC_SLOTS];	/* trigger time of a slot's request */
 };
 
@@ -356,7 +357,9 @@ static bool alloc_on, alloc_urgent;
 static u64 policy_ns = 1000000;
 static u64 lat[4096];
 static unsigned int nlat, storm_left;
-static u64 storm_t0, storm_end;
+static u64 storm_t0, storm_end, settled_at;
+/* Allocation frames sent during the storm: by chassis, by the primary. */
+static unsigned int storm_frames[2];
 
 struct decide {
 	struct snode *n;
@@ -406,8 +409,39 @@ static void alloc_send(struct snode *n, const struct rpw_frame *f)
 	if (err && verbose)
 		printf("# n%d alloc frame 0x%02x refused: %d\n", n->idx,
 		       f->type, err);
-	if (err)
+	if (err) {
 		free(req);
+		return;
+	}
+	/* As rpw_alloc_tx(): flow control until its done. */
+	n->aq[f->dst]++;
+	n->out.queued++;
+	rpw_alloc_out_hold(&n->out, f->dst, true);
+	if (storm_t0 && storm_left)
+		storm_frames[n->e.cfg.role == RACKPWR_ROLE_PSU]++;
+}
+
+/*
+ * As rpw_alloc_tx_done(): the destination takes the next frame; a
+ * chassis's delivered frame pushes its resends back, a frame that was
+ * not delivered goes again.
+ */
+static void alloc_done(struct snode *n, const struct rpw_frame *f, bool ok,
+		       u64 now)
+{
+	if (ok && n->e.cfg.role != RACKPWR_ROLE_PSU)
+		rpw_slots_delivered(&n->slots, f, now);
+	if (!ok && n->e.cfg.role == RACKPWR_ROLE_PSU)
+		rpw_ledger_unsent(&n->ledger, f);
+	else if (!ok)
+		rpw_slots_unsent(&n->slots, f);
+	if (!n->aq[f->dst] || !n->out.queued)
+		return;
+	n->out.queued--;
+	if (!--n->aq[f->dst])
+		rpw_alloc_out_hold(&n->out, f->dst, false);
+	if (!n->dead)
+		alloc_kick(n, now);
 }
 
 /* The trivial policy: grant exactly what was asked. */
@@ -628,16 +662,71 @@ static void b_storm(struct busim *sim, void *arg)
 			}
 }
 
+static int bench_requests;
+
+/* The acting primary recovered, every chassis confirmed, no frame queued. */
+static bool alloc_settled(void)
+{
+	bool acting = false;
+	int i, a;
+
+	for (i = 0; i < nn; i++) {
+		const struct snode *n = &nodes[i];
+
+		if (n->out.queued)
+			return false;
+		if (n->e.cfg.role == RACKPWR_ROLE_PSU) {
+			if (n->acting && n->ledger.recovering)
+				return false;
+			acting |= n->acting;
+			for (a = 0; a < RPW_ALLOC_MAX_CHASSIS; a++)
+				if (n->acting && n->ledger.ch[a].addr != RPW_ADDR_NONE &&
+				    n->ledger.ch[a].reported != 0xff)
+					return false;
+		} else if (n->slots.confirmed != 0xff) {
+			return false;
+		}
+	}
+	return acting;
+}
+
+/*
+ * The idle requests start once the rack settled (the new primary's
+ * inventory round is over), then one every BENCH_GAP ms, released half
+ * way: the release and its confirmation are over before the next
+ * request, so each one finds the bus idle but for the election's
+ * heartbeats.  Then the storm.
+ */
+static void b_settle(struct busim *sim, void *arg)
+{
+	u64 now = busim_now(sim);
+	int k;
+
+	(void)arg;
+	if (!alloc_settled()) {
+		busim_at(sim, now + 10 * MS, b_settle, NULL);
+		return;
+	}
+	settled_at = now;
+	for (k = 0; k < bench_requests; k++) {
+		busim_at(sim, now + k * BENCH_GAP * MS, b_step, NULL);
+		busim_at(sim, now + k * BENCH_GAP * MS + BENCH_GAP / 2 * MS,
+			 b_release, NULL);
+	}
+	busim_at(sim, now + bench_requests * BENCH_GAP * MS, b_storm, NULL);
+}
+
 static void alloc_setup(struct busim *sim, int requests, u64 start)
 {
 	unsigned int s;
-	int i, k;
+	int i;
 
 	for (i = 0; i < nn; i++) {
 		struct snode *n = &nodes[i];
 
 		n->atimer = RPW_ALLOC_NO_TIMER;
 		rpw_alloc_out_reset(&n->out);
+		n->out.max_queued = busim_mac(sim, i)->cfg.reserve[RPW_MAC_CLASS_ALLOC];
 		rpw_slots_init(&n->slots, NULL, 1000 * (i + 1));
 		rpw_ledger_init(&n->ledger, NULL);
 		rpw_ledger_policy(&n->ledger, true, 0);
@@ -650,17 +739,8 @@ static void alloc_setup(struct busim *sim, int requests, u64 start)
 		rpw_alloc_out_reset(&n->out);
 		busim_at(sim, MS, alloc_sync, n);
 	}
-	/*
-	 * One request every BENCH_GAP ms, released half way: the release
-	 * and its confirmation are over before the next request, so each
-	 * one finds the bus idle but for the election's heartbeats.
-	 */
-	for (k = 0; k < requests; k++) {
-		busim_at(sim, start + k * BENCH_GAP * MS, b_step, NULL);
-		busim_at(sim, start + k * BENCH_GAP * MS + BENCH_GAP / 2 * MS,
-			 b_release, NULL);
-	}
-	busim_at(sim, start + requests * BENCH_GAP * MS, b_storm, NULL);
+	bench_requests = requests;
+	busim_at(sim, start, b_settle, NULL);
 }
 
 static int u64cmp(const void *a, const void *b)
@@ -680,11 +760,14 @@ static bool alloc_report(void)
 	printf("# alloc idle: %u requests, request -> grant p50 %.2f ms p99 %.2f ms max %.2f ms (policy %.2f ms)\n",
 	       nlat, lat[nlat / 2] / 1e6, lat[(nlat * 99) / 100] / 1e6,
 	       lat[nlat - 1] / 1e6, policy_ns / 1e6);
+	printf("# alloc: idle requests from %.0f ms on (rack settled)\n",
+	       settled_at / 1e6);
 	if (storm_left)
 		printf("# alloc storm: %u requests unanswered\n", storm_left);
 	else
-		printf("# alloc storm: all answered in %.2f ms\n",
-		       (storm_end - storm_t0) / 1e6);
+		printf("# alloc storm: all answered in %.2f ms, %u frames from the chassis, %u from the primary\n",
+		       (storm_end - storm_t0) / 1e6, storm_frames[0],
+		       storm_frames[1]);
 	return !storm_left && storm_end;
 }
 
@@ -711,6 +794,7 @@ static void h_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
 			printf("# %9.3f ms n%d done type 0x%02x result %d\n",
 			       busim_now(sim) / 1e6, node, req->frame.type,
 			       result);
+		alloc_done(&nodes[node], &req->frame, !result, busim_now(sim));
 		free(req);
 		return;
 	}
@@ -924,8 +1008,9 @@ int main(int argc, char **argv)
 		if (requests < 1 || requests > 4000)
 			requests = 200;
 		alloc_setup(sim, requests, 2000 * MS);
-		if (dur < 2000 + (u64)requests * BENCH_GAP + 2000)
-			dur = 2000 + (u64)requests * BENCH_GAP + 2000;
+		/* Up to 3 s for the rack to settle first. */
+		if (dur < 5000 + (u64)requests * BENCH_GAP + 2000)
+			dur = 5000 + (u64)requests * BENCH_GAP + 2000;
 	}
 	printf("# stack_sim: %d psu + %d chassis, prio_period %d, J %.2f ms, T_h %.2f ms, T_det %.2f ms, seed %llu\n",
 	       npsu, nch, prio, ec.bus_delay_ns / 1e6, ec.hb_ns / 1e6,

@@ -18,6 +18,7 @@
 #define PRIMARY		5
 #define CHASSIS		0x21
 #define LEASE		(10000 * MS)
+#define BURST		(RPW_ALLOC_BURST_MS * MS)
 
 static struct rpw_alloc_out out;
 
@@ -197,7 +198,9 @@ static void test_layout(void)
 
 	chassis(&s, 0x12345678);
 	rpw_slots_server_event(&s, 3, RPW_SEV_BUTTON, 0, 0, &out);
-	rpw_slots_tick(&s, 0, &out);
+	rpw_slots_tick(&s, BURST - 1, &out);
+	is(out.nframes, 0, "layout: a new request waits for its burst");
+	rpw_slots_tick(&s, BURST, &out);
 	tap_ok(frames_of(RPW_T_PWR_REQUEST, &f) == 1 && f.len == sizeof(want) &&
 	       !memcmp(f.payload, want, sizeof(want)) && f.dst == PRIMARY &&
 	       (f.flags & RPW_F_ACKREQ) &&
@@ -340,11 +343,13 @@ static void test_resend(void)
 	chassis(&s, 100);
 	rpw_slots_server_event(&s, 1, RPW_SEV_WAKE, 0, 0, &out);
 	next = rpw_slots_tick(&s, 0, &out);
-	is(next, tm.resend_ms * MS, "resend: next tick at resend_ms");
+	is(next, BURST, "resend: a new request waits RPW_ALLOC_BURST_MS");
+	next = rpw_slots_tick(&s, BURST, &out);
+	is(next, BURST + tm.resend_ms * MS, "resend: next tick at resend_ms");
 	reset();
-	rpw_slots_tick(&s, tm.resend_ms * MS - 1, &out);
+	rpw_slots_tick(&s, BURST + tm.resend_ms * MS - 1, &out);
 	is(out.nframes, 0, "resend: nothing before resend_ms");
-	rpw_slots_tick(&s, tm.resend_ms * MS, &out);
+	rpw_slots_tick(&s, BURST + tm.resend_ms * MS, &out);
 	tap_ok(frames_of(RPW_T_PWR_REQUEST, &f) == 1 &&
 	       get_unaligned_le32(f.payload + 10) == 100 &&
 	       s.stats.resent == 1,
@@ -473,6 +478,37 @@ static void test_release(void)
 	rpw_slots_rx(&s, &f, 3 * MS, &out);
 	tap_ok(s.slot[3].state == RPW_SLOT_REQUESTING && s.slot[3].id == 101,
 	       "release: ... then asks with a new id");
+}
+
+/* The enable refused: the grant goes back unused, as it is. */
+static void test_power_failed(void)
+{
+	struct rpw_slots s;
+	struct rpw_frame f;
+
+	granted(&s);
+	is(rpw_slots_power_failed(&s, 3, 99, MS, &out), -ESTALE,
+	   "power failed: not the slot's grant");
+	is(rpw_slots_power_failed(&s, 3, 100, MS, &out), 0,
+	   "power failed: the slot's grant");
+	tap_ok(s.slot[3].state == RPW_SLOT_RELEASING && !s.slot[3].held_w &&
+	       s.slot[3].reason == RPW_PWR_R_POWER_FAILED &&
+	       act_of(RPW_ACT_EVENT, RPW_AEV_SLOT) &&
+	       !act_of(RPW_ACT_POWER_ON, 0),
+	       "power failed: RELEASING, holds 0, reason power-failed, an event");
+	rpw_slots_tick(&s, MS, &out);
+	tap_ok(frames_of(RPW_T_PWR_RELEASE, &f) == 1 && f.payload[6] == 3 &&
+	       f.payload[7] == RPW_PWR_R_POWER_FAILED &&
+	       !get_unaligned_le16(f.payload + 8) &&
+	       get_unaligned_le32(f.payload + 10) == 100,
+	       "power failed: the primary is told grant 100 holds 0 W");
+	f = confirm(3, RPW_GS_NONE, 0, 0);
+	reset();
+	rpw_slots_rx(&s, &f, 2 * MS, &out);
+	tap_ok(s.slot[3].state == RPW_SLOT_OFF &&
+	       s.slot[3].reason == RPW_PWR_R_POWER_FAILED && !s.slot[3].id,
+	       "power failed: confirmed, OFF, no new request by itself");
+	reset();
 }
 
 static void test_gone(void)
@@ -769,6 +805,57 @@ static void test_recovery(void)
 	       -EAGAIN, "recovery: never a grant to a chassis not heard");
 }
 
+/*
+ * Regression: a grant lowered (LOWER) and then taken over by a new primary.
+ * The rebuilt entry must hold the lowered watts and still want the
+ * server's need, whether the release or the report comes first.
+ */
+static void lower_failover(bool report_first, const char *what)
+{
+	const u32 epoch2 = EPOCH + 0x100;
+	const struct rpw_ledger_ent *e;
+	struct rpw_frame fr[RPW_ALLOC_OUT_FRAMES];
+	unsigned int i, n, pass;
+	struct rpw_slots s;
+	struct rpw_frame f;
+
+	granted(&s);
+	rpw_slots_server_event(&s, 3, RPW_SEV_LOWER, 60, MS, &out);
+	reset();
+	rpw_slots_leader(&s, PRIMARY + 1, epoch2, LEASE, 2 * MS);
+	rpw_slots_tick(&s, 2 * MS, &out);
+	n = out.nframes;
+	memcpy(fr, out.frames, n * sizeof(fr[0]));
+	rpw_ledger_init(&led, &tm);
+	rpw_ledger_know(&led, CHASSIS);
+	rpw_ledger_role(&led, true, epoch2, 2 * MS, &out);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			bool rep = fr[i].type == RPW_T_INV_REPORT;
+
+			if (rep != (report_first == !pass))
+				continue;
+			f = fr[i];
+			f.src = CHASSIS;
+			reset();
+			rpw_ledger_rx(&led, &f, 3 * MS, &out);
+		}
+	}
+	e = &led.ch[0].ent[3];
+	tap_ok(led.ch[0].addr == CHASSIS && e->state == RPW_GS_GRANTED &&
+	       e->id == 100 && e->held_mw == 60000 && e->want_mw == 103000 &&
+	       led.granted_mw == 60000,
+	       "lower + failover (%s): rebuilt entry holds 60 W, wants 103 W (%llu/%llu mW)",
+	       what, (unsigned long long)e->held_mw,
+	       (unsigned long long)e->want_mw);
+}
+
+static void test_lower_failover(void)
+{
+	lower_failover(false, "release first");
+	lower_failover(true, "report first");
+}
+
 static void test_decide(void)
 {
 	const struct rpw_alloc_act *a;
@@ -1057,7 +1144,7 @@ static void test_loop(void)
 	pump(&s, MS);
 	tap_ok(!led.recovering, "loop: the chassis's report ends recovery");
 	rpw_slots_server_event(&s, 7, RPW_SEV_BUTTON, 0, 2 * MS, &out);
-	pump(&s, 2 * MS);
+	pump(&s, 2 * MS + BURST);
 	is(led.ch[0].ent[7].state, RPW_GS_PENDING, "loop: pending");
 	is(rpw_ledger_decide(&led, CHASSIS, 7, 1000, RPW_PWR_GRANT, 107000,
 				 0, 200000, 3 * MS, &out), 0, "loop: decided");
@@ -1080,6 +1167,119 @@ static void test_loop(void)
 	       "loop: released and confirmed; both sides empty");
 }
 
+/* The primary's ledger with CHASSIS reported, @n requests pending. */
+static void pending(unsigned int n)
+{
+	struct rpw_frame f;
+	unsigned int i;
+
+	rpw_ledger_init(&led, &tm);
+	rpw_ledger_know(&led, CHASSIS);
+	rpw_ledger_role(&led, true, EPOCH, 0, &out);
+	f = report(CHASSIS, 0, RPW_SLOT_OFF, 100, 0, 0, true);
+	rpw_ledger_rx(&led, &f, 0, &out);
+	f = report(CHASSIS, 0, RPW_SLOT_OFF, 100, 0, 0, false);
+	rpw_ledger_rx(&led, &f, 0, &out);
+	for (i = 0; i < n; i++) {
+		f = request(CHASSIS, i, 9, 100, 50 + i);
+		rpw_ledger_rx(&led, &f, 0, &out);
+	}
+	rpw_ledger_tick(&led, 0, &out);
+	reset();
+}
+
+static int decide(unsigned int slot)
+{
+	return rpw_ledger_decide(&led, CHASSIS, slot, 50 + slot, RPW_PWR_GRANT,
+				 100000, 0, ~0ULL, MS, &out);
+}
+
+/* Bursts, flow control, delivery and frames that were not delivered. */
+static void test_flow(void)
+{
+	struct rpw_slots s;
+	struct rpw_frame f;
+	unsigned int i;
+	u64 next;
+
+	chassis(&s, 100);
+	for (i = 0; i < RPW_ALLOC_SLOTS; i++)
+		rpw_slots_server_event(&s, i, RPW_SEV_BUTTON, 0, 0, &out);
+	rpw_slots_tick(&s, 0, &out);
+	tap_ok(frames_of(RPW_T_PWR_REQUEST, NULL) == 2 &&
+	       out.frames[0].payload[4] == 5 && out.frames[1].payload[4] == 3,
+	       "flow: eight triggers of one poll: two frames, 5 + 3 requests");
+
+	chassis(&s, 100);
+	rpw_alloc_out_hold(&out, PRIMARY, true);
+	rpw_slots_server_event(&s, 2, RPW_SEV_BUTTON, 0, 0, &out);
+	next = rpw_slots_tick(&s, BURST, &out);
+	tap_ok(!out.nframes && next == RPW_ALLOC_NO_TIMER,
+	       "flow: held destination: nothing sent, no timer (%llu)",
+	       (unsigned long long)next);
+	rpw_slots_server_event(&s, 4, RPW_SEV_BUTTON, 0, 2 * MS, &out);
+	rpw_alloc_out_hold(&out, PRIMARY, false);
+	rpw_slots_tick(&s, 2 * MS + BURST, &out);
+	tap_ok(frames_of(RPW_T_PWR_REQUEST, &f) == 1 && f.payload[4] == 2,
+	       "flow: released: what fell due meanwhile in one frame");
+	rpw_slots_delivered(&s, &f, 3 * MS);
+	reset();
+	rpw_slots_tick(&s, 3 * MS + tm.resend_ms * MS, &out);
+	is(out.nframes, 0, "flow: a delivered request is not resent at resend_ms");
+	rpw_slots_tick(&s, 3 * MS + tm.queued_ms * MS, &out);
+	is(entries_of(RPW_T_PWR_REQUEST), 2, "flow: ... but at queued_ms");
+	f = out.frames[0];
+	reset();
+	rpw_slots_unsent(&s, &f);
+	rpw_slots_tick(&s, 4 * MS + tm.queued_ms * MS, &out);
+	is(entries_of(RPW_T_PWR_REQUEST), 2,
+	   "flow: a request not delivered goes again at the next tick");
+
+	chassis(&s, 100);
+	out.max_queued = 2;
+	out.queued = 1;
+	rpw_slots_leader(&s, PRIMARY + 1, EPOCH + 0x100, LEASE, MS);
+	rpw_slots_tick(&s, MS, &out);
+	tap_ok(out.nframes == 1 && s.inv_due,
+	       "flow: max_queued: one more frame, the rest stays due");
+	out.max_queued = 0;
+	out.queued = 0;
+	reset();
+
+	pending(5);
+	decide(0);
+	decide(1);
+	next = rpw_ledger_tick(&led, MS, &out);
+	tap_ok(!frames_of(RPW_T_PWR_ANSWER, NULL) && next == MS + BURST,
+	       "flow: answers wait while the policy still has requests");
+	decide(2);
+	decide(3);
+	rpw_ledger_tick(&led, MS, &out);
+	tap_ok(frames_of(RPW_T_PWR_ANSWER, &f) == 1 && f.payload[4] == 4,
+	       "flow: ... a full frame (4 answers) goes at once");
+	reset();
+	decide(4);
+	rpw_ledger_tick(&led, MS, &out);
+	is(entries_of(RPW_T_PWR_ANSWER), 1,
+	   "flow: ... the last decision ends the burst");
+	f = out.frames[0];
+	reset();
+	rpw_ledger_unsent(&led, &f);
+	rpw_ledger_tick(&led, 2 * MS, &out);
+	tap_ok(frames_of(RPW_T_PWR_ANSWER, &f) == 1 &&
+	       get_unaligned_le32(f.payload + 12) == 54,
+	       "flow: an answer not delivered goes again");
+
+	pending(2);
+	decide(0);
+	rpw_ledger_tick(&led, MS, &out);
+	rpw_ledger_tick(&led, MS + BURST - 1, &out);
+	is(out.nframes, 0, "flow: a lone answer waits for the burst ...");
+	rpw_ledger_tick(&led, MS + BURST, &out);
+	is(entries_of(RPW_T_PWR_ANSWER), 1, "flow: ... RPW_ALLOC_BURST_MS");
+	reset();
+}
+
 int main(void)
 {
 	rpw_alloc_timing_default(&tm);
@@ -1092,6 +1292,7 @@ int main(void)
 	test_resend();
 	test_deny();
 	test_release();
+	test_power_failed();
 	test_gone();
 	test_admin();
 	test_shed();
@@ -1099,11 +1300,13 @@ int main(void)
 	test_inventory();
 	test_seed();
 	test_recovery();
+	test_lower_failover();
 	test_decide();
 	test_statements();
 	test_nopolicy();
 	test_ledger_shed();
 	test_misc();
 	test_loop();
+	test_flow();
 	return tap_done();
 }

@@ -12,7 +12,8 @@
 #  - with the test policy holder (rackpwrctl policy --grant-if-fits) every
 #    trigger is granted and powers its server under the grant's id;
 #  - orderly shutdown, sleep (and wake again), lower consumption, abrupt
-#    removal, admin power-off and a shed each return exactly the slot's
+#    removal, admin power-off, a power enable the server's device refuses
+#    (power-failed) and a shed each return exactly the slot's
 #    watts at the primary; a server that ignores a shed keeps its watts
 #    counted and is reported;
 #  - stale epochs and a node that is not the primary are refused (ESTALE),
@@ -172,6 +173,21 @@ rackpwrctl slot-set "$NC" 4 --power off
 check "admin power-off: slot 4 off" off "$(until_eq off 8000 slotf "$NC" 4 state)"
 check "admin power-off: power disabled" 0 "$(srv 1 4 enable)"
 check "admin power-off: 800 W returned" 750000 "$(until_eq 750000 5000 pwr P granted_mw)"
+
+# --- a power enable the server's device refuses (data NACK) ---------
+srv 1 0 nack 1
+rackpwrctl slot-set "$NC" 0 --power on
+check "refused enable: the grant goes back, reason power-failed" power-failed \
+	"$(until_eq power-failed 10000 slotf "$NC" 0 reason)"
+check "refused enable: slot 0 off" off "$(until_eq off 8000 slotf "$NC" 0 state)"
+check "refused enable: not powered" 0 "$(srv 1 0 enable)"
+check "refused enable: no line at the primary" none \
+	"$(until_eq none 5000 entf P 10 0 state)"
+check "refused enable: nothing more counted" 750000 \
+	"$(until_eq 750000 5000 pwr P granted_mw)"
+check_ge "refused enable: logged" 1 \
+	"$(dmesg | grep -c 'slot 0: power on for grant [0-9]* failed after 3 tries')"
+srv 1 0 nack 0
 
 # Sheds come from the policy holder only while one is bound.
 expect_fail "another socket cannot shed while a holder is bound" \

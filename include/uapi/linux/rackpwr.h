@@ -193,6 +193,8 @@ enum rackpwr_verdict {
  *   deadline.
  * @RACKPWR_REASON_STALE: Not the chassis' live grant (a correction after a
  *   restart).
+ * @RACKPWR_REASON_POWER_FAILED: The server's device refused the power enable
+ *   (I2C error) after bounded retries; the grant went back unused.
  */
 enum rackpwr_reason {
 	RACKPWR_REASON_NONE,
@@ -210,6 +212,7 @@ enum rackpwr_reason {
 	RACKPWR_REASON_LOWER,
 	RACKPWR_REASON_REFUSED,
 	RACKPWR_REASON_STALE,
+	RACKPWR_REASON_POWER_FAILED,
 };
 
 /**
