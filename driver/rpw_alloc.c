@@ -363,8 +363,16 @@ static void rpw_slot_powered_off(struct rpw_slot *sl, unsigned int i,
 {
 	if (rpw_slot_holds(sl)) {
 		rpw_slot_power(o, i, sl, RPW_ACT_POWER_OFF);
-		if (sl->state == RPW_SLOT_SHEDDING && reason != RPW_PWR_R_REMOVED)
+		if (sl->state == RPW_SLOT_SHEDDING && reason != RPW_PWR_R_REMOVED) {
 			reason = RPW_PWR_R_SHED;
+			/*
+			 * The server gave its power back for the rack, not
+			 * for itself: it asks again, and the primary grants
+			 * it when capacity returns (queued until then).
+			 */
+			sl->want_on |= sl->restore;
+		}
+		sl->restore = false;
 		rpw_slot_over(sl, reason, now);
 	} else if (rpw_slot_asks(sl) && reason == RPW_PWR_R_REMOVED) {
 		/* Withdraw the request: "it is over" for this id too. */
@@ -417,6 +425,7 @@ static int rpw_slot_admin_off(struct rpw_slot *sl, unsigned int i, u64 now,
 			      struct rpw_alloc_out *o)
 {
 	sl->want_on = false;
+	sl->restore = false;
 	if (rpw_slot_holds(sl)) {
 		rpw_slot_power(o, i, sl, RPW_ACT_SHUTDOWN);
 		return 0;
@@ -686,6 +695,7 @@ static void rpw_slot_shed(struct rpw_slots *s, const struct rpw_pwr_shed *e,
 	if (sl->state != RPW_SLOT_GRANTED)
 		return;
 	sl->state = RPW_SLOT_SHEDDING;
+	sl->restore = true;
 	sl->shed_end_ns = now + rpw_ms(s->t.shed_ms);
 	rpw_slot_power(o, e->slot, sl, RPW_ACT_SHUTDOWN);
 	rpw_slot_event(o, e->slot, sl, RPW_AEV_SLOT);

@@ -230,6 +230,7 @@ struct rpw_slot {
 	u8 reason;		/* last verdict's or release's reason */
 	u8 trigger;		/* last power-on trigger (enum rpw_slot_ev) */
 	bool want_on;		/* a trigger waits for the slot to be free */
+	bool restore;		/* shed: ask again once the shed is over */
 	bool seeded;		/* holding from rpw_slots_seed(), unconfirmed */
 	u8 stmt_type;		/* outstanding statement: RELEASE/SHED_DONE */
 	u8 stmt_reason;

@@ -583,6 +583,28 @@ static void test_shed(void)
 	       f.payload[7] == RPW_PWR_R_SHED &&
 	       get_unaligned_le16(f.payload + 8) == 0,
 	       "shed: complied, SHED_DONE holds 0 W");
+	reset();
+	f = confirm(3, RPW_GS_NONE, 0, 0);
+	rpw_slots_rx(&s, &f, 3 * MS, &out);
+	rpw_slots_tick(&s, 3 * MS + RPW_ALLOC_BURST_MS * MS, &out);
+	tap_ok(s.slot[3].state == RPW_SLOT_REQUESTING && s.slot[3].id &&
+	       s.slot[3].id != 100 && entries_of(RPW_T_PWR_REQUEST) == 1 &&
+	       !act_of(RPW_ACT_POWER_ON, 0),
+	       "shed: once confirmed, the server asks again (new id, unpowered)");
+
+	/* An administrator's power-off during a shed: it stays off. */
+	granted(&s);
+	f = shed(3, 103, 100);
+	rpw_slots_rx(&s, &f, MS, &out);
+	rpw_slots_server_event(&s, 3, RPW_SEV_ADMIN_OFF, 0, MS, &out);
+	rpw_slots_server_event(&s, 3, RPW_SEV_OFF, 0, 2 * MS, &out);
+	f = confirm(3, RPW_GS_NONE, 0, 0);
+	rpw_slots_rx(&s, &f, 3 * MS, &out);
+	reset();
+	rpw_slots_tick(&s, 3 * MS + RPW_ALLOC_BURST_MS * MS, &out);
+	tap_ok(s.slot[3].state == RPW_SLOT_OFF && !s.slot[3].id &&
+	       !entries_of(RPW_T_PWR_REQUEST),
+	       "shed: after an admin power-off the slot stays off");
 
 	granted(&s);
 	f = shed(3, 103, 100);
