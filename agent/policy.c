@@ -49,6 +49,7 @@ struct rec {
 	uint8_t has_last;
 	uint8_t first_grant;	/* the grant was the request's first answer */
 	uint8_t nc_report;	/* NONCOMPLIANT action still to be sent */
+	uint8_t shed_back;	/* a shed slot asking again: always queued */
 	uint32_t want_mw, held_mw, req_id;
 	uint64_t since_ms;
 	uint64_t arr_ms;	/* arrival: wait order after prio */
@@ -984,7 +985,11 @@ static void answer(struct rpwp *p, struct rec *r, uint64_t now,
 		     (unsigned long long)(p->pause_until - now));
 	else if (committed(p) + r->want_mw <= p->b.usable_mw)
 		why = RPWP_R_REDUNDANCY;	/* fits the rack, not the mode */
-	if (p->cfg.deny_when_full) {
+	/*
+	 * "when-full deny" refuses new demand; a server the policy shed
+	 * waits for the capacity it gave back.
+	 */
+	if (p->cfg.deny_when_full && !r->shed_back) {
 		rec_move(p, r, RPWP_P_IDLE, now);
 		r->answered = 1;
 		decide(p, r, RPWP_DENY, why, note[0] ? note : "full", now, out);
@@ -1175,7 +1180,7 @@ void rpwp_request(struct rpwp *p, const struct rpwp_entry *e, uint64_t now,
 		  struct rpwp_out *out)
 {
 	struct rec *r = rec_get(p, e->chassis, e->slot);
-	bool restored;
+	bool restored, back;
 
 	if (!r) {
 		/* every record live: answer without remembering */
@@ -1201,14 +1206,18 @@ void rpwp_request(struct rpwp *p, const struct rpwp_entry *e, uint64_t now,
 	}
 	/*
 	 * An older request or a restore ends here.  A slot told it may come
-	 * back keeps its place (arrival 0): its reservation was its turn.
+	 * back, or shed and asking again, keeps its place (arrival 0): it
+	 * held power before the requests that came meanwhile.
 	 */
 	restored = r->state == RPWP_P_RESTORING;
+	/* A chassis asks again for a server once its shed is over. */
+	back = restored || r->state == RPWP_P_SHED;
 	rec_detach(p, r);
 	rec_fill(p, r, e);
+	r->shed_back = back;
 	r->held_mw = 0;
-	r->arr_ms = restored ? 0 : now;
-	r->arr_n = restored ? 0 : ++p->arr_n;
+	r->arr_ms = back ? 0 : now;
+	r->arr_n = back ? 0 : ++p->arr_n;
 	rec_enter(p, r, RPWP_P_PENDING, now);
 	if (p->resyncing || !room(p, out))
 		return;

@@ -390,6 +390,53 @@ static void test_supply_fails(void)
 	rpwp_destroy(h.p);
 }
 
+/*
+ * A chassis asks again for a shed server once the shed is over: the
+ * request waits (even with "when-full deny", which refuses new demand
+ * only) and is granted in priority order when capacity returns.
+ */
+static void test_shed_asks_again(void)
+{
+	struct rpwp_cfg cfg;
+	uint32_t id[8];
+	struct h h;
+
+	h_init(&h, RPWP_MODE_NN);
+	h_cap(&h, 4.8, 4.8, 0x3f);
+	eight(&h, id);
+	rpwp_cfg_init(&cfg);
+	cfg.deny_when_full = true;
+	h_reset_out(&h);
+	rpwp_set_cfg(h.p, &cfg, h.now, &h.out);
+	h_cap(&h, 4.8, 3.2, 0x1f);
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 7), "shed-again: 32/7 shed");
+	h_gone(&h, 32, 7, id[7], 7 /* SHED */);
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 6), "shed-again: then 32/6");
+	h_req(&h, 32, 7, 10, 0.6);	/* 32/7's chassis asks again */
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 32, 7), RPWP_QUEUE,
+			 RPWP_R_REDUNDANCY),
+	       "shed-again: 32/7 asks again: queued, not denied");
+	h_gone(&h, 32, 6, id[6], 7);
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 5), "shed-again: then 32/5");
+	h_req(&h, 32, 6, 20, 0.6);
+	h_gone(&h, 32, 5, id[5], 7);
+	h_req(&h, 32, 5, 30, 0.6);
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 32, 5), RPWP_QUEUE,
+			 RPWP_R_REDUNDANCY), "shed-again: 32/5 queued too");
+	h_req(&h, 33, 0, 5, 0.1);
+	tap_ok(h.out.n == 1 && h.act[0].type == RPWP_ACT_DECIDE &&
+	       h.act[0].verdict == RPWP_DENY,
+	       "shed-again: new demand behind them is still denied: %s",
+	       h.out.n ? h.act[0].text : "-");
+	h_cap(&h, 4.8, 4.8, 0x3f);	/* repaired */
+	tap_ok(h.out.n == 3 && is_decide(&h.act[0], RPWP_GRANT, 0) &&
+	       h.act[0].slot == 5 && is_decide(&h.act[1], RPWP_GRANT, 0) &&
+	       h.act[1].slot == 6 && is_decide(&h.act[2], RPWP_GRANT, 0) &&
+	       h.act[2].slot == 7,
+	       "shed-again: repaired: granted 32/5, 32/6, 32/7 (priority order)");
+	rpwp_destroy(h.p);
+}
+
 static void test_ties(void)
 {
 	uint32_t id[4];
@@ -1281,6 +1328,7 @@ int main(void)
 	test_denied_when_full();
 	test_modes();
 	test_supply_fails();
+	test_shed_asks_again();
 	test_ties();
 	test_ignores_shed();
 	test_resync();
