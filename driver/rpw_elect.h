@@ -231,6 +231,7 @@ struct rpw_elect {
 	 * (urgent) and all collided.
 	 */
 	bool announced;
+	u64 announced_at;	/* when it first did */
 	u32 epoch;		/* highest epoch known (ballot) */
 	/* A jump of more than RPW_EPOCH_STEP terms waiting for confirmation. */
 	u32 jump_ep;
