@@ -873,13 +873,20 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 	 * module whose window ran out together (those that started together,
 	 * or all of them when a new primary names others first) would answer
 	 * the same claim and collide, and again one window later: each one
-	 * answers one claim in RPW_ELECT_SPREAD, picked by its nonce.
+	 * answers one claim in RPW_ELECT_SPREAD, picked by its nonce, or in
+	 * half the modules it knows: 200 modules that answered one claim in
+	 * four (or every claim that named nobody) kept colliding with the
+	 * primary's heartbeats until it lost its lease.
 	 */
 	if (acker != e->cfg.addr) {
+		unsigned int m, rank, spread;
+
 		if (now - e->last_ack < e->member_win)
 			return;
-		if (acker != RPW_ADDR_NONE &&
-		    elect_mix(e->cfg.nonce ^ f->seq) % RPW_ELECT_SPREAD)
+		elect_members(e, RPW_ADDR_NONE, &m, &rank);
+		spread = max_t(unsigned int, RPW_ELECT_SPREAD, m / 2);
+		if ((acker != RPW_ADDR_NONE || m > RPW_ELECT_SPREAD) &&
+		    elect_mix(e->cfg.nonce ^ f->seq) % spread)
 			return;
 		prio = RPW_ELECT_PRIO_DEFER;
 	}
