@@ -499,6 +499,12 @@ def gen_stack(quick):
     return [l.rstrip() for l in out.splitlines() if l.startswith(('ok', 'not ok'))]
 
 
+def gen_start(quick):
+    out = run(['make', '-s', '-C', 'selftests/sim', 'start'], 'stack_sim')
+    return [l.rstrip() for l in out.splitlines()
+            if l.startswith(('ok', 'not ok', '# failed'))]
+
+
 def gen_test_mac(quick):
     make('selftests/unit', 'test_mac')
     out = run(['selftests/unit/test_mac'], 'test_mac')
@@ -582,6 +588,7 @@ GEN = {
     'stack': ('make -C selftests/sim stack', 'literal', gen_stack, True),
     'test-mac-urgent': ('selftests/unit/test_mac', 'literal', gen_test_mac,
                         None),
+    'start': ('make -C selftests/sim start', 'literal', gen_start, None),
     'mac-timers': ('make -C selftests/doc run', 'rst', gen_mac_timers,
                    'exact'),
     'elect-p0': ('make -C selftests/doc run', 'rst', gen_elect_p0, 'exact'),
@@ -595,6 +602,7 @@ GEN = {
 SHAPE = {
     'test-mac-urgent': r'^# .* urgent max [\d.]+ ms \(bound [\d.]+\)',
     'alloc-sim': r'^(# .+|ok - \d+ scenarios, seeds .+, 0 failed, .+)$',
+    'start': r'^ok - .+: one primary in (\d+)/\1 runs; p50 \d+ ms, .+$',
 }
 
 begin_re = re.compile(r'^\.\. generated: ([\w-]+) \((.+)\)$')
