@@ -87,6 +87,7 @@ static int rpw_elect_cb_send(void *ctx, const struct rpw_frame *f,
 		.keep_seq = true,
 		.urgent = prio != RPW_ELECT_PRIO_NORMAL,
 		.defer = prio == RPW_ELECT_PRIO_DEFER,
+		.ahead = rpw_elect_claim(f),
 		.answered = rpw_elect_answered(f),
 		.ttl_ns = ttl_ns,
 	};

@@ -242,6 +242,7 @@ struct rpw_txopts {
 	bool keep_seq;		/* the protocol numbered it */
 	bool urgent;		/* urgent access */
 	bool defer;		/* urgent, after the next frame */
+	bool ahead;		/* ordinary access, queued before ordinary */
 	bool answered;		/* urgent answers follow: keep the U-point */
 	u64 ttl_ns;		/* 0, or drop it unsent this long after queueing */
 };

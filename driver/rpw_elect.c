@@ -584,6 +584,14 @@ static void elect_check_lease(struct rpw_elect *e, u64 now)
 		    e->epoch);
 }
 
+/* A claim of this epoch was heard or read back intact. */
+static void elect_announced(struct rpw_elect *e, u64 now)
+{
+	if (!e->announced)
+		e->announced_at = now;
+	e->announced = true;
+}
+
 /*
  * A claim frame sent at @hb->sent was confirmed.  Every node that could take
  * over heard it no earlier than @hb->sent, so none can act before
@@ -602,7 +610,7 @@ static void elect_confirm(struct rpw_elect *e, struct rpw_elect_hb *hb,
 	unsigned int i;
 
 	/* Someone heard it (an ack), or it was read back intact. */
-	e->announced = true;
+	elect_announced(e, now);
 
 	if (end <= now)
 		return;
@@ -865,13 +873,20 @@ static void elect_maybe_ack(struct rpw_elect *e, const struct rpw_frame *f,
 	 * module whose window ran out together (those that started together,
 	 * or all of them when a new primary names others first) would answer
 	 * the same claim and collide, and again one window later: each one
-	 * answers one claim in RPW_ELECT_SPREAD, picked by its nonce.
+	 * answers one claim in RPW_ELECT_SPREAD, picked by its nonce, or in
+	 * half the modules it knows: 200 modules that answered one claim in
+	 * four (or every claim that named nobody) kept colliding with the
+	 * primary's heartbeats until it lost its lease.
 	 */
 	if (acker != e->cfg.addr) {
+		unsigned int m, rank, spread;
+
 		if (now - e->last_ack < e->member_win)
 			return;
-		if (acker != RPW_ADDR_NONE &&
-		    elect_mix(e->cfg.nonce ^ f->seq) % RPW_ELECT_SPREAD)
+		elect_members(e, RPW_ADDR_NONE, &m, &rank);
+		spread = max_t(unsigned int, RPW_ELECT_SPREAD, m / 2);
+		if ((acker != RPW_ADDR_NONE || m > RPW_ELECT_SPREAD) &&
+		    elect_mix(e->cfg.nonce ^ f->seq) % spread)
 			return;
 		prio = RPW_ELECT_PRIO_DEFER;
 	}
@@ -963,6 +978,27 @@ static bool elect_outvoted(const struct rpw_elect *e, u32 ep, bool member,
 	return e->primary == RPW_ADDR_NONE;
 }
 
+/*
+ * A rival we outrank leads the rack: we claim, our claim went out intact
+ * a detection time ago or more, still no peer acknowledged this epoch,
+ * and another member acknowledged the rival's earlier epoch
+ * @ep within a detection time.  Nobody follows our epoch, so it fences
+ * nothing.  (Sooner, it cost the winner of an ordinary race its term: the
+ * rack was about to adopt our claim.)  Kept, it made a livelock (stack_sim --psu 30 --chassis
+ * 30 --hold-ms 1000 --seed 18): our question was lost on the held line, the
+ * rack took us for an unknown claimer that had to claim for a detection
+ * time first, our heartbeats met the rival's, and we never yielded to
+ * its lower epoch.  Takes a claim and another address's acknowledgment.
+ */
+static bool elect_unacked_rival(const struct rpw_elect *e, u32 ep,
+				bool member, u64 now)
+{
+	return e->state == RPW_ES_PRIMARY && e->peer_ack < e->epoch_at &&
+	       e->announced &&
+	       now - e->announced_at >= e->detect_ns && member &&
+	       e->outvote_ep == ep && now - e->outvote_at <= e->detect_ns;
+}
+
 static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 			   u32 ep, u64 now)
 {
@@ -982,7 +1018,9 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 		if (!rpw_epoch_after(ep, e->epoch))
 			return;
 	}
-	if (rpw_epoch_after(e->epoch, ep) && elect_outvoted(e, ep, member, now)) {
+	if (rpw_epoch_after(e->epoch, ep) &&
+	    (elect_outvoted(e, ep, member, now) ||
+	     elect_unacked_rival(e, ep, member, now))) {
 		/* Forget the epoch nobody else holds; join as if new. */
 		e->stats.rejoins++;
 		e->epoch = 0;
@@ -1279,7 +1317,7 @@ void rpw_elect_tx_done(struct rpw_elect *e, const struct rpw_frame *f,
 	if (now - hb->sent > elect_delay(&e->cfg))
 		hb->slow = true;
 	if (ok)
-		e->announced = true;
+		elect_announced(e, now);
 	elect_member_age(e, now);
 	/*
 	 * With no other psu node heard for a whole membership window nobody

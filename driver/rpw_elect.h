@@ -154,7 +154,13 @@ enum rpw_elect_prio {
 	RPW_ELECT_PRIO_DEFER,		/* urgent, after the next frame */
 };
 
-/* PRIMARY or HEARTBEAT: what a demoted node withdraws from its queue. */
+/*
+ * PRIMARY or HEARTBEAT: what a demoted node withdraws from its queue, and
+ * what the MAC queues ahead of the module's ordinary frames (a claim after
+ * discovery waited behind the start-up WHO_PRIMARY, which a simultaneous
+ * start of 60 modules put on the line one sweep slot each: 330 ms).  The
+ * questions stay: they introduce the modules (membership, acks).
+ */
 static inline bool rpw_elect_claim(const struct rpw_frame *f)
 {
 	return f->type == RPW_T_PRIMARY || f->type == RPW_T_HEARTBEAT;
@@ -225,6 +231,7 @@ struct rpw_elect {
 	 * (urgent) and all collided.
 	 */
 	bool announced;
+	u64 announced_at;	/* when it first did */
 	u32 epoch;		/* highest epoch known (ballot) */
 	/* A jump of more than RPW_EPOCH_STEP terms waiting for confirmation. */
 	u32 jump_ep;

@@ -1233,16 +1233,23 @@ void rpw_mac_timer_expired(struct rpw_mac *mac, u64 now)
 	rpw_mac_leave(mac, now);
 }
 
+/* Urgent and ahead requests queue before ordinary ones (rpw_mac_enqueue). */
+static bool rpw_mac_queued_ahead(const struct rpw_mac_txreq *req)
+{
+	return req->urgent || req->ahead;
+}
+
 /*
  * Urgent requests (the election's) go behind the frame in service and the
  * urgent ones already queued, ahead of ordinary traffic: a module's own
- * backlog must not delay its heartbeat.  Others go to the tail.
+ * backlog must not delay its heartbeat.  Ahead requests go behind those,
+ * before the ordinary ones.  Others go to the tail.
  */
 static void rpw_mac_enqueue(struct rpw_mac *mac, struct rpw_mac_txreq *req)
 {
 	struct rpw_mac_txreq *prev = mac->head;
 
-	if (!req->urgent || !prev) {
+	if (!rpw_mac_queued_ahead(req) || !prev) {
 		if (mac->tail)
 			mac->tail->next = req;
 		else
@@ -1256,13 +1263,15 @@ static void rpw_mac_enqueue(struct rpw_mac *mac, struct rpw_mac_txreq *req)
 	 * it waits for its turn in a sweep (hundreds of ms on a large address
 	 * range), and urgent requests behind it waited as long.
 	 */
-	if (!prev->urgent && !prev->tries && !mac->wait_ack &&
-	    !(mac->tx_active && !mac->tx_is_ack)) {
+	if (!prev->tries && !mac->wait_ack &&
+	    !(mac->tx_active && !mac->tx_is_ack) &&
+	    (req->urgent ? !prev->urgent : !rpw_mac_queued_ahead(prev))) {
 		req->next = prev;
 		mac->head = req;
 		return;
 	}
-	while (prev->next && prev->next->urgent)
+	while (prev->next && (req->urgent ? prev->next->urgent :
+			      rpw_mac_queued_ahead(prev->next)))
 		prev = prev->next;
 	req->next = prev->next;
 	prev->next = req;

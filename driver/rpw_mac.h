@@ -111,6 +111,12 @@ struct rpw_mac_txreq {
 	bool urgent;
 	/* Urgent, but let the first U-point pass (a second answer). */
 	bool defer;
+	/*
+	 * Ordinary access, but queued like an urgent request (behind the
+	 * frame in service and the urgent and ahead requests): a claim must
+	 * not wait behind the module's own start-up question.
+	 */
+	bool ahead;
 	/* Answers follow this frame (flag ANS): keep its U-point for them. */
 	bool answered;
 	/* enum rpw_mac_class: whose queue room it takes (fixed until done). */

@@ -499,6 +499,12 @@ def gen_stack(quick):
     return [l.rstrip() for l in out.splitlines() if l.startswith(('ok', 'not ok'))]
 
 
+def gen_start(quick):
+    out = run(['make', '-s', '-C', 'selftests/sim', 'start'], 'stack_sim')
+    return [l.rstrip() for l in out.splitlines()
+            if l.startswith(('ok', 'not ok', '# failed'))]
+
+
 def gen_test_mac(quick):
     make('selftests/unit', 'test_mac')
     out = run(['selftests/unit/test_mac'], 'test_mac')
@@ -595,6 +601,7 @@ GEN = {
     'stack': ('make -C selftests/sim stack', 'literal', gen_stack, True),
     'test-mac-urgent': ('selftests/unit/test_mac', 'literal', gen_test_mac,
                         None),
+    'start': ('make -C selftests/sim start', 'literal', gen_start, None),
     'mac-timers': ('make -C selftests/doc run', 'rst', gen_mac_timers,
                    'exact'),
     'elect-p0': ('make -C selftests/doc run', 'rst', gen_elect_p0, 'exact'),
@@ -614,6 +621,7 @@ SHAPE = {
     'alloc-sim': r'^(# .+|ok - \d+ scenarios, seeds .+, 0 failed, .+)$',
     'policy-bench': r'^(# .+|servers  decide_ns .+|\s*\d+(\s+[\d.]+|\s+n/a)'
                     r'{9}\s+(met|MISSED))$',
+    'start': r'^ok - .+: one primary in (\d+)/\1 runs; p50 \d+ ms, .+$',
 }
 
 begin_re = re.compile(r'^\.\. generated: ([\w-]+) \((.+)\)$')

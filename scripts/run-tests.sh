@@ -117,6 +117,8 @@ if [ -f selftests/sim/Makefile ]; then
 		step election-adversary make -C selftests/sim adversary \
 			SEEDS="$ADVERSARY_SEEDS"
 	step stack-sim make -C selftests/sim stack
+	# Simultaneous and held-line starts (rackpwr-election.rst).
+	step start-sim make -C selftests/sim start
 	# Authentication off and on in the same racks (fails on any auth drop).
 	step auth-sim make -C selftests/sim auth-cost
 	step alloc-sim make -C selftests/sim alloc SEEDS="$ALLOC_SEEDS"

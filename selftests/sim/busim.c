@@ -68,6 +68,7 @@ struct busim {
 	size_t nheap, heap_cap;
 	bool tick_sched;
 	u64 tick_at;
+	bool held;		/* busim_hold(): the line stands still */
 	struct busim_fifo inject;
 	struct busim_line_stats ls;
 	struct busim_node *nodes;
@@ -160,7 +161,7 @@ static void busim_fifo_put(struct busim *sim, struct busim_fifo *q,
 		q->since = sim->now;
 	for (i = 0; i < len && q->n < BUSIM_TXQ; i++, q->n++)
 		q->buf[(q->head + q->n) % BUSIM_TXQ] = buf[i];
-	if (!sim->tick_sched && q->n) {
+	if (!sim->tick_sched && !sim->held && q->n) {
 		/* The next slot on the global grid, read at its end. */
 		u64 start = (sim->now + sim->tc - 1) / sim->tc * sim->tc;
 
@@ -246,6 +247,8 @@ static void busim_tick(struct busim *sim)
 	bool differ = false;
 
 	sim->tick_sched = false;
+	if (sim->held)
+		return;		/* busim_hold() reschedules on release */
 	for (i = 0; i <= n; i++) {
 		struct busim_fifo *q = i < n ? &sim->nodes[i].tx : &sim->inject;
 
@@ -575,6 +578,28 @@ void busim_partition(struct busim *sim, int node, bool on)
 	busim_range(sim, node, &lo, &hi);
 	for (i = lo; i < hi; i++)
 		sim->nodes[i].partitioned = on;
+}
+
+void busim_hold(struct busim *sim, bool on)
+{
+	unsigned int i;
+
+	sim->held = on;
+	if (on || sim->tick_sched)
+		return;
+	for (i = 0; i <= sim->cfg.nodes; i++) {
+		struct busim_fifo *q = i < sim->cfg.nodes ?
+				       &sim->nodes[i].tx : &sim->inject;
+
+		if (!q->n)
+			continue;
+		/* Everything written while held starts in the next slot. */
+		sim->tick_sched = true;
+		sim->tick_at = (sim->now + sim->tc - 1) / sim->tc * sim->tc +
+			       sim->tc;
+		busim_push_simple(sim, sim->tick_at, BUSIM_EV_TICK, -1, 0);
+		return;
+	}
 }
 
 void busim_freeze(struct busim *sim, int node, bool on)

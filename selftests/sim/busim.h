@@ -104,6 +104,13 @@ void busim_set_latency(struct busim *sim, int node, u64 lat_ns,
 		       u64 jitter_ns);
 void busim_partition(struct busim *sim, int node, bool on);
 void busim_freeze(struct busim *sim, int node, bool on);
+/*
+ * The line stands still (like the in-kernel hub's debugfs "hold"): bytes
+ * written stay in the transmitters' FIFOs, nobody reads anything, time
+ * passes (echo timeouts run).  Released, every byte still queued goes out
+ * from the next slot on: frames written while held meet there.
+ */
+void busim_hold(struct busim *sim, bool on);
 
 /* Call @fn(sim, arg) at virtual time @t (>= now). */
 void busim_at(struct busim *sim, u64 t,

@@ -1477,6 +1477,79 @@ static void test_urgent_order(void)
 }
 
 /*
+ * An ahead request (the election's claims) queues behind the frame in
+ * service and the urgent requests, before ordinary ones, and takes
+ * ordinary access: no PRIO flag.  A claim after a simultaneous start of
+ * 60 modules waited behind the module's own start-up question (477 ms).
+ */
+static void test_ahead_order(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq req[5];
+	bool prio_d = true, late = false;
+	struct rpw_deframer d;
+	struct rpw_frame fr;
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	u8 echo[sizeof(f.tx)];
+	char order[6] = "";
+	unsigned int i, n = 0, steps = 0;
+	u64 now = 0, tc;
+	size_t len;
+
+	memset(&f, 0, sizeof(f));
+	f.timer = RPW_MAC_TIMER_OFF;
+	rpw_deframer_init(&d);
+	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 5, 115200);
+	cfg.max_addr = 8;
+	tc = rpw_mac_char_ns(cfg.baud);
+	TAP_EQ(rpw_mac_init(mac, &cfg, &fake_ops, &f, now), 0, "ahead: init");
+	memset(req, 0, sizeof(req));
+	for (i = 0; i < 5; i++) {
+		req[i].frame.type = RPW_T_DATA;
+		req[i].frame.dst = RPW_ADDR_BCAST;
+		req[i].frame.len = 1;
+		req[i].frame.payload[0] = 'A' + i;
+	}
+	req[3].ahead = true;	/* D: after A (in service) and E */
+	req[4].urgent = true;	/* E: urgent, before D */
+	for (i = 0; i < 3; i++)
+		rpw_mac_submit(mac, &req[i], now);
+	while (n < 5 && steps++ < 1000) {
+		if (f.ntx) {
+			/* A is on the line: D and E go behind it. */
+			if (!late) {
+				late = true;
+				rpw_mac_submit(mac, &req[3], now);
+				rpw_mac_submit(mac, &req[4], now);
+			}
+			len = f.ntx;
+			memcpy(echo, f.tx, len);
+			f.ntx = 0;
+			for (i = 0; i < len; i++)
+				if (rpw_deframer_feed(&d, echo[i], &fr) == 1 &&
+				    n < 5) {
+					order[n++] = fr.payload[0];
+					if (fr.payload[0] == 'D')
+						prio_d = fr.flags & RPW_F_PRIO;
+				}
+			now += len * tc;
+			rpw_mac_rx_bytes(mac, echo, len, now);
+		} else if (f.timer != RPW_MAC_TIMER_OFF) {
+			now = f.timer > now ? f.timer : now;
+			rpw_mac_timer_expired(mac, now);
+		} else {
+			break;
+		}
+	}
+	tap_ok(!strcmp(order, "AEDBC"),
+	       "ahead frame queues behind urgent ones, before ordinary ones (%s)",
+	       order);
+	tap_ok(!prio_d, "ahead frame takes ordinary access (no PRIO flag)");
+	free(mac);
+}
+
+/*
  * Frames sent out of turn carry a start-up sweep past its last address
  * without anyone having sent in it: it must repeat from the top, with the
  * timer always in the future (it was re-armed in the past forever).
@@ -1943,6 +2016,7 @@ int main(void)
 	test_urgent_overtakes_head();
 	test_cancel_sim();
 	test_urgent_order();
+	test_ahead_order();
 	test_cancel_if();
 	test_sweep_carried_to_end();
 	test_urgent_access(RPW_MAC_PROFILE_SIM);
