@@ -256,9 +256,14 @@ kill $POLA $POLB; wait $POLA $POLB 2>/dev/null
 check "unbound for manual sheds" 0 "$(until_eq 0 8000 pwr_sum bound "$NA" "$NB")"
 stable
 retry shed_p 10 1 && ok "shed slot 1" || nok "shed slot 1"
-check "shed: slot 1 off" off "$(until_eq off 8000 slotf "$NC" 1 state)"
-check "shed: reason" shed "$(slotf "$NC" 1 reason)"
+check "shed: server 1 switched off" 0 "$(until_eq 0 8000 srv 1 1 enable)"
 check "shed: 500 W returned" 250000 "$(until_eq 250000 5000 pwr P granted_mw)"
+# Its chassis asks again once the shed is over; no holder is bound, so
+# the request is denied after the hold.
+check "shed: the slot asks again, denied without a holder" denied \
+	"$(until_eq denied $((HOLD + 8000)) slotf "$NC" 1 state)"
+check "shed: reason" no-policy "$(slotf "$NC" 1 reason)"
+check "shed: server 1 still off" 0 "$(srv 1 1 enable)"
 srv 1 2 ignore_shed 1
 stable
 retry shed_p 10 2 && ok "shed slot 2 (ignores it)" || nok "shed slot 2"

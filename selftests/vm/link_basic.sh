@@ -8,7 +8,7 @@
 modprobe rackpwr && modprobe rackpwr_sim || { nok "load modules"; tap_end; exit 1; }
 ok "modules loaded"
 
-rackpwrd > rackpwrd.log &
+rackpwrd > rackpwrd.log 2>&1 &
 agent=$!
 sleep 1
 a=$(rackpwrctl node new --bus 0 --addr 1 --role psu)
