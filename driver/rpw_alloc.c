@@ -1107,7 +1107,8 @@ static void rpw_ledger_sum(struct rpw_ledger *l)
 	l->granted_mw = sum;
 }
 
-static struct rpw_ledger_chassis *rpw_ledger_find(struct rpw_ledger *l,
+/* The chassis entry of @addr; RPW_ADDR_NONE finds a free one. */
+static struct rpw_ledger_chassis *rpw_ledger_slot(struct rpw_ledger *l,
 						  u8 addr)
 {
 	unsigned int c;
@@ -1118,14 +1119,30 @@ static struct rpw_ledger_chassis *rpw_ledger_find(struct rpw_ledger *l,
 	return NULL;
 }
 
+/*
+ * The chassis entry of a module's address.  Address 0 marks a free entry
+ * and 0xff is no module's: neither has one (a frame, netlink or the
+ * MAC's report naming them must not reach a free entry).
+ */
+static struct rpw_ledger_chassis *rpw_ledger_find(struct rpw_ledger *l,
+						  u8 addr)
+{
+	if (addr == RPW_ADDR_NONE || addr == RPW_ADDR_BCAST)
+		return NULL;
+	return rpw_ledger_slot(l, addr);
+}
+
 static struct rpw_ledger_chassis *rpw_ledger_add(struct rpw_ledger *l,
 						 u8 addr)
 {
-	struct rpw_ledger_chassis *ch = rpw_ledger_find(l, addr);
+	struct rpw_ledger_chassis *ch;
 
-	if (ch || addr == RPW_ADDR_NONE || addr == RPW_ADDR_BCAST)
+	if (addr == RPW_ADDR_NONE || addr == RPW_ADDR_BCAST)
+		return NULL;
+	ch = rpw_ledger_find(l, addr);
+	if (ch)
 		return ch;
-	ch = rpw_ledger_find(l, RPW_ADDR_NONE);
+	ch = rpw_ledger_slot(l, RPW_ADDR_NONE);
 	if (ch) {
 		memset(ch, 0, sizeof(*ch));
 		ch->addr = addr;
@@ -1426,6 +1443,10 @@ int rpw_ledger_rx(struct rpw_ledger *l, const struct rpw_frame *f, u64 now,
 	if (n < 0) {
 		l->stats.rx_bad++;
 		return n;
+	}
+	if (f->src == RPW_ADDR_NONE || f->src == RPW_ADDR_BCAST) {
+		l->stats.rx_bad++;
+		return -EINVAL;
 	}
 	if (!l->acting || epoch != l->epoch) {
 		l->stats.rx_stale++;

@@ -1042,6 +1042,31 @@ static void test_nopolicy(void)
 	is(led.stats.no_policy, 1, "nopolicy: ... and then denies");
 }
 
+/* Address 0 marks a free chassis entry: no frame may claim it. */
+static void test_ledger_src0(void)
+{
+	struct rpw_frame f;
+	int i;
+
+	ledger();
+	for (i = 0; i < 2; i++) {
+		u8 src = i ? RPW_ADDR_BCAST : RPW_ADDR_NONE;
+
+		f = stmt(RPW_T_SHED_DONE, src, 1, RPW_PWR_R_SHED, 266, 7);
+		tap_ok(rpw_ledger_rx(&led, &f, 0, &out) == -EINVAL,
+		       "src %#x: a statement is refused", src);
+		f = request(src, 2, 1, 100, 21);
+		tap_ok(rpw_ledger_rx(&led, &f, 0, &out) == -EINVAL,
+		       "src %#x: a request is refused", src);
+		tap_ok(rpw_ledger_decide(&led, src, 2, 21, RPW_PWR_GRANT,
+					 100000, 0, ~0ULL, 0, &out) == -ENOENT,
+		       "src %#x: nothing to decide", src);
+	}
+	tap_ok(led.granted_mw == 0 && led.stats.rx_bad == 4 &&
+	       rpw_ledger_next(&led, 0, &(struct rpw_ledger_info){}) == -ENOENT,
+	       "src 0/0xff: counted, nothing adopted or counted as granted");
+}
+
 static void test_ledger_shed(void)
 {
 	const struct rpw_alloc_act *a;
@@ -1326,6 +1351,7 @@ int main(void)
 	test_decide();
 	test_statements();
 	test_nopolicy();
+	test_ledger_src0();
 	test_ledger_shed();
 	test_misc();
 	test_loop();
