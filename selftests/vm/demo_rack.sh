@@ -103,5 +103,5 @@ echo 0 > $SIM/psu1/input_lost
 sleep 1
 check "capacity restored when input returns" "$a0" "$(cat $CAPDIR/capacity_bank_a_mw)"
 
-say "Not yet in this build: power grants, denies and shedding (the agent's policy)"
+say "Next for this demo: servers asking and being granted, denied and shed by rackpwrd (see agent_policy)"
 tap_end
