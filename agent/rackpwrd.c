@@ -645,9 +645,12 @@ static void recheck(struct agent *ag)
 	 * A new primary knows only its own assembly until the others answer
 	 * its first queries: decide nothing (a smaller budget would shed)
 	 * until then, then read everything.  Acting again at the same epoch
-	 * (a lease that lapsed for a moment) keeps the capacity table.
+	 * (a lease that lapsed for a moment) keeps the capacity table.  The
+	 * wait starts when the node is primary at a new epoch, recovering or
+	 * not: the epoch is stored either way, so a node first seen
+	 * recovering would otherwise skip it.
 	 */
-	if (ag->acting && p.epoch != ag->epoch) {
+	if (p.acting && p.epoch != ag->epoch) {
 		ag->synced = false;
 		ag->need_sync = true;
 		ag->settle_until = now_ms() + settle_ms();
