@@ -660,7 +660,8 @@ def seed_ranges(name, lines):
     rows = [l.split() for l in lines if l.strip() and not l.startswith('#')]
     keys = {}
     for i, h in enumerate(rows[0][1:] if rows else [], 1):
-        xs = sorted((r[i] for r in rows[1:] if len(r) > i), key=float)
+        xs = sorted((r[i] for r in rows[1:] if len(r) > i and
+                     re.match(r'^[\d.]+$', r[i])), key=float)
         if xs:
             keys['%s.%s_range' % (name, h)] = '%s-%s' % (xs[0], xs[-1])
     return keys
