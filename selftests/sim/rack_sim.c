@@ -550,6 +550,8 @@ static struct {
 	u32 kill_epoch;			/* the killed primary's */
 	unsigned int open_at_kill;	/* requests without an answer */
 	unsigned int inv_rx, inv_query;	/* during the rebuild */
+	unsigned int stale;		/* refused by the successor */
+	unsigned int inv_unsent;	/* reports the MAC gave up */
 	int killed;			/* node index, -1: none */
 	bool shed_window;		/* budget may be exceeded */
 } m = { .killed = -1 };
@@ -775,6 +777,8 @@ static void alloc_send(struct rnode *n, const struct rpw_frame *f)
 static void alloc_done(struct rnode *n, const struct rpw_frame *f, bool ok,
 		       u64 now)
 {
+	if (!ok && !n->psu && m.killed >= 0 && !m.rebuilt_at)
+		m.inv_unsent += f->type == RPW_T_INV_REPORT;
 	if (ok && !n->psu)
 		rpw_slots_delivered(&n->slots, f, now);
 	if (!ok && n->psu)
@@ -911,15 +915,19 @@ static void srv_off(struct busim *sim, void *arg)
 
 static void alloc_rx(struct rnode *n, const struct rpw_frame *f, u64 now)
 {
-	if (verbose > 1)
-		printf("# %9.3f ms n%d rx 0x%02x from %u len %u\n", now / 1e6,
-		       n->idx, f->type, f->src, f->len);
+	int err;
+
 	if (n->psu && m.killed >= 0 && !m.rebuilt_at)
 		m.inv_rx += f->type == RPW_T_INV_REPORT;
 	if (n->psu)
-		rpw_ledger_rx(&n->ledger, f, now, &n->out);
+		err = rpw_ledger_rx(&n->ledger, f, now, &n->out);
 	else
-		rpw_slots_rx(&n->slots, f, now, &n->out);
+		err = rpw_slots_rx(&n->slots, f, now, &n->out);
+	if (n->psu && m.killed >= 0 && err == -ESTALE)
+		m.stale++;
+	if (verbose > 1)
+		printf("# %9.3f ms n%d rx 0x%02x from %u len %u: %d\n",
+		       now / 1e6, n->idx, f->type, f->src, f->len, err);
 	alloc_kick(n, now);
 }
 
@@ -1530,8 +1538,8 @@ static void report_failover(void)
 	printf("# failover: kill -> %u acting %.2f ms, ledger rebuilt %.2f ms, policy deciding %.2f ms\n",
 	       p->addr, (m.acting_at - k) / 1e6, (m.rebuilt_at - k) / 1e6,
 	       (m.deciding_at - k) / 1e6);
-	printf("# failover: the rebuild took %u INV_REPORT frames for %d chassis after %u INV_QUERY; %u allocation frames refused as stale\n",
-	       m.inv_rx, NCH, m.inv_query, p->ledger.stats.rx_stale);
+	printf("# failover: the rebuild took %u INV_REPORT frames for %d chassis (%u more expired unsent) after %u INV_QUERY; %u allocation frames refused as stale after the kill\n",
+	       m.inv_rx, NCH, m.inv_unsent, m.inv_query, m.stale);
 	fig("failover: takeover with rebuild (kill -> first grant)", take, fl);
 	printf("# failover: target %d ms: %s\n", TAKEOVER_TARGET_MS,
 	       take <= TAKEOVER_TARGET_MS * MS ? "met" : "MISSED");
