@@ -52,9 +52,10 @@
  * A line "row: ..." carries the figures for make bench-shed/-failover.
  *
  * Every figure is printed in ms and in frame times (T_f: the election's
- * frame, 18 characters), with its floor beside it: the wire time of the
- * frames on its critical path as they were sent (no gaps, no waiting for
- * the sender's turn), plus the election's detection time T_det for the
+ * frame, 18 characters), with its floor beside it ("floor:" lines for
+ * the tables): the wire time of the frames on its critical path, at the
+ * length the protocol gives them (no gaps, no ACKs, no waiting for the
+ * sender's turn), plus the election's detection time T_det for the
  * takeover.  The run checks itself and prints "result: ok" only if: the
  * shed order equals the priority order computed here from the server
  * table (lowest first, as many as the budget needs, no more); no server is
@@ -165,21 +166,51 @@ static u8 rack_prio(int c, int s)
 	return 1 + 5 * (((c * NSLOT + s) * 29 + 11) % NSRV);
 }
 
-/* ---- wire accounting ---------------------------------------------------- */
+/* ---- wire time of frames, for the floors ------------------------------- */
 
-static u64 wire_ns[256];	/* largest frame of each type sent, ns */
 static u64 char_ns;
 
-static void wire_note(const struct rpw_frame *f, u8 src)
+/* A frame of @type with @len payload bytes (zeros) on the wire, ns. */
+static u64 wire(u8 type, unsigned int len)
 {
+	struct rpw_frame f = { .version = RPW_PROTO_VERSION, .type = type,
+			       .dst = 1, .src = CH_BASE, .len = len };
 	u8 buf[RPW_MAX_WIRE];
-	struct rpw_frame c = *f;
-	int len;
+	int n;
 
-	c.src = src;
-	len = rpw_frame_encode(&c, buf, sizeof(buf));
-	if (len > 0 && (u64)len * char_ns > wire_ns[f->type])
-		wire_ns[f->type] = (u64)len * char_ns;
+	if (type != RPW_T_INV_QUERY && type != RPW_T_PRIMARY)
+		f.flags = RPW_F_ACKREQ;
+	if (type == RPW_T_INV_QUERY || type == RPW_T_PRIMARY)
+		f.dst = RPW_ADDR_BCAST;
+	n = rpw_frame_encode(&f, buf, sizeof(buf));
+	if (n <= 0) {
+		fprintf(stderr, "rack_sim: frame 0x%02x len %u: %d\n", type, len, n);
+		exit(2);
+	}
+	return (u64)n * char_ns;
+}
+
+/* @n entries of @esz bytes in as few allocation frames of @type as fit. */
+static u64 wire_entries(u8 type, unsigned int esz, unsigned int n)
+{
+	unsigned int per = RPW_PWR_MAX_ENTRIES(esz), k;
+	u64 ns = 0;
+
+	for (; n; n -= k) {
+		k = n < per ? n : per;
+		ns += wire(type, RPW_PWR_HDR_LEN + k * esz);
+	}
+	return ns;
+}
+
+/* A secondary's CAP_REPORT of its assembly, as rpw_cap packs it. */
+static u64 wire_cap_report(void)
+{
+	struct rpw_cap_entry e = { .present = 0x3f, .healthy = 0x3f };
+	struct rpw_frame f;
+
+	rpw_cap_pack_report(&f, 1, 0, &e);
+	return wire(f.type, f.len);
 }
 
 /* ---- election (as stack_sim.c and driver/elect.c) ---------------------- */
@@ -222,7 +253,6 @@ static int s_send(void *ctx, const struct rpw_frame *f,
 	req->answered = rpw_elect_answered(f);
 	req->cls = RPW_MAC_CLASS_ELECT;
 	req->expires_ns = ttl_ns ? now_of(n) + ttl_ns : 0;
-	wire_note(f, n->addr);
 	err = busim_submit(n->sim, n->idx, req);
 	if (err)
 		free(req);
@@ -755,7 +785,6 @@ static void alloc_send(struct rnode *n, const struct rpw_frame *f)
 			return;
 		}
 	}
-	wire_note(f, n->addr);
 	if (m.killed >= 0 && !m.rebuilt_at)
 		m.inv_query += f->type == RPW_T_INV_QUERY;
 	if (verbose > 1)
@@ -941,7 +970,6 @@ static void cap_send(struct rnode *n, const struct rpw_frame *f)
 		return;
 	req->frame = *f;
 	req->cls = RPW_MAC_CLASS_PROTO;
-	wire_note(f, n->addr);
 	if (busim_submit(n->sim, n->idx, req))
 		free(req);
 }
@@ -1479,17 +1507,21 @@ static bool end_checks(u64 now)
 
 static void report_shed(void)
 {
-	u64 rep = wire_ns[RPW_T_CAP_REPORT], req = wire_ns[RPW_T_SHED_REQUEST];
-	u64 done = wire_ns[RPW_T_SHED_DONE], ans = wire_ns[RPW_T_PWR_ANSWER];
-	u64 f1 = rep + req, f2 = rep + m.sheds * (req + done), f3 = rep;
+	u64 rep = wire_cap_report(), f1, f2, f3;
+	u64 req = wire_entries(RPW_T_SHED_REQUEST, sizeof(struct rpw_pwr_shed), 1);
+	u64 done = wire_entries(RPW_T_SHED_DONE, sizeof(struct rpw_pwr_stmt), 1);
 	unsigned int per[NCH] = { 0 }, k;
 	char b1[24], b2[24], g[24];
 	int c;
 
 	for (k = 0; k < m.sheds; k++)
 		per[m.shed_seq[k][0]]++;
+	f1 = rep + req;
+	f2 = rep + m.sheds * (req + done);
+	f3 = rep;
 	for (c = 0; c < NCH; c++)
-		f3 += (per[c] + 3) / 4 * ans;
+		f3 += wire_entries(RPW_T_PWR_ANSWER, sizeof(struct rpw_pwr_ans),
+				   per[c]);
 	printf("# shed: budget %s -> %s kW, %s kW granted: %u sheds, in priority order:",
 	       rpwp_kw(budget_before, b1), rpwp_kw(m.budget_after, b2),
 	       rpwp_kw(m.granted_at_fail, g), m.sheds);
@@ -1498,6 +1530,12 @@ static void report_shed(void)
 		       m.shed_seq[k][1],
 		       chassis(m.shed_seq[k][0])->srv[m.shed_seq[k][1]].prio);
 	printf("\n");
+	printf("floor: first %.2f ms = %.1f T_f: a CAP_REPORT and a SHED_REQUEST\n",
+	       f1 / 1e6, tf(f1));
+	printf("floor: desired %.2f ms = %.1f T_f: the report, per shed a SHED_REQUEST and a SHED_DONE\n",
+	       f2 / 1e6, tf(f2));
+	printf("floor: regrant %.2f ms = %.1f T_f: the report, the PWR_ANSWER frames\n",
+	       f3 / 1e6, tf(f3));
 	if (!m.first_shed || !m.restored || !m.last_regrant)
 		return;
 	fig("shed: first shed request at its chassis after",
@@ -1505,24 +1543,34 @@ static void report_shed(void)
 	fig("shed: desired state after", m.restored - m.fail_at, f2);
 	fig("shed: repair: last re-grant powered after",
 	    m.last_regrant - m.repair_at, f3);
-	printf("row: %u %.2f %.1f %.2f %.2f %.1f %.2f %.2f %.1f %.2f\n",
+	printf("row: %u %.2f %.1f %.2f %.1f %.2f %.1f\n",
 	       m.sheds, (m.first_shed - m.fail_at) / 1e6,
-	       tf(m.first_shed - m.fail_at), f1 / 1e6,
-	       (m.restored - m.fail_at) / 1e6, tf(m.restored - m.fail_at),
-	       f2 / 1e6, (m.last_regrant - m.repair_at) / 1e6,
-	       tf(m.last_regrant - m.repair_at), f3 / 1e6);
+	       tf(m.first_shed - m.fail_at), (m.restored - m.fail_at) / 1e6,
+	       tf(m.restored - m.fail_at),
+	       (m.last_regrant - m.repair_at) / 1e6,
+	       tf(m.last_regrant - m.repair_at));
 }
 
 static void report_failover(void)
 {
-	u64 fl = detect_ns + wire_ns[RPW_T_PRIMARY] +
-		 wire_ns[RPW_T_INV_QUERY] + NCH * wire_ns[RPW_T_INV_REPORT] +
-		 wire_ns[RPW_T_PWR_ANSWER];
+	u64 fa = detect_ns + wire(RPW_T_PRIMARY, 7), fr = fa, ff;
 	u64 k = m.kill_at, take;
 	struct rnode *p = acting_primary(end_at);
 	struct rpwp_budget b;
 	char kw[24];
+	int c;
 
+	fr += wire(RPW_T_INV_QUERY, RPW_PWR_HDR_LEN);
+	for (c = 0; c < NCH; c++)
+		fr += wire_entries(RPW_T_INV_REPORT, sizeof(struct rpw_inv_ent),
+				   NSLOT);
+	ff = fr + wire_entries(RPW_T_PWR_ANSWER, sizeof(struct rpw_pwr_ans), 1);
+	printf("floor: acting %.2f ms = %.1f T_f: T_det and the PRIMARY claim\n",
+	       fa / 1e6, tf(fa));
+	printf("floor: rebuilt %.2f ms = %.1f T_f: and an INV_QUERY, every chassis' INV_REPORTs\n",
+	       fr / 1e6, tf(fr));
+	printf("floor: first, gap %.2f ms = %.1f T_f: and one PWR_ANSWER\n",
+	       ff / 1e6, tf(ff));
 	if (!m.first_after || !m.acting_at || !m.rebuilt_at || !p ||
 	    !m.all_at || !m.last_before)
 		return;
@@ -1540,24 +1588,24 @@ static void report_failover(void)
 	       (m.deciding_at - k) / 1e6);
 	printf("# failover: the rebuild took %u INV_REPORT frames for %d chassis (%u more expired unsent) after %u INV_QUERY; %u allocation frames refused as stale after the kill\n",
 	       m.inv_rx, NCH, m.inv_unsent, m.inv_query, m.stale);
-	fig("failover: takeover with rebuild (kill -> first grant)", take, fl);
+	fig("failover: takeover with rebuild (kill -> first grant)", take, ff);
 	printf("# failover: target %d ms: %s\n", TAKEOVER_TARGET_MS,
 	       take <= TAKEOVER_TARGET_MS * MS ? "met" : "MISSED");
-	printf("# failover: floor = T_det %.2f ms + claim, INV_QUERY, %d INV_REPORT, one PWR_ANSWER on the wire\n",
-	       detect_ns / 1e6, NCH);
 	rpwp_budget(p->ag.pol, &b);
 	printf("# failover: %u servers unpowered at the kill; all %d answered %.2f ms after the storm began: %u powered, %u queued (budget %s kW: the lost module's assembly no longer counts)\n",
 	       m.open_at_kill, NSRV, (m.all_at - m.storm_at) / 1e6,
 	       powered_count(), NSRV - powered_count(),
 	       rpwp_kw(b.budget_mw, kw));
-	printf("row: %llu %u %.2f %.2f %.2f %.2f %.2f %.2f %.1f %.2f %s %.2f %u\n",
-	       (unsigned long long)kill_ms, m.open_at_kill,
-	       (k - m.last_before) / 1e6,
-	       (m.acting_at - k) / 1e6, (m.rebuilt_at - k) / 1e6,
-	       (m.deciding_at - k) / 1e6, (m.first_after - m.last_before) / 1e6,
-	       take / 1e6, tf(take), fl / 1e6,
+	printf("row: %u %.2f %.2f %.1f %.2f %.1f %.2f %.2f %.1f %s %.2f %.1f %.2f %.1f %u\n",
+	       m.open_at_kill, (k - m.last_before) / 1e6,
+	       (m.acting_at - k) / 1e6, tf(m.acting_at - k),
+	       (m.rebuilt_at - k) / 1e6, tf(m.rebuilt_at - k),
+	       (m.deciding_at - k) / 1e6, take / 1e6, tf(take),
 	       take <= TAKEOVER_TARGET_MS * MS ? "met" : "MISSED",
-	       (m.all_at - m.storm_at) / 1e6, powered_count());
+	       (m.first_after - m.last_before) / 1e6,
+	       tf(m.first_after - m.last_before),
+	       (m.all_at - m.storm_at) / 1e6, tf(m.all_at - m.storm_at),
+	       powered_count());
 }
 
 /* ---- setup ----------------------------------------------------------------- */
@@ -1671,6 +1719,10 @@ int main(int argc, char **argv)
 	if (!sim)
 		return 2;
 	char_ns = busim_char_ns(sim);
+	if (RPW_PWR_MAX_ENTRIES(sizeof(struct rpw_pwr_ans)) < 1) {
+		fprintf(stderr, "rack_sim: no answer fits a frame\n");
+		return 2;
+	}
 	for (i = 0; i < NN; i++) {
 		const struct rpw_elect_params ep = {
 			.role = nodes[i].psu ? RACKPWR_ROLE_PSU :
