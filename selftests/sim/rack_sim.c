@@ -432,6 +432,7 @@ static void ag_resync(struct rnode *n, u64 now)
 	ag_run(n, &o, now);
 	rpwp_tick(n->ag.pol, pol_ms(now), &o);
 	ag_run(n, &o, now);
+	ag_arm(n, now);
 	if (verbose) {
 		struct rpwp_budget b;
 
