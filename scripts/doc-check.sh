@@ -531,6 +531,15 @@ def gen_alloc_bench(quick):
     return bench_lines(out, '# alloc bench')
 
 
+def gen_rack_bench(target, first):
+    def gen(quick):
+        sub = ['RACK_BENCH_SEEDS=1']
+        out = run(['make', '-s', '-C', 'selftests/sim', target] +
+                  (sub if quick else []), 'rack_sim')
+        return bench_lines(out, first)
+    return gen
+
+
 def value_table(header, rows):
     """A reST simple table from a header and rows of cells (right-aligned
     numbers, left-aligned text)."""
@@ -614,6 +623,11 @@ GEN = {
                      gen_policy_bench, None),
     'alloc-bench': ('make -C selftests/sim bench-alloc', 'literal',
                     gen_alloc_bench, True),
+    'shed-bench': ('make -C selftests/sim bench-shed', 'literal',
+                   gen_rack_bench('bench-shed', '# shed bench'), True),
+    'failover-bench': ('make -C selftests/sim bench-failover', 'literal',
+                       gen_rack_bench('bench-failover', '# failover bench'),
+                       True),
 }
 
 SHAPE = {
@@ -639,6 +653,18 @@ def block_lines(kind, text):
     if kind == 'literal':
         return [l[2:] for l in text[2:]]
     return list(text)
+
+
+def seed_ranges(name, lines):
+    """NAME.COLUMN_range: "min-max" over a seed table's rows, as printed."""
+    rows = [l.split() for l in lines if l.strip() and not l.startswith('#')]
+    keys = {}
+    for i, h in enumerate(rows[0][1:] if rows else [], 1):
+        xs = sorted((r[i] for r in rows[1:] if len(r) > i and
+                     re.match(r'^[\d.]+$', r[i])), key=float)
+        if xs:
+            keys['%s.%s_range' % (name, h)] = '%s-%s' % (xs[0], xs[-1])
+    return keys
 
 
 def table_keys(name, lines):
@@ -691,6 +717,8 @@ def table_keys(name, lines):
         for h, xs in per.items():
             xs = sorted(xs, key=float)
             keys['alloc-bench.%s_range' % h] = '%s-%s' % (xs[0], xs[-1])
+    elif name in ('shed-bench', 'failover-bench'):
+        keys.update(seed_ranges(name, lines))
     elif name == 'test-mac-urgent':
         for l in lines:
             m = re.search(r'# (.*?) \+ urgent: .* urgent max ([\d.]+) ms', l)
