@@ -122,6 +122,9 @@ if [ -f selftests/sim/Makefile ]; then
 	# Authentication off and on in the same racks (fails on any auth drop).
 	step auth-sim make -C selftests/sim auth-cost
 	step alloc-sim make -C selftests/sim alloc SEEDS="$ALLOC_SEEDS"
+	# The seed's rack under the real policy: shed order, failover with
+	# rebuild (the benches assert them), and broken policies caught.
+	step rack-sim make -C selftests/sim bench-rack rack-mutants
 fi
 step hub make -C selftests/rig run-host
 step rig-selftests sh selftests/rig/run-selftests.sh
