@@ -6,7 +6,6 @@
  * of this kernel) and of the agent's state file (mode and budget) is
  * turned into maptext.h's model, drawn by maptext.c or printed as JSON.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,6 +305,7 @@ static int map_view(struct map_snap *s, const struct rpw_dec_node *n,
 	return 0;
 }
 
+/* 0, -errno of the kernel (extack in nl->errmsg), or 1: said already. */
 static int map_take(struct map_snap *s, const struct map_opts *o)
 {
 	struct mapt_model *mm = &s->m;
@@ -317,7 +317,7 @@ static int map_take(struct map_snap *s, const struct map_opts *o)
 		want = rpw_nl_node_lookup(s->nl, o->node);
 		if (want < 0) {
 			fprintf(stderr, "rackpwrctl: map: no node '%s'\n", o->node);
-			return -ENODEV;
+			return 1;
 		}
 	}
 	msg = rpw_nl_msg(s->nl, RACKPWR_CMD_NODE_GET, NLM_F_DUMP);
@@ -345,7 +345,7 @@ static int map_take(struct map_snap *s, const struct map_opts *o)
 	if (want >= 0 && v < 0) {
 		fprintf(stderr, "rackpwrctl: map: node '%s' is not a power-supply node\n",
 			o->node);
-		return -EINVAL;
+		return 1;
 	}
 	if (v >= 0) {
 		mm->primary = s->node[v].primary;
@@ -489,6 +489,8 @@ int ctl_map(struct rpw_nl *nl, int argc, char **argv, bool json)
 	memset(&s, 0, sizeof(s));
 	s.nl = nl;
 	err = map_take(&s, &o);
+	if (err > 0)
+		return 1;
 	if (err) {
 		fprintf(stderr, "rackpwrctl: map: %s%s%s\n", strerror(-err),
 			nl->errmsg[0] ? ": " : "", nl->errmsg);
