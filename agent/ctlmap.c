@@ -220,8 +220,7 @@ static bool map_agent(struct map_snap *s, const char *dir, uint32_t id)
 	    cj_u64(&d, cj_get(&d, b, "rail_a_mw"), &mm->rail_a_mw) &&
 	    cj_u64(&d, cj_get(&d, b, "rail_b_mw"), &mm->rail_b_mw) &&
 	    cj_u64(&d, cj_get(&d, b, "usable_mw"), &mm->usable_mw) &&
-	    cj_u64(&d, cj_get(&d, b, "budget_mw"), &mm->budget_mw) &&
-	    cj_u64(&d, cj_get(&d, b, "granted_mw"), &mm->granted_mw))
+	    cj_u64(&d, cj_get(&d, b, "budget_mw"), &mm->budget_mw))
 		ok = true;
 	else
 		fprintf(stderr, "rackpwrctl: map: %s unreadable; budget computed\n",
@@ -231,8 +230,7 @@ static bool map_agent(struct map_snap *s, const char *dir, uint32_t id)
 }
 
 /* Without the agent's word: the policy library's arithmetic. */
-static void map_compute(struct map_snap *s, const char *mode_name,
-			uint64_t granted_mw)
+static void map_compute(struct map_snap *s, const char *mode_name)
 {
 	static struct rpwp_assembly a[MAPT_MAX_ASM];
 	static struct rpwp_action act[16];
@@ -267,7 +265,6 @@ static void map_compute(struct map_snap *s, const char *mode_name,
 	mm->rail_b_mw = b.rail_b_mw;
 	mm->usable_mw = b.usable_mw;
 	mm->budget_mw = b.budget_mw;
-	mm->granted_mw = granted_mw;
 }
 
 /* The power-supply node's view: capacity, table, power and budget. */
@@ -298,8 +295,10 @@ static int map_view(struct map_snap *s, const struct rpw_dec_node *n,
 		snprintf(s->src, sizeof(s->src), "agent");
 	} else if (mm->have_budget) {
 		snprintf(s->src, sizeof(s->src), "computed");
-		map_compute(s, o->mode ? o->mode : "n+n", pw.granted_mw);
+		map_compute(s, o->mode ? o->mode : "n+n");
 	}
+	/* What is granted is the kernel's word, never a file's. */
+	mm->granted_mw = pw.granted_mw;
 	mm->mode = s->mode;
 	mm->budget_src = s->src;
 	return 0;
