@@ -64,7 +64,7 @@ awk -v t0="${t0:-0}" '{ printf "%.2f %s %s %s\n", $1 - t0, $2, $3, $4 }' \
 	$OUT/plot.raw >$OUT/rack.dat
 awk -v t0="${t0:-0}" '
 	BEGIN { c["fail"] = "#d02020"; c["shed"] = "#e08000"; c["repair"] = "#20a040";
-		c["takeover"] = "#8020c0"; c["kill"] = "#8020c0" }
+		c["takeover"] = "#8020c0"; c["kill"] = "#8020c0"; c["release"] = "#606060" }
 	{
 		x = $1 - t0; k = $2; $1 = ""; $2 = ""; sub(/^  */, ""); gsub(/"/, "", $0)
 		col = (k in c) ? c[k] : "#606060"
