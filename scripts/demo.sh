@@ -47,7 +47,21 @@ rc=0
 num='[0-9][0-9]*\(\.[0-9]*\)\{0,1\}'
 sed -n "s/^# @plot \($num $num $num $num\)\$/\1/p" $LOG >$OUT/plot.raw
 sed -n "s/^# @mark \($num [a-z][a-z-]* [ -~]*\)\$/\1/p" $LOG >$OUT/marks.raw
-sed -n 's/^# @step \({.*}\)$/\1/p' $LOG >$OUT/steps.jsonl
+# Step records: only those that parse as JSON (a record a kernel message
+# broke is counted, and fails the run).
+sed -n 's/^# @step //p' $LOG | /usr/bin/python3 -c '
+import json, sys
+bad = 0
+for line in sys.stdin:
+    try:
+        json.loads(line)
+        sys.stdout.write(line)
+    except ValueError:
+        bad += 1
+sys.stderr.write("%d\n" % bad)' >$OUT/steps.jsonl 2>$OUT/steps.bad
+nsteps=$(wc -l <$OUT/steps.jsonl)
+nbad=$(cat $OUT/steps.bad)
+[ "$nbad" = 0 ] || rc=1
 
 if [ $json = 0 ]; then
 	# The story: the test's output without the rig's, the kernel's and
@@ -92,14 +106,16 @@ fail=$(grep -c '^# not ok ' $LOG || true)
 tap=$(tail -n 1 $OUT/demo.tap)
 if [ $json = 1 ]; then
 	cat $OUT/steps.jsonl
-	printf '{"result":"%s","checks_passed":%s,"checks_failed":%s,"plot":"%s","plot_ok":%s,"samples":%s,"marks":%s,"log":"%s"}\n' \
+	printf '{"result":"%s","checks_passed":%s,"checks_failed":%s,"steps":%s,"steps_broken":%s,"plot":"%s","plot_ok":%s,"samples":%s,"marks":%s,"log":"%s"}\n' \
 		"$([ $rc = 0 ] && echo pass || echo fail)" "$pass" "$fail" \
-		"$OUT/rack.png" "$([ $png_ok = 1 ] && echo true || echo false)" \
+		"$nsteps" "$nbad" "$OUT/rack.png" \
+		"$([ $png_ok = 1 ] && echo true || echo false)" \
 		"$samples" "$nmarks" "$LOG"
 	exit "$rc"
 fi
 echo
 echo "== $pass checks passed, $fail failed ($tap)"
+[ "$nbad" = 0 ] || echo "== $nbad step record(s) broken on the console"
 if [ $png_ok = 1 ]; then
 	echo "== plot of capacity, budget and granted watts ($samples samples, $nmarks events): $TOP/$OUT/rack.png"
 else

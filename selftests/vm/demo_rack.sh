@@ -110,6 +110,9 @@ why() {
 why_f() { field "$2" "$(rackpwrctl why "$1" --state-dir "$RACK_SD" | head -n1)"; }
 
 dmesg_n0=$(dmesg | wc -l)
+# A module that misses three capacity queries counts as lost: 2 s between
+# queries (the seed's 1 s) spares a loaded TCG guest false losses.
+SEEDRACK_MODPARAMS="psu_poll_ms=250 cap_query_ms=2000 alloc_shed_ms=20000"
 
 # ======================================================================
 step up "The rack comes up: 2 power-supply modules, 6 chassis, 2 agents"
@@ -274,7 +277,16 @@ check "the budget falls to 30 kW" 30000000 "$(until_eq 30000000 15000 budget_mw)
 check "shed until 29.4 kW are granted" 29400000 "$(until_eq 29400000 60000 granted_mw)"
 echo "Sheds (seconds after the failure):"
 tell_sheds "$tf"
-check "shed order: priority 153..158" "11/7 12/7 13/7 14/7 15/7 16/7" "$(sheds "$tf")"
+nlate=$(rack_logs | awk -v t="$tf" '{ s = $0; sub(/^\[ */, "", s); sub(/\].*/, "", s) }
+	s + 0 > t + 0 && /did not comply/' | wc -l)
+[ "$nlate" = 0 ] ||
+	echo "($nlate shed server(s) gave their watts back after the agent's 6 s deadline on this busy guest: it shed the next in line meanwhile.)"
+# The first six; a busy guest may shed more when an assembly's report
+# comes late (the kernel logs "stopped reporting capacity"), and grants
+# them again when it comes.
+first6() { echo "$1" | cut -d' ' -f1-6; }
+check "shed order: priority 153..158" "11/7 12/7 13/7 14/7 15/7 16/7" \
+	"$(first6 "$(sheds "$tf")")"
 check "the shed servers are off" 42 "$(until_eq 42 10000 rack_powered)"
 echo "A shed server asks again and waits:"
 check "11/7 asks again: queued" queued "$(until_eq queued 20000 rack_slot 1 7 state)"
@@ -388,13 +400,16 @@ step_end
 touch $D/stop
 wait $SAMPLER 2>/dev/null
 check_ge "the plot has samples" 20 "$(wc -l <$D/plot)"
-# For the host (demo.sh): quiet the console while the records go out.
-pk=$(cat /proc/sys/kernel/printk | cut -f1)
+seedrack_down
+check "the rack taken down" 0 $?
+# For the host (demo.sh): the records go out on a quiet console (no rack
+# left to log), kernel messages held back until the rig's "# " prefixer
+# has passed them on, so that none splits a line.
+pk=$(cut -f1 /proc/sys/kernel/printk)
 echo 1 >/proc/sys/kernel/printk
 sed 's/^/@step /' $D/steps
 sed 's/^/@plot /' $D/plot
 sed 's/^/@mark /' $D/marks
+sleep 3
 echo "$pk" >/proc/sys/kernel/printk
-seedrack_down
-check "the rack taken down" 0 $?
 tap_end
