@@ -299,6 +299,7 @@ static int map_view(struct map_snap *s, const struct rpw_dec_node *n,
 	}
 	/* What is granted is the kernel's word, never a file's. */
 	mm->granted_mw = pw.granted_mw;
+	mm->recovering = pw.recovering;
 	mm->mode = s->mode;
 	mm->budget_src = s->src;
 	return 0;
@@ -416,9 +417,10 @@ static void map_json(const struct mapt_model *m)
 {
 	printf("{\"primary\":%u,\"epoch\":%u", m->primary, m->epoch);
 	if (m->have_view)
-		printf(",\"node\":{\"id\":%u,\"addr\":%u,\"is_primary\":%s,\"acting\":%s}",
+		printf(",\"node\":{\"id\":%u,\"addr\":%u,\"is_primary\":%s,\"acting\":%s,\"recovering\":%s}",
 		       m->node_id, m->node_addr, m->is_primary ? "true" : "false",
-		       m->acting ? "true" : "false");
+		       m->acting ? "true" : "false",
+		       m->recovering ? "true" : "false");
 	if (m->have_view && m->have_budget) {
 		printf(",\"budget\":{\"source\":");
 		cj_put_str(stdout, m->budget_src);

@@ -128,7 +128,9 @@ static void head(struct mbuf *b, const struct mapt_model *m)
 		return;
 	}
 	what = !m->is_primary ? "secondary, NOT the rack's table" :
-	       m->acting ? "acting primary" : "primary, lease lapsed";
+	       !m->acting ? "primary, lease lapsed" :
+	       m->recovering ? "acting primary, rebuilding its table" :
+	       "acting primary";
 	mb_printf(b, "view       node %u (addr %u): %s\n", m->node_id,
 		  m->node_addr, what);
 }

@@ -61,6 +61,7 @@ struct mapt_model {
 	uint32_t node_id;	/* the node viewed */
 	uint8_t node_addr;
 	bool is_primary, acting;
+	bool recovering;	/* a new primary rebuilding its table */
 	uint8_t primary;	/* its primary's address, 0: none */
 	uint32_t epoch;		/* term << 8 | owner */
 	const char *mode;	/* "n+n", ... */

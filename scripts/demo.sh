@@ -45,7 +45,8 @@ rc=0
 # "@mark T KIND TEXT", "@step {JSON}" (prefixed "# " by the rig).  Lines
 # a kernel message broke are dropped by the patterns.
 num='[0-9][0-9]*\(\.[0-9]*\)\{0,1\}'
-sed -n "s/^# @plot \($num $num $num $num\)\$/\1/p" $LOG >$OUT/plot.raw
+sed -n "s/^# @plot \($num $num $num $num\)\$/\1/p; s/^# @plot \($num - - -\)\$/\1/p" \
+	$LOG >$OUT/plot.raw
 sed -n "s/^# @mark \($num [a-z][a-z-]* [ -~]*\)\$/\1/p" $LOG >$OUT/marks.raw
 # Step records: only those that parse as JSON (a record a kernel message
 # broke is counted, and fails the run).
@@ -72,21 +73,31 @@ if [ $json = 0 ]; then
 		grep -v '^1\.\.[0-9]*$' || true
 fi
 
-# The plot: time from the first sample; each event a dotted line.
+# The plot: time from the first sample; "-" samples break the lines (a
+# blank line for gnuplot); each event a dotted line, events less than
+# 1.5 s apart share one label.
 t0=$(awk 'NR == 1 { print $1 }' $OUT/plot.raw)
-awk -v t0="${t0:-0}" '{ printf "%.2f %s %s %s\n", $1 - t0, $2, $3, $4 }' \
+awk -v t0="${t0:-0}" '$2 == "-" { if (!gap) print ""; gap = 1; next }
+	{ gap = 0; printf "%.2f %s %s %s\n", $1 - t0, $2, $3, $4 }' \
 	$OUT/plot.raw >$OUT/rack.dat
 awk -v t0="${t0:-0}" '
 	BEGIN { c["fail"] = "#d02020"; c["shed"] = "#e08000"; c["repair"] = "#20a040";
 		c["takeover"] = "#8020c0"; c["kill"] = "#8020c0"; c["release"] = "#606060" }
+	function flush() {
+		if (txt != "")
+			printf "set label \"%s\" at %.2f, graph 0.99 rotate by 90 right font \",8\" tc rgb \"%s\" offset -0.6, 0\n", txt, lx, lc
+		txt = ""
+	}
 	{
 		x = $1 - t0; k = $2; $1 = ""; $2 = ""; sub(/^  */, ""); gsub(/"/, "", $0)
 		col = (k in c) ? c[k] : "#606060"
 		printf "set arrow from %.2f, graph 0 to %.2f, graph 1 nohead dt 3 lc rgb \"%s\"\n", x, x, col
-		printf "set label \"%s\" at %.2f, graph 0.99 rotate by 90 right font \",8\" tc rgb \"%s\" offset -0.6, 0\n", $0, x, col
-	}' $OUT/marks.raw >$OUT/marks.gp
+		if (txt != "" && x - px < 1.5) { txt = txt ", " $0; px = x; next }
+		flush(); txt = $0; lx = x; px = x; lc = col
+	}
+	END { flush() }' $OUT/marks.raw >$OUT/marks.gp
 rm -f $OUT/rack.png
-samples=$(wc -l <$OUT/rack.dat)
+samples=$(grep -c . $OUT/rack.dat || true)
 nmarks=$(wc -l <$OUT/marks.raw)
 if [ "$samples" -ge 2 ] && command -v gnuplot >/dev/null; then
 	gnuplot -e "dat='$OUT/rack.dat'; marks='$OUT/marks.gp'; out='$OUT/rack.png'" \

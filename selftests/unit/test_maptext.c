@@ -147,6 +147,10 @@ static void test_marks(void)
 	maptext_render(&m, out, sizeof(out));
 	tap_ok(line_of(out, "view       node 2 (addr 2): secondary, NOT the rack's table",
 		       l, sizeof(l)), "a secondary's view says it is not the rack's");
+	m.is_primary = m.acting = m.recovering = true;
+	maptext_render(&m, out, sizeof(out));
+	tap_ok(line_of(out, "view       node 2 (addr 2): acting primary, rebuilding its table",
+		       l, sizeof(l)), "a new primary rebuilding its table says so");
 	m.have_view = false;
 	m.primary = 0;
 	maptext_render(&m, out, sizeof(out));
@@ -167,6 +171,7 @@ static void test_widest(void)
 	m.node_id = UINT32_MAX;
 	m.node_addr = 254;
 	m.is_primary = true;
+	m.recovering = true;
 	m.primary = 254;
 	m.epoch = UINT32_MAX;
 	m.mode = "n+n-and-more";
