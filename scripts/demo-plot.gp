@@ -4,8 +4,8 @@
 # policy's budget and the watts granted over the demo's time, with its
 # events marked.  Called as
 #   gnuplot -e "dat='D'; marks='M'; out='P'" scripts/demo-plot.gp
-# D: "SECONDS USABLE_MW BUDGET_MW GRANTED_MW" per sample (seconds since the
-# first); M: gnuplot commands (set arrow / set label) that demo.sh writes
+# D: "SECONDS USABLE_MW BUDGET_MW HELD_MW" per sample (seconds since the
+# first; HELD: the watts the chassis' slots hold, i.e. granted); M: gnuplot commands (set arrow / set label) that demo.sh writes
 # for the events; P: the PNG written.
 set terminal pngcairo size 1100,560 font "sans,10"
 set output out
@@ -19,4 +19,4 @@ set offsets 0, 0, graph 0.25, 0
 load marks
 plot dat using 1:($2 / 1e6) with steps lw 2 lc rgb "#2060c0" title "usable capacity", \
      dat using 1:($3 / 1e6) with steps lw 2 dt 2 lc rgb "#000000" title "budget (mode)", \
-     dat using 1:($4 / 1e6) with steps lw 2 lc rgb "#20a040" title "granted"
+     dat using 1:($4 / 1e6) with steps lw 2 lc rgb "#20a040" title "granted (held by the servers)"

@@ -41,7 +41,7 @@ rc=0
 /usr/bin/python3 scripts/rig/vmrun.py --test demo_rack --logdir build/vmlogs/demo \
 	--timeout 600 >$OUT/demo.tap || rc=$?
 
-# The guest's machine-readable lines: "@plot T USABLE BUDGET GRANTED",
+# The guest's machine-readable lines: "@plot T USABLE BUDGET HELD",
 # "@mark T KIND TEXT", "@step {JSON}" (prefixed "# " by the rig).  Lines
 # a kernel message broke are dropped by the patterns.
 num='[0-9][0-9]*\(\.[0-9]*\)\{0,1\}'
@@ -85,15 +85,18 @@ awk -v t0="${t0:-0}" '
 		c["takeover"] = "#8020c0"; c["kill"] = "#8020c0"; c["release"] = "#606060" }
 	function flush() {
 		if (txt != "")
-			printf "set label \"%s\" at %.2f, graph 0.99 rotate by 90 right font \",8\" tc rgb \"%s\" offset -0.6, 0\n", txt, lx, lc
-		txt = ""
+			printf "set label \"%s%s\" at %.2f, graph 0.99 rotate by 90 right font \",8\" tc rgb \"%s\" offset -0.6, 0\n", txt, more ? " (+" more ")" : "", lx, lc
+		txt = ""; more = 0
 	}
 	{
 		x = $1 - t0; k = $2; $1 = ""; $2 = ""; sub(/^  */, ""); gsub(/"/, "", $0)
 		col = (k in c) ? c[k] : "#606060"
 		printf "set arrow from %.2f, graph 0 to %.2f, graph 1 nohead dt 3 lc rgb \"%s\"\n", x, x, col
-		if (txt != "" && x - px < 1.5) { txt = txt ", " $0; px = x; next }
-		flush(); txt = $0; lx = x; px = x; lc = col
+		if (txt != "" && x - px < 1.5) {
+			if (n++ < 1) txt = txt ", " $0; else more++
+			px = x; next
+		}
+		flush(); txt = $0; lx = x; px = x; lc = col; n = 0
 	}
 	END { flush() }' $OUT/marks.raw >$OUT/marks.gp
 rm -f $OUT/rack.png

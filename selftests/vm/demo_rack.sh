@@ -16,7 +16,7 @@
 #   10. the module back, chassis 14-16 on again.
 # Every step is checked (TAP).  For scripts and the plot the guest also
 # writes, at the end, "@step {JSON}" per step (its facts, checks and
-# `rackpwrctl -j map`), "@plot T USABLE_MW BUDGET_MW GRANTED_MW" samples
+# `rackpwrctl -j map`), "@plot T USABLE_MW BUDGET_MW HELD_MW" samples
 # (T: /proc/uptime seconds; "T - - -": no settled primary) and
 # "@mark T KIND TEXT" events.
 . /lib/rackpwr/tap.sh
@@ -59,16 +59,18 @@ step_end() {
 }
 
 # --- the plot's samples: the map's budget, about once a second ---------
-# "T - - -" while no acting primary has a settled table (a gap in the
-# plot: a new primary's table grows as the chassis report, its agent
-# decides only after).
+# Capacity and budget are the primary's; granted is what the chassis
+# modules' slots hold (a new primary's table grows as they report, their
+# servers keep their power meanwhile).  "T - - -" while no node here is
+# primary: a gap in the plot.
 sampler() {
 	while [ ! -e $D/stop ]; do
 		_j=$(mapj 2>/dev/null)
 		_u=$(jnum usable_mw "$_j"); _b=$(jnum budget_mw "$_j")
-		_g=$(jnum granted_mw "$_j")
+		_g=$(echo "$_j" | grep -o '"held_mw":[0-9]*' |
+			awk -F: '{ s += $2 } END { if (NR) print s }')
 		case $_j in
-		*'"is_primary":true,"acting":true,"recovering":false'*) ;;
+		*'"is_primary":true'*) ;;
 		*) _u= ;;
 		esac
 		if [ -n "$_u" ] && [ -n "$_b" ] && [ -n "$_g" ]; then
