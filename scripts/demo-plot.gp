@@ -5,8 +5,9 @@
 # events marked.  Called as
 #   gnuplot -e "dat='D'; marks='M'; out='P'" scripts/demo-plot.gp
 # D: "SECONDS USABLE_MW BUDGET_MW HELD_MW" per sample (seconds since the
-# first; HELD: the watts the chassis' slots hold, i.e. granted); M: gnuplot commands (set arrow / set label) that demo.sh writes
-# for the events; P: the PNG written.
+# first; HELD: the granted watts the chassis' slots hold); M: gnuplot
+# commands (set arrow / set label) that demo.sh writes for the events;
+# P: the PNG written.
 set terminal pngcairo size 1100,560 font "sans,10"
 set output out
 set title "rackpwr demo: the seed's rack (2 assemblies x 6 supplies, 6 chassis x 8 servers)"
