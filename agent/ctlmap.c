@@ -168,7 +168,7 @@ static int map_ent_cb(const struct rpw_msg *m, const char *bad, void *arg)
 	c = map_chassis(arg, p->chassis);
 	if (!c || c->local || p->slot >= MAPT_SLOTS ||
 	    !RPW_HAS(p->has, RACKPWR_A_POWER_STATE) ||
-	    p->state >= sizeof(st) / sizeof(st[0]))
+	    p->state >= sizeof(st) / sizeof(st[0]) || !st[p->state])
 		return 0;
 	s = &c->slot[p->slot];
 	s->state = st[p->state];
@@ -215,7 +215,12 @@ static bool map_agent(struct map_snap *s, const char *dir, uint32_t id)
 	fclose(f);
 	tok = len < sizeof(buf) ? calloc(len + 1, sizeof(*tok)) : NULL;
 	if (tok && !cj_parse(&d, buf, len, tok, len + 1, &at, &why) &&
-	    d.t[0].type == CJ_OBJ && (b = cj_get(&d, 0, "budget")) >= 0 &&
+	    d.t[0].type == CJ_OBJ)
+		b = cj_get(&d, 0, "budget");
+	else
+		b = -1;
+	/* cj_u64() and cj_str() refuse token -1. */
+	if (b >= 0 &&
 	    cj_str(&d, cj_get(&d, 0, "mode"), s->mode, sizeof(s->mode)) &&
 	    cj_u64(&d, cj_get(&d, b, "rail_a_mw"), &mm->rail_a_mw) &&
 	    cj_u64(&d, cj_get(&d, b, "rail_b_mw"), &mm->rail_b_mw) &&
@@ -455,8 +460,12 @@ static int map_parse(int argc, char **argv, struct map_opts *o)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j", map_longopts, NULL)) != -1) {
 		switch (c) {
-		case 'j': o->json = true; break;
-		case 'S': o->state_dir = optarg; break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'S':
+			o->state_dir = optarg;
+			break;
 		case 'M':
 			if (rpwp_mode_parse(optarg, &mode)) {
 				fprintf(stderr, "rackpwrctl: map: bad mode '%s' (n+n, n+1, none)\n",
