@@ -404,7 +404,8 @@ echo "under addr $OA, and its assembly counts again."
 usable_mw() { jnum usable_mw "$(mapj)"; }
 check "usable capacity 72 kW again" 72000000 "$(until_eq 72000000 30000 usable_mw)"
 check "the budget 36 kW again" 36000000 "$(until_eq 36000000 20000 budget_mw)"
-check "addr $OA stays primary" 1 "$(acting_o)"
+prim_o() { rackpwrctl node list | grep -c "^id=$OTHER .*state=primary "; }
+check "addr $OA stays primary" 1 "$(until_eq 1 10000 prim_o)"
 for c in 4 5 6; do
 	for s in 0 1 2 3 4 5 6 7; do rack_on $c $s & done
 done
