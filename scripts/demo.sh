@@ -66,8 +66,9 @@ nbad=$(cat $OUT/steps.bad)
 
 if [ $json = 0 ]; then
 	# The story: the test's output without the rig's, the kernel's and
-	# the machine-readable lines; checks as [ok] / [FAILED].
-	sed -n 's/^# //p' $LOG |
+	# the machine-readable lines (nor a kernel message that ended one of
+	# its lines on the console); checks as [ok] / [FAILED].
+	sed -n 's/^# //p' $LOG | sed 's/\[ *[0-9][0-9]*\.[0-9]*\] .*$//' |
 		grep -v '^rig:\|^@\|^RIG-' |
 		sed 's/^ok [0-9]* - \(.*\)/   [ok] \1/; s/^not ok [0-9]* - \(.*\)/   [FAILED] \1/' |
 		grep -v '^1\.\.[0-9]*$' || true
