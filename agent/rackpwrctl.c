@@ -25,6 +25,7 @@
 #include "config.h"
 #include "nl.h"
 #include "ctljson.h"
+#include "ctlmap.h"
 #include "policy.h"
 
 static struct rpw_nl nl;
@@ -3226,7 +3227,15 @@ static void ctl_usage(void)
 	      "         3-5 bank B), ADDR:A or ADDR:B (a bank), ADDR:all\n"
 	      "  priority NODE SLOT PRIO | power-on NODE SLOT | power-off NODE SLOT\n"
 	      "         (NODE: the chassis node)\n"
-	      "  step-down NODE\n", stderr);
+	      "  step-down NODE\n"
+	      "  map [NODE] [--state-dir DIR] [--mode M]   (the rack, 80 columns)\n",
+	      stderr);
+}
+
+/* map: agent/ctlmap.c */
+static int cmd_map(int argc, char **argv)
+{
+	return ctl_map(&nl, argc, argv, ctl_json_first);
 }
 
 static const struct {
@@ -3240,6 +3249,7 @@ static const struct {
 	{ "power-on", cmd_slot_power },
 	{ "power-off", cmd_slot_power },
 	{ "step-down", cmd_ctl_step_down },
+	{ "map", cmd_map },
 };
 
 /* Run an operator command; false when @argv[0] is none of them. */

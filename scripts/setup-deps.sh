@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # Install every Debian package rackpwr's build, tests and demo need (flex,
-# bison, bc and libelf-dev: the debug kernel, scripts/debug-kernel.sh).
+# bison, bc and libelf-dev: the debug kernel, scripts/debug-kernel.sh;
+# gnuplot-nox: the demo's plot, scripts/demo.sh).
 # Idempotent: skips apt entirely when everything is already installed.
 set -eu
 
@@ -14,7 +15,8 @@ sparse python3 python3-yaml python3-jsonschema
 lm-sensors i2c-tools dkms
 python3-docutils device-tree-compiler dt-schema
 python3-pyroute2 prometheus-node-exporter iproute2
-flex bison bc libelf-dev"
+flex bison bc libelf-dev
+gnuplot-nox"
 
 missing=
 for p in $PKGS; do
