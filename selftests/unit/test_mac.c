@@ -587,7 +587,7 @@ static void test_dup_addr_tiebreak(void)
 			busim_free(sim);
 			continue;
 		}
-		/* The bystander drops the second: same src, seq and RETX. */
+		/* Same src and seq, other content: the bystander gets both. */
 		tap_ok(r.result[5] == 0 && r.result[6] == 0 && r.rx[0] >= 1,
 		       "same address, nonces: both copies get their frame out");
 		tap_ok(busim_mac(sim, 1)->stats.dup_addr >= 1 &&
@@ -1120,6 +1120,161 @@ static void test_urgent_overtakes_head(void)
 	tap_ok(ret == 1 && fr.payload[0] == 'U',
 	       "overtake: the urgent frame is sent first");
 	free(mac);
+}
+
+/* ---- duplicate suppression when frames pass a re-sent one ---------------- */
+
+/* Deliveries at the receiver, by the first payload byte. */
+static unsigned int dr_got[256];
+
+static void dr_rx(void *ctx, const struct rpw_frame *fr)
+{
+	f_rx(ctx, fr);
+	if (fr->len)
+		dr_got[fr->payload[0]]++;
+}
+
+static const struct rpw_mac_ops dr_ops = {
+	.tx = f_tx, .tx_abort = f_tx_abort, .rx = dr_rx, .done = f_done,
+	.timer = f_timer, .event = f_event,
+};
+
+/* Bytes @buf reach the receiver @r and, as their echo, the sender @s. */
+static u64 dr_line(struct rpw_mac *s, struct rpw_mac *r, const u8 *buf,
+		   size_t n, u64 now)
+{
+	now += n * rpw_mac_char_ns(BAUD);
+	rpw_mac_rx_bytes(r, buf, n, now);
+	rpw_mac_rx_bytes(s, buf, n, now);
+	return now;
+}
+
+/* The sender's next transmission goes out intact; the flags it carried. */
+static u8 dr_send(struct rpw_mac *s, struct fake *fs, struct rpw_mac *r,
+		  u64 *now)
+{
+	struct rpw_deframer d;
+	struct rpw_frame fr;
+	u8 buf[sizeof(fs->tx)];
+	size_t i, n;
+	int ret = 0;
+
+	*now = fake_until_tx(s, fs, *now, *now + 2000 * MS);
+	n = fs->ntx;
+	memcpy(buf, fs->tx, n);
+	fs->ntx = 0;
+	*now = dr_line(s, r, buf, n, *now);
+	rpw_deframer_init(&d);
+	for (i = 0; i < n && ret != 1; i++)
+		ret = rpw_deframer_feed(&d, buf[i], &fr);
+	return ret == 1 ? fr.flags : 0xff;
+}
+
+/*
+ * Frame A (broadcast, or unicast with ACKREQ) from node 2 to node 3, and
+ * @pass urgent frames (the election's: numbered by the caller, PRIO)
+ * submitted between A's attempts, which overtake A because it never went
+ * out intact.  @misjudged: A's first attempt reached the line intact, but
+ * the sender read a late byte of the frame before (receive latency) ahead
+ * of its echo and took it for a collision; A's re-send (RETX) must not be
+ * delivered again.  Else A's first attempt truly collided and an urgent
+ * frame carried A's seq (the election numbers its own): the re-send is the
+ * first copy the receiver gets and must be delivered.
+ */
+static void dup_case(bool ucast, bool misjudged, unsigned int pass)
+{
+	const char *what = ucast ? "unicast" : "broadcast";
+	struct rpw_mac *s = calloc(1, sizeof(*s));
+	struct rpw_mac *r = calloc(1, sizeof(*r));
+	struct rpw_mac_txreq a, u[4];
+	struct rpw_mac_cfg cfg;
+	struct fake fs, fr;
+	u8 w[RPW_MAX_WIRE], buf[sizeof(fs.tx)];
+	unsigned int k;
+	u64 now;
+	size_t n;
+	int len;
+	u8 fl;
+
+	memset(dr_got, 0, sizeof(dr_got));
+	fake_mac(s, &cfg, &fs);
+	memset(&fr, 0, sizeof(fr));
+	cfg.addr = 3;
+	rpw_mac_init(r, &cfg, &dr_ops, &fr, 0);
+
+	urgent_req(&a, false, false);
+	a.frame.payload[0] = 'A';
+	if (ucast) {
+		a.frame.dst = 3;
+		a.frame.flags = RPW_F_ACKREQ;
+	}
+	rpw_mac_submit(s, &a, 0);
+	now = fake_until_tx(s, &fs, 0, 100 * MS);
+	n = fs.ntx;
+	memcpy(buf, fs.tx, n);
+	fs.ntx = 0;
+	if (misjudged) {
+		/* The line: node 4's frame, then A intact (then the abort). */
+		len = wire(w, 0, RPW_T_DATA, 1, 4, 9, 2);
+		rpw_mac_rx_bytes(r, w, len, now);
+		rpw_mac_rx_bytes(s, w, len, now);
+		tap_ok(s->stats.collisions == 1 && a.collisions == 1,
+		       "dup %s: a late foreign byte fails the sender's attempt",
+		       what);
+		now = dr_line(s, r, buf, n, now);
+		tap_ok(dr_got['A'] == 1 && !s->stats.dup_addr,
+		       "dup %s: ... but A reached the receiver intact", what);
+	} else {
+		/* A collided: the line carries garbage. */
+		buf[n / 2] ^= 0x10;
+		now = dr_line(s, r, buf, n, now);
+		tap_ok(a.collisions == 1 && !dr_got['A'],
+		       "dup %s: A's first attempt collided, nobody has it",
+		       what);
+	}
+	if (fs.ntx)	/* the abort sequence */
+		now = dr_line(s, r, fs.tx, fs.ntx, now);
+	fs.ntx = 0;
+
+	for (k = 0; k < pass; k++) {
+		urgent_req(&u[k], true, false);
+		u[k].frame.type = RPW_T_TEST;
+		u[k].frame.dst = a.frame.dst;
+		u[k].frame.payload[0] = 'U';
+		u[k].keep_seq = true;
+		/* The first one carries A's seq, the others any other. */
+		u[k].frame.seq = misjudged ? a.frame.seq + 1 + k :
+					     a.frame.seq + k;
+		rpw_mac_submit(s, &u[k], now);
+		tap_ok(s->head == &u[k],
+		       "dup %s: urgent frame %u overtakes A", what, k + 1);
+		dr_send(s, &fs, r, &now);
+	}
+	tap_ok(dr_got['U'] == pass, "dup %s: the urgent frames delivered",
+	       what);
+	fl = dr_send(s, &fs, r, &now);
+	tap_ok(fl != 0xff && (fl & RPW_F_RETX),
+	       "dup %s: A sent again with RETX", what);
+	if (misjudged) {
+		tap_ok(dr_got['A'] == 1 && r->stats.duplicates == 1,
+		       "dup %s: after %u urgent frames the re-send is a duplicate (A delivered %u times)",
+		       what, pass, dr_got['A']);
+	} else {
+		tap_ok(dr_got['A'] == 1,
+		       "dup %s: a re-send with an urgent frame's seq is delivered (%u times)",
+		       what, dr_got['A']);
+	}
+	free(s);
+	free(r);
+}
+
+static void test_dup_passed(void)
+{
+	dup_case(false, true, 1);
+	dup_case(false, true, 4);
+	dup_case(true, true, 1);
+	dup_case(false, false, 1);
+	dup_case(true, false, 1);
 }
 
 /* Submit @n requests of class @cls; how many were accepted. */
@@ -2014,6 +2169,7 @@ int main(void)
 	test_expiry();
 	test_queue_classes();
 	test_urgent_overtakes_head();
+	test_dup_passed();
 	test_cancel_sim();
 	test_urgent_order();
 	test_ahead_order();
