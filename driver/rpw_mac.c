@@ -973,12 +973,56 @@ static bool rpw_mac_auth_ok(struct rpw_mac *mac, struct rpw_frame *f)
 	return false;
 }
 
+/* What a frame's attempts have in common: seq and content, not flags. */
+static u32 rpw_mac_dup_key(const struct rpw_frame *f)
+{
+	u32 h = 2166136261U;
+	unsigned int i;
+
+	h = (h ^ f->seq) * 16777619U;
+	h = (h ^ f->type) * 16777619U;
+	h = (h ^ f->len) * 16777619U;
+	for (i = 0; i < f->len; i++)
+		h = (h ^ f->payload[i]) * 16777619U;
+	return h;
+}
+
+/*
+ * Is @f (for us) a re-send of a frame already delivered from @p?  Only a
+ * RETX frame can be, and only one that matches a remembered frame of its
+ * kind, so a restarted sender's first attempt is always new, and a frame
+ * that reuses the seq of another (the election numbers its own frames)
+ * is not taken for it.  Urgent frames overtake an ordinary one between
+ * its attempts (rpw_mac_enqueue()), so the two are remembered apart: any
+ * number of heartbeats passing a re-sent frame cannot push it out.
+ * Every frame not dropped is remembered.
+ */
+static bool rpw_mac_seen(struct rpw_mac_peer *p, const struct rpw_frame *f)
+{
+	unsigned int kind = f->dst == RPW_ADDR_BCAST ? 2 : 0;
+	unsigned int set = kind + !!(f->flags & RPW_F_PRIO);
+	u32 key = rpw_mac_dup_key(f);
+	unsigned int i, s;
+
+	/* A re-send may go with other access than the first attempt. */
+	if (f->flags & RPW_F_RETX)
+		for (s = kind; s < kind + 2; s++)
+			for (i = 0; i < p->dup_n[s]; i++)
+				if (p->dup_key[s][i] == key)
+					return true;
+	for (i = RPW_MAC_DUP_DEPTH - 1; i > 0; i--)
+		p->dup_key[set][i] = p->dup_key[set][i - 1];
+	p->dup_key[set][0] = key;
+	if (p->dup_n[set] < RPW_MAC_DUP_DEPTH)
+		p->dup_n[set]++;
+	return false;
+}
+
 static void rpw_mac_rx_frame(struct rpw_mac *mac, struct rpw_frame *f,
 			     bool mine, u64 now)
 {
 	struct rpw_mac_peer *p = &mac->peers[f->src];
 	struct rpw_mac_txreq *req = mac->head;
-	bool dup;
 
 	if (mine)
 		return;		/* accounted in rpw_mac_tx_intact() */
@@ -1033,22 +1077,7 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, struct rpw_frame *f,
 		mac->ack_seq = f->seq;
 		mac->ack_due = now + mac->t_turn;
 	}
-	/*
-	 * Stop-and-wait with one seq counter per destination: a RETX frame
-	 * can only repeat the last seq this sender sent us.  A first attempt
-	 * (no RETX) is always new, so a restarted sender is never mistaken
-	 * for a duplicate.
-	 */
-	if (f->dst == RPW_ADDR_BCAST) {
-		dup = p->bseq_valid && p->last_bseq == f->seq;
-		p->bseq_valid = 1;
-		p->last_bseq = f->seq;
-	} else {
-		dup = p->seq_valid && p->last_seq == f->seq;
-		p->seq_valid = 1;
-		p->last_seq = f->seq;
-	}
-	if (dup && (f->flags & RPW_F_RETX)) {
+	if (rpw_mac_seen(p, f)) {
 		mac->stats.duplicates++;
 		rpw_mac_event(mac, RPW_MAC_EV_DUP, f);
 		return;

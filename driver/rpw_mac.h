@@ -208,14 +208,21 @@ struct rpw_mac_stats {
 	u64 auth_fail;		/* frames given up because @seal failed */
 };
 
+/*
+ * Duplicate suppression remembers the frames last delivered from a peer
+ * in four sets: unicast to us and broadcast, each sent with ordinary and
+ * with urgent access (PRIO), the last RPW_MAC_DUP_DEPTH frames of each.
+ */
+#define RPW_MAC_DUP_SETS	4
+#define RPW_MAC_DUP_DEPTH	2
+
 struct rpw_mac_peer {
 	u64 last_heard_ns;	/* valid when heard */
 	u64 rx_frames;		/* good frames from this address */
 	u8 heard;		/* ever received a good frame from it */
-	u8 seq_valid;		/* last_seq holds a delivered unicast seq */
-	u8 last_seq;		/* duplicate suppression, unicast to us */
-	u8 bseq_valid;
-	u8 last_bseq;		/* duplicate suppression, broadcast */
+	u8 dup_n[RPW_MAC_DUP_SETS];	/* valid entries of dup_key[set] */
+	/* Hash of seq, type, len and payload; newest first. */
+	u32 dup_key[RPW_MAC_DUP_SETS][RPW_MAC_DUP_DEPTH];
 };
 
 enum rpw_mac_mode {
