@@ -113,6 +113,7 @@ fi
 # Settled: everyone follows a primary; the primary counts both
 # assemblies (4 x 12 kW usable).
 view() { rackpwrctl node show "$ID"; }
+field_primary() { field primary "$(view)"; }
 # following: the primary this module follows, once it is steady (the same
 # in two looks 300 ms apart; a primary's lease may lapse for a moment on
 # a loaded host, which the allocation rides out)
@@ -133,7 +134,7 @@ following() {
 	echo "$_p"
 }
 _t=$(now_ms)
-while ! following >/dev/null && [ $(($(now_ms) - _t)) -lt $WAIT ]; do
+while ! following >/dev/null && [ $(($(now_ms) - _t)) -lt $((2 * WAIT)) ]; do
 	usleep 200000
 done
 P=$(following)
@@ -142,6 +143,18 @@ check_ge "follows a primary" 1 "${P:-0}"
 if [ "$P" = "$addr" ]; then
 	check "the primary counts both assemblies (mW)" 48000000 \
 		"$(until_eq 48000000 $WAIT pwr "$ID" usable_mw)"
+	# Its table out of recovery for 3 s at one epoch: three rounds of
+	# inventory queries since, so the storm meets a settled ledger.
+	_t=$(now_ms)
+	while [ $(($(now_ms) - _t)) -lt $WAIT ]; do
+		e0=$(pwr "$ID" epoch)
+		[ "$(pwr "$ID" recovering)" = 0 ] && sleep 3 &&
+			[ "$(pwr "$ID" epoch)" = "$e0" ] &&
+			[ "$(pwr "$ID" recovering)" = 0 ] && break
+		usleep 200000
+	done
+	check "the primary's table is settled" "$e0 0" \
+		"$(pwr "$ID" epoch) $(pwr "$ID" recovering)"
 fi
 sync_or_die settled
 P=$(following) || P=$(following) || echo "# $(view)"
@@ -178,11 +191,15 @@ if [ $role = chassis ]; then
 	if [ "$addr" = 11 ]; then
 		# The killer: at its first grant (the kernel multicasts the
 		# slot's change), the primary's VM is pulled.
-		sh -c 'echo $$ >kmon.pid; exec rackpwrctl monitor' 2>/dev/null | {
+		sh -c 'echo $$ >kmon.pid; exec rackpwrctl monitor' 2>kmon.err | {
 			while read -r l; do
-				case $l in "slot "*" state=granted "*) break ;; esac
+				case $l in
+				"slot "*" state=granted "*)
+					rig_kill "$PVM" >/dev/null && now_ms >kill.ms
+					echo "$l" >kill.line
+					break ;;
+				esac
 			done
-			rig_kill "$PVM" >/dev/null && now_ms >kill.ms
 		} &
 		KILLER=$!
 		usleep 300000	# it listens
@@ -193,6 +210,8 @@ if [ $role = chassis ]; then
 		wait $KILLER
 		kill "$(cat kmon.pid)" 2>/dev/null
 		t_kill=$(cat kill.ms 2>/dev/null)
+		[ -n "$t_kill" ] || sed 's/^/# monitor: /' kmon.err
+		echo "# killed at: $(cat kill.line 2>/dev/null)"
 		n0=$(granted_ev | awk -v t="$t_kill" '$1 * 1000 <= t + 0' | wc -l)
 		[ -n "$t_kill" ] &&
 			ok "primary $P's VM killed $((t_kill - t_storm)) ms into the storm, $n0 of this chassis' grants in" ||
@@ -201,7 +220,7 @@ if [ $role = chassis ]; then
 	check "all eight granted" 8 \
 		"$(until_eq 8 $WAIT sh -c "rackpwrctl slots $ID | grep -c 'state=granted'")"
 	check "all eight powered" 8 "$(until_eq 8 5000 powered 1)"
-	check "follows the survivor" "$S" "$(field primary "$(view)")"
+	check "follows the survivor" "$S" "$(until_eq "$S" $WAIT field_primary)"
 else
 	# The survivor: samples the kernel's view every 200 ms until the
 	# end (time, acting, granted and budget mW).
@@ -312,7 +331,8 @@ else
 		END { print t }' mon.log)
 	t_rec=$(awk '$2 == "alloc" && / event=recovered/ { t = $1 } END { print t }' mon.log)
 	# the agent stamps its lines with the monotonic clock, as /proc/uptime
-	t_g=$(sed -n 's/^\[ *\([0-9.]*\)\] chassis [0-9]* slot [0-9] req [0-9]*: granted.*/\1/p' agent.log | head -n1)
+	t_g=$(sed -n 's/^\[ *\([0-9.]*\)\] chassis [0-9]* slot [0-9] req [0-9]*: granted.*/\1/p' agent.log |
+		awk -v p="$t_prim" '$1 >= p + 0 { print; exit }')
 	[ -n "$t_lost" ] && [ -n "$t_prim" ] &&
 		echo "# measured at psu $addr: primary lost -> promoted: $(($(ms_of "$t_prim") - $(ms_of "$t_lost"))) ms"
 	[ -n "$t_prim" ] && [ -n "$t_rec" ] &&
@@ -321,6 +341,8 @@ else
 		echo "# measured at psu $addr: takeover with rebuild (promoted -> its first grant): $(($(ms_of "$t_g") - $(ms_of "$t_prim"))) ms"
 fi
 # What happened, for the log.
+kill -0 "$(cat mon.pid)" 2>/dev/null ||
+	nok "the event monitor ran throughout ($(wc -l <mon.log) lines: $(grep -v '^[0-9.]* [a-z-]* node=' mon.log | head -n 3))"
 if [ $role = psu ]; then
 	sed 's/^/# agent: /' agent.log | tail -n 40
 	grep -E ' (elect|alloc event=(recovery|recovered|no-policy-deny|invariant)) ' mon.log |
