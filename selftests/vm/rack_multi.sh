@@ -56,7 +56,7 @@ CONF=/tmp/rackpwrd.conf
 sync_or_die() { rig_sync "$1" >/dev/null || die "sync $1"; }
 
 { modprobe at24 && modprobe rackpwr_sim_pmbus && modprobe rackpwr_sim_server &&
-  modprobe rackpwr elect_tol_us=50000 psu_poll_ms=250 cap_query_ms=500; } ||
+  modprobe rackpwr elect_tol_us=50000 psu_poll_ms=250; } ||
 	die "load modules"
 if [ $role = psu ]; then
 	asm_new 1 0x3f $SUPPLY_MW || die "assembly of six $SUPPLY_MW mW supplies"
@@ -148,7 +148,7 @@ check_ge "follows a primary" 1 "${P:-0}"
 [ -n "$P" ] || echo "# $(view)"
 if [ "$P" = "$addr" ]; then
 	check "the primary counts both assemblies (mW)" 48000000 \
-		"$(until_eq 48000000 $WAIT pwr "$ID" usable_mw)"
+		"$(until_eq 48000000 $((2 * WAIT)) pwr "$ID" usable_mw)"
 	# Its table out of recovery for 3 s at one epoch: three rounds of
 	# inventory queries since, so the storm meets a settled ledger.
 	_t=$(now_ms)
