@@ -131,7 +131,8 @@ step rig-selftests sh selftests/rig/run-selftests.sh
 # Guest tests: one VM for all plain tests.  A test with a "# rig-nodes: N"
 # line runs on N VMs joined by the RS-485 hub, one with "# rig-bus-uarts: K"
 # on a VM with K UARTs on the hub, one with "# rig-clients: 1" on the VM
-# that carries the standard clients (vm-clients).
+# that carries the standard clients (vm-clients), or with "# rig-nodes: N"
+# too, on N VMs that all carry them.
 single=
 clients=
 for t in selftests/vm/*.sh selftests/vm/*.c; do
@@ -139,11 +140,13 @@ for t in selftests/vm/*.sh selftests/vm/*.c; do
 	n=$(basename "${t%.*}")
 	nodes=$(sed -n 's/^# rig-nodes: *\([0-9]*\).*/\1/p' "$t" | head -n1)
 	uarts=$(sed -n 's/^# rig-bus-uarts: *\([0-9]*\).*/\1/p' "$t" | head -n1)
-	if grep -q '^# rig-clients: *1' "$t"; then
+	cl=
+	grep -q '^# rig-clients: *1' "$t" && cl=--clients
+	if [ -n "$cl" ] && [ -z "$nodes$uarts" ]; then
 		clients="$clients${clients:+,}$n"
 	elif [ -n "$nodes$uarts" ]; then
 		step "vm-$n" $PY scripts/rig/vmrun.py --logdir "build/vmlogs/$n" \
-			--nodes "${nodes:-1}" --bus-uarts "${uarts:-1}" \
+			--nodes "${nodes:-1}" --bus-uarts "${uarts:-1}" $cl \
 			--tests "$n" --timeout 240
 	else
 		single="$single${single:+,}$n"

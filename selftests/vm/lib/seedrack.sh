@@ -4,7 +4,7 @@
 # /lib/rackpwr/tap.sh first; this file sources psu.sh, elect.sh and
 # alloc.sh (definitions only).
 #
-# seedrack_up [--no-agents] builds, on one simulated RS-485 bus at
+# seedrack_up [--no-agents] [--watch FILE] builds, on one simulated bus at
 # 115200 baud (rackpwr_sim.ko):
 #   power-supply nodes addr 1 and 2, node i bound to simulated assembly i
 #     (rackpwr_sim_pmbus ID i) of six supplies, bank A 0-2, bank B 3-5,
@@ -62,7 +62,9 @@ RACK_SD=${RACK_SD:-/tmp/seedrack}
 # Slow heartbeats: a loaded TCG guest stalls for a second now and then,
 # and a false failover costs a capacity round (as in agent_policy).
 RACK_ELECT=${RACK_ELECT:-"--hb-us 200000 --miss 6"}
-SEEDRACK_MODPARAMS=${SEEDRACK_MODPARAMS:-"psu_poll_ms=250 cap_query_ms=1000 alloc_shed_ms=20000"}
+# Capacity queries every 2 s: a module that misses three counts as lost,
+# and a loaded TCG guest stalls for seconds (agent_policy does the same).
+SEEDRACK_MODPARAMS=${SEEDRACK_MODPARAMS:-"psu_poll_ms=250 cap_query_ms=2000 alloc_shed_ms=20000"}
 
 # rack_watts S / rack_prio C S: the table above (W / 0..255)
 rack_watts() { echo $((400 + 100 * $1)); }
@@ -149,21 +151,84 @@ rack_reload() {
 		until_eq "${_w#*:}" 10000 grep -c 'reload: [^ ]* applied' "$_f" >/dev/null
 	done
 }
-# rack_logs: both agents' logs in time order
-rack_logs() { cat "$RACK_SD"/*.log 2>/dev/null | sort; }
+# rack_logs: both agents' logs merged by time stamp, each log's own order
+# kept among equal stamps (a batch of decisions shares one)
+rack_logs() {
+	awk '{ s = $0; sub(/^\[ */, "", s); sub(/\].*/, "", s); print s "\t" $0 }' \
+		"$RACK_SD"/*.log 2>/dev/null | sort -s -n -k1,1 | cut -f2-
+}
 # rack_acting_agents: how many agents say they act
 rack_acting_agents() {
 	grep -l '"acting": true' "$RACK_SD"/node-*.json 2>/dev/null | wc -l
 }
 
+# The invariant checker (selftests/vm/py/rpw_invariants.py; needs the
+# "# rig-clients: 1" initramfs for python3 and ynl):
+# rack_watch FILE [ARGS]: start "watch --out FILE" (niceness 10; pid in
+# RACK_WATCH_PID) and wait (60 s at most) for its first sample
+# (rack_watch_start FILE [ARGS] / rack_watch_wait FILE: the two halves;
+# the family must exist, rackpwr.ko loaded, before the start)
+RACK_INV=/lib/rackpwr/py/rpw_invariants.py
+rack_watch_start() {
+	_f=$1; shift
+	python3 $RACK_INV watch --out "$_f" "$@" &
+	RACK_WATCH_PID=$!
+	renice -n 10 -p $RACK_WATCH_PID >/dev/null
+}
+rack_watch_wait() {
+	_t=0
+	while ! grep -q '"k": "sample"' "$1" 2>/dev/null && [ $_t -lt 600 ]; do
+		usleep 100000; _t=$((_t + 1))
+	done
+	grep -q '"k": "sample"' "$1"
+}
+rack_watch() { rack_watch_start "$@" && rack_watch_wait "$1"; }
+# rack_mark FILE TEXT: a mark line (monotonic time; /proc/uptime has the
+# same clock in a guest that never suspends), at once, without python
+rack_mark() {
+	read -r _up _x </proc/uptime
+	echo "{\"k\": \"mark\", \"t\": $_up, \"text\": \"$2\"}" >>"$1"
+}
+# rack_watch_stop: SIGTERM the watcher (a last sample) and reap it
+rack_watch_stop() {
+	[ -n "${RACK_WATCH_PID:-}" ] || return 0
+	kill -TERM "$RACK_WATCH_PID" 2>/dev/null
+	wait "$RACK_WATCH_PID" 2>/dev/null
+	RACK_WATCH_PID=
+}
+# rack_check FILE [ARGS]: "check FILE ARGS", its lines printed as
+# comments; fails when it finds a violation
+rack_check() {
+	_o=$(python3 $RACK_INV check "$@" 2>&1)
+	_r=$?
+	echo "$_o" | sed 's/^/# inv: /'
+	return $_r
+}
+
+# seedrack_up [--no-agents] [--watch FILE [--period-ms N]]: the rack;
+# --watch starts the invariant watcher as soon as the family exists (its
+# start, seconds of Python under TCG, overlaps the rack's) and waits for
+# its first sample at the end
 seedrack_up() {
 	_agents=1
-	[ "${1:-}" = --no-agents ] && _agents=0
+	_watch=
+	_wargs=
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--no-agents) _agents=0 ;;
+		--watch) _watch=$2; shift ;;
+		--period-ms) _wargs="--period-ms $2"; shift ;;
+		*) echo "# seedrack_up: unknown $1" >&2; return 1 ;;
+		esac
+		shift
+	done
 	rm -rf "$RACK_SD" && mkdir -p "$RACK_SD" || return 1
 	# shellcheck disable=SC2086
 	{ modprobe at24 && modprobe rackpwr_sim_pmbus &&
 	  modprobe rackpwr_sim_server && modprobe rackpwr $SEEDRACK_MODPARAMS &&
 	  modprobe rackpwr_sim; } || { echo "# seedrack: modules" >&2; return 1; }
+	# shellcheck disable=SC2086
+	[ -z "$_watch" ] || rack_watch_start "$_watch" $_wargs
 	for _a in 1 2; do
 		asm_new $_a 0x3f $RACK_SUPPLY_MW || return 1
 	done
@@ -204,11 +269,14 @@ seedrack_up() {
 	fi
 	RACK_PRIMARY=$(prim)
 	export RACK_PRIMARY
+	[ -z "$_watch" ] || rack_watch_wait "$_watch" ||
+		{ echo "# seedrack: the watcher took no sample" >&2; return 1; }
 }
 
-# seedrack_down: stop the agents (SIGTERM), delete every node, chassis
-# and assembly, unload the modules; fails if an unload fails
+# seedrack_down: stop the watcher and the agents (SIGTERM), delete every
+# node, chassis and assembly, unload the modules; fails if an unload fails
 seedrack_down() {
+	rack_watch_stop
 	for _i in $RACK_PSU; do rack_agent_kill "$_i" TERM; done
 	for _c in 1 2 3 4 5 6; do
 		for _s in 0 1 2 3 4 5 6 7; do srv $_c $_s present 0 2>/dev/null; done
