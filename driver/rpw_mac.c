@@ -255,7 +255,28 @@ static bool rpw_mac_member(const struct rpw_mac *mac, unsigned int a)
 	/* Evaluated at the last byte of the busy period: same for all. */
 	if (p->last_heard_ns >= mac->t_last)
 		return true;
-	return mac->t_last - p->last_heard_ns < mac->t_peer;
+	return mac->t_last - p->last_heard_ns < mac->t_member;
+}
+
+/*
+ * How long a silent member stays in the rotation: T_peer, but never less
+ * than two of the longest rounds the current ring can take (a longest
+ * access with its ACK per member, and one address sweep), so that a
+ * saturated member, which sends once per round, never drops out because
+ * the round outgrew T_peer (250 members in the UART profile: ~4 s rounds
+ * against 2 s).  The ring counts at least every address ever heard: after
+ * the start-up sweep the first ring is still empty.  Nodes with the same
+ * view count alike, so all keep the same window.
+ */
+static u64 rpw_mac_member_window(const struct rpw_mac *mac)
+{
+	u64 cycle = mac->t_slot + mac->t_ifs + 2 * mac->t_turn +
+		    (RPW_MAX_WIRE + RPW_MAC_ACK_MAX_CHARS + 2) * mac->t_char;
+	u64 round = max_t(u16, mac->ring, mac->n_heard + 1) * cycle +
+		    (max_t(u8, mac->cfg.max_addr, mac->top_heard) + 1) *
+		    mac->t_slot;
+
+	return max_t(u64, mac->t_peer, 2 * round);
 }
 
 /*
@@ -271,7 +292,11 @@ static void rpw_mac_rotate_slot(struct rpw_mac *mac)
 	unsigned int a = mac->mode_addr;
 	unsigned int i;
 	u16 count = 0, pos = 0;
-	bool self_member = rpw_mac_member(mac, mac->cfg.addr);
+	bool self_member;
+
+	/* From the ring as it was: the round it takes decides. */
+	mac->t_member = rpw_mac_member_window(mac);
+	self_member = rpw_mac_member(mac, mac->cfg.addr);
 
 	for (i = RPW_ADDR_MIN; i <= RPW_ADDR_MAX; i++) {
 		a = a <= RPW_ADDR_MIN ? RPW_ADDR_MAX : a - 1;
@@ -1022,6 +1047,7 @@ static void rpw_mac_tx_intact(struct rpw_mac *mac, u64 now)
 	else
 		mac->tx_id = mac->burst_id[mac->burst_done];
 	/* Others heard us now: we count ourselves in the rotation. */
+	mac->n_heard += !self->heard;
 	self->heard = 1;
 	self->last_heard_ns = now;
 	if (mac->tx_is_ack) {
@@ -1124,6 +1150,7 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, struct rpw_frame *f,
 		return;
 	}
 
+	mac->n_heard += !p->heard;
 	p->heard = 1;
 	if (f->src > mac->top_heard)
 		mac->top_heard = f->src;
@@ -1315,6 +1342,7 @@ int rpw_mac_init(struct rpw_mac *mac, const struct rpw_mac_cfg *cfg,
 	mac->t_turn = cfg->t_turnaround_us * RPW_MAC_NS_PER_US;
 	mac->t_ack = cfg->ack_timeout_us * RPW_MAC_NS_PER_US;
 	mac->t_peer = cfg->peer_timeout_us * RPW_MAC_NS_PER_US;
+	mac->t_member = mac->t_peer;
 	rpw_deframer_init(&mac->dfr);
 	mac->timer_armed = RPW_MAC_TIMER_OFF;
 

@@ -250,6 +250,7 @@ struct rpw_mac {
 
 	u64 t_char;		/* ns per character */
 	u64 t_ifs, t_slot, t_turn, t_ack, t_peer;
+	u64 t_member;		/* T_peer, or longer for a long round */
 
 	struct rpw_deframer dfr;
 	struct rpw_frame rxf;
@@ -259,6 +260,7 @@ struct rpw_mac {
 	u8 rx_prev;		/* previous byte (abort detection) */
 	u8 rx_data_src;		/* sender of a good data frame, or 0 */
 	u8 top_heard;		/* highest address heard: sweep start */
+	u16 n_heard;		/* addresses ever heard, ourselves included */
 
 	/* Line / arbitration state. */
 	u64 t_last;		/* time of the last received byte */

@@ -150,6 +150,9 @@ static void tr_event(struct busim *sim, int node, enum rpw_mac_event ev,
 		t->ev[ev]++;
 }
 
+/* T_peer for the next tr_sim() (0: the profile's). */
+static u32 tr_peer_timeout_us;
+
 static struct busim *tr_sim(struct traffic *t, unsigned int n,
 			    enum rpw_mac_profile prof, u64 seed, u64 lat,
 			    u64 jitter)
@@ -167,6 +170,8 @@ static struct busim *tr_sim(struct traffic *t, unsigned int n,
 	for (i = 0; i < n; i++) {
 		rpw_mac_cfg_default(&cfg[i], prof, i + 1, BAUD);
 		cfg[i].max_addr = n;
+		if (tr_peer_timeout_us)
+			cfg[i].peer_timeout_us = tr_peer_timeout_us;
 	}
 	return busim_new(&bc, cfg, &h);
 }
@@ -2119,6 +2124,14 @@ int main(void)
 	test_saturation(8, 500 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 4);
 	test_saturation(60, 1200 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 10);
 	test_saturation(8, 1000 * MS, RPW_MAC_PROFILE_UART, 200000, 800000, 4);
+	/*
+	 * A round longer than T_peer (250 nodes in the UART profile: ~4 s
+	 * against 2 s): saturated members must not drop out and collide.
+	 */
+	tr_peer_timeout_us = 1000;
+	test_saturation(16, 1000 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 4);
+	test_saturation(8, 1000 * MS, RPW_MAC_PROFILE_UART, 200000, 800000, 4);
+	tr_peer_timeout_us = 0;
 	test_join();
 	test_ber();
 	test_garbage();
