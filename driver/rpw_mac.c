@@ -396,8 +396,8 @@ static bool rpw_mac_urgent_head(const struct rpw_mac *mac)
 {
 	const struct rpw_mac_txreq *req = mac->head;
 
-	return req && req->urgent && req->collisions <= RPW_MAC_URGENT_RETRIES &&
-	       mac->cfg.prio_period;
+	return req && req->urgent && mac->cfg.prio_period &&
+	       req->collisions <= (req->optional ? 0 : RPW_MAC_URGENT_RETRIES);
 }
 
 /*
@@ -1461,6 +1461,7 @@ int rpw_mac_submit(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
 		f->seq = mac->seq[f->dst]++;
 	req->next = NULL;
 	req->resp = mac->in_rx;
+	req->optional = req->defer;
 	req->tries = 0;
 	req->collisions = 0;
 	req->ready_ns = now;

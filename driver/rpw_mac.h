@@ -124,7 +124,12 @@ struct rpw_mac_txreq {
 	 * the first collision.
 	 */
 	bool urgent;
-	/* Urgent, but let the first U-point pass (a second answer). */
+	/*
+	 * Urgent, but let the first U-point pass (a second answer, one the
+	 * sender can do without): after a collision it retries with
+	 * ordinary access, leaving the priority slots to the frames whose
+	 * delay the bound covers.
+	 */
 	bool defer;
 	/*
 	 * Ordinary access, but queued like an urgent request (behind the
@@ -144,6 +149,7 @@ struct rpw_mac_txreq {
 	/* Private to the MAC between submit and done. */
 	struct rpw_mac_txreq *next;
 	bool resp;		/* submitted from rx(): an answer */
+	bool optional;		/* submitted with defer (cleared later) */
 	u64 ready_ns;		/* became eligible for the bus */
 	u8 tries;		/* intact transmissions so far */
 	u8 collisions;		/* failed attempts so far */

@@ -1052,6 +1052,48 @@ static void test_late_echo(void)
 	free(mac);
 }
 
+/*
+ * A deferred urgent request (an unnamed answer, stack_sim --psu 60
+ * --chassis 4 --hold-ms 1000 --seed 48) that collides retries with
+ * ordinary access: three of them kept colliding with the primary's
+ * heartbeat in the priority slots until it fell back to a 150 ms sweep
+ * and the secondaries took over.  An urgent request keeps its retries.
+ */
+static void test_defer_collision(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq req;
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	unsigned int d;
+	u64 now;
+	u8 bad;
+
+	for (d = 0; d < 2; d++) {
+		fake_mac(mac, &cfg, &f);
+		now = 0;
+		urgent_req(&req, true, d);
+		rpw_mac_submit(mac, &req, now);
+		now = fake_until_tx(mac, &f, now, 500 * MS);
+		tap_ok(f.ntx > 1 && (f.tx[1] & RPW_F_PRIO),
+		       "defer %u: first attempt with urgent access", d);
+		/* Another byte on the line than ours: a collision. */
+		bad = ~f.tx[0];
+		rpw_mac_rx_bytes(mac, &bad, 1, now += 100000);
+		tap_ok(req.collisions == 1, "defer %u: collided", d);
+		f.ntx = 0;
+		now = fake_until_tx(mac, &f, now, now + 500 * MS);
+		if (d)
+			tap_ok(f.ntx > 1 && !(f.tx[1] & RPW_F_PRIO),
+			       "deferred: the retry takes ordinary access");
+		else
+			tap_ok(f.ntx > 1 && (f.tx[1] & RPW_F_PRIO),
+			       "urgent: the retry keeps urgent access");
+		rpw_mac_cancel_all(mac, now);
+	}
+	free(mac);
+}
+
 /* A frame worthless after expires_ns is dropped unsent, not put on the line. */
 static void test_expiry(void)
 {
@@ -2214,6 +2256,7 @@ int main(void)
 	test_dup_addr_sim();
 	test_dup_addr_tiebreak();
 	test_late_echo();
+	test_defer_collision();
 	test_expiry();
 	test_queue_classes();
 	test_urgent_overtakes_head();
