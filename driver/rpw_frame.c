@@ -124,7 +124,7 @@ static bool rpw_version_ok(u8 version)
  */
 static int rpw_check(u8 version, u8 flags, u8 type, u8 dst, u8 src, u8 len)
 {
-	if (!rpw_version_ok(version) || (flags & ~RPW_F_MASK))
+	if (!rpw_version_ok(version) || (flags & ~(RPW_F_MASK | RPW_F_MORE)))
 		return -RPW_DROP_VERSION;
 	if (len > RPW_MAX_PAYLOAD)
 		return -RPW_DROP_LENGTH;
@@ -156,12 +156,12 @@ static u8 rpw_wire_version(const struct rpw_frame *f)
 
 void rpw_frame_header(const struct rpw_frame *f, u8 *hdr)
 {
-	hdr[0] = (rpw_wire_version(f) << 4) | f->flags;
+	hdr[0] = (rpw_wire_version(f) << 4) | (f->flags & RPW_F_MASK);
 	hdr[1] = f->type;
 	hdr[2] = f->dst;
 	hdr[3] = f->src;
 	hdr[4] = f->seq;
-	hdr[5] = f->len;
+	hdr[5] = f->len | (f->flags & RPW_F_MORE ? RPW_LEN_MORE : 0);
 }
 
 int rpw_frame_validate(const struct rpw_frame *f)
@@ -263,25 +263,26 @@ static int rpw_deframer_finish(struct rpw_deframer *d, struct rpw_frame *out)
 		return rpw_drop(d, RPW_DROP_CRC);
 	if (!rpw_version_ok(b[0] >> 4))
 		return rpw_drop(d, RPW_DROP_VERSION);
-	if (b[5] != plen)
+	if ((b[5] & ~RPW_LEN_MORE) != plen)
 		return rpw_drop(d, RPW_DROP_LENGTH);
 
 	/*
 	 * Reserved flag bits are ignored so that a later revision can use
 	 * them for hints that old receivers may safely skip.
 	 */
-	ret = rpw_check(b[0] >> 4, b[0] & RPW_F_MASK, b[1], b[2], b[3], b[5]);
+	ret = rpw_check(b[0] >> 4, b[0] & RPW_F_MASK, b[1], b[2], b[3], plen);
 	if (ret)
 		return rpw_drop(d, -ret);
 
 	memset(out, 0, sizeof(*out));
 	out->version = b[0] >> 4;
-	out->flags = b[0] & RPW_F_MASK;
+	out->flags = (b[0] & RPW_F_MASK) |
+		     (b[5] & RPW_LEN_MORE ? RPW_F_MORE : 0);
 	out->type = b[1];
 	out->dst = b[2];
 	out->src = b[3];
 	out->seq = b[4];
-	out->len = b[5];
+	out->len = plen;
 	memcpy(out->payload, b + RPW_HDR_LEN, plen);
 	d->stats.frames++;
 	return 1;

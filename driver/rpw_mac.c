@@ -33,6 +33,8 @@
 #define RPW_MAC_URGENT_SPREAD	4
 /* Ordinary slots between two priority slots (default). */
 #define RPW_MAC_PRIO_PERIOD	4
+/* Frames per access (default): 16-byte payloads fill RPW_MAX_WIRE first. */
+#define RPW_MAC_INFO_FRAMES	8
 /*
  * Default queue room: 32 requests, of which each class keeps its own
  * share.  The election never has more than a few frames queued (it limits
@@ -104,6 +106,7 @@ void rpw_mac_cfg_default(struct rpw_mac_cfg *cfg, enum rpw_mac_profile profile,
 	cfg->max_queue = RPW_MAC_MAX_QUEUE;
 	memcpy(cfg->reserve, rpw_mac_reserve_default, sizeof(cfg->reserve));
 	cfg->prio_period = RPW_MAC_PRIO_PERIOD;
+	cfg->max_info_frames = RPW_MAC_INFO_FRAMES;
 	cfg->baud = baud;
 	tc = rpw_mac_ns_to_us_up(rpw_mac_char_ns(baud));
 
@@ -161,6 +164,8 @@ int rpw_mac_cfg_validate(const struct rpw_mac_cfg *cfg, const char **why)
 		return rpw_mac_bad(why, "max_queue must be at least 1");
 	if (rpw_mac_reserved(cfg) > cfg->max_queue)
 		return rpw_mac_bad(why, "queue reserves exceed max_queue");
+	if (cfg->max_info_frames > RPW_MAC_MAX_BURST)
+		return rpw_mac_bad(why, "max_info_frames must be 0..16");
 	if (cfg->t_slot_us > 1000000 || cfg->t_ifs_us > 1000000 ||
 	    cfg->t_turnaround_us > 1000000 || cfg->ack_timeout_us > 10000000)
 		return rpw_mac_bad(why, "timing parameter too large");
@@ -187,11 +192,17 @@ u64 rpw_mac_access_bound_ns(const struct rpw_mac_cfg *cfg, unsigned int n,
 	u64 tc = rpw_mac_char_ns(cfg->baud);
 	u64 t_ifs = cfg->t_ifs_us * RPW_MAC_NS_PER_US;
 	u64 t_slot = cfg->t_slot_us * RPW_MAC_NS_PER_US;
+	unsigned int burst = max_t(unsigned int, cfg->max_info_frames, 1);
 	u64 cf;
 
 	if (!n)
 		return 0;
-	/* One cycle: slot skew + alignment + frame + latency + IFS. */
+	/* An access carries up to max_info_frames, within RPW_MAX_WIRE. */
+	if (burst > 1)
+		frame_chars = max_t(unsigned int, frame_chars,
+				    min_t(unsigned int, burst * frame_chars,
+					  RPW_MAX_WIRE));
+	/* One cycle: slot skew + alignment + burst + latency + IFS. */
 	cf = rx_lat_ns + tc + frame_chars * tc + rx_lat_ns + t_ifs;
 	if (ack)
 		cf += cfg->t_turnaround_us * RPW_MAC_NS_PER_US + tc +
@@ -244,7 +255,28 @@ static bool rpw_mac_member(const struct rpw_mac *mac, unsigned int a)
 	/* Evaluated at the last byte of the busy period: same for all. */
 	if (p->last_heard_ns >= mac->t_last)
 		return true;
-	return mac->t_last - p->last_heard_ns < mac->t_peer;
+	return mac->t_last - p->last_heard_ns < mac->t_member;
+}
+
+/*
+ * How long a silent member stays in the rotation: T_peer, but never less
+ * than two of the longest rounds the current ring can take (a longest
+ * access with its ACK per member, and one address sweep), so that a
+ * saturated member, which sends once per round, never drops out because
+ * the round outgrew T_peer (250 members in the UART profile: ~4 s rounds
+ * against 2 s).  The ring counts at least every address ever heard: after
+ * the start-up sweep the first ring is still empty.  Nodes with the same
+ * view count alike, so all keep the same window.
+ */
+static u64 rpw_mac_member_window(const struct rpw_mac *mac)
+{
+	u64 cycle = mac->t_slot + mac->t_ifs + 2 * mac->t_turn +
+		    (RPW_MAX_WIRE + RPW_MAC_ACK_MAX_CHARS + 2) * mac->t_char;
+	u64 round = max_t(u16, mac->ring, mac->n_heard + 1) * cycle +
+		    (max_t(u8, mac->cfg.max_addr, mac->top_heard) + 1) *
+		    mac->t_slot;
+
+	return max_t(u64, mac->t_peer, 2 * round);
 }
 
 /*
@@ -257,10 +289,14 @@ static bool rpw_mac_member(const struct rpw_mac *mac, unsigned int a)
  */
 static void rpw_mac_rotate_slot(struct rpw_mac *mac)
 {
-	bool self_member = rpw_mac_member(mac, mac->cfg.addr);
 	unsigned int a = mac->mode_addr;
 	unsigned int i;
 	u16 count = 0, pos = 0;
+	bool self_member;
+
+	/* From the ring as it was: the round it takes decides. */
+	mac->t_member = rpw_mac_member_window(mac);
+	self_member = rpw_mac_member(mac, mac->cfg.addr);
 
 	for (i = RPW_ADDR_MIN; i <= RPW_ADDR_MAX; i++) {
 		a = a <= RPW_ADDR_MIN ? RPW_ADDR_MAX : a - 1;
@@ -360,8 +396,8 @@ static bool rpw_mac_urgent_head(const struct rpw_mac *mac)
 {
 	const struct rpw_mac_txreq *req = mac->head;
 
-	return req && req->urgent && req->collisions <= RPW_MAC_URGENT_RETRIES &&
-	       mac->cfg.prio_period;
+	return req && req->urgent && mac->cfg.prio_period &&
+	       req->collisions <= (req->optional ? 0 : RPW_MAC_URGENT_RETRIES);
 }
 
 /*
@@ -643,6 +679,9 @@ static void rpw_mac_start_tx(struct rpw_mac *mac, bool ack, u64 now)
 	mac->tx_active = true;
 	mac->tx_is_ack = ack;
 	mac->echo_pos = 0;
+	mac->burst_done = 0;
+	mac->burst_until = 0;
+	mac->tx_id = mac->burst_id[0];
 	mac->tx_start = now;
 	mac->echo_deadline = now + mac->tx_len * mac->t_char + mac->t_ack;
 	if (mac->idle_done)
@@ -664,12 +703,24 @@ static u32 rpw_mac_frame_sum(const struct rpw_frame *f)
 	return h;
 }
 
-static void rpw_mac_remember_tx(struct rpw_mac *mac, const struct rpw_frame *f)
+static void rpw_mac_txid_of(struct rpw_mac_txid *id, const struct rpw_frame *f)
 {
-	mac->tx_id.type = f->type;
-	mac->tx_id.dst = f->dst;
-	mac->tx_id.seq = f->seq;
-	mac->tx_id.sum = rpw_mac_frame_sum(f);
+	id->type = f->type;
+	id->dst = f->dst;
+	id->seq = f->seq;
+	id->sum = rpw_mac_frame_sum(f);
+}
+
+/* Frame @i of this transmission ends at @end in txbuf. */
+static void rpw_mac_burst_add(struct rpw_mac *mac, struct rpw_mac_txreq *req,
+			      const struct rpw_frame *f, unsigned int end)
+{
+	unsigned int i = mac->burst_n++;
+
+	mac->burst[i] = req;
+	mac->burst_end[i] = end;
+	rpw_mac_txid_of(&mac->burst_id[i], f);
+	mac->tx_len = end;
 }
 
 /* Is @f a late echo of one of our failed attempts? */
@@ -679,18 +730,28 @@ static bool rpw_mac_late_echo(const struct rpw_mac *mac,
 	const struct rpw_mac_txid *id;
 	unsigned int i;
 
-	for (i = 0; i < RPW_MAC_LATE; i++) {
-		id = &mac->late[i];
-		if (now <= id->until && f->type == id->type &&
-		    f->dst == id->dst && f->seq == id->seq &&
-		    rpw_mac_frame_sum(f) == id->sum)
+	for (i = 0; i < RPW_MAC_LATE + RPW_MAC_MAX_BURST; i++) {
+		if (i < RPW_MAC_LATE)
+			id = &mac->late[i];
+		else if (i - RPW_MAC_LATE < mac->burst_n && !mac->tx_active &&
+			 now <= mac->burst_until)
+			id = &mac->burst_id[i - RPW_MAC_LATE];
+		else
+			break;
+		if ((i >= RPW_MAC_LATE || now <= id->until) &&
+		    f->type == id->type && f->dst == id->dst &&
+		    f->seq == id->seq && rpw_mac_frame_sum(f) == id->sum)
 			return true;
 	}
 	return false;
 }
 
-/* Encode @f as this transmission sends it: sealed when ops->seal says so. */
-static int rpw_mac_encode(struct rpw_mac *mac, struct rpw_frame *f)
+/*
+ * Encode @f into txbuf at @off as this transmission sends it: sealed when
+ * ops->seal says so.  -ENOSPC when it does not fit.
+ */
+static int rpw_mac_encode(struct rpw_mac *mac, struct rpw_frame *f,
+			  unsigned int off)
 {
 	int ret;
 
@@ -701,7 +762,7 @@ static int rpw_mac_encode(struct rpw_mac *mac, struct rpw_frame *f)
 			return ret;
 		}
 	}
-	return rpw_frame_encode(f, mac->txbuf, sizeof(mac->txbuf));
+	return rpw_frame_encode(f, mac->txbuf + off, sizeof(mac->txbuf) - off);
 }
 
 static void rpw_mac_send_ack(struct rpw_mac *mac, u64 now)
@@ -716,11 +777,11 @@ static void rpw_mac_send_ack(struct rpw_mac *mac, u64 now)
 	a.src = mac->cfg.addr;
 	a.seq = mac->ack_seq;
 	mac->ack_pending = false;
-	len = rpw_mac_encode(mac, &a);
+	len = rpw_mac_encode(mac, &a, 0);
 	if (len <= 0)
 		return;
-	mac->tx_len = len;
-	rpw_mac_remember_tx(mac, &a);
+	mac->burst_n = 0;
+	rpw_mac_burst_add(mac, NULL, &a, len);
 	rpw_mac_start_tx(mac, true, now);
 }
 
@@ -774,10 +835,83 @@ static bool rpw_mac_head_expired(const struct rpw_mac *mac, u64 now)
 	       !mac->tx_active && !mac->wait_ack;
 }
 
+/* May @req follow the frames already in this access? */
+static bool rpw_mac_may_follow(const struct rpw_mac *mac,
+			       const struct rpw_mac_txreq *req, u64 now)
+{
+	return req && mac->burst_n < mac->cfg.max_info_frames &&
+	       !req->urgent && !req->tries && !req->collisions &&
+	       !(req->expires_ns && now > req->expires_ns);
+}
+
+/* Encode burst frame @i (its request's frame) into txbuf at its place. */
+static int rpw_mac_burst_encode(struct rpw_mac *mac, unsigned int i)
+{
+	struct rpw_mac_txreq *req = mac->burst[i];
+	/* A follower's opening flag is the closing flag before it. */
+	unsigned int off = i ? mac->burst_end[i - 1] - 1 : 0;
+	struct rpw_frame f = req->frame;
+	int len;
+
+	/* Sealed per transmission: req->frame stays as submitted. */
+	len = rpw_mac_encode(mac, &f, off);
+	if (len <= 0)
+		return len ?: -EINVAL;
+	mac->burst_end[i] = off + len;
+	rpw_mac_txid_of(&mac->burst_id[i], &f);
+	mac->tx_len = off + len;
+	return 0;
+}
+
+/*
+ * An access in our own slot carries more queued frames behind the head,
+ * back to back, like MS/TP's Nmax_info_frames: the IFS and the slot are
+ * paid once.  Only ordinary first attempts follow (urgent frames use
+ * their own access; a re-send keeps its place), all within RPW_MAX_WIRE
+ * characters, the longest frame the urgent bound allows for; a frame that
+ * requests an ACK ends the burst (its ACK follows the busy period, as
+ * after a single frame).  Every frame but the last carries RPW_F_MORE so
+ * that nobody takes the U-point between two of them: frames are encoded
+ * with it while a follower may come, and the last one again without it
+ * (2 characters of room kept: its FCS may escape differently).
+ */
+static int rpw_mac_burst_fill(struct rpw_mac *mac, u64 now)
+{
+	struct rpw_mac_txreq *req = mac->burst[0];
+	unsigned int i;
+	int err;
+
+	for (;;) {
+		i = mac->burst_n - 1;
+		if (!(mac->burst[i]->frame.flags & RPW_F_MORE))
+			return 0;
+		req = req->next;
+		if (rpw_mac_may_follow(mac, req, now) &&
+		    mac->tx_len + 2 <= RPW_MAX_WIRE) {
+			req->frame.flags &= ~(RPW_F_PRIO | RPW_F_ANS |
+					      RPW_F_RETX | RPW_F_MORE);
+			if (req->answered)
+				req->frame.flags |= RPW_F_ANS;
+			if (!(req->frame.flags & RPW_F_ACKREQ))
+				req->frame.flags |= RPW_F_MORE;
+			mac->burst[mac->burst_n++] = req;
+			err = rpw_mac_burst_encode(mac, i + 1);
+			if (!err && mac->tx_len + 2 <= RPW_MAX_WIRE)
+				continue;
+			/* Too long with the others (or not sealable now). */
+			req->frame.flags &= ~RPW_F_MORE;
+			mac->burst_n--;
+			mac->tx_len = mac->burst_end[i];
+		}
+		/* No follower after all: the last frame goes without MORE. */
+		mac->burst[i]->frame.flags &= ~RPW_F_MORE;
+		return rpw_mac_burst_encode(mac, i);
+	}
+}
+
 static void rpw_mac_try_tx(struct rpw_mac *mac, u64 now)
 {
 	struct rpw_mac_txreq *req;
-	struct rpw_frame f;
 	bool slot;
 	u64 u;
 	int len;
@@ -818,17 +952,23 @@ send:
 		req->frame.flags |= RPW_F_PRIO;
 	if (req->answered)
 		req->frame.flags |= RPW_F_ANS;
-	/* Sealed per transmission: req->frame stays as submitted. */
-	f = req->frame;
-	len = rpw_mac_encode(mac, &f);
-	if (len <= 0) {
+	mac->tx_urgent = req->frame.flags & RPW_F_PRIO;
+	/* Ordinary access: more frames may follow (rpw_mac_burst_fill()). */
+	req->frame.flags &= ~RPW_F_MORE;
+	if (!mac->tx_urgent && mac->cfg.max_info_frames > 1 &&
+	    !(req->frame.flags & RPW_F_ACKREQ))
+		req->frame.flags |= RPW_F_MORE;
+	mac->burst[0] = req;
+	mac->burst_n = 1;
+	len = rpw_mac_burst_encode(mac, 0);
+	if (!len)
+		len = rpw_mac_burst_fill(mac, now);
+	if (len) {
 		/* Validated at submit: a payload too long to seal, or corrupt. */
-		rpw_mac_finish(mac, len ?: -EINVAL, now);
+		req->frame.flags &= ~RPW_F_MORE;
+		rpw_mac_finish(mac, len, now);
 		return;
 	}
-	mac->tx_len = len;
-	rpw_mac_remember_tx(mac, &f);
-	mac->tx_urgent = req->frame.flags & RPW_F_PRIO;
 	rpw_mac_start_tx(mac, false, now);
 }
 
@@ -848,6 +988,8 @@ static void rpw_mac_tx_failed(struct rpw_mac *mac, bool send_abort, u64 now)
 	mac->late[mac->late_next] = mac->tx_id;
 	mac->late[mac->late_next].until = now + mac->tx_len * mac->t_char +
 					  mac->t_ack;
+	/* ... and so may the frames of the burst behind it. */
+	mac->burst_until = mac->late[mac->late_next].until;
 	mac->late_next = (mac->late_next + 1) % RPW_MAC_LATE;
 	mac->ops->tx_abort(mac->ctx);
 	/* Make every receiver drop the broken frame at once. */
@@ -875,15 +1017,37 @@ static void rpw_mac_collision(struct rpw_mac *mac, u64 now)
 	rpw_mac_tx_failed(mac, mac->cfg.send_abort, now);
 }
 
+/* An intact access that started @d after its head became ready. */
+static void rpw_mac_access_stats(struct rpw_mac *mac, u64 d)
+{
+	mac->stats.access_count++;
+	mac->stats.access_sum_ns += d;
+	mac->stats.access_last_ns = d;
+	if (d > mac->stats.access_max_ns)
+		mac->stats.access_max_ns = d;
+	if (mac->tx_urgent) {
+		mac->stats.urgent_count++;
+		mac->stats.urgent_sum_ns += d;
+		if (d > mac->stats.urgent_max_ns)
+			mac->stats.urgent_max_ns = d;
+	}
+}
+
 /* Every byte of our frame came back unchanged. */
 static void rpw_mac_tx_intact(struct rpw_mac *mac, u64 now)
 {
 	struct rpw_mac_txreq *req = mac->head;
 	struct rpw_mac_peer *self = &mac->peers[mac->cfg.addr];
-	u64 d;
+	unsigned int i = mac->burst_done++;
+	u16 from = i ? mac->burst_end[i - 1] : 0;
 
-	mac->tx_active = false;
+	/* The last frame of the burst: the line is released. */
+	if (mac->burst_done >= mac->burst_n)
+		mac->tx_active = false;
+	else
+		mac->tx_id = mac->burst_id[mac->burst_done];
 	/* Others heard us now: we count ourselves in the rotation. */
+	mac->n_heard += !self->heard;
 	self->heard = 1;
 	self->last_heard_ns = now;
 	if (mac->tx_is_ack) {
@@ -897,20 +1061,12 @@ static void rpw_mac_tx_intact(struct rpw_mac *mac, u64 now)
 	if (!mac->tx_urgent)
 		mac->rx_data_src = mac->cfg.addr;
 	mac->stats.tx_frames++;
-	mac->stats.tx_bytes += mac->tx_len;
-	d = mac->tx_start - req->ready_ns;
-	mac->stats.access_count++;
-	mac->stats.access_sum_ns += d;
-	mac->stats.access_last_ns = d;
-	if (d > mac->stats.access_max_ns)
-		mac->stats.access_max_ns = d;
-	if (mac->tx_urgent) {
-		mac->stats.urgent_count++;
-		mac->stats.urgent_sum_ns += d;
-		if (d > mac->stats.urgent_max_ns)
-			mac->stats.urgent_max_ns = d;
-	}
+	/* A follower's opening flag is counted with the frame before it. */
+	mac->stats.tx_bytes += mac->burst_end[i] - from;
 	req->tries++;
+	/* One access: its delay counts with the burst's first frame. */
+	if (!i)
+		rpw_mac_access_stats(mac, mac->tx_start - req->ready_ns);
 	rpw_mac_event(mac, RPW_MAC_EV_TX, &req->frame);
 	if (req->frame.flags & RPW_F_ACKREQ) {
 		mac->wait_ack = true;
@@ -1038,6 +1194,7 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, struct rpw_frame *f,
 		return;
 	}
 
+	mac->n_heard += !p->heard;
 	p->heard = 1;
 	if (f->src > mac->top_heard)
 		mac->top_heard = f->src;
@@ -1100,7 +1257,7 @@ static void rpw_mac_rx_byte(struct rpw_mac *mac, u8 b, u64 now)
 	if (mac->tx_active) {
 		if (b != mac->txbuf[mac->echo_pos])
 			rpw_mac_collision(mac, now);
-		else if (++mac->echo_pos == mac->tx_len)
+		else if (++mac->echo_pos == mac->burst_end[mac->burst_done])
 			mine = true;
 	}
 
@@ -1125,8 +1282,9 @@ static void rpw_mac_rx_byte(struct rpw_mac *mac, u8 b, u64 now)
 		rpw_mac_tx_intact(mac, now);
 	if (ret == 1) {
 		/* No ACK follows: the U-point is free. */
-		mac->u_offer = mac->rxf.dst == RPW_ADDR_BCAST ||
-			       !(mac->rxf.flags & RPW_F_ACKREQ);
+		mac->u_offer = (mac->rxf.dst == RPW_ADDR_BCAST ||
+				!(mac->rxf.flags & RPW_F_ACKREQ)) &&
+			       !(mac->rxf.flags & RPW_F_MORE);
 		/*
 		 * The U-point after our own ACK is ours too: a module that
 		 * every frame is sent to (the primary, during a round of
@@ -1213,6 +1371,7 @@ int rpw_mac_init(struct rpw_mac *mac, const struct rpw_mac_cfg *cfg,
 	mac->t_turn = cfg->t_turnaround_us * RPW_MAC_NS_PER_US;
 	mac->t_ack = cfg->ack_timeout_us * RPW_MAC_NS_PER_US;
 	mac->t_peer = cfg->peer_timeout_us * RPW_MAC_NS_PER_US;
+	mac->t_member = mac->t_peer;
 	rpw_deframer_init(&mac->dfr);
 	mac->timer_armed = RPW_MAC_TIMER_OFF;
 
@@ -1299,6 +1458,9 @@ static void rpw_mac_enqueue(struct rpw_mac *mac, struct rpw_mac_txreq *req)
 		mac->head = req;
 		return;
 	}
+	/* Not between the frames of the access on the line. */
+	if (mac->tx_active && !mac->tx_is_ack && mac->burst_n)
+		prev = mac->burst[mac->burst_n - 1];
 	while (prev->next && (req->urgent ? prev->next->urgent :
 			      rpw_mac_queued_ahead(prev->next)))
 		prev = prev->next;
@@ -1328,6 +1490,7 @@ int rpw_mac_submit(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
 		f->seq = mac->seq[f->dst]++;
 	req->next = NULL;
 	req->resp = mac->in_rx;
+	req->optional = req->defer;
 	req->tries = 0;
 	req->collisions = 0;
 	req->ready_ns = now;
@@ -1369,12 +1532,28 @@ void rpw_mac_cancel_all(struct rpw_mac *mac, u64 now)
 	rpw_mac_leave(mac, now);
 }
 
+/* Is @req on the line (in this access) or waiting for its ACK? */
+static bool rpw_mac_in_service(const struct rpw_mac *mac,
+			       const struct rpw_mac_txreq *req)
+{
+	unsigned int i;
+
+	if (req == mac->head && (mac->tx_active || mac->wait_ack))
+		return true;
+	if (!mac->tx_active || mac->tx_is_ack)
+		return false;
+	for (i = mac->burst_done; i < mac->burst_n; i++)
+		if (mac->burst[i] == req)
+			return true;
+	return false;
+}
+
 int rpw_mac_cancel(struct rpw_mac *mac, struct rpw_mac_txreq *req, u64 now)
 {
 	struct rpw_mac_txreq **pp, *prev = NULL;
 
 	/* On the line or waiting for its ACK: let it finish by itself. */
-	if (req == mac->head && (mac->tx_active || mac->wait_ack))
+	if (rpw_mac_in_service(mac, req))
 		return -EBUSY;
 	for (pp = &mac->head; *pp; prev = *pp, pp = &(*pp)->next) {
 		if (*pp != req)
@@ -1406,8 +1585,7 @@ unsigned int rpw_mac_cancel_if(struct rpw_mac *mac,
 
 	mac->depth++;
 	while ((req = *pp)) {
-		if ((req == mac->head && (mac->tx_active || mac->wait_ack)) ||
-		    !match(req, arg)) {
+		if (rpw_mac_in_service(mac, req) || !match(req, arg)) {
 			prev = req;
 			pp = &req->next;
 			continue;

@@ -34,6 +34,13 @@
 #define RPW_MAC_CHAR_BITS	10
 
 /*
+ * Frames one access may carry (cfg.max_info_frames), sent back to back;
+ * together they never take more line time than one longest frame
+ * (RPW_MAX_WIRE characters), so the urgent bound holds for bursts too.
+ */
+#define RPW_MAC_MAX_BURST	16
+
+/*
  * Traffic classes of the transmit queue.  Each class has queue room of its
  * own (cfg.reserve) that the others can never take, and shares the rest
  * of max_queue with them: a burst of one class cannot refuse another's
@@ -65,6 +72,14 @@ struct rpw_mac_cfg {
 	 * nodes on a bus must agree, like on the slot width.
 	 */
 	u8 prio_period;
+	/*
+	 * Frames per bus access, like BACnet MS/TP's Nmax_info_frames: an
+	 * access in our own slot sends the head and up to this many - 1
+	 * queued ordinary frames back to back (within RPW_MAX_WIRE
+	 * characters; a frame requesting an ACK ends the burst), so the
+	 * IFS and the slot are paid once per access.  0 or 1: one frame.
+	 */
+	u8 max_info_frames;
 	u16 max_queue;		/* queued requests, then -ENOBUFS */
 	/* Room of max_queue only each class may use (sum <= max_queue). */
 	u8 reserve[RPW_MAC_NR_CLASS];
@@ -109,7 +124,12 @@ struct rpw_mac_txreq {
 	 * the first collision.
 	 */
 	bool urgent;
-	/* Urgent, but let the first U-point pass (a second answer). */
+	/*
+	 * Urgent, but let the first U-point pass (a second answer, one the
+	 * sender can do without): after a collision it retries with
+	 * ordinary access, leaving the priority slots to the frames whose
+	 * delay the bound covers.
+	 */
 	bool defer;
 	/*
 	 * Ordinary access, but queued like an urgent request (behind the
@@ -129,6 +149,7 @@ struct rpw_mac_txreq {
 	/* Private to the MAC between submit and done. */
 	struct rpw_mac_txreq *next;
 	bool resp;		/* submitted from rx(): an answer */
+	bool optional;		/* submitted with defer (cleared later) */
 	u64 ready_ns;		/* became eligible for the bus */
 	u8 tries;		/* intact transmissions so far */
 	u8 collisions;		/* failed attempts so far */
@@ -192,7 +213,7 @@ struct rpw_mac_stats {
 	u64 acks_rx;		/* ACKs that completed one of our frames */
 	u64 ack_bytes;		/* wire bytes of our intact ACKs */
 	u64 delivered;		/* frames passed to ops->rx */
-	u64 access_count;	/* intact non-ACK transmissions */
+	u64 access_count;	/* intact non-ACK accesses (a burst is one) */
 	u64 access_sum_ns;	/* ready -> start of intact transmission */
 	u64 access_max_ns;
 	u64 access_last_ns;
@@ -248,6 +269,7 @@ struct rpw_mac {
 
 	u64 t_char;		/* ns per character */
 	u64 t_ifs, t_slot, t_turn, t_ack, t_peer;
+	u64 t_member;		/* T_peer, or longer for a long round */
 
 	struct rpw_deframer dfr;
 	struct rpw_frame rxf;
@@ -257,6 +279,7 @@ struct rpw_mac {
 	u8 rx_prev;		/* previous byte (abort detection) */
 	u8 rx_data_src;		/* sender of a good data frame, or 0 */
 	u8 top_heard;		/* highest address heard: sweep start */
+	u16 n_heard;		/* addresses ever heard, ourselves included */
 
 	/* Line / arbitration state. */
 	u64 t_last;		/* time of the last received byte */
@@ -288,6 +311,16 @@ struct rpw_mac {
 	u64 tx_start;
 	u64 echo_deadline;
 	u8 txbuf[RPW_MAX_WIRE];
+	/*
+	 * The frames of this access (burst[0] is the head; the rest follow
+	 * it in the queue), where each ends in txbuf, and how many of them
+	 * have been echoed intact.
+	 */
+	struct rpw_mac_txreq *burst[RPW_MAC_MAX_BURST];
+	u16 burst_end[RPW_MAC_MAX_BURST];
+	struct rpw_mac_txid burst_id[RPW_MAC_MAX_BURST];
+	u8 burst_n, burst_done;
+	u64 burst_until;	/* late echoes of a failed burst until */
 	/* The frame on the line, and our last failed ones (late echoes). */
 	struct rpw_mac_txid tx_id;
 	struct rpw_mac_txid late[RPW_MAC_LATE];

@@ -59,6 +59,13 @@
 /* Urgent answers follow: the U-point after this frame is theirs. */
 #define RPW_F_ANS		BIT(3)
 #define RPW_F_MASK		(RPW_F_ACKREQ | RPW_F_RETX | RPW_F_PRIO | RPW_F_ANS)
+/*
+ * More frames of this bus access follow back to back (MAC bursts): the
+ * U-point after this frame is nobody's.  On the wire bit 7 of the length
+ * byte (lengths are <= 64), in struct rpw_frame a flag like the others.
+ */
+#define RPW_F_MORE		BIT(4)
+#define RPW_LEN_MORE		0x80
 
 /*
  * Frame types.  Ranges: 0x0_ link, 0x1_ election, 0x2_ capacity,

@@ -171,6 +171,7 @@ static void mac_values(void)
 		kvp(pfx, "max_collisions", "%u", c.max_collisions);
 		kvp(pfx, "max_addr", "%u", c.max_addr);
 		kvp(pfx, "prio_period", "%u", c.prio_period);
+		kvp(pfx, "max_info_frames", "%u", c.max_info_frames);
 		kvp(pfx, "max_queue", "%u", c.max_queue);
 		/* the "uart" profile is designed for 1 ms of rx latency */
 		kvp(pfx, "urgent_bound_ms", "%.1f",

@@ -372,6 +372,92 @@ static u64 storm_t0, storm_end, settled_at;
 /* Allocation frames sent during the storm: by chassis, by the primary. */
 static unsigned int storm_frames[2];
 
+/*
+ * Where an idle request's time goes (one in flight at a time): the
+ * instants below, in order, then the differences between neighbours.
+ */
+enum {
+	BK_TRIGGER,	/* the trigger reached the chassis' slot table */
+	BK_CH_SUBMIT,	/* its PWR_REQUEST handed to the chassis' MAC */
+	BK_CH_START,	/* the access carrying it began (intact attempt) */
+	BK_P_RX,	/* the primary's ledger received it */
+	BK_P_SUBMIT,	/* the PWR_ANSWER handed to the primary's MAC */
+	BK_P_START,	/* the access carrying the answer began */
+	BK_POWER_ON,	/* the chassis emitted power-on */
+	BK_NR
+};
+
+static const char *const bk_name[BK_NR - 1] = {
+	"chassis queue", "chassis access", "request line",
+	"primary+policy", "answer access", "answer line",
+};
+static u64 bk_t[BK_NR];
+static u64 bk_d[BK_NR - 1][4096];
+static unsigned int bk_n;
+/* Storm: access waits of allocation frames (last attempt), by sender. */
+static u64 storm_wait_sum[2], storm_wait_max[2];
+static unsigned int storm_wait_n[2];
+
+/* Mark instant @i of the request in flight (the first time only). */
+static void bk_mark(unsigned int i, u64 t)
+{
+	if (bk_t[BK_TRIGGER] && !bk_t[i])
+		bk_t[i] = t;
+}
+
+static void bk_record(u64 now)
+{
+	unsigned int i;
+
+	bk_mark(BK_POWER_ON, now);
+	for (i = 1; i < BK_NR; i++)
+		if (bk_t[i] < bk_t[i - 1])
+			break;
+	if (i == BK_NR && bk_n < sizeof(bk_d[0]) / sizeof(bk_d[0][0])) {
+		for (i = 1; i < BK_NR; i++)
+			bk_d[i - 1][bk_n] = bk_t[i] - bk_t[i - 1];
+		bk_n++;
+	}
+	memset(bk_t, 0, sizeof(bk_t));
+}
+
+/*
+ * @f arrived at @n: the sender's access carrying it began at its MAC's
+ * tx_start (the receiver has the frame before the sender its echo).
+ */
+static void bk_rx(struct snode *n, const struct rpw_frame *f)
+{
+	bool psu = n->e.cfg.role == RACKPWR_ROLE_PSU;
+	int i;
+
+	for (i = 0; i < nn; i++)
+		if (nodes[i].e.cfg.addr == f->src)
+			break;
+	if (i == nn)
+		return;
+	if (f->type == RPW_T_PWR_REQUEST && psu && n->acting)
+		bk_mark(BK_CH_START, busim_mac(n->sim, i)->tx_start);
+	if (f->type == RPW_T_PWR_ANSWER && !psu)
+		bk_mark(BK_P_START, busim_mac(n->sim, i)->tx_start);
+}
+
+/* @node sent allocation frame @f intact: its access wait in the storm. */
+static void bk_tx(struct busim *sim, int node, const struct rpw_frame *f)
+{
+	struct rpw_mac *mac = busim_mac(sim, node);
+	bool psu = nodes[node].e.cfg.role == RACKPWR_ROLE_PSU;
+	u64 w;
+
+	(void)f;
+	if (!storm_t0 || !storm_left || !mac->head)
+		return;
+	w = mac->tx_start - mac->head->ready_ns;
+	storm_wait_sum[psu] += w;
+	storm_wait_n[psu]++;
+	if (w > storm_wait_max[psu])
+		storm_wait_max[psu] = w;
+}
+
 struct decide {
 	struct snode *n;
 	u8 addr, slot;
@@ -424,6 +510,10 @@ static void alloc_send(struct snode *n, const struct rpw_frame *f)
 		free(req);
 		return;
 	}
+	if (f->type == RPW_T_PWR_REQUEST && n->e.cfg.role != RACKPWR_ROLE_PSU)
+		bk_mark(BK_CH_SUBMIT, now);
+	if (f->type == RPW_T_PWR_ANSWER && n->e.cfg.role == RACKPWR_ROLE_PSU)
+		bk_mark(BK_P_SUBMIT, now);
 	/* As rpw_alloc_tx(): flow control until its done. */
 	n->aq[f->dst]++;
 	n->out.queued++;
@@ -482,8 +572,10 @@ static void alloc_power_on(struct snode *n, unsigned int slot, u64 now)
 {
 	if (!n->asked[slot])
 		return;
-	if (nlat < sizeof(lat) / sizeof(lat[0]) && !storm_t0)
+	if (nlat < sizeof(lat) / sizeof(lat[0]) && !storm_t0) {
 		lat[nlat++] = now - n->asked[slot];
+		bk_record(now);
+	}
 	n->asked[slot] = 0;
 	if (storm_t0 && storm_left && !--storm_left)
 		storm_end = now;
@@ -605,6 +697,10 @@ static void alloc_rx(struct snode *n, const struct rpw_frame *f, u64 now)
 	if (verbose)
 		printf("# %9.3f ms n%d alloc rx 0x%02x from %u\n", now / 1e6,
 		       n->idx, f->type, f->src);
+	bk_rx(n, f);
+	if (f->type == RPW_T_PWR_REQUEST && n->e.cfg.role == RACKPWR_ROLE_PSU &&
+	    n->acting)
+		bk_mark(BK_P_RX, now);
 	if (n->e.cfg.role == RACKPWR_ROLE_PSU)
 		rpw_ledger_rx(&n->ledger, f, now, &n->out);
 	else
@@ -617,6 +713,10 @@ static void alloc_event(struct snode *n, unsigned int slot, unsigned int ev,
 {
 	if (ev != RPW_SEV_OFF)
 		n->asked[slot] = now;
+	if (ev == RPW_SEV_BUTTON && !storm_t0) {
+		memset(bk_t, 0, sizeof(bk_t));
+		bk_t[BK_TRIGGER] = now;
+	}
 	rpw_slots_server_event(&n->slots, slot, ev, 0, now, &n->out);
 	alloc_kick(n, now);
 }
@@ -763,6 +863,8 @@ static int u64cmp(const void *a, const void *b)
 
 static bool alloc_report(void)
 {
+	unsigned int i;
+
 	if (!nlat) {
 		printf("# alloc: no request answered\n");
 		return false;
@@ -773,6 +875,24 @@ static bool alloc_report(void)
 	       lat[nlat - 1] / 1e6, policy_ns / 1e6);
 	printf("# alloc: idle requests from %.0f ms on (rack settled)\n",
 	       settled_at / 1e6);
+	for (i = 0; bk_n && i < BK_NR - 1; i++) {
+		u64 sum = 0;
+		unsigned int k;
+
+		for (k = 0; k < bk_n; k++)
+			sum += bk_d[i][k];
+		qsort(bk_d[i], bk_n, sizeof(bk_d[i][0]), u64cmp);
+		printf("# alloc idle breakdown: %-15s mean %6.2f ms p50 %6.2f ms p99 %6.2f ms max %6.2f ms (%u requests)\n",
+		       bk_name[i], sum / 1e6 / bk_n, bk_d[i][bk_n / 2] / 1e6,
+		       bk_d[i][(bk_n * 99) / 100] / 1e6,
+		       bk_d[i][bk_n - 1] / 1e6, bk_n);
+	}
+	for (i = 0; i < 2; i++)
+		if (storm_wait_n[i])
+			printf("# alloc storm: %s access wait per frame mean %.2f ms max %.2f ms (%u frames)\n",
+			       i ? "primary" : "chassis",
+			       storm_wait_sum[i] / 1e6 / storm_wait_n[i],
+			       storm_wait_max[i] / 1e6, storm_wait_n[i]);
 	if (storm_left)
 		printf("# alloc storm: %u requests unanswered\n", storm_left);
 	else
@@ -831,6 +951,9 @@ static void h_event(struct busim *sim, int node, enum rpw_mac_event ev,
 	(void)user;
 	if (ev == RPW_MAC_EV_DUP_ADDR && !nodes[node].dead)
 		dup_report(&nodes[node], busim_now(sim));
+	if (ev == RPW_MAC_EV_TX && f && alloc_on &&
+	    RPW_T_RANGE(f->type) == RPW_T_RANGE(RPW_T_PWR_REQUEST))
+		bk_tx(sim, node, f);
 	if (ev != RPW_MAC_EV_COLLISION)
 		return;
 	if (f && (f->flags & RPW_F_PRIO))

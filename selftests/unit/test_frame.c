@@ -768,7 +768,7 @@ static void test_encode_errors(void)
 		    (f.type = RPW_T_ACK, f.len = 0, f.flags = 0,
 		     f.dst = 0xff), RPW_DROP_TYPE);
 	EINVAL_CASE("broadcast with ACKREQ", f.dst = 0xff, RPW_DROP_TYPE);
-	EINVAL_CASE("flag beyond the flags nibble", f.flags = 0x10,
+	EINVAL_CASE("flag beyond the flags nibble", f.flags = 0x20,
 		    RPW_DROP_VERSION);
 #undef EINVAL_CASE
 }

@@ -150,6 +150,9 @@ static void tr_event(struct busim *sim, int node, enum rpw_mac_event ev,
 		t->ev[ev]++;
 }
 
+/* T_peer for the next tr_sim() (0: the profile's). */
+static u32 tr_peer_timeout_us;
+
 static struct busim *tr_sim(struct traffic *t, unsigned int n,
 			    enum rpw_mac_profile prof, u64 seed, u64 lat,
 			    u64 jitter)
@@ -167,6 +170,8 @@ static struct busim *tr_sim(struct traffic *t, unsigned int n,
 	for (i = 0; i < n; i++) {
 		rpw_mac_cfg_default(&cfg[i], prof, i + 1, BAUD);
 		cfg[i].max_addr = n;
+		if (tr_peer_timeout_us)
+			cfg[i].peer_timeout_us = tr_peer_timeout_us;
 	}
 	return busim_new(&bc, cfg, &h);
 }
@@ -1047,6 +1052,48 @@ static void test_late_echo(void)
 	free(mac);
 }
 
+/*
+ * A deferred urgent request (an unnamed answer, stack_sim --psu 60
+ * --chassis 4 --hold-ms 1000 --seed 48) that collides retries with
+ * ordinary access: three of them kept colliding with the primary's
+ * heartbeat in the priority slots until it fell back to a 150 ms sweep
+ * and the secondaries took over.  An urgent request keeps its retries.
+ */
+static void test_defer_collision(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq req;
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	unsigned int d;
+	u64 now;
+	u8 bad;
+
+	for (d = 0; d < 2; d++) {
+		fake_mac(mac, &cfg, &f);
+		now = 0;
+		urgent_req(&req, true, d);
+		rpw_mac_submit(mac, &req, now);
+		now = fake_until_tx(mac, &f, now, 500 * MS);
+		tap_ok(f.ntx > 1 && (f.tx[1] & RPW_F_PRIO),
+		       "defer %u: first attempt with urgent access", d);
+		/* Another byte on the line than ours: a collision. */
+		bad = ~f.tx[0];
+		rpw_mac_rx_bytes(mac, &bad, 1, now += 100000);
+		tap_ok(req.collisions == 1, "defer %u: collided", d);
+		f.ntx = 0;
+		now = fake_until_tx(mac, &f, now, now + 500 * MS);
+		if (d)
+			tap_ok(f.ntx > 1 && !(f.tx[1] & RPW_F_PRIO),
+			       "deferred: the retry takes ordinary access");
+		else
+			tap_ok(f.ntx > 1 && (f.tx[1] & RPW_F_PRIO),
+			       "urgent: the retry keeps urgent access");
+		rpw_mac_cancel_all(mac, now);
+	}
+	free(mac);
+}
+
 /* A frame worthless after expires_ns is dropped unsent, not put on the line. */
 static void test_expiry(void)
 {
@@ -1706,6 +1753,7 @@ static void test_urgent_order(void)
 	rpw_deframer_init(&d);
 	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 5, 115200);
 	cfg.max_addr = 8;
+	cfg.max_info_frames = 1;	/* one frame per access (test_burst) */
 	tc = rpw_mac_char_ns(cfg.baud);
 	TAP_EQ(rpw_mac_init(mac, &cfg, &fake_ops, &f, now), 0, "urgent: init");
 	memset(req, 0, sizeof(req));
@@ -1771,6 +1819,7 @@ static void test_ahead_order(void)
 	rpw_deframer_init(&d);
 	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 5, 115200);
 	cfg.max_addr = 8;
+	cfg.max_info_frames = 1;	/* one frame per access (test_burst) */
 	tc = rpw_mac_char_ns(cfg.baud);
 	TAP_EQ(rpw_mac_init(mac, &cfg, &fake_ops, &f, now), 0, "ahead: init");
 	memset(req, 0, sizeof(req));
@@ -1881,6 +1930,7 @@ static void test_cancel_if(void)
 	memset(req, 0, sizeof(req));
 	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 8, BAUD);
 	cfg.max_addr = 8;
+	cfg.max_info_frames = 1;	/* one frame per access (test_burst) */
 	rpw_mac_init(mac, &cfg, &fake_ops, &f, 0);
 	for (i = 0; i < 4; i++) {
 		req[i].frame.type = i == 2 ? RPW_T_TEST : RPW_T_DATA;
@@ -2260,6 +2310,193 @@ static void test_urgent_no_starvation(void)
 	busim_free(sim);
 }
 
+/* ---- several frames per access (max_info_frames) ------------------------ */
+
+/* The frames in @buf: payload[0] of each, and their MORE flags, in order. */
+static unsigned int burst_frames(const u8 *buf, size_t len, char *ids,
+				 char *more)
+{
+	struct rpw_deframer d;
+	struct rpw_frame fr;
+	unsigned int n = 0;
+	size_t i;
+
+	rpw_deframer_init(&d);
+	for (i = 0; i < len; i++)
+		if (rpw_deframer_feed(&d, buf[i], &fr) == 1 && n < 15) {
+			ids[n] = fr.payload[0];
+			more[n++] = fr.flags & RPW_F_MORE ? 'M' : '-';
+		}
+	ids[n] = 0;
+	more[n] = 0;
+	return n;
+}
+
+static void burst_req(struct rpw_mac_txreq *r, char id, u8 dst, u8 len)
+{
+	memset(r, 0, sizeof(*r));
+	r->frame.type = RPW_T_DATA;
+	r->frame.dst = dst;
+	r->frame.flags = dst == RPW_ADDR_BCAST ? 0 : RPW_F_ACKREQ;
+	r->frame.len = len;
+	memset(r->frame.payload, id, len);
+}
+
+/*
+ * One access carries the head and the queued ordinary frames behind it,
+ * back to back, every one but the last flagged MORE: one access counted,
+ * every frame done in order once its echo is intact; an urgent request
+ * submitted meanwhile goes after the access, never into it.
+ */
+static void test_burst(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq r[6], u;
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	char ids[16], more[16];
+	u8 sent[RPW_MAX_WIRE];
+	unsigned int i, n;
+	size_t len;
+	u64 now;
+
+	fake_mac(mac, &cfg, &f);
+	for (i = 0; i < 4; i++) {
+		burst_req(&r[i], 'A' + i, RPW_ADDR_BCAST, 1);
+		rpw_mac_submit(mac, &r[i], 0);
+	}
+	now = fake_until_tx(mac, &f, 0, RPW_MAC_TIMER_OFF);
+	n = burst_frames(f.tx, f.ntx, ids, more);
+	tap_ok(n == 4 && !strcmp(ids, "ABCD") && !strcmp(more, "MMM-"),
+	       "burst: four frames in one access, all but the last MORE (%s %s)",
+	       ids, more);
+	tap_ok(f.ntx <= RPW_MAX_WIRE, "burst: within RPW_MAX_WIRE (%zu)",
+	       f.ntx);
+	/* B and C are on the line: not withdrawn. */
+	TAP_EQ(rpw_mac_cancel(mac, &r[2], now), -EBUSY,
+	       "burst: a follower on the line cannot be cancelled");
+	urgent_req(&u, true, false);
+	u.frame.payload[0] = 'U';
+	rpw_mac_submit(mac, &u, now);
+	len = f.ntx;
+	memcpy(sent, f.tx, len);
+	f.ntx = 0;
+	rpw_mac_rx_bytes(mac, sent, len, now += len * rpw_mac_char_ns(BAUD));
+	TAP_EQ(f.done, 4, "burst: every frame done once echoed");
+	TAP_EQ(mac->stats.tx_frames, 4, "burst: four frames counted");
+	TAP_EQ(mac->stats.access_count, 1, "burst: one access counted");
+	TAP_EQ(mac->stats.tx_bytes, len, "burst: its bytes counted once");
+	now = fake_until_tx(mac, &f, now, now + 100 * MS);
+	n = burst_frames(f.tx, f.ntx, ids, more);
+	tap_ok(n == 1 && !strcmp(ids, "U"),
+	       "burst: the urgent frame follows the access alone (%s)", ids);
+	rpw_mac_cancel_all(mac, now);
+
+	/* A frame that requests an ACK ends the burst. */
+	fake_mac(mac, &cfg, &f);
+	burst_req(&r[0], 'A', RPW_ADDR_BCAST, 1);
+	burst_req(&r[1], 'B', 3, 1);
+	burst_req(&r[2], 'C', RPW_ADDR_BCAST, 1);
+	for (i = 0; i < 3; i++)
+		rpw_mac_submit(mac, &r[i], 0);
+	fake_until_tx(mac, &f, 0, RPW_MAC_TIMER_OFF);
+	burst_frames(f.tx, f.ntx, ids, more);
+	tap_ok(!strcmp(ids, "AB") && !strcmp(more, "M-"),
+	       "burst: a frame requesting an ACK is the last (%s %s)", ids,
+	       more);
+	rpw_mac_cancel_all(mac, 0);
+
+	/* Long frames: as many as fit in RPW_MAX_WIRE characters. */
+	fake_mac(mac, &cfg, &f);
+	for (i = 0; i < 5; i++) {
+		burst_req(&r[i], 'A' + i, RPW_ADDR_BCAST, 30);
+		rpw_mac_submit(mac, &r[i], 0);
+	}
+	fake_until_tx(mac, &f, 0, RPW_MAC_TIMER_OFF);
+	n = burst_frames(f.tx, f.ntx, ids, more);
+	tap_ok(n == 3 && !strcmp(more, "MM-") && f.ntx <= RPW_MAX_WIRE,
+	       "burst: 30-byte payloads, three fit (%s %s, %zu chars)", ids,
+	       more, f.ntx);
+	rpw_mac_cancel_all(mac, 0);
+
+	/* max_info_frames caps the count; 1 is one frame per access. */
+	for (i = 1; i <= 2; i++) {
+		memset(&f, 0, sizeof(f));
+		rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_SIM, 2, BAUD);
+		cfg.max_addr = 4;
+		cfg.max_info_frames = i;
+		rpw_mac_init(mac, &cfg, &fake_ops, &f, 0);
+		for (n = 0; n < 4; n++) {
+			burst_req(&r[n], 'A' + n, RPW_ADDR_BCAST, 1);
+			rpw_mac_submit(mac, &r[n], 0);
+		}
+		fake_until_tx(mac, &f, 0, RPW_MAC_TIMER_OFF);
+		n = burst_frames(f.tx, f.ntx, ids, more);
+		tap_ok(n == i && more[i - 1] == '-',
+		       "burst: max_info_frames %u sends %u (%s %s)", i, i, ids,
+		       more);
+		rpw_mac_cancel_all(mac, 0);
+	}
+
+	/*
+	 * A collision inside the access: the frames echoed before it are
+	 * done, the one on the line retries, the rest wait untouched.
+	 */
+	fake_mac(mac, &cfg, &f);
+	for (i = 0; i < 3; i++) {
+		burst_req(&r[i], 'A' + i, RPW_ADDR_BCAST, 1);
+		rpw_mac_submit(mac, &r[i], 0);
+	}
+	now = fake_until_tx(mac, &f, 0, RPW_MAC_TIMER_OFF);
+	len = f.ntx;
+	memcpy(sent, f.tx, len);
+	f.ntx = 0;
+	/* A's frame and B's first bytes come back, then a different byte. */
+	n = mac->burst_end[0] + 2;
+	sent[n] ^= 0x01;
+	rpw_mac_rx_bytes(mac, sent, n + 1, now += MS);
+	TAP_EQ(f.done, 1, "burst collision: the frame before it is done");
+	TAP_EQ(f.last_result, 0, "burst collision: ... intact");
+	TAP_EQ(mac->stats.collisions, 1, "burst collision: counted once");
+	tap_ok(mac->head == &r[1] && r[1].collisions == 1 &&
+	       !r[2].collisions && !r[2].tries,
+	       "burst collision: B retries, C waits untouched");
+	TAP_EQ(f.aborts, 1, "burst collision: transmission aborted");
+	rpw_mac_cancel_all(mac, now);
+	free(mac);
+}
+
+/*
+ * No U-point between the frames of another node's access: with receive
+ * latency the next frame may reach us more than T_turn after the one
+ * before it, and an urgent frame there collided with the access.
+ */
+static void test_burst_no_upoint(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq r;
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	u64 now = 1000 * MS, turn;
+
+	memset(&f, 0, sizeof(f));
+	rpw_mac_cfg_default(&cfg, RPW_MAC_PROFILE_UART, 3, BAUD);
+	cfg.max_addr = 8;
+	turn = cfg.t_turnaround_us * 1000ULL;
+	rpw_mac_init(mac, &cfg, &fake_ops, &f, 0);
+	feed(mac, RPW_F_MORE, RPW_T_DATA, RPW_ADDR_BCAST, 5, now);
+	urgent_req(&r, true, false);
+	rpw_mac_submit(mac, &r, now);
+	rpw_mac_timer_expired(mac, now + turn);
+	tap_ok(!f.ntx && f.timer > now + turn,
+	       "burst: no U-point after a frame flagged MORE");
+	feed(mac, 0, RPW_T_DATA, RPW_ADDR_BCAST, 5, now += 2 * MS);
+	rpw_mac_timer_expired(mac, now + turn);
+	tap_ok(f.ntx > 0, "burst: U-point after the access's last frame");
+	rpw_mac_cancel_all(mac, now + turn);
+	free(mac);
+}
+
 int main(void)
 {
 	if (getenv("RPW_MAC_SEED"))
@@ -2272,6 +2509,14 @@ int main(void)
 	test_saturation(8, 500 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 4);
 	test_saturation(60, 1200 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 10);
 	test_saturation(8, 1000 * MS, RPW_MAC_PROFILE_UART, 200000, 800000, 4);
+	/*
+	 * A round longer than T_peer (250 nodes in the UART profile: ~4 s
+	 * against 2 s): saturated members must not drop out and collide.
+	 */
+	tr_peer_timeout_us = 1000;
+	test_saturation(16, 1000 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 4);
+	test_saturation(8, 1000 * MS, RPW_MAC_PROFILE_UART, 200000, 800000, 4);
+	tr_peer_timeout_us = 0;
 	test_join();
 	test_ber();
 	test_garbage();
@@ -2280,6 +2525,7 @@ int main(void)
 	test_dup_addr_sim();
 	test_dup_addr_tiebreak();
 	test_late_echo();
+	test_defer_collision();
 	test_expiry();
 	test_queue_classes();
 	test_urgent_overtakes_head();
@@ -2289,6 +2535,8 @@ int main(void)
 	test_urgent_order();
 	test_ahead_order();
 	test_cancel_if();
+	test_burst();
+	test_burst_no_upoint();
 	test_sweep_carried_to_end();
 	test_urgent_access(RPW_MAC_PROFILE_SIM);
 	test_urgent_access(RPW_MAC_PROFILE_UART);
