@@ -30,9 +30,11 @@ budget     In every sample with one acting primary that is not
            recovering, granted-mw <= the budget of --mode computed from
            that primary's capacity-get (assemblies not lost): n+n the
            weaker rail, n+1 usable less the largest supply share, none
-           usable.  Exception, the shed window: it opens at a sample
-           where granted exceeds a budget that fell (capacity lost, a
-           new primary that does not know every assembly yet) and closes
+           usable.  Exception, the shed window: it opens where granted
+           exceeds a budget that fell (capacity lost, a new primary that
+           does not know every assembly yet): at the primary's first
+           capacity-ntf since the sample before, else at the sample; it
+           closes
            at the first sample where granted fits again.  Inside it
            granted must never rise (nothing is granted while shedding),
            it must close before the log ends and last at most
@@ -43,9 +45,8 @@ enabled    No server is powered without a grant.  A chassis slot seen
            primary's table showed R granted or shedding (alloc-ntf or
            alloc-get) no later than --tolerance-ms (default 500: dumps
            and events come on different sockets) after, and R's grant
-           had not ended (its entry released with reason shed, off,
-           sleep, removed, admin or power-failed) more than the tolerance
-           before.  A simulated server whose enable knob reads 1: a grant
+           had not ended (its granted or shedding entry ended) more than
+           the tolerance before.  A simulated server whose enable knob reads 1: a grant
            of its slot was live within the tolerance.  A sample's dumps
            are taken between its "t0" and "t": seen-before bounds use
            "t", ended-before bounds "t0".
@@ -81,9 +82,8 @@ SRVBUS = '/sys/bus/rackpwr_sim_server/devices'
 SRVDBG = '/sys/kernel/debug/rackpwr_sim_server'
 MODES = ('n+n', 'n+1', 'none')
 HELD = ('granted', 'shedding')
-# Entry ends that give a grant back; and the deny reasons of an entry
-# that ends before it was granted (rpw_alloc.h, enum rpw_pwr_reason).
-RELEASE = ('shed', 'off', 'sleep', 'removed', 'admin', 'power-failed')
+# The deny reasons of an entry that ends before it was granted
+# (rpw_alloc.h, enum rpw_pwr_reason).
 DENY = ('capacity', 'redundancy', 'no-policy', 'policy', 'never-fits')
 # Notifications the checks do not need (one per frame on the bus).
 SKIP_NTF = ('frame-rx-ntf', 'bus-event-ntf')
@@ -357,7 +357,9 @@ class Checker:
                 if key in self.grant_seen:
                     self.v('answers', t, 'chassis %d slot %d request %d '
                            'denied after it was granted' % key)
-            if pstate in HELD and reason in RELEASE:
+            # Any end of a held entry gives the grant back (an ended
+            # entry's view may say reason none).
+            if pstate in HELD:
                 self.grant_end.setdefault(key, t)
                 for iv in self.slot_grants.get((a, s), []):
                     if iv[1] is None:
@@ -400,13 +402,25 @@ class Checker:
             self.enabled_recs.append((t if lo is None else lo, t, key))
 
     # -- the budget --
+    def cap_ntf_after(self, node, t0, t1):
+        """The first capacity-ntf of NODE in (t0, t1], or t1: where a
+        shed window opened, to within the sampling when none came."""
+        for r in self.recs:
+            if t0 < r.get('t', 0) <= t1 and r.get('k') == 'ntf' and \
+               r['name'] == 'capacity-ntf' and \
+               r['msg'].get('node-id') == node:
+                return r['t']
+        return t1
+
     def samples(self):
         win = None
         prev = None
+        tprev = 0
         for r in self.recs:
             if r.get('k') != 'sample':
                 continue
             t = r['t']
+            tp, tprev = tprev, t
             acting = [n for n in r.get('nodes', []) if n.get('role') ==
                       'psu' and 'acting' in n]
             if len(acting) != 1:
@@ -432,7 +446,8 @@ class Checker:
             elif g > b:
                 fell = prev is None or prev[0] != p or b < prev[1]
                 if fell:
-                    win = {'t0': t, 'g0': g, 'b0': b, 'last': g}
+                    win = {'t0': self.cap_ntf_after(p, tp, t), 'g0': g,
+                           'b0': b, 'last': g}
                 else:
                     self.v('budget', t, 'granted %d mW above the %s budget '
                            '%d mW (usable %d) without a capacity loss' %
