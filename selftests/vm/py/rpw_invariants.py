@@ -47,9 +47,12 @@ enabled    No server is powered without a grant.  A chassis slot seen
            and events come on different sockets) after, and R's grant
            had not ended (its granted or shedding entry ended) more than
            the tolerance before.  A simulated server whose enable knob reads 1: a grant
-           of its slot was live within the tolerance.  A sample's dumps
-           are taken between its "t0" and "t": seen-before bounds use
-           "t", ended-before bounds "t0".
+           of its slot was live within the tolerance.  Times are bounds:
+           a sample's dumps are taken between its "t0" and "t", a
+           notification arrived between "tp" (the previous read) and "t"
+           (its read); a grant counts from its earliest bound (the
+           previous sample's "t0" when a dump shows it first), an
+           enable or an end at the bound that favours the server.
 answers    Every request is answered exactly once.  A request is the
            chassis address, slot and request id.  Its chassis slot moves
            requesting -> [queued] -> granted or denied: queued is an
@@ -148,6 +151,9 @@ class Watcher:
         from lib.ynl import NlMsgs
         self.NlMsgs = NlMsgs
         self.stop = False
+        # Notifications are stamped when read ("t"); one read after the
+        # previous read ("tp") arrived after it: its time is in (tp, t].
+        self.tdrain = now()
 
     def dump(self, op, vals):
         try:
@@ -224,6 +230,7 @@ class Watcher:
                 append(self.out, {'t': now(), 'k': 'overrun'})
                 continue
             t = now()
+            tp, self.tdrain = self.tdrain, t
             for m in self.NlMsgs(data):
                 if m.error or m.done:
                     continue
@@ -232,8 +239,8 @@ class Watcher:
                     continue
                 self.ev.handle_ntf(d)
             for n in self.ev.async_msg_queue:
-                append(self.out, {'t': t, 'k': 'ntf', 'name': n['name'],
-                                  'msg': n['msg']})
+                append(self.out, {'t': t, 'tp': tp, 'k': 'ntf',
+                                  'name': n['name'], 'msg': n['msg']})
             self.ev.async_msg_queue.clear()
 
     def run(self):
@@ -326,7 +333,7 @@ class Checker:
         self.viol[kind].append('t=%.3f %s' % (t, text))
 
     # -- the allocation tables of the primaries --
-    def ledger(self, t, node, e, dump):
+    def ledger(self, t, node, e, dump, lo=None):
         if 'chassis' not in e or 'slot' not in e:
             return
         a, s, req = e['chassis'], e['slot'], e.get('req-id', 0)
@@ -337,9 +344,12 @@ class Checker:
         key = (a, s, req)
         pstate = prev[1] if prev and prev[0] == req else None
         if state in HELD:
+            # seen: the earliest it can have happened (a grant before an
+            # enable is proven late only by this lower bound)
+            lo = t if lo is None else lo
             if key not in self.grant_seen:
-                self.grant_seen[key] = t
-                self.slot_grants.setdefault((a, s), []).append([t, None])
+                self.grant_seen[key] = lo
+                self.slot_grants.setdefault((a, s), []).append([lo, None])
             if pstate in ('pending', 'queued'):
                 self.decided.append((t, node, key))
                 if self.held.get((a, s)) == req:
@@ -537,6 +547,7 @@ class Checker:
                              (ms(acting), ms(rec), ms(grant)))
 
     def run(self):
+        tlast0 = 0	# the last sample's start: a table read before it
         for r in self.recs:
             k, t = r.get('k'), r.get('t', 0)
             if k == 'overrun':
@@ -544,12 +555,13 @@ class Checker:
             elif k == 'sample':
                 self.nsamples += 1
                 t0 = r.get('t0', t)
+                tprev0, tlast0 = tlast0, t0
                 for n in r.get('nodes', []):
                     self.addr[n['id']] = n['addr']
                 for node, ents in r.get('alloc', {}).items():
                     if isinstance(ents, list):
                         for e in ents:
-                            self.ledger(t0, int(node), e, True)
+                            self.ledger(t0, int(node), e, True, tprev0)
                 for node, sl in r.get('slots', {}).items():
                     if isinstance(sl, list):
                         for s in sl:
@@ -565,7 +577,8 @@ class Checker:
                     self.addr[m['id']] = m['addr']
                 elif r['name'] == 'alloc-ntf' and \
                         m.get('event') == 'entry':
-                    self.ledger(t, m['node-id'], m, False)
+                    self.ledger(t, m['node-id'], m, False,
+                                r.get('tp', t))
                 elif r['name'] == 'alloc-ntf' and \
                         m.get('event') == 'no-policy-deny':
                     self.denied_at.setdefault(
