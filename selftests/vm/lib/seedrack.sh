@@ -254,7 +254,7 @@ seedrack_up() {
 	_t=0
 	while ! settled 8 && [ $_t -lt 300 ]; do usleep 100000; _t=$((_t + 1)); done
 	settled 8 || { echo "# seedrack: no primary followed by all" >&2; return 1; }
-	[ "$(until_eq $RACK_USABLE_MW 20000 pwr P usable_mw)" = $RACK_USABLE_MW ] ||
+	[ "$(until_eq $RACK_USABLE_MW 30000 pwr P usable_mw)" = $RACK_USABLE_MW ] ||
 		{ echo "# seedrack: the primary lacks capacity" >&2; return 1; }
 	rack_conf
 	if [ $_agents = 1 ]; then
@@ -263,8 +263,8 @@ seedrack_up() {
 			rack_agent "$_i"
 		done
 		# shellcheck disable=SC2086
-		[ "$(until_eq 2 10000 pwr_sum bound $RACK_PSU)" = 2 ] &&
-			[ "$(until_eq 1 15000 rack_acting_agents)" = 1 ] ||
+		[ "$(until_eq 2 30000 pwr_sum bound $RACK_PSU)" = 2 ] &&
+			[ "$(until_eq 1 30000 rack_acting_agents)" = 1 ] ||
 			{ echo "# seedrack: agents not bound or none acts" >&2; return 1; }
 	fi
 	RACK_PRIMARY=$(prim)

@@ -30,9 +30,11 @@ budget     In every sample with one acting primary that is not
            recovering, granted-mw <= the budget of --mode computed from
            that primary's capacity-get (assemblies not lost): n+n the
            weaker rail, n+1 usable less the largest supply share, none
-           usable.  Exception, the shed window: it opens at a sample
-           where granted exceeds a budget that fell (capacity lost, a
-           new primary that does not know every assembly yet) and closes
+           usable.  Exception, the shed window: it opens where granted
+           exceeds a budget that fell (capacity lost, a new primary that
+           does not know every assembly yet): at the primary's first
+           capacity-ntf since the sample before, else at the sample; it
+           closes
            at the first sample where granted fits again.  Inside it
            granted must never rise (nothing is granted while shedding),
            it must close before the log ends and last at most
@@ -43,12 +45,14 @@ enabled    No server is powered without a grant.  A chassis slot seen
            primary's table showed R granted or shedding (alloc-ntf or
            alloc-get) no later than --tolerance-ms (default 500: dumps
            and events come on different sockets) after, and R's grant
-           had not ended (its entry released with reason shed, off,
-           sleep, removed, admin or power-failed) more than the tolerance
-           before.  A simulated server whose enable knob reads 1: a grant
-           of its slot was live within the tolerance.  A sample's dumps
-           are taken between its "t0" and "t": seen-before bounds use
-           "t", ended-before bounds "t0".
+           had not ended (its granted or shedding entry ended) more than
+           the tolerance before.  A simulated server whose enable knob reads 1: a grant
+           of its slot was live within the tolerance.  Times are bounds:
+           a sample's dumps are taken between its "t0" and "t", a
+           notification arrived between "tp" (the previous read) and "t"
+           (its read); a grant counts from its earliest bound (the
+           previous sample's "t0" when a dump shows it first), an
+           enable or an end at the bound that favours the server.
 answers    Every request is answered exactly once.  A request is the
            chassis address, slot and request id.  Its chassis slot moves
            requesting -> [queued] -> granted or denied: queued is an
@@ -81,9 +85,8 @@ SRVBUS = '/sys/bus/rackpwr_sim_server/devices'
 SRVDBG = '/sys/kernel/debug/rackpwr_sim_server'
 MODES = ('n+n', 'n+1', 'none')
 HELD = ('granted', 'shedding')
-# Entry ends that give a grant back; and the deny reasons of an entry
-# that ends before it was granted (rpw_alloc.h, enum rpw_pwr_reason).
-RELEASE = ('shed', 'off', 'sleep', 'removed', 'admin', 'power-failed')
+# The deny reasons of an entry that ends before it was granted
+# (rpw_alloc.h, enum rpw_pwr_reason).
 DENY = ('capacity', 'redundancy', 'no-policy', 'policy', 'never-fits')
 # Notifications the checks do not need (one per frame on the bus).
 SKIP_NTF = ('frame-rx-ntf', 'bus-event-ntf')
@@ -148,6 +151,9 @@ class Watcher:
         from lib.ynl import NlMsgs
         self.NlMsgs = NlMsgs
         self.stop = False
+        # Notifications are stamped when read ("t"); one read after the
+        # previous read ("tp") arrived after it: its time is in (tp, t].
+        self.tdrain = now()
 
     def dump(self, op, vals):
         try:
@@ -224,6 +230,7 @@ class Watcher:
                 append(self.out, {'t': now(), 'k': 'overrun'})
                 continue
             t = now()
+            tp, self.tdrain = self.tdrain, t
             for m in self.NlMsgs(data):
                 if m.error or m.done:
                     continue
@@ -232,8 +239,8 @@ class Watcher:
                     continue
                 self.ev.handle_ntf(d)
             for n in self.ev.async_msg_queue:
-                append(self.out, {'t': t, 'k': 'ntf', 'name': n['name'],
-                                  'msg': n['msg']})
+                append(self.out, {'t': t, 'tp': tp, 'k': 'ntf',
+                                  'name': n['name'], 'msg': n['msg']})
             self.ev.async_msg_queue.clear()
 
     def run(self):
@@ -326,7 +333,7 @@ class Checker:
         self.viol[kind].append('t=%.3f %s' % (t, text))
 
     # -- the allocation tables of the primaries --
-    def ledger(self, t, node, e, dump):
+    def ledger(self, t, node, e, dump, lo=None):
         if 'chassis' not in e or 'slot' not in e:
             return
         a, s, req = e['chassis'], e['slot'], e.get('req-id', 0)
@@ -337,9 +344,12 @@ class Checker:
         key = (a, s, req)
         pstate = prev[1] if prev and prev[0] == req else None
         if state in HELD:
+            # seen: the earliest it can have happened (a grant before an
+            # enable is proven late only by this lower bound)
+            lo = t if lo is None else lo
             if key not in self.grant_seen:
-                self.grant_seen[key] = t
-                self.slot_grants.setdefault((a, s), []).append([t, None])
+                self.grant_seen[key] = lo
+                self.slot_grants.setdefault((a, s), []).append([lo, None])
             if pstate in ('pending', 'queued'):
                 self.decided.append((t, node, key))
                 if self.held.get((a, s)) == req:
@@ -357,7 +367,9 @@ class Checker:
                 if key in self.grant_seen:
                     self.v('answers', t, 'chassis %d slot %d request %d '
                            'denied after it was granted' % key)
-            if pstate in HELD and reason in RELEASE:
+            # Any end of a held entry gives the grant back (an ended
+            # entry's view may say reason none).
+            if pstate in HELD:
                 self.grant_end.setdefault(key, t)
                 for iv in self.slot_grants.get((a, s), []):
                     if iv[1] is None:
@@ -400,13 +412,25 @@ class Checker:
             self.enabled_recs.append((t if lo is None else lo, t, key))
 
     # -- the budget --
+    def cap_ntf_after(self, node, t0, t1):
+        """The first capacity-ntf of NODE in (t0, t1], or t1: where a
+        shed window opened, to within the sampling when none came."""
+        for r in self.recs:
+            if t0 < r.get('t', 0) <= t1 and r.get('k') == 'ntf' and \
+               r['name'] == 'capacity-ntf' and \
+               r['msg'].get('node-id') == node:
+                return r['t']
+        return t1
+
     def samples(self):
         win = None
         prev = None
+        tprev = 0
         for r in self.recs:
             if r.get('k') != 'sample':
                 continue
             t = r['t']
+            tp, tprev = tprev, t
             acting = [n for n in r.get('nodes', []) if n.get('role') ==
                       'psu' and 'acting' in n]
             if len(acting) != 1:
@@ -432,7 +456,8 @@ class Checker:
             elif g > b:
                 fell = prev is None or prev[0] != p or b < prev[1]
                 if fell:
-                    win = {'t0': t, 'g0': g, 'b0': b, 'last': g}
+                    win = {'t0': self.cap_ntf_after(p, tp, t), 'g0': g,
+                           'b0': b, 'last': g}
                 else:
                     self.v('budget', t, 'granted %d mW above the %s budget '
                            '%d mW (usable %d) without a capacity loss' %
@@ -522,6 +547,7 @@ class Checker:
                              (ms(acting), ms(rec), ms(grant)))
 
     def run(self):
+        tlast0 = 0	# the last sample's start: a table read before it
         for r in self.recs:
             k, t = r.get('k'), r.get('t', 0)
             if k == 'overrun':
@@ -529,12 +555,13 @@ class Checker:
             elif k == 'sample':
                 self.nsamples += 1
                 t0 = r.get('t0', t)
+                tprev0, tlast0 = tlast0, t0
                 for n in r.get('nodes', []):
                     self.addr[n['id']] = n['addr']
                 for node, ents in r.get('alloc', {}).items():
                     if isinstance(ents, list):
                         for e in ents:
-                            self.ledger(t0, int(node), e, True)
+                            self.ledger(t0, int(node), e, True, tprev0)
                 for node, sl in r.get('slots', {}).items():
                     if isinstance(sl, list):
                         for s in sl:
@@ -550,7 +577,8 @@ class Checker:
                     self.addr[m['id']] = m['addr']
                 elif r['name'] == 'alloc-ntf' and \
                         m.get('event') == 'entry':
-                    self.ledger(t, m['node-id'], m, False)
+                    self.ledger(t, m['node-id'], m, False,
+                                r.get('tp', t))
                 elif r['name'] == 'alloc-ntf' and \
                         m.get('event') == 'no-policy-deny':
                     self.denied_at.setdefault(
