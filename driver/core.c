@@ -703,7 +703,8 @@ static int rpw_node_apply(struct rpw_node *node,
 	struct rpw_node_setup cur, su;
 	int err;
 
-	mac = kzalloc(sizeof(*mac), GFP_KERNEL);
+	/* Tens of kilobytes (the duplicate memory of 256 peers). */
+	mac = kvzalloc(sizeof(*mac), GFP_KERNEL);
 	if (!mac)
 		return -ENOMEM;
 
@@ -756,7 +757,7 @@ static int rpw_node_apply(struct rpw_node *node,
 	mac = old;
 unlock:
 	spin_unlock_bh(&node->lock);
-	kfree(mac);
+	kvfree(mac);
 	if (!err)
 		rpw_notify_node_change(node, false);
 	return err;
@@ -813,7 +814,7 @@ static void rpw_node_release(struct kref *ref)
 {
 	struct rpw_node *node = container_of(ref, struct rpw_node, ref);
 
-	kfree(node->mac);
+	kvfree(node->mac);
 	kfree_rcu(node, rcu);
 }
 

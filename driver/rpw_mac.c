@@ -977,6 +977,7 @@ static void rpw_mac_tx_failed(struct rpw_mac *mac, bool send_abort, u64 now)
 {
 	struct rpw_mac_txreq *req = mac->head;
 	bool ack = mac->tx_is_ack;
+	unsigned int i;
 
 	mac->tx_active = false;
 	/*
@@ -1004,6 +1005,12 @@ static void rpw_mac_tx_failed(struct rpw_mac *mac, bool send_abort, u64 now)
 	/* A lost ACK is not retried: the sender retransmits, we re-ACK. */
 	if (ack || !req)
 		return;
+	/*
+	 * The frames behind it in the burst may have gone out intact as well
+	 * (a misjudged echo): each is re-sent on its own, marked RETX.
+	 */
+	for (i = mac->burst_done + 1; i < mac->burst_n; i++)
+		mac->burst[i]->collisions++;
 	mac->own_coll = !(req->frame.flags & RPW_F_PRIO);
 	if (++req->collisions > mac->cfg.max_collisions) {
 		mac->stats.busy_drops++;

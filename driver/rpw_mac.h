@@ -235,7 +235,7 @@ struct rpw_mac_stats {
  * with urgent access (PRIO), the last RPW_MAC_DUP_DEPTH frames of each.
  */
 #define RPW_MAC_DUP_SETS	4
-#define RPW_MAC_DUP_DEPTH	2
+#define RPW_MAC_DUP_DEPTH	(RPW_MAC_MAX_BURST + 1)
 
 struct rpw_mac_peer {
 	u64 last_heard_ns;	/* valid when heard */
