@@ -338,9 +338,12 @@ static const struct rpw_wire_claim *elect_claim(const struct rpw_frame *f)
  * How long a frame may wait for the bus (0: no limit).  An acknowledgment
  * counts only within the claimer's ack window (the claim went out before
  * we heard it: the window is generous).  A heartbeat that has not reached
- * the bus within the delay its lease is built on (J + T_f, plus lateness)
- * lost its urgent access to collisions and waits for ordinary turns: a
- * sweep of a large rack takes longer than T_det.  Kept, it also held back
+ * the bus by the next one's time plus the delay its lease is built on
+ * (T_h + J + T_f + tol) lost its urgent access to collisions and waits
+ * for ordinary turns: a sweep of a large rack takes longer than T_det.
+ * (Only J + T_f + tol dropped a heartbeat that waited behind a frame in
+ * service: the lease lapsed and an allocation waited 920 ms instead of
+ * 300, make -C selftests/sim bench-alloc seed 1.)  Kept, it also held back
  * every later heartbeat (the backlog rule), and the secondaries took the
  * primary for lost (stack_sim --psu 30 --chassis 30 --spread-ms 1000
  * --tol-us 20000 --starve-ms 60 --seed 9: silent from 1195 to 1399 ms).
@@ -357,7 +360,7 @@ static u64 elect_ttl(const struct rpw_elect *e, u8 type)
 	if (type == RPW_T_HEARTBEAT_ACK)
 		return elect_ack_window(e);
 	if (type == RPW_T_HEARTBEAT)
-		return elect_delay(&e->cfg) + e->cfg.tol_ns;
+		return e->cfg.hb_ns + elect_delay(&e->cfg) + e->cfg.tol_ns;
 	if (type == RPW_T_PRIMARY && e->announced)
 		return e->cfg.hb_ns;
 	return 0;
