@@ -334,6 +334,38 @@ static const struct rpw_wire_claim *elect_claim(const struct rpw_frame *f)
 	return (const void *)f->payload;
 }
 
+/*
+ * How long a frame may wait for the bus (0: no limit).  An acknowledgment
+ * counts only within the claimer's ack window (the claim went out before
+ * we heard it: the window is generous).  A heartbeat that has not reached
+ * the bus by the next one's time plus the delay its lease is built on
+ * (T_h + J + T_f + tol) lost its urgent access to collisions and waits
+ * for ordinary turns: a sweep of a large rack takes longer than T_det.
+ * (Only J + T_f + tol dropped a heartbeat that waited behind a frame in
+ * service: the lease lapsed and an allocation waited 920 ms instead of
+ * 300, make -C selftests/sim bench-alloc seed 1.)  Kept, it also held back
+ * every later heartbeat (the backlog rule), and the secondaries took the
+ * primary for lost (stack_sim --psu 30 --chassis 30 --spread-ms 1000
+ * --tol-us 20000 --starve-ms 60 --seed 9: silent from 1195 to 1399 ms).
+ * Dropped unsent, it makes room for the next one, urgent again.  A
+ * re-announcement (an answer to a question or a stale claim, once our
+ * claim is out) says nothing the next heartbeat does not: after a
+ * collision it waits for its sweep slot, and the MAC lets no urgent frame
+ * to the same destination overtake it (duplicate suppression), so it held
+ * the heartbeats back just as long (seed 19 of the same run).  Claims
+ * after discovery wait as long as they must: they start the epoch.
+ */
+static u64 elect_ttl(const struct rpw_elect *e, u8 type)
+{
+	if (type == RPW_T_HEARTBEAT_ACK)
+		return elect_ack_window(e);
+	if (type == RPW_T_HEARTBEAT)
+		return e->cfg.hb_ns + elect_delay(&e->cfg) + e->cfg.tol_ns;
+	if (type == RPW_T_PRIMARY && e->announced)
+		return e->cfg.hb_ns;
+	return 0;
+}
+
 /* 0, or send() refused the frame: counted, nothing went out. */
 static int elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 		      u32 epoch, enum rpw_elect_prio prio, u64 now)
@@ -361,9 +393,7 @@ static int elect_send(struct rpw_elect *e, u8 type, u8 dst, u8 seq,
 		ep->epoch = cpu_to_le32(epoch);
 		f.len = sizeof(*ep);
 	}
-	/* The claim went out before we heard it: the window is generous. */
-	err = e->ops->send(e->ctx, &f, prio, type == RPW_T_HEARTBEAT_ACK ?
-			   elect_ack_window(e) : 0);
+	err = e->ops->send(e->ctx, &f, prio, elect_ttl(e, type));
 	if (err) {
 		/* No tx_done() will come: the backlog counts stay as they are. */
 		e->stats.tx_refused++;

@@ -182,7 +182,9 @@ struct rpw_elect_ops {
 	 * Queue @f for transmission (broadcast or unicast) via the MAC.
 	 * @ttl_ns: 0, or drop the frame unsent this long after queueing it
 	 * (an acknowledgment after the claimer's ack window counts for
-	 * nothing, and a backlog of them only collides with heartbeats).
+	 * nothing, and a backlog of them only collides with heartbeats; a
+	 * heartbeat or re-announcement that missed its bound holds back the
+	 * next heartbeat).
 	 * An error means the frame was not queued: it is counted in
 	 * stats.tx_refused, a primary's claim is sent again
 	 * RPW_ELECT_RETRY_NS later (or at the next heartbeat, if sooner), and

@@ -10,7 +10,8 @@
  *   stack_sim [--psu N] [--chassis M] [--prio P] [--seed S] [--ms T]
  *             [--tol-us U] [--kill-ms K] [--spread-ms B] [--dup-ms D]
  *             [--flood-ms F] [--no-reserve] [--no-withdraw] [--cap-ms Q]
- *             [--auth] [--hold-ms H] [-v]
+ *             [--auth] [--hold-ms H] [--starve-ms S [--starve-gap-ms G]]
+ *             [-v]
  *
  * Prints one line per node at the end and "result: ok" when exactly one
  * node acts as primary and every node follows it; exit status 0 then.
@@ -43,6 +44,14 @@
  * --hold-ms, from 0, beside the target T_initial + 3 frame times.  Up to 100
  * psu modules the chassis modules have addresses 101 and up, above that
  * the ones after the last psu module.
+ *
+ * With --starve-ms the whole guest stalls, as a TCG guest on a loaded host
+ * does: for 1..S ms every 0..2*G ms (G default 200) no election or MAC
+ * timer runs and no byte moves or is read (the in-kernel hub is guest
+ * code too); then the late timers fire in expiry order.  It prints the
+ * winner's address and epoch beside the highest psu address, and any time
+ * after the rack first converged when no node acted as primary (the role
+ * may stay put while a starved primary's lease lapses).
  *
  * --alloc-bench runs the power allocation (driver/rpw_alloc.c) on top, as
  * driver/alloc.c drives it: every chassis module has eight servers, the
@@ -79,6 +88,7 @@ struct snode {
 	int idx;
 	struct rpw_elect e;
 	u64 timer;		/* armed expiry or RPW_ELECT_NO_TIMER */
+	bool timer_missed;	/* it fell due while the guest stalled */
 	bool dead;
 	struct rpw_cap_table cap;	/* --cap-ms */
 	struct rpw_cap_entry own;	/* its assembly, if has_asm */
@@ -103,6 +113,10 @@ static u8 dup_addr;		/* address given twice (--dup-ms), or 0 */
 static u64 dup_seen = ~0ULL;	/* first report of it */
 static bool flooding;		/* --flood-ms reached */
 static u64 hold_ms;		/* --hold-ms */
+static bool released;		/* --hold-ms is over */
+/* --starve-ms: the whole guest stalls (a starved TCG vCPU) */
+static u64 starve_max, starve_gap = 200;
+static bool stalled;
 
 /* --auth: every node holds key 1 (32 bytes of 0x40..0x5f). */
 static int auth_on;
@@ -172,8 +186,68 @@ static void s_timer_fire(struct busim *sim, void *arg)
 
 	if (n->dead || n->timer == RPW_ELECT_NO_TIMER || now < n->timer)
 		return;
+	if (stalled) {
+		n->timer_missed = true;
+		return;
+	}
 	n->timer = RPW_ELECT_NO_TIMER;
 	rpw_elect_timer_expired(&n->e, now);
+}
+
+/*
+ * --starve-ms: the guest's vCPU is not scheduled for 1..S ms, every
+ * 0..2*G ms (--starve-gap-ms, default 200).  Nothing in the guest runs:
+ * the election's and the MAC's timers fall due and fire late, in the order
+ * of their expiry, receive processing stops, and the in-kernel hub (guest
+ * code too) moves no byte, so every byte written before the stall goes on
+ * the line after it (the hub's "no earlier than it was written").
+ */
+static int timer_cmp(const void *a, const void *b)
+{
+	const struct snode *x = *(struct snode *const *)a;
+	const struct snode *y = *(struct snode *const *)b;
+
+	return x->timer < y->timer ? -1 : x->timer > y->timer;
+}
+
+static void s_stall(struct busim *sim, void *arg);
+
+static void s_resume(struct busim *sim, void *arg)
+{
+	static struct snode *due[MAXN];
+	u64 now = busim_now(sim);
+	int i, n = 0;
+
+	(void)arg;
+	stalled = false;
+	for (i = 0; i < nn; i++)
+		if (nodes[i].timer_missed) {
+			nodes[i].timer_missed = false;
+			due[n++] = &nodes[i];
+		}
+	qsort(due, n, sizeof(due[0]), timer_cmp);
+	for (i = 0; i < n; i++)
+		busim_at(sim, now, s_timer_fire, due[i]);
+	busim_freeze(sim, -1, false);
+	if (!hold_ms || released)
+		busim_hold(sim, false);
+	busim_at(sim, now + busim_rand(sim) % (2 * starve_gap * MS + 1),
+		 s_stall, NULL);
+}
+
+static void s_stall(struct busim *sim, void *arg)
+{
+	u64 now = busim_now(sim);
+	u64 end = now + MS + busim_rand(sim) % (starve_max * MS);
+
+	(void)arg;
+	stalled = true;
+	busim_freeze(sim, -1, true);
+	busim_hold(sim, true);
+	busim_at(sim, end, s_resume, NULL);
+	if (verbose)
+		printf("# %9.3f ms guest stalled until %.3f ms\n", now / 1e6,
+		       end / 1e6);
 }
 
 static void s_timer(void *ctx, u64 exp)
@@ -968,6 +1042,10 @@ static void s_boot(struct busim *sim, void *arg)
 {
 	struct snode *n = arg;
 
+	if (stalled) {		/* nothing starts in a stalled guest */
+		busim_at(sim, busim_now(sim) + MS / 4, s_boot, n);
+		return;
+	}
 	if (n->dead) {		/* the duplicate, connected only now */
 		n->dead = false;
 		busim_partition(sim, n->idx, false);
@@ -1033,7 +1111,9 @@ static int one_primary(void)
 static void s_release(struct busim *sim, void *arg)
 {
 	(void)arg;
-	busim_hold(sim, false);
+	released = true;
+	if (!stalled)
+		busim_hold(sim, false);
 }
 
 int main(int argc, char **argv)
@@ -1052,6 +1132,8 @@ int main(int argc, char **argv)
 	unsigned int changes = 0;
 	int last = -1;
 	u64 coll = 0, txf = 0, txb = 0, auth_drops = 0, one = 0, t0, target;
+	u64 gap_at = 0, gap_max = 0, ever = 0;
+	unsigned int gaps = 0;
 	u8 ch_base = 101;
 	struct rpw_elect_cfg ec;
 	struct busim *sim;
@@ -1079,6 +1161,10 @@ int main(int argc, char **argv)
 			flood = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--hold-ms") && a + 1 < argc)
 			hold_ms = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--starve-ms") && a + 1 < argc)
+			starve_max = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--starve-gap-ms") && a + 1 < argc)
+			starve_gap = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--no-reserve"))
 			noreserve = true;
 		else if (!strcmp(argv[a], "--no-withdraw"))
@@ -1175,6 +1261,9 @@ int main(int argc, char **argv)
 		busim_hold(sim, true);
 		busim_at(sim, hold_ms * MS, s_release, NULL);
 	}
+	if (starve_max)
+		busim_at(sim, busim_rand(sim) % (2 * starve_gap * MS + 1),
+			 s_stall, NULL);
 	if (flood)
 		busim_at(sim, flood * MS, s_flood, NULL);
 	if (alloc_on) {
@@ -1201,6 +1290,17 @@ int main(int argc, char **argv)
 			conv = 0;
 		else if (!conv)
 			conv = t;
+		/* After it first converged: times nobody acted. */
+		if (p > 0 && !ever)
+			ever = t;
+		if (ever && p < 0 && !gap_at && (!kill || t < kill * MS))
+			gap_at = t;
+		if (gap_at && p > 0) {
+			gaps++;
+			if (t - gap_at > gap_max)
+				gap_max = t - gap_at;
+			gap_at = 0;
+		}
 		/* A converged rack that changes primary without a fault. */
 		if (p > 0 && last > 0 && p != last && (!kill || t < kill * MS))
 			changes++;
@@ -1237,6 +1337,16 @@ int main(int argc, char **argv)
 		       s->urgent_max_ns / 1e6);
 	}
 	p = converged(t);
+	/* Which ballot won: the tie of a simultaneous start is by address. */
+	for (i = 0; p > 0 && i < nn; i++)
+		if (nodes[i].e.cfg.addr == p)
+			printf("# winner: addr %d epoch %u.%u, highest psu address %d\n",
+			       p, RPW_EPOCH_TERM(rpw_elect_epoch(&nodes[i].e)),
+			       RPW_EPOCH_OWNER(rpw_elect_epoch(&nodes[i].e)),
+			       npsu);
+	if (gaps || gap_at)
+		printf("# after it first converged: %u gaps without one acting primary, longest %.0f ms%s\n",
+		       gaps, gap_max / 1e6, gap_at ? ", one at the end" : "");
 	printf("# collisions %llu (urgent frames %llu); converged since %.0f ms; %u primary changes without a fault\n",
 	       (unsigned long long)coll, (unsigned long long)collisions_urgent,
 	       conv / 1e6, changes);
