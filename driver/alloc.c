@@ -1095,7 +1095,12 @@ void rpw_alloc_power_view(struct rpw_node *node, struct rpw_power_view *v)
 		v->rx_stale = a->slots.stats.rx_stale;
 		goto unlock;
 	}
-	v->recovering = a->ledger.recovering;
+	/*
+	 * Primary, but the ledger starts only in know_work: it is recovering
+	 * already (a reader would see recovering go 0, 1, 0 otherwise).
+	 */
+	v->recovering = a->ledger.recovering ||
+			(rpw_alloc_acting(node) && !a->acting);
 	v->usable_mw = rpw_cap_usable_mw_locked(node);
 	v->granted_mw = a->ledger.granted_mw;
 	v->refused_invariant = a->ledger.stats.refused;
