@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 
 #include "nl.h"
@@ -225,14 +226,33 @@ int rpw_nl_call(struct rpw_nl *nl, struct nl_msg *msg, rpw_nl_cb cb,
 	return c.err;
 }
 
+/*
+ * The group's id, from the controller.  Only "no such family or group"
+ * is final: any other failure of the lookup (a signal, memory) is tried
+ * again, as a monitor that does not start loses every event.
+ */
+static int rpw_nl_grp(struct rpw_nl *nl, const char *name)
+{
+	int grp = -NLE_FAILURE, i;
+
+	for (i = 0; i < 5; i++) {
+		grp = genl_ctrl_resolve_grp(nl->sk, RACKPWR_FAMILY_NAME, name);
+		if (grp >= 0)
+			return grp;
+		if (grp == -NLE_OBJ_NOTFOUND)
+			return -ENOENT;
+		usleep(100000);
+	}
+	return -EIO;
+}
+
 int rpw_nl_subscribe(struct rpw_nl *nl, int rcvbuf)
 {
 	int fd = nl_socket_get_fd(nl->sk);
-	int grp = genl_ctrl_resolve_grp(nl->sk, RACKPWR_FAMILY_NAME,
-					RACKPWR_MCGRP_EVENTS);
+	int grp = rpw_nl_grp(nl, RACKPWR_MCGRP_EVENTS);
 
 	if (grp < 0)
-		return -ENOENT;
+		return grp;
 	nl_socket_disable_seq_check(nl->sk);
 	/* FORCE passes net.core.rmem_max (CAP_NET_ADMIN); else the cap. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
@@ -246,10 +266,10 @@ int rpw_nl_subscribe(struct rpw_nl *nl, int rcvbuf)
 
 int rpw_nl_join(struct rpw_nl *nl, const char *name)
 {
-	int grp = genl_ctrl_resolve_grp(nl->sk, RACKPWR_FAMILY_NAME, name);
+	int grp = rpw_nl_grp(nl, name);
 
 	if (grp < 0)
-		return -ENOENT;
+		return grp;
 	return nl_socket_add_membership(nl->sk, grp) ? -EIO : 0;
 }
 
