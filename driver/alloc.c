@@ -1096,11 +1096,14 @@ void rpw_alloc_power_view(struct rpw_node *node, struct rpw_power_view *v)
 		goto unlock;
 	}
 	/*
-	 * Primary, but the ledger starts only in know_work: it is recovering
-	 * already (a reader would see recovering go 0, 1, 0 otherwise).
+	 * Primary, but the ledger starts only once the published lease has
+	 * begun and know_work has run: it is recovering already.  Node
+	 * listings read the lease from the clock, a little before the
+	 * election publishes it; a reader would see recovering go 0, 1, 0.
 	 */
 	v->recovering = a->ledger.recovering ||
-			(rpw_alloc_acting(node) && !a->acting);
+			(node->leader.state == RACKPWR_ELECT_STATE_PRIMARY &&
+			 !a->acting);
 	v->usable_mw = rpw_cap_usable_mw_locked(node);
 	v->granted_mw = a->ledger.granted_mw;
 	v->refused_invariant = a->ledger.stats.refused;
