@@ -277,6 +277,11 @@ class VM:
                   "rig.timeout=%d" % a.timeout,
                   "rig.node=%d" % self.index,
                   "rig.nnodes=%d" % len(self.run.vms)]
+        # The host's TSC rate: a guest that calibrates its own while
+        # other guests boot can get it wrong ("tsc: Unable to calibrate
+        # against PIT"), and its clock then runs at the wrong rate.
+        if self.run.tsc_khz:
+            append.append("tsc_early_khz=%d" % self.run.tsc_khz)
         role = self.run.roles.get(self.index)
         if role:
             append.append("rig.role=" + role)
@@ -465,6 +470,23 @@ class VM:
             self.run.report.result(True, self.prefix + "kernel-log-clean")
 
 
+def host_tsc_khz():
+    """The host's TSC rate in kHz (scripts/rig/tsc-khz), or None.
+
+    Under TCG a guest's TSC is the host's.  None (the guest calibrates as
+    before) when the tool is not built or could not measure a steady rate.
+    """
+    tool = os.path.join(RIG, "tsc-khz")
+    if not os.access(tool, os.X_OK):
+        return None
+    for _ in range(3):
+        r = subprocess.run([tool], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+        if r.returncode == 0 and r.stdout.strip().isdigit():
+            return int(r.stdout)
+    return None
+
+
 class Run:
     def __init__(self, args, node_tests):
         self.args = args
@@ -476,6 +498,7 @@ class Run:
         self.hub = None
         self.barriers = {}          # name -> set of VM indexes waiting
         self.lock = threading.Lock()
+        self.tsc_khz = host_tsc_khz()
         self.vms = [VM(self, i, t) for i, t in enumerate(node_tests)]
 
     def request(self, vm, kind, text):
