@@ -1742,9 +1742,32 @@ static u64 rpw_ledger_next_ns(const struct rpw_ledger *l, u64 now)
 	return next;
 }
 
+/*
+ * The due frames of chassis entry @c (timers first); false when @o is
+ * full.
+ */
+static bool rpw_ledger_emit_ch(struct rpw_ledger *l, unsigned int c, u64 now,
+			       struct rpw_alloc_out *o)
+{
+	struct rpw_ledger_chassis *ch = &l->ch[c];
+	unsigned int i;
+	bool hold;
+
+	for (i = 0; i < RPW_ALLOC_SLOTS; i++)
+		if (!rpw_ledger_nopolicy(l, ch, i, now, o) ||
+		    !rpw_ledger_shed_timer(l, ch, i, now, o))
+			return false;
+	hold = rpw_ledger_hold_answers(ch, now);
+	for (i = 0; i < RPW_ALLOC_SLOTS; i++)
+		if (!rpw_ledger_emit_ent(l, ch, i, &ch->ent[i], hold, now, o))
+			return false;
+	rpw_ledger_hold_answers(ch, now);
+	return true;
+}
+
 u64 rpw_ledger_tick(struct rpw_ledger *l, u64 now, struct rpw_alloc_out *out)
 {
-	unsigned int c, i;
+	unsigned int start = l->rr, c, k, n;
 	bool full = false;
 
 	if (!l->acting)
@@ -1756,20 +1779,20 @@ u64 rpw_ledger_tick(struct rpw_ledger *l, u64 now, struct rpw_alloc_out *out)
 		rpw_ledger_recovered(l, RPW_PWR_R_RECOVERING, out);
 	if (!rpw_ledger_query(l, now, out))
 		full = true;
-	for (c = 0; c < RPW_ALLOC_MAX_CHASSIS && !full; c++) {
-		struct rpw_ledger_chassis *ch = &l->ch[c];
-		bool hold;
-
-		if (ch->addr == RPW_ADDR_NONE)
+	/*
+	 * Round robin from the chassis after the last one that got a frame:
+	 * with the queue's room (max_queued) smaller than the number of
+	 * chassis, a scan from the first entry let the first chassis take
+	 * every free place while those behind them waited for seconds.
+	 */
+	for (k = 0; k < RPW_ALLOC_MAX_CHASSIS && !full; k++) {
+		c = (start + k) % RPW_ALLOC_MAX_CHASSIS;
+		if (l->ch[c].addr == RPW_ADDR_NONE)
 			continue;
-		for (i = 0; i < RPW_ALLOC_SLOTS && !full; i++)
-			full = !rpw_ledger_nopolicy(l, ch, i, now, out) ||
-			       !rpw_ledger_shed_timer(l, ch, i, now, out);
-		hold = rpw_ledger_hold_answers(ch, now);
-		for (i = 0; i < RPW_ALLOC_SLOTS && !full; i++)
-			full = !rpw_ledger_emit_ent(l, ch, i, &ch->ent[i], hold,
-						    now, out);
-		rpw_ledger_hold_answers(ch, now);
+		n = out->nframes;
+		full = !rpw_ledger_emit_ch(l, c, now, out);
+		if (out->nframes != n)
+			l->rr = (c + 1) % RPW_ALLOC_MAX_CHASSIS;
 	}
 	rpw_ledger_sum(l);
 	return full ? now : rpw_ledger_next_ns(l, now);

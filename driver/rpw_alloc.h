@@ -405,6 +405,7 @@ struct rpw_ledger {
 	u64 policy_since;	/* when the holder went away */
 	u64 query_ns;		/* next INV_QUERY */
 	bool query_due;		/* private */
+	u8 rr;			/* private: the chassis served first next */
 	u64 granted_mw;		/* sum of GRANTED and SHEDDING holdings */
 	struct rpw_ledger_chassis ch[RPW_ALLOC_MAX_CHASSIS];
 	struct rpw_ledger_stats stats;

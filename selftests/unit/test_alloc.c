@@ -1327,6 +1327,55 @@ static void test_flow(void)
 	reset();
 }
 
+/*
+ * Regression: with less queue room than chassis (max_queued), the ledger
+ * scanned its chassis from the first one at every tick.  Chassis that
+ * always had something due (a resent request is answered again) took
+ * every free place, and a grant for a chassis behind them stayed in the
+ * ledger while its chassis waited, queued, for seconds (seen in the VM).
+ */
+static void test_fair(void)
+{
+	const unsigned int nch = 6;
+	unsigned int c, t, got = 0;
+	struct rpw_frame f;
+
+	rpw_ledger_init(&led, &tm);
+	for (c = 0; c < nch; c++)
+		rpw_ledger_know(&led, CHASSIS + c);
+	rpw_ledger_role(&led, true, EPOCH, 0, &out);
+	for (c = 0; c < nch; c++) {
+		f = report(CHASSIS + c, 0, RPW_SLOT_QUEUED, 100, 0, 10 + c,
+			   true);
+		rpw_ledger_rx(&led, &f, 0, &out);
+		f = report(CHASSIS + c, 0, RPW_SLOT_OFF, 100, 0, 0, false);
+		rpw_ledger_rx(&led, &f, 0, &out);
+	}
+	rpw_ledger_tick(&led, 0, &out);
+	reset();
+	for (c = 0; c < nch; c++)
+		rpw_ledger_decide(&led, CHASSIS + c, 0, 10 + c, RPW_PWR_GRANT,
+				  100000, 0, ~0ULL, MS, &out);
+	out.max_queued = 1;
+	for (t = 0; t < 2 * nch; t++) {
+		/* The first four chassis resend their requests all along. */
+		for (c = 0; c < 4; c++) {
+			f = request(CHASSIS + c, 0, 9, 100, 10 + c);
+			rpw_ledger_rx(&led, &f, MS, &out);
+		}
+		reset();
+		rpw_ledger_tick(&led, (2 + t) * MS + BURST, &out);
+		/* One frame at a time, done before the next tick. */
+		if (out.nframes == 1 && out.frames[0].type == RPW_T_PWR_ANSWER)
+			got |= 1U << (out.frames[0].dst - CHASSIS);
+	}
+	out.max_queued = 0;
+	reset();
+	tap_ok(got == (1U << nch) - 1,
+	       "fair: one place in the queue, six chassis: every grant goes out (0x%x)",
+	       got);
+}
+
 int main(void)
 {
 	rpw_alloc_timing_default(&tm);
@@ -1356,5 +1405,6 @@ int main(void)
 	test_misc();
 	test_loop();
 	test_flow();
+	test_fair();
 	return tap_done();
 }
