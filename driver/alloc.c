@@ -308,6 +308,12 @@ static void rpw_alloc_event(struct rpw_node *node, struct rpw_alloc *a,
 		break;
 	case RPW_AEV_ENTRY:
 		rpw_alloc_entry_view(&a->ledger, act->addr, act->slot, &v);
+		if (v.gone) {
+			/* Ended: the view is empty, the event says what ended. */
+			v.req_id = act->id;
+			v.prio = act->prio;
+			v.reason = act->reason;
+		}
 		rpw_notify_alloc(node, RACKPWR_POWER_EVENT_ENTRY, epoch, &v);
 		break;
 	case RPW_AEV_NO_POLICY:
