@@ -594,7 +594,7 @@ static struct {
 	unsigned int open_at_kill;	/* requests without an answer */
 	unsigned int inv_rx, inv_query;	/* during the rebuild */
 	unsigned int stale;		/* refused by the successor */
-	unsigned int inv_unsent;	/* reports the MAC gave up */
+	unsigned int inv_unsent;	/* reports withdrawn or given up */
 	int killed;			/* node index, -1: none */
 	bool shed_window;		/* budget may be exceeded */
 } m = { .killed = -1 };
@@ -1634,7 +1634,7 @@ static void report_failover(void)
 	printf("# failover: kill -> %u acting %.2f ms, ledger rebuilt %.2f ms, policy deciding %.2f ms\n",
 	       p->addr, (m.acting_at - k) / 1e6, (m.rebuilt_at - k) / 1e6,
 	       (m.deciding_at - k) / 1e6);
-	printf("# failover: the rebuild took %u INV_REPORT frames for %d chassis (%u more expired unsent) after %u INV_QUERY; %u allocation frames refused as stale after the kill\n",
+	printf("# failover: the rebuild took %u INV_REPORT frames for %d chassis (%u more not delivered: withdrawn as the chassis followed the successor, or given up) after %u INV_QUERY; %u allocation frames refused as stale after the kill\n",
 	       m.inv_rx, NCH, m.inv_unsent, m.inv_query, m.stale);
 	fig("failover: takeover with rebuild (kill -> first grant)", take, ff);
 	printf("# failover: target %d ms: %s\n", TAKEOVER_TARGET_MS,
