@@ -166,9 +166,13 @@ static void rpw_alloc_unsent(struct rpw_alloc *a, const struct rpw_frame *f)
 /*
  * Queue one frame in the allocation class.  A primary's frame expires at
  * the end of its lease (fencing) and is not sent at all outside one; a
- * chassis frame lives one resend period: the resend supersedes it.  What
- * a frame that cannot be queued said stays due: again at the next lease
- * (a leader callback) or, for any other error, in a few milliseconds.
+ * chassis frame lives one resend period (the resend supersedes it), but
+ * for an INV_REPORT: it stays until sent or withdrawn (the chassis
+ * follows another primary or epoch), since a report takes three frames
+ * and so three turns on the bus, and one that expired was due again
+ * from its start.  What a frame that cannot be queued said stays due:
+ * again at the next lease (a leader callback) or, for any other error,
+ * in a few milliseconds.
  */
 static void rpw_alloc_tx(struct rpw_node *node, struct rpw_alloc *a,
 			 const struct rpw_frame *f, u64 now)
@@ -184,7 +188,7 @@ static void rpw_alloc_tx(struct rpw_node *node, struct rpw_alloc *a,
 			return;
 		}
 		o.ttl_ns = end - now;
-	} else {
+	} else if (f->type != RPW_T_INV_REPORT) {
 		o.ttl_ns = (u64)a->slots.t.resend_ms * NSEC_PER_MSEC;
 	}
 	err = rpw_node_queue_locked(node, f, &o);
@@ -304,6 +308,12 @@ static void rpw_alloc_event(struct rpw_node *node, struct rpw_alloc *a,
 		break;
 	case RPW_AEV_ENTRY:
 		rpw_alloc_entry_view(&a->ledger, act->addr, act->slot, &v);
+		if (v.gone) {
+			/* Ended: the view is empty, the event says what ended. */
+			v.req_id = act->id;
+			v.prio = act->prio;
+			v.reason = act->reason;
+		}
 		rpw_notify_alloc(node, RACKPWR_POWER_EVENT_ENTRY, epoch, &v);
 		break;
 	case RPW_AEV_NO_POLICY:
@@ -435,6 +445,9 @@ static void rpw_alloc_follow(struct rpw_node *node, struct rpw_alloc *a,
 
 	if (primary == node->cfg.addr || !lease)
 		primary = RPW_ADDR_NONE;
+	/* What we queued for the one we followed is for nobody now. */
+	if (primary != a->slots.primary || l->epoch != a->slots.epoch)
+		rpw_node_withdraw_later(node, &rpw_alloc_proto);
 	rpw_slots_leader(&a->slots, primary, l->epoch, lease, now);
 }
 
@@ -537,10 +550,14 @@ static void rpw_alloc_timer(struct rpw_node *node, void *priv, u64 now)
 	rpw_alloc_kick(node, a, now);
 }
 
-/* The primary's queued allocation frames. */
+/*
+ * Every queued allocation frame of the node: a primary's on demotion,
+ * lease loss or step-down, a chassis' when it follows another primary or
+ * epoch (frames queued since go again: rpw_alloc_unsent()).
+ */
 static bool rpw_alloc_withdraw(const struct rpw_frame *f)
 {
-	return rpw_alloc_from_primary(f);
+	return RPW_T_RANGE(f->type) == RPW_T_RANGE(RPW_T_PWR_REQUEST);
 }
 
 /* Configured (role, address or binding may have changed): rebind. */
@@ -553,6 +570,7 @@ static void rpw_alloc_start(struct rpw_node *node, void *priv,
 	memset(a->queued, 0, sizeof(a->queued));
 	memset(a->out.held, 0, sizeof(a->out.held));
 	a->out.queued = 0;
+	rpw_slots_flushed(&a->slots);
 	a->out.max_queued = max_t(unsigned int, 1,
 				  su->cfg.reserve[RPW_MAC_CLASS_ALLOC]);
 	queue_work(system_wq, &a->bind_work);

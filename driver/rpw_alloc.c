@@ -299,6 +299,7 @@ void rpw_slots_leader(struct rpw_slots *s, u8 primary, u32 epoch,
 	s->epoch = epoch;
 	s->confirmed = 0;
 	s->inv_due = RPW_ALL_SLOTS;
+	s->inv_sent = 0;	/* withdrawn by the glue */
 	s->inv_ns = now;
 	/* Everything open goes to the new primary at once. */
 	for (i = 0; i < RPW_ALLOC_SLOTS; i++) {
@@ -701,6 +702,17 @@ static void rpw_slot_shed(struct rpw_slots *s, const struct rpw_pwr_shed *e,
 	rpw_slot_event(o, e->slot, sl, RPW_AEV_SLOT);
 }
 
+/*
+ * The slots whose report is still queued, to be sent anyway: not queued
+ * twice.  The MAC tells when it is done with each frame (delivered(),
+ * unsent()), so queued_ms only bounds what a frame lost without a word
+ * would cost.
+ */
+static u8 rpw_slots_in_flight(const struct rpw_slots *s, u64 now)
+{
+	return now < s->inv_sent_end ? s->inv_sent : 0;
+}
+
 /* Entries with a slot number out of range are counted and skipped. */
 static bool rpw_slots_entry_ok(struct rpw_slots *s, u8 slot)
 {
@@ -792,7 +804,7 @@ int rpw_slots_rx(struct rpw_slots *s, const struct rpw_frame *f, u64 now,
 		return -ESTALE;
 	}
 	if (f->type == RPW_T_INV_QUERY) {
-		s->inv_due = RPW_ALL_SLOTS;
+		s->inv_due = RPW_ALL_SLOTS & ~rpw_slots_in_flight(s, now);
 		return 0;
 	}
 	return rpw_slots_rx_entries(s, f, n, now, out);
@@ -832,7 +844,8 @@ static void rpw_slots_timers(struct rpw_slots *s, u64 now,
 	if (rpw_slots_following(s) && s->confirmed != RPW_ALL_SLOTS &&
 	    now >= s->inv_ns) {
 		/* Only what is still unconfirmed: a report takes 3 frames. */
-		s->inv_due = RPW_ALL_SLOTS & ~s->confirmed;
+		s->inv_due = RPW_ALL_SLOTS & ~s->confirmed &
+			     ~rpw_slots_in_flight(s, now);
 		s->inv_ns = now + rpw_ms(s->t.resend_ms);
 	}
 }
@@ -896,7 +909,8 @@ static void rpw_slot_inv_fill(const struct rpw_slot *sl, unsigned int i,
 	e->req_id = cpu_to_le32(sl->id);
 }
 
-static bool rpw_slots_emit_inv(struct rpw_slots *s, struct rpw_alloc_out *o)
+static bool rpw_slots_emit_inv(struct rpw_slots *s, u64 now,
+			       struct rpw_alloc_out *o)
 {
 	struct rpw_inv_ent *e = NULL;
 	unsigned int i;
@@ -910,6 +924,8 @@ static bool rpw_slots_emit_inv(struct rpw_slots *s, struct rpw_alloc_out *o)
 			return false;
 		rpw_slot_inv_fill(&s->slot[i], i, e);
 		s->inv_due &= ~BIT(i);
+		s->inv_sent = rpw_slots_in_flight(s, now) | BIT(i);
+		s->inv_sent_end = now + rpw_ms(s->t.queued_ms);
 	}
 	/* The report's last frame is the newest INV_REPORT in @o. */
 	for (i = o->nframes; e && i-- > 0;) {
@@ -952,7 +968,7 @@ static bool rpw_slots_emit(struct rpw_slots *s, u64 now,
 						     s->t.queued_ms :
 						     s->t.resend_ms);
 	}
-	return ok && rpw_slots_emit_inv(s, o);
+	return ok && rpw_slots_emit_inv(s, now, o);
 }
 
 static u64 rpw_slots_next(const struct rpw_slots *s, u64 now)
@@ -1016,6 +1032,8 @@ void rpw_slots_delivered(struct rpw_slots *s, const struct rpw_frame *f,
 
 		if (e[0] >= RPW_ALLOC_SLOTS)
 			continue;
+		if (f->type == RPW_T_INV_REPORT)
+			s->inv_sent &= ~BIT(e[0]);
 		sl = &s->slot[e[0]];
 		if (get_unaligned_le32(e + esz - 4) != sl->id || !sl->id ||
 		    sl->resend_ns >= later)
@@ -1038,8 +1056,13 @@ static void rpw_slot_unsent(struct rpw_slots *s, u8 type, unsigned int i,
 			sl->dirty |= RPW_SD_REQ;
 		break;
 	case RPW_T_INV_REPORT:
-		if (!(s->confirmed & BIT(i)))
-			s->inv_due |= BIT(i);
+		/*
+		 * Even when a confirm of the slot came meanwhile: it may
+		 * answer a request or statement, and a new primary grants
+		 * nothing to this chassis until every slot was reported.
+		 */
+		s->inv_due |= BIT(i);
+		s->inv_sent &= ~BIT(i);
 		break;
 	default:		/* RPW_T_PWR_RELEASE, RPW_T_SHED_DONE */
 		if (sl->stmt_type == type && sl->id == id)
@@ -1071,6 +1094,12 @@ void rpw_slots_unsent(struct rpw_slots *s, const struct rpw_frame *f)
 			rpw_slot_unsent(s, f->type, e[0],
 					get_unaligned_le32(e + esz - 4));
 	}
+}
+
+void rpw_slots_flushed(struct rpw_slots *s)
+{
+	s->inv_due |= s->inv_sent;
+	s->inv_sent = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1742,9 +1771,32 @@ static u64 rpw_ledger_next_ns(const struct rpw_ledger *l, u64 now)
 	return next;
 }
 
+/*
+ * The due frames of chassis entry @c (timers first); false when @o is
+ * full.
+ */
+static bool rpw_ledger_emit_ch(struct rpw_ledger *l, unsigned int c, u64 now,
+			       struct rpw_alloc_out *o)
+{
+	struct rpw_ledger_chassis *ch = &l->ch[c];
+	unsigned int i;
+	bool hold;
+
+	for (i = 0; i < RPW_ALLOC_SLOTS; i++)
+		if (!rpw_ledger_nopolicy(l, ch, i, now, o) ||
+		    !rpw_ledger_shed_timer(l, ch, i, now, o))
+			return false;
+	hold = rpw_ledger_hold_answers(ch, now);
+	for (i = 0; i < RPW_ALLOC_SLOTS; i++)
+		if (!rpw_ledger_emit_ent(l, ch, i, &ch->ent[i], hold, now, o))
+			return false;
+	rpw_ledger_hold_answers(ch, now);
+	return true;
+}
+
 u64 rpw_ledger_tick(struct rpw_ledger *l, u64 now, struct rpw_alloc_out *out)
 {
-	unsigned int c, i;
+	unsigned int start = l->rr, c, k, n;
 	bool full = false;
 
 	if (!l->acting)
@@ -1756,20 +1808,20 @@ u64 rpw_ledger_tick(struct rpw_ledger *l, u64 now, struct rpw_alloc_out *out)
 		rpw_ledger_recovered(l, RPW_PWR_R_RECOVERING, out);
 	if (!rpw_ledger_query(l, now, out))
 		full = true;
-	for (c = 0; c < RPW_ALLOC_MAX_CHASSIS && !full; c++) {
-		struct rpw_ledger_chassis *ch = &l->ch[c];
-		bool hold;
-
-		if (ch->addr == RPW_ADDR_NONE)
+	/*
+	 * Round robin from the chassis after the last one that got a frame:
+	 * with the queue's room (max_queued) smaller than the number of
+	 * chassis, a scan from the first entry let the first chassis take
+	 * every free place while those behind them waited for seconds.
+	 */
+	for (k = 0; k < RPW_ALLOC_MAX_CHASSIS && !full; k++) {
+		c = (start + k) % RPW_ALLOC_MAX_CHASSIS;
+		if (l->ch[c].addr == RPW_ADDR_NONE)
 			continue;
-		for (i = 0; i < RPW_ALLOC_SLOTS && !full; i++)
-			full = !rpw_ledger_nopolicy(l, ch, i, now, out) ||
-			       !rpw_ledger_shed_timer(l, ch, i, now, out);
-		hold = rpw_ledger_hold_answers(ch, now);
-		for (i = 0; i < RPW_ALLOC_SLOTS && !full; i++)
-			full = !rpw_ledger_emit_ent(l, ch, i, &ch->ent[i], hold,
-						    now, out);
-		rpw_ledger_hold_answers(ch, now);
+		n = out->nframes;
+		full = !rpw_ledger_emit_ch(l, c, now, out);
+		if (out->nframes != n)
+			l->rr = (c + 1) % RPW_ALLOC_MAX_CHASSIS;
 	}
 	rpw_ledger_sum(l);
 	return full ? now : rpw_ledger_next_ns(l, now);

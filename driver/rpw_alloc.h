@@ -259,6 +259,8 @@ struct rpw_slots {
 	u64 lease_end;		/* its lease as we know it */
 	u32 next_id;		/* next request id */
 	u8 inv_due;		/* private: slots whose report is due */
+	u8 inv_sent;		/* private: ... in a report still queued */
+	u64 inv_sent_end;	/* private: inv_sent counts until then */
 	u8 confirmed;		/* slots confirmed since the last follow */
 	u64 inv_ns;		/* next unsolicited report */
 	u64 req_until;		/* private: new requests held until, 0 */
@@ -357,6 +359,15 @@ void rpw_slots_delivered(struct rpw_slots *s, const struct rpw_frame *f,
  */
 void rpw_slots_unsent(struct rpw_slots *s, const struct rpw_frame *f);
 
+/*
+ * Nothing of ours is queued any more, and no delivered() or unsent()
+ * will come for what was (the MAC started anew): what was in flight is
+ * due again.  A slot's report is queued once until it is delivered or
+ * not, or for queued_ms at most (an INV_QUERY meanwhile asks for the
+ * other slots only), so this must be said.
+ */
+void rpw_slots_flushed(struct rpw_slots *s);
+
 /* ------------------------------------------------------------------ */
 /* Primary side                                                        */
 
@@ -405,6 +416,7 @@ struct rpw_ledger {
 	u64 policy_since;	/* when the holder went away */
 	u64 query_ns;		/* next INV_QUERY */
 	bool query_due;		/* private */
+	u8 rr;			/* private: the chassis served first next */
 	u64 granted_mw;		/* sum of GRANTED and SHEDDING holdings */
 	struct rpw_ledger_chassis ch[RPW_ALLOC_MAX_CHASSIS];
 	struct rpw_ledger_stats stats;

@@ -274,6 +274,15 @@ static bool own_alloc(const struct rpw_mac_txreq *req, void *arg)
 	return req->cls == RPW_MAC_CLASS_ALLOC;
 }
 
+static void a_withdraw(struct busim *sim, void *arg)
+{
+	struct rnode *n = arg;
+
+	if (!n->dead)
+		rpw_mac_cancel_if(busim_mac(sim, n->idx), own_alloc, NULL,
+				  busim_now(sim));
+}
+
 static void s_withdraw(struct busim *sim, void *arg)
 {
 	struct rnode *n = arg;
@@ -585,7 +594,7 @@ static struct {
 	unsigned int open_at_kill;	/* requests without an answer */
 	unsigned int inv_rx, inv_query;	/* during the rebuild */
 	unsigned int stale;		/* refused by the successor */
-	unsigned int inv_unsent;	/* reports the MAC gave up */
+	unsigned int inv_unsent;	/* reports withdrawn or given up */
 	int killed;			/* node index, -1: none */
 	bool shed_window;		/* budget may be exceeded */
 } m = { .killed = -1 };
@@ -786,7 +795,9 @@ static void alloc_send(struct rnode *n, const struct rpw_frame *f)
 	req->frame = *f;
 	req->cls = RPW_MAC_CLASS_ALLOC;
 	if (!n->psu) {
-		req->expires_ns = now + (u64)n->slots.t.resend_ms * MS;
+		/* An INV_REPORT stays until sent or withdrawn. */
+		if (f->type != RPW_T_INV_REPORT)
+			req->expires_ns = now + (u64)n->slots.t.resend_ms * MS;
 	} else {
 		for (w = 0; w < 2; w++)
 			if (rpw_elect_lease(&n->e, w, &st, &end) &&
@@ -959,12 +970,16 @@ static void srv_off(struct busim *sim, void *arg)
 	free(r);
 }
 
+static void alloc_follow(struct rnode *n, u64 now);
+
 static void alloc_rx(struct rnode *n, const struct rpw_frame *f, u64 now)
 {
 	int err;
 
 	if (n->psu && m.killed >= 0 && !m.rebuilt_at)
 		m.inv_rx += f->type == RPW_T_INV_REPORT;
+	if (!n->psu)
+		alloc_follow(n, now);
 	if (n->psu)
 		err = rpw_ledger_rx(&n->ledger, f, now, &n->out);
 	else
@@ -1068,6 +1083,21 @@ static void cap_sync(struct rnode *n, u64 now)
 		ag_notify(n, AG_CAPACITY, NULL);
 }
 
+/*
+ * As rpw_alloc_follow(): the primary followed and the end of its lease as
+ * its last claim advertised it; what was queued for the one followed
+ * before is withdrawn (after the call, as rpw_node_withdraw_locked()).
+ */
+static void alloc_follow(struct rnode *n, u64 now)
+{
+	u64 lease = rpw_elect_primary_lease(&n->e);
+	u8 p = lease ? rpw_elect_primary(&n->e) : RPW_ADDR_NONE;
+
+	if (p != n->slots.primary || rpw_elect_epoch(&n->e) != n->slots.epoch)
+		busim_at(n->sim, now, a_withdraw, n);
+	rpw_slots_leader(&n->slots, p, rpw_elect_epoch(&n->e), lease, now);
+}
+
 /* Every millisecond, as the leader callbacks: whom we follow, do we act. */
 static void node_sync(struct busim *sim, void *arg)
 {
@@ -1080,10 +1110,7 @@ static void node_sync(struct busim *sim, void *arg)
 	if (n->dead)
 		return;
 	if (!n->psu) {
-		u8 p = rpw_elect_primary(&n->e);
-
-		rpw_slots_leader(&n->slots, p, rpw_elect_epoch(&n->e),
-				 p ? now + 500 * MS : 0, now);
+		alloc_follow(n, now);
 		alloc_kick(n, now);
 		return;
 	}
@@ -1607,7 +1634,7 @@ static void report_failover(void)
 	printf("# failover: kill -> %u acting %.2f ms, ledger rebuilt %.2f ms, policy deciding %.2f ms\n",
 	       p->addr, (m.acting_at - k) / 1e6, (m.rebuilt_at - k) / 1e6,
 	       (m.deciding_at - k) / 1e6);
-	printf("# failover: the rebuild took %u INV_REPORT frames for %d chassis (%u more expired unsent) after %u INV_QUERY; %u allocation frames refused as stale after the kill\n",
+	printf("# failover: the rebuild took %u INV_REPORT frames for %d chassis (%u more not delivered: withdrawn as the chassis followed the successor, or given up) after %u INV_QUERY; %u allocation frames refused as stale after the kill\n",
 	       m.inv_rx, NCH, m.inv_unsent, m.inv_query, m.stale);
 	fig("failover: takeover with rebuild (kill -> first grant)", take, ff);
 	printf("# failover: target %d ms: %s\n", TAKEOVER_TARGET_MS,

@@ -11,7 +11,7 @@
  *             [--tol-us U] [--kill-ms K] [--spread-ms B] [--dup-ms D]
  *             [--flood-ms F] [--no-reserve] [--no-withdraw] [--cap-ms Q]
  *             [--auth] [--hold-ms H] [--starve-ms S [--starve-gap-ms G]]
- *             [-v]
+ *             [--alloc-bench | --alloc-check] [-v]
  *
  * Prints one line per node at the end and "result: ok" when exactly one
  * node acts as primary and every node follows it; exit status 0 then.
@@ -67,6 +67,23 @@
  * after it.  The run fails if a request stays unanswered.
  * --alloc-urgent sends the allocation frames with urgent access, an
  * experiment: driver/alloc.c uses ordinary access.
+ *
+ * --alloc-check runs the same allocation under churn instead: from 2 s
+ * on, every slot of every chassis asks for power when it has
+ * none and releases it when it holds a grant, at random intervals of
+ * 20-400 ms, until 5 s before the end (--ms, at least 10 s); with
+ * --starve-ms the guest stalls until then too.  The policy grants every
+ * request, one in three after queueing it first for 10-300 ms; like
+ * rackpwrd it reads the table again (a resync) when a decision is refused
+ * because its node does not act, and it is told the pending requests
+ * again when a recovery ends.  As in driver/alloc.c nothing of the
+ * allocation runs while the guest is stalled, a primary withdraws its
+ * queued allocation frames when its lease lapses, and a chassis follows
+ * its primary's lease as the election knows it and withdraws what it
+ * queued when it follows another primary or epoch.  At the end the
+ * acting primary's ledger must count exactly the grants the chassis hold
+ * (same id, same watts), no request may be open, and some server must
+ * have been powered.
  */
 
 #include <stdio.h>
@@ -102,6 +119,8 @@ struct snode {
 	u64 atimer;			/* armed allocation timer */
 	u8 aq[256];			/* its frames queued, by destination */
 	u64 asked[RPW_ALLOC_SLOTS];	/* trigger time of a slot's request */
+	bool lease;			/* psu: inside its lease at the last sync */
+	bool resync;			/* --alloc-check: its agent will resync */
 };
 
 static struct snode nodes[MAXN];
@@ -235,12 +254,16 @@ static void s_resume(struct busim *sim, void *arg)
 		 s_stall, NULL);
 }
 
+static bool quiet;		/* --alloc-check: faults and churn are over */
+
 static void s_stall(struct busim *sim, void *arg)
 {
 	u64 now = busim_now(sim);
 	u64 end = now + MS + busim_rand(sim) % (starve_max * MS);
 
 	(void)arg;
+	if (quiet)
+		return;
 	stalled = true;
 	busim_freeze(sim, -1, true);
 	busim_hold(sim, true);
@@ -534,9 +557,13 @@ static void bk_tx(struct busim *sim, int node, const struct rpw_frame *f)
 
 struct decide {
 	struct snode *n;
-	u8 addr, slot;
-	u32 id, watts;
+	u8 addr, slot, verdict;
+	u32 id, watts, epoch;
 };
+
+/* --alloc-check (see the header) */
+static bool check_on;
+static u64 check_quiet_ns;
 
 static void alloc_kick(struct snode *n, u64 now);
 
@@ -554,7 +581,9 @@ static void alloc_send(struct snode *n, const struct rpw_frame *f)
 	 * primary's ends with its lease and is not sent outside one.
 	 */
 	if (n->e.cfg.role != RACKPWR_ROLE_PSU) {
-		req->expires_ns = now + (u64)n->slots.t.resend_ms * MS;
+		/* An INV_REPORT stays until sent or withdrawn. */
+		if (f->type != RPW_T_INV_REPORT)
+			req->expires_ns = now + (u64)n->slots.t.resend_ms * MS;
 	} else {
 		u64 st, end;
 		unsigned int w;
@@ -568,6 +597,7 @@ static void alloc_send(struct snode *n, const struct rpw_frame *f)
 			    st <= req->expires_ns && end > req->expires_ns)
 				req->expires_ns = end;
 		if (!req->expires_ns) {
+			rpw_ledger_unsent(&n->ledger, f);
 			free(req);
 			return;
 		}
@@ -581,6 +611,10 @@ static void alloc_send(struct snode *n, const struct rpw_frame *f)
 		printf("# n%d alloc frame 0x%02x refused: %d\n", n->idx,
 		       f->type, err);
 	if (err) {
+		if (n->e.cfg.role == RACKPWR_ROLE_PSU)
+			rpw_ledger_unsent(&n->ledger, f);
+		else
+			rpw_slots_unsent(&n->slots, f);
 		free(req);
 		return;
 	}
@@ -619,31 +653,117 @@ static void alloc_done(struct snode *n, const struct rpw_frame *f, bool ok,
 		alloc_kick(n, now);
 }
 
-/* The trivial policy: grant exactly what was asked. */
+static void alloc_ask(struct snode *n, u8 addr, u8 slot, u32 id, u8 verdict,
+		      u64 now);
+
+/*
+ * --alloc-check: the agent reads the allocation table (a resync) and
+ * decides every pending request and grants every queued one; while its
+ * node does not act (or still recovers), it looks again 10 ms later.
+ */
+static void a_resync(struct busim *sim, void *arg)
+{
+	struct snode *n = arg;
+	struct rpw_ledger_info in;
+	u64 now = busim_now(sim);
+	int pos;
+
+	if (stalled) {
+		busim_at(sim, now + MS / 4, a_resync, n);
+		return;
+	}
+	if (n->dead || rpw_elect_state(&n->e) != RPW_ES_PRIMARY) {
+		n->resync = false;
+		return;
+	}
+	if (!n->acting || n->ledger.recovering) {
+		busim_at(sim, now + 10 * MS, a_resync, n);
+		return;
+	}
+	n->resync = false;
+	for (pos = 0; (pos = rpw_ledger_next(&n->ledger, pos, &in)) >= 0;
+	     pos++)
+		if (in.state == RPW_GS_PENDING || in.state == RPW_GS_QUEUED)
+			alloc_ask(n, in.addr, in.slot, in.id,
+				  in.state == RPW_GS_QUEUED ? RPW_PWR_GRANT : 0,
+				  now);
+}
+
+static void alloc_resync_later(struct snode *n, u64 now)
+{
+	if (n->resync)
+		return;
+	n->resync = true;
+	busim_at(n->sim, now + 10 * MS, a_resync, n);
+}
+
+/*
+ * The guest is stalled: nothing of the kernel or the agent runs.  @fn
+ * comes back a quarter millisecond later (in order of scheduling).
+ */
+static bool alloc_stalled(struct busim *sim,
+			  void (*fn)(struct busim *sim, void *arg), void *arg)
+{
+	if (!stalled)
+		return false;
+	busim_at(sim, busim_now(sim) + MS / 4, fn, arg);
+	return true;
+}
+
+/*
+ * The trivial policy: grant exactly what was asked.  With --alloc-check
+ * one request in three is queued first and granted 10-300 ms later (as
+ * when the budget frees up).  As rpw_alloc_may_act(): refused outside
+ * the lease (the agent tries again while its node is primary at the
+ * epoch that asked) and at another epoch (the new primary asks anew).
+ */
 static void a_decide(struct busim *sim, void *arg)
 {
 	struct decide *d = arg;
+	struct snode *n = d->n;
 	u64 now = busim_now(sim);
+	int err = 0;
 
-	int err = d->n->dead ? 0 :
-		  rpw_ledger_decide(&d->n->ledger, d->addr, d->slot, d->id,
-				    RPW_PWR_GRANT, (u64)d->watts * 1000, 0,
-				    ~0ULL >> 1, now, &d->n->out);
-
+	if (alloc_stalled(sim, a_decide, d))
+		return;
+	if (!n->dead && check_on &&
+	    (!n->acting || n->ledger.epoch != d->epoch)) {
+		/* The agent reads the table again when its node acts. */
+		err = -ESTALE;
+		alloc_resync_later(n, now);
+	} else if (!n->dead && check_on && !rpw_elect_is_primary(&n->e, now)) {
+		err = -EAGAIN;
+	} else if (!n->dead) {
+		err = rpw_ledger_decide(&n->ledger, d->addr, d->slot, d->id,
+					d->verdict, (u64)d->watts * 1000,
+					d->verdict == RPW_PWR_QUEUED ?
+					RPW_PWR_R_CAPACITY : 0, ~0ULL >> 1,
+					now, &n->out);
+	}
 	if (verbose)
-		printf("# %9.3f ms n%d decide %u/%u id %u: %d\n", now / 1e6,
-		       d->n->idx, d->addr, d->slot, d->id, err);
+		printf("# %9.3f ms n%d decide %u/%u id %u verdict %u: %d\n",
+		       now / 1e6, n->idx, d->addr, d->slot, d->id, d->verdict,
+		       err);
 	if (err == -EAGAIN) {
 		/* Recovering: the glue tells the holder again when it ends. */
 		busim_at(sim, now + MS, a_decide, d);
 		return;
 	}
-	alloc_kick(d->n, now);
+	alloc_kick(n, now);
+	if (!err && d->verdict == RPW_PWR_QUEUED) {
+		d->verdict = RPW_PWR_GRANT;
+		busim_at(sim, now + (10 + busim_rand(sim) % 291) * MS,
+			 a_decide, d);
+		return;
+	}
 	free(d);
 }
 
+static unsigned int power_ons;
+
 static void alloc_power_on(struct snode *n, unsigned int slot, u64 now)
 {
+	power_ons++;
 	if (!n->asked[slot])
 		return;
 	if (nlat < sizeof(lat) / sizeof(lat[0]) && !storm_t0) {
@@ -667,6 +787,40 @@ static u32 alloc_want_w(const struct rpw_ledger *l, u8 addr, u8 slot)
 	return 0;
 }
 
+/*
+ * A request notification reaches the policy (after --policy-us), which
+ * decides @verdict (0: its own choice).
+ */
+static void alloc_ask(struct snode *n, u8 addr, u8 slot, u32 id, u8 verdict,
+		      u64 now)
+{
+	struct decide *d = calloc(1, sizeof(*d));
+
+	d->n = n;
+	d->addr = addr;
+	d->slot = slot;
+	d->id = id;
+	d->epoch = n->ledger.epoch;
+	d->verdict = verdict ?: check_on && !(busim_rand(n->sim) % 3) ?
+		     RPW_PWR_QUEUED : RPW_PWR_GRANT;
+	d->watts = alloc_want_w(&n->ledger, addr, slot);
+	busim_at(n->sim, now + policy_ns, a_decide, d);
+}
+
+/* As rpw_alloc_renotify(): the recovery is over, pending requests again. */
+static void alloc_renotify(struct snode *n, u64 now)
+{
+	struct rpw_ledger_info in;
+	int pos;
+
+	if (!check_on)
+		return;
+	for (pos = 0; (pos = rpw_ledger_next(&n->ledger, pos, &in)) >= 0;
+	     pos++)
+		if (in.state == RPW_GS_PENDING)
+			alloc_ask(n, in.addr, in.slot, in.id, 0, now);
+}
+
 static void alloc_drain(struct snode *n, u64 now)
 {
 	struct rpw_alloc_out *o = &n->out;
@@ -676,19 +830,14 @@ static void alloc_drain(struct snode *n, u64 now)
 		alloc_send(n, &o->frames[i]);
 	for (i = 0; i < o->nacts; i++) {
 		const struct rpw_alloc_act *a = &o->acts[i];
-		struct decide *d;
 
 		if (a->kind == RPW_ACT_POWER_ON)
 			alloc_power_on(n, a->slot, now);
+		if (a->kind == RPW_ACT_EVENT && a->event == RPW_AEV_RECOVERED)
+			alloc_renotify(n, now);
 		if (a->kind != RPW_ACT_EVENT || a->event != RPW_AEV_REQUEST)
 			continue;
-		d = calloc(1, sizeof(*d));
-		d->n = n;
-		d->addr = a->addr;
-		d->slot = a->slot;
-		d->id = a->id;
-		d->watts = alloc_want_w(&n->ledger, a->addr, a->slot);
-		busim_at(n->sim, now + policy_ns, a_decide, d);
+		alloc_ask(n, a->addr, a->slot, a->id, 0, now);
 	}
 	rpw_alloc_out_reset(o);
 }
@@ -698,7 +847,8 @@ static void a_timer_fire(struct busim *sim, void *arg)
 	struct snode *n = arg;
 	u64 now = busim_now(sim);
 
-	if (n->dead || n->atimer == RPW_ALLOC_NO_TIMER || now < n->atimer)
+	if (n->dead || n->atimer == RPW_ALLOC_NO_TIMER || now < n->atimer ||
+	    alloc_stalled(sim, a_timer_fire, n))
 		return;
 	n->atimer = RPW_ALLOC_NO_TIMER;
 	alloc_kick(n, now);
@@ -727,6 +877,37 @@ static void alloc_kick(struct snode *n, u64 now)
 	}
 }
 
+/*
+ * As rpw_alloc_follow(): the primary followed and the end of its lease as
+ * its last claim advertised it (none: followed by nobody).
+ */
+/* As rpw_alloc_withdraw(): every queued allocation frame of the node. */
+static bool alloc_own(const struct rpw_mac_txreq *req, void *arg)
+{
+	(void)arg;
+	return req->cls == RPW_MAC_CLASS_ALLOC;
+}
+
+/* As rpw_node_withdraw_locked(): after the call (not in a MAC callback). */
+static void a_withdraw(struct busim *sim, void *arg)
+{
+	struct snode *n = arg;
+
+	if (!n->dead)
+		rpw_mac_cancel_if(busim_mac(sim, n->idx), alloc_own, NULL,
+				  busim_now(sim));
+}
+
+static void alloc_follow(struct snode *n, u64 now)
+{
+	u64 lease = rpw_elect_primary_lease(&n->e);
+	u8 p = lease ? rpw_elect_primary(&n->e) : RPW_ADDR_NONE;
+
+	if (p != n->slots.primary || rpw_elect_epoch(&n->e) != n->slots.epoch)
+		busim_at(n->sim, now, a_withdraw, n);
+	rpw_slots_leader(&n->slots, p, rpw_elect_epoch(&n->e), lease, now);
+}
+
 /* Every millisecond, as the leader callback: whom we follow, do we act. */
 static void alloc_sync(struct busim *sim, void *arg)
 {
@@ -736,16 +917,18 @@ static void alloc_sync(struct busim *sim, void *arg)
 	int i;
 
 	busim_at(sim, now + MS, alloc_sync, n);
-	if (n->dead)
+	if (n->dead || stalled)
 		return;
 	if (n->e.cfg.role != RACKPWR_ROLE_PSU) {
-		u8 p = rpw_elect_primary(&n->e);
-
-		rpw_slots_leader(&n->slots, p, rpw_elect_epoch(&n->e),
-				 p ? now + 500 * MS : 0, now);
+		alloc_follow(n, now);
 		alloc_kick(n, now);
 		return;
 	}
+	/* As rpw_alloc_leader(): the lease lapsed, our frames withdrawn. */
+	acting = rpw_elect_is_primary(&n->e, now);
+	if (n->lease && !acting)
+		a_withdraw(sim, n);
+	n->lease = acting;
 	/* As rpw_alloc_leader(): a lapsed lease in the same epoch keeps it. */
 	if (n->acting && (rpw_elect_state(&n->e) != RPW_ES_PRIMARY ||
 			  rpw_elect_epoch(&n->e) != n->ledger.epoch)) {
@@ -753,7 +936,6 @@ static void alloc_sync(struct busim *sim, void *arg)
 				&n->out);
 		n->acting = false;
 	}
-	acting = rpw_elect_is_primary(&n->e, now);
 	if (acting && !n->acting) {
 		rpw_ledger_role(&n->ledger, true, rpw_elect_epoch(&n->e), now,
 				&n->out);
@@ -768,17 +950,25 @@ static void alloc_sync(struct busim *sim, void *arg)
 
 static void alloc_rx(struct snode *n, const struct rpw_frame *f, u64 now)
 {
-	if (verbose)
-		printf("# %9.3f ms n%d alloc rx 0x%02x from %u\n", now / 1e6,
+	if (verbose) {
+		unsigned int k;
+
+		printf("# %9.3f ms n%d alloc rx 0x%02x from %u:", now / 1e6,
 		       n->idx, f->type, f->src);
+		for (k = 0; verbose > 1 && k < f->len; k++)
+			printf(" %02x", f->payload[k]);
+		printf("\n");
+	}
 	bk_rx(n, f);
 	if (f->type == RPW_T_PWR_REQUEST && n->e.cfg.role == RACKPWR_ROLE_PSU &&
 	    n->acting)
 		bk_mark(BK_P_RX, now);
-	if (n->e.cfg.role == RACKPWR_ROLE_PSU)
+	if (n->e.cfg.role == RACKPWR_ROLE_PSU) {
 		rpw_ledger_rx(&n->ledger, f, now, &n->out);
-	else
+	} else {
+		alloc_follow(n, now);
 		rpw_slots_rx(&n->slots, f, now, &n->out);
+	}
 	alloc_kick(n, now);
 }
 
@@ -876,6 +1066,117 @@ static bool alloc_settled(void)
 }
 
 /*
+ * --alloc-check: every slot of every chassis, at random intervals of
+ * 20-400 ms, asks for power when it has none and gives it back when it
+ * holds a grant, until the churn ends (check_quiet_ns).
+ */
+static void c_churn(struct busim *sim, void *arg)
+{
+	struct snode *n = &nodes[(unsigned long)arg / RPW_ALLOC_SLOTS];
+	unsigned int slot = (unsigned long)arg % RPW_ALLOC_SLOTS;
+	u64 now = busim_now(sim);
+	u8 st = n->slots.slot[slot].state;
+
+	if (now >= check_quiet_ns || n->dead)
+		return;
+	if (alloc_stalled(sim, c_churn, arg))
+		return;
+	if (st == RPW_SLOT_GRANTED)
+		alloc_event(n, slot, RPW_SEV_OFF, now);
+	else if (st == RPW_SLOT_OFF || st == RPW_SLOT_DENIED)
+		alloc_event(n, slot, RPW_SEV_BUTTON, now);
+	busim_at(sim, now + (20 + busim_rand(sim) % 381) * MS, c_churn, arg);
+}
+
+static void check_start(struct busim *sim, u64 now)
+{
+	unsigned long k;
+
+	for (k = 0; k < (unsigned long)nn * RPW_ALLOC_SLOTS; k++)
+		if (nodes[k / RPW_ALLOC_SLOTS].e.cfg.role != RACKPWR_ROLE_PSU)
+			busim_at(sim, now + busim_rand(sim) % (50 * MS),
+				 c_churn, (void *)k);
+}
+
+static void c_quiet(struct busim *sim, void *arg)
+{
+	(void)sim;
+	(void)arg;
+	quiet = true;
+}
+
+/*
+ * --alloc-check, at the end: the acting primary's ledger and every
+ * chassis' slot table tell the same story, and no request is open.
+ */
+static bool check_report(void)
+{
+	const struct rpw_ledger *l = NULL;
+	unsigned int bad = 0, granted = 0;
+	int i, c;
+	u64 now = busim_now(nodes[0].sim);
+
+	for (i = 0; i < nn; i++)
+		if (!nodes[i].dead && nodes[i].e.cfg.role == RACKPWR_ROLE_PSU &&
+		    nodes[i].acting && rpw_elect_is_primary(&nodes[i].e, now))
+			l = &nodes[i].ledger;
+	if (!l || l->recovering) {
+		printf("# alloc check: no acting primary with a ledger at the end\n");
+		return false;
+	}
+	for (i = 0; i < nn; i++) {
+		const struct snode *n = &nodes[i];
+		const struct rpw_ledger_chassis *ch = NULL;
+		unsigned int s;
+
+		if (n->e.cfg.role == RACKPWR_ROLE_PSU || n->dead)
+			continue;
+		for (c = 0; c < RPW_ALLOC_MAX_CHASSIS; c++)
+			if (l->ch[c].addr == n->e.cfg.addr)
+				ch = &l->ch[c];
+		if (!ch || ch->reported != 0xff || n->slots.confirmed != 0xff)
+			printf("# alloc check: chassis %u: reported 0x%02x to the primary, confirmed 0x%02x, follows %u at %u.%u, lease %.3f ms\n",
+			       n->e.cfg.addr, ch ? ch->reported : 0,
+			       n->slots.confirmed, n->slots.primary,
+			       RPW_EPOCH_TERM(n->slots.epoch),
+			       RPW_EPOCH_OWNER(n->slots.epoch),
+			       n->slots.lease_end / 1e6);
+		for (s = 0; s < RPW_ALLOC_SLOTS; s++) {
+			const struct rpw_slot *sl = &n->slots.slot[s];
+			const struct rpw_ledger_ent *e = ch ? &ch->ent[s] : NULL;
+			bool holds = sl->state == RPW_SLOT_GRANTED ||
+				     sl->state == RPW_SLOT_SHEDDING;
+			bool counts = e && (e->state == RPW_GS_GRANTED ||
+					    e->state == RPW_GS_SHEDDING);
+			bool ok = holds == counts &&
+				  (!holds || (e->id == sl->id &&
+					      e->held_mw == (u64)sl->held_w * 1000)) &&
+				  (sl->state == RPW_SLOT_OFF || holds);
+
+			granted += holds;
+			if (ok)
+				continue;
+			bad++;
+			printf("# alloc check: chassis %u slot %u: %s id %u held %u W, ledger %s id %u held %llu mW\n",
+			       n->e.cfg.addr, s,
+			       sl->state == RPW_SLOT_QUEUED ? "queued" :
+			       sl->state == RPW_SLOT_REQUESTING ? "requesting" :
+			       sl->state == RPW_SLOT_RELEASING ? "releasing" :
+			       holds ? "granted" : "other",
+			       sl->id, sl->held_w,
+			       !e || e->state == RPW_GS_NONE ? "none" :
+			       e->state == RPW_GS_PENDING ? "pending" :
+			       e->state == RPW_GS_QUEUED ? "queued" : "granted",
+			       e ? e->id : 0,
+			       (unsigned long long)(e ? e->held_mw : 0));
+		}
+	}
+	printf("# alloc check: %u power-ons, %u slots powered at the end, %u disagree with the ledger or still wait\n",
+	       power_ons, granted, bad);
+	return !bad && power_ons;
+}
+
+/*
  * The idle requests start once the rack settled (the new primary's
  * inventory round is over), then one every BENCH_GAP ms, released half
  * way: the release and its confirmation are over before the next
@@ -888,6 +1189,11 @@ static void b_settle(struct busim *sim, void *arg)
 	int k;
 
 	(void)arg;
+	if (check_on) {
+		/* Faults all along: no waiting for a quiet rack. */
+		check_start(sim, now);
+		return;
+	}
 	if (!alloc_settled()) {
 		busim_at(sim, now + 10 * MS, b_settle, NULL);
 		return;
@@ -996,9 +1302,9 @@ static void h_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
 	(void)user;
 	if (RPW_T_RANGE(req->frame.type) == RPW_T_RANGE(RPW_T_PWR_REQUEST)) {
 		if (verbose > 1)
-			printf("# %9.3f ms n%d done type 0x%02x result %d\n",
+			printf("# %9.3f ms n%d done type 0x%02x to %u result %d\n",
 			       busim_now(sim) / 1e6, node, req->frame.type,
-			       result);
+			       req->frame.dst, result);
 		alloc_done(&nodes[node], &req->frame, !result, busim_now(sim));
 		free(req);
 		return;
@@ -1175,6 +1481,8 @@ int main(int argc, char **argv)
 			auth_on = 1;
 		else if (!strcmp(argv[a], "--alloc-bench"))
 			alloc_on = true;
+		else if (!strcmp(argv[a], "--alloc-check"))
+			alloc_on = check_on = true;
 		else if (!strcmp(argv[a], "--alloc-urgent"))
 			alloc_urgent = true;
 		else if (!strcmp(argv[a], "--requests") && a + 1 < argc)
@@ -1271,8 +1579,16 @@ int main(int argc, char **argv)
 			requests = 200;
 		alloc_setup(sim, requests, 2000 * MS);
 		/* Up to 3 s for the rack to settle first. */
-		if (dur < 5000 + (u64)requests * BENCH_GAP + 2000)
+		if (!check_on &&
+		    dur < 5000 + (u64)requests * BENCH_GAP + 2000)
 			dur = 5000 + (u64)requests * BENCH_GAP + 2000;
+	}
+	if (check_on) {
+		/* Churn and stalls end 5 s before the end of the run. */
+		if (dur < 10000)
+			dur = 10000;
+		check_quiet_ns = (dur - 5000) * MS;
+		busim_at(sim, check_quiet_ns, c_quiet, NULL);
 	}
 	printf("# stack_sim: %d psu + %d chassis, prio_period %d, J %.2f ms, T_h %.2f ms, T_det %.2f ms, seed %llu\n",
 	       npsu, nch, prio, ec.bus_delay_ns / 1e6, ec.hb_ns / 1e6,
@@ -1384,9 +1700,12 @@ int main(int argc, char **argv)
 		printf("# flood: %llu user frames refused, %llu election frames refused\n",
 		       (unsigned long long)refused_user,
 		       (unsigned long long)refused_el);
-	if (alloc_on)
+	if (check_on)
+		alloc_ok = check_report();
+	else if (alloc_on)
 		alloc_ok = alloc_report();
-	p = p > 0 && !changes && dup_ok && (!flood || !refused_el) &&
+	/* --alloc-check: failovers of a starved guest are its faults. */
+	p = p > 0 && (!changes || check_on) && dup_ok && (!flood || !refused_el) &&
 	    (!cap_ms || cap_complete(p)) && !auth_drops && alloc_ok;
 	printf("result: %s\n", p ? "ok" : "FAILED");
 	busim_free(sim);

@@ -336,8 +336,9 @@ static void test_grant(void)
 
 static void test_resend(void)
 {
+	struct rpw_frame f, rep[3];
 	struct rpw_slots s;
-	struct rpw_frame f;
+	unsigned int i;
 	u64 next;
 
 	chassis(&s, 100);
@@ -380,10 +381,19 @@ static void test_resend(void)
 	       !(out.frames[2].payload[5] & RPW_PWR_F_LAST) &&
 	       (out.frames[3].payload[5] & RPW_PWR_F_LAST),
 	       "resend: the report's last frame is flagged");
+	memcpy(rep, &out.frames[1], sizeof(rep));
 	reset();
 	rpw_slots_tick(&s, 2000 * MS + tm.resend_ms * MS, &out);
+	is(entries_of(RPW_T_INV_REPORT), 0,
+	   "resend: a report still queued is not queued twice");
+	for (i = 0; i < 3; i++)
+		rpw_slots_delivered(&s, &rep[i], 2001 * MS);
+	rpw_slots_tick(&s, 2001 * MS + tm.queued_ms * MS - 1, &out);
+	is(entries_of(RPW_T_INV_REPORT), 0,
+	   "resend: a delivered report waits queued_ms for its confirm ...");
+	rpw_slots_tick(&s, 2001 * MS + tm.queued_ms * MS, &out);
 	is(entries_of(RPW_T_INV_REPORT), 8,
-	       "resend: an unconfirmed report is sent again");
+	       "resend: ... then an unconfirmed report is sent again");
 }
 
 static void test_deny(void)
@@ -725,6 +735,60 @@ static void test_inventory(void)
 	rpw_ledger_rx(&led, &f, 0, &out);
 	tap_ok(led.ch[0].ent[3].prio == 200 && led.granted_mw == 103000,
 	       "inv: the ledger takes the reported priority, counts once");
+}
+
+/*
+ * Regression: a report frame that was not delivered went again only for
+ * the slots not confirmed meanwhile.  A confirm that answers a request
+ * or a statement is no report: the new primary waited for the slot's
+ * report for good and refused every grant to the chassis (-EAGAIN).
+ */
+static void test_inventory_unsent(void)
+{
+	struct rpw_frame last, f;
+	struct rpw_slots s;
+	unsigned int i;
+
+	chassis(&s, 100);
+	rpw_slots_leader(&s, PRIMARY, EPOCH + 0x100, LEASE, MS);
+	rpw_slots_tick(&s, MS, &out);
+	for (i = 0; i < out.nframes; i++)
+		if (out.frames[i].type == RPW_T_INV_REPORT)
+			last = out.frames[i];
+	tap_ok(frames_of(RPW_T_INV_REPORT, NULL) == 3 &&
+	       last.payload[4] == 2 && last.payload[6] == 6,
+	       "inv unsent: a new epoch: three report frames, slots 6-7 last");
+	reset();
+	f = confirm(7, RPW_GS_NONE, 0, 0);
+	put_unaligned_le32(EPOCH + 0x100, f.payload);
+	rpw_slots_rx(&s, &f, 2 * MS, &out);
+	rpw_slots_unsent(&s, &last);
+	rpw_slots_tick(&s, 2 * MS, &out);
+	tap_ok(entries_of(RPW_T_INV_REPORT) == 2 &&
+	       frames_of(RPW_T_INV_REPORT, &f) == 1 && f.payload[6] == 6 &&
+	       f.payload[6 + sizeof(struct rpw_inv_ent)] == 7,
+	       "inv unsent: both slots reported again, slot 7 confirmed or not");
+	last = f;
+
+	/* A report frame lives until sent: a query asks for no copy. */
+	reset();
+	f = mkframe(RPW_T_INV_QUERY, PRIMARY, RPW_ADDR_BCAST, EPOCH + 0x100,
+		    NULL, 0, 0);
+	rpw_slots_rx(&s, &f, 3 * MS, &out);
+	rpw_slots_tick(&s, 3 * MS, &out);
+	is(entries_of(RPW_T_INV_REPORT), 0,
+	   "inv queued: a query while the whole report is queued: nothing more");
+	rpw_slots_delivered(&s, &last, 4 * MS);
+	rpw_slots_rx(&s, &f, 5 * MS, &out);
+	rpw_slots_tick(&s, 5 * MS, &out);
+	tap_ok(entries_of(RPW_T_INV_REPORT) == 2 && out.frames[0].payload[6] == 6,
+	       "inv queued: ... once delivered, a query gets those slots again");
+	reset();
+	rpw_slots_flushed(&s);
+	rpw_slots_tick(&s, 6 * MS, &out);
+	is(entries_of(RPW_T_INV_REPORT), 8,
+	   "inv queued: the MAC started anew: every report in flight is due");
+	reset();
 }
 
 static void test_seed(void)
@@ -1327,6 +1391,55 @@ static void test_flow(void)
 	reset();
 }
 
+/*
+ * Regression: with less queue room than chassis (max_queued), the ledger
+ * scanned its chassis from the first one at every tick.  Chassis that
+ * always had something due (a resent request is answered again) took
+ * every free place, and a grant for a chassis behind them stayed in the
+ * ledger while its chassis waited, queued, for seconds (seen in the VM).
+ */
+static void test_fair(void)
+{
+	const unsigned int nch = 6;
+	unsigned int c, t, got = 0;
+	struct rpw_frame f;
+
+	rpw_ledger_init(&led, &tm);
+	for (c = 0; c < nch; c++)
+		rpw_ledger_know(&led, CHASSIS + c);
+	rpw_ledger_role(&led, true, EPOCH, 0, &out);
+	for (c = 0; c < nch; c++) {
+		f = report(CHASSIS + c, 0, RPW_SLOT_QUEUED, 100, 0, 10 + c,
+			   true);
+		rpw_ledger_rx(&led, &f, 0, &out);
+		f = report(CHASSIS + c, 0, RPW_SLOT_OFF, 100, 0, 0, false);
+		rpw_ledger_rx(&led, &f, 0, &out);
+	}
+	rpw_ledger_tick(&led, 0, &out);
+	reset();
+	for (c = 0; c < nch; c++)
+		rpw_ledger_decide(&led, CHASSIS + c, 0, 10 + c, RPW_PWR_GRANT,
+				  100000, 0, ~0ULL, MS, &out);
+	out.max_queued = 1;
+	for (t = 0; t < 2 * nch; t++) {
+		/* The first four chassis resend their requests all along. */
+		for (c = 0; c < 4; c++) {
+			f = request(CHASSIS + c, 0, 9, 100, 10 + c);
+			rpw_ledger_rx(&led, &f, MS, &out);
+		}
+		reset();
+		rpw_ledger_tick(&led, (2 + t) * MS + BURST, &out);
+		/* One frame at a time, done before the next tick. */
+		if (out.nframes == 1 && out.frames[0].type == RPW_T_PWR_ANSWER)
+			got |= 1U << (out.frames[0].dst - CHASSIS);
+	}
+	out.max_queued = 0;
+	reset();
+	tap_ok(got == (1U << nch) - 1,
+	       "fair: one place in the queue, six chassis: every grant goes out (0x%x)",
+	       got);
+}
+
 int main(void)
 {
 	rpw_alloc_timing_default(&tm);
@@ -1345,6 +1458,7 @@ int main(void)
 	test_shed();
 	test_corrections();
 	test_inventory();
+	test_inventory_unsent();
 	test_seed();
 	test_recovery();
 	test_lower_failover();
@@ -1356,5 +1470,6 @@ int main(void)
 	test_misc();
 	test_loop();
 	test_flow();
+	test_fair();
 	return tap_done();
 }

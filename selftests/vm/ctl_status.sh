@@ -285,8 +285,10 @@ check "... and the kernel's view still shown" 19200000 "$(jq_ bad.flat .power.us
 rackpwrctl events -j --timeout 60 >ev.json 2>ev.err &
 EV=$!
 usleep 500000
+ID3=$(slotf "$NC" 3 req_id); PRIO3=$(slotf "$NC" 3 prio)
 rackpwrctl power-off "$NC" 3
 check "power-off: slot 3 off" off "$(until_eq off 8000 slotf "$NC" 3 state)"
+WHY3=$(slotf "$NC" 3 reason)
 check "power-off: 700 W returned" 3200000 "$(until_eq 3200000 15000 pwr P granted_mw)"
 rackpwrctl slot-set "$NC" 4 --power off
 check "old spelling slot-set --power off" off "$(until_eq off 8000 slotf "$NC" 4 state)"
@@ -312,6 +314,10 @@ if [ "$gone" -eq 0 ] && grep -q '"kind":"recovery"' ev.json; then
 else
 	check_ge "events: the primary's line of slot 3 left" 1 "$gone"
 	[ "$gone" -ge 1 ] || grep '"alloc-ntf"' ev.json | cut -c1-200 | sed 's/^/# /'
+	# Regression: the event of an ended line carried req-id 0, reason
+	# none and priority 0 (read after the line was gone).
+	check_ge "events: ... with the grant's id $ID3, priority $PRIO3 and reason $WHY3" 1 \
+		"$(grep '"event":"alloc-ntf"' ev.json | grep -c "\"chassis\":10,\"slot\":3,\"state\":\"gone\",\"prio\":$PRIO3,\"want_mw\":[0-9]*,\"held_mw\":0,\"req_id\":$ID3,\"reason\":\"$WHY3\"")"
 fi
 check_ge "events: alloc-ntf entries carry the entry object" 1 \
 	"$(grep '"event":"alloc-ntf"' ev.json | grep -c '"kind":"entry","entry":{"chassis":10,"slot":')"
