@@ -138,6 +138,7 @@ struct rnode {
 	struct rpw_cap_table cap;
 	struct rpw_cap_entry own;
 	u64 next_query;		/* primary: next CAP_QUERY, 0: promoted */
+	u32 cap_epoch;		/* primary: the epoch its table is of */
 	/* allocation */
 	struct rpw_slots slots;
 	struct rpw_ledger ledger;
@@ -1087,6 +1088,7 @@ static void cap_rx(struct rnode *n, const struct rpw_frame *f, u64 now)
 /*
  * Every millisecond: the primary queries at once when its lease holds
  * after promotion, then every second; others keep only their own line.
+ * As rpw_cap_leader(): a primary at a new epoch starts from its own line.
  */
 static void cap_sync(struct rnode *n, u64 now)
 {
@@ -1096,7 +1098,13 @@ static void cap_sync(struct rnode *n, u64 now)
 	if (!is_primary_state(n)) {
 		rpw_cap_forget_others(&n->cap);
 		n->next_query = 0;
+		n->cap_epoch = 0;
 		return;
+	}
+	if (n->cap_epoch != rpw_elect_epoch(&n->e)) {
+		rpw_cap_forget_others(&n->cap);
+		n->next_query = 0;
+		n->cap_epoch = rpw_elect_epoch(&n->e);
 	}
 	if (!rpw_elect_is_primary(&n->e, now) ||
 	    (n->next_query && now < n->next_query))
