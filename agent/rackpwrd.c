@@ -102,6 +102,7 @@ struct agent {
 	uint32_t settle_epoch;	/* the epoch it filled at */
 	bool settling;		/* sheds held until settle_until */
 	bool need_sync;		/* resync: acting again */
+	unsigned int eagain;	/* grants refused: the kernel recovers */
 	bool dirty;		/* state/metrics files to write */
 	long long next_bind;
 	struct rpwp *pol;
@@ -813,12 +814,17 @@ static void run_one(struct agent *ag, const struct rpwp_action *a,
 		e = do_decide(ag, a);
 		if (e) {
 			ag->c.decide_err++;
-			/* EAGAIN: the ledger recovers; the policy retries. */
-			logm(e == -EAGAIN ? RPWC_LOG_WARNING : RPWC_LOG_ERR,
-			     "decide chassis %u slot %u req %u %s refused: %s%s\n",
+			/*
+			 * EAGAIN: a chassis' table is not rebuilt yet; the
+			 * policy retries every RPWP_RETRY_MS.  Said once.
+			 */
+			logm(e != -EAGAIN ? RPWC_LOG_ERR : ag->eagain++ ?
+			     RPWC_LOG_DEBUG : RPWC_LOG_WARNING,
+			     "decide chassis %u slot %u req %u %s refused: %s%s%s\n",
 			     a->chassis, a->slot, a->req_id,
 			     rpwp_verdict_name(a->verdict), strerror(-e),
-			     xmsg(&ag->req));
+			     xmsg(&ag->req), e == -EAGAIN ?
+			     "; retried (more refusals at debug level)" : "");
 			rpwp_decide_failed(ag->pol, a->chassis, a->slot,
 					   a->req_id, e, now_ms(), retry);
 			if (e == -ESTALE || e == -ENOENT) {
@@ -829,6 +835,11 @@ static void run_one(struct agent *ag, const struct rpwp_action *a,
 			return;
 		}
 		count_decision(ag, a);
+		if (a->verdict == RPWP_GRANT && ag->eagain) {
+			say("grants accepted again after %u refusal(s) while the kernel recovered\n",
+			    ag->eagain);
+			ag->eagain = 0;
+		}
 		logm(a->verdict == RPWP_GRANT ? RPWC_LOG_INFO :
 		     RPWC_LOG_WARNING, "chassis %u slot %u req %u: %s\n",
 		     a->chassis, a->slot, a->req_id, a->text);
