@@ -1130,8 +1130,14 @@ static void settle(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 		p->settle_until = 0;
 	/* what "when-full deny" queued meanwhile is answered again */
 	while (p->settleq.head != NIL && !p->settle_until &&
-	       now >= p->pause_until)
-		rec_move(p, &p->r[p->settleq.head], RPWP_P_PENDING, now);
+	       now >= p->pause_until) {
+		struct rec *r = &p->r[p->settleq.head];
+
+		if (p->cfg.deny_when_full)
+			rec_move(p, r, RPWP_P_PENDING, now);
+		else
+			list_del(p, r);	/* queue mode since: it waits */
+	}
 	analyse(p, now, out);
 	answer_waiting(p, now, out);
 	if (p->b.granted_mw <= p->b.budget_mw) {

@@ -1051,6 +1051,8 @@ struct model {
 	struct rpwp_assembly a[2];
 	uint64_t budget, granted;
 	bool window;		/* over budget since a capacity loss */
+	uint64_t settle_until;	/* a takeover's settling: no shed */
+	unsigned int held;	/* checks over budget while settling */
 	uint32_t id;
 	unsigned int fail;
 	char why[200];
@@ -1100,6 +1102,9 @@ static void m_check(struct model *m)
 		m->window = false;
 	else if (!m->window)
 		m_fail(m, "granted above budget outside a shed window");
+	m->held += m->granted > m->budget && b.settling;
+	if (m->h.now < m->settle_until && !b.settling)
+		m_fail(m, "settling ended early");
 }
 
 static struct mslot *m_slot(struct model *m, uint16_t ch, uint8_t sl)
@@ -1198,6 +1203,8 @@ static void m_exec(struct model *m)
 			}
 			break;
 		case RPWP_ACT_SHED:
+			if (m->h.now < m->settle_until)
+				m_fail(m, "shed while settling");
 			if (!s || s->state != RPWP_K_GRANTED ||
 			    s->id != a->req_id) {
 				m_fail(m, s && s->state == RPWP_K_SHEDDING ?
@@ -1326,6 +1333,14 @@ static void m_resync(struct model *m)
 
 	if (m->trace)
 		printf("# resync\n");
+	if (rnd(m, 2)) {
+		/* a takeover: sheds wait while the capacity table fills */
+		m->settle_until = m->h.now + 500 + rnd(m, 3000);
+		h_reset_out(&m->h);
+		rpwp_settling(m->h.p, m->settle_until, m->h.now, &m->h.out);
+		if (m->h.out.n)
+			m_fail(m, "settling started with an action");
+	}
 	rpwp_resync_begin(m->h.p);
 	for (int c = 0; c < M_CH; c++) {
 		for (int i = 0; i < M_SL; i++) {
@@ -1442,7 +1457,7 @@ time:
 static void test_random(void)
 {
 	unsigned int seeds = 3000, bad = 0, grants = 0, sheds = 0,
-		     ignored = 0, restores = 0, unanswered = 0;
+		     ignored = 0, restores = 0, unanswered = 0, held = 0;
 
 	const char *tr = getenv("POLICY_TRACE");
 
@@ -1482,6 +1497,7 @@ static void test_random(void)
 		sheds += m->sheds;
 		ignored += m->ignored;
 		restores += m->restores;
+		held += m->held;
 		rpwp_destroy(m->h.p);
 		free(m);
 	}
@@ -1489,9 +1505,10 @@ static void test_random(void)
 	       seeds, bad);
 	tap_ok(!unanswered, "random: every request answered (%u not)",
 	       unanswered);
-	tap_ok(grants > 10000 && sheds > 1000 && ignored > 50 && restores > 100,
-	       "random: exercised: %u grants, %u sheds, %u non-compliant, %u restores",
-	       grants, sheds, ignored, restores);
+	tap_ok(grants > 10000 && sheds > 1000 && ignored > 50 && restores > 100 &&
+	       held > 100,
+	       "random: exercised: %u grants, %u sheds, %u non-compliant, %u restores, %u steps over budget while settling",
+	       grants, sheds, ignored, restores, held);
 }
 
 int main(void)
