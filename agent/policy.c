@@ -28,8 +28,11 @@
 #define R_SHED		7	/* rackpwr_reason values seen in entries */
 #define R_REFUSED	13
 
-/* Which intrusive list a record is on (at most one). */
-enum { L_NONE, L_IDLE, L_UNANS, L_NC, L_SHEDDING, L_RESTORING };
+/*
+ * Which intrusive list a record is on (at most one).  L_SETTLEQ: queued
+ * while settling by "when-full deny", answered again when it ends.
+ */
+enum { L_NONE, L_IDLE, L_UNANS, L_NC, L_SHEDDING, L_RESTORING, L_SETTLEQ };
 
 struct list {
 	int32_t head, tail;
@@ -79,13 +82,15 @@ struct rpwp {
 	uint32_t hmask;
 	int32_t free;
 	struct heap wait, shed;
-	struct list idle, unans, nc, shedding, restoring;
+	struct list idle, unans, nc, shedding, restoring, settleq;
 	int32_t *scratch;		/* rpwp_plan()/queue_list() */
 	struct rpwp_assembly asm_[RPWP_MAX_ASM];
 	unsigned int n_asm;
 	struct rpwp_budget b;		/* numbers kept current */
 	uint64_t arr_n;
 	uint64_t pause_until;
+	int pause_err;			/* the refusal that paused grants */
+	uint64_t settle_until;		/* sheds held until, 0: not settling */
 	bool more;			/* work left for rpwp_tick() */
 	unsigned int nc_unsent;		/* NONCOMPLIANT reports not sent */
 	bool resyncing;
@@ -149,6 +154,7 @@ const char *rpwp_reason_name(enum rpwp_reason r)
 	case RPWP_R_CAPACITY: return "capacity";
 	case RPWP_R_REDUNDANCY: return "redundancy";
 	case RPWP_R_POLICY: return "policy";
+	case RPWP_R_RECOVERING: return "recovering";
 	case RPWP_R_NEVER_FITS: return "never-fits";
 	}
 	return "?";
@@ -473,6 +479,7 @@ static struct list *list_of(struct rpwp *p, uint8_t id)
 	case L_NC: return &p->nc;
 	case L_SHEDDING: return &p->shedding;
 	case L_RESTORING: return &p->restoring;
+	case L_SETTLEQ: return &p->settleq;
 	}
 	return NULL;
 }
@@ -679,6 +686,7 @@ struct rpwp *rpwp_create(unsigned int max_slots, const struct rpwp_cfg *cfg)
 	p->nc = p->idle;
 	p->shedding = p->idle;
 	p->restoring = p->idle;
+	p->settleq = p->idle;
 	p->cfg = *cfg;
 	prio_table(p);
 	p->b.mode = cfg->mode;
@@ -965,9 +973,12 @@ static void answer(struct rpwp *p, struct rec *r, uint64_t now,
 {
 	struct rec *top = heap_top(p, &p->wait);
 	enum rpwp_reason why = RPWP_R_CAPACITY;
+	bool settling = now < p->settle_until;
+	bool recovering = now < p->pause_until && p->pause_err == -EAGAIN;
 	char note[96];
 
-	if (r->want_mw > p->b.budget_mw) {
+	/* While settling the budget may still grow: nothing "never" fits. */
+	if (r->want_mw > p->b.budget_mw && !settling) {
 		deny_never(p, r, now, out);
 		return;
 	}
@@ -981,15 +992,24 @@ static void answer(struct rpwp *p, struct rec *r, uint64_t now,
 		     top->chassis, top->slot, top->prio);
 	else if (now < p->pause_until)
 		tfmt(note, sizeof(note),
-		     "the kernel refused a grant, retried in %llu ms",
+		     "the kernel refused a grant%s, retried in %llu ms",
+		     recovering ? " while recovering" : "",
 		     (unsigned long long)(p->pause_until - now));
 	else if (committed(p) + r->want_mw <= p->b.usable_mw)
 		why = RPWP_R_REDUNDANCY;	/* fits the rack, not the mode */
+	if (recovering)
+		why = RPWP_R_RECOVERING;	/* not the budget: the kernel */
+	else if (settling && !note[0])
+		tfmt(note, sizeof(note),
+		     "capacity table still filling, %llu ms left",
+		     (unsigned long long)(p->settle_until - now));
 	/*
 	 * "when-full deny" refuses new demand; a server the policy shed
-	 * waits for the capacity it gave back.
+	 * waits for the capacity it gave back.  Full is not known while
+	 * settling or recovering: queued, answered again after (L_SETTLEQ).
 	 */
-	if (p->cfg.deny_when_full && !r->shed_back) {
+	if (p->cfg.deny_when_full && !r->shed_back && !settling &&
+	    !recovering) {
 		rec_move(p, r, RPWP_P_IDLE, now);
 		r->answered = 1;
 		decide(p, r, RPWP_DENY, why, note[0] ? note : "full", now, out);
@@ -998,6 +1018,8 @@ static void answer(struct rpwp *p, struct rec *r, uint64_t now,
 	list_del(p, r);
 	r->state = RPWP_P_QUEUED;	/* stays in the wait heap */
 	r->answered = 1;
+	if (p->cfg.deny_when_full && !r->shed_back)
+		list_add(p, &p->settleq, L_SETTLEQ, r);
 	decide(p, r, RPWP_QUEUE, why, note[0] ? note : NULL, now, out);
 }
 
@@ -1021,7 +1043,8 @@ static void drain(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 	if (now < p->pause_until)
 		return;
 	while ((r = heap_top(p, &p->wait))) {
-		if (r->want_mw > p->b.budget_mw) {
+		/* while settling the budget may still grow to fit it */
+		if (r->want_mw > p->b.budget_mw && now >= p->settle_until) {
 			if (r->state == RPWP_P_SHED) {
 				/* never back under this budget: forget it */
 				rec_move(p, r, RPWP_P_IDLE, now);
@@ -1069,6 +1092,9 @@ static void analyse(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 			rec_move(p, &p->r[p->nc.head], RPWP_P_GRANTED, now);
 		return;
 	}
+	/* A budget from a half-filled capacity table: held (settling). */
+	if (now < p->settle_until)
+		return;
 	/* Reservations give way first: nothing is drawn on them yet. */
 	while (p->restoring.head != NIL)
 		rec_move(p, &p->r[p->restoring.head], RPWP_P_SHED, now);
@@ -1100,6 +1126,18 @@ static void settle(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 {
 	if (p->resyncing)
 		return;		/* rpwp_resync_end() answers */
+	if (p->settle_until && now >= p->settle_until)
+		p->settle_until = 0;
+	/* what "when-full deny" queued meanwhile is answered again */
+	while (p->settleq.head != NIL && !p->settle_until &&
+	       now >= p->pause_until) {
+		struct rec *r = &p->r[p->settleq.head];
+
+		if (p->cfg.deny_when_full)
+			rec_move(p, r, RPWP_P_PENDING, now);
+		else
+			list_del(p, r);	/* queue mode since: it waits */
+	}
 	analyse(p, now, out);
 	answer_waiting(p, now, out);
 	if (p->b.granted_mw <= p->b.budget_mw) {
@@ -1113,6 +1151,14 @@ static void settle(struct rpwp *p, uint64_t now, struct rpwp_out *out)
 }
 
 /* ---- events ------------------------------------------------------------- */
+
+void rpwp_settling(struct rpwp *p, uint64_t until, uint64_t now,
+		   struct rpwp_out *out)
+{
+	p->settle_until = until > now ? until : 0;
+	if (!p->settle_until)
+		settle(p, now, out);
+}
 
 void rpwp_capacity(struct rpwp *p, const struct rpwp_assembly *a,
 		   unsigned int n, uint64_t now, struct rpwp_out *out)
@@ -1345,6 +1391,7 @@ void rpwp_decide_failed(struct rpwp *p, uint16_t chassis, uint8_t slot,
 		rec_enter(p, r, r->answered ? RPWP_P_QUEUED : RPWP_P_PENDING,
 			  now);
 		p->pause_until = now + RPWP_RETRY_MS;
+		p->pause_err = err;
 		tfmt(r->last.text, sizeof(r->last.text),
 		     "grant of %s kW refused by the kernel (%s); retried",
 		     rpwp_kw(r->want_mw, k), strerror(-err));
@@ -1399,6 +1446,8 @@ uint64_t rpwp_next_deadline(const struct rpwp *p)
 		return 0;
 	if (p->pause_until && p->b.queued)
 		t = p->pause_until;
+	if (p->settle_until && p->settle_until < t)
+		t = p->settle_until;
 	for (int32_t i = p->shedding.head; i != NIL; i = p->r[i].lnext)
 		if (p->r[i].deadline < t)
 			t = p->r[i].deadline;
@@ -1467,6 +1516,7 @@ void rpwp_budget(const struct rpwp *p, struct rpwp_budget *b)
 
 	*b = p->b;
 	b->mode = p->cfg.mode;
+	b->settling = p->settle_until != 0;
 	b->headroom_mw = c < b->budget_mw ? b->budget_mw - c : 0;
 	b->over_mw = b->granted_mw > b->budget_mw ?
 		     b->granted_mw - b->budget_mw : 0;

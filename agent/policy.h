@@ -167,6 +167,7 @@ enum rpwp_reason {
 	RPWP_R_CAPACITY = 1,	/* does not fit the budget now */
 	RPWP_R_REDUNDANCY = 2,	/* fits the usable capacity, not the mode */
 	RPWP_R_POLICY = 4,	/* the policy's table is full */
+	RPWP_R_RECOVERING = 5,	/* the kernel refused a grant: recovering */
 	RPWP_R_NEVER_FITS = 6,	/* above the budget with nothing else held */
 };
 
@@ -245,6 +246,20 @@ void rpwp_capacity(struct rpwp *p, const struct rpwp_assembly *a,
 		   unsigned int n, uint64_t now, struct rpwp_out *out);
 
 /*
+ * A new primary's capacity table fills until @until (ms, the clock of
+ * @now): its other assemblies answer the first queries.  Until then the
+ * policy grants what fits the capacity it knows but sheds nothing: an
+ * assembly not reported yet counts as zero, so the known capacity is
+ * never above the real one and neither is any mode's budget, which only
+ * grows as assemblies are added; a shed decided on it may be needless.
+ * rpwp_tick() at rpwp_next_deadline() ends the settling and sheds as the
+ * budget then requires, lowest priority first.  Starting (@until > @now)
+ * returns no action; @until <= @now ends it at once.
+ */
+void rpwp_settling(struct rpwp *p, uint64_t until, uint64_t now,
+		   struct rpwp_out *out);
+
+/*
  * A request awaits a decision (power-request-ntf; @e->state PENDING).
  * The policy answers it exactly once: GRANT, QUEUE (granted later by a
  * DECIDE GRANT of the same req_id) or DENY.  A request already answered
@@ -271,8 +286,10 @@ void rpwp_entry(struct rpwp *p, const struct rpwp_entry *e, uint64_t now,
  * The kernel refused a DECIDE the policy returned (@err a negative errno
  * from power-decide: -EAGAIN while recovering, -ENOSPC, ...).  A refused
  * GRANT goes back to the head of its priority in the queue and is tried
- * again by the next rpwp_tick(); a refused QUEUE or DENY is forgotten
- * (the daemon resyncs: ENOENT/ESTALE mean the table moved on).
+ * again by the next rpwp_tick(); a first answer then queues it, with
+ * reason RECOVERING after -EAGAIN, else CAPACITY.  A refused QUEUE or
+ * DENY is forgotten (the daemon resyncs: ENOENT/ESTALE mean the table
+ * moved on).
  */
 void rpwp_decide_failed(struct rpwp *p, uint16_t chassis, uint8_t slot,
 			uint32_t req_id, int err, uint64_t now,
@@ -280,8 +297,8 @@ void rpwp_decide_failed(struct rpwp *p, uint16_t chassis, uint8_t slot,
 
 /*
  * Timers and left-over work: shed deadlines (REPORT non-compliant, shed
- * the next), lapsed restore reservations, refused grants to retry, and
- * whatever did not fit the last @out.  Call it at rpwp_next_deadline()
+ * the next), lapsed restore reservations, refused grants to retry, the
+ * end of a settling, and whatever did not fit the last @out.  Call it at rpwp_next_deadline()
  * and whenever out->more was set.
  */
 void rpwp_tick(struct rpwp *p, uint64_t now, struct rpwp_out *out);
@@ -291,8 +308,8 @@ uint64_t rpwp_next_deadline(const struct rpwp *p);
 /*
  * Resync (after missed events or a restart): rebuild the view from the
  * alloc-get dump without changing any grant.  rpwp_resync_begin() drops
- * the table view (remembered decisions, the configuration and the shed
- * slots awaiting restore stay); rpwp_resync_entry() adds each dumped
+ * the table view (remembered decisions, the configuration, a settling
+ * and the shed slots awaiting restore stay); rpwp_resync_entry() adds each dumped
  * entry (a SHEDDING entry becomes the shed in progress, its deadline
  * counted from @now; queued entries keep their order by age_ms, then
  * the total order); rpwp_capacity() may be called in between;
@@ -326,6 +343,7 @@ struct rpwp_budget {
 	unsigned int shedding;	/* sheds in progress (1; more if adopted) */
 	unsigned int noncompliant;	/* skipped in this shed episode */
 	unsigned int restore;	/* shed slots waiting for capacity */
+	bool settling;		/* rpwp_settling(): sheds held */
 };
 
 void rpwp_budget(const struct rpwp *p, struct rpwp_budget *b);

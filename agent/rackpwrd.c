@@ -99,7 +99,10 @@ struct agent {
 	uint64_t ntf_dropped;	/* power-get's, as last seen */
 	bool recheck;		/* read power-get again */
 	long long settle_until;	/* a new primary's capacity table fills */
-	bool need_sync;		/* resync once it has settled */
+	uint32_t settle_epoch;	/* the epoch it filled at */
+	bool settling;		/* sheds held until settle_until */
+	bool need_sync;		/* resync: acting again */
+	unsigned int eagain;	/* grants refused: the kernel recovers */
 	bool dirty;		/* state/metrics files to write */
 	long long next_bind;
 	struct rpwp *pol;
@@ -539,7 +542,7 @@ static void sync_policy(struct agent *ag)
 	int e;
 	OUT(o);
 
-	/* Not while a new primary's capacity table fills (recheck()). */
+	/* Not before recheck() saw the node act at its epoch. */
 	if (!ag->pol || !ag->acting || ag->need_sync)
 		return;
 	rpwp_resync_begin(ag->pol);
@@ -610,6 +613,49 @@ static long long settle_ms(void)
 }
 
 /*
+ * A new primary knows only its own assembly until the others answer its
+ * first queries, sent once its lease holds: the capacity it knows is
+ * never above the rack's (policy.h, rpwp_settling()), so the policy
+ * grants on it, but a shed decided on it may be needless: sheds wait
+ * settle_ms() from the first time the node is seen acting (its lease
+ * holding, recovering or not) at an epoch.  The epoch is kept apart from
+ * ag->epoch, which is also stored while a new primary waits for its lease
+ * (not acting): seen so first, a takeover would skip the wait.
+ */
+static void settle_start(struct agent *ag, const struct rpw_dec_power *p)
+{
+	OUT(o);
+
+	if (!p->acting || p->epoch == ag->settle_epoch)
+		return;
+	ag->settle_epoch = p->epoch;
+	ag->settle_until = now_ms() + settle_ms();
+	ag->settling = true;
+	/* Starting returns no action. */
+	rpwp_settling(ag->pol, (uint64_t)ag->settle_until, now_ms(), &o);
+	say("node %u: primary at epoch %u.%u: its capacity table fills; sheds wait %lld ms, grants start once its ledger has recovered\n",
+	    ag->node_id, p->epoch >> 8, p->epoch & 0xff,
+	    ag->settle_until - now_ms());
+	ag->dirty = true;
+}
+
+/* The settling ended: say so, with the budget sheds now follow. */
+static void settle_end(struct agent *ag)
+{
+	struct rpwp_budget b;
+	char k1[24], k2[24];
+
+	ag->settling = false;
+	ag->dirty = true;
+	if (!ag->acting || !ag->synced)
+		return;
+	rpwp_budget(ag->pol, &b);
+	say("node %u: capacity table settled: budget %s kW, %s kW granted%s\n",
+	    ag->node_id, rpwp_kw(b.budget_mw, k1), rpwp_kw(b.granted_mw, k2),
+	    b.granted_mw > b.budget_mw ? ": shedding" : "");
+}
+
+/*
  * Is the node the acting primary, at which epoch?  A change of either,
  * or power notifications the kernel could not deliver, means a resync.
  */
@@ -642,31 +688,28 @@ static void recheck(struct agent *ag)
 	}
 	ag->acting = p.acting && !p.recovering;
 	/*
-	 * A new primary knows only its own assembly until the others answer
-	 * its first queries: decide nothing (a smaller budget would shed)
-	 * until then, then read everything.  Acting again at the same epoch
-	 * (a lease that lapsed for a moment) keeps the capacity table.  The
-	 * wait starts when the node is primary at a new epoch, recovering or
-	 * not: the epoch is stored either way, so a node first seen
-	 * recovering would otherwise skip it.
+	 * Deciding starts as soon as the ledger has recovered: read
+	 * everything then (a resync).  Acting again at the same epoch (a
+	 * lease that lapsed for a moment) keeps the capacity table.
 	 */
 	if (p.acting && p.epoch != ag->epoch) {
 		ag->synced = false;
 		ag->need_sync = true;
-		ag->settle_until = now_ms() + settle_ms();
 	} else if (ag->acting && !was) {
 		ag->need_sync = true;
 	}
+	settle_start(ag, &p);
 	if (!ag->acting)
 		ag->synced = false;
 	if (p.ntf_dropped > ag->ntf_dropped && !ag->resync)
 		ag->resync = "the kernel dropped power events";
 	/* Lease renewals come often: files only when something changed. */
 	if (was != ag->acting || p.epoch != ag->epoch) {
-		say("node %u: %s at epoch %u.%u%s\n", ag->node_id,
+		say("node %u: %s at epoch %u.%u%s%s\n", ag->node_id,
 		    ag->acting ? "deciding as acting primary" : "not deciding",
 		    p.epoch >> 8, p.epoch & 0xff,
-		    p.acting && p.recovering ? " (recovering)" : "");
+		    p.acting && p.recovering ? " (recovering)" : "",
+		    ag->acting && ag->settling ? " (sheds held: settling)" : "");
 		ag->dirty = true;
 	}
 	ag->epoch = p.epoch;
@@ -771,10 +814,17 @@ static void run_one(struct agent *ag, const struct rpwp_action *a,
 		e = do_decide(ag, a);
 		if (e) {
 			ag->c.decide_err++;
-			err("decide chassis %u slot %u req %u %s refused: %s%s\n",
-			    a->chassis, a->slot, a->req_id,
-			    rpwp_verdict_name(a->verdict), strerror(-e),
-			    xmsg(&ag->req));
+			/*
+			 * EAGAIN: a chassis' table is not rebuilt yet; the
+			 * policy retries every RPWP_RETRY_MS.  Said once.
+			 */
+			logm(e != -EAGAIN ? RPWC_LOG_ERR : ag->eagain++ ?
+			     RPWC_LOG_DEBUG : RPWC_LOG_WARNING,
+			     "decide chassis %u slot %u req %u %s refused: %s%s%s\n",
+			     a->chassis, a->slot, a->req_id,
+			     rpwp_verdict_name(a->verdict), strerror(-e),
+			     xmsg(&ag->req), e == -EAGAIN ?
+			     "; retried (more refusals at debug level)" : "");
 			rpwp_decide_failed(ag->pol, a->chassis, a->slot,
 					   a->req_id, e, now_ms(), retry);
 			if (e == -ESTALE || e == -ENOENT) {
@@ -785,6 +835,11 @@ static void run_one(struct agent *ag, const struct rpwp_action *a,
 			return;
 		}
 		count_decision(ag, a);
+		if (a->verdict == RPWP_GRANT && ag->eagain) {
+			say("grants accepted again after %u refusal(s) while the kernel recovered\n",
+			    ag->eagain);
+			ag->eagain = 0;
+		}
 		logm(a->verdict == RPWP_GRANT ? RPWC_LOG_INFO :
 		     RPWC_LOG_WARNING, "chassis %u slot %u req %u: %s\n",
 		     a->chassis, a->slot, a->req_id, a->text);
@@ -1290,9 +1345,10 @@ static void write_state(struct agent *ag)
 		return;
 	}
 	rpwp_budget(ag->pol, &b);
-	fprintf(f, "{\n  \"node\": %u, \"addr\": %u, \"acting\": %s, \"epoch\": %u, \"mode\": \"%s\",\n",
+	fprintf(f, "{\n  \"node\": %u, \"addr\": %u, \"acting\": %s, \"settling\": %s, \"epoch\": %u, \"mode\": \"%s\",\n",
 		ag->node_id, ag->addr, ag->acting ? "true" : "false",
-		ag->epoch, rpwp_mode_name(ag->pcfg.mode));
+		ag->settling ? "true" : "false", ag->epoch,
+		rpwp_mode_name(ag->pcfg.mode));
 	fprintf(f, "  \"digest\": \"0x%08x\", \"bound\": %s, \"config\": ",
 		ag->digest, ag->bound ? "true" : "false");
 	json_str(f, ag->config);
@@ -1624,9 +1680,7 @@ static int poll_ms(struct agent *ag)
 	uint64_t dl, now = now_ms();
 	int ms = ag->resync || ag->recheck ? 100 : 1000;
 
-	if (ag->need_sync && ag->settle_until > (long long)now)
-		ms = (int)(ag->settle_until - (long long)now) < ms ?
-		     (int)(ag->settle_until - (long long)now) : ms;
+	/* The settling's end is one of the policy's deadlines. */
 	if (ag->pol && ag->acting && ag->synced) {
 		dl = rpwp_next_deadline(ag->pol);
 		if (dl <= now)
@@ -1666,7 +1720,7 @@ static void loop_once(struct agent *ag, long long *next_audit,
 		recheck(ag);
 	if (ag->stray_lost && !ag->resync)
 		ag->resync = "policy requests lost while busy";
-	if (ag->need_sync && ag->acting && now_ms() >= ag->settle_until) {
+	if (ag->need_sync && ag->acting) {
 		ag->need_sync = false;
 		ag->resync = "acting primary";
 	}
@@ -1683,6 +1737,8 @@ static void loop_once(struct agent *ag, long long *next_audit,
 		resync(ag, why);
 		*next_resync = now_ms() + RPWD_RESYNC_MS;
 	}
+	if (ag->settling && now_ms() >= ag->settle_until)
+		settle_end(ag);
 	if (ag->pol && ag->acting && ag->synced &&
 	    rpwp_next_deadline(ag->pol) <= (uint64_t)now_ms()) {
 		rpwp_tick(ag->pol, now_ms(), &o);

@@ -260,6 +260,10 @@ unlock:
 /*
  * Role or epoch changed.  Promoted: ask for the rack's capacity as soon as
  * the new lease holds, not one period later (atomic context is fine).
+ * The table starts from the own line: a line left from an earlier term
+ * may be above its assembly's capacity now (changes went to another
+ * primary), while one not reported yet counts as zero, so the capacity a
+ * new primary knows is never above the rack's (rackpwrd grants on it).
  */
 static void rpw_cap_leader(struct rpw_node *node, void *priv,
 			   const struct rpw_leader *old)
@@ -270,8 +274,10 @@ static void rpw_cap_leader(struct rpw_node *node, void *priv,
 	lockdep_assert_held(&node->lock);
 	if (l->state == RACKPWR_ELECT_STATE_PRIMARY &&
 	    (old->state != RACKPWR_ELECT_STATE_PRIMARY ||
-	     old->epoch != l->epoch))
+	     old->epoch != l->epoch)) {
+		rpw_cap_forget_others(&cap->tab);
 		cap->kick = true;
+	}
 	if (cap->kick && l->acting) {
 		cap->kick = false;
 		if (!node->dead)

@@ -643,6 +643,8 @@ GEN = {
     'failover-bench': ('make -C selftests/sim bench-failover', 'literal',
                        gen_rack_bench('bench-failover', '# failover bench'),
                        True),
+    'settle-bench': ('make -C selftests/sim bench-settle', 'literal',
+                     gen_rack_bench('bench-settle', '# settle bench'), True),
 }
 
 SHAPE = {
@@ -734,7 +736,7 @@ def table_keys(name, lines):
         for h, xs in per.items():
             xs = sorted(xs, key=float)
             keys['alloc-bench.%s_range' % h] = '%s-%s' % (xs[0], xs[-1])
-    elif name in ('shed-bench', 'failover-bench'):
+    elif name in ('shed-bench', 'failover-bench', 'settle-bench'):
         keys.update(seed_ranges(name, lines))
     elif name == 'test-mac-urgent':
         for l in lines:

@@ -16,11 +16,12 @@
  * and acts at once (power-decide, power-shed, slot-set power on for a
  * restore).  On every election or recovery event it reads power-get
  * (acting = the node acts and its ledger is not recovering, at the node's
- * epoch): seeing its node acting at an epoch it has not read, it reads the
- * table again (a resync) --settle-ms later; acting again at the epoch it
- * read (a new primary seen while recovering, then recovered), at once.  A
- * refused decision makes it resync.  A shed server shuts down
- * --shutdown-ms after it is asked.
+ * epoch): deciding from the moment its node acts, it reads the table
+ * again (a resync) at once.  Seeing its node's lease hold at an epoch for
+ * the first time, recovering or not, it holds sheds for --settle-ms (the
+ * policy's settling: the new primary's capacity table fills) but grants
+ * what fits the capacity known.  A refused decision makes it resync.  A
+ * shed server shuts down --shutdown-ms after it is asked.
  *
  * Servers: chassis c (0-5), slot s: RACK_SRV_W(s) watts, priority
  * rack_prio(c, s): 48 distinct levels, a permutation of the slots, so the
@@ -47,6 +48,18 @@
  *	over), its agent deciding, first grant powered; when every request
  *	was answered, and how many servers are powered then (the successor
  *	knows only its own assembly: the others are queued).
+ *
+ *   rack_sim --settle-bench [--cut-ms C] [--seed S] [common options]
+ *	All 48 servers ask at once; once all are powered and the rack is
+ *	quiet (4.68 kW granted, n+n budget 4.80 kW), the acting primary is
+ *	cut off the bus for C ms (default 800) and comes back as a
+ *	secondary.  Its successor rebuilds the table knowing only its own
+ *	assembly (budget 2.40 kW) until the other answers a capacity query
+ *	after its return: a shed before then would be needless.  Printed:
+ *	the cut -> successor acting, deciding, both assemblies known, its
+ *	settle over; and the sheds (the run fails on any, and on a
+ *	successor that knew both assemblies already when it began to decide:
+ *	nothing would have been held).
  *
  * Common options: --agent-us U (1000), --settle-ms M (2500, rackpwrd's
  * 2 x cap_query_ms + 500), --shutdown-ms D (0), -v, -vv (frames).
@@ -99,6 +112,7 @@ struct agent {
 	struct rpwp *pol;
 	bool acting, synced, need_sync;
 	u32 epoch;
+	u32 settle_epoch;	/* the epoch its sheds were held at */
 	u64 settle_until;
 	u64 tick_at;		/* armed policy tick, NEVER: none */
 	u64 deciding_since;	/* synced at its epoch, 0: not */
@@ -124,6 +138,7 @@ struct rnode {
 	struct rpw_cap_table cap;
 	struct rpw_cap_entry own;
 	u64 next_query;		/* primary: next CAP_QUERY, 0: promoted */
+	u32 cap_epoch;		/* primary: the epoch its table is of */
 	/* allocation */
 	struct rpw_slots slots;
 	struct rpw_ledger ledger;
@@ -454,16 +469,33 @@ static void ag_resync(struct rnode *n, u64 now)
 	}
 }
 
-static void ag_settled(struct busim *sim, void *arg)
+static void ag_start(struct busim *sim, void *arg)
 {
 	struct rnode *n = arg;
 	u64 now = busim_now(sim);
 
-	if (n->dead || !n->ag.need_sync || !n->ag.acting ||
-	    now < n->ag.settle_until)
+	if (n->dead || !n->ag.need_sync || !n->ag.acting)
 		return;
 	n->ag.need_sync = false;
 	ag_resync(n, now);
+}
+
+/* As rackpwrd's settle_start(): sheds wait while the table fills. */
+static void ag_settle_start(struct rnode *n, u32 epoch, u64 now)
+{
+	struct rpwp_action acts[POL_ACTS];
+	struct rpwp_out o = { .act = acts, .max = POL_ACTS };
+	struct agent *ag = &n->ag;
+
+	ag->settle_epoch = epoch;
+	ag->settle_until = now + settle_ms * MS;
+	rpwp_settling(ag->pol, pol_ms(ag->settle_until), pol_ms(now), &o);
+	if (o.n)
+		fail("n%d: the policy acted when its settling started", n->idx);
+	if (verbose)
+		printf("# %9.3f ms n%d agent: epoch %u.%u, sheds held until %.3f ms\n",
+		       now / 1e6, n->idx, RPW_EPOCH_TERM(epoch),
+		       RPW_EPOCH_OWNER(epoch), ag->settle_until / 1e6);
 }
 
 /* As rackpwrd's recheck(): power-get, then maybe a resync. */
@@ -472,20 +504,17 @@ static void ag_recheck(struct rnode *n, u64 now)
 	struct agent *ag = &n->ag;
 	bool was = ag->acting;
 	/* power-get: the node's election epoch and acting, the ledger's recovery */
-	bool acting = rpw_elect_is_primary(&n->e, now) &&
-		      !n->ledger.recovering;
+	bool lease = rpw_elect_is_primary(&n->e, now);
+	bool acting = lease && !n->ledger.recovering;
 	u32 epoch = rpw_elect_epoch(&n->e);
 
-	if (acting && epoch != ag->epoch) {
+	if (acting && (epoch != ag->epoch || !was)) {
 		ag->synced = false;
 		ag->need_sync = true;
-		ag->settle_until = now + settle_ms * MS;
-		busim_at(n->sim, ag->settle_until, ag_settled, n);
-	} else if (acting && !was) {
-		ag->need_sync = true;
-		ag->settle_until = now;
-		busim_at(n->sim, now, ag_settled, n);
+		busim_at(n->sim, now, ag_start, n);
 	}
+	if (lease && epoch != ag->settle_epoch)
+		ag_settle_start(n, epoch, now);
 	if (!acting) {
 		ag->synced = false;
 		ag->deciding_since = 0;
@@ -597,7 +626,18 @@ static struct {
 	unsigned int inv_unsent;	/* reports withdrawn or given up */
 	int killed;			/* node index, -1: none */
 	bool shed_window;		/* budget may be exceeded */
-} m = { .killed = -1 };
+	/* settle bench */
+	u64 cut_at, back_at, full_at, settled_at;
+	u64 cut_mw, deciding_budget;
+	unsigned int cut_sheds;		/* shed requests after the cut */
+	int cut;			/* node index, -1: none */
+} m = { .killed = -1, .cut = -1 };
+
+/* When the primary was killed or cut off, 0: not yet. */
+static u64 lost_at(void)
+{
+	return m.kill_at ? m.kill_at : m.cut_at;
+}
 
 static struct rnode *chassis(int c)
 {
@@ -762,6 +802,7 @@ static void srv_action(struct rnode *n, const struct rpw_alloc_act *a, u64 now)
 	case RPW_ACT_SHUTDOWN:
 		/* The shed request reached the chassis: in order. */
 		v->sheds++;
+		m.cut_sheds += m.cut_at != 0;
 		if (m.fail_at && m.sheds < NSRV) {
 			if (!m.first_shed)
 				m.first_shed = now;
@@ -895,7 +936,7 @@ static void alloc_event(struct rnode *n, const struct rpw_alloc_act *a,
 		if (verbose)
 			printf("# %9.3f ms n%d recovered (reason %u)\n",
 			       now / 1e6, n->idx, a->reason);
-		if (!m.rebuilt_at && m.kill_at && now > m.kill_at)
+		if (!m.rebuilt_at && lost_at() && now > lost_at())
 			m.rebuilt_at = now;
 		ag_notify(n, AG_RECHECK, NULL);
 		alloc_renotify(n, now);
@@ -1062,6 +1103,7 @@ static void cap_rx(struct rnode *n, const struct rpw_frame *f, u64 now)
 /*
  * Every millisecond: the primary queries at once when its lease holds
  * after promotion, then every second; others keep only their own line.
+ * As rpw_cap_leader(): a primary at a new epoch starts from its own line.
  */
 static void cap_sync(struct rnode *n, u64 now)
 {
@@ -1071,7 +1113,13 @@ static void cap_sync(struct rnode *n, u64 now)
 	if (!is_primary_state(n)) {
 		rpw_cap_forget_others(&n->cap);
 		n->next_query = 0;
+		n->cap_epoch = 0;
 		return;
+	}
+	if (n->cap_epoch != rpw_elect_epoch(&n->e)) {
+		rpw_cap_forget_others(&n->cap);
+		n->next_query = 0;
+		n->cap_epoch = rpw_elect_epoch(&n->e);
 	}
 	if (!rpw_elect_is_primary(&n->e, now) ||
 	    (n->next_query && now < n->next_query))
@@ -1131,7 +1179,7 @@ static void node_sync(struct busim *sim, void *arg)
 		for (i = 0; i < NN; i++)
 			if (!nodes[i].psu)
 				rpw_ledger_know(&n->ledger, nodes[i].addr);
-		if (m.kill_at && now > m.kill_at && !m.acting_at)
+		if (lost_at() && now > lost_at() && !m.acting_at)
 			m.acting_at = now;
 		ag_notify(n, AG_RECHECK, NULL);
 	}
@@ -1202,6 +1250,11 @@ static void ag_one(struct rnode *n, const struct rpwp_action *a,
 		}
 		break;
 	case RPWP_ACT_SHED:
+		/* The capacity table may still fill: a shed may be needless. */
+		if (now < n->ag.settle_until)
+			fail("n%d shed chassis %u slot %u %.3f ms before its settle ended",
+			     n->idx, a->chassis, a->slot,
+			     (n->ag.settle_until - now) / 1e6);
 		err = may_act(n, now) ?
 		      rpw_ledger_shed(&n->ledger, a->chassis, a->slot, now,
 				      &n->out) : -ESTALE;
@@ -1263,7 +1316,8 @@ static void ag_run(struct rnode *n, struct rpwp_out *o, u64 now)
 
 /* ---- the scenarios --------------------------------------------------------- */
 
-static bool shed_bench, failover_bench;
+static bool shed_bench, failover_bench, settle_bench;
+static u64 cut_ms = 800;
 static u64 kill_ms = 250, end_at = NEVER, frame_ns, detect_ns;
 static u8 expect_seq[NSRV][2];
 static unsigned int expect_sheds;
@@ -1365,6 +1419,7 @@ static void supply(struct rnode *p, bool ok, u64 now)
 }
 
 static int phase;
+static void cut_primary(u64 now);
 
 static void b_poll(struct busim *sim, void *arg)
 {
@@ -1389,7 +1444,15 @@ static void b_poll(struct busim *sim, void *arg)
 			phase = 9;
 			break;
 		}
-		if (failover_bench || powered_count() != NSRV)
+		if (settle_bench && !m.cut_at && powered_count() == NSRV) {
+			cut_primary(now);
+			break;
+		}
+		if (settle_bench && m.back_at && m.settled_at) {
+			end_at = now;
+			phase = 9;
+		}
+		if (failover_bench || settle_bench || powered_count() != NSRV)
 			break;
 		/* Shed bench: fail a supply of the secondary. */
 		budget_before = rack_mw(0) < rack_mw(1) ? rack_mw(0) :
@@ -1423,6 +1486,38 @@ static void b_poll(struct busim *sim, void *arg)
 	}
 }
 
+/* Settle bench: the primary off the bus for cut_ms, then back. */
+static void cut_primary(u64 now)
+{
+	struct rnode *p = acting_primary(now);
+
+	m.cut = p->idx;
+	m.cut_at = now;
+	m.cut_mw = powered_mw();
+	busim_partition(p->sim, p->idx, true);
+}
+
+/* Its successor: deciding on which budget, both assemblies known when. */
+static void watch_cut(struct rnode *p, u64 now)
+{
+	u64 full = rack_mw(0) < rack_mw(1) ? rack_mw(0) : rack_mw(1);
+	struct rpwp_budget b;
+
+	if (m.cut >= 0 && !m.back_at && now >= m.cut_at + cut_ms * MS) {
+		busim_partition(nodes[m.cut].sim, m.cut, false);
+		m.back_at = now;
+	}
+	if (m.cut < 0 || !p || p->idx == m.cut || !p->ag.synced)
+		return;
+	rpwp_budget(p->ag.pol, &b);
+	if (!m.deciding_budget)
+		m.deciding_budget = b.budget_mw;
+	if (!m.full_at && b.budget_mw == full)
+		m.full_at = now;
+	if (!m.settled_at && now >= p->ag.settle_until)
+		m.settled_at = now;
+}
+
 static void kill_primary(u64 now)
 {
 	struct rnode *p = acting_primary(now);
@@ -1452,6 +1547,7 @@ static void b_watch(u64 now)
 		m.all_at = now;
 	if (p)
 		watch_restored(p, now);
+	watch_cut(p, now);
 }
 
 /* ---- the report ---------------------------------------------------------- */
@@ -1495,7 +1591,7 @@ static bool end_checks(u64 now)
 		fail("no acting primary at the end");
 		return false;
 	}
-	if (shed_bench && powered_count() != NSRV)
+	if ((shed_bench || settle_bench) && powered_count() != NSRV)
 		fail("%u of %d servers powered at the end", powered_count(),
 		     NSRV);
 	if (!all_answered())
@@ -1528,6 +1624,14 @@ static bool end_checks(u64 now)
 			fail("%u of %u shed servers granted again", m.regrants,
 			     m.sheds);
 	}
+	if (settle_bench && m.cut_sheds)
+		fail("%u sheds after the cut: the successor shed on a half-filled capacity table",
+		     m.cut_sheds);
+	if (settle_bench && (!m.full_at || m.deciding_budget >= m.cut_mw))
+		fail("the successor's budget held the %llu mW granted when it began to decide: nothing to hold",
+		     (unsigned long long)m.cut_mw);
+	if (settle_bench && m.full_at >= m.settled_at)
+		fail("the successor knew both assemblies only after its settle: a shed was due");
 	if (failover_bench && (m.killed < 0 || !m.last_before ||
 			       !m.open_at_kill))
 		fail("the kill at %.3f ms did not fall inside the storm (%s)",
@@ -1656,6 +1760,29 @@ static void report_failover(void)
 	       powered_count());
 }
 
+static void report_settle(void)
+{
+	struct rnode *p = acting_primary(end_at);
+	u64 c = m.cut_at;
+	char k1[24], k2[24], k3[24];
+
+	if (!p || !m.acting_at || !m.full_at || !m.settled_at ||
+	    !p->ag.deciding_since)
+		return;
+	printf("# settle: primary %u cut off for %llu ms with all %d powered (%s kW; n+n budget %s kW with both assemblies)\n",
+	       nodes[m.cut].addr, (unsigned long long)cut_ms, NSRV,
+	       rpwp_kw(m.cut_mw, k1),
+	       rpwp_kw(rack_mw(0) < rack_mw(1) ? rack_mw(0) : rack_mw(1), k2));
+	printf("# settle: successor %u acting %.2f ms after the cut, deciding %.2f ms on its own assembly (budget %s kW), both known %.2f ms, settle over %.2f ms: %u sheds\n",
+	       p->addr, (m.acting_at - c) / 1e6,
+	       (p->ag.deciding_since - c) / 1e6,
+	       rpwp_kw(m.deciding_budget, k3), (m.full_at - c) / 1e6,
+	       (m.settled_at - c) / 1e6, m.cut_sheds);
+	printf("row: %.2f %.2f %.2f %.2f %u\n", (m.acting_at - c) / 1e6,
+	       (p->ag.deciding_since - c) / 1e6, (m.full_at - c) / 1e6,
+	       (m.settled_at - c) / 1e6, m.cut_sheds);
+}
+
 /* ---- setup ----------------------------------------------------------------- */
 
 static void setup(struct busim *sim, u64 seed)
@@ -1711,8 +1838,9 @@ static void setup(struct busim *sim, u64 seed)
 
 static int bad_args(void)
 {
-	fprintf(stderr, "usage: rack_sim --shed-bench|--failover-bench [--seed S] [--kill-ms K]\n"
-		"       [--agent-us U] [--settle-ms M] [--shutdown-ms D] [-v]\n");
+	fprintf(stderr, "usage: rack_sim --shed-bench|--failover-bench|--settle-bench [--seed S]\n"
+		"       [--kill-ms K] [--cut-ms C] [--agent-us U] [--settle-ms M]\n"
+		"       [--shutdown-ms D] [-v]\n");
 	return 2;
 }
 
@@ -1733,6 +1861,10 @@ int main(int argc, char **argv)
 			shed_bench = true;
 		else if (!strcmp(argv[a], "--failover-bench"))
 			failover_bench = true;
+		else if (!strcmp(argv[a], "--settle-bench"))
+			settle_bench = true;
+		else if (!strcmp(argv[a], "--cut-ms") && a + 1 < argc)
+			cut_ms = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
 			seed = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--kill-ms") && a + 1 < argc)
@@ -1750,7 +1882,8 @@ int main(int argc, char **argv)
 		else
 			return bad_args();
 	}
-	if (shed_bench == failover_bench || kill_ms > 5000 ||
+	if (shed_bench + failover_bench + settle_bench != 1 || kill_ms > 5000 ||
+	    !cut_ms || cut_ms > 10000 ||
 	    settle_ms > 60000 || shutdown_ns > 60000 * MS || !agent_ns ||
 	    agent_ns > 1000 * MS)
 		return bad_args();
@@ -1790,7 +1923,8 @@ int main(int argc, char **argv)
 	}
 	setup(sim, seed);
 	printf("# rack_sim: %s, seed rack: 2 psu (6 x %u W supplies), %d chassis x %d servers, 115200 baud, UART profile\n",
-	       shed_bench ? "shed bench" : "failover bench",
+	       shed_bench ? "shed bench" : failover_bench ? "failover bench" :
+	       "settle bench",
 	       RACK_SUPPLY_MW / 1000, NCH, NSLOT);
 	printf("# rack_sim: policy n+n (agent/policy.c), agent %.2f ms, settle %llu ms, shutdown %llu ms, T_f %.2f ms, T_det %.2f ms\n",
 	       agent_ns / 1e6, (unsigned long long)settle_ms,
@@ -1809,8 +1943,10 @@ int main(int argc, char **argv)
 		end_checks(end_at);
 	if (shed_bench)
 		report_shed();
-	else
+	else if (failover_bench)
 		report_failover();
+	else
+		report_settle();
 	ok = !fails;
 	printf("result: %s\n", ok ? "ok" : "FAILED");
 	for (i = 0; i < NPSU; i++)

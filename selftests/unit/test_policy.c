@@ -838,8 +838,9 @@ static void test_overrides_and_out(void)
 	h_reset_out(&h);
 	rpwp_decide_failed(h.p, 32, 4, id[0], -EAGAIN, h.now, &h.out);
 	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 32, 4), RPWP_QUEUE,
-			 RPWP_R_CAPACITY) && granted(&h) == KW(0.8),
-	       "refused: the first answer becomes queued: %s",
+			 RPWP_R_RECOVERING) && granted(&h) == KW(0.8) &&
+	       strstr(h.act[0].text, "refused a grant while recovering"),
+	       "refused (EAGAIN): the first answer becomes queued, reason recovering: %s",
 	       h.act[0].text);
 	tap_ok(rpwp_next_deadline(h.p) == h.now + RPWP_RETRY_MS,
 	       "refused: retry due in %d ms", RPWP_RETRY_MS);
@@ -848,6 +849,178 @@ static void test_overrides_and_out(void)
 	h_tick(&h, 1);
 	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 32, 4), RPWP_GRANT, 0),
 	       "refused: granted on the retry");
+	h_gone(&h, 32, 4, id[0], 11);
+	id[0] = h_req(&h, 32, 5, 100, 0.4);
+	h_reset_out(&h);
+	rpwp_decide_failed(h.p, 32, 5, id[0], -ENOSPC, h.now, &h.out);
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 32, 5), RPWP_QUEUE,
+			 RPWP_R_CAPACITY),
+	       "refused (ENOSPC): queued for capacity: %s", h.act[0].text);
+	rpwp_destroy(h.p);
+}
+
+/* ---- settling: a new primary's capacity table still fills --------------- */
+
+/* Assembly 16 (2.40 kW a bank), and 17 alike if @both. */
+static void h_cap2(struct h *h, bool both)
+{
+	struct rpwp_assembly a[2] = {
+		{ .addr = 16, .present = 0x3f, .healthy = 0x3f,
+		  .bank_a_mw = KW(2.4), .bank_b_mw = KW(2.4) },
+		{ .addr = 17, .present = 0x3f, .healthy = 0x3f,
+		  .bank_a_mw = KW(2.4), .bank_b_mw = KW(2.4) },
+	};
+
+	h_reset_out(h);
+	rpwp_capacity(h->p, a, both ? 2 : 1, h->now, &h->out);
+}
+
+/*
+ * A new primary reads the table its predecessor granted against both
+ * assemblies (4.80 kW: 32/0-7, 0.60 kW each, prio 80 down to 10) while
+ * its own capacity table knows only its own assembly (2.40 kW).
+ */
+static void h_takeover(struct h *h, uint64_t settle_ms)
+{
+	h_init(h, RPWP_MODE_NN);
+	h_reset_out(h);
+	rpwp_settling(h->p, h->now + settle_ms, h->now, &h->out);
+	rpwp_resync_begin(h->p);
+	for (int i = 0; i < 8; i++) {
+		struct rpwp_entry e = {
+			.chassis = 32, .slot = (uint8_t)i,
+			.prio = (uint8_t)(80 - 10 * i),
+			.state = RPWP_K_GRANTED, .want_mw = KW(0.6),
+			.held_mw = KW(0.6), .req_id = 500 + i, .age_ms = 100,
+		};
+
+		rpwp_resync_entry(h->p, &e, h->now);
+	}
+	h_cap2(h, false);
+	h_reset_out(h);
+	rpwp_resync_end(h->p, h->now, &h->out);
+	h_tick(h, 0);
+}
+
+static void test_settling(void)
+{
+	const struct rpwp_action *a;
+	struct rpwp_budget b;
+	struct rpwp_cfg cfg;
+	uint32_t id;
+	struct h h;
+
+	/* grants go on: what fits the capacity known so far */
+	h_init(&h, RPWP_MODE_NN);
+	h_reset_out(&h);
+	rpwp_settling(h.p, h.now + 2500, h.now, &h.out);
+	rpwp_budget(h.p, &b);
+	tap_ok(h.out.n == 0 && b.settling &&
+	       rpwp_next_deadline(h.p) == h.now + 2500,
+	       "settling: starts without an action, ends at a deadline");
+	h_cap2(&h, false);
+	h_req(&h, 32, 0, 50, 2.0);
+	a = one(&h, RPWP_ACT_DECIDE, 32, 0);
+	tap_ok(is_decide(a, RPWP_GRANT, RPWP_R_NONE),
+	       "settling: a request that fits the known 2.40 kW is granted");
+	h_req(&h, 32, 1, 50, 0.6);
+	a = one(&h, RPWP_ACT_DECIDE, 32, 1);
+	tap_ok(is_decide(a, RPWP_QUEUE, RPWP_R_REDUNDANCY) &&
+	       strstr(a->text, "capacity table still filling, 2500 ms left"),
+	       "settling: one that does not fit waits, saying why: %s",
+	       a ? a->text : "-");
+	h_req(&h, 32, 2, 40, 3.0);
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 32, 2), RPWP_QUEUE,
+			 RPWP_R_CAPACITY),
+	       "settling: 3.00 kW above the known budget waits, not denied");
+	h.now += 1000;
+	h_cap2(&h, true);
+	tap_ok(h.out.n == 1 && is_decide(&h.act[0], RPWP_GRANT, RPWP_R_NONE) &&
+	       h.act[0].slot == 1,
+	       "settling: the other assembly reports: 32/1 granted (4.80 kW)");
+	h_tick(&h, 1500);
+	rpwp_budget(h.p, &b);
+	tap_ok(h.out.n == 0 && !b.settling &&
+	       rpwp_next_deadline(h.p) == UINT64_MAX,
+	       "settled: nothing to do, no deadline left");
+	rpwp_destroy(h.p);
+
+	/* over budget on a half-filled table: no shed while settling */
+	h_takeover(&h, 2500);
+	rpwp_budget(h.p, &b);
+	tap_ok(h.out.n == 0 && b.granted_mw == KW(4.8) &&
+	       b.budget_mw == KW(2.4) && b.over_mw == KW(2.4),
+	       "settling: 4.80 kW granted over a known 2.40 kW: no shed");
+	h_req(&h, 33, 0, 200, 0.2);
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 33, 0), RPWP_QUEUE,
+			 RPWP_R_CAPACITY),
+	       "settling: over budget, even prio 200 waits");
+	h.now += 800;
+	h_cap2(&h, true);
+	tap_ok(h.out.n == 0, "settling: the table fills: 4.80 kW fit");
+	h_tick(&h, 1700);
+	tap_ok(h.out.n == 0 && granted(&h) == KW(4.8),
+	       "settled: the needless shed never happens");
+	rpwp_destroy(h.p);
+
+	/* the other assembly never reports: shed at the end, in order */
+	h_takeover(&h, 2500);
+	h_tick(&h, 2499);
+	tap_ok(h.out.n == 0 && rpwp_next_deadline(h.p) == h.now + 1,
+	       "settling: nothing shed before its end");
+	h_tick(&h, 1);
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 7),
+	       "settled, still over budget: the lowest priority (32/7) shed");
+	for (int i = 7; i > 3; i--) {
+		h_gone(&h, 32, (uint8_t)i, 500 + i, 7);
+		if (i > 4)
+			tap_ok(!!one(&h, RPWP_ACT_SHED, 32, (uint8_t)(i - 1)),
+			       "settled: then 32/%d", i - 1);
+	}
+	tap_ok(h.out.n == 0 && granted(&h) == KW(2.4),
+	       "settled: four shed, 2.40 kW: the desired state holds");
+	rpwp_destroy(h.p);
+
+	/* a takeover before the end: settling again from the new deadline */
+	h_takeover(&h, 2500);
+	h.now += 2000;
+	h_reset_out(&h);
+	rpwp_settling(h.p, h.now + 2500, h.now, &h.out);
+	h_tick(&h, 2499);
+	tap_ok(h.out.n == 0, "settling again: the later deadline holds");
+	h_reset_out(&h);
+	rpwp_settling(h.p, 0, h.now, &h.out);
+	tap_ok(!!one(&h, RPWP_ACT_SHED, 32, 7),
+	       "settling ended at once (until 0): shed now");
+	rpwp_destroy(h.p);
+
+	/* "when-full deny": not decided on a half-filled table */
+	rpwp_cfg_init(&cfg);
+	cfg.deny_when_full = true;
+	h_init(&h, RPWP_MODE_NN);
+	rpwp_set_cfg(h.p, &cfg, h.now, &h.out);
+	h_reset_out(&h);
+	rpwp_settling(h.p, h.now + 2500, h.now, &h.out);
+	h_cap2(&h, false);
+	h_req(&h, 32, 0, 50, 2.0);
+	h_req(&h, 32, 1, 50, 0.6);
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 32, 1), RPWP_QUEUE,
+			 RPWP_R_REDUNDANCY),
+	       "when-full deny, settling: queued, not denied");
+	id = h_req(&h, 32, 2, 40, 2.6);
+	tap_ok(is_decide(one(&h, RPWP_ACT_DECIDE, 32, 2), RPWP_QUEUE,
+			 RPWP_R_CAPACITY) && id,
+	       "when-full deny, settling: 2.60 kW queued too");
+	h_tick(&h, 2500);
+	tap_ok(h.out.n == 2 && is_decide(&h.act[0], RPWP_DENY,
+					 RPWP_R_REDUNDANCY) &&
+	       h.act[0].slot == 1 &&
+	       is_decide(&h.act[1], RPWP_DENY, RPWP_R_REDUNDANCY) &&
+	       h.act[1].slot == 2,
+	       "when-full deny, settled on 2.40 kW: both answered again, denied");
+	rpwp_budget(h.p, &b);
+	tap_ok(b.queued == 0 && granted(&h) == KW(2.0),
+	       "when-full deny, settled: nothing waits");
 	rpwp_destroy(h.p);
 }
 
@@ -878,6 +1051,8 @@ struct model {
 	struct rpwp_assembly a[2];
 	uint64_t budget, granted;
 	bool window;		/* over budget since a capacity loss */
+	uint64_t settle_until;	/* a takeover's settling: no shed */
+	unsigned int held;	/* checks over budget while settling */
 	uint32_t id;
 	unsigned int fail;
 	char why[200];
@@ -927,6 +1102,9 @@ static void m_check(struct model *m)
 		m->window = false;
 	else if (!m->window)
 		m_fail(m, "granted above budget outside a shed window");
+	m->held += m->granted > m->budget && b.settling;
+	if (m->h.now < m->settle_until && !b.settling)
+		m_fail(m, "settling ended early");
 }
 
 static struct mslot *m_slot(struct model *m, uint16_t ch, uint8_t sl)
@@ -1025,6 +1203,8 @@ static void m_exec(struct model *m)
 			}
 			break;
 		case RPWP_ACT_SHED:
+			if (m->h.now < m->settle_until)
+				m_fail(m, "shed while settling");
 			if (!s || s->state != RPWP_K_GRANTED ||
 			    s->id != a->req_id) {
 				m_fail(m, s && s->state == RPWP_K_SHEDDING ?
@@ -1153,6 +1333,14 @@ static void m_resync(struct model *m)
 
 	if (m->trace)
 		printf("# resync\n");
+	if (rnd(m, 2)) {
+		/* a takeover: sheds wait while the capacity table fills */
+		m->settle_until = m->h.now + 500 + rnd(m, 3000);
+		h_reset_out(&m->h);
+		rpwp_settling(m->h.p, m->settle_until, m->h.now, &m->h.out);
+		if (m->h.out.n)
+			m_fail(m, "settling started with an action");
+	}
 	rpwp_resync_begin(m->h.p);
 	for (int c = 0; c < M_CH; c++) {
 		for (int i = 0; i < M_SL; i++) {
@@ -1269,7 +1457,7 @@ time:
 static void test_random(void)
 {
 	unsigned int seeds = 3000, bad = 0, grants = 0, sheds = 0,
-		     ignored = 0, restores = 0, unanswered = 0;
+		     ignored = 0, restores = 0, unanswered = 0, held = 0;
 
 	const char *tr = getenv("POLICY_TRACE");
 
@@ -1309,6 +1497,7 @@ static void test_random(void)
 		sheds += m->sheds;
 		ignored += m->ignored;
 		restores += m->restores;
+		held += m->held;
 		rpwp_destroy(m->h.p);
 		free(m);
 	}
@@ -1316,9 +1505,10 @@ static void test_random(void)
 	       seeds, bad);
 	tap_ok(!unanswered, "random: every request answered (%u not)",
 	       unanswered);
-	tap_ok(grants > 10000 && sheds > 1000 && ignored > 50 && restores > 100,
-	       "random: exercised: %u grants, %u sheds, %u non-compliant, %u restores",
-	       grants, sheds, ignored, restores);
+	tap_ok(grants > 10000 && sheds > 1000 && ignored > 50 && restores > 100 &&
+	       held > 100,
+	       "random: exercised: %u grants, %u sheds, %u non-compliant, %u restores, %u steps over budget while settling",
+	       grants, sheds, ignored, restores, held);
 }
 
 int main(void)
@@ -1335,6 +1525,7 @@ int main(void)
 	test_plan();
 	test_digest();
 	test_overrides_and_out();
+	test_settling();
 	test_random();
 	return tap_done();
 }
