@@ -186,6 +186,12 @@ static void rpw_alloc_tx(struct rpw_node *node, struct rpw_alloc *a,
 		o.ttl_ns = end - now;
 	} else {
 		o.ttl_ns = (u64)a->slots.t.resend_ms * NSEC_PER_MSEC;
+		/*
+		 * Its answer goes in the answer slot; not for a table report,
+		 * whose confirms would halve the reports' share of the line
+		 * while a new primary waits for all of them.
+		 */
+		o.answered = f->type != RPW_T_INV_REPORT;
 	}
 	err = rpw_node_queue_locked(node, f, &o);
 	if (err) {

@@ -785,6 +785,8 @@ static void alloc_send(struct rnode *n, const struct rpw_frame *f)
 		return;
 	req->frame = *f;
 	req->cls = RPW_MAC_CLASS_ALLOC;
+	/* As rpw_alloc_tx(): the answer slot for all but table reports. */
+	req->answered = !n->psu && f->type != RPW_T_INV_REPORT;
 	if (!n->psu) {
 		req->expires_ns = now + (u64)n->slots.t.resend_ms * MS;
 	} else {
