@@ -190,6 +190,13 @@ static void rpw_alloc_tx(struct rpw_node *node, struct rpw_alloc *a,
 		o.ttl_ns = end - now;
 	} else if (f->type != RPW_T_INV_REPORT) {
 		o.ttl_ns = (u64)a->slots.t.resend_ms * NSEC_PER_MSEC;
+		/*
+		 * Its answer goes in the answer slot.  A table report (no
+		 * TTL either) asks for none: its confirms would halve the
+		 * reports' share of the line while a new primary waits for
+		 * all of them.
+		 */
+		o.answered = true;
 	}
 	err = rpw_node_queue_locked(node, f, &o);
 	if (err) {

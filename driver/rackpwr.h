@@ -243,7 +243,7 @@ struct rpw_txopts {
 	bool urgent;		/* urgent access */
 	bool defer;		/* urgent, after the next frame */
 	bool ahead;		/* ordinary access, queued before ordinary */
-	bool answered;		/* urgent answers follow: keep the U-point */
+	bool answered;		/* answers follow (flag ANS, rpw_mac.h) */
 	u64 ttl_ns;		/* 0, or drop it unsent this long after queueing */
 };
 

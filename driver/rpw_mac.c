@@ -14,7 +14,9 @@
  * sweep).  In SWEEP mode (start-up, after any bad frame) slot k belongs
  * to address P - 1 - k, where P is the last sender of the sweep: a
  * descending pass over the whole address range that needs no shared peer
- * knowledge, so exactly one contender wins.
+ * knowledge, so exactly one contender wins.  A data frame that asks its
+ * addressee for an answer (ANS with ACKREQ) puts an "answer slot" for that
+ * addressee in front of slot 0; what is sent there keeps the slot order.
  */
 
 #include "rpw_compat.h"
@@ -207,7 +209,8 @@ u64 rpw_mac_access_bound_ns(const struct rpw_mac_cfg *cfg, unsigned int n,
 	if (ack)
 		cf += cfg->t_turnaround_us * RPW_MAC_NS_PER_US + tc +
 		      RPW_MAC_ACK_MAX_CHARS * tc + rx_lat_ns;
-	return t_ifs + (u64)(n - 1) * cf + (u64)n * t_slot;
+	/* Each access may be followed by one in its answer slot. */
+	return t_ifs + (u64)(n - 1) * 2 * cf + (u64)n * t_slot;
 }
 
 /*
@@ -264,9 +267,11 @@ static bool rpw_mac_member(const struct rpw_mac *mac, unsigned int a)
  * access with its ACK per member, and one address sweep), so that a
  * saturated member, which sends once per round, never drops out because
  * the round outgrew T_peer (250 members in the UART profile: ~4 s rounds
- * against 2 s).  The ring counts at least every address ever heard: after
- * the start-up sweep the first ring is still empty.  Nodes with the same
- * view count alike, so all keep the same window.
+ * against 2 s).  That also covers one round in which every access is
+ * followed by another in its answer slot.  The ring counts at least every
+ * address ever heard: after the start-up sweep the first ring is still
+ * empty.  Nodes with the same view count alike, so all keep the same
+ * window.
  */
 static u64 rpw_mac_member_window(const struct rpw_mac *mac)
 {
@@ -323,6 +328,7 @@ static void rpw_mac_set_mode(struct rpw_mac *mac, u8 mode, u8 addr, u64 origin)
 	mac->p_first = 0;
 	mac->p_resp = false;
 	mac->ring_off = 0;
+	mac->ans_addr = 0;
 	if (mode == RPW_MAC_MODE_ROTATE)
 		rpw_mac_rotate_slot(mac);
 }
@@ -436,6 +442,12 @@ static u64 rpw_mac_next_slot(const struct rpw_mac *mac, u64 now, bool *slot)
 	u16 mine;
 
 	now = max_t(u64, now, mac->dup_hold);
+	/* Our answer slot comes before every other slot of the round. */
+	if (mac->ans_addr == mac->cfg.addr &&
+	    mac->origin - mac->t_slot + tol >= now) {
+		*slot = true;
+		return mac->origin - mac->t_slot;
+	}
 	/* First physical slot that has not passed yet. */
 	if (now > mac->origin + tol)
 		k = rpw_mac_div(now - tol - mac->origin + mac->t_slot - 1,
@@ -555,6 +567,29 @@ static void rpw_mac_clear_defer(struct rpw_mac *mac)
 		req->defer = false;
 }
 
+/*
+ * A data frame went over the line.  One sent in turn (not PRIO) anchors
+ * the next round at its sender, and if it asks its addressee for an
+ * answer (ANS on a unicast frame with ACKREQ), the addressee gets the
+ * answer slot.  A PRIO frame from that addressee after it in the same
+ * busy period is the answer: a node whose idle point came late (receive
+ * latency) reads the answer slot's access as part of the busy period
+ * before it, and must end up where the others do.
+ */
+static void rpw_mac_data_frame(struct rpw_mac *mac, const struct rpw_frame *f)
+{
+	if (f->flags & RPW_F_PRIO) {
+		if (f->src == mac->rx_ans_dst)
+			mac->rx_ans_dst = 0;
+		return;
+	}
+	mac->rx_data_src = f->src;
+	mac->rx_ans_dst = 0;
+	if ((f->flags & (RPW_F_ANS | RPW_F_ACKREQ)) ==
+	    (RPW_F_ANS | RPW_F_ACKREQ) && f->dst != RPW_ADDR_BCAST)
+		mac->rx_ans_dst = f->dst;
+}
+
 /* Same rotation from @at, @passed more of its slots used. */
 static void rpw_mac_rotate_on(struct rpw_mac *mac, u64 passed, u64 at)
 {
@@ -568,6 +603,7 @@ static void rpw_mac_rotate_on(struct rpw_mac *mac, u64 passed, u64 at)
 static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 {
 	u8 src = mac->rx_data_src;
+	u8 ans = mac->rx_ans_dst;
 	u64 passed = 0;
 
 	if (mac->rx_partial) {
@@ -587,7 +623,8 @@ static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 	 * Only frames out of turn (PRIO) were sent: the slots before them
 	 * were offered and passed, so the sweep or round goes on after them
 	 * instead of restarting (heartbeats every T_h starved the addresses
-	 * at the end of a longer sweep).
+	 * at the end of a longer sweep).  Frames in the answer slot, before
+	 * the origin, pass none.
 	 */
 	if (!src && !mac->rx_bad && mac->busy_start >= mac->origin)
 		passed = rpw_mac_logical_from(mac, rpw_mac_div(mac->busy_start -
@@ -608,6 +645,14 @@ static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 				 mac->mode_addr - passed : 1, at);
 	else
 		rpw_mac_rotate_on(mac, passed, at);
+	/*
+	 * The access asked its addressee for an answer: the addressee gets
+	 * one slot in front of all others, and the round starts after it.
+	 */
+	if (src && ans && !mac->rx_bad) {
+		mac->ans_addr = ans;
+		mac->origin += mac->t_slot;
+	}
 	/* An unanswered ANS frame leaves its answers the slot at once. */
 	if (mac->u_offer && !mac->u_ans && mac->cfg.prio_period)
 		mac->p_first = 1;
@@ -628,6 +673,7 @@ static void rpw_mac_idle(struct rpw_mac *mac, u64 at)
 	rpw_mac_clear_defer(mac);
 	mac->rx_bad = false;
 	mac->rx_data_src = 0;
+	mac->rx_ans_dst = 0;
 
 	/* The ACK must have started inside the IFS. */
 	if (mac->wait_ack)
@@ -826,6 +872,34 @@ static u64 rpw_mac_upoint(const struct rpw_mac *mac)
 	return mac->t_last + mac->t_turn;
 }
 
+/*
+ * In our answer slot an urgent head (a heartbeat that fell due) lets the
+ * first ordinary request, the answer the slot was given for, go first if
+ * it asks for an ACK: the U-point after that ACK is ours, so the urgent
+ * frame waits no longer than behind a frame started in slot 0 (the
+ * urgent bound's case (a)), while the answer would wait a whole round.
+ * Not past a re-send to the same destination (as rpw_mac_promote()).
+ */
+static void rpw_mac_answer_first(struct rpw_mac *mac)
+{
+	struct rpw_mac_txreq *prev = NULL, *o, *u;
+
+	if (!rpw_mac_urgent_head(mac))
+		return;
+	for (o = mac->head; o && o->urgent; o = o->next)
+		prev = o;
+	if (!o || !(o->frame.flags & RPW_F_ACKREQ))
+		return;
+	for (u = mac->head; u != o; u = u->next)
+		if ((u->tries || u->collisions) && u->frame.dst == o->frame.dst)
+			return;
+	prev->next = o->next;
+	if (mac->tail == o)
+		mac->tail = prev;
+	o->next = mac->head;
+	mac->head = o;
+}
+
 /* The head is worthless now and not on the line. */
 static bool rpw_mac_head_expired(const struct rpw_mac *mac, u64 now)
 {
@@ -892,6 +966,8 @@ static int rpw_mac_burst_fill(struct rpw_mac *mac, u64 now)
 					      RPW_F_RETX | RPW_F_MORE);
 			if (req->answered)
 				req->frame.flags |= RPW_F_ANS;
+			if (mac->tx_answer)
+				req->frame.flags |= RPW_F_PRIO;
 			if (!(req->frame.flags & RPW_F_ACKREQ))
 				req->frame.flags |= RPW_F_MORE;
 			mac->burst[mac->burst_n++] = req;
@@ -912,7 +988,7 @@ static int rpw_mac_burst_fill(struct rpw_mac *mac, u64 now)
 static void rpw_mac_try_tx(struct rpw_mac *mac, u64 now)
 {
 	struct rpw_mac_txreq *req;
-	bool slot;
+	bool slot, answer = false;
 	u64 u;
 	int len;
 
@@ -938,6 +1014,12 @@ static void rpw_mac_try_tx(struct rpw_mac *mac, u64 now)
 		mac->stats.dup_skips++;
 		return;
 	}
+	/* Only our answer slot comes before the origin. */
+	answer = mac->ans_addr == mac->cfg.addr && now < mac->origin;
+	if (answer) {
+		rpw_mac_answer_first(mac);
+		req = mac->head;
+	}
 send:
 	/*
 	 * Any earlier attempt may have reached the receiver (a collision can
@@ -946,13 +1028,18 @@ send:
 	 */
 	if (req->tries || req->collisions)
 		req->frame.flags |= RPW_F_RETX;
-	/* Receivers keep their slot order for frames sent out of turn. */
+	/*
+	 * Receivers keep their slot order for frames sent out of turn: with
+	 * urgent access, or in our answer slot (the round goes on after the
+	 * access that asked, and an answer earns no answer slot).
+	 */
 	req->frame.flags &= ~(RPW_F_PRIO | RPW_F_ANS);
-	if (rpw_mac_urgent_head(mac))
+	mac->tx_urgent = rpw_mac_urgent_head(mac);
+	mac->tx_answer = answer;
+	if (mac->tx_urgent || answer)
 		req->frame.flags |= RPW_F_PRIO;
 	if (req->answered)
 		req->frame.flags |= RPW_F_ANS;
-	mac->tx_urgent = req->frame.flags & RPW_F_PRIO;
 	/* Ordinary access: more frames may follow (rpw_mac_burst_fill()). */
 	req->frame.flags &= ~RPW_F_MORE;
 	if (!mac->tx_urgent && mac->cfg.max_info_frames > 1 &&
@@ -1032,6 +1119,8 @@ static void rpw_mac_access_stats(struct rpw_mac *mac, u64 d)
 	mac->stats.access_last_ns = d;
 	if (d > mac->stats.access_max_ns)
 		mac->stats.access_max_ns = d;
+	if (mac->tx_answer)
+		mac->stats.answer_count++;
 	if (mac->tx_urgent) {
 		mac->stats.urgent_count++;
 		mac->stats.urgent_sum_ns += d;
@@ -1065,8 +1154,7 @@ static void rpw_mac_tx_intact(struct rpw_mac *mac, u64 now)
 	}
 	if (!req)
 		return;
-	if (!mac->tx_urgent)
-		mac->rx_data_src = mac->cfg.addr;
+	rpw_mac_data_frame(mac, &req->frame);
 	mac->stats.tx_frames++;
 	/* A follower's opening flag is counted with the frame before it. */
 	mac->stats.tx_bytes += mac->burst_end[i] - from;
@@ -1196,8 +1284,8 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, struct rpw_frame *f,
 			return;
 		mac->stats.dup_addr++;
 		rpw_mac_event(mac, RPW_MAC_EV_DUP_ADDR, f);
-		if (f->type != RPW_T_ACK && !(f->flags & RPW_F_PRIO))
-			mac->rx_data_src = f->src;
+		if (f->type != RPW_T_ACK)
+			rpw_mac_data_frame(mac, f);
 		return;
 	}
 
@@ -1227,8 +1315,7 @@ static void rpw_mac_rx_frame(struct rpw_mac *mac, struct rpw_frame *f,
 	}
 
 	/* Like ACKs, frames sent with urgent access keep the order. */
-	if (!(f->flags & RPW_F_PRIO))
-		mac->rx_data_src = f->src;
+	rpw_mac_data_frame(mac, f);
 	if (f->dst != mac->cfg.addr && f->dst != RPW_ADDR_BCAST)
 		return;
 	if (!rpw_mac_auth_ok(mac, f))
@@ -1296,9 +1383,13 @@ static void rpw_mac_rx_byte(struct rpw_mac *mac, u8 b, u64 now)
 		 * The U-point after our own ACK is ours too: a module that
 		 * every frame is sent to (the primary, during a round of
 		 * capacity reports) ACKs each one, and the next sender took
-		 * slot 0 before the priority slot every time.
+		 * slot 0 before the priority slot every time.  Not after our
+		 * ACK of a frame that asked us for an answer, though: our
+		 * answer slot follows, and an urgent frame sent here would
+		 * take the answer's place (rpw_mac_data_frame()).
 		 */
-		mac->u_mine = mine && mac->rxf.type != RPW_T_ACK;
+		mac->u_mine = mine && (mac->rxf.type != RPW_T_ACK ||
+				       mac->rx_ans_dst == mac->cfg.addr);
 		mac->u_ans = mac->rxf.flags & RPW_F_ANS;
 		/* Before rx: a request submitted from it waits for the next. */
 		rpw_mac_clear_defer(mac);

@@ -137,7 +137,12 @@ struct rpw_mac_txreq {
 	 * not wait behind the module's own start-up question.
 	 */
 	bool ahead;
-	/* Answers follow this frame (flag ANS): keep its U-point for them. */
+	/*
+	 * Answers follow this frame (flag ANS).  After one nobody ACKs, its
+	 * U-point is for the urgent answers (the election's); after a
+	 * unicast frame with RPW_F_ACKREQ, the addressee gets the answer
+	 * slot, in front of the next round (power allocation requests).
+	 */
 	bool answered;
 	/* enum rpw_mac_class: whose queue room it takes (fixed until done). */
 	u8 cls;
@@ -220,6 +225,7 @@ struct rpw_mac_stats {
 	u64 urgent_count;	/* ... sent in a U-point or priority slot */
 	u64 urgent_sum_ns;	/* ready -> start, those frames */
 	u64 urgent_max_ns;
+	u64 answer_count;	/* accesses in an answer slot of ours */
 	/* Submissions refused for want of queue room (-ENOBUFS), by class. */
 	u64 refused[RPW_MAC_NR_CLASS];
 	/* Good frames dropped by ops->open (enum rpw_auth_verdict). */
@@ -278,6 +284,7 @@ struct rpw_mac {
 	bool rx_bad;		/* bad frame/garbage in this busy period */
 	u8 rx_prev;		/* previous byte (abort detection) */
 	u8 rx_data_src;		/* sender of a good data frame, or 0 */
+	u8 rx_ans_dst;		/* ... its addressee, if it asked for an answer */
 	u8 top_heard;		/* highest address heard: sweep start */
 	u16 n_heard;		/* addresses ever heard, ourselves included */
 
@@ -293,6 +300,8 @@ struct rpw_mac {
 	u16 p_first;		/* first priority slot after the origin */
 	bool p_resp;		/* ... and it is for answers only */
 	u16 ring_off;		/* ROTATE: ring slots used before origin */
+	/* Owner of the answer slot, origin - T_slot .. origin; 0 = none. */
+	u8 ans_addr;
 	u64 busy_start;		/* first byte of the current busy period */
 	bool u_offer;		/* line ended with a frame nobody ACKs */
 	bool u_mine;		/* ... sent by us: the U-point is not ours */
@@ -306,6 +315,7 @@ struct rpw_mac {
 	bool tx_active;
 	bool tx_is_ack;
 	bool tx_urgent;		/* head was eligible for urgent access */
+	bool tx_answer;		/* this access is in our answer slot */
 	u16 tx_len;
 	u16 echo_pos;
 	u64 tx_start;

@@ -68,6 +68,14 @@ seeds = {
     "heartbeat": hb,
     "ack": ack,
     "pwr_request": req,
+    # A request asking for an answer (ACKREQ|ANS), its ACK, the answer in
+    # the answer slot (ACKREQ|PRIO) and its ACK (rackpwr-mac.rst).
+    "answer_slot": wire(body(0x30, 1, 4, 16, E4 + [1, 0] +
+                             [3, 2, 0xF4, 1, 0x34, 0x12, 0, 0], 9)) +
+                   wire(body(0x01, 4, 1, 16, [])) +
+                   wire(body(0x31, 4, 1, 7, H1 + [1, 1, 0, 0, 0xF4, 1, 9,
+                                                  0, 0, 0], 5)) +
+                   wire(body(0x01, 1, 4, 7, [])),
     "escapes": esc,
     "back_to_back": hb[:-1] + ack + cap,
     "abort": bytes([FLAG, 0x10, 0x12, ESC]) + ack,

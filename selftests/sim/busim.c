@@ -510,6 +510,8 @@ int busim_send(struct busim *sim, int node, u8 dst, u8 type, u8 flags,
 	pr->req.frame.dst = dst;
 	pr->req.frame.type = type;
 	pr->req.frame.flags = flags;
+	/* The MAC sets ANS itself, for requests marked answered. */
+	pr->req.answered = flags & RPW_F_ANS;
 	pr->req.frame.len = len;
 	if (len)
 		memcpy(pr->req.frame.payload, payload, len);

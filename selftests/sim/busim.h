@@ -88,7 +88,10 @@ const struct busim_line_stats *busim_line_stats(const struct busim *sim);
 
 /* Submit a caller-owned request at the current time. */
 int busim_submit(struct busim *sim, int node, struct rpw_mac_txreq *req);
-/* Same, from a per-node pool of requests (-ENOBUFS when exhausted). */
+/*
+ * Same, from a per-node pool of requests (-ENOBUFS when exhausted);
+ * RPW_F_ANS in @flags submits it as answered (struct rpw_mac_txreq).
+ */
 int busim_send(struct busim *sim, int node, u8 dst, u8 type, u8 flags,
 	       const void *payload, u8 len);
 /* Requests of the pool currently owned by the MAC of @node. */

@@ -835,6 +835,8 @@ static void alloc_send(struct rnode *n, const struct rpw_frame *f)
 		return;
 	req->frame = *f;
 	req->cls = RPW_MAC_CLASS_ALLOC;
+	/* As rpw_alloc_tx(): the answer slot for all but table reports. */
+	req->answered = !n->psu && f->type != RPW_T_INV_REPORT;
 	if (!n->psu) {
 		/* An INV_REPORT stays until sent or withdrawn. */
 		if (f->type != RPW_T_INV_REPORT)

@@ -576,6 +576,9 @@ static void alloc_send(struct snode *n, const struct rpw_frame *f)
 	req->frame = *f;
 	req->cls = RPW_MAC_CLASS_ALLOC;
 	req->urgent = alloc_urgent;	/* experiment: not what alloc.c does */
+	/* As rpw_alloc_tx(): the answer slot for all but table reports. */
+	req->answered = n->e.cfg.role != RACKPWR_ROLE_PSU &&
+			f->type != RPW_T_INV_REPORT;
 	/*
 	 * As rpw_alloc_tx(): a chassis frame lives one resend period, a
 	 * primary's ends with its lease and is not sent outside one.

@@ -237,16 +237,16 @@ static void test_cfg_build(void)
 	uart_mac(&mc, 64, 0);
 	TAP_EQ(rpw_elect_cfg_build(&c, &mc, &p, &why), 0,
 	       "prio-period 0 builds a valid config");
-	TAP_EQ(tenths(c.bus_delay_ns), 3487, "prio-period 0: J 348.7 ms");
-	TAP_EQ(tenths(c.hb_ns), 1861, "prio-period 0: T_h 186.1 ms");
+	TAP_EQ(tenths(c.bus_delay_ns), 4986, "prio-period 0: J 498.6 ms");
+	TAP_EQ(tenths(c.hb_ns), 2634, "prio-period 0: T_h 263.4 ms");
 
 	/* rackpwr-election.rst's table: prio-period 0, max-addr 254. */
 	uart_mac(&mc, RPW_ADDR_MAX, 0);
 	rpw_elect_cfg_build(&c, &mc, &p, &why);
-	TAP_EQ(tenths(c.bus_delay_ns), 8568, "table, 8 modules: J 856.8 ms");
-	TAP_EQ(tenths(c.hb_ns), 4481, "table, 8 modules: T_h 448.1 ms");
-	TAP_EQ(tenths(c.detect_ns), 22127, "table, 8 modules: T_det 2212.7 ms");
-	TAP_EQ(tenths(c.member_ns), 35846, "table, 8 modules: member 3584.6 ms");
+	TAP_EQ(tenths(c.bus_delay_ns), 10067, "table, 8 modules: J 1006.7 ms");
+	TAP_EQ(tenths(c.hb_ns), 5253, "table, 8 modules: T_h 525.3 ms");
+	TAP_EQ(tenths(c.detect_ns), 25953, "table, 8 modules: T_det 2595.3 ms");
+	TAP_EQ(tenths(c.member_ns), 42028, "table, 8 modules: member 4202.8 ms");
 
 	/* Explicit settings are taken as given and validated. */
 	uart_mac(&mc, 64, 4);

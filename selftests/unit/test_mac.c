@@ -64,6 +64,9 @@ static void tr_free(struct traffic *t)
 	free(t);
 }
 
+/* RPW_F_ANS: every unicast asks its addressee for an answer. */
+static u8 tr_answers;
+
 static int tr_send(struct busim *sim, struct traffic *t, unsigned int node)
 {
 	u8 p[16];
@@ -86,7 +89,8 @@ static int tr_send(struct busim *sim, struct traffic *t, unsigned int node)
 	p[5] = 0x7e;		/* exercise escaping */
 	p[6] = 0x7d;
 	ret = busim_send(sim, node, bc ? RPW_ADDR_BCAST : dst + 1, RPW_T_DATA,
-			 (t->ack && !bc) ? RPW_F_ACKREQ : 0, p, sizeof(p));
+			 (t->ack && !bc) ? RPW_F_ACKREQ | tr_answers : 0, p,
+			 sizeof(p));
 	if (ret)
 		return ret;
 	t->result[node * MAXC + ctr] = 1;
@@ -243,6 +247,7 @@ static void sum_stats(struct busim *sim, struct rpw_mac_stats *s)
 		s->echo_timeouts += m->echo_timeouts;
 		s->busy_drops += m->busy_drops;
 		s->header_errors += m->header_errors;
+		s->answer_count += m->answer_count;
 		if (m->access_max_ns > s->access_max_ns)
 			s->access_max_ns = m->access_max_ns;
 	}
@@ -255,7 +260,9 @@ static void test_saturation(unsigned int n, u64 dur, enum rpw_mac_profile prof,
 {
 	struct traffic *t = tr_new(n);
 	struct busim *sim = tr_sim(t, n, prof, 1000 + n, lat, jitter);
-	const char *pn = prof == RPW_MAC_PROFILE_SIM ? "sim" : "uart";
+	const char *pn = prof == RPW_MAC_PROFILE_SIM ?
+			 (tr_answers ? "sim, answers" : "sim") :
+			 (tr_answers ? "uart, answers" : "uart");
 	struct rpw_mac_stats s;
 	struct tr_check c;
 	unsigned int i, mn = ~0u, mx = 0;
@@ -271,16 +278,28 @@ static void test_saturation(unsigned int n, u64 dur, enum rpw_mac_profile prof,
 	idle = busim_run_until_idle(sim, dur + 2000 * MS);
 	sum_stats(sim, &s);
 	c = tr_check(t);
+	/*
+	 * Round-robin: frames, or with answers the accesses in one's own
+	 * slot (not those in answer slots, which follow the requests).
+	 */
 	for (i = 0; i < n; i++) {
-		u64 f = busim_mac(sim, i)->stats.tx_frames;
+		const struct rpw_mac_stats *m = &busim_mac(sim, i)->stats;
+		u64 f = tr_answers ? m->access_count - m->answer_count :
+				     m->tx_frames;
 
 		mn = f < mn ? f : mn;
 		mx = f > mx ? f : mx;
 	}
-	tap_diag("%u nodes %s: %u frames, %llu collisions, %llu acks, tx/node %u..%u, max access %.2f ms",
+	tap_diag("%u nodes %s: %u frames, %llu collisions, %llu acks, tx/node %u..%u, %llu in answer slots, max access %.2f ms",
 		 n, pn, c.sent, (unsigned long long)s.collisions,
 		 (unsigned long long)s.acks_rx, mn, mx,
-		 s.access_max_ns / 1e6);
+		 (unsigned long long)s.answer_count, s.access_max_ns / 1e6);
+	if (tr_answers)
+		tap_ok(s.answer_count >= c.sent / 4,
+		       "%u nodes %s: %llu frames went in answer slots", n, pn,
+		       (unsigned long long)s.answer_count);
+	else
+		TAP_EQ(s.answer_count, 0, "no answer slots without ANS");
 	tap_ok(idle && !c.pending, "%u nodes %s: all frames completed", n, pn);
 	tap_ok(c.sent >= 2 * n && c.ok == c.sent && !c.lost && !c.dup &&
 	       !t->bad_rx,
@@ -2177,9 +2196,15 @@ static void urg_tick(struct busim *sim, void *arg)
 static void test_urgent_saturation(unsigned int n, enum rpw_mac_profile prof,
 				   u64 lat, u64 jitter, u64 dur, bool sink)
 {
-	const char *pn = prof == RPW_MAC_PROFILE_SIM ?
-			 (sink ? "sim, all to the urgent sender" : "sim") :
-			 (sink ? "uart, all to the urgent sender" : "uart");
+	static const char *const names[2][2][2] = {
+		{ { "sim", "sim, answers" },
+		  { "sim, all to the urgent sender",
+		    "sim, all to the urgent sender, answers" } },
+		{ { "uart", "uart, answers" },
+		  { "uart, all to the urgent sender",
+		    "uart, all to the urgent sender, answers" } },
+	};
+	const char *pn = names[prof != RPW_MAC_PROFILE_SIM][sink][!!tr_answers];
 	struct urg *u = calloc(1, sizeof(*u));
 	struct rpw_mac_cfg cfg[MAXN];
 	struct busim_cfg bc = {
@@ -2500,6 +2525,297 @@ static void test_burst_no_upoint(void)
 	free(mac);
 }
 
+/* ---- answer slot ------------------------------------------------------- */
+
+/* Two times equal (printed in ms), for profile @pn. */
+static void ans_eq(u64 a, u64 b, const char *pn, const char *what)
+{
+	tap_ok(a == b, "answer slot, %s: %s (%.3f == %.3f ms)", pn, what,
+	       a / 1e6, b / 1e6);
+}
+
+/* The first frame in @buf: 1, or 0 if there is none. */
+static int first_frame(const u8 *buf, size_t len, struct rpw_frame *fr)
+{
+	struct rpw_deframer d;
+	size_t i;
+
+	rpw_deframer_init(&d);
+	for (i = 0; i < len; i++)
+		if (rpw_deframer_feed(&d, buf[i], fr) == 1)
+			return 1;
+	return 0;
+}
+
+/* A one-byte DATA request to @dst, with ACKREQ when unicast. */
+static void ans_req(struct rpw_mac_txreq *r, u8 dst, bool urgent)
+{
+	memset(r, 0, sizeof(*r));
+	r->frame.type = RPW_T_DATA;
+	r->frame.dst = dst;
+	r->frame.flags = dst == RPW_ADDR_BCAST ? 0 : RPW_F_ACKREQ;
+	r->frame.len = 1;
+	r->urgent = urgent;
+}
+
+/* Transmit what @mac queued (no later than @limit) and read it back. */
+static u64 ans_echo(struct rpw_mac *mac, struct fake *f, u64 now, u64 limit)
+{
+	now = fake_until_tx(mac, f, now, limit);
+	rpw_mac_rx_bytes(mac, f->tx, f->ntx, now + f->ntx * mac->t_char);
+	f->ntx = 0;
+	return now;
+}
+
+/*
+ * A MAC at @addr on an 8-address bus that heard 5, 3 and 2 (one of them
+ * itself) in a sweep: the ring after 5 is 3, 2, the newcomer slot and 5.
+ * Returns a time at which the line is idle.
+ */
+static u64 ans_mac(struct rpw_mac *mac, struct fake *f, u8 addr,
+		   enum rpw_mac_profile prof)
+{
+	static const u8 order[] = { 5, 3, 2 };
+	struct rpw_mac_txreq r;
+	struct rpw_mac_cfg cfg;
+	u64 now = 100 * MS;
+	unsigned int i;
+
+	memset(f, 0, sizeof(*f));
+	rpw_mac_cfg_default(&cfg, prof, addr, BAUD);
+	cfg.max_addr = 8;
+	rpw_mac_init(mac, &cfg, &fake_ops, f, 0);
+	for (i = 0; i < ARRAY_SIZE(order); i++, now += 50 * MS) {
+		if (order[i] != addr) {
+			feed(mac, 0, RPW_T_DATA, RPW_ADDR_BCAST, order[i], now);
+			continue;
+		}
+		ans_req(&r, RPW_ADDR_BCAST, false);
+		rpw_mac_submit(mac, &r, now);
+		now = ans_echo(mac, f, now, now + 50 * MS);
+	}
+	return now;
+}
+
+struct ans_case {
+	bool sweep;	/* garbage first: 5's frame continues a sweep */
+	u8 flags;	/* of 5's unicast to 2, which 2 ACKs */
+	u64 prio_at;	/* 0, or 2 sends a PRIO frame this long after */
+	u8 prio_flags;	/* ... with these flags (ACKREQ: to 5, who ACKs) */
+};
+
+/*
+ * Address 3, the next in the ring after 5 (the second in a sweep from
+ * 5), has a broadcast queued while 5 sends 2 a unicast.  Returns how long
+ * after the line's last byte it starts.
+ */
+static u64 ans_third(enum rpw_mac_profile prof, const struct ans_case *c)
+{
+	static const u8 garbage_bytes[4] = { 0x7e, 0x11, 0x22, 0x33 };
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq r;
+	struct fake f;
+	u64 now = ans_mac(mac, &f, 3, prof), last, d = 0;
+	u64 gap = mac->t_turn + (mac->t_ifs - mac->t_turn) / 4;
+
+	if (c->sweep) {
+		rpw_mac_rx_bytes(mac, garbage_bytes, sizeof(garbage_bytes),
+				 now);
+		now += mac->t_ifs + mac->t_slot / 2;
+	}
+	feed(mac, c->flags, RPW_T_DATA, 2, 5, now);
+	ans_req(&r, RPW_ADDR_BCAST, false);
+	rpw_mac_submit(mac, &r, now);
+	last = now + gap;
+	feed(mac, 0, RPW_T_ACK, 5, 2, last);
+	if (c->prio_at) {
+		last += c->prio_at;
+		feed(mac, c->prio_flags, RPW_T_DATA,
+		     c->prio_flags & RPW_F_ACKREQ ? 5 : RPW_ADDR_BCAST, 2,
+		     last);
+		if (c->prio_flags & RPW_F_ACKREQ)
+			feed(mac, 0, RPW_T_ACK, 2, 5, last += gap);
+	}
+	now = fake_until_tx(mac, &f, last, last + 500 * MS);
+	if (f.ntx)
+		d = now - last;
+	rpw_mac_cancel_all(mac, now);
+	free(mac);
+	return d;
+}
+
+/* What the others do around an answer slot: one slot, nobody uses it. */
+static void test_answer_slot_others(enum rpw_mac_profile prof)
+{
+	const char *pn = prof == RPW_MAC_PROFILE_SIM ? "sim" : "uart";
+	const u8 ask = RPW_F_ACKREQ | RPW_F_ANS;
+	struct rpw_mac_cfg cfg;
+	struct ans_case c;
+	u64 ifs, slot, base, d;
+
+	rpw_mac_cfg_default(&cfg, prof, 3, BAUD);
+	ifs = cfg.t_ifs_us * 1000ULL;
+	slot = cfg.t_slot_us * 1000ULL;
+
+	memset(&c, 0, sizeof(c));
+	c.flags = RPW_F_ACKREQ;
+	base = ans_third(prof, &c);
+	ans_eq(base, ifs, pn,
+	       "unmarked frame: slot 0 is the next member's, at the origin");
+	c.flags = RPW_F_ANS;
+	ans_eq(ans_third(prof, &c), base, pn,
+	       "ANS without ACKREQ gives none");
+	c.flags = ask;
+	ans_eq(ans_third(prof, &c), base + slot, pn,
+	       "an empty answer slot costs one slot; nobody else sends in it");
+
+	/* The answer slot's access keeps the order, seen apart or merged. */
+	c.prio_at = ifs + slot / 8;
+	c.prio_flags = RPW_F_PRIO;
+	ans_eq(ans_third(prof, &c), base, pn,
+	       "after the answer the round goes on after the asker");
+	c.prio_at = ifs / 2;
+	ans_eq(ans_third(prof, &c), base, pn,
+	       "the same when the answer seems to follow inside the IFS (late idle)");
+	c.prio_at = ifs + slot / 8;
+	c.prio_flags = RPW_F_PRIO | ask;
+	ans_eq(ans_third(prof, &c), base, pn,
+	       "an answer asking for an answer gets no answer slot");
+
+	/* Sweep: 4 (in slot 0), then the priority slot, then 3. */
+	memset(&c, 0, sizeof(c));
+	c.sweep = true;
+	c.flags = RPW_F_ACKREQ;
+	d = ans_third(prof, &c);
+	ans_eq(d, ifs + 2 * slot, pn,
+	       "sweep after 5, unmarked: 3 after 4 and the priority slot");
+	c.flags = ask;
+	ans_eq(ans_third(prof, &c), d + slot, pn,
+	       "a sweep also gives the answer slot first");
+}
+
+/* The addressee's side: its answer goes T_ifs after its ACK. */
+static void test_answer_slot(enum rpw_mac_profile prof)
+{
+	const char *pn = prof == RPW_MAC_PROFILE_SIM ? "sim" : "uart";
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq a, u;
+	struct rpw_frame fr;
+	struct fake f;
+	u64 now = ans_mac(mac, &f, 2, prof), t, ifs = mac->t_ifs;
+	u64 slot = mac->t_slot, turn = mac->t_turn;
+	u8 w[RPW_MAX_WIRE];
+	int len;
+
+	/* Asked for an answer: ACK, then the answer in the answer slot. */
+	feed(mac, RPW_F_ACKREQ | RPW_F_ANS, RPW_T_DATA, 2, 5, now);
+	now = fake_until_tx(mac, &f, now, now + 50 * MS);
+	tap_ok(first_frame(f.tx, f.ntx, &fr) && fr.type == RPW_T_ACK,
+	       "answer slot, %s: the addressee ACKs", pn);
+	t = now + f.ntx * mac->t_char;
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, t);
+	f.ntx = 0;
+	ans_req(&a, 5, false);
+	rpw_mac_submit(mac, &a, t);
+	now = fake_until_tx(mac, &f, t, t + 500 * MS);
+	ans_eq(now - t, ifs, pn,
+	       "the answer starts T_ifs after the ACK");
+	memset(&fr, 0, sizeof(fr));
+	first_frame(f.tx, f.ntx, &fr);
+	tap_ok(fr.dst == 5 && fr.flags == (RPW_F_ACKREQ | RPW_F_PRIO),
+	       "answer slot, %s: sent PRIO (keeps the order), flags %#x", pn,
+	       fr.flags);
+	t = now + f.ntx * mac->t_char;
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, t);
+	f.ntx = 0;
+	TAP_EQ(mac->stats.answer_count, 1, "answer slot: counted");
+	len = wire(w, 0, RPW_T_ACK, 2, 5, a.frame.seq, 0);
+	rpw_mac_rx_bytes(mac, w, len, t += turn + mac->t_char);
+	tap_ok(!f.last_result, "answer slot, %s: answer acknowledged", pn);
+
+	/* Nothing queued in time: the answer waits for 2's ring slot. */
+	now = t + 50 * MS;
+	feed(mac, RPW_F_ACKREQ | RPW_F_ANS, RPW_T_DATA, 2, 5, now);
+	now = fake_until_tx(mac, &f, now, now + 50 * MS);
+	t = now + f.ntx * mac->t_char;
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, t);
+	f.ntx = 0;
+	ans_req(&a, 5, false);
+	rpw_mac_submit(mac, &a, t + ifs + slot / 2);
+	now = fake_until_tx(mac, &f, t + ifs + slot / 2, t + 500 * MS);
+	ans_eq(now - t, ifs + 3 * slot, pn,
+	       "missed: slot 3's, the priority slot, then 2's");
+	rpw_mac_cancel_all(mac, now);
+	f.ntx = 0;
+
+	/* Unmarked: no answer slot, 2 waits for its turn after 3. */
+	now += 50 * MS;
+	feed(mac, RPW_F_ACKREQ, RPW_T_DATA, 2, 5, now);
+	now = fake_until_tx(mac, &f, now, now + 50 * MS);
+	t = now + f.ntx * mac->t_char;
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, t);
+	f.ntx = 0;
+	ans_req(&a, 5, false);
+	rpw_mac_submit(mac, &a, t);
+	now = fake_until_tx(mac, &f, t, t + 500 * MS);
+	ans_eq(now - t, ifs + 2 * slot, pn,
+	       "none after an unmarked frame");
+	rpw_mac_cancel_all(mac, now);
+	f.ntx = 0;
+
+	/*
+	 * An urgent frame due meanwhile neither takes the U-point after
+	 * our ACK nor the answer slot from an answer that asks for an
+	 * ACK: it goes in the U-point after that ACK.
+	 */
+	now += 50 * MS;
+	feed(mac, RPW_F_ACKREQ | RPW_F_ANS, RPW_T_DATA, 2, 5, now);
+	ans_req(&u, RPW_ADDR_BCAST, true);
+	rpw_mac_submit(mac, &u, now);
+	now = fake_until_tx(mac, &f, now, now + 50 * MS);
+	tap_ok(first_frame(f.tx, f.ntx, &fr) && fr.type == RPW_T_ACK,
+	       "answer slot, %s: the ACK goes first", pn);
+	t = now + f.ntx * mac->t_char;
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, t);
+	f.ntx = 0;
+	ans_req(&a, 5, false);
+	rpw_mac_submit(mac, &a, t);
+	now = fake_until_tx(mac, &f, t, t + 500 * MS);
+	tap_ok(now - t == ifs && first_frame(f.tx, f.ntx, &fr) &&
+	       fr.dst == 5 && (fr.flags & RPW_F_PRIO),
+	       "answer slot, %s: not the U-point after our ACK; the answer before the urgent frame (%.3f ms, dst %u)",
+	       pn, (now - t) / 1e6, fr.dst);
+	t = now + f.ntx * mac->t_char;
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, t);
+	f.ntx = 0;
+	len = wire(w, 0, RPW_T_ACK, 2, 5, a.frame.seq, 0);
+	rpw_mac_rx_bytes(mac, w, len, t += turn + mac->t_char);
+	now = fake_until_tx(mac, &f, t, t + 500 * MS);
+	tap_ok(now - t == turn && first_frame(f.tx, f.ntx, &fr) &&
+	       fr.dst == RPW_ADDR_BCAST && (fr.flags & RPW_F_PRIO),
+	       "answer slot, %s: the urgent frame in the U-point after the answer's ACK",
+	       pn);
+	rpw_mac_cancel_all(mac, now);
+	f.ntx = 0;
+
+	/* Only the urgent frame queued: it takes the answer slot. */
+	now += 50 * MS;
+	feed(mac, RPW_F_ACKREQ | RPW_F_ANS, RPW_T_DATA, 2, 5, now);
+	ans_req(&u, RPW_ADDR_BCAST, true);
+	rpw_mac_submit(mac, &u, now);
+	now = fake_until_tx(mac, &f, now, now + 50 * MS);
+	t = now + f.ntx * mac->t_char;
+	rpw_mac_rx_bytes(mac, f.tx, f.ntx, t);
+	f.ntx = 0;
+	now = fake_until_tx(mac, &f, t, t + 500 * MS);
+	tap_ok(now - t == ifs && first_frame(f.tx, f.ntx, &fr) &&
+	       fr.dst == RPW_ADDR_BCAST,
+	       "answer slot, %s: an urgent frame alone takes the answer slot",
+	       pn);
+	rpw_mac_cancel_all(mac, now);
+	free(mac);
+}
+
 int main(void)
 {
 	if (getenv("RPW_MAC_SEED"))
@@ -2558,5 +2874,19 @@ int main(void)
 			       1000 * MS, false);
 	test_urgent_saturation(16, RPW_MAC_PROFILE_UART, 200000, 800000,
 			       1000 * MS, true);
+	test_answer_slot_others(RPW_MAC_PROFILE_SIM);
+	test_answer_slot_others(RPW_MAC_PROFILE_UART);
+	test_answer_slot(RPW_MAC_PROFILE_SIM);
+	test_answer_slot(RPW_MAC_PROFILE_UART);
+	/* Every unicast asks for an answer: one more access per access. */
+	tr_answers = RPW_F_ANS;
+	test_saturation(8, 500 * MS, RPW_MAC_PROFILE_SIM, 0, 0, 4);
+	test_saturation(8, 1000 * MS, RPW_MAC_PROFILE_UART, 200000, 800000, 4);
+	test_urgent_saturation(30, RPW_MAC_PROFILE_SIM, 0, 0, 1000 * MS, true);
+	test_urgent_saturation(16, RPW_MAC_PROFILE_UART, 200000, 800000,
+			       1000 * MS, false);
+	test_urgent_saturation(16, RPW_MAC_PROFILE_UART, 200000, 800000,
+			       1000 * MS, true);
+	tr_answers = 0;
 	return tap_done();
 }
