@@ -290,21 +290,47 @@ static bool elect_is_member(const struct rpw_elect *e, unsigned int a)
 }
 
 /*
+ * A power-supply module by what it did: it made a claim we followed, or
+ * acknowledged a claim we heard.  Membership ages out in two windows
+ * (a module that left must leave the acker rotation and the takeover
+ * slots); this record does not, so a module that comes back from a
+ * partition is told from an address that never took part.
+ */
+static void elect_known_add(struct rpw_elect *e, u8 a)
+{
+	if (a >= RPW_ADDR_MIN && a <= RPW_ADDR_MAX && a != e->persisted)
+		e->known[a >> 5] |= 1U << (a & 31);
+}
+
+static bool elect_is_known(const struct rpw_elect *e, u8 a)
+{
+	return e->known[a >> 5] & (1U << (a & 31));
+}
+
+/*
  * The primary names the one secondary that acknowledges a claim, taking
  * the psu modules it knows in turn.  Each secondary used to work out its
  * turn from its own view of the membership; modules that had just started
  * knew few others, all took the turn, and their acks collided after every
  * heartbeat until the views agreed (tens of seconds in a 60-module rack).
+ * Known members (elect_known_add()) are named while there are any: one
+ * that never acknowledged anything (an address heard only claiming or
+ * asking, as a babbler is) cost the lease its turn every round.  A new
+ * module answers unnamed once per membership window, and is known then.
  */
 static u8 elect_pick_acker(struct rpw_elect *e)
 {
-	unsigned int i, a = e->last_acker;
+	unsigned int i, pass, a;
 
-	for (i = 0; i < RPW_ADDR_MAX; i++) {
-		a = a >= RPW_ADDR_MAX ? RPW_ADDR_MIN : a + 1;
-		if (a != e->cfg.addr && elect_is_member(e, a)) {
-			e->last_acker = a;
-			return a;
+	for (pass = 0; pass < 2; pass++) {
+		a = e->last_acker;
+		for (i = 0; i < RPW_ADDR_MAX; i++) {
+			a = a >= RPW_ADDR_MAX ? RPW_ADDR_MIN : a + 1;
+			if (a != e->cfg.addr && elect_is_member(e, a) &&
+			    (pass || elect_is_known(e, a))) {
+				e->last_acker = a;
+				return a;
+			}
 		}
 	}
 	return RPW_ADDR_NONE;
@@ -762,28 +788,61 @@ static void elect_arm_primary(struct rpw_elect *e, u64 now)
 	elect_set_timer(e, t);
 }
 
+/*
+ * Become primary in @epoch (ours): no lease and no heartbeat yet.  The
+ * caller reports the events, then elect_claim_send() makes the claim.
+ */
+static void elect_claim_epoch(struct rpw_elect *e, u32 epoch, u64 now)
+{
+	e->epoch = epoch;
+	e->epoch_at = now;
+	e->jump_ep = 0;
+	e->persisted_from = epoch;
+	e->state = RPW_ES_PRIMARY;
+	e->announced = false;
+	e->primary = e->cfg.addr;
+	elect_clear_lease(e);
+	memset(e->ring, 0, sizeof(e->ring));
+}
+
+static void elect_claim_send(struct rpw_elect *e, enum rpw_elect_prio prio,
+			     u64 now)
+{
+	e->hb_next = now + e->cfg.hb_ns;
+	e->resend = false;
+	elect_send_claim(e, RPW_T_PRIMARY, prio, now);
+	e->next_reannounce = now + 2 * e->cfg.frame_ns;
+	elect_arm_primary(e, now);
+}
+
 static void elect_promote(struct rpw_elect *e, enum rpw_elect_prio prio,
 			  u64 now)
 {
 	/* Serial order: the term wraps past RPW_EPOCH_TERM_MAX to 1. */
 	u32 term = (RPW_EPOCH_TERM(e->epoch) + 1) & RPW_EPOCH_TERM_MAX;
 
-	e->epoch = RPW_EPOCH_MAKE(term ? term : 1, e->cfg.addr);
-	e->epoch_at = now;
-	e->jump_ep = 0;
-	e->state = RPW_ES_PRIMARY;
-	e->announced = false;
-	e->primary = e->cfg.addr;
-	elect_clear_lease(e);
-	memset(e->ring, 0, sizeof(e->ring));
+	elect_claim_epoch(e, RPW_EPOCH_MAKE(term ? term : 1, e->cfg.addr), now);
 	e->stats.promotions++;
 	elect_event(e, RPW_EV_PROMOTED, e->cfg.addr, e->epoch);
 	elect_event(e, RPW_EV_EPOCH_CHANGED, e->cfg.addr, e->epoch);
-	e->hb_next = now + e->cfg.hb_ns;
-	e->resend = false;
-	elect_send_claim(e, RPW_T_PRIMARY, prio, now);
-	e->next_reannounce = now + 2 * e->cfg.frame_ns;
-	elect_arm_primary(e, now);
+	elect_claim_send(e, prio, now);
+}
+
+/*
+ * Primary: a claim in our name in a later epoch, at most RPW_EPOCH_STEP
+ * terms on, that we did not send (a forged one, or a module configured
+ * with our address).  Every module that heard it follows "us" in that
+ * epoch and takes our own heartbeats for stale ones; a two-module rack
+ * then had two primaries a jump apart that neither could adopt.  Claim
+ * the epoch as ours, with a new lease: the forger gained a bounded step.
+ */
+static void elect_reclaim(struct rpw_elect *e, u32 ep, u64 now)
+{
+	if (rpw_epoch_terms(ep, e->epoch) > RPW_EPOCH_STEP)
+		return;
+	elect_claim_epoch(e, ep, now);
+	elect_event(e, RPW_EV_EPOCH_CHANGED, e->cfg.addr, e->epoch);
+	elect_claim_send(e, RPW_ELECT_PRIO_URGENT, now);
 }
 
 static void elect_demote(struct rpw_elect *e, u8 winner, u32 epoch)
@@ -827,8 +886,13 @@ static void elect_follow(struct rpw_elect *e, u8 src, u32 epoch, u16 lease_ms,
 	if (epoch != e->epoch)
 		e->epoch_at = now;
 	elect_raise_epoch(e, epoch);
-	if (src != e->cfg.addr)
+	if (src != e->cfg.addr) {
 		e->anchored = true;
+		elect_known_add(e, src);
+	}
+	/* The rack moved on: a persistent claimer's one term counts anew. */
+	if (src != e->persisted && epoch != e->persisted_from)
+		e->persisted_from = epoch;
 	elect_set_primary(e, src);
 	e->evidence = now;
 	/* A primary configured with a longer lease must not be overtaken. */
@@ -956,6 +1020,19 @@ static bool elect_may_adopt(struct rpw_elect *e, u32 ep, bool member,
 	if (!member && (RPW_EPOCH_TERM(ep) != RPW_EPOCH_TERM(e->epoch) ||
 			now - e->epoch_at >= e->detect_ns))
 		return false;
+	/*
+	 * A member only by persistence (elect_rx_claim()), never known
+	 * before, is a module that started in a partition or a babbler: the
+	 * babbler of elect_sim --adversary moved the rack 12 terms with one
+	 * frame repeated for a detection time.  More than one term from our
+	 * epoch when it became a member, in all (a babbler followed one
+	 * term on could otherwise step one term per claim), takes a second
+	 * address that acknowledged one of its claims.
+	 */
+	if (RPW_EPOCH_OWNER(ep) == e->persisted && e->persisted_ack != ep &&
+	    (rpw_epoch_terms(ep, e->epoch) > 1 ||
+	     rpw_epoch_terms(ep, e->persisted_from) > 1))
+		return false;
 	if (rpw_epoch_terms(ep, e->epoch) <= RPW_EPOCH_STEP)
 		return true;
 	if (e->jump_ep != ep) {
@@ -1001,11 +1078,21 @@ static bool elect_outvoted(const struct rpw_elect *e, u32 ep, bool member,
 			   u64 now)
 {
 	if (!member || e->outvote_ep != ep || now - e->outvote_at >
-	    e->detect_ns || now - e->evidence < e->detect_ns ||
-	    now - e->epoch_at < e->detect_ns || now < e->fence_primary ||
-	    e->state == RPW_ES_PRIMARY)
+	    e->detect_ns || now - e->epoch_at < e->detect_ns ||
+	    now < e->fence_primary)
 		return false;
-	return e->primary == RPW_ADDR_NONE;
+	/*
+	 * A primary that does not act and that no peer acknowledged for a
+	 * membership window (a start race settles sooner): the lone primary
+	 * of a partition that failed over more than once, which the rack
+	 * does not adopt from a member only by persistence
+	 * (elect_may_adopt()).
+	 */
+	if (e->state == RPW_ES_PRIMARY)
+		return !e->acting && now - e->epoch_at >= e->member_win &&
+		       now - e->peer_ack >= e->member_win;
+	return now - e->evidence >= e->detect_ns &&
+	       e->primary == RPW_ADDR_NONE;
 }
 
 /*
@@ -1032,7 +1119,14 @@ static bool elect_unacked_rival(const struct rpw_elect *e, u32 ep,
 static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 			   u32 ep, u64 now)
 {
-	bool member = elect_is_member_addr(e, f->src);
+	/*
+	 * A module we once followed or heard answering is one in the race
+	 * even after its membership aged out: a primary alone in its view
+	 * (its only peer lost and deleted) must yield to that peer's
+	 * takeover claim before the claimer acts, or both act.
+	 */
+	bool member = elect_is_member_addr(e, f->src) ||
+		      elect_is_known(e, f->src);
 
 	u16 lease_ms = le16_to_cpu(elect_claim(f)->lease_ms);
 
@@ -1047,11 +1141,25 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 		elect_dup(e, now);
 		if (!rpw_epoch_after(ep, e->epoch))
 			return;
+		if (e->state == RPW_ES_PRIMARY) {
+			elect_reclaim(e, ep, now);
+			return;
+		}
+	}
+	if (f->src != e->cfg.addr) {
+		e->heard[e->heard_pos].at = now;
+		e->heard[e->heard_pos].ep = ep;
+		e->heard[e->heard_pos].seq = f->seq;
+		e->heard_pos = (e->heard_pos + 1) % RPW_ELECT_HEARD;
 	}
 	if (rpw_epoch_after(e->epoch, ep) &&
 	    (elect_outvoted(e, ep, member, now) ||
 	     elect_unacked_rival(e, ep, member, now))) {
 		/* Forget the epoch nobody else holds; join as if new. */
+		if (e->state == RPW_ES_PRIMARY) {
+			elect_event(e, RPW_EV_CONFLICT, f->src, ep);
+			elect_demote(e, f->src, ep);
+		}
 		e->stats.rejoins++;
 		e->epoch = 0;
 		e->anchored = false;
@@ -1075,9 +1183,11 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 	if (ep != e->epoch && !elect_may_adopt(e, ep, member, now)) {
 		/*
 		 * While we follow nobody or claim without confirmation (a
-		 * start, a failover) a claimer is a module in the race: its
-		 * next claim may be adopted.  Under a live primary, and by an
-		 * acting one, an unknown claimer must keep claiming for a
+		 * start, a failover: no peer acknowledged our epoch yet and
+		 * we do not act) a claimer is a module in the race: its next
+		 * claim may be adopted.  Under a live primary, and by one
+		 * that was acknowledged (a lost ack may leave a gap in its
+		 * lease), an unknown claimer must keep claiming for a
 		 * detection time first (a partition healed): one frame, or a
 		 * burst, never makes a member.
 		 */
@@ -1087,9 +1197,27 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 		}
 		e->cand_last = now;
 		if (e->primary == RPW_ADDR_NONE ||
-		    (e->state == RPW_ES_PRIMARY && !e->acting) ||
-		    now - e->cand_since >= e->detect_ns)
+		    (e->state == RPW_ES_PRIMARY && e->peer_ack < e->epoch_at &&
+		     !rpw_elect_is_primary(e, now))) {
 			elect_member_add(e, f->src);
+		} else if (now - e->cand_since >= e->detect_ns) {
+			elect_member_add(e, f->src);
+			if (!elect_is_known(e, f->src) &&
+			    e->persisted != f->src) {
+				e->persisted = f->src;
+				e->persisted_from = e->epoch;
+			}
+		}
+		/*
+		 * Not followed, but it may be a primary acting on a lease
+		 * (we were frozen while the rack failed over to a module we
+		 * do not know): no takeover of ours may act before that
+		 * lease ends.  A primary does not fence itself on it, or a
+		 * babbler would keep it from acting as long as it babbles.
+		 */
+		if (e->state != RPW_ES_PRIMARY)
+			elect_fence_rival(e, elect_fence_of(e, lease_ms, now),
+					  f->src);
 		e->stats.rx_unearned++;
 		return;
 	}
@@ -1104,6 +1232,30 @@ static void elect_rx_claim(struct rpw_elect *e, const struct rpw_frame *f,
 		elect_maybe_ack(e, f, now);
 }
 
+/*
+ * An acknowledgment in epoch @ep answers a claim we know: one of our own,
+ * or one we heard from another node, at most an ack window ago (claims
+ * and acks each reach us within J).
+ */
+static bool elect_ack_answers(struct rpw_elect *e, const struct rpw_frame *f,
+			      u32 ep, u64 now)
+{
+	struct rpw_elect_hb *hb;
+	unsigned int i;
+
+	if (e->state == RPW_ES_PRIMARY && ep == e->epoch) {
+		hb = elect_ring_find(e, f->seq);
+		if (hb && now - hb->sent <= elect_ack_window(e))
+			return true;
+	}
+	for (i = 0; i < RPW_ELECT_HEARD; i++)
+		if (e->heard[i].at && e->heard[i].ep == ep &&
+		    e->heard[i].seq == f->seq &&
+		    now - e->heard[i].at <= elect_ack_window(e))
+			return true;
+	return false;
+}
+
 static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,
 			 u32 ep, u64 now)
 {
@@ -1115,13 +1267,19 @@ static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,
 	if (f->src == e->cfg.addr || !RPW_EPOCH_TERM(ep))
 		return;
 	/*
-	 * Only an acknowledgment in our epoch, or a bounded step before it,
-	 * makes a member: the primary would name a babbler of made-up
-	 * epochs as its acker in turn and lose its lease to it.
+	 * Only an acknowledgment that answers a claim we heard, in our epoch
+	 * or a bounded step before it, makes a member: the primary names
+	 * its members as ackers in turn and secondaries count them in their
+	 * takeover slots, so a babbler of acknowledgments in made-up epochs
+	 * (0xffffffff is a few terms before a young epoch in serial order)
+	 * cost the primary its lease at every turn it was named.
 	 */
-	if (ep == e->epoch || (rpw_epoch_after(e->epoch, ep) &&
-			       rpw_epoch_terms(e->epoch, ep) <= RPW_EPOCH_STEP))
+	if ((ep == e->epoch || (rpw_epoch_after(e->epoch, ep) &&
+				rpw_epoch_terms(e->epoch, ep) <= RPW_EPOCH_STEP)) &&
+	    elect_ack_answers(e, f, ep, now)) {
 		elect_member_add(e, f->src);
+		elect_known_add(e, f->src);
+	}
 	if (rpw_epoch_after(e->epoch, ep)) {
 		e->stats.rx_stale++;
 		if (member && owner != f->src) {
@@ -1135,6 +1293,9 @@ static void elect_rx_ack(struct rpw_elect *e, const struct rpw_frame *f,
 	 * may have collided here), within the claims' bound; far later
 	 * ones only count towards confirming a jump (elect_may_adopt()).
 	 */
+	if (owner == e->persisted && owner != f->src &&
+	    rpw_epoch_after(ep, e->epoch) && elect_ack_answers(e, f, ep, now))
+		e->persisted_ack = ep;
 	if (ep != e->epoch &&
 	    (!member || owner == f->src || owner < RPW_ADDR_MIN ||
 	     owner > RPW_ADDR_MAX ||

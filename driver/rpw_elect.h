@@ -75,6 +75,9 @@ static inline u32 rpw_epoch_terms(u32 a, u32 b)
 /* Heartbeat sends remembered for matching acknowledgments (by seq). */
 #define RPW_ELECT_RING		8
 
+/* Claims of others remembered for matching acknowledgments. */
+#define RPW_ELECT_HEARD		4
+
 /* A claim that send() refused is tried again this much later. */
 #define RPW_ELECT_RETRY_NS	1000000ULL
 
@@ -246,6 +249,24 @@ struct rpw_elect {
 	u8 cand;
 	u64 cand_since;
 	u64 cand_last;
+	/*
+	 * ... the last one that became a member only by persisting, an epoch
+	 * of its that another node acknowledged (answering its claim), and
+	 * our epoch then.
+	 */
+	u8 persisted;
+	u32 persisted_ack;
+	u32 persisted_from;	/* our epoch when it became a member */
+	/*
+	 * The last claims heard from other nodes, for matching acks (an ack
+	 * may arrive after the next claim: 2J can exceed T_h).
+	 */
+	struct {
+		u64 at;
+		u32 ep;
+		u8 seq;
+	} heard[RPW_ELECT_HEARD];
+	u8 heard_pos;
 	/* An earlier epoch a member acknowledged for its owner, and when. */
 	u32 outvote_ep;
 	u64 outvote_at;
@@ -268,6 +289,8 @@ struct rpw_elect {
 	u64 member_win;		/* current window length */
 	u32 member_cur[8];	/* psu nodes heard in this window */
 	u32 member_prev[8];	/* ... and in the previous one */
+	/* Ever followed, or heard answering a claim: never ages. */
+	u32 known[8];
 	struct rpw_elect_hb ring[RPW_ELECT_RING];
 	struct rpw_elect_stats stats;
 };

@@ -989,6 +989,325 @@ static void test_epoch_adoption(void)
 	free(p);
 }
 
+/* Acknowledgers named by @p's next @n heartbeats (acks from @acker). */
+static void named_by(struct tn *p, u8 *named, int n, u64 *t)
+{
+	const struct rpw_frame *o;
+	struct rpw_frame f;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		p->nout = 0;
+		*t = p->timer;
+		fire(p, 0);
+		done_all(p, *t + MS);
+		o = last_of(p, RPW_T_HEARTBEAT);
+		named[i] = o ? o->payload[6] : 0;
+		if (o && named[i]) {
+			f = claim(RPW_T_HEARTBEAT_ACK, named[i], p->e.epoch,
+				  o->seq);
+			rpw_elect_rx(&p->e, &f, *t + 2 * MS);
+		}
+	}
+}
+
+/*
+ * Forged acknowledgments make no member (elect_sim --adversary seed
+ * 1519): an ack in epoch 0xffffffff, a few terms before a young epoch in
+ * serial order, or one in our epoch answering no claim of ours, made its
+ * sender a member; the primary then named it in turn and lost its lease
+ * at every one of its turns.
+ */
+static void test_forged_acks(void)
+{
+	struct tn *p = calloc(1, sizeof(*p));
+	struct rpw_frame f;
+	u8 named[6];
+	u64 t;
+	int i, bad = 0;
+
+	mk(p, 50, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&p->e, T0);
+	fire(p, 0);
+	done_all(p, p->timer - 10 * MS);
+	f = claim(RPW_T_WHO_PRIMARY, 7, 0, 0);
+	rpw_elect_rx(&p->e, &f, p->timer - 5 * MS);
+	named_by(p, named, 2, &t);
+	f = claim(RPW_T_HEARTBEAT_ACK, 0x10, 0xffffffffU, 0x01);
+	rpw_elect_rx(&p->e, &f, t + 3 * MS);
+	f = claim(RPW_T_HEARTBEAT_ACK, 0x11, p->e.epoch, (u8)(p->e.seq + 77));
+	rpw_elect_rx(&p->e, &f, t + 3 * MS);
+	named_by(p, named, 6, &t);
+	for (i = 0; i < 6; i++)
+		bad += named[i] != 7;
+	TAP_EQ(bad, 0, "forged acks (0xffffffff, unknown seq): never named");
+	tap_ok(rpw_elect_is_primary(&p->e, t + p->e.cfg.guard_ns + 2 * MS),
+	       "forged acks: the primary still acts");
+	free(p);
+}
+
+/*
+ * A babbling claimer (elect_sim --adversary seeds 12 and 287): an address
+ * never heard before repeats a claim 12 terms ahead for longer than a
+ * detection time while the rack's primary is alive.  It becomes a member
+ * by persisting, but moves the epoch at most one term, and an acting
+ * primary never names it as its acknowledger.  With a second address
+ * answering its claims (a healed partition) the jump is adopted.
+ */
+static void test_babbler(void)
+{
+	struct tn *s = calloc(1, sizeof(*s)), *p = calloc(1, sizeof(*p));
+	u32 e3 = RPW_EPOCH_MAKE(3, 50), jump = RPW_EPOCH_MAKE(15, 0x10);
+	struct rpw_frame f;
+	u8 named[8];
+	u64 t, t0 = T0 + MS;
+	int i, bad = 0;
+
+	mk(s, 40, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&s->e, T0);
+	for (t = t0; t < t0 + 4 * s->e.cfg.detect_ns; t += 4 * MS) {
+		f = claim(RPW_T_HEARTBEAT, 50, e3, (u8)(t / MS));
+		if ((t - t0) % (16 * MS) == 0)
+			rpw_elect_rx(&s->e, &f, t);
+		f = claim(RPW_T_HEARTBEAT, 0x10, jump, 9);
+		if (t > t0)
+			rpw_elect_rx(&s->e, &f, t);
+	}
+	tap_ok(rpw_elect_epoch(&s->e) == e3 && rpw_elect_primary(&s->e) == 50,
+	       "babbler 12 terms ahead for 4 detection times: not adopted");
+	tap_ok(s->e.stats.rx_unearned > 0, "babbler: counted unearned (%u)",
+	       s->e.stats.rx_unearned);
+	f = claim(RPW_T_HEARTBEAT_ACK, 0x11, jump, 9);
+	rpw_elect_rx(&s->e, &f, t + MS);
+	f = claim(RPW_T_HEARTBEAT, 0x10, jump, 10);
+	rpw_elect_rx(&s->e, &f, t + 2 * MS);
+	tap_ok(rpw_elect_epoch(&s->e) == jump && rpw_elect_primary(&s->e) == 0x10,
+	       "... adopted once a second address answered its claim");
+
+	/* A babbler one term ahead is followed, but cannot step on. */
+	mk(s, 40, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&s->e, T0);
+	jump = RPW_EPOCH_MAKE(4, 0x10);
+	for (t = t0; t < t0 + 4 * s->e.cfg.detect_ns; t += 4 * MS) {
+		f = claim(RPW_T_HEARTBEAT, 50, e3, (u8)(t / MS));
+		if ((t - t0) % (16 * MS) == 0 &&
+		    rpw_elect_primary(&s->e) != 0x10)
+			rpw_elect_rx(&s->e, &f, t);
+		f = claim(RPW_T_HEARTBEAT, 0x10, jump, 9);
+		if (t > t0)
+			rpw_elect_rx(&s->e, &f, t);
+	}
+	TAP_EQ(rpw_elect_epoch(&s->e), jump,
+	       "babbler one term ahead for 4 detection times: followed");
+	for (i = 1; i <= 20; i++) {
+		f = claim(RPW_T_HEARTBEAT, 0x10,
+			  RPW_EPOCH_MAKE(4 + i, 0x10), (u8)(9 + i));
+		rpw_elect_rx(&s->e, &f, t + (u64)i * MS);
+	}
+	TAP_EQ(RPW_EPOCH_TERM(rpw_elect_epoch(&s->e)), 4,
+	       "... but its claims one term further each do not move it");
+
+	/*
+	 * Its one term counts from the rack's epoch: after a failover it
+	 * may be one term ahead of the new primary (elect_sim seed 36495,
+	 * where the chassis modules refused a healed partition's primary
+	 * for good).
+	 */
+	mk(s, 40, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&s->e, T0);
+	jump = RPW_EPOCH_MAKE(5, 0x10);
+	for (t = t0; t < t0 + 4 * s->e.cfg.detect_ns; t += 4 * MS) {
+		f = claim(RPW_T_HEARTBEAT, 50, e3, (u8)(t / MS));
+		if ((t - t0) % (16 * MS) == 0) {
+			rpw_elect_rx(&s->e, &f, t);
+			f = claim(RPW_T_HEARTBEAT_ACK, 60, e3, (u8)(t / MS));
+			rpw_elect_rx(&s->e, &f, t + MS);
+		}
+		f = claim(RPW_T_HEARTBEAT, 0x10, jump, 9);
+		if (t > t0)
+			rpw_elect_rx(&s->e, &f, t);
+	}
+	TAP_EQ(rpw_elect_epoch(&s->e), e3, "babbler two terms ahead: refused");
+	f = claim(RPW_T_HEARTBEAT, 60, RPW_EPOCH_MAKE(4, 60), 1);
+	rpw_elect_rx(&s->e, &f, t + MS);
+	TAP_EQ(rpw_elect_primary(&s->e), 60, "a member took over, one term on");
+	f = claim(RPW_T_HEARTBEAT, 0x10, jump, 10);
+	rpw_elect_rx(&s->e, &f, t + 2 * MS);
+	tap_ok(rpw_elect_epoch(&s->e) == jump &&
+	       rpw_elect_primary(&s->e) == 0x10,
+	       "... then the claimer one term ahead of it is followed");
+
+	/* An acting primary never names the babbler. */
+	mk(p, 50, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&p->e, T0);
+	fire(p, 0);
+	done_all(p, p->timer - 10 * MS);
+	f = claim(RPW_T_WHO_PRIMARY, 7, 0, 0);
+	rpw_elect_rx(&p->e, &f, p->timer - 5 * MS);
+	named_by(p, named, 2, &t);
+	jump = RPW_EPOCH_MAKE(RPW_EPOCH_TERM(p->e.epoch) + 12, 0x10);
+	for (i = 0; i < 8 * 3; i++) {
+		f = claim(RPW_T_HEARTBEAT, 0x10, jump, 9);
+		rpw_elect_rx(&p->e, &f, p->timer - MS);
+		if (i % 3 == 2) {
+			named_by(p, named + i / 3, 1, &t);
+			bad += named[i / 3] != 7;
+		}
+	}
+	tap_ok(rpw_elect_state(&p->e) == RPW_ES_PRIMARY &&
+	       RPW_EPOCH_TERM(rpw_elect_epoch(&p->e)) == 1,
+	       "babbler at an acting primary: still primary in term 1");
+	TAP_EQ(bad, 0, "babbler: never named as acknowledger");
+	tap_ok(rpw_elect_is_primary(&p->e, t + p->e.cfg.guard_ns + 2 * MS),
+	       "babbler: the primary still acts");
+	free(s);
+	free(p);
+}
+
+/*
+ * A claim forged in the primary's own name, a bounded step ahead
+ * (elect_sim --adversary seed 1871): every secondary followed "it" there
+ * and took the real heartbeats for stale ones; in a two-module rack the
+ * secondary then took over a jump ahead that the primary could not adopt,
+ * and neither acted again.  The primary now claims that epoch itself.
+ */
+static void test_forged_own_claim(void)
+{
+	struct tn *p = calloc(1, sizeof(*p));
+	struct rpw_frame f;
+	const struct rpw_frame *o;
+	u32 ep, far;
+
+	mk(p, 50, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&p->e, T0);
+	fire(p, 0);
+	done_all(p, p->timer - 10 * MS);
+	ep = RPW_EPOCH_MAKE(1 + RPW_EPOCH_STEP, 50);
+	far = RPW_EPOCH_MAKE(2 + 2 * RPW_EPOCH_STEP, 50);
+	p->nout = 0;
+	f = claim(RPW_T_HEARTBEAT, 50, far, 200);
+	rpw_elect_rx(&p->e, &f, p->timer - 5 * MS);
+	TAP_EQ(RPW_EPOCH_TERM(rpw_elect_epoch(&p->e)), 1,
+	       "own address, more than RPW_EPOCH_STEP ahead: ignored");
+	f = claim(RPW_T_HEARTBEAT, 50, ep, 200);
+	rpw_elect_rx(&p->e, &f, p->timer - 4 * MS);
+	o = last(p);
+	tap_ok(rpw_elect_state(&p->e) == RPW_ES_PRIMARY &&
+	       rpw_elect_epoch(&p->e) == ep && o && o->type == RPW_T_PRIMARY &&
+	       ep_of(o) == ep,
+	       "own address, RPW_EPOCH_STEP ahead: claimed as ours, announced");
+	TAP_EQ(p->ev[RPW_EV_DUP_ADDR], 1, "... and reported as dup_addr");
+	free(p);
+}
+
+/*
+ * The lone primary of a partition that failed over more than once: the
+ * rack does not adopt its jump from a member only by persistence, so it
+ * yields when a member's earlier claim is acknowledged by another member
+ * and no peer acknowledged its own claims for a membership window
+ * (elect_sim seed 1327 with the persistence rule alone).
+ */
+static void test_outvoted_primary(void)
+{
+	struct tn *p = calloc(1, sizeof(*p));
+	u32 other = RPW_EPOCH_MAKE(1, 30);
+	struct rpw_frame f;
+	u64 t, t0;
+	u8 k = 0;
+
+	mk(p, 50, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&p->e, T0);
+	fire(p, 0);
+	TAP_EQ(rpw_elect_state(&p->e), RPW_ES_PRIMARY, "outvoted: lone primary");
+	t0 = p->timer;
+	for (t = t0; t < t0 + 2 * p->e.cfg.member_ns &&
+	     rpw_elect_state(&p->e) == RPW_ES_PRIMARY; t += 10 * MS) {
+		f = claim(RPW_T_HEARTBEAT, 30, other, ++k);
+		rpw_elect_rx(&p->e, &f, t);
+		f = claim(RPW_T_HEARTBEAT_ACK, 40, other, k);
+		rpw_elect_rx(&p->e, &f, t + MS);
+	}
+	tap_ok(rpw_elect_state(&p->e) == RPW_ES_SECONDARY &&
+	       rpw_elect_primary(&p->e) == 30 && p->e.stats.rejoins == 1,
+	       "outvoted: unacknowledged primary rejoins and follows 30");
+	tap_ok(t - t0 >= p->e.cfg.member_ns,
+	       "outvoted: not before a membership window (%.0f ms)",
+	       (t - t0) / 1e6);
+	free(p);
+}
+
+/*
+ * A claim not followed still fences (elect_sim seed 14959): a module
+ * frozen while the rack failed over to a primary it did not know yet
+ * heard that primary's claims as unearned, took over and acted at the
+ * same time as it.
+ */
+static void test_unearned_fence(void)
+{
+	struct tn *s = calloc(1, sizeof(*s));
+	u32 e3 = RPW_EPOCH_MAKE(3, 50);
+	struct rpw_frame f;
+	u64 t = T0 + MS, until;
+
+	mk(s, 40, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&s->e, T0);
+	f = claim(RPW_T_HEARTBEAT, 50, e3, 1);
+	rpw_elect_rx(&s->e, &f, t);
+	f = claim(RPW_T_HEARTBEAT, 0x10, RPW_EPOCH_MAKE(4, 0x10), 1);
+	put_unaligned_le16(1000, f.payload + 4);
+	rpw_elect_rx(&s->e, &f, t + MS);
+	TAP_EQ(rpw_elect_primary(&s->e), 50, "unearned claim: not followed");
+	until = t + MS + 1000 * MS;
+	while (rpw_elect_state(&s->e) != RPW_ES_PRIMARY &&
+	       s->timer != RPW_ELECT_NO_TIMER)
+		fire(s, 0);
+	done_all(s, s->timer - s->e.cfg.hb_ns + MS);
+	tap_ok(rpw_elect_state(&s->e) == RPW_ES_PRIMARY &&
+	       !rpw_elect_is_primary(&s->e, s->timer - s->e.cfg.hb_ns +
+				     s->e.cfg.guard_ns + MS) &&
+	       s->timer < until,
+	       "took over: not acting inside the unearned claimer's lease");
+	free(s);
+}
+
+/*
+ * A lone primary yields at once to a module it followed before (elect_sim
+ * seed 5300): it had deleted its only peer when it took over from it and
+ * acted alone on read-backs; the peer, following it without being named,
+ * missed two heartbeats and took over.  Its claim came from no member, so
+ * the primary waited a detection time and both acted.
+ */
+static void test_known_claimer(void)
+{
+	struct tn *p = calloc(1, sizeof(*p));
+	struct rpw_frame f;
+	int i;
+	u32 ep;
+
+	mk(p, 50, RACKPWR_ROLE_PSU);
+	rpw_elect_start(&p->e, T0);
+	f = claim(RPW_T_HEARTBEAT, 233, RPW_EPOCH_MAKE(5, 233), 1);
+	rpw_elect_rx(&p->e, &f, T0 + MS);
+	while (rpw_elect_state(&p->e) != RPW_ES_PRIMARY &&
+	       p->timer != RPW_ELECT_NO_TIMER)
+		fire(p, 0);
+	for (i = 0; i < 50 && !rpw_elect_is_primary(&p->e, p->timer - MS);
+	     i++) {
+		p->nout = 0;
+		fire(p, 0);
+		done_all(p, p->timer - p->e.cfg.hb_ns + MS);
+	}
+	tap_ok(rpw_elect_is_primary(&p->e, p->timer - MS),
+	       "known claimer: took over, acts alone on read-back");
+	ep = RPW_EPOCH_MAKE(RPW_EPOCH_TERM(p->e.epoch) + 1, 233);
+	f = claim(RPW_T_PRIMARY, 233, ep, 2);
+	rpw_elect_rx(&p->e, &f, p->timer - MS);
+	tap_ok(rpw_elect_state(&p->e) == RPW_ES_SECONDARY &&
+	       rpw_elect_primary(&p->e) == 233 && rpw_elect_epoch(&p->e) == ep,
+	       "known claimer: its takeover claim demotes us at once");
+	free(p);
+}
+
 int main(void)
 {
 	test_cfg();
@@ -1006,5 +1325,11 @@ int main(void)
 	test_tx_refused();
 	test_ack_refused();
 	test_epoch_adoption();
+	test_forged_acks();
+	test_babbler();
+	test_forged_own_claim();
+	test_outvoted_primary();
+	test_unearned_fence();
+	test_known_claimer();
 	return tap_done();
 }
