@@ -1456,7 +1456,13 @@ static void b_poll(struct busim *sim, void *arg)
 		}
 		if (failover_bench || settle_bench || powered_count() != NSRV)
 			break;
-		/* Shed bench: fail a supply of the secondary. */
+		/*
+		 * Shed bench: fail a supply of the secondary, once the agent's
+		 * start-up settle is over (it holds sheds; the bench times the
+		 * shed of a settled rack, not what is left of that wait).
+		 */
+		if (now < p->ag.settle_until)
+			break;
 		budget_before = rack_mw(0) < rack_mw(1) ? rack_mw(0) :
 				rack_mw(1);
 		m.granted_at_fail = powered_mw();
