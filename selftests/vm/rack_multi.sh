@@ -133,11 +133,13 @@ fi
 view() { rackpwrctl node show "$ID"; }
 field_primary() { field primary "$(view)"; }
 # following: the primary this module follows, once it is steady (the same
-# in two looks 300 ms apart; a primary's lease may lapse for a moment on
-# a loaded host, which the allocation rides out)
+# in three looks 500 ms apart: two primaries of one term, after a
+# simultaneous start, took up to 0.7 s to settle on the higher address; a
+# primary's lease may lapse for a moment on a loaded host, which the
+# allocation rides out)
 following() {
 	_p=
-	for _i in 1 2; do
+	for _i in 1 2 3; do
 		_v=$(view)
 		_q=$(field primary "$_v")
 		case $(field state "$_v") in
@@ -147,15 +149,19 @@ following() {
 		[ "${_q:-0}" != 0 ] && [ "$_q" != 255 ] || return 1
 		[ -z "$_p" ] || [ "$_p" = "$_q" ] || return 1
 		_p=$_q
-		[ $_i = 2 ] || usleep 300000
+		[ $_i = 3 ] || usleep 500000
 	done
 	echo "$_p"
 }
+# The primary seen steady is the one checked: after a simultaneous start
+# both psu modules may claim term 1 and the chassis follow the lower
+# address until the higher one's claim wins; asking once more after the
+# first steady answer caught that switch and failed.
 _t=$(now_ms)
-while ! following >/dev/null && [ $(($(now_ms) - _t)) -lt $((2 * WAIT)) ]; do
+P=
+while ! P=$(following) && [ $(($(now_ms) - _t)) -lt $((2 * WAIT)) ]; do
 	usleep 200000
 done
-P=$(following)
 check_ge "follows a primary" 1 "${P:-0}"
 [ -n "$P" ] || echo "# $(view)"
 if [ "$P" = "$addr" ]; then
