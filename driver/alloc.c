@@ -866,7 +866,7 @@ static const u8 rpw_alloc_sev[RPW_SRV_EV__MAX] = {
 
 /*
  * One server event for @node, if it is the chassis bound to that bus.  A
- * server appearing in an empty slot was inserted: that is its first
+ * server appearing in a slot without one was inserted: that is its first
  * power-on trigger.  Called with rpw_alloc_hw_mutex held.
  */
 static void rpw_alloc_srv_event(struct rpw_node *node,
@@ -884,8 +884,12 @@ static void rpw_alloc_srv_event(struct rpw_node *node,
 	if (!a || !a->seeded || a->bus != ev->bus || ev->slot >= RPW_ALLOC_SLOTS ||
 	    !rpw_alloc_role(node, RACKPWR_ROLE_CHASSIS) || !sev)
 		goto unlock;
-	inserted = sev == RPW_SEV_PRESENT &&
-		   a->slots.slot[ev->slot].state == RPW_SLOT_EMPTY;
+	/*
+	 * Not "the slot is EMPTY": a server pulled while it held power
+	 * leaves the slot RELEASING until the primary confirms, and one
+	 * inserted before that must still ask (once the release is done).
+	 */
+	inserted = sev == RPW_SEV_PRESENT && !a->slots.slot[ev->slot].present;
 	if (info)
 		strscpy(a->ident[ev->slot], info->ident, RPW_SRV_IDENT_LEN);
 	if (sev == RPW_SEV_GONE) {

@@ -538,6 +538,26 @@ static void test_gone(void)
 	rpw_slots_rx(&s, &f, 2 * MS, &out);
 	is(s.slot[3].state, RPW_SLOT_EMPTY, "gone: confirmed, EMPTY");
 
+	/*
+	 * Pulled while it held power and another one inserted before the
+	 * primary confirmed the release (rack_seed on a loaded host): the
+	 * insertion asks once the release is confirmed, for the new watts.
+	 */
+	granted(&s);
+	rpw_slots_server_event(&s, 3, RPW_SEV_GONE, 0, MS, &out);
+	rpw_slots_tick(&s, MS, &out);
+	tap_ok(!s.slot[3].present && s.slot[3].state == RPW_SLOT_RELEASING,
+	       "gone, reinserted: pulled, RELEASING, not present");
+	rpw_slots_server_event(&s, 3, RPW_SEV_PRESENT, 150, 2 * MS, &out);
+	is(rpw_slots_server_event(&s, 3, RPW_SEV_INSERT, 0, 2 * MS, &out), 0,
+	   "gone, reinserted: the insertion taken while RELEASING");
+	reset();
+	f = confirm(3, RPW_GS_NONE, 0, 0);
+	rpw_slots_rx(&s, &f, 3 * MS, &out);
+	tap_ok(s.slot[3].state == RPW_SLOT_REQUESTING &&
+	       s.slot[3].want_w == 150 && s.slot[3].trigger == RPW_SEV_INSERT,
+	       "gone, reinserted: release confirmed, then asks 150 W (insert)");
+
 	chassis(&s, 100);
 	rpw_slots_server_event(&s, 5, RPW_SEV_BUTTON, 0, 0, &out);
 	reset();

@@ -163,6 +163,19 @@ check "lower: the primary's line too" 250000 "$(until_eq 250000 8000 entf P 10 2
 check "lower: 350 W returned" 2250000 "$(until_eq 2250000 5000 pwr P granted_mw)"
 check "lower: still powered" 1 "$(srv 1 2 enable)"
 
+# Pulled while granted and another server inserted before the primary
+# confirmed the release (here within one poll: GONE, then PRESENT): the
+# insertion still asks, once the release is done.
+OLD=$(slotf "$NC" 1 req_id)
+srv 1 1 present 0
+srv 1 1 present 1
+check "swapped while granted: the insertion asks" insert \
+	"$(until_eq insert 8000 slotf "$NC" 1 trigger)"
+granted 1 500 "swapped while granted"
+[ "$(slotf "$NC" 1 req_id)" != "$OLD" ] && ok "swapped: a new grant id" ||
+	nok "swapped: a new grant id (still $OLD)"
+check "swapped: 500 W held again" 2250000 "$(until_eq 2250000 5000 pwr P granted_mw)"
+
 srv 1 3 present 0
 check "abrupt removal: slot 3 empty" empty "$(until_eq empty 8000 slotf "$NC" 3 state)"
 check "abrupt removal: reason" removed "$(slotf "$NC" 3 reason)"
