@@ -2816,6 +2816,161 @@ static void test_answer_slot(enum rpw_mac_profile prof)
 	free(mac);
 }
 
+/*
+ * Timing from the line: rpw_mac_cfg_for_latency() is the "uart" profile
+ * with L as a parameter, the "sim" profile at L = 0.
+ */
+static void test_line_derive(void)
+{
+	static const u32 bauds[] = { 9600, 19200, 115200, 1000000 };
+	struct rpw_mac_cfg u, s, c;
+	u32 prev_slot = 0, prev_ifs = 0, l;
+	bool exact = true, floor = true, mono = true, valid = true;
+	const char *why;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bauds); i++) {
+		rpw_mac_cfg_default(&u, RPW_MAC_PROFILE_UART, 7, bauds[i]);
+		c = u;
+		exact &= rpw_mac_cfg_for_latency(&c, 1000) == 1000 &&
+			 !memcmp(&c, &u, sizeof(c));
+		c = u;
+		exact &= rpw_mac_cfg_for_latency(&c, 901) == 1000 &&
+			 !memcmp(&c, &u, sizeof(c));
+		rpw_mac_cfg_default(&s, RPW_MAC_PROFILE_SIM, 7, bauds[i]);
+		c = s;
+		floor &= rpw_mac_cfg_for_latency(&c, 0) == 0 &&
+			 !memcmp(&c, &s, sizeof(c));
+	}
+	tap_ok(exact, "line: L = 1000 us (and 901) gives the uart profile exactly");
+	tap_ok(floor, "line: L = 0 gives the sim profile exactly");
+	rpw_mac_cfg_default(&c, RPW_MAC_PROFILE_UART, 7, 115200);
+	for (l = 0; l <= 60000; l += 50) {
+		u32 got = rpw_mac_cfg_for_latency(&c, l);
+
+		valid &= !rpw_mac_cfg_validate(&c, &why) &&
+			 (got >= l || got == RPW_MAC_LAT_CAP_US);
+		mono &= c.t_slot_us >= prev_slot && c.t_ifs_us >= prev_ifs;
+		prev_slot = c.t_slot_us;
+		prev_ifs = c.t_ifs_us;
+	}
+	tap_ok(valid, "line: every budget validates and covers what was asked");
+	tap_ok(mono, "line: slot and IFS grow with the budget");
+	TAP_EQ(rpw_mac_cfg_for_latency(&c, 101), 150, "line: 101 us -> step 150");
+	TAP_EQ(c.t_slot_us, 2 * 87 + 300 + 75, "line: slot at 150 us");
+	TAP_EQ(c.t_ifs_us, 75 + 2 * 87 + 450, "line: IFS at 150 us");
+	TAP_EQ(rpw_mac_cfg_for_latency(&c, 1000000), RPW_MAC_LAT_CAP_US,
+	       "line: budget capped");
+	/* Hysteresis: up at once, down only with room to spare. */
+	TAP_EQ(rpw_mac_lat_budget(0, 120), 150, "line: first budget");
+	TAP_EQ(rpw_mac_lat_budget(150, 1001), 1500, "line: up at once");
+	TAP_EQ(rpw_mac_lat_budget(150, 90), 150, "line: 90 us keeps 150");
+	TAP_EQ(rpw_mac_lat_budget(150, 60), 100, "line: 60 us lowers to 100");
+	TAP_EQ(rpw_mac_lat_budget(1500, 1100), 1500, "line: 1100 us keeps 1500");
+	TAP_EQ(rpw_mac_lat_budget(1500, 600), 700, "line: 600 us lowers to 700");
+}
+
+/*
+ * Node 0 asks node 1 for ACKs, node 1 broadcasts: @rounds times each,
+ * every node measures its echo latency.
+ */
+static struct busim *line_run(enum rpw_mac_profile prof, u64 lat, u64 jitter,
+			      double ber, unsigned int rounds)
+{
+	struct rpw_mac_cfg cfg[2];
+	struct busim_cfg bc = {
+		.nodes = 2, .baud = BAUD, .seed = 77 + seed_off,
+		.rx_lat_ns = lat, .rx_jitter_ns = jitter,
+	};
+	struct busim_hooks h = { 0 };
+	struct busim *sim;
+	unsigned int i;
+	u8 p = 0;
+
+	for (i = 0; i < 2; i++) {
+		rpw_mac_cfg_default(&cfg[i], prof, i + 1, BAUD);
+		cfg[i].max_addr = 2;
+	}
+	sim = busim_new(&bc, cfg, &h);
+	if (!sim)
+		return NULL;
+	busim_set_ber(sim, 0, ber);
+	for (i = 0; i < rounds; i++) {
+		p++;
+		busim_send(sim, 0, 2, RPW_T_DATA, RPW_F_ACKREQ, &p, 1);
+		busim_send(sim, 1, RPW_ADDR_BCAST, RPW_T_DATA, 0, &p, 1);
+		busim_run_until_idle(sim, busim_now(sim) + 2000 * MS);
+		/* Idle, not back to back: each frame starts its own chunk. */
+		busim_run_until(sim, busim_now(sim) + 10 * MS);
+	}
+	return sim;
+}
+
+static void line_check(const char *name, enum rpw_mac_profile prof, u64 lat,
+		       u64 jitter, u32 budget)
+{
+	struct busim *sim = line_run(prof, lat, jitter, 0, 200);
+	struct rpw_mac_lat m[2];
+	u64 tc = rpw_mac_char_ns(BAUD);
+	unsigned int i;
+	bool ok = true;
+
+	if (!sim) {
+		tap_ok(false, "line %s: simulator", name);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		const struct rpw_mac_stats *st = &busim_mac(sim, i)->stats;
+
+		rpw_mac_latency(busim_mac(sim, i), &m[i]);
+		tap_diag("line %s node %u: %llu samples, last %u p99 %u window max %u max %u ns, budget %u us",
+			 name, i, (unsigned long long)m[i].samples,
+			 m[i].last_ns, m[i].p99_ns, m[i].win_max_ns,
+			 m[i].max_ns, m[i].budget_us);
+		ok &= m[i].samples == st->access_count + st->acks_tx &&
+		      m[i].samples >= 200;
+		/* Every sample is L + A: within [lat, lat + jitter + T_char]. */
+		ok &= m[i].max_ns <= lat + jitter + tc &&
+		      m[i].p99_ns >= lat + jitter * 8 / 10 &&
+		      m[i].p99_ns <= m[i].win_max_ns &&
+		      m[i].budget_us == budget;
+	}
+	tap_ok(ok, "line %s: estimate tracks the injected latency, budget %u us",
+	       name, budget);
+	busim_free(sim);
+}
+
+static void test_line_latency(void)
+{
+	struct busim *sim;
+	struct rpw_mac_lat m;
+	const struct rpw_mac_stats *st;
+
+	/* p99 < T_char: no latency beyond the alignment. */
+	line_check("sim exact", RPW_MAC_PROFILE_SIM, 0, 0, 0);
+	/* 100..200 us: (200 + A - T_char) * 5/4 = 250 us -> 300. */
+	line_check("uart 0.1-0.2 ms", RPW_MAC_PROFILE_UART, 100000, 100000,
+		   300);
+	/* 0.2..1 ms: (1000 + A - T_char) * 5/4 -> 1500. */
+	line_check("uart 0.2-1 ms", RPW_MAC_PROFILE_UART, 200000, 800000,
+		   1500);
+
+	/* Collided echoes are no samples. */
+	sim = line_run(RPW_MAC_PROFILE_UART, 200000, 300000, 2e-3, 200);
+	if (!sim) {
+		tap_ok(false, "line ber: simulator");
+		return;
+	}
+	st = &busim_mac(sim, 0)->stats;
+	rpw_mac_latency(busim_mac(sim, 0), &m);
+	tap_ok(st->collisions > 0 && m.samples == st->access_count + st->acks_tx &&
+	       m.max_ns <= 500000 + rpw_mac_char_ns(BAUD),
+	       "line ber: %llu collisions, %llu samples = intact transmissions, max %u ns",
+	       (unsigned long long)st->collisions,
+	       (unsigned long long)m.samples, m.max_ns);
+	busim_free(sim);
+}
+
 int main(void)
 {
 	if (getenv("RPW_MAC_SEED"))
@@ -2888,5 +3043,7 @@ int main(void)
 	test_urgent_saturation(16, RPW_MAC_PROFILE_UART, 200000, 800000,
 			       1000 * MS, true);
 	tr_answers = 0;
+	test_line_derive();
+	test_line_latency();
 	return tap_done();
 }
