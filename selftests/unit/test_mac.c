@@ -2940,6 +2940,56 @@ static void line_check(const char *name, enum rpw_mac_profile prof, u64 lat,
 	busim_free(sim);
 }
 
+/*
+ * A UART may hold the first bytes of the echo in its receive FIFO: the
+ * sample is the later of the first and the last byte's latency.
+ */
+static void test_line_first_byte(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq req;
+	struct rpw_mac_cfg cfg;
+	struct rpw_mac_lat m;
+	struct fake f;
+	u64 tc = rpw_mac_char_ns(BAUD), t0;
+	u8 sent[RPW_MAX_WIRE];
+	size_t n;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		/* i = 0: first byte 500 us late, the rest 100 us; i = 1: the reverse. */
+		u64 first = i ? 100000 : 500000, last = i ? 700000 : 100000;
+
+		fake_mac(mac, &cfg, &f);
+		urgent_req(&req, false, false);
+		rpw_mac_submit(mac, &req, 0);
+		fake_until_tx(mac, &f, 0, RPW_MAC_TIMER_OFF);
+		n = f.ntx;
+		memcpy(sent, f.tx, n);
+		t0 = mac->tx_start;
+		rpw_mac_rx_bytes(mac, sent, 1, t0 + tc + first);
+		rpw_mac_rx_bytes(mac, sent + 1, n - 1, t0 + n * tc + last);
+		rpw_mac_latency(mac, &m);
+		tap_ok(m.samples == 1 && m.last_ns == (i ? 700000 : 500000),
+		       "line first byte %d: one sample, the later of first and last byte (%u ns)",
+		       i, m.last_ns);
+	}
+	/* A mismatched echo is a collision, not a sample. */
+	fake_mac(mac, &cfg, &f);
+	urgent_req(&req, false, false);
+	rpw_mac_submit(mac, &req, 0);
+	fake_until_tx(mac, &f, 0, RPW_MAC_TIMER_OFF);
+	n = f.ntx;
+	memcpy(sent, f.tx, n);
+	sent[n / 2] ^= 0x01;
+	rpw_mac_rx_bytes(mac, sent, n, mac->tx_start + n * tc);
+	rpw_mac_latency(mac, &m);
+	tap_ok(mac->stats.collisions == 1 && !m.samples,
+	       "line: a collided echo gives no sample (%llu)",
+	       (unsigned long long)m.samples);
+	free(mac);
+}
+
 static void test_line_latency(void)
 {
 	struct busim *sim;
@@ -3044,6 +3094,7 @@ int main(void)
 			       1000 * MS, true);
 	tr_answers = 0;
 	test_line_derive();
+	test_line_first_byte();
 	test_line_latency();
 	return tap_done();
 }
