@@ -3031,6 +3031,32 @@ static void test_line_latency(void)
 	busim_free(sim);
 }
 
+/* The timing of a budget below the line's latency fails it: L matters. */
+static void test_line_too_tight(void)
+{
+	struct traffic *t = tr_new(8);
+	struct busim *sim;
+	struct rpw_mac_stats s;
+	struct tr_check c;
+
+	tr_line_us = 0;
+	sim = tr_sim(t, 8, RPW_MAC_PROFILE_UART, 1008, 100000, 100000);
+	tr_line_us = -1;
+	t->ack = true;
+	t->depth = 2;
+	t->stop_at = 1000 * MS;
+	tr_start(sim, t);
+	busim_run_until(sim, 1000 * MS);
+	busim_run_until_idle(sim, 3000 * MS);
+	sum_stats(sim, &s);
+	c = tr_check(t);
+	tap_ok(s.collisions > 0 && c.ok < c.sent,
+	       "line L=0 on a 0.1-0.2 ms line: %llu collisions, %u/%u frames ok",
+	       (unsigned long long)s.collisions, c.ok, c.sent);
+	busim_free(sim);
+	tr_free(t);
+}
+
 int main(void)
 {
 	if (getenv("RPW_MAC_SEED"))
@@ -3117,5 +3143,6 @@ int main(void)
 	tr_line_us = 5000;
 	test_saturation(8, 3000 * MS, RPW_MAC_PROFILE_UART, 2 * MS, 2 * MS, 4);
 	tr_line_us = -1;
+	test_line_too_tight();
 	return tap_done();
 }
