@@ -140,7 +140,7 @@ void rpw_mac_cfg_default(struct rpw_mac_cfg *cfg, enum rpw_mac_profile profile,
  */
 static const u32 rpw_mac_lat_steps[] = {
 	0, 100, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000, 3000, 4000,
-	5000, 7000, 10000, 15000, 20000, 30000, RPW_MAC_LAT_CAP_US,
+	5000, 7000, 10000, 15000, 20000, RPW_MAC_LAT_CAP_US,
 };
 
 static u32 rpw_mac_lat_step(u32 us)

@@ -244,7 +244,8 @@ struct rpw_mac_stats {
  */
 #define RPW_MAC_LAT_WINDOW	128	/* samples the estimate is taken over */
 #define RPW_MAC_LAT_MIN		16	/* samples before a budget is given */
-#define RPW_MAC_LAT_CAP_US	50000	/* highest budget (a 50 ms line) */
+/* Highest budget: its timing stays within node-set's ranges from 9600 baud. */
+#define RPW_MAC_LAT_CAP_US	30000
 
 struct rpw_mac_lat {
 	u64 samples;		/* intact transmissions measured */

@@ -8,7 +8,7 @@
  * For each latency model, two nodes of busim (selftests/sim/busim.c) take
  * turns, node 1 sending acked unicast to node 0 and node 0 broadcasting,
  * ROUNDS times, each on an idle line; the timing they run with is the
- * widest one (the 50 ms budget), so no model is measured into collisions.
+ * widest one (the 30 ms budget), so no model is measured into collisions.
  * Node 0's measurement gives the budget L; the table shows the timing
  * rpw_mac_cfg_for_latency() derives for it at 115200 baud (max_addr 64,
  * prio_period 4, as a kernel node), the MAC's documented bounds for it

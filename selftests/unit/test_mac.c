@@ -2871,6 +2871,15 @@ static void test_line_derive(void)
 	TAP_EQ(c.t_ifs_us, 75 + 2 * 87 + 450, "line: IFS at 150 us");
 	TAP_EQ(rpw_mac_cfg_for_latency(&c, 1000000), RPW_MAC_LAT_CAP_US,
 	       "line: budget capped");
+	/* node-set's ranges (netlink t-slot-us, t-ifs-us) hold at the cap. */
+	valid = true;
+	for (i = 0; i < ARRAY_SIZE(bauds); i++) {
+		rpw_mac_cfg_default(&c, RPW_MAC_PROFILE_UART, 7, bauds[i]);
+		rpw_mac_cfg_for_latency(&c, RPW_MAC_LAT_CAP_US);
+		valid &= c.t_slot_us <= 100000 && c.t_ifs_us <= 100000 &&
+			 c.ack_timeout_us <= 1000000;
+	}
+	tap_ok(valid, "line: the cap's timing fits node-set's ranges at 9600..1M baud");
 	/* Hysteresis: up at once, down only with room to spare. */
 	TAP_EQ(rpw_mac_lat_budget(0, 120), 150, "line: first budget");
 	TAP_EQ(rpw_mac_lat_budget(150, 1001), 1500, "line: up at once");
