@@ -99,6 +99,22 @@ static const struct rpw_field node_fields[] = {
 	    "auth-tx-key"),
 	FLD(rpw_dec_node, RACKPWR_A_NODE_AUTH_RX_KEY, F_U8, auth_rx_key,
 	    "auth-rx-key"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_LINE_LAT_SAMPLES, F_U64,
+	    line_lat_samples, "line-lat-samples"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_LINE_LAT_LAST_US, F_U32,
+	    line_lat_last_us, "line-lat-last-us"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_LINE_LAT_P99_US, F_U32,
+	    line_lat_p99_us, "line-lat-p99-us"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_LINE_LAT_WIN_MAX_US, F_U32,
+	    line_lat_win_max_us, "line-lat-win-max-us"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_LINE_LAT_MAX_US, F_U32,
+	    line_lat_max_us, "line-lat-max-us"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_LINE_LAT_BUDGET_US, F_U32,
+	    line_lat_budget_us, "line-lat-budget-us"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_LINE_T_SLOT_US, F_U32,
+	    line_t_slot_us, "line-t-slot-us"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_LINE_T_IFS_US, F_U32,
+	    line_t_ifs_us, "line-t-ifs-us"),
 };
 
 static const struct rpw_field peer_fields[] = {

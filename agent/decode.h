@@ -46,6 +46,11 @@ struct rpw_dec_node {
 	bool i2c_bus_auto;
 	uint32_t auth_mode;		/* enum rackpwr_auth_mode */
 	uint8_t auth_tx_key, auth_rx_key;	/* key ids; never key bytes */
+	/* Echo latency measured and the timing it suggests (read only). */
+	uint64_t line_lat_samples;
+	uint32_t line_lat_last_us, line_lat_p99_us, line_lat_win_max_us;
+	uint32_t line_lat_max_us, line_lat_budget_us;
+	uint32_t line_t_slot_us, line_t_ifs_us;
 	struct rpw_dec_stats stats;
 };
 

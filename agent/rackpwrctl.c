@@ -239,6 +239,15 @@ static void print_node(const struct rpw_dec_node *n)
 		NODE_U32(SLOT_US, slot_us, "takeover_slot_us"),
 		NODE_U32(INITIAL_US, initial_us, "initial_us"),
 		NODE_U32(LEASE_US, lease_us, "lease_us"),
+		NODE_U32(LINE_LAT_LAST_US, line_lat_last_us, "line_lat_last_us"),
+		NODE_U32(LINE_LAT_P99_US, line_lat_p99_us, "line_lat_p99_us"),
+		NODE_U32(LINE_LAT_WIN_MAX_US, line_lat_win_max_us,
+			 "line_lat_win_max_us"),
+		NODE_U32(LINE_LAT_MAX_US, line_lat_max_us, "line_lat_max_us"),
+		NODE_U32(LINE_LAT_BUDGET_US, line_lat_budget_us,
+			 "line_lat_budget_us"),
+		NODE_U32(LINE_T_SLOT_US, line_t_slot_us, "line_slot_us"),
+		NODE_U32(LINE_T_IFS_US, line_t_ifs_us, "line_ifs_us"),
 	};
 	unsigned int i;
 
@@ -279,6 +288,9 @@ static void print_node(const struct rpw_dec_node *n)
 		printf(" auth=%s tx_key=%u rx_key=%u",
 		       NAME(auth_mode_names, n->auth_mode), n->auth_tx_key,
 		       n->auth_rx_key);
+	if (RPW_HAS(n->has, RACKPWR_A_NODE_LINE_LAT_SAMPLES))
+		printf(" line_lat_samples=%llu",
+		       (unsigned long long)n->line_lat_samples);
 	putchar('\n');
 }
 

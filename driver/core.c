@@ -1103,6 +1103,31 @@ void rpw_node_snapshot(struct rpw_node *node, struct rpw_mac_cfg *cfg,
 	spin_unlock_bh(&node->lock);
 }
 
+/*
+ * What the MAC measured of the line, and the timing its budget gives at
+ * the node's baud (rackpwr-mac.rst, "Timing from the line"): reported,
+ * not applied.  False while the MAC is down.
+ */
+bool rpw_node_line(struct rpw_node *node, struct rpw_node_line *out)
+{
+	struct rpw_mac_cfg cfg;
+	bool up;
+
+	memset(out, 0, sizeof(*out));
+	spin_lock_bh(&node->lock);
+	up = node->mac_up;
+	if (up)
+		rpw_mac_latency(node->mac, &out->lat);
+	cfg = node->cfg;
+	spin_unlock_bh(&node->lock);
+	if (up && out->lat.samples >= RPW_MAC_LAT_MIN) {
+		rpw_mac_cfg_for_latency(&cfg, out->lat.budget_us);
+		out->t_slot_us = cfg.t_slot_us;
+		out->t_ifs_us = cfg.t_ifs_us;
+	}
+	return up;
+}
+
 void rpw_txbuf_init(struct rpw_txbuf *tb)
 {
 	spin_lock_init(&tb->lock);

@@ -309,6 +309,40 @@ static int rpw_nl_put_auth(struct sk_buff *skb, struct rpw_node *node)
 	return 0;
 }
 
+/* ns to us, rounded up, without overflowing near U32_MAX. */
+static u32 rpw_nl_us(u32 ns)
+{
+	return ns / NSEC_PER_USEC + !!(ns % NSEC_PER_USEC);
+}
+
+/* Echo latency and the timing it suggests, while the MAC runs. */
+static int rpw_nl_put_line(struct sk_buff *skb, struct rpw_node *node)
+{
+	struct rpw_node_line l;
+
+	if (!rpw_node_line(node, &l))
+		return 0;
+	if (nla_put_u64_64bit(skb, RACKPWR_A_NODE_LINE_LAT_SAMPLES,
+			      l.lat.samples, RACKPWR_A_NODE_PAD) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_LINE_LAT_LAST_US,
+			rpw_nl_us(l.lat.last_ns)) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_LINE_LAT_P99_US,
+			rpw_nl_us(l.lat.p99_ns)) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_LINE_LAT_WIN_MAX_US,
+			rpw_nl_us(l.lat.win_max_ns)) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_LINE_LAT_MAX_US,
+			rpw_nl_us(l.lat.max_ns)))
+		return -EMSGSIZE;
+	if (l.lat.samples < RPW_MAC_LAT_MIN)
+		return 0;
+	if (nla_put_u32(skb, RACKPWR_A_NODE_LINE_LAT_BUDGET_US,
+			l.lat.budget_us) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_LINE_T_SLOT_US, l.t_slot_us) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_LINE_T_IFS_US, l.t_ifs_us))
+		return -EMSGSIZE;
+	return 0;
+}
+
 /* The binding: the adapter in use (if any) and whether it is the default. */
 static int rpw_nl_put_i2c_bus(struct sk_buff *skb, struct rpw_node *node)
 {
@@ -359,7 +393,7 @@ static int rpw_nl_fill_node(struct sk_buff *skb, struct rpw_node *node,
 			      RACKPWR_A_NODE_PAD))
 		goto nla_fail;
 	if (rpw_nl_put_elect(skb, node) || rpw_nl_put_i2c_bus(skb, node) ||
-	    rpw_nl_put_auth(skb, node))
+	    rpw_nl_put_auth(skb, node) || rpw_nl_put_line(skb, node))
 		goto nla_fail;
 	if (up) {
 		/* For the modules this node has heard, itself included. */

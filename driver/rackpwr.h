@@ -332,6 +332,14 @@ unsigned int rpw_node_peer_count(struct rpw_node *node);
 int rpw_node_peer_next(struct rpw_node *node, int addr,
 		       struct rpw_mac_peer *out);
 
+/* The echo latency the MAC measured and the timing it suggests. */
+struct rpw_node_line {
+	struct rpw_mac_lat lat;
+	u32 t_slot_us, t_ifs_us;	/* for lat.budget_us; 0 before */
+};
+
+bool rpw_node_line(struct rpw_node *node, struct rpw_node_line *out);
+
 /* Protocols: register before the first node exists, unregister after. */
 int rpw_proto_register(const struct rpw_proto_ops *ops);
 void rpw_proto_unregister(const struct rpw_proto_ops *ops);

@@ -134,6 +134,65 @@ void rpw_mac_cfg_default(struct rpw_mac_cfg *cfg, enum rpw_mac_profile profile,
 	}
 }
 
+/*
+ * Receive-latency budgets a node may use (us): quantized, so that jitter in
+ * the estimate does not change the timing every frame.
+ */
+static const u32 rpw_mac_lat_steps[] = {
+	0, 100, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000, 3000, 4000,
+	5000, 7000, 10000, 15000, 20000, RPW_MAC_LAT_CAP_US,
+};
+
+static u32 rpw_mac_lat_step(u32 us)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rpw_mac_lat_steps); i++)
+		if (rpw_mac_lat_steps[i] >= us)
+			return rpw_mac_lat_steps[i];
+	return RPW_MAC_LAT_CAP_US;
+}
+
+u32 rpw_mac_lat_budget(u32 cur_us, u32 need_us)
+{
+	u32 step = rpw_mac_lat_step(need_us);
+
+	if (step >= cur_us)
+		return step;
+	/* Lower only with room to spare: no flipping between two steps. */
+	if (rpw_mac_lat_step(need_us + need_us / 2) < cur_us)
+		return step;
+	return cur_us;
+}
+
+/*
+ * The "uart" formulas with L as a parameter: T_slot = 2 T_char + 2 L +
+ * L/2, T_ifs = T_turn + 2 T_char + 2 L + L, never below the "sim"
+ * profile's 2.5 T_char; T_turn scales with L up to the 1 ms budget.
+ */
+u32 rpw_mac_cfg_for_latency(struct rpw_mac_cfg *cfg, u32 lat_us)
+{
+	u32 tc = rpw_mac_ns_to_us_up(rpw_mac_char_ns(cfg->baud));
+	u32 l = rpw_mac_lat_step(lat_us);
+	u32 turn = max_t(u32, 500, 4 * tc);
+	u32 floor = (5 * tc + 1) / 2;
+
+	cfg->t_turnaround_us = turn * min_t(u32, l, RPW_MAC_UART_LAT_US) /
+			       RPW_MAC_UART_LAT_US;
+	cfg->t_slot_us = max_t(u32, 2 * tc + 2 * l + l / 2, floor);
+	cfg->t_ifs_us = cfg->t_turnaround_us +
+			max_t(u32, 2 * tc + 3 * l, floor);
+	/* A lost echo or ACK ends the wait: keep the spike allowance. */
+	if (l)
+		cfg->ack_timeout_us = max_t(u32, 20000 + 2 * cfg->t_ifs_us,
+					    cfg->t_turnaround_us +
+					    cfg->t_ifs_us +
+					    RPW_MAC_ACK_MAX_CHARS * tc);
+	else
+		cfg->ack_timeout_us = max_t(u32, 2000, 64 * tc);
+	return l;
+}
+
 static int rpw_mac_bad(const char **why, const char *msg)
 {
 	if (why)
@@ -1129,6 +1188,84 @@ static void rpw_mac_access_stats(struct rpw_mac *mac, u64 d)
 	}
 }
 
+static_assert(!(RPW_MAC_LAT_WINDOW & (RPW_MAC_LAT_WINDOW - 1)),
+	      "the latency ring is indexed with a mask");
+
+/* Nearest-rank 99th percentile and maximum of the latency window. */
+static void rpw_mac_lat_window(const struct rpw_mac *mac, u32 *p99, u32 *max)
+{
+	/* The k largest, k = n - ceil(0.99 n) + 1 <= n / 100 + 1. */
+	u32 top[RPW_MAC_LAT_WINDOW / 100 + 1] = { 0 };
+	unsigned int n = min_t(u64, mac->lat_samples, RPW_MAC_LAT_WINDOW);
+	unsigned int k = n - (99 * n + 99) / 100 + 1;
+	unsigned int i, j;
+	u32 v, t;
+
+	*p99 = 0;
+	*max = 0;
+	if (!n)
+		return;
+	for (i = 0; i < n; i++) {
+		v = mac->lat_win[i];
+		for (j = 0; j < k; j++) {
+			if (v > top[j]) {
+				t = top[j];
+				top[j] = v;
+				v = t;
+			}
+		}
+	}
+	*p99 = top[k - 1];
+	*max = top[0];
+}
+
+/*
+ * The budget L the window asks for: its 99th percentile less one T_char
+ * (every sample holds the transmit alignment A <= T_char, which the
+ * formulas count in their 2 T_char), plus a quarter.
+ */
+static u32 rpw_mac_lat_need(const struct rpw_mac *mac)
+{
+	u32 p99, wmax;
+	u64 l;
+
+	rpw_mac_lat_window(mac, &p99, &wmax);
+	l = p99 > mac->t_char ? p99 - mac->t_char : 0;
+	return rpw_mac_ns_to_us_up(l + l / 4);
+}
+
+/*
+ * Byte @n of our transmission came back at @now: it was on the line at
+ * tx_start + A + n * T_char, so what is left is A + L (ns, saturated).
+ */
+static u32 rpw_mac_lat_since(const struct rpw_mac *mac, unsigned int n,
+			     u64 now)
+{
+	u64 end = mac->tx_start + n * mac->t_char;
+
+	return now > end ? (u32)min_t(u64, now - end, ~0U) : 0;
+}
+
+/*
+ * An intact transmission ended at @now.  Its sample is the later of its
+ * first and last byte: carrier sense (the slot) depends on the first, idle
+ * detection (the IFS) on the last, and a UART's receive FIFO may hold the
+ * first bytes back until its trigger level or timeout.
+ */
+static void rpw_mac_lat_sample(struct rpw_mac *mac, u64 now)
+{
+	u32 d = max_t(u32, mac->lat_first,
+		      rpw_mac_lat_since(mac, mac->tx_len, now));
+
+	mac->lat_win[mac->lat_samples & (RPW_MAC_LAT_WINDOW - 1)] = d;
+	mac->lat_samples++;
+	mac->lat_last = d;
+	mac->lat_max = max_t(u32, mac->lat_max, d);
+	if (mac->lat_samples >= RPW_MAC_LAT_MIN)
+		mac->lat_budget_us = rpw_mac_lat_budget(mac->lat_budget_us,
+							rpw_mac_lat_need(mac));
+}
+
 /* Every byte of our frame came back unchanged. */
 static void rpw_mac_tx_intact(struct rpw_mac *mac, u64 now)
 {
@@ -1138,10 +1275,12 @@ static void rpw_mac_tx_intact(struct rpw_mac *mac, u64 now)
 	u16 from = i ? mac->burst_end[i - 1] : 0;
 
 	/* The last frame of the burst: the line is released. */
-	if (mac->burst_done >= mac->burst_n)
+	if (mac->burst_done >= mac->burst_n) {
 		mac->tx_active = false;
-	else
+		rpw_mac_lat_sample(mac, now);
+	} else {
 		mac->tx_id = mac->burst_id[mac->burst_done];
+	}
 	/* Others heard us now: we count ourselves in the rotation. */
 	mac->n_heard += !self->heard;
 	self->heard = 1;
@@ -1349,10 +1488,13 @@ static void rpw_mac_rx_byte(struct rpw_mac *mac, u8 b, u64 now)
 	mac->u_offer = false;
 
 	if (mac->tx_active) {
-		if (b != mac->txbuf[mac->echo_pos])
+		if (b != mac->txbuf[mac->echo_pos]) {
 			rpw_mac_collision(mac, now);
-		else if (++mac->echo_pos == mac->burst_end[mac->burst_done])
-			mine = true;
+		} else {
+			if (!mac->echo_pos++)
+				mac->lat_first = rpw_mac_lat_since(mac, 1, now);
+			mine = mac->echo_pos == mac->burst_end[mac->burst_done];
+		}
 	}
 
 	ret = rpw_deframer_feed(&mac->dfr, b, &mac->rxf);
@@ -1718,6 +1860,15 @@ bool rpw_mac_busy(const struct rpw_mac *mac)
 void rpw_mac_reset_stats(struct rpw_mac *mac)
 {
 	memset(&mac->stats, 0, sizeof(mac->stats));
+}
+
+void rpw_mac_latency(const struct rpw_mac *mac, struct rpw_mac_lat *out)
+{
+	out->samples = mac->lat_samples;
+	out->last_ns = mac->lat_last;
+	out->max_ns = mac->lat_max;
+	rpw_mac_lat_window(mac, &out->p99_ns, &out->win_max_ns);
+	out->budget_us = mac->lat_budget_us;
 }
 
 int rpw_mac_peer_next(const struct rpw_mac *mac, int from)

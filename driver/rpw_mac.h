@@ -236,6 +236,31 @@ struct rpw_mac_stats {
 };
 
 /*
+ * Echo latency of our own transmissions (rackpwr-mac.rst, "Timing from
+ * the line"): for each intact transmission, the time its first (last)
+ * byte came back minus the time tx() was called plus the line time up to
+ * that byte, the later of the two.  It holds the receive latency L of this
+ * node and the transmit alignment A.
+ */
+#define RPW_MAC_LAT_WINDOW	128	/* samples the estimate is taken over */
+#define RPW_MAC_LAT_MIN		16	/* samples before a budget is given */
+/* Highest budget: its timing stays within node-set's ranges from 9600 baud. */
+#define RPW_MAC_LAT_CAP_US	30000
+
+struct rpw_mac_lat {
+	u64 samples;		/* intact transmissions measured */
+	u32 last_ns;
+	u32 p99_ns;		/* nearest-rank 99th percentile of the window */
+	u32 win_max_ns;		/* largest in the window */
+	u32 max_ns;		/* largest ever */
+	/*
+	 * The receive-latency budget L the line needs (us, quantized, with
+	 * hysteresis); valid once samples >= RPW_MAC_LAT_MIN.
+	 */
+	u32 budget_us;
+};
+
+/*
  * Duplicate suppression remembers the frames last delivered from a peer
  * in four sets: unicast to us and broadcast, each sent with ordinary and
  * with urgent access (PRIO), the last RPW_MAC_DUP_DEPTH frames of each.
@@ -355,6 +380,13 @@ struct rpw_mac {
 
 	struct rpw_mac_stats stats;
 	struct rpw_mac_peer peers[RPW_MAC_NR_ADDR];
+
+	/* Echo latency: ring of the last samples (ns), see rpw_mac_lat. */
+	u32 lat_win[RPW_MAC_LAT_WINDOW];
+	u64 lat_samples;
+	u32 lat_first;		/* of the transmission on the line */
+	u32 lat_last, lat_max;
+	u32 lat_budget_us;
 };
 
 /* Fill @cfg with the defaults of @profile for @addr at @baud. */
@@ -380,6 +412,27 @@ u64 rpw_mac_access_bound_ns(const struct rpw_mac_cfg *cfg, unsigned int n,
  * other node has an urgent request at the same time (see the doc).
  */
 u64 rpw_mac_urgent_bound_ns(const struct rpw_mac_cfg *cfg, u64 rx_lat_ns);
+
+/*
+ * The "uart" profile's timing for a receive-latency budget of @lat_us
+ * instead of its fixed 1 ms, at cfg->baud (rackpwr-mac.rst, "Timing from
+ * the line"): sets t_turnaround_us, t_slot_us, t_ifs_us and ack_timeout_us
+ * of @cfg.  @lat_us is rounded up to the next step of the budget ladder
+ * (at most RPW_MAC_LAT_CAP_US); 1000 gives the "uart" profile's values, 0
+ * the "sim" profile's.  Returns the budget used.
+ */
+u32 rpw_mac_cfg_for_latency(struct rpw_mac_cfg *cfg, u32 lat_us);
+
+/*
+ * The budget a node with budget @cur_us adopts when its line needs
+ * @need_us: the ladder step at or above @need_us if that is higher than
+ * @cur_us (at once), a lower step only when @need_us with half of it again
+ * still fits below @cur_us (hysteresis), else @cur_us.
+ */
+u32 rpw_mac_lat_budget(u32 cur_us, u32 need_us);
+
+/* The echo latency measured so far (see struct rpw_mac_lat). */
+void rpw_mac_latency(const struct rpw_mac *mac, struct rpw_mac_lat *out);
 
 /* -EINVAL (bad cfg or missing op) or 0.  The line counts as idle at @now. */
 int rpw_mac_init(struct rpw_mac *mac, const struct rpw_mac_cfg *cfg,

@@ -482,6 +482,12 @@ def gen_mac_bench(quick):
     return bench_lines(out, 'prof ')
 
 
+def gen_line_bench(quick):
+    make('selftests/bench', 'bench_line')
+    return bench_lines(run(['selftests/bench/bench_line'], 'bench_line'),
+                       'model ')
+
+
 def gen_elect_bench(urgent):
     def gen(quick):
         make('selftests/sim', 'elect_sim')
@@ -616,6 +622,8 @@ def gen_auth_cost(quick):
 GEN = {
     'mac-bench': ('make -C selftests/bench run', 'literal', gen_mac_bench,
                   True),
+    'line-bench': ('make -C selftests/bench line', 'literal', gen_line_bench,
+                   'exact'),
     'elect-bench': ('make -C selftests/sim bench', 'literal',
                     gen_elect_bench(False), True),
     'elect-bench-urgent': ('make -C selftests/sim bench-urgent', 'literal',

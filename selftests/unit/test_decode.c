@@ -163,7 +163,7 @@ static void test_node(void)
 	/* From a newer kernel: numbers beyond the set, also beyond 32. */
 	nla_put(m, RACKPWR_A_NODE_MAX + 1, sizeof(v), &v);
 	nla_put(m, 33, sizeof(v), &v);
-	nla_put(m, 40, 1, "x");
+	nla_put(m, 62, 1, "x");
 	nla_put(m, 0x3fff, sizeof(v), &v);
 	err = decode(m, &out);
 	tap_ok(!err && out.node.id == 4 && !strcmp(out.node.name, "sim0.1") &&
@@ -171,7 +171,7 @@ static void test_node(void)
 	       out.node.ntf_dropped == 12 &&
 	       RPW_HAS(out.node.has, RACKPWR_A_NODE_NTF_DROPPED) &&
 	       !RPW_HAS(out.node.has, RACKPWR_A_NODE_BAUD),
-	       "node-get with unknown attributes (max+1, 33, 40, 16383) decodes (%d '%s')",
+	       "node-get with unknown attributes (max+1, 33, 62, 16383) decodes (%d '%s')",
 	       err, why);
 
 	m = new_msg(RACKPWR_CMD_NODE_GET);

@@ -156,6 +156,8 @@ static void tr_event(struct busim *sim, int node, enum rpw_mac_event ev,
 
 /* T_peer for the next tr_sim() (0: the profile's). */
 static u32 tr_peer_timeout_us;
+/* Receive-latency budget for the next tr_sim() (-1: the profile's). */
+static int tr_line_us = -1;
 
 static struct busim *tr_sim(struct traffic *t, unsigned int n,
 			    enum rpw_mac_profile prof, u64 seed, u64 lat,
@@ -176,6 +178,8 @@ static struct busim *tr_sim(struct traffic *t, unsigned int n,
 		cfg[i].max_addr = n;
 		if (tr_peer_timeout_us)
 			cfg[i].peer_timeout_us = tr_peer_timeout_us;
+		if (tr_line_us >= 0)
+			rpw_mac_cfg_for_latency(&cfg[i], tr_line_us);
 	}
 	return busim_new(&bc, cfg, &h);
 }
@@ -266,6 +270,12 @@ static void test_saturation(unsigned int n, u64 dur, enum rpw_mac_profile prof,
 	struct rpw_mac_stats s;
 	struct tr_check c;
 	unsigned int i, mn = ~0u, mx = 0;
+	char line[32];
+
+	if (tr_line_us >= 0) {
+		snprintf(line, sizeof(line), "line L=%d us", tr_line_us);
+		pn = line;
+	}
 	bool idle;
 	u64 bound;
 
@@ -2816,6 +2826,246 @@ static void test_answer_slot(enum rpw_mac_profile prof)
 	free(mac);
 }
 
+/*
+ * Timing from the line: rpw_mac_cfg_for_latency() is the "uart" profile
+ * with L as a parameter, the "sim" profile at L = 0.
+ */
+static void test_line_derive(void)
+{
+	static const u32 bauds[] = { 9600, 19200, 115200, 1000000 };
+	struct rpw_mac_cfg u, s, c;
+	u32 prev_slot = 0, prev_ifs = 0, l;
+	bool exact = true, floor = true, mono = true, valid = true;
+	const char *why;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bauds); i++) {
+		rpw_mac_cfg_default(&u, RPW_MAC_PROFILE_UART, 7, bauds[i]);
+		c = u;
+		exact &= rpw_mac_cfg_for_latency(&c, 1000) == 1000 &&
+			 !memcmp(&c, &u, sizeof(c));
+		c = u;
+		exact &= rpw_mac_cfg_for_latency(&c, 901) == 1000 &&
+			 !memcmp(&c, &u, sizeof(c));
+		rpw_mac_cfg_default(&s, RPW_MAC_PROFILE_SIM, 7, bauds[i]);
+		c = s;
+		floor &= rpw_mac_cfg_for_latency(&c, 0) == 0 &&
+			 !memcmp(&c, &s, sizeof(c));
+	}
+	tap_ok(exact, "line: L = 1000 us (and 901) gives the uart profile exactly");
+	tap_ok(floor, "line: L = 0 gives the sim profile exactly");
+	rpw_mac_cfg_default(&c, RPW_MAC_PROFILE_UART, 7, 115200);
+	for (l = 0; l <= 60000; l += 50) {
+		u32 got = rpw_mac_cfg_for_latency(&c, l);
+
+		valid &= !rpw_mac_cfg_validate(&c, &why) &&
+			 (got >= l || got == RPW_MAC_LAT_CAP_US);
+		mono &= c.t_slot_us >= prev_slot && c.t_ifs_us >= prev_ifs;
+		prev_slot = c.t_slot_us;
+		prev_ifs = c.t_ifs_us;
+	}
+	tap_ok(valid, "line: every budget validates and covers what was asked");
+	tap_ok(mono, "line: slot and IFS grow with the budget");
+	TAP_EQ(rpw_mac_cfg_for_latency(&c, 101), 150, "line: 101 us -> step 150");
+	TAP_EQ(c.t_slot_us, 2 * 87 + 300 + 75, "line: slot at 150 us");
+	TAP_EQ(c.t_ifs_us, 75 + 2 * 87 + 450, "line: IFS at 150 us");
+	TAP_EQ(rpw_mac_cfg_for_latency(&c, 1000000), RPW_MAC_LAT_CAP_US,
+	       "line: budget capped");
+	/* node-set's ranges (netlink t-slot-us, t-ifs-us) hold at the cap. */
+	valid = true;
+	for (i = 0; i < ARRAY_SIZE(bauds); i++) {
+		rpw_mac_cfg_default(&c, RPW_MAC_PROFILE_UART, 7, bauds[i]);
+		rpw_mac_cfg_for_latency(&c, RPW_MAC_LAT_CAP_US);
+		valid &= c.t_slot_us <= 100000 && c.t_ifs_us <= 100000 &&
+			 c.ack_timeout_us <= 1000000;
+	}
+	tap_ok(valid, "line: the cap's timing fits node-set's ranges at 9600..1M baud");
+	/* Hysteresis: up at once, down only with room to spare. */
+	TAP_EQ(rpw_mac_lat_budget(0, 120), 150, "line: first budget");
+	TAP_EQ(rpw_mac_lat_budget(150, 1001), 1500, "line: up at once");
+	TAP_EQ(rpw_mac_lat_budget(150, 90), 150, "line: 90 us keeps 150");
+	TAP_EQ(rpw_mac_lat_budget(150, 60), 100, "line: 60 us lowers to 100");
+	TAP_EQ(rpw_mac_lat_budget(1500, 1100), 1500, "line: 1100 us keeps 1500");
+	TAP_EQ(rpw_mac_lat_budget(1500, 600), 700, "line: 600 us lowers to 700");
+}
+
+/*
+ * Node 0 asks node 1 for ACKs, node 1 broadcasts: @rounds times each,
+ * every node measures its echo latency.
+ */
+static struct busim *line_run(enum rpw_mac_profile prof, u64 lat, u64 jitter,
+			      double ber, unsigned int rounds)
+{
+	struct rpw_mac_cfg cfg[2];
+	struct busim_cfg bc = {
+		.nodes = 2, .baud = BAUD, .seed = 77 + seed_off,
+		.rx_lat_ns = lat, .rx_jitter_ns = jitter,
+	};
+	struct busim_hooks h = { 0 };
+	struct busim *sim;
+	unsigned int i;
+	u8 p = 0;
+
+	for (i = 0; i < 2; i++) {
+		rpw_mac_cfg_default(&cfg[i], prof, i + 1, BAUD);
+		cfg[i].max_addr = 2;
+	}
+	sim = busim_new(&bc, cfg, &h);
+	if (!sim)
+		return NULL;
+	busim_set_ber(sim, 0, ber);
+	for (i = 0; i < rounds; i++) {
+		p++;
+		busim_send(sim, 0, 2, RPW_T_DATA, RPW_F_ACKREQ, &p, 1);
+		busim_send(sim, 1, RPW_ADDR_BCAST, RPW_T_DATA, 0, &p, 1);
+		busim_run_until_idle(sim, busim_now(sim) + 2000 * MS);
+		/* Idle, not back to back: each frame starts its own chunk. */
+		busim_run_until(sim, busim_now(sim) + 10 * MS);
+	}
+	return sim;
+}
+
+static void line_check(const char *name, enum rpw_mac_profile prof, u64 lat,
+		       u64 jitter, u32 budget)
+{
+	struct busim *sim = line_run(prof, lat, jitter, 0, 200);
+	struct rpw_mac_lat m[2];
+	u64 tc = rpw_mac_char_ns(BAUD);
+	unsigned int i;
+	bool ok = true;
+
+	if (!sim) {
+		tap_ok(false, "line %s: simulator", name);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		const struct rpw_mac_stats *st = &busim_mac(sim, i)->stats;
+
+		rpw_mac_latency(busim_mac(sim, i), &m[i]);
+		tap_diag("line %s node %u: %llu samples, last %u p99 %u window max %u max %u ns, budget %u us",
+			 name, i, (unsigned long long)m[i].samples,
+			 m[i].last_ns, m[i].p99_ns, m[i].win_max_ns,
+			 m[i].max_ns, m[i].budget_us);
+		ok &= m[i].samples == st->access_count + st->acks_tx &&
+		      m[i].samples >= 200;
+		/* Every sample is L + A: within [lat, lat + jitter + T_char]. */
+		ok &= m[i].max_ns <= lat + jitter + tc &&
+		      m[i].p99_ns >= lat + jitter * 8 / 10 &&
+		      m[i].p99_ns <= m[i].win_max_ns &&
+		      m[i].budget_us == budget;
+	}
+	tap_ok(ok, "line %s: estimate tracks the injected latency, budget %u us",
+	       name, budget);
+	busim_free(sim);
+}
+
+/*
+ * A UART may hold the first bytes of the echo in its receive FIFO: the
+ * sample is the later of the first and the last byte's latency.
+ */
+static void test_line_first_byte(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq req;
+	struct rpw_mac_cfg cfg;
+	struct rpw_mac_lat m;
+	struct fake f;
+	u64 tc = rpw_mac_char_ns(BAUD), t0;
+	u8 sent[RPW_MAX_WIRE];
+	size_t n;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		/* i = 0: first byte 500 us late, the rest 100 us; i = 1: the reverse. */
+		u64 first = i ? 100000 : 500000, last = i ? 700000 : 100000;
+
+		fake_mac(mac, &cfg, &f);
+		urgent_req(&req, false, false);
+		rpw_mac_submit(mac, &req, 0);
+		fake_until_tx(mac, &f, 0, RPW_MAC_TIMER_OFF);
+		n = f.ntx;
+		memcpy(sent, f.tx, n);
+		t0 = mac->tx_start;
+		rpw_mac_rx_bytes(mac, sent, 1, t0 + tc + first);
+		rpw_mac_rx_bytes(mac, sent + 1, n - 1, t0 + n * tc + last);
+		rpw_mac_latency(mac, &m);
+		tap_ok(m.samples == 1 && m.last_ns == (i ? 700000 : 500000),
+		       "line first byte %d: one sample, the later of first and last byte (%u ns)",
+		       i, m.last_ns);
+	}
+	/* A mismatched echo is a collision, not a sample. */
+	fake_mac(mac, &cfg, &f);
+	urgent_req(&req, false, false);
+	rpw_mac_submit(mac, &req, 0);
+	fake_until_tx(mac, &f, 0, RPW_MAC_TIMER_OFF);
+	n = f.ntx;
+	memcpy(sent, f.tx, n);
+	sent[n / 2] ^= 0x01;
+	rpw_mac_rx_bytes(mac, sent, n, mac->tx_start + n * tc);
+	rpw_mac_latency(mac, &m);
+	tap_ok(mac->stats.collisions == 1 && !m.samples,
+	       "line: a collided echo gives no sample (%llu)",
+	       (unsigned long long)m.samples);
+	free(mac);
+}
+
+static void test_line_latency(void)
+{
+	struct busim *sim;
+	struct rpw_mac_lat m;
+	const struct rpw_mac_stats *st;
+
+	/* p99 < T_char: no latency beyond the alignment. */
+	line_check("sim exact", RPW_MAC_PROFILE_SIM, 0, 0, 0);
+	/* 100..200 us: (200 + A - T_char) * 5/4 = 250 us -> 300. */
+	line_check("uart 0.1-0.2 ms", RPW_MAC_PROFILE_UART, 100000, 100000,
+		   300);
+	/* 0.2..1 ms: (1000 + A - T_char) * 5/4 -> 1500. */
+	line_check("uart 0.2-1 ms", RPW_MAC_PROFILE_UART, 200000, 800000,
+		   1500);
+
+	/* Collided echoes are no samples. */
+	sim = line_run(RPW_MAC_PROFILE_UART, 200000, 300000, 2e-3, 200);
+	if (!sim) {
+		tap_ok(false, "line ber: simulator");
+		return;
+	}
+	st = &busim_mac(sim, 0)->stats;
+	rpw_mac_latency(busim_mac(sim, 0), &m);
+	tap_ok(st->collisions > 0 && m.samples == st->access_count + st->acks_tx &&
+	       m.max_ns <= 500000 + rpw_mac_char_ns(BAUD),
+	       "line ber: %llu collisions, %llu samples = intact transmissions, max %u ns",
+	       (unsigned long long)st->collisions,
+	       (unsigned long long)m.samples, m.max_ns);
+	busim_free(sim);
+}
+
+/* The timing of a budget below the line's latency fails it: L matters. */
+static void test_line_too_tight(void)
+{
+	struct traffic *t = tr_new(8);
+	struct busim *sim;
+	struct rpw_mac_stats s;
+	struct tr_check c;
+
+	tr_line_us = 0;
+	sim = tr_sim(t, 8, RPW_MAC_PROFILE_UART, 1008, 100000, 100000);
+	tr_line_us = -1;
+	t->ack = true;
+	t->depth = 2;
+	t->stop_at = 1000 * MS;
+	tr_start(sim, t);
+	busim_run_until(sim, 1000 * MS);
+	busim_run_until_idle(sim, 3000 * MS);
+	sum_stats(sim, &s);
+	c = tr_check(t);
+	tap_ok(s.collisions > 0 && c.ok < c.sent,
+	       "line L=0 on a 0.1-0.2 ms line: %llu collisions, %u/%u frames ok",
+	       (unsigned long long)s.collisions, c.ok, c.sent);
+	busim_free(sim);
+	tr_free(t);
+}
+
 int main(void)
 {
 	if (getenv("RPW_MAC_SEED"))
@@ -2888,5 +3138,20 @@ int main(void)
 	test_urgent_saturation(16, RPW_MAC_PROFILE_UART, 200000, 800000,
 			       1000 * MS, true);
 	tr_answers = 0;
+	test_line_derive();
+	test_line_first_byte();
+	test_line_latency();
+	/*
+	 * The timing each model's measured budget gives (bench_line) runs
+	 * that model's line saturated: no collision, nothing lost.
+	 */
+	tr_line_us = 300;
+	test_saturation(8, 1000 * MS, RPW_MAC_PROFILE_UART, 100000, 100000, 4);
+	tr_line_us = 1500;
+	test_saturation(8, 1000 * MS, RPW_MAC_PROFILE_UART, 200000, 800000, 4);
+	tr_line_us = 5000;
+	test_saturation(8, 3000 * MS, RPW_MAC_PROFILE_UART, 2 * MS, 2 * MS, 4);
+	tr_line_us = -1;
+	test_line_too_tight();
 	return tap_done();
 }
