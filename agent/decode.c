@@ -99,6 +99,10 @@ static const struct rpw_field node_fields[] = {
 	    "auth-tx-key"),
 	FLD(rpw_dec_node, RACKPWR_A_NODE_AUTH_RX_KEY, F_U8, auth_rx_key,
 	    "auth-rx-key"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_ELECT_TOL_US, F_U32, elect_tol_us,
+	    "elect-tol-us"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_ELECT_LATE_US, F_U32, elect_late_us,
+	    "elect-late-us"),
 };
 
 static const struct rpw_field peer_fields[] = {

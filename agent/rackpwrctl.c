@@ -239,6 +239,8 @@ static void print_node(const struct rpw_dec_node *n)
 		NODE_U32(SLOT_US, slot_us, "takeover_slot_us"),
 		NODE_U32(INITIAL_US, initial_us, "initial_us"),
 		NODE_U32(LEASE_US, lease_us, "lease_us"),
+		NODE_U32(ELECT_TOL_US, elect_tol_us, "elect_tol_us"),
+		NODE_U32(ELECT_LATE_US, elect_late_us, "elect_late_us"),
 	};
 	unsigned int i;
 
