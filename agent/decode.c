@@ -115,6 +115,10 @@ static const struct rpw_field node_fields[] = {
 	    line_t_slot_us, "line-t-slot-us"),
 	FLD(rpw_dec_node, RACKPWR_A_NODE_LINE_T_IFS_US, F_U32,
 	    line_t_ifs_us, "line-t-ifs-us"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_ELECT_TOL_US, F_U32, elect_tol_us,
+	    "elect-tol-us"),
+	FLD(rpw_dec_node, RACKPWR_A_NODE_ELECT_LATE_US, F_U32, elect_late_us,
+	    "elect-late-us"),
 };
 
 static const struct rpw_field peer_fields[] = {

@@ -39,6 +39,7 @@ struct rpw_dec_node {
 	uint32_t t_ifs_us, t_slot_us, t_turnaround_us, ack_timeout_us;
 	uint32_t access_bound_us, elect_state, epoch;
 	uint32_t hb_us, bus_delay_us, detect_us, slot_us, initial_us, lease_us;
+	uint32_t elect_tol_us, elect_late_us;
 	uint8_t addr, max_retries, primary, miss, max_addr, prio_period;
 	bool acting;
 	uint64_t ntf_dropped;

@@ -248,6 +248,8 @@ static void print_node(const struct rpw_dec_node *n)
 			 "line_lat_budget_us"),
 		NODE_U32(LINE_T_SLOT_US, line_t_slot_us, "line_slot_us"),
 		NODE_U32(LINE_T_IFS_US, line_t_ifs_us, "line_ifs_us"),
+		NODE_U32(ELECT_TOL_US, elect_tol_us, "elect_tol_us"),
+		NODE_U32(ELECT_LATE_US, elect_late_us, "elect_late_us"),
 	};
 	unsigned int i;
 

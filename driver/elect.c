@@ -28,6 +28,11 @@ module_param(elect_tol_us, uint, 0644);
 MODULE_PARM_DESC(elect_tol_us,
 		 "worst timer/scheduling lateness the election tolerates, in microseconds");
 
+static unsigned int elect_tol_max_us = 320000;
+module_param(elect_tol_max_us, uint, 0644);
+MODULE_PARM_DESC(elect_tol_max_us,
+		 "the election raises its tolerance from the lateness it measures up to this, in microseconds (0: elect_tol_us is fixed)");
+
 /* A node's election; every field under the node lock. */
 struct rpw_elect_node {
 	struct rpw_elect e;
@@ -52,6 +57,8 @@ static int rpw_elect_node_cfg(struct rpw_elect_cfg *ec,
 		.bus_delay_us = su->bus_delay_us,
 		.rack_modules = rack_modules,
 		.tol_us = elect_tol_us,
+		.tol_max_us = elect_tol_max_us ?
+			      max(elect_tol_max_us, elect_tol_us) : 0,
 		.rx_lat_ns = su->profile == RPW_MAC_PROFILE_UART ?
 			     NSEC_PER_MSEC : 0,
 	};
@@ -236,10 +243,21 @@ static void rpw_elect_timer_node(struct rpw_node *node, void *priv, u64 now)
 {
 	struct rpw_elect_node *en = priv;
 
+	u64 tol = en->e.cfg.tol_ns;
+
 	lockdep_assert_held(&node->lock);
 	if (!en->running)
 		return;
 	rpw_elect_timer_expired(&en->e, now);
+	if (en->e.cfg.tol_ns != tol)
+		pr_info_ratelimited("%s: election: tolerance %llu -> %llu ms (timers up to %llu ms late), heartbeat %llu ms, detection %llu ms\n",
+				    node->name, div_u64(tol, NSEC_PER_MSEC),
+				    div_u64(en->e.cfg.tol_ns, NSEC_PER_MSEC),
+				    div_u64(rpw_elect_lateness(&en->e),
+					    NSEC_PER_MSEC),
+				    div_u64(en->e.cfg.hb_ns, NSEC_PER_MSEC),
+				    div_u64(en->e.cfg.detect_ns,
+					    NSEC_PER_MSEC));
 	rpw_elect_publish(en, now);
 }
 
@@ -277,6 +295,7 @@ void rpw_node_elect_view(struct rpw_node *node, struct rpw_elect_view *v)
 		v->tx_refused = rpw_elect_stats(&en->e)->tx_refused;
 		v->rx_unearned = rpw_elect_stats(&en->e)->rx_unearned;
 		v->rejoins = rpw_elect_stats(&en->e)->rejoins;
+		v->late_ns = rpw_elect_lateness(&en->e);
 	}
 	spin_unlock_bh(&node->lock);
 }

@@ -291,7 +291,11 @@ static int rpw_nl_put_elect(struct sk_buff *skb, struct rpw_node *node)
 	    nla_put_u32(skb, RACKPWR_A_NODE_INITIAL_US,
 			rpw_ns_to_us(v.cfg.initial_ns)) ||
 	    nla_put_u32(skb, RACKPWR_A_NODE_LEASE_US,
-			rpw_ns_to_us(v.cfg.lease_ns)))
+			rpw_ns_to_us(v.cfg.lease_ns)) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_ELECT_TOL_US,
+			rpw_ns_to_us(v.cfg.tol_ns)) ||
+	    nla_put_u32(skb, RACKPWR_A_NODE_ELECT_LATE_US,
+			rpw_ns_to_us(v.late_ns)))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -295,6 +295,7 @@ struct rpw_elect_view {
 	u32 tx_refused;		/* frames the MAC refused to queue */
 	u32 rx_unearned;	/* later epochs not adopted */
 	u32 rejoins;		/* outvoted: epoch forgotten */
+	u64 late_ns;		/* largest timer lateness measured lately */
 };
 
 /* A frame in flight, shared between its submitter and the MAC. */

@@ -151,6 +151,9 @@ int rpw_elect_cfg_validate(const struct rpw_elect_cfg *c, const char **why)
 	else if (!c->frame_ns || c->bus_delay_ns > 10000 * NSEC_MS ||
 		 c->tol_ns > 10000 * NSEC_MS)
 		w = "bus timing out of range";
+	else if (c->tol_max_ns && (c->tol_max_ns < c->tol_ns ||
+				   c->tol_max_ns > 10000 * NSEC_MS))
+		w = "tolerance cap below the tolerance or above 10 s";
 	else if (c->hb_ns < 4 * c->frame_ns || c->hb_ns > 10000 * NSEC_MS)
 		w = "heartbeat period below 4 frame times or above 10 s";
 	else if (c->detect_ns < elect_min_detect(c) ||
@@ -204,17 +207,39 @@ static u64 elect_bus_delay(const struct rpw_mac_cfg *mc,
  * exceed J + T_f + tol.  J/32 covers the clock drift terms, which grow
  * with the timers (a fixed 2 ms margin was rejected as "flickers" above
  * J = 1.3 s).  A heartbeat and its ack each hold the line for a frame and
- * T_ifs: at most a quarter of it (with stretched MAC timers the election
- * took half of the line).
+ * T_ifs: at most a quarter of it (hb_line_ns; with stretched MAC timers
+ * the election took half of the line).
  */
-static u64 elect_default_hb(const struct rpw_elect_cfg *ec, u32 t_ifs_us)
+static u64 elect_default_hb(const struct rpw_elect_cfg *ec)
 {
 	u64 lease = div_u64(ec->bus_delay_ns + (ec->bus_delay_ns >> 5) +
 			    ec->frame_ns + ec->tol_ns + 2 * NSEC_MS,
 			    ec->miss) + 2 * NSEC_MS;
-	u64 line = 8 * (ec->frame_ns + (u64)t_ifs_us * 1000);
 
-	return max_t(u64, ec->hb_ns, max_t(u64, lease, line));
+	return max_t(u64, ec->hb_min_ns, max_t(u64, lease, ec->hb_line_ns));
+}
+
+/*
+ * @c from @base with tolerance @tol: T_h (when derived) and every derived
+ * timer follow it.  The membership window must hold a detection time and
+ * eight heartbeats; on a slow or crowded bus (rack_modules >= 16 at
+ * 115200) the 500 ms default does not, and every node was rejected.
+ */
+static void elect_cfg_tune(struct rpw_elect_cfg *c,
+			   const struct rpw_elect_cfg *base, u64 tol)
+{
+	*c = *base;
+	c->tol_ns = tol;
+	if (c->hb_min_ns)
+		c->hb_ns = elect_default_hb(c);
+	c->detect_ns = 0;
+	c->lease_ns = 0;
+	c->guard_ns = 0;
+	c->slot_ns = 0;
+	c->initial_ns = 0;
+	rpw_elect_cfg_derive(c);
+	c->member_ns = max_t(u64, c->member_ns,
+			     max_t(u64, c->detect_ns, 8 * c->hb_ns));
 }
 
 int rpw_elect_cfg_build(struct rpw_elect_cfg *ec, const struct rpw_mac_cfg *mc,
@@ -222,31 +247,24 @@ int rpw_elect_cfg_build(struct rpw_elect_cfg *ec, const struct rpw_mac_cfg *mc,
 {
 	/* Election frames: header, 6-byte payload, FCS, flags, some escapes. */
 	const unsigned int chars = RPW_HDR_LEN + 6 + RPW_FCS_LEN + 4;
+	struct rpw_elect_cfg base;
 
-	rpw_elect_cfg_default(ec, mc->addr, p->role);
-	ec->frame_ns = rpw_mac_char_ns(mc->baud) * chars;
-	ec->nonce = mc->nonce;
-	ec->tol_ns = (u64)p->tol_us * 1000;
-	ec->bus_delay_ns = elect_bus_delay(mc, p, chars);
+	rpw_elect_cfg_default(&base, mc->addr, p->role);
+	base.frame_ns = rpw_mac_char_ns(mc->baud) * chars;
+	base.nonce = mc->nonce;
+	base.bus_delay_ns = elect_bus_delay(mc, p, chars);
 	if (p->miss)
-		ec->miss = p->miss;
+		base.miss = p->miss;
 	/* An explicit heartbeat is validated as given. */
-	ec->hb_ns = p->hb_us ? (u64)p->hb_us * 1000 :
-		    elect_default_hb(ec, mc->t_ifs_us);
-	/* Re-derive everything from the inputs above. */
-	ec->detect_ns = 0;
-	ec->lease_ns = 0;
-	ec->guard_ns = 0;
-	ec->slot_ns = 0;
-	ec->initial_ns = 0;
-	rpw_elect_cfg_derive(ec);
-	/*
-	 * The membership window must hold a detection time and eight
-	 * heartbeats; on a slow or crowded bus (rack_modules >= 16 at
-	 * 115200) the 500 ms default does not, and every node was rejected.
-	 */
-	ec->member_ns = max_t(u64, ec->member_ns,
-			      max_t(u64, ec->detect_ns, 8 * ec->hb_ns));
+	if (p->hb_us) {
+		base.hb_ns = (u64)p->hb_us * 1000;
+	} else {
+		base.hb_min_ns = base.hb_ns;
+		base.hb_line_ns = 8 * (base.frame_ns +
+				       (u64)mc->t_ifs_us * 1000);
+	}
+	base.tol_max_ns = (u64)p->tol_max_us * 1000;
+	elect_cfg_tune(ec, &base, (u64)p->tol_us * 1000);
 	return rpw_elect_cfg_validate(ec, why);
 }
 
@@ -660,13 +678,19 @@ static void elect_announced(struct rpw_elect *e, u64 now)
 static void elect_confirm(struct rpw_elect *e, struct rpw_elect_hb *hb,
 			  u64 now)
 {
-	u64 s = (hb->slow ? now : hb->sent) + e->cfg.guard_ns;
-	u64 end = hb->sent + e->cfg.lease_ns;
+	u64 s = (hb->slow ? now : hb->sent) + hb->guard;
+	u64 end = hb->sent + hb->lease;
 	u64 *ls = e->lease_start, *le = e->lease_end;
 	unsigned int i;
 
 	/* Someone heard it (an ack), or it was read back intact. */
 	elect_announced(e, now);
+	/*
+	 * Every node has the lease we advertise now: from here on their
+	 * detection covers a longer heartbeat period (elect_late()).
+	 */
+	if (hb->lease == e->cfg.lease_ns)
+		e->hb_cur = e->cfg.hb_ns;
 
 	if (end <= now)
 		return;
@@ -763,6 +787,8 @@ static void elect_send_claim(struct rpw_elect *e, u8 type,
 	hb->tx_ok = false;
 	hb->slow = prio == RPW_ELECT_PRIO_NORMAL;
 	hb->normal = hb->slow;
+	hb->lease = e->cfg.lease_ns;
+	hb->guard = e->cfg.guard_ns;
 	if (!elect_send(e, type, RPW_ADDR_BCAST, hb->seq, e->epoch, prio, now))
 		return;
 	/*
@@ -808,7 +834,8 @@ static void elect_claim_epoch(struct rpw_elect *e, u32 epoch, u64 now)
 static void elect_claim_send(struct rpw_elect *e, enum rpw_elect_prio prio,
 			     u64 now)
 {
-	e->hb_next = now + e->cfg.hb_ns;
+	e->hb_cur = e->cfg.hb_ns;
+	e->hb_next = now + e->hb_cur;
 	e->resend = false;
 	elect_send_claim(e, RPW_T_PRIMARY, prio, now);
 	e->next_reannounce = now + 2 * e->cfg.frame_ns;
@@ -1548,12 +1575,57 @@ static void elect_primary_timer(struct rpw_elect *e, u64 now)
 		}
 	}
 	if (tick) {
-		e->hb_next += e->cfg.hb_ns;
+		e->hb_next += e->hb_cur;
 		if (e->hb_next <= now)
-			e->hb_next = now + e->cfg.hb_ns;
+			e->hb_next = now + e->hb_cur;
 	}
 	elect_arm_primary(e, now);
 	elect_check_lease(e, now);
+}
+
+/*
+ * Measured lateness: a timer of ours fired @late after its time.  With
+ * tol_max set the tolerance is the configured one doubled until it
+ * covers twice the largest lateness of the last one or two windows (up
+ * to tol_max; doublings keep re-derivations few), and every timer is
+ * derived anew.  A lower tolerance (and a shorter T_h) applies at once: a
+ * lease window counts from the lease and guard of the claim that earned it
+ * (a new, longer guard with an old lease left gaps: lease lost).  A longer T_h
+ * waits (hb_cur) until a claim advertising the new, longer lease is
+ * confirmed: the secondaries' detection covers the lease they heard last
+ * (elect_follow()), and a heartbeat period beyond it would look like a
+ * lost primary.  A setting that does not validate (an explicit T_h too
+ * short for the tolerance) is not taken: the current one stays.
+ */
+static void elect_late(struct rpw_elect *e, u64 late, u64 now)
+{
+	u64 want = max_t(u64, e->base.tol_ns, NSEC_MS);
+	struct rpw_elect_cfg c;
+	u64 m;
+
+	if (!e->base.tol_max_ns)
+		return;
+	if (now >= e->late_rotate) {
+		/* No rotation for a whole window: both windows are over. */
+		e->late_prev = now - e->late_rotate < RPW_ELECT_LATE_WIN_NS ?
+			       e->late_cur : 0;
+		e->late_cur = 0;
+		e->late_rotate = now + RPW_ELECT_LATE_WIN_NS;
+	}
+	e->late_cur = max_t(u64, e->late_cur, late);
+	m = rpw_elect_lateness(e);
+	while (want < 2 * m && want < e->base.tol_max_ns)
+		want *= 2;
+	want = min_t(u64, want, e->base.tol_max_ns);
+	want = max_t(u64, want, e->base.tol_ns);
+	if (want == e->cfg.tol_ns)
+		return;
+	elect_cfg_tune(&c, &e->base, want);
+	if (rpw_elect_cfg_validate(&c, NULL))
+		return;
+	e->cfg = c;
+	e->hb_cur = min_t(u64, e->hb_cur, c.hb_ns);
+	e->stats.tol_changes++;
 }
 
 void rpw_elect_timer_expired(struct rpw_elect *e, u64 now)
@@ -1575,6 +1647,7 @@ void rpw_elect_timer_expired(struct rpw_elect *e, u64 now)
 		e->stats.stalls++;
 		elect_event(e, RPW_EV_STALL, e->cfg.addr, e->epoch);
 	}
+	elect_late(e, now - exp, now);
 	elect_member_age(e, now);
 	switch (e->state) {
 	case RPW_ES_DISCOVER:
@@ -1629,6 +1702,8 @@ int rpw_elect_init(struct rpw_elect *e, const struct rpw_elect_cfg *cfg,
 	e->primary = RPW_ADDR_NONE;
 	e->timer = RPW_ELECT_NO_TIMER;
 	e->detect_ns = e->cfg.detect_ns;
+	e->base = e->cfg;
+	e->hb_cur = e->cfg.hb_ns;
 	return 0;
 }
 
@@ -1638,6 +1713,7 @@ void rpw_elect_start(struct rpw_elect *e, u64 now)
 
 	e->member_win = e->cfg.member_ns;
 	e->member_rotate = now + e->member_win;
+	e->late_rotate = now + RPW_ELECT_LATE_WIN_NS;
 	/* Our WHO_PRIMARY introduces us; answer unnamed only a window on. */
 	e->last_ack = now;
 	e->evidence = now;

@@ -75,6 +75,9 @@ static inline u32 rpw_epoch_terms(u32 a, u32 b)
 /* Heartbeat sends remembered for matching acknowledgments (by seq). */
 #define RPW_ELECT_RING		8
 
+/* Measured lateness: the largest of this window and the last counts. */
+#define RPW_ELECT_LATE_WIN_NS	(4000ULL * 1000 * 1000)
+
 /* Claims of others remembered for matching acknowledgments. */
 #define RPW_ELECT_HEARD		4
 
@@ -124,6 +127,16 @@ struct rpw_elect_cfg {
 	u64 guard_ns;		/* G: lease starts G after the send */
 	u64 slot_ns;		/* W */
 	u64 initial_ns;		/* T_initial */
+	/*
+	 * Measured lateness (rackpwr-election.rst): above tol_ns, tol_ns is
+	 * a floor and the node raises its tolerance, up to this, to twice
+	 * the timer lateness it measures, and derives every timer anew (the
+	 * ones above, and T_h when hb_min_ns is set).  0: tol_ns is fixed.
+	 */
+	u64 tol_max_ns;
+	/* A derived T_h: at least these (0: T_h is fixed as given). */
+	u64 hb_min_ns;		/* the configured floor */
+	u64 hb_line_ns;		/* the election's share of the line */
 };
 
 struct rpw_elect_stats {
@@ -140,6 +153,7 @@ struct rpw_elect_stats {
 	u32 tx_refused;		/* frames send() refused (see its ops doc) */
 	u32 rx_unearned;	/* later epoch the frame may not raise us to */
 	u32 rejoins;		/* outvoted: epoch forgotten (may go back) */
+	u32 tol_changes;	/* tolerance re-derived from lateness */
 };
 
 struct rpw_elect;
@@ -208,11 +222,20 @@ struct rpw_elect_hb {
 	bool tx_ok;
 	bool slow;		/* may have reached the bus later than D */
 	bool normal;		/* sent in ordinary turns */
+	/* The lease it advertised and the guard then (elect_late()). */
+	u64 lease;
+	u64 guard;
 };
 
 /* All fields private; use the accessors below. */
 struct rpw_elect {
-	struct rpw_elect_cfg cfg;
+	struct rpw_elect_cfg cfg;	/* in effect (tolerance applied) */
+	struct rpw_elect_cfg base;	/* as configured */
+	/* Largest timer lateness in this and the last window. */
+	u64 late_cur;
+	u64 late_prev;
+	u64 late_rotate;
+	u64 hb_cur;		/* primary: T_h in use (see elect_retune) */
 	const struct rpw_elect_ops *ops;
 	void *ctx;
 	u8 state;
@@ -320,6 +343,8 @@ struct rpw_elect_params {
 	/* J without urgent access covers a rotation of this many modules. */
 	unsigned int rack_modules;
 	u32 tol_us;		/* worst timer/scheduling lateness */
+	/* Raise tol_us from measured lateness up to this (0: fixed). */
+	u32 tol_max_us;
 	u64 rx_lat_ns;		/* the transport's receive latency */
 };
 
@@ -400,6 +425,12 @@ static inline const struct rpw_elect_stats *
 rpw_elect_stats(const struct rpw_elect *e)
 {
 	return &e->stats;
+}
+
+/* The largest timer lateness measured in the last one or two windows. */
+static inline u64 rpw_elect_lateness(const struct rpw_elect *e)
+{
+	return e->late_cur > e->late_prev ? e->late_cur : e->late_prev;
 }
 
 const char *rpw_elect_state_name(enum rpw_elect_state s);

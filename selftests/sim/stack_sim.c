@@ -8,7 +8,7 @@
  * together, deterministically, for one scenario at a time.
  *
  *   stack_sim [--psu N] [--chassis M] [--prio P] [--seed S] [--ms T]
- *             [--tol-us U] [--kill-ms K] [--spread-ms B] [--dup-ms D]
+ *             [--tol-us U] [--tol-max-us X] [--kill-ms K] [--spread-ms B] [--dup-ms D]
  *             [--flood-ms F] [--no-reserve] [--no-withdraw] [--cap-ms Q]
  *             [--auth] [--hold-ms H] [--starve-ms S [--starve-gap-ms G]]
  *             [--alloc-bench | --alloc-check] [-v]
@@ -1362,6 +1362,9 @@ static void s_boot(struct busim *sim, void *arg)
 	rpw_elect_start(&n->e, busim_now(sim));
 }
 
+/* --tol-max-us: the kernel's elect_tol_max_us default (driver/elect.c). */
+static unsigned int tol_max_us = 320000;
+
 /* The kernel's derivation (driver/elect.c), with this rack's size and timing. */
 static void s_cfg(struct rpw_elect_cfg *ec, const struct rpw_mac_cfg *mc,
 		  u8 role, u64 tol, u64 lat)
@@ -1370,6 +1373,7 @@ static void s_cfg(struct rpw_elect_cfg *ec, const struct rpw_mac_cfg *mc,
 		.role = role,
 		.rack_modules = nn + 1,
 		.tol_us = tol / 1000,
+		.tol_max_us = tol_max_us,
 		.rx_lat_ns = lat,
 	};
 
@@ -1460,6 +1464,8 @@ int main(int argc, char **argv)
 			dur = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--tol-us") && a + 1 < argc)
 			tol = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--tol-max-us") && a + 1 < argc)
+			tol_max_us = strtoul(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--spread-ms") && a + 1 < argc)
 			spread = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--kill-ms") && a + 1 < argc)
