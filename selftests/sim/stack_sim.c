@@ -8,10 +8,15 @@
  * together, deterministically, for one scenario at a time.
  *
  *   stack_sim [--psu N] [--chassis M] [--prio P] [--seed S] [--ms T]
- *             [--tol-us U] [--tol-max-us X] [--kill-ms K] [--spread-ms B] [--dup-ms D]
- *             [--flood-ms F] [--no-reserve] [--no-withdraw] [--cap-ms Q]
- *             [--auth] [--hold-ms H] [--starve-ms S [--starve-gap-ms G]]
+ *             [--tol-us U] [--tol-max-us X] [--kill-ms K] [--spread-ms B]
+ *             [--dup-ms D] [--flood-ms F] [--no-reserve] [--no-withdraw]
+ *             [--cap-ms Q] [--auth] [--hold-ms H]
+ *             [--starve-ms S [--starve-gap-ms G]]
  *             [--alloc-bench | --alloc-check] [-v]
+ *
+ * The election's timers come from the kernel's derivation with --tol-us
+ * (elect_tol_us, default 5000) and --tol-max-us (elect_tol_max_us, default
+ * 320000; 0 keeps the tolerance fixed).
  *
  * Prints one line per node at the end and "result: ok" when exactly one
  * node acts as primary and every node follows it; exit status 0 then.
