@@ -354,7 +354,7 @@ int main(void)
 	char name[32], out[256], ref[4] = "", first[512] = "";
 	long long tx0, tx1, refused;
 	unsigned long garbage = 0;
-	int pfd, sfd, i, err, calls, work, bad, sends;
+	int pfd, sfd, i, j, err, calls, work, bad, sends;
 	pid_t pid;
 	bool traced;
 
@@ -426,13 +426,17 @@ int main(void)
 	tx0 = stat_of(name, "tx_frames");
 	sends = 0;
 	for (i = 0; i < 5; i++) {
-		/* rackpwrctl waits for the MAC: echo meanwhile. */
+		/*
+		 * rackpwrctl waits for the MAC: echo meanwhile, until it is
+		 * done (up to 10 s: the debug kernel is several times slower).
+		 */
 		snprintf(out, sizeof(out),
-			 "rackpwrctl send %s 255 --test --hex 00ff7e7d >send.txt 2>&1 &",
+			 "rm -f send.done; (rackpwrctl send %s 255 --test --hex 00ff7e7d >send.txt 2>&1; touch send.done) &",
 			 name);
 		if (system(out))
 			break;
-		echo_for(pfd, 400);
+		for (j = 0; j < 50 && access("send.done", F_OK); j++)
+			echo_for(pfd, 200);
 		if (!run(out, sizeof(out), "wait; cat send.txt") && !out[0])
 			sends++;
 		else
@@ -444,8 +448,10 @@ int main(void)
 	    tx0, tx1);
 	refused = stat_of(name, "refused_user") + stat_of(name, "refused_elect") +
 		  stat_of(name, "refused_proto");
-	tap(refused == 0, "no queue refusals after failing transmissions (%lld)",
-	    refused);
+	tap(refused == 0,
+	    "no queue refusals after failing transmissions (%lld: user %lld, election %lld, protocol %lld)",
+	    refused, stat_of(name, "refused_user"),
+	    stat_of(name, "refused_elect"), stat_of(name, "refused_proto"));
 	close(sfd);
 	close(pfd);
 	usleep(200000);
