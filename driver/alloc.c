@@ -714,6 +714,20 @@ static void rpw_alloc_hw_work(struct work_struct *work)
 			rpw_alloc_slot_view(node, a, h.slot, &v);
 			rpw_notify_slot(node, &v);
 		}
+		/*
+		 * A server that went off or to sleep gives its grant back
+		 * only now that its enable is off: before, a wake would run
+		 * it on watts the primary counts free.  A failed write is
+		 * logged above and the grant goes all the same.
+		 */
+		if (h.op == RPW_ACT_POWER_OFF && h.bus == a->bus &&
+		    !node->dead && rpw_alloc_role(node, RACKPWR_ROLE_CHASSIS)) {
+			u64 now = ktime_get_ns();
+
+			if (!rpw_slots_power_off_done(&a->slots, h.slot,
+						      h.grant_id, now))
+				rpw_alloc_kick(node, a, now);
+		}
 		spin_unlock_bh(&node->lock);
 	}
 	mutex_unlock(&rpw_alloc_hw_mutex);
@@ -762,6 +776,7 @@ static void rpw_alloc_bind_locked(struct rpw_node *node, struct rpw_alloc *a,
 			rpw_alloc_hw_queue(a, RPW_ACT_POWER_OFF, i, 0);
 	rpw_alloc_timing(&t);
 	rpw_slots_init(&a->slots, &t, get_random_u32());
+	a->slots.off_ack = true;	/* rpw_alloc_hw_work() says when */
 	memset(a->enabled, 0, sizeof(a->enabled));
 	a->bus = bus;
 	a->seeded = bus >= 0;
@@ -963,6 +978,7 @@ static int rpw_alloc_attach(struct rpw_node *node, void **priv)
 	memset(a->prio, RPW_ALLOC_PRIO_DEFAULT, sizeof(a->prio));
 	rpw_alloc_timing(&t);
 	rpw_slots_init(&a->slots, &t, get_random_u32());
+	a->slots.off_ack = true;	/* rpw_alloc_hw_work() says when */
 	rpw_ledger_init(&a->ledger, &t);
 	rpw_alloc_out_reset(&a->out);
 	INIT_WORK(&a->hw_work, rpw_alloc_hw_work);

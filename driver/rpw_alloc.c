@@ -359,9 +359,12 @@ static void rpw_slot_over(struct rpw_slot *sl, u8 reason, u64 now)
 	rpw_slot_stmt(sl, type, reason, 0, now);
 }
 
-static void rpw_slot_powered_off(struct rpw_slot *sl, unsigned int i,
-				 u8 reason, u64 now, struct rpw_alloc_out *o)
+static void rpw_slot_powered_off(struct rpw_slots *s, struct rpw_slot *sl,
+				 unsigned int i, u8 reason, u64 now,
+				 struct rpw_alloc_out *o)
 {
+	u32 held = sl->held_w;
+
 	if (rpw_slot_holds(sl)) {
 		rpw_slot_power(o, i, sl, RPW_ACT_POWER_OFF);
 		if (sl->state == RPW_SLOT_SHEDDING && reason != RPW_PWR_R_REMOVED) {
@@ -375,6 +378,14 @@ static void rpw_slot_powered_off(struct rpw_slot *sl, unsigned int i,
 		}
 		sl->restore = false;
 		rpw_slot_over(sl, reason, now);
+		/*
+		 * The server says it is off (or asleep), but its power enable
+		 * is on until the glue has switched it off: a wake would run
+		 * it on watts the primary no longer counts.  A server pulled
+		 * out draws nothing.
+		 */
+		if (s->off_ack && reason != RPW_PWR_R_REMOVED)
+			sl->off_w = held;
 	} else if (rpw_slot_asks(sl) && reason == RPW_PWR_R_REMOVED) {
 		/* Withdraw the request: "it is over" for this id too. */
 		rpw_slot_over(sl, reason, now);
@@ -384,15 +395,15 @@ static void rpw_slot_powered_off(struct rpw_slot *sl, unsigned int i,
 	rpw_slot_event(o, i, sl, RPW_AEV_SLOT);
 }
 
-static int rpw_slot_gone(struct rpw_slot *sl, unsigned int i, u64 now,
-			 struct rpw_alloc_out *o)
+static int rpw_slot_gone(struct rpw_slots *s, struct rpw_slot *sl,
+			 unsigned int i, u64 now, struct rpw_alloc_out *o)
 {
 	sl->want_on = false;
 	if (!sl->present)
 		return 0;
 	sl->present = false;
 	if (rpw_slot_holds(sl) || rpw_slot_asks(sl)) {
-		rpw_slot_powered_off(sl, i, RPW_PWR_R_REMOVED, now, o);
+		rpw_slot_powered_off(s, sl, i, RPW_PWR_R_REMOVED, now, o);
 		return 0;
 	}
 	if (sl->state != RPW_SLOT_RELEASING) {
@@ -488,7 +499,7 @@ int rpw_slots_server_event(struct rpw_slots *s, unsigned int slot,
 			return -EINVAL;
 		return rpw_slot_present(sl, slot, watts, out);
 	case RPW_SEV_GONE:
-		return rpw_slot_gone(sl, slot, now, out);
+		return rpw_slot_gone(s, sl, slot, now, out);
 	case RPW_SEV_INSERT:
 	case RPW_SEV_BUTTON:
 	case RPW_SEV_LAN_WAKE:
@@ -498,10 +509,10 @@ int rpw_slots_server_event(struct rpw_slots *s, unsigned int slot,
 	case RPW_SEV_ADMIN_OFF:
 		return rpw_slot_admin_off(sl, slot, now, out);
 	case RPW_SEV_SLEEP:
-		rpw_slot_powered_off(sl, slot, RPW_PWR_R_SLEEP, now, out);
+		rpw_slot_powered_off(s, sl, slot, RPW_PWR_R_SLEEP, now, out);
 		return 0;
 	case RPW_SEV_OFF:
-		rpw_slot_powered_off(sl, slot, RPW_PWR_R_OFF, now, out);
+		rpw_slot_powered_off(s, sl, slot, RPW_PWR_R_OFF, now, out);
 		return 0;
 	case RPW_SEV_LOWER:
 		if (!watts)
@@ -528,6 +539,24 @@ int rpw_slots_power_failed(struct rpw_slots *s, unsigned int slot, u32 id,
 	sl->state = RPW_SLOT_GRANTED;
 	rpw_slot_over(sl, RPW_PWR_R_POWER_FAILED, now);
 	rpw_slot_event(out, slot, sl, RPW_AEV_SLOT);
+	return 0;
+}
+
+int rpw_slots_power_off_done(struct rpw_slots *s, unsigned int slot, u32 id,
+			     u64 now)
+{
+	struct rpw_slot *sl;
+
+	if (slot >= RPW_ALLOC_SLOTS)
+		return -EINVAL;
+	sl = &s->slot[slot];
+	if (!sl->off_w || sl->id != id)
+		return -ESTALE;
+	sl->off_w = 0;
+	if (sl->stmt_type) {
+		sl->dirty |= RPW_SD_STMT;
+		sl->resend_ns = now;
+	}
 	return 0;
 }
 
@@ -649,7 +678,8 @@ static void rpw_slot_confirm(struct rpw_slots *s, const struct rpw_pwr_conf *e,
 	}
 	if (gs != RPW_GS_NONE && id == sl->id)
 		sl->seeded = false;
-	if (sl->stmt_type && rpw_slot_stmt_confirmed(sl, gs, held, id)) {
+	if (sl->stmt_type && !sl->off_w &&
+	    rpw_slot_stmt_confirmed(sl, gs, held, id)) {
 		sl->stmt_type = 0;
 		sl->dirty &= ~RPW_SD_STMT;
 		if (sl->state == RPW_SLOT_RELEASING)
@@ -865,7 +895,8 @@ static bool rpw_slot_emit_stmt(struct rpw_slots *s, struct rpw_slot *sl,
 		e->req_id = cpu_to_le32(sl->fix_id);
 		sl->dirty &= ~RPW_SD_FIX;
 	}
-	if (sl->dirty & RPW_SD_STMT) {
+	/* Not before the enable is off: rpw_slots_power_off_done(). */
+	if ((sl->dirty & RPW_SD_STMT) && !sl->off_w) {
 		e = rpw_out_entry(o, sl->stmt_type, s->primary, s->epoch,
 				  sizeof(*e));
 		if (!e)
@@ -905,7 +936,8 @@ static void rpw_slot_inv_fill(const struct rpw_slot *sl, unsigned int i,
 	e->state = sl->state;
 	e->prio = sl->prio;
 	e->want_watts = cpu_to_le16(sl->want_w);
-	e->held_watts = cpu_to_le16(sl->held_w);
+	/* Still held while the enable is on (a report is a statement). */
+	e->held_watts = cpu_to_le16(sl->off_w ?: sl->held_w);
 	e->req_id = cpu_to_le32(sl->id);
 }
 

@@ -240,6 +240,7 @@ struct rpw_slot {
 	u32 id;			/* live request/grant id, 0 none */
 	u32 stmt_held;		/* outstanding statement: its holding */
 	u32 fix_id;		/* an id the ledger holds wrongly, 0 none */
+	u32 off_w;		/* RELEASING: held until the enable is off */
 	u64 resend_ns;		/* next resend of the request/statement */
 	u64 shed_end_ns;	/* SHEDDING: the deadline */
 };
@@ -264,6 +265,12 @@ struct rpw_slots {
 	u8 confirmed;		/* slots confirmed since the last follow */
 	u64 inv_ns;		/* next unsolicited report */
 	u64 req_until;		/* private: new requests held until, 0 */
+	/*
+	 * Set by the caller after init when it reports every POWER_OFF it
+	 * carried out (rpw_slots_power_off_done()): a server that went off
+	 * or to sleep gives its grant back only then.
+	 */
+	bool off_ack;
 	struct rpw_slot slot[RPW_ALLOC_SLOTS];
 	struct rpw_slots_stats stats;
 };
@@ -321,6 +328,17 @@ int rpw_slots_server_event(struct rpw_slots *s, unsigned int slot,
  */
 int rpw_slots_power_failed(struct rpw_slots *s, unsigned int slot, u32 id,
 			   u64 now, struct rpw_alloc_out *out);
+
+/*
+ * With @s->off_ack: the POWER_OFF of @slot under grant @id is carried out
+ * (tried: a device that fails it is reported all the same, or the slot
+ * would hold its grant for ever).  Until then a server that went off or
+ * to sleep keeps its grant (RELEASING, its holding still stated in
+ * reports), so the primary never counts its watts free while its enable
+ * may still be on.  -ESTALE when the slot waits for no such power-off.
+ */
+int rpw_slots_power_off_done(struct rpw_slots *s, unsigned int slot, u32 id,
+			     u64 now);
 
 /* Set @slot's priority; the primary learns it from an INV_REPORT. */
 int rpw_slots_set_prio(struct rpw_slots *s, unsigned int slot, u8 prio,

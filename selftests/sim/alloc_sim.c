@@ -40,7 +40,9 @@
  *    and a queued request does not fit.
  *
  * Usage: alloc_sim [--seeds N] [--seed S] [--chassis M] [-v|-vv]
- *        [--mutate resend]   (no resends: must fail; see make alloc-mutants)
+ *        [--mutate resend|offack]   (no resends / the grant of a server
+ *        that went off given back before its enable is off: must fail;
+ *        see make alloc-mutants)
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -99,12 +101,13 @@ static bool chance(double p)
 enum ev_kind {
 	EV_DELIVER, EV_TICK, EV_HB, EV_LEARN, EV_TERM_END, EV_TERM_START,
 	EV_CRASH, EV_BOOT, EV_SRV, EV_SRV_DONE, EV_CAP, EV_POLICY, EV_QUIET,
-	EV_STORM, EV_END,
+	EV_STORM, EV_END, EV_OFF,
 };
 
 static const char *const ev_names[] = {
 	"deliver", "tick", "hb", "learn", "term-end", "term-start", "crash",
 	"boot", "srv", "srv-done", "cap", "policy", "quiet", "storm", "end",
+	"off",
 };
 
 struct event {
@@ -129,6 +132,11 @@ struct hw_slot {
 	bool shutting;		/* a shutdown is on its way */
 	u8 prio;
 	u32 grant_id;		/* GRANT_ID register */
+	/*
+	 * A POWER_OFF queued, carried out later (EV_OFF), as the kernel's
+	 * work item does; 0: none.  The grant it was for.
+	 */
+	u32 off_id;
 	u32 need_w;		/* EEPROM */
 	u32 draw_w;		/* now, when on */
 };
@@ -200,6 +208,7 @@ struct sim {
 
 static struct sim *S;
 static const char *mutate;
+static bool off_ack = true;	/* --mutate offack: false */
 
 static struct rpw_alloc_out out;
 static struct rpw_alloc_timing tm;
@@ -629,6 +638,7 @@ static void chassis_run(struct chassis *c, int ci)
 				g->used = true;
 			if (h->srv == SRV_ABSENT)
 				fail("sim: power on of an empty slot");
+			h->off_id = 0;	/* a queued power-off ran first */
 			h->powered = true;
 			h->grant_id = a->id;
 			h->srv = SRV_ON;
@@ -639,8 +649,15 @@ static void chassis_run(struct chassis *c, int ci)
 			      a->watts, a->id);
 			break;
 		case RPW_ACT_POWER_OFF:
-			h->powered = false;
 			trace("ch%d slot %u POWER_OFF", ci, a->slot);
+			/* A server pulled out draws nothing: at once. */
+			if (h->srv == SRV_ABSENT) {
+				h->powered = false;
+				break;
+			}
+			h->off_id = a->id;
+			at(S->now + rnd_range(0, 300) * MS, EV_OFF, ci, a->slot,
+			   c->life);
 			break;
 		case RPW_ACT_SHUTDOWN:
 			trace("ch%d slot %u SHUTDOWN%s", ci, a->slot,
@@ -680,6 +697,27 @@ static void chassis_event(int ci, unsigned int slot, unsigned int ev, u32 w)
 	chassis_run(c, ci);
 }
 
+/*
+ * The queued POWER_OFF of @slot is carried out.  Lost with the chassis'
+ * life (the enable stays on: the restarted chassis seeds the slot from it).
+ */
+static void chassis_off_done(int ci, unsigned int slot, u32 life)
+{
+	struct chassis *c = &S->ch[ci];
+	struct hw_slot *h = &c->hw[slot];
+	u32 id = h->off_id;
+
+	if (!c->up || c->life != life || !id)
+		return;
+	h->off_id = 0;
+	h->powered = false;
+	trace("ch%d slot %u power off done (grant %u)", ci, slot, id);
+	rpw_alloc_out_reset(&out);
+	if (off_ack)
+		rpw_slots_power_off_done(&c->s, slot, id, S->now);
+	chassis_run(c, ci);
+}
+
 static void chassis_boot(int ci)
 {
 	struct chassis *c = &S->ch[ci];
@@ -690,6 +728,7 @@ static void chassis_boot(int ci)
 	c->life++;
 	c->term = 0;
 	rpw_slots_init(&c->s, &tm, (u32)rnd());
+	c->s.off_ack = off_ack;
 	for (i = 0; i < NSLOT; i++) {
 		struct hw_slot *h = &c->hw[i];
 		struct rpw_slot_hw hw = {
@@ -698,6 +737,7 @@ static void chassis_boot(int ci)
 			.watts = h->need_w, .grant_id = h->grant_id,
 		};
 
+		h->off_id = 0;	/* a queued power-off died with the chassis */
 		if (rpw_slots_seed(&c->s, i, &hw))
 			fail("sim: seed of ch%d slot %d refused", ci, i);
 		/*
@@ -715,6 +755,16 @@ static void chassis_boot(int ci)
 		   S->nterms);
 	rpw_alloc_out_reset(&out);
 	chassis_run(c, ci);
+}
+
+/*
+ * The server is pulled out, its device with it: nothing of it is enabled
+ * any more, even with a power-off still queued (it runs later, on nothing).
+ */
+static void srv_pull(struct hw_slot *h)
+{
+	h->srv = SRV_ABSENT;
+	h->powered = false;
 }
 
 /* A random thing happens to a server of chassis @ci. */
@@ -743,7 +793,7 @@ static void srv_random(int ci)
 		return;
 	case SRV_OFF:
 		if (r < 10) {
-			h->srv = SRV_ABSENT;
+			srv_pull(h);
 			chassis_event(ci, i, RPW_SEV_GONE, 0);
 		} else {
 			chassis_event(ci, i, triggers[rnd_below(3)], 0);
@@ -751,7 +801,7 @@ static void srv_random(int ci)
 		return;
 	case SRV_SLEEP:
 		if (r < 10) {
-			h->srv = SRV_ABSENT;
+			srv_pull(h);
 			chassis_event(ci, i, RPW_SEV_GONE, 0);
 		} else {
 			chassis_event(ci, i, RPW_SEV_WAKE, 0);
@@ -762,7 +812,7 @@ static void srv_random(int ci)
 		if (!h->powered)
 			return;
 		if (r < 10) {		/* pulled out while running */
-			h->srv = SRV_ABSENT;
+			srv_pull(h);
 			chassis_event(ci, i, RPW_SEV_GONE, 0);
 		} else if (r < 35) {
 			h->srv = SRV_OFF;
@@ -1155,6 +1205,9 @@ static void handle(struct event *e)
 	case EV_SRV_DONE:
 		srv_done(e->node, e->slot, e->arg);
 		break;
+	case EV_OFF:
+		chassis_off_done(e->node, e->slot, e->arg);
+		break;
 	case EV_CAP:
 		if (e->arg * 1000ULL < S->usable_mw)
 			S->drop_t = S->now;
@@ -1381,7 +1434,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: alloc_sim [--seeds N] [--seed S] [--chassis M] [-v|-vv]\n"
-		"                 [--mutate resend]\n");
+		"                 [--mutate resend|offack]\n");
 	exit(2);
 }
 
@@ -1416,6 +1469,8 @@ int main(int argc, char **argv)
 	/* Weakened on purpose (make alloc-mutants): nothing is resent. */
 	if (mutate && !strcmp(mutate, "resend"))
 		tm.resend_ms = tm.queued_ms = 1000000;
+	else if (mutate && !strcmp(mutate, "offack"))
+		off_ack = false;
 	else if (mutate)
 		usage();
 

@@ -490,6 +490,73 @@ static void test_release(void)
 	       "release: ... then asks with a new id");
 }
 
+/*
+ * Regression: a server that went off or to sleep gave its grant back at
+ * once, while the glue's power-off was still to run (a work item; under
+ * load the release was confirmed first).  A wake in between ran the
+ * server on watts the primary no longer counted.  With off_ack the grant
+ * stays until the glue says the enable is off.
+ */
+static void test_release_after_off(void)
+{
+	struct rpw_slots s;
+	struct rpw_frame f;
+
+	granted(&s);
+	s.off_ack = true;
+	rpw_slots_server_event(&s, 3, RPW_SEV_SLEEP, 0, MS, &out);
+	rpw_slots_tick(&s, MS, &out);
+	tap_ok(out.acts[0].kind == RPW_ACT_POWER_OFF &&
+	       s.slot[3].state == RPW_SLOT_RELEASING &&
+	       !frames_of(RPW_T_PWR_RELEASE, NULL),
+	       "off ack: SLEEP powers off, no release before it is done");
+	reset();
+	rpw_slots_tick(&s, MS + 5 * tm.resend_ms * MS, &out);
+	is(frames_of(RPW_T_PWR_RELEASE, NULL), 0,
+	   "off ack: ... nor at a resend");
+	f = mkframe(RPW_T_INV_QUERY, PRIMARY, RPW_ADDR_BCAST, EPOCH, NULL, 0,
+		    0);
+	rpw_slots_rx(&s, &f, 2 * MS, &out);
+	rpw_slots_tick(&s, 2 * MS, &out);
+	tap_ok(frames_of(RPW_T_INV_REPORT, NULL) == 3 &&
+	       out.frames[1].payload[6] == 3 &&
+	       get_unaligned_le16(out.frames[1].payload + 6 + 6) == 103 &&
+	       get_unaligned_le32(out.frames[1].payload + 6 + 8) == 100,
+	       "off ack: a report still states grant 100 holding 103 W");
+	reset();
+	f = confirm(3, RPW_GS_NONE, 0, 0);
+	rpw_slots_rx(&s, &f, 3 * MS, &out);
+	rpw_slots_server_event(&s, 3, RPW_SEV_WAKE, 0, 3 * MS, &out);
+	is(s.slot[3].state, RPW_SLOT_RELEASING,
+	   "off ack: a confirm without the grant releases nothing yet");
+	is(rpw_slots_power_off_done(&s, 3, 99, 4 * MS), -ESTALE,
+	   "off ack: done for another grant id: -ESTALE");
+	is(rpw_slots_power_off_done(&s, 3, 100, 4 * MS), 0,
+	   "off ack: done for grant 100");
+	rpw_slots_tick(&s, 4 * MS, &out);
+	tap_ok(frames_of(RPW_T_PWR_RELEASE, &f) == 1 &&
+	       f.payload[7] == RPW_PWR_R_SLEEP &&
+	       get_unaligned_le16(f.payload + 8) == 0 &&
+	       get_unaligned_le32(f.payload + 10) == 100,
+	       "off ack: ... then RELEASE slot 3, reason SLEEP, holds 0 W");
+	reset();
+	f = confirm(3, RPW_GS_NONE, 0, 0);
+	rpw_slots_rx(&s, &f, 5 * MS, &out);
+	tap_ok(s.slot[3].state == RPW_SLOT_REQUESTING && s.slot[3].id == 101,
+	       "off ack: confirmed, the wake asks with a new id");
+	is(rpw_slots_power_off_done(&s, 3, 100, 6 * MS), -ESTALE,
+	   "off ack: a second done: -ESTALE");
+
+	granted(&s);
+	s.off_ack = true;
+	rpw_slots_server_event(&s, 3, RPW_SEV_GONE, 0, MS, &out);
+	rpw_slots_tick(&s, MS, &out);
+	tap_ok(frames_of(RPW_T_PWR_RELEASE, &f) == 1 &&
+	       f.payload[7] == RPW_PWR_R_REMOVED,
+	       "off ack: a server pulled out is released at once");
+	reset();
+}
+
 /* The enable refused: the grant goes back unused, as it is. */
 static void test_power_failed(void)
 {
@@ -1472,6 +1539,7 @@ int main(void)
 	test_resend();
 	test_deny();
 	test_release();
+	test_release_after_off();
 	test_power_failed();
 	test_gone();
 	test_admin();

@@ -13,7 +13,12 @@ enables from debugfs when they exist.
       nodes, power-get, capacity-get and alloc-get of the acting power-
       supply node(s), slot-get of every chassis node and the simulator's
       enables.  Appends one JSON object a line to FILE ("start", "ntf",
-      "sample", "overrun", "stop") until SIGTERM or SIGINT.
+      "sample", "overrun", "stop") until SIGTERM or SIGINT.  Times are
+      CLOCK_MONOTONIC seconds.  A sample's tables are read one after the
+      other between its "t0" and "t"; "tt" gives each read's own
+      [start, end].  A notification ("n": its place in the socket's order,
+      which is the order the kernel raised them) was raised in (tp, t]:
+      "t" is its read, "tp" when the drain before found the socket empty.
   rpw_invariants.py mark FILE TEXT
       Appends a "mark" line (a scenario's step, for the measurements).
   rpw_invariants.py check FILE [--mode n+n|n+1|none] [--shed-bound-ms N]
@@ -40,21 +45,27 @@ budget     In every sample with one acting primary that is not
            it must close before the log ends and last at most
            --shed-bound-ms (default 30000); its length is printed, to
            within one sampling period.
-enabled    No server is powered without a grant.  A chassis slot seen
-           enabled (slot-ntf or slot-get) with request id R: some
-           primary's table showed R granted or shedding (alloc-ntf or
-           alloc-get) no later than --tolerance-ms (default 500: dumps
-           and events come on different sockets) after, and R's grant
-           had not ended (its granted or shedding entry ended) more than
-           the tolerance before.  A simulated server whose enable knob reads 1: a grant
-           of its slot was live within the tolerance.  Times are bounds:
-           a sample's dumps are taken between its "t0" and "t", a
-           notification arrived between "tp" (the previous read) and "t"
-           (its read); a grant counts from its earliest bound (the
-           previous sample's "t0" when a dump shows it first), an
-           enable or an end at the bound that favours the server.
+enabled    No server is powered without a grant.  A grant of request R
+           (chassis, slot, id) is what the notifications say: it starts at
+           the first alloc-ntf of any primary's entry for R granted or
+           shedding (raised in (tp, t] of that notification) and ends at
+           the alloc-ntf that ends that entry (raised by its "t").  An
+           enable seen in (lo, hi] -- a slot-ntf with enabled and id R
+           (its tp, t), a slot-get line (its read's [start, end]) -- is a
+           violation unless a grant of R started by hi + --tolerance-ms
+           and did not end before lo - --tolerance-ms (default 500 ms:
+           slack only, every bound above is exact).  A simulated server
+           whose enable knob reads 1 (read in tt['hw']): the same with
+           any grant of its slot.  Dumps of the primaries' tables are not
+           used: a dump and a notification of the same change cannot be
+           ordered.
 answers    Every request is answered exactly once.  A request is the
-           chassis address, slot and request id.  Its chassis slot moves
+           chassis address, slot and request id.  Judged from the
+           notifications alone, in the order the kernel raised them (one
+           socket): a primary's table is its power-request-ntf (pending)
+           and alloc-ntf entries since its last alloc-ntf "recovery" (the
+           kernel empties the table when a node starts acting), the
+           chassis' slot is its last slot-ntf.  Its chassis slot moves
            requesting -> [queued] -> granted or denied: queued is an
            interim answer, granted (or shedding) and denied are final.
            A request whose slot goes off or empty, or asks again under a
@@ -62,10 +73,12 @@ answers    Every request is answered exactly once.  A request is the
            request finally answered both ways (granted and denied at the
            chassis, or denied in a primary's table, the entry ended from
            pending or queued with reason capacity, redundancy, no-policy,
-           policy or never-fits, and granted anywhere); a primary
-           granting a request (pending or queued -> granted) that its
-           chassis already holds granted (granted twice); a request still
-           requesting or queued when the log ends (unless --allow-open).
+           policy or never-fits, and granted anywhere); granted twice: a
+           primary's entry for R moves from pending or queued to granted
+           after the chassis's last slot-ntf said it holds R (granted or
+           shedding); a request still requesting or queued when the log
+           ends (unless --allow-open).  Each violation names the
+           notifications (node, epoch, read times) and grants involved.
 events     No "overrun" (ENOBUFS) on the event socket: lost events would
            make the other checks blind.
 """
@@ -137,6 +150,11 @@ class Watcher:
         # schema '': no jsonschema validation (none in the guest)
         self.dm = YnlFamily(spec, schema='')  # requests and dumps
         self.ev = YnlFamily(spec, schema='')  # notifications only
+        # Notifications are read in drains; each drain reads until the
+        # socket is empty.  One read in a drain was queued after the
+        # previous drain found the socket empty ("tp"), and before it was
+        # read ("t"): it was raised in (tp, t].
+        self.tempty = now()
         # SO_RCVBUFFORCE (33): root may exceed rmem_max
         self.ev.sock.setsockopt(socket.SOL_SOCKET,
                                 getattr(socket, 'SO_RCVBUFFORCE', 33),
@@ -151,9 +169,7 @@ class Watcher:
         from lib.ynl import NlMsgs
         self.NlMsgs = NlMsgs
         self.stop = False
-        # Notifications are stamped when read ("t"); one read after the
-        # previous read ("tp") arrived after it: its time is in (tp, t].
-        self.tdrain = now()
+        self.seq = 0
 
     def dump(self, op, vals):
         try:
@@ -195,34 +211,54 @@ class Watcher:
         return out
 
     def sample(self):
+        """One sample.  Its tables are read one after the other, each at
+        some instant of its own: "tt" keeps [start, end] of every read
+        (tt[table][node id], tt['hw']), so that a check compares a table
+        with what happened at that table's time, not the sample's."""
         t0 = now()
         rec = {'k': 'sample', 'power': {}, 'capacity': {}, 'alloc': {},
                'slots': {}}
+        tt = {'power': {}, 'capacity': {}, 'alloc': {}, 'slots': {}}
+
+        def read(table, i, fn, op):
+            a = now()
+            rec[table][str(i)] = fn(op, {'node-id': i})
+            tt[table][str(i)] = [a, now()]
         nodes = self.dump('node-get', {})
         if isinstance(nodes, dict):
             nodes = []
         rec['nodes'] = nodes
+        tt['nodes'] = [t0, now()]
         for n in nodes:
             i = n['id']
             if n.get('role') == 'psu':
-                rec['power'][str(i)] = self.do('power-get', {'node-id': i})
+                read('power', i, self.do, 'power-get')
                 if 'acting' in n:
-                    rec['capacity'][str(i)] = self.dump('capacity-get',
-                                                        {'node-id': i})
-                    rec['alloc'][str(i)] = self.dump('alloc-get',
-                                                     {'node-id': i})
+                    read('capacity', i, self.dump, 'capacity-get')
+                    read('alloc', i, self.dump, 'alloc-get')
             elif n.get('role') == 'chassis':
-                rec['slots'][str(i)] = self.dump('slot-get', {'node-id': i})
+                read('slots', i, self.dump, 'slot-get')
+        a = now()
         rec['hw'] = self.hw(nodes)
+        tt['hw'] = [a, now()]
+        rec['tt'] = tt
         rec['t'] = now()
         rec['t0'] = t0
         append(self.out, rec)
 
     def drain(self):
+        """Read the event socket until it is empty.  Every notification
+        read now was raised after the previous drain found the socket
+        empty ("tp", the same for the whole drain, however long it takes)
+        and before its own read ("t"); "n" numbers them in the order the
+        kernel queued them (one socket: the order they were raised)."""
+        tp = self.tempty
         while True:
+            tb = now()
             try:
                 data = self.ev.sock.recv(1 << 20, socket.MSG_DONTWAIT)
             except BlockingIOError:
+                self.tempty = tb
                 return
             except OSError as e:
                 if e.errno != errno.ENOBUFS:
@@ -230,17 +266,17 @@ class Watcher:
                 append(self.out, {'t': now(), 'k': 'overrun'})
                 continue
             t = now()
-            tp, self.tdrain = self.tdrain, t
             for m in self.NlMsgs(data):
-                if m.error or m.done:
+                # the genetlink command, first byte after the header:
+                # skip the per-frame notifications without decoding them
+                if m.error or m.done or m.raw[:1] and m.raw[0] in self.skip:
                     continue
-                d = self.ev.nlproto.decode(self.ev, m, None)
-                if d.cmd() in self.skip:
-                    continue
-                self.ev.handle_ntf(d)
+                self.ev.handle_ntf(self.ev.nlproto.decode(self.ev, m, None))
             for n in self.ev.async_msg_queue:
-                append(self.out, {'t': t, 'tp': tp, 'k': 'ntf',
-                                  'name': n['name'], 'msg': n['msg']})
+                self.seq += 1
+                append(self.out, {'t': t, 'tp': tp, 'n': self.seq,
+                                  'k': 'ntf', 'name': n['name'],
+                                  'msg': n['msg']})
             self.ev.async_msg_queue.clear()
 
     def run(self):
@@ -301,9 +337,35 @@ def budget(caps, mode):
     return usable, usable
 
 
+class Grant:
+    """One grant of a request (chassis, slot, id) as the notifications
+    tell it: raised no earlier than "lo" (the first notification of any
+    primary's table holding it); over no later than "end" (the read of the
+    one that ended it), None while it lives."""
+    def __init__(self, key, node, epoch, lo, t):
+        self.key, self.node, self.epoch = key, node, epoch
+        self.lo, self.t, self.end = lo, t, None
+
+    def __str__(self):
+        return ('grant %d of %d/%d by node %s epoch %s, raised in '
+                '(%.3f, %.3f], %s' % (self.key[2], self.key[0],
+                                      self.key[1], self.node, self.epoch,
+                                      self.lo, self.t,
+                                      'live' if self.end is None else
+                                      'ended by %.3f' % self.end))
+
+
 class Checker:
+    """Transitions (answers) come from the notifications alone: one
+    socket, read in the order the kernel raised them, so "the chassis held
+    R before a primary granted R" is an order, never a guess from two
+    tables read at different instants.  The dumps give what has no
+    notification of its own or must be seen as it is: the budget's
+    figures, and the enables (slot-get, the simulator's knobs), each with
+    the times of its own read."""
     def __init__(self, recs, mode, bound_ms, tol_ms, allow_open):
-        self.recs = sorted(recs, key=lambda r: r.get('t', 0))
+        # ties (one read, several notifications): the order they were read
+        self.recs = sorted(recs, key=lambda r: (r.get('t', 0), r.get('n', 0)))
         self.mode = mode
         self.bound = bound_ms / 1000.0
         self.tol = tol_ms / 1000.0
@@ -312,18 +374,17 @@ class Checker:
                      'events': []}
         self.measured = []
         self.addr = {}          # node id -> bus address
-        self.grant_seen = {}    # request key -> first time a table held it
-        self.grant_end = {}     # request key -> time its grant was released
-        self.slot_grants = {}   # (addr, slot) -> [[start, end or None]]
-        self.ledger_state = {}  # (node, addr, slot) -> (req, state)
+        self.grants = {}        # request key -> [Grant], oldest first
+        self.tables = {}        # node -> {(addr, slot): (req, state)}
+        self.epoch = {}         # node -> the epoch of its table
         self.denied_at = {}     # request key -> time a table denied it
         self.final = {}         # request key -> {'granted': t, 'denied': t}
         self.first = {}         # request key -> first time seen
         self.open = {}          # request key -> interim state at its slot
-        self.held = {}          # (addr, slot) -> request the chassis holds
-        # (lo, hi, ...): seen between lo and hi (a sample's dumps take
-        # time: its start and end; a notification's arrival twice)
-        self.enabled_recs = []  # (lo, hi, key) chassis slot enabled
+        # (addr, slot) -> (request, read time) the chassis holds
+        self.held = {}
+        # (lo, hi, what): seen between lo and hi, by what (for the report)
+        self.enabled_recs = []  # (lo, hi, key, what) chassis slot enabled
         self.hw_recs = []       # (lo, hi, addr, slot) simulated enable 1
         self.decided = []       # (t, node, key) grant decisions
         self.nsamples = 0
@@ -332,55 +393,71 @@ class Checker:
     def v(self, kind, t, text):
         self.viol[kind].append('t=%.3f %s' % (t, text))
 
-    # -- the allocation tables of the primaries --
-    def ledger(self, t, node, e, dump, lo=None):
+    def live(self, key):
+        gs = self.grants.get(key)
+        return gs[-1] if gs and gs[-1].end is None else None
+
+    # -- the allocation tables of the primaries (notifications only) --
+    def recovery(self, node, epoch):
+        """A node starts acting: its table starts empty (the kernel
+        empties it without a notification per entry)."""
+        self.tables[node] = {}
+        self.epoch[node] = epoch
+
+    def ledger(self, t, tp, node, e):
         if 'chassis' not in e or 'slot' not in e:
             return
         a, s, req = e['chassis'], e['slot'], e.get('req-id', 0)
         state = e.get('state')
-        prev = self.ledger_state.get((node, a, s))
+        tbl = self.tables.setdefault(node, {})
+        epoch = e.get('epoch', self.epoch.get(node))
+        prev = tbl.get((a, s))
         if state is None and prev and req == 0:
             req = prev[0]	# an ended entry's view may have lost its id
         key = (a, s, req)
         pstate = prev[1] if prev and prev[0] == req else None
         if state in HELD:
-            # seen: the earliest it can have happened (a grant before an
-            # enable is proven late only by this lower bound)
-            lo = t if lo is None else lo
-            if key not in self.grant_seen:
-                self.grant_seen[key] = lo
-                self.slot_grants.setdefault((a, s), []).append([lo, None])
+            if not self.live(key):
+                self.grants.setdefault(key, []).append(
+                    Grant(key, node, epoch, tp, t))
             if pstate in ('pending', 'queued'):
                 self.decided.append((t, node, key))
-                if self.held.get((a, s)) == req:
+                h = self.held.get((a, s))
+                if h and h[0] == req:
+                    first = self.grants[key][0]
                     self.v('answers', t, 'chassis %d slot %d request %d '
-                           'granted twice (node %d granted it while the '
-                           'chassis held its grant)' % (a, s, req, node))
+                           'granted twice (node %d epoch %s granted it '
+                           'from %s, read at %.3f, while the chassis held '
+                           'its grant: its slot-ntf read at %.3f; first %s)'
+                           % (a, s, req, node, epoch, pstate, t, h[1],
+                              first))
                 if key in self.denied_at:
                     self.v('answers', t, 'chassis %d slot %d request %d '
-                           'granted after it was denied' % key)
-            self.ledger_state[(node, a, s)] = (req, state)
-        elif state is None and not dump:
+                           'granted after it was denied (node %d epoch %s, '
+                           'denied at %.3f)' % (key + (node, epoch,
+                                                     self.denied_at[key])))
+            tbl[(a, s)] = (req, state)
+        elif state is None:
             reason = e.get('reason', 'none')
             if pstate in ('pending', 'queued') and reason in DENY:
                 self.denied_at.setdefault(key, t)
-                if key in self.grant_seen:
+                if key in self.grants:
                     self.v('answers', t, 'chassis %d slot %d request %d '
-                           'denied after it was granted' % key)
+                           'denied (%s) by node %d epoch %s after %s' %
+                           (key + (reason, node, epoch,
+                                   self.grants[key][0])))
             # Any end of a held entry gives the grant back (an ended
             # entry's view may say reason none).
-            if pstate in HELD:
-                self.grant_end.setdefault(key, t)
-                for iv in self.slot_grants.get((a, s), []):
-                    if iv[1] is None:
-                        iv[1] = t
-            self.ledger_state.pop((node, a, s), None)
-        elif state is not None:
-            self.ledger_state[(node, a, s)] = (req, state)
+            g = self.live(key)
+            if pstate in HELD and g:
+                g.end = t
+            tbl.pop((a, s), None)
+        else:
+            tbl[(a, s)] = (req, state)
             self.first.setdefault(key, t)
 
-    # -- the chassis' slots --
-    def slot(self, t, node, s, lo=None):
+    # -- the chassis' slots (notifications only) --
+    def slot(self, t, tp, node, s):
         a = self.addr.get(node)
         if a is None or 'slot' not in s:
             return
@@ -396,11 +473,12 @@ class Checker:
             other = 'granted' if fin == 'denied' else 'denied'
             if other in f and fin not in f:
                 self.v('answers', t, 'chassis %d slot %d request %d: %s '
-                       'after %s' % (a, sl, req, fin, other))
+                       '(slot-ntf read at %.3f) after %s (read at %.3f)' %
+                       (a, sl, req, fin, t, other, f[other]))
             f.setdefault(fin, t)
             self.open.pop(key, None)
-            if fin == 'granted':
-                self.held[(a, sl)] = req
+            if fin == 'granted' and self.held.get((a, sl), (None,))[0] != req:
+                self.held[(a, sl)] = (req, t)
         if st not in HELD:
             self.held.pop((a, sl), None)
         # An open request of this slot other than the one it still
@@ -409,7 +487,8 @@ class Checker:
             if k != key or st not in ('requesting', 'queued'):
                 del self.open[k]
         if s.get('enabled'):
-            self.enabled_recs.append((t if lo is None else lo, t, key))
+            self.enabled_recs.append((tp, t, key, 'slot-ntf of node %d '
+                                      'read at %.3f' % (node, t)))
 
     # -- the budget --
     def cap_ntf_after(self, node, t0, t1):
@@ -469,8 +548,9 @@ class Checker:
 
     def close(self, win, t, b):
         ms = (t - win['t0']) * 1000
-        sheds = sum(1 for k, te in self.grant_end.items()
-                    if win['t0'] - self.tol <= te <= t)
+        sheds = sum(1 for gs in self.grants.values() for g in gs
+                    if g.end is not None and
+                    win['t0'] - self.tol <= g.end <= t)
         self.measured.append('shed window %.0f ms (granted %d mW over a %s '
                              'budget of %d mW; %d grants released; now %d '
                              'mW)' % (ms, win['g0'], self.mode, win['b0'],
@@ -480,23 +560,35 @@ class Checker:
                    '%.0f ms' % (ms, self.bound * 1000))
 
     def enables(self):
-        for lo, t, key in self.enabled_recs:
-            g = self.grant_seen.get(key)
-            if g is None or g > t + self.tol:
+        """An enable seen in (lo, hi] needs a grant of its request (any of
+        its slot for a simulated server's knob) raised before hi and not
+        ended before lo, give or take the tolerance."""
+        def alive(g, lo, hi):
+            return g.lo <= hi + self.tol and \
+                (g.end is None or g.end >= lo - self.tol)
+        for lo, t, key, what in self.enabled_recs:
+            gs = self.grants.get(key, [])
+            if any(alive(g, lo, t) for g in gs):
+                continue
+            if not gs:
                 self.v('enabled', t, 'chassis %d slot %d enabled under '
-                       'request %d, which no primary granted' % key)
-            e = self.grant_end.get(key)
-            if e is not None and e < lo - self.tol:
+                       'request %d, which no primary granted (%s, seen in '
+                       '(%.3f, %.3f])' % (key + (what, lo, t)))
+            else:
                 self.v('enabled', t, 'chassis %d slot %d enabled under '
-                       'request %d after its grant ended at %.3f' %
-                       (key + (e,)))
+                       'request %d (%s, seen in (%.3f, %.3f]) outside its '
+                       'grant: %s' % (key + (what, lo, t, '; '.join(
+                           str(g) for g in gs))))
         for lo, t, a, s in self.hw_recs:
-            live = any(iv[0] <= t + self.tol and
-                       (iv[1] is None or iv[1] >= lo - self.tol)
-                       for iv in self.slot_grants.get((a, s), []))
-            if not live:
-                self.v('enabled', t, 'simulated server at chassis %d slot '
-                       '%d powered without a live grant' % (a, s))
+            gs = [g for k, l in self.grants.items() if k[:2] == (a, s)
+                  for g in l]
+            if any(alive(g, lo, t) for g in gs):
+                continue
+            self.v('enabled', t, 'simulated server at chassis %d slot %d '
+                   'powered without a live grant (its enable read in '
+                   '[%.3f, %.3f]; grants of the slot: %s)' %
+                   (a, s, lo, t, '; '.join(str(g) for g in gs[-3:]) or
+                    'none'))
 
     def marks(self):
         marks = [r for r in self.recs if r.get('k') == 'mark']
@@ -547,7 +639,6 @@ class Checker:
                              (ms(acting), ms(rec), ms(grant)))
 
     def run(self):
-        tlast0 = 0	# the last sample's start: a table read before it
         for r in self.recs:
             k, t = r.get('k'), r.get('t', 0)
             if k == 'overrun':
@@ -555,36 +646,45 @@ class Checker:
             elif k == 'sample':
                 self.nsamples += 1
                 t0 = r.get('t0', t)
-                tprev0, tlast0 = tlast0, t0
+                tt = r.get('tt', {})
                 for n in r.get('nodes', []):
                     self.addr[n['id']] = n['addr']
-                for node, ents in r.get('alloc', {}).items():
-                    if isinstance(ents, list):
-                        for e in ents:
-                            self.ledger(t0, int(node), e, True, tprev0)
                 for node, sl in r.get('slots', {}).items():
+                    lo, hi = tt.get('slots', {}).get(node, (t0, t))
                     if isinstance(sl, list):
                         for s in sl:
-                            self.slot(t, int(node), s, t0)
+                            a = self.addr.get(int(node))
+                            if s.get('enabled') and a is not None:
+                                self.enabled_recs.append(
+                                    (lo, hi, (a, s['slot'],
+                                              s.get('req-id', 0)),
+                                     'slot-get of node %s in [%.3f, %.3f]'
+                                     % (node, lo, hi)))
+                lo, hi = tt.get('hw', (t0, t))
                 for a, en in r.get('hw', {}).items():
                     for s, on in enumerate(en):
                         if on:
-                            self.hw_recs.append((t0, t, int(a), s))
+                            self.hw_recs.append((lo, hi, int(a), s))
             elif k == 'ntf':
                 self.nntf += 1
                 m = r['msg']
+                tp = r.get('tp', t)
+                ev = m.get('event')
                 if r['name'] == 'node-change-ntf' and 'addr' in m:
                     self.addr[m['id']] = m['addr']
-                elif r['name'] == 'alloc-ntf' and \
-                        m.get('event') == 'entry':
-                    self.ledger(t, m['node-id'], m, False,
-                                r.get('tp', t))
-                elif r['name'] == 'alloc-ntf' and \
-                        m.get('event') == 'no-policy-deny':
+                elif r['name'] == 'alloc-ntf' and ev == 'recovery':
+                    self.recovery(m['node-id'], m.get('epoch'))
+                elif r['name'] == 'alloc-ntf' and ev in ('entry',
+                                                         'shed-refused'):
+                    self.ledger(t, tp, m['node-id'], m)
+                elif r['name'] == 'power-request-ntf':
+                    self.ledger(t, tp, m['node-id'],
+                                dict(m, state='pending'))
+                elif r['name'] == 'alloc-ntf' and ev == 'no-policy-deny':
                     self.denied_at.setdefault(
                         (m['chassis'], m['slot'], m.get('req-id', 0)), t)
                 elif r['name'] == 'slot-ntf':
-                    self.slot(t, m['node-id'], m)
+                    self.slot(t, tp, m['node-id'], m)
         self.samples()
         self.enables()
         if not self.allow_open:
@@ -656,7 +756,7 @@ def fake_log(fault=None):
     """A rack of one primary (node 1), one chassis (node 2, addr 11) and
     one 6 kW supply per bank: slot 0 asks 2 kW and is granted, slot 1
     (3 kW) is denied; bank B loses 3 kW and slot 0 is shed.  FAULT
-    injects one violation."""
+    injects one violation, or (a timing) none."""
     cap = [{'addr': 1, 'bank-a-mw': 6000000, 'bank-b-mw': 6000000,
             'healthy': 0x09}]
     recs = []
@@ -667,29 +767,41 @@ def fake_log(fault=None):
         rec['t'] = t[0]
         recs.append(rec)
 
-    def sample(granted, caps, slots, hw=(0,) * 8, alloc=()):
+    def sample(granted, caps, slots, hw=(0,) * 8, alloc=(), tt=None):
         at(0.2, {'k': 'sample', 'nodes': [
             {'id': 1, 'addr': 1, 'role': 'psu', 'acting': True},
             {'id': 2, 'addr': 11, 'role': 'chassis'}],
             'power': {'1': {'granted-mw': granted}},
             'capacity': {'1': caps}, 'alloc': {'1': list(alloc)},
             'slots': {'2': slots}, 'hw': {'11': list(hw)}})
+        if tt:
+            # [start, end] of each read, counted back from the sample's end
+            def back(ab):
+                return [t[0] - ab[0], t[0] - ab[1]]
+            recs[-1]['t0'] = t[0] - 0.2
+            recs[-1]['tt'] = dict(
+                (k, dict((n, back(ab)) for n, ab in v.items())
+                 if isinstance(v, dict) else back(v))
+                for k, v in tt.items())
 
-    def ntf(name, msg, dt=0.01):
+    def ntf(name, msg, dt=0.01, tp=None):
         at(dt, {'k': 'ntf', 'name': name, 'msg': msg})
+        if tp is not None:
+            recs[-1]['tp'] = tp
 
-    def ent(slot, req, state=None, reason='none', node=1):
+    def ent(slot, req, state=None, reason='none', node=1, tp=None,
+            dt=0.01):
         m = {'node-id': node, 'event': 'entry', 'chassis': 11,
              'slot': slot, 'req-id': req, 'reason': reason}
         if state:
             m['state'] = state
-        ntf('alloc-ntf', m)
+        ntf('alloc-ntf', m, dt, tp)
 
-    def sl(slot, req, state, enabled=False, dt=0.01):
+    def sl(slot, req, state, enabled=False, dt=0.01, tp=None):
         m = {'node-id': 2, 'slot': slot, 'req-id': req, 'state': state}
         if enabled:
             m['enabled'] = True
-        ntf('slot-ntf', m, dt)
+        ntf('slot-ntf', m, dt, tp)
         return m
 
     at(0, {'k': 'start', 'period_ms': 200})
@@ -699,8 +811,36 @@ def fake_log(fault=None):
     ent(0, 7, 'pending')
     if fault == 'enabled':
         sl(1, 9, 'granted', True)   # powered, no primary granted 9
-    ent(0, 7, 'granted')
-    sl(0, 7, 'granted', True)
+    if fault in ('mid-sample', 'late-read'):
+        # One sample: alloc-get read before the grant (pending), slot-get
+        # and the knobs after the chassis switched the server on.  The
+        # grant's notifications come in the next drain: at once, or
+        # (late-read) a second after the sample, behind a long drain,
+        # raised any time since the drain before the sample.
+        tp = t[0]
+        sample(0, cap, [{'slot': 0, 'req-id': 7, 'state': 'granted',
+                         'enabled': True}], hw=(1,) + (0,) * 7,
+               alloc=[{'chassis': 11, 'slot': 0, 'req-id': 7,
+                       'state': 'pending'}],
+               tt={'alloc': {'1': (0.19, 0.18)}, 'slots': {'2': (0.1, 0.05)},
+                   'hw': (0.02, 0.0)})
+        late = 1.0 if fault == 'late-read' else 0.01
+        ent(0, 7, 'granted', tp=tp, dt=late)
+        sl(0, 7, 'granted', True, dt=0, tp=tp)
+    else:
+        ent(0, 7, 'granted')
+        sl(0, 7, 'granted', True)
+    if fault == 'twice-sampled':
+        # A second primary grants 7 again, the chassis holding it: its
+        # dumps, read in between, must not hide the order.
+        ntf('alloc-ntf', {'node-id': 3, 'event': 'recovery', 'epoch': 9})
+        sample(2000000, cap, [{'slot': 0, 'req-id': 7, 'state': 'granted',
+                               'enabled': True}], hw=(1,) + (0,) * 7,
+               alloc=[{'chassis': 11, 'slot': 0, 'req-id': 7,
+                       'state': 'granted'}])
+        ntf('power-request-ntf', {'node-id': 3, 'chassis': 11, 'slot': 0,
+                                  'req-id': 7, 'epoch': 9})
+        ent(0, 7, 'granted', node=3)
     if fault == 'twice':
         ent(0, 7, 'pending', node=3)
         ent(0, 7, 'granted', node=3)
@@ -744,10 +884,13 @@ def fake_log(fault=None):
 
 FAULTS = {
     None: None,
+    'mid-sample': None,
+    'late-read': None,
     'enabled': 'no server enabled without a grant',
     'after': 'no server enabled without a grant',
     'hw': 'no server enabled without a grant',
     'twice': 'every request answered exactly once',
+    'twice-sampled': 'every request answered exactly once',
     'both': 'every request answered exactly once',
     'open': 'every request answered exactly once',
     'over': 'granted within',
@@ -767,7 +910,8 @@ def cmd_selftest(a):
         failed = [line for line in out if line.startswith('not ok')]
         if want is None:
             ok = nbad == 0
-            what = 'a clean log passes'
+            what = ("timing '%s' passes" % fault) if fault else \
+                'a clean log passes'
         else:
             ok = nbad == 1 and len(failed) == 1 and want in failed[0]
             what = "fault '%s' fails only '%s'" % (fault, want)
