@@ -731,7 +731,11 @@ def main(argv):
         if r.returncode:
             sys.stderr.write("vmrun: mkinitramfs failed\n")
             return 2
-    a.boot_kernel = a.kernel if a.no_pvh else pvh_kernel(a.kernel)
+    # The debug kernel's ELF (KASAN) resets the guest at once when QEMU
+    # boots it through its PVH entry (SeaBIOS, then nothing, even with
+    # earlyprintk): it boots from the bzImage, decompression and all.
+    a.boot_kernel = a.kernel if a.no_pvh or a.debug_kernel else \
+        pvh_kernel(a.kernel)
     try:
         return Run(a, node_tests).go()
     except RuntimeError as e:
