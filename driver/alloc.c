@@ -837,6 +837,25 @@ static void rpw_alloc_bind_work(struct work_struct *work)
 }
 
 /*
+ * Node lock held: the recovery hold for @modules on this bus, from the
+ * MAC's worst-case access delay as the election reckons it (maximum-size
+ * frames, ACKs, 1 ms receive latency in the UART profile); see
+ * rpw_alloc_recovery_ms().
+ */
+static u32 rpw_alloc_recovery_hold(struct rpw_node *node,
+				   unsigned int modules, u32 resend_ms)
+{
+	u64 rx_lat = node->profile == RPW_MAC_PROFILE_UART ? NSEC_PER_MSEC : 0;
+
+	lockdep_assert_held(&node->lock);
+	return rpw_alloc_recovery_ms(rpw_mac_access_bound_ns(&node->cfg,
+							     max(modules, 2U),
+							     RPW_MAX_WIRE,
+							     true, rx_lat),
+				     resend_ms);
+}
+
+/*
  * Promoted: every module this node has heard that is not a known
  * power-supply module (an election member or a capacity line) may be a
  * chassis, and the recovery waits for its report (or the recovery hold).
@@ -851,6 +870,7 @@ static void rpw_alloc_know_work(struct work_struct *work)
 	struct rpw_node *node = a->node;
 	DECLARE_BITMAP(heard, RPW_MAC_NR_ADDR);
 	DECLARE_BITMAP(psu, RPW_MAC_NR_ADDR);
+	unsigned int modules = rpw_node_peer_count(node) + 1;
 	struct rpw_cap_entry ce;
 	struct rpw_mac_peer p;
 	bool local;
@@ -870,6 +890,8 @@ static void rpw_alloc_know_work(struct work_struct *work)
 	if (node->dead || a->acting || !rpw_alloc_acting(node))
 		goto unlock;
 	now = ktime_get_ns();
+	a->ledger.t.recovery_ms = rpw_alloc_recovery_hold(node, modules,
+							  a->ledger.t.resend_ms);
 	rpw_ledger_role(&a->ledger, true, node->leader.epoch, now, &a->out);
 	a->acting = true;
 	__clear_bit(node->cfg.addr, heard);
