@@ -189,7 +189,8 @@ static void rpw_alloc_tx(struct rpw_node *node, struct rpw_alloc *a,
 			rpw_alloc_unsent(a, f);
 			return;
 		}
-		o.ttl_ns = end - now;
+		/* The lease end itself: a TTL would end a little later. */
+		o.expires_ns = end;
 	} else if (f->type != RPW_T_INV_REPORT) {
 		o.ttl_ns = (u64)a->slots.t.resend_ms * NSEC_PER_MSEC;
 		/*

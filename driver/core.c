@@ -312,7 +312,7 @@ static int rpw_node_queue_prio(struct rpw_node *node, const struct rpw_frame *f,
 	tx->req.defer = o->defer;
 	tx->req.ahead = o->ahead;
 	tx->req.answered = o->answered;
-	tx->req.expires_ns = o->ttl_ns ? now + o->ttl_ns : 0;
+	tx->req.expires_ns = o->expires_ns ?: o->ttl_ns ? now + o->ttl_ns : 0;
 	tx->req.cls = o->cls;
 	tx->internal = true;
 	err = rpw_mac_submit(node->mac, &tx->req, now);

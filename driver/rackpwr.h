@@ -245,6 +245,7 @@ struct rpw_txopts {
 	bool ahead;		/* ordinary access, queued before ordinary */
 	bool answered;		/* answers follow (flag ANS, rpw_mac.h) */
 	u64 ttl_ns;		/* 0, or drop it unsent this long after queueing */
+	u64 expires_ns;		/* 0, or drop it unsent after this (not ttl_ns) */
 };
 
 /*
