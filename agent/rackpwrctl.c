@@ -60,6 +60,7 @@ static const char *const stat_names[] = {
 	[RACKPWR_A_STATS_AUTH_REPLAY] = "auth_replay",
 	[RACKPWR_A_STATS_ELECT_RX_UNEARNED] = "elect_rx_unearned",
 	[RACKPWR_A_STATS_ELECT_REJOINS] = "elect_rejoins",
+	[RACKPWR_A_STATS_ANSWER_COUNT] = "answer_count",
 };
 
 static const char *const auth_mode_names[] = {

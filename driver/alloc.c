@@ -92,6 +92,8 @@ struct rpw_alloc {
 	bool acting;			/* as last told to the ledger */
 	u32 holder;			/* policy holder's portid, 0: none */
 	u64 timer_at;
+	/* Acting: the lease end our queued frames expire at, else 0. */
+	u64 lease_end;
 	bool retry;			/* a frame was not queued: try again */
 	/*
 	 * Flow control: our frames in the MAC queue by destination (the
@@ -187,7 +189,8 @@ static void rpw_alloc_tx(struct rpw_node *node, struct rpw_alloc *a,
 			rpw_alloc_unsent(a, f);
 			return;
 		}
-		o.ttl_ns = end - now;
+		/* The lease end itself: a TTL would end a little later. */
+		o.expires_ns = end;
 	} else if (f->type != RPW_T_INV_REPORT) {
 		o.ttl_ns = (u64)a->slots.t.resend_ms * NSEC_PER_MSEC;
 		/*
@@ -426,6 +429,9 @@ static void rpw_alloc_kick(struct rpw_node *node, struct rpw_alloc *a, u64 now)
 		next = min_t(u64, next, now + NSEC_PER_MSEC);
 	if (a->retry)
 		next = min_t(u64, next, now + RPW_ALLOC_RETRY_NS);
+	/* The lease may run out on a silent bus: withdraw then. */
+	if (a->lease_end)
+		next = min(next, a->lease_end);
 	a->retry = false;
 	if (next <= now)
 		next = now + NSEC_PER_MSEC;
@@ -456,6 +462,28 @@ static void rpw_alloc_follow(struct rpw_node *node, struct rpw_alloc *a,
 	if (primary != a->slots.primary || l->epoch != a->slots.epoch)
 		rpw_node_withdraw_later(node, &rpw_alloc_proto);
 	rpw_slots_leader(&a->slots, primary, l->epoch, lease, now);
+}
+
+/*
+ * Node lock held: our queued frames follow the lease.  Renewed, they
+ * expire at its new end (on a busy bus they expired while the lease was
+ * being renewed, and went again at the tail of the queue); ended, they
+ * are withdrawn (rpw_alloc_timer() when the bus is silent).  No frame
+ * expires later than the lease it goes under: fencing holds.
+ */
+static void rpw_alloc_renew(struct rpw_node *node, struct rpw_alloc *a,
+			    u64 now)
+{
+	u64 end = rpw_alloc_role(node, RACKPWR_ROLE_PSU) ?
+		  rpw_alloc_lease_end(node, now) : 0;
+
+	if (end == a->lease_end)
+		return;
+	if (end)
+		rpw_node_renew_locked(node, &rpw_alloc_proto, end);
+	else
+		rpw_node_withdraw_later(node, &rpw_alloc_proto);
+	a->lease_end = end;
 }
 
 /* Node lock held: we act as primary at the leader's epoch. */
@@ -500,6 +528,7 @@ static void rpw_alloc_leader(struct rpw_node *node, void *priv,
 	}
 	if (old->acting && !l->acting)
 		rpw_node_withdraw_later(node, &rpw_alloc_proto);
+	rpw_alloc_renew(node, a, now);
 	if (rpw_alloc_acting(node) && !a->acting && !node->dead)
 		queue_work(system_wq, &a->know_work);
 	rpw_alloc_kick(node, a, now);
@@ -554,6 +583,7 @@ static void rpw_alloc_timer(struct rpw_node *node, void *priv, u64 now)
 	struct rpw_alloc *a = priv;
 
 	a->timer_at = RPW_ALLOC_NO_TIMER;
+	rpw_alloc_renew(node, a, now);
 	rpw_alloc_kick(node, a, now);
 }
 
@@ -577,6 +607,7 @@ static void rpw_alloc_start(struct rpw_node *node, void *priv,
 	memset(a->queued, 0, sizeof(a->queued));
 	memset(a->out.held, 0, sizeof(a->out.held));
 	a->out.queued = 0;
+	a->lease_end = 0;
 	rpw_slots_flushed(&a->slots);
 	a->out.max_queued = max_t(unsigned int, 1,
 				  su->cfg.reserve[RPW_MAC_CLASS_ALLOC]);
@@ -822,6 +853,25 @@ static void rpw_alloc_bind_work(struct work_struct *work)
 }
 
 /*
+ * Node lock held: the recovery hold for @modules on this bus, from the
+ * MAC's worst-case access delay as the election reckons it (maximum-size
+ * frames, ACKs, 1 ms receive latency in the UART profile); see
+ * rpw_alloc_recovery_ms().
+ */
+static u32 rpw_alloc_recovery_hold(struct rpw_node *node,
+				   unsigned int modules, u32 resend_ms)
+{
+	u64 rx_lat = node->profile == RPW_MAC_PROFILE_UART ? NSEC_PER_MSEC : 0;
+
+	lockdep_assert_held(&node->lock);
+	return rpw_alloc_recovery_ms(rpw_mac_access_bound_ns(&node->cfg,
+							     max(modules, 2U),
+							     RPW_MAX_WIRE,
+							     true, rx_lat),
+				     resend_ms);
+}
+
+/*
  * Promoted: every module this node has heard that is not a known
  * power-supply module (an election member or a capacity line) may be a
  * chassis, and the recovery waits for its report (or the recovery hold).
@@ -836,6 +886,7 @@ static void rpw_alloc_know_work(struct work_struct *work)
 	struct rpw_node *node = a->node;
 	DECLARE_BITMAP(heard, RPW_MAC_NR_ADDR);
 	DECLARE_BITMAP(psu, RPW_MAC_NR_ADDR);
+	unsigned int modules = rpw_node_peer_count(node) + 1;
 	struct rpw_cap_entry ce;
 	struct rpw_mac_peer p;
 	bool local;
@@ -855,6 +906,8 @@ static void rpw_alloc_know_work(struct work_struct *work)
 	if (node->dead || a->acting || !rpw_alloc_acting(node))
 		goto unlock;
 	now = ktime_get_ns();
+	a->ledger.t.recovery_ms = rpw_alloc_recovery_hold(node, modules,
+							  a->ledger.t.resend_ms);
 	rpw_ledger_role(&a->ledger, true, node->leader.epoch, now, &a->out);
 	a->acting = true;
 	__clear_bit(node->cfg.addr, heard);

@@ -312,7 +312,7 @@ static int rpw_node_queue_prio(struct rpw_node *node, const struct rpw_frame *f,
 	tx->req.defer = o->defer;
 	tx->req.ahead = o->ahead;
 	tx->req.answered = o->answered;
-	tx->req.expires_ns = o->ttl_ns ? now + o->ttl_ns : 0;
+	tx->req.expires_ns = o->expires_ns ?: o->ttl_ns ? now + o->ttl_ns : 0;
 	tx->req.cls = o->cls;
 	tx->internal = true;
 	err = rpw_mac_submit(node->mac, &tx->req, now);
@@ -372,6 +372,12 @@ static enum hrtimer_restart rpw_node_proto_timer_fn(struct hrtimer *t)
 		rpw_slot_timer_start(slot);
 	else
 		rpw_protos[i]->timer(node, slot->priv, now);
+	/*
+	 * A lease that ended on a silent bus: the frames marked in the timer
+	 * go now, not at the next bytes heard (which may be after the next
+	 * lease, and would take that lease's frames along).
+	 */
+	rpw_node_withdraw_locked(node);
 out:
 	spin_unlock_bh(&node->lock);
 	return HRTIMER_NORESTART;
@@ -424,6 +430,8 @@ static enum hrtimer_restart rpw_node_timer_fn(struct hrtimer *t)
 	/* The MAC forgets its timer as it runs: mirror that. */
 	node->timer_at = RPW_MAC_TIMER_OFF;
 	rpw_mac_timer_expired(node->mac, now);
+	/* What its callbacks marked (a lease lost in tx_done) goes now. */
+	rpw_node_withdraw_locked(node);
 	/*
 	 * The MAC asked to run again at or before the time it just ran:
 	 * nothing can have changed, so that would spin in softirq context.
@@ -913,6 +921,33 @@ void rpw_node_withdraw_locked(struct rpw_node *node)
 	if (node->mac_up)
 		rpw_mac_cancel_if(node->mac, rpw_node_withdraw_match, &pending,
 				  rpw_now());
+}
+
+struct rpw_node_renew {
+	const struct rpw_proto_ops *ops;
+};
+
+static bool rpw_node_renew_match(const struct rpw_mac_txreq *req, void *arg)
+{
+	const struct rpw_tx *tx = container_of(req, struct rpw_tx, req);
+	const struct rpw_node_renew *r = arg;
+	int i = rpw_proto_slot_of(req->frame.type);
+
+	return tx->internal && i >= 0 && rpw_protos[i] == r->ops &&
+	       r->ops->withdraw && r->ops->withdraw(&req->frame);
+}
+
+unsigned int rpw_node_renew_locked(struct rpw_node *node,
+				   const struct rpw_proto_ops *ops,
+				   u64 expires_ns)
+{
+	struct rpw_node_renew r = { .ops = ops };
+
+	lockdep_assert_held(&node->lock);
+	if (!node->mac_up)
+		return 0;
+	return rpw_mac_expiry_if(node->mac, rpw_node_renew_match, &r,
+				 expires_ns, rpw_now());
 }
 
 /* Bytes read back from the line, our own echo included. */

@@ -630,7 +630,8 @@ static int rpw_nl_put_stats(struct sk_buff *skb, const struct rpw_mac_stats *s,
 		       PUT(ELECT_RX_UNEARNED, v->rx_unearned) ||
 		       PUT(ELECT_REJOINS, v->rejoins))) ||
 	    PUT(AUTH_MISSING, s->auth_missing) || PUT(AUTH_BAD, s->auth_bad) ||
-	    PUT(AUTH_REPLAY, s->auth_replay)) {
+	    PUT(AUTH_REPLAY, s->auth_replay) ||
+	    PUT(ANSWER_COUNT, s->answer_count)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}

@@ -245,6 +245,7 @@ struct rpw_txopts {
 	bool ahead;		/* ordinary access, queued before ordinary */
 	bool answered;		/* answers follow (flag ANS, rpw_mac.h) */
 	u64 ttl_ns;		/* 0, or drop it unsent this long after queueing */
+	u64 expires_ns;		/* 0, or drop it unsent after this (not ttl_ns) */
 };
 
 /*
@@ -364,6 +365,14 @@ void rpw_node_proto_timer(struct rpw_node *node,
 void rpw_node_withdraw_later(struct rpw_node *node,
 			     const struct rpw_proto_ops *ops);
 void rpw_node_withdraw_locked(struct rpw_node *node);
+/*
+ * Node lock held: @ops' queued frames that its withdraw() picks and whose
+ * expiry has not passed expire at @expires_ns instead (a lease renewed);
+ * safe inside MAC callbacks.  Returns how many.
+ */
+unsigned int rpw_node_renew_locked(struct rpw_node *node,
+				   const struct rpw_proto_ops *ops,
+				   u64 expires_ns);
 /* Node lock held: the election publishes who leads; protocols are told. */
 void rpw_node_set_leader(struct rpw_node *node, const struct rpw_leader *l);
 /* Node lock held: we are the primary and our lease holds at @now. */

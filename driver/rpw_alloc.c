@@ -33,6 +33,15 @@ void rpw_alloc_timing_default(struct rpw_alloc_timing *t)
 	t->shed_ms = RPW_ALLOC_SHED_MS;
 }
 
+u32 rpw_alloc_recovery_ms(u64 access_ns, u32 resend_ms)
+{
+	u64 ms = div_u64((1 + RPW_ALLOC_REPORT_FRAMES) * access_ns + 999999,
+			 1000000) + resend_ms;
+
+	/* A bound of hours is already meaningless: no overflow to care for. */
+	return max_t(u64, min_t(u64, ms, 3600000), RPW_ALLOC_RECOVERY_MS);
+}
+
 static void rpw_timing_set(struct rpw_alloc_timing *dst,
 			   const struct rpw_alloc_timing *t)
 {

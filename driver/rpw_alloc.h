@@ -43,7 +43,7 @@
 /* Timing (rackpwr-protocol.rst, "Allocation timing"), in ms. */
 #define RPW_ALLOC_RESEND_MS	200	/* resend of requests, statements */
 #define RPW_ALLOC_QUEUED_MS	1000	/* resend of QUEUED requests */
-#define RPW_ALLOC_RECOVERY_MS	1000	/* new primary: most it waits */
+#define RPW_ALLOC_RECOVERY_MS	1000	/* new primary: least hold (below) */
 #define RPW_ALLOC_NOPOLICY_MS	3000	/* pending without a policy holder */
 #define RPW_ALLOC_SHED_MS	30000	/* a server's time to shut down */
 /*
@@ -65,6 +65,22 @@ struct rpw_alloc_timing {
 
 /* The RPW_ALLOC_*_MS constants. */
 void rpw_alloc_timing_default(struct rpw_alloc_timing *t);
+
+/* Frames of one chassis's full table report (INV_REPORT). */
+#define RPW_ALLOC_REPORT_FRAMES						\
+	((RPW_ALLOC_SLOTS +						\
+	  RPW_PWR_MAX_ENTRIES(sizeof(struct rpw_inv_ent)) - 1) /		\
+	 RPW_PWR_MAX_ENTRIES(sizeof(struct rpw_inv_ent)))
+
+/*
+ * The recovery hold (ms) on a bus whose worst-case access delay is
+ * @access_ns (rpw_mac_access_bound_ns() for the modules known, every one
+ * saturated): the INV_QUERY and each frame of a report take one access
+ * each, and a query lost on the line is resent @resend_ms later.  Never
+ * less than RPW_ALLOC_RECOVERY_MS (rackpwr-protocol.rst, "Failover
+ * rebuild").
+ */
+u32 rpw_alloc_recovery_ms(u64 access_ns, u32 resend_ms);
 
 /* Chassis slot states (uapi enum rackpwr_slot_state mirrors them). */
 enum rpw_slot_state {

@@ -1903,3 +1903,28 @@ const char *rpw_mac_event_name(enum rpw_mac_event ev)
 		return "unknown";
 	return rpw_mac_event_names[ev];
 }
+
+unsigned int rpw_mac_expiry_if(struct rpw_mac *mac,
+			       bool (*match)(const struct rpw_mac_txreq *req,
+					     void *arg),
+			       void *arg, u64 expires_ns, u64 now)
+{
+	struct rpw_mac_txreq *req;
+	unsigned int n = 0;
+
+	for (req = mac->head; req; req = req->next) {
+		/* An expired frame's time is over: it is not revived. */
+		if (!req->expires_ns || now > req->expires_ns ||
+		    !match(req, arg))
+			continue;
+		req->expires_ns = expires_ns;
+		n++;
+	}
+	/*
+	 * Only the timer follows the head's new expiry (inside a callback
+	 * the outer entry point re-arms): nothing is sent or done here.
+	 */
+	if (n && !mac->depth)
+		rpw_mac_rearm(mac, now);
+	return n;
+}

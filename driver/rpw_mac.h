@@ -485,4 +485,17 @@ const struct rpw_mac_peer *rpw_mac_peer(const struct rpw_mac *mac, u8 addr);
 
 const char *rpw_mac_event_name(enum rpw_mac_event ev);
 
+/*
+ * Give every queued request that has an expiry not yet past and for which
+ * @match() is true the expiry @expires_ns (> @now): a frame worthless at
+ * the end of a lease follows the lease as it is renewed.  The frame on the
+ * line or waiting for its ACK too (its retries).  Returns how many.  It
+ * sends nothing and calls no callback but ops->timer, so unlike cancel_if
+ * it may be called from inside one.
+ */
+unsigned int rpw_mac_expiry_if(struct rpw_mac *mac,
+			       bool (*match)(const struct rpw_mac_txreq *req,
+					     void *arg),
+			       void *arg, u64 expires_ns, u64 now);
+
 #endif /* _RPW_MAC_H */

@@ -444,6 +444,29 @@ static void alloc_values(void)
 	kv("alloc.burst_ms", "%u", RPW_ALLOC_BURST_MS);
 	kv("alloc.prio_default", "%u", RPW_ALLOC_PRIO_DEFAULT);
 	kv("alloc.max_chassis", "%u", RPW_ALLOC_MAX_CHASSIS);
+	kv("alloc.report_frames", "%u", RPW_ALLOC_REPORT_FRAMES);
+	/*
+	 * MIRROR of rpw_alloc_recovery_hold() in driver/alloc.c: a kernel
+	 * node (UART profile, 115200 baud) that knows n modules.
+	 */
+	{
+		static const unsigned int mods[] = { 2, 4, 8, 16, 33 };
+		struct rpw_mac_cfg c;
+		char key[64];
+		unsigned int i;
+
+		node_mac_cfg(&c, RPW_MAC_PROFILE_UART, 115200,
+			     KERNEL_PRIO_PERIOD);
+		for (i = 0; i < ARRAY_SIZE(mods); i++) {
+			u64 b = rpw_mac_access_bound_ns(&c, mods[i],
+							RPW_MAX_WIRE, true,
+							MS);
+
+			snprintf(key, sizeof(key), "alloc.recovery_hold_ms.%u",
+				 mods[i]);
+			kv(key, "%u", rpw_alloc_recovery_ms(b, t.resend_ms));
+		}
+	}
 }
 
 /* The agent's allocation policy (agent/policy.c): its defaults, limits

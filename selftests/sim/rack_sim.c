@@ -62,7 +62,10 @@
  *	nothing would have been held).
  *
  * Common options: --agent-us U (1000), --settle-ms M (2500, rackpwrd's
- * 2 x cap_query_ms + 500), --shutdown-ms D (0), -v, -vv (frames).
+ * 2 x cap_query_ms + 500), --shutdown-ms D (0), --no-renew (a primary's
+ * queued frames keep the lease end of their queueing, as before they
+ * followed the lease: the run fails when one expires though its lease
+ * had been renewed past it), -v, -vv (frames).
  * A line "row: ..." carries the figures for make bench-shed/-failover.
  *
  * Every figure is printed in ms and in frame times (T_f: the election's
@@ -148,10 +151,15 @@ struct rnode {
 	u8 aq[256];
 	struct agent ag;
 	struct server srv[NSLOT];
+	u64 renewed_end;	/* psu: the lease end last renewed to */
+	u64 renewed_at;		/* ... and when */
 };
 
 static struct rnode nodes[NN];
-static int verbose;
+static int verbose, norenew;
+/* Primary frames that expired after their lease was renewed past them. */
+static unsigned long long renew_missed;
+static void alloc_renew(struct rnode *n, u64 now);
 static u64 agent_ns = MS, settle_ms = 2500, shutdown_ns;
 static unsigned int fails;	/* invariant violations */
 
@@ -241,6 +249,7 @@ static void s_timer_fire(struct busim *sim, void *arg)
 		return;
 	n->timer = RPW_ELECT_NO_TIMER;
 	rpw_elect_timer_expired(&n->e, now);
+	alloc_renew(n, now);
 }
 
 static void s_timer(void *ctx, u64 exp)
@@ -824,12 +833,75 @@ static void srv_action(struct rnode *n, const struct rpw_alloc_act *a, u64 now)
 
 /* ---- allocation glue (as driver/alloc.c, stack_sim.c) ------------------- */
 
+/*
+ * As rpw_alloc_lease_end(): the end of the lease the node acts in at @now
+ * (a window that starts before it ends extends it), 0 outside one.
+ */
+static u64 lease_end(struct rnode *n, u64 now)
+{
+	u64 st, end, e = 0;
+	unsigned int w;
+
+	for (w = 0; w < 2; w++)
+		if (rpw_elect_lease(&n->e, w, &st, &end) && now >= st &&
+		    now < end && end > e)
+			e = end;
+	for (w = 0; e && w < 2; w++)
+		if (rpw_elect_lease(&n->e, w, &st, &end) && st <= e && end > e)
+			e = end;
+	return e;
+}
+
+static bool alloc_cls(const struct rpw_mac_txreq *req, void *arg)
+{
+	(void)arg;
+	return req->cls == RPW_MAC_CLASS_ALLOC;
+}
+
+/*
+ * As rpw_alloc_renew(), after every call into the election (where
+ * elect.c publishes the leader): a primary's queued allocation frames
+ * follow its lease as it is renewed (--no-renew: they keep the lease end
+ * they were queued with).
+ */
+static void alloc_renew(struct rnode *n, u64 now)
+{
+	u64 end;
+
+	if (n->dead || !(n->psu))
+		return;
+	end = lease_end(n, now);
+	if (!end || end == n->renewed_end)
+		return;
+	n->renewed_end = end;
+	n->renewed_at = now;
+	if (!norenew)
+		rpw_mac_expiry_if(busim_mac(n->sim, n->idx), alloc_cls, NULL,
+				  end, now);
+}
+
+/*
+ * A primary's allocation frame expired: fail when its lease had already
+ * been renewed past its expiry while it was queued (it had to follow).
+ */
+static void alloc_expired(struct rnode *n, const struct rpw_mac_txreq *req,
+			  u64 now)
+{
+	if (n->renewed_at > req->expires_ns ||
+	    n->renewed_end <= req->expires_ns)
+		return;
+	renew_missed++;
+	if (verbose)
+		printf("# %9.3f ms n%d frame 0x%02x expired at %.3f ms, lease renewed to %.3f ms at %.3f ms\n",
+		       now / 1e6, n->idx, req->frame.type,
+		       req->expires_ns / 1e6, n->renewed_end / 1e6,
+		       n->renewed_at / 1e6);
+}
+
 static void alloc_send(struct rnode *n, const struct rpw_frame *f)
 {
 	struct rpw_mac_txreq *req = calloc(1, sizeof(*req));
 	u64 now = now_of(n);
-	u64 st, end;
-	unsigned int w;
 
 	if (!req)
 		return;
@@ -842,14 +914,7 @@ static void alloc_send(struct rnode *n, const struct rpw_frame *f)
 		if (f->type != RPW_T_INV_REPORT)
 			req->expires_ns = now + (u64)n->slots.t.resend_ms * MS;
 	} else {
-		for (w = 0; w < 2; w++)
-			if (rpw_elect_lease(&n->e, w, &st, &end) &&
-			    now >= st && now < end)
-				req->expires_ns = end;
-		for (w = 0; req->expires_ns && w < 2; w++)
-			if (rpw_elect_lease(&n->e, w, &st, &end) &&
-			    st <= req->expires_ns && end > req->expires_ns)
-				req->expires_ns = end;
+		req->expires_ns = lease_end(n, now);
 		if (!req->expires_ns) {
 			rpw_ledger_unsent(&n->ledger, f);
 			free(req);
@@ -1175,6 +1240,11 @@ static void node_sync(struct busim *sim, void *arg)
 	}
 	acting = rpw_elect_is_primary(&n->e, now);
 	if (acting && !n->acting) {
+		/* As rpw_alloc_recovery_hold(): every module known. */
+		n->ledger.t.recovery_ms = rpw_alloc_recovery_ms(
+			rpw_mac_access_bound_ns(&busim_mac(sim, n->idx)->cfg,
+						NN, RPW_MAX_WIRE, true, MS),
+			n->ledger.t.resend_ms);
 		rpw_ledger_role(&n->ledger, true, rpw_elect_epoch(&n->e), now,
 				&n->out);
 		n->acting = true;
@@ -1204,7 +1274,11 @@ static void h_rx(struct busim *sim, int node, const struct rpw_frame *f,
 		alloc_rx(n, f, busim_now(sim));
 	else
 		rpw_elect_rx(&n->e, f, busim_now(sim));
+	alloc_renew(n, busim_now(sim));
 }
+
+/* The primaries' allocation frames: sent, expired, otherwise not sent. */
+static unsigned long long p_frames[3];
 
 static void h_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
 		   int result, void *user)
@@ -1212,10 +1286,18 @@ static void h_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
 	struct rnode *n = &nodes[node];
 
 	(void)user;
+	if (RPW_T_RANGE(req->frame.type) == RPW_T_RANGE(RPW_T_PWR_REQUEST) &&
+	    n->psu) {
+		p_frames[result == -ETIME ? 1 : result ? 2 : 0]++;
+		if (result == -ETIME)
+			alloc_expired(n, req, busim_now(sim));
+	}
 	if (RPW_T_RANGE(req->frame.type) == RPW_T_RANGE(RPW_T_PWR_REQUEST))
 		alloc_done(n, &req->frame, !result, busim_now(sim));
 	else if (req->cls == RPW_MAC_CLASS_ELECT && !n->dead)
 		rpw_elect_tx_done(&n->e, &req->frame, !result, busim_now(sim));
+	if (req->cls == RPW_MAC_CLASS_ELECT)
+		alloc_renew(n, busim_now(sim));
 	free(req);
 }
 
@@ -1883,6 +1965,8 @@ int main(int argc, char **argv)
 			settle_ms = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--shutdown-ms") && a + 1 < argc)
 			shutdown_ns = strtoull(argv[++a], NULL, 0) * MS;
+		else if (!strcmp(argv[a], "--no-renew"))
+			norenew = 1;
 		else if (!strcmp(argv[a], "-v"))
 			verbose++;
 		else if (!strcmp(argv[a], "-vv"))
@@ -1955,6 +2039,11 @@ int main(int argc, char **argv)
 		report_failover();
 	else
 		report_settle();
+	printf("# alloc primary frames: %llu sent, %llu expired (%llu after their lease was renewed), %llu withdrawn or failed\n",
+	       p_frames[0], p_frames[1], renew_missed, p_frames[2]);
+	if (renew_missed)
+		fail("%llu primary frames expired though their lease had been renewed past them",
+		     renew_missed);
 	ok = !fails;
 	printf("result: %s\n", ok ? "ok" : "FAILED");
 	for (i = 0; i < NPSU; i++)

@@ -12,7 +12,7 @@
  *             [--dup-ms D] [--flood-ms F] [--no-reserve] [--no-withdraw]
  *             [--cap-ms Q] [--auth] [--hold-ms H]
  *             [--starve-ms S [--starve-gap-ms G]]
- *             [--alloc-bench | --alloc-check] [-v]
+ *             [--alloc-bench | --alloc-check] [--no-renew] [-v]
  *
  * The election's timers come from the kernel's derivation with --tol-us
  * (elect_tol_us, default 5000) and --tol-max-us (elect_tol_max_us, default
@@ -85,7 +85,13 @@
  * allocation runs while the guest is stalled, a primary withdraws its
  * queued allocation frames when its lease lapses, and a chassis follows
  * its primary's lease as the election knows it and withdraws what it
- * queued when it follows another primary or epoch.  At the end the
+ * queued when it follows another primary or epoch.  A primary's queued
+ * frames follow its lease as it is renewed (after every call into the
+ * election, where elect.c publishes it; --no-renew: they keep the lease
+ * end of their queueing), and the run fails if one expires though its
+ * lease had been renewed past its expiry while it was queued.  The
+ * primaries' allocation frames sent, expired and withdrawn are printed.
+ * At the end the
  * acting primary's ledger must count exactly the grants the chassis hold
  * (same id, same watts), no request may be open, and some server must
  * have been powered.
@@ -126,10 +132,16 @@ struct snode {
 	u64 asked[RPW_ALLOC_SLOTS];	/* trigger time of a slot's request */
 	bool lease;			/* psu: inside its lease at the last sync */
 	bool resync;			/* --alloc-check: its agent will resync */
+	u64 renewed_end;		/* psu: the lease end last renewed to */
+	u64 renewed_at;			/* ... and when */
 };
 
 static struct snode nodes[MAXN];
-static int nn, verbose, nowithdraw;
+static int nn, verbose, nowithdraw, norenew;
+/* Primary frames that expired after their lease was renewed past them. */
+static unsigned long long renew_missed;
+static bool alloc_on, alloc_urgent;
+static void alloc_renew(struct snode *n, u64 now);
 static u64 cap_ms;
 static unsigned int cap_bad;	/* lines that disagreed with their module */
 static u64 collisions_urgent;
@@ -216,6 +228,8 @@ static void s_timer_fire(struct busim *sim, void *arg)
 	}
 	n->timer = RPW_ELECT_NO_TIMER;
 	rpw_elect_timer_expired(&n->e, now);
+	if (alloc_on)
+		alloc_renew(n, now);
 }
 
 /*
@@ -260,6 +274,8 @@ static void s_resume(struct busim *sim, void *arg)
 }
 
 static bool quiet;		/* --alloc-check: faults and churn are over */
+/* The primaries' allocation frames: sent, expired, otherwise not sent. */
+static unsigned long long p_frames[3];
 
 static void s_stall(struct busim *sim, void *arg)
 {
@@ -466,7 +482,6 @@ static bool cap_complete(int p)
 
 /* ---- --alloc-bench ------------------------------------------------------ */
 
-static bool alloc_on, alloc_urgent;
 static u64 policy_ns = 1000000;
 static u64 lat[4096];
 static unsigned int nlat, storm_left;
@@ -572,6 +587,71 @@ static u64 check_quiet_ns;
 
 static void alloc_kick(struct snode *n, u64 now);
 
+/*
+ * As rpw_alloc_lease_end(): the end of the lease the node acts in at @now
+ * (a window that starts before it ends extends it), 0 outside one.
+ */
+static u64 lease_end(struct snode *n, u64 now)
+{
+	u64 st, end, e = 0;
+	unsigned int w;
+
+	for (w = 0; w < 2; w++)
+		if (rpw_elect_lease(&n->e, w, &st, &end) && now >= st &&
+		    now < end && end > e)
+			e = end;
+	for (w = 0; e && w < 2; w++)
+		if (rpw_elect_lease(&n->e, w, &st, &end) && st <= e && end > e)
+			e = end;
+	return e;
+}
+
+static bool alloc_cls(const struct rpw_mac_txreq *req, void *arg)
+{
+	(void)arg;
+	return req->cls == RPW_MAC_CLASS_ALLOC;
+}
+
+/*
+ * As rpw_alloc_renew(), after every call into the election (where
+ * elect.c publishes the leader): a primary's queued allocation frames
+ * follow its lease as it is renewed (--no-renew: they keep the lease end
+ * they were queued with).
+ */
+static void alloc_renew(struct snode *n, u64 now)
+{
+	u64 end;
+
+	if (n->dead || !(n->e.cfg.role == RACKPWR_ROLE_PSU))
+		return;
+	end = lease_end(n, now);
+	if (!end || end == n->renewed_end)
+		return;
+	n->renewed_end = end;
+	n->renewed_at = now;
+	if (!norenew)
+		rpw_mac_expiry_if(busim_mac(n->sim, n->idx), alloc_cls, NULL,
+				  end, now);
+}
+
+/*
+ * A primary's allocation frame expired: fail when its lease had already
+ * been renewed past its expiry while it was queued (it had to follow).
+ */
+static void alloc_expired(struct snode *n, const struct rpw_mac_txreq *req,
+			  u64 now)
+{
+	if (n->renewed_at > req->expires_ns ||
+	    n->renewed_end <= req->expires_ns)
+		return;
+	renew_missed++;
+	if (verbose)
+		printf("# %9.3f ms n%d frame 0x%02x expired at %.3f ms, lease renewed to %.3f ms at %.3f ms\n",
+		       now / 1e6, n->idx, req->frame.type,
+		       req->expires_ns / 1e6, n->renewed_end / 1e6,
+		       n->renewed_at / 1e6);
+}
+
 static void alloc_send(struct snode *n, const struct rpw_frame *f)
 {
 	struct rpw_mac_txreq *req = calloc(1, sizeof(*req));
@@ -593,17 +673,7 @@ static void alloc_send(struct snode *n, const struct rpw_frame *f)
 		if (f->type != RPW_T_INV_REPORT)
 			req->expires_ns = now + (u64)n->slots.t.resend_ms * MS;
 	} else {
-		u64 st, end;
-		unsigned int w;
-
-		for (w = 0; w < 2; w++)
-			if (rpw_elect_lease(&n->e, w, &st, &end) &&
-			    now >= st && now < end)
-				req->expires_ns = end;
-		for (w = 0; req->expires_ns && w < 2; w++)
-			if (rpw_elect_lease(&n->e, w, &st, &end) &&
-			    st <= req->expires_ns && end > req->expires_ns)
-				req->expires_ns = end;
+		req->expires_ns = lease_end(n, now);
 		if (!req->expires_ns) {
 			rpw_ledger_unsent(&n->ledger, f);
 			free(req);
@@ -945,6 +1015,12 @@ static void alloc_sync(struct busim *sim, void *arg)
 		n->acting = false;
 	}
 	if (acting && !n->acting) {
+		/* As rpw_alloc_recovery_hold(): every module known. */
+		n->ledger.t.recovery_ms = rpw_alloc_recovery_ms(
+			rpw_mac_access_bound_ns(&busim_mac(sim, n->idx)->cfg,
+						nn < 2 ? 2 : nn, RPW_MAX_WIRE,
+						true, MS),
+			n->ledger.t.resend_ms);
 		rpw_ledger_role(&n->ledger, true, rpw_elect_epoch(&n->e), now,
 				&n->out);
 		n->acting = true;
@@ -1301,7 +1377,11 @@ static void h_rx(struct busim *sim, int node, const struct rpw_frame *f,
 	else if (RPW_T_RANGE(f->type) == RPW_T_RANGE(RPW_T_PWR_REQUEST))
 		alloc_on ? alloc_rx(&nodes[node], f, busim_now(sim)) : (void)0;
 	else
+	{
 		rpw_elect_rx(&nodes[node].e, f, busim_now(sim));
+		if (alloc_on)
+			alloc_renew(&nodes[node], busim_now(sim));
+	}
 }
 
 static void h_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
@@ -1313,6 +1393,11 @@ static void h_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
 			printf("# %9.3f ms n%d done type 0x%02x to %u result %d\n",
 			       busim_now(sim) / 1e6, node, req->frame.type,
 			       req->frame.dst, result);
+		if (nodes[node].e.cfg.role == RACKPWR_ROLE_PSU)
+			p_frames[result == -ETIME ? 1 : result ? 2 : 0]++;
+		if (nodes[node].e.cfg.role == RACKPWR_ROLE_PSU &&
+		    result == -ETIME)
+			alloc_expired(&nodes[node], req, busim_now(sim));
 		alloc_done(&nodes[node], &req->frame, !result, busim_now(sim));
 		free(req);
 		return;
@@ -1330,6 +1415,8 @@ static void h_done(struct busim *sim, int node, struct rpw_mac_txreq *req,
 	if (!nodes[node].dead)
 		rpw_elect_tx_done(&nodes[node].e, &req->frame, !result,
 				  busim_now(sim));
+	if (alloc_on && req->cls == RPW_MAC_CLASS_ELECT)
+		alloc_renew(&nodes[node], busim_now(sim));
 	free(req);
 }
 
@@ -1503,6 +1590,8 @@ int main(int argc, char **argv)
 			requests = atoi(argv[++a]);
 		else if (!strcmp(argv[a], "--policy-us") && a + 1 < argc)
 			policy_ns = strtoull(argv[++a], NULL, 0) * 1000;
+		else if (!strcmp(argv[a], "--no-renew"))
+			norenew = 1;
 		else if (!strcmp(argv[a], "-v"))
 			verbose++;
 		else if (!strcmp(argv[a], "-vv"))
@@ -1714,13 +1803,17 @@ int main(int argc, char **argv)
 		printf("# flood: %llu user frames refused, %llu election frames refused\n",
 		       (unsigned long long)refused_user,
 		       (unsigned long long)refused_el);
+	if (alloc_on)
+		printf("# alloc primary frames: %llu sent, %llu expired (%llu after their lease was renewed), %llu withdrawn or failed\n",
+		       p_frames[0], p_frames[1], renew_missed, p_frames[2]);
 	if (check_on)
 		alloc_ok = check_report();
 	else if (alloc_on)
 		alloc_ok = alloc_report();
 	/* --alloc-check: failovers of a starved guest are its faults. */
 	p = p > 0 && (!changes || check_on) && dup_ok && (!flood || !refused_el) &&
-	    (!cap_ms || cap_complete(p)) && !auth_drops && alloc_ok;
+	    (!cap_ms || cap_complete(p)) && !auth_drops && alloc_ok &&
+	    !renew_missed;
 	printf("result: %s\n", p ? "ok" : "FAILED");
 	busim_free(sim);
 	return p ? 0 : 1;

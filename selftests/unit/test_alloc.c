@@ -266,6 +266,28 @@ static void test_parse(void)
 	       "parse: a chassis does not take PWR_REQUEST");
 }
 
+/*
+ * The recovery hold follows the bus: the query and a full report, one
+ * access each at the bound given, plus a resend; never below the floor.
+ */
+static void test_recovery_hold(void)
+{
+	const u64 ms = 1000000;
+
+	TAP_EQ(RPW_ALLOC_REPORT_FRAMES, 3,
+	       "recovery: a full report takes three frames");
+	TAP_EQ(rpw_alloc_recovery_ms(0, 200), RPW_ALLOC_RECOVERY_MS,
+	       "recovery: an idle bus keeps the floor");
+	TAP_EQ(rpw_alloc_recovery_ms(100 * ms, 200), RPW_ALLOC_RECOVERY_MS,
+	       "recovery: 4 x 100 ms + 200 ms is below the floor");
+	TAP_EQ(rpw_alloc_recovery_ms(300 * ms, 200), 1400,
+	       "recovery: 4 x 300 ms + 200 ms");
+	TAP_EQ(rpw_alloc_recovery_ms(300 * ms + 1, 200), 1401,
+	       "recovery: rounded up to the next ms");
+	TAP_EQ(rpw_alloc_recovery_ms(~0ULL / 8, 200), 3600000,
+	       "recovery: capped at an hour");
+}
+
 static void test_fencing(void)
 {
 	struct rpw_slots s;
@@ -1535,6 +1557,7 @@ int main(void)
 	test_batch();
 	test_parse();
 	test_fencing();
+	test_recovery_hold();
 	test_grant();
 	test_resend();
 	test_deny();

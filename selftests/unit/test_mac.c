@@ -1982,6 +1982,61 @@ static void test_cancel_if(void)
 	free(mac);
 }
 
+/* ---- expiry_if ----------------------------------------------------------- */
+
+/*
+ * A primary's frames expire at the end of its lease; when the lease is
+ * renewed, the queued ones follow it (rpw_mac_expiry_if()): they go on
+ * the line instead of expiring.  Others keep theirs, and a frame whose
+ * expiry has passed is not revived.
+ */
+static void test_expiry_if(void)
+{
+	struct rpw_mac *mac = calloc(1, sizeof(*mac));
+	struct rpw_mac_txreq a, c, e;
+	struct rpw_mac_cfg cfg;
+	struct fake f;
+	struct rpw_deframer d;
+	struct rpw_frame out;
+	u8 type = RPW_T_DATA;
+	u64 now = 0;
+	size_t i;
+	int ret = 0;
+
+	fake_mac(mac, &cfg, &f);
+	urgent_req(&a, false, false);
+	a.frame.payload[0] = 0xa;
+	a.expires_ns = 100000;	/* before the first slot */
+	urgent_req(&c, false, false);
+	c.frame.type = RPW_T_TEST;
+	c.frame.payload[0] = 0xc;
+	c.expires_ns = 100000;
+	rpw_mac_submit(mac, &c, now);
+	rpw_mac_submit(mac, &a, now);
+	TAP_EQ(rpw_mac_expiry_if(mac, match_type_data, &type, 50 * MS, now), 1,
+	       "expiry_if: the one matching frame renewed");
+	now = fake_until_tx(mac, &f, now, 100 * MS);
+	TAP_EQ(mac->stats.expired, 1,
+	       "expiry_if: the frame it did not match expired as before");
+	TAP_EQ(f.last_result, -ETIME, "expiry_if: ... with -ETIME");
+	rpw_deframer_init(&d);
+	for (i = 0; i < f.ntx && ret != 1; i++)
+		ret = rpw_deframer_feed(&d, f.tx[i], &out);
+	tap_ok(ret == 1 && out.payload[0] == 0xa && now > 100000,
+	       "expiry_if: the renewed frame goes on the line after its old expiry");
+
+	urgent_req(&e, false, false);
+	e.expires_ns = now + 1000;
+	rpw_mac_submit(mac, &e, now);
+	TAP_EQ(rpw_mac_expiry_if(mac, match_type_data, &type, now + 50 * MS,
+				 now + 1001), 1,
+	       "expiry_if: the frame still queued renewed again");
+	TAP_EQ(e.expires_ns, now + 1000,
+	       "expiry_if: a frame whose expiry has passed is not revived");
+	rpw_mac_cancel_all(mac, now);
+	free(mac);
+}
+
 /* ---- urgent access ------------------------------------------------------ */
 
 static void feed(struct rpw_mac *mac, u8 flags, u8 type, u8 dst, u8 src,
@@ -3110,6 +3165,7 @@ int main(void)
 	test_urgent_order();
 	test_ahead_order();
 	test_cancel_if();
+	test_expiry_if();
 	test_burst();
 	test_burst_no_upoint();
 	test_sweep_carried_to_end();

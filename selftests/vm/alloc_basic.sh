@@ -186,6 +186,12 @@ rackpwrctl slot-set "$NC" 4 --power off
 check "admin power-off: slot 4 off" off "$(until_eq off 8000 slotf "$NC" 4 state)"
 check "admin power-off: power disabled" 0 "$(srv 1 4 enable)"
 check "admin power-off: 800 W returned" 750000 "$(until_eq 750000 5000 pwr P granted_mw)"
+# A release asks for an answer: the primary's confirm goes in its answer
+# slot, and the node's stats count it (answer_count, at the end of them).
+check "answer_count exported" "1 1" \
+	"$(rackpwrctl stats "$NA" | grep -c ' answer_count=') $(rackpwrctl stats "$NB" | grep -c ' answer_count=')"
+check_ge "answer slots used by the primaries" 1 \
+	"$(($(stat "$NA" answer_count) + $(stat "$NB" answer_count)))"
 
 # --- a power enable the server's device refuses (data NACK) ---------
 srv 1 0 nack 1
