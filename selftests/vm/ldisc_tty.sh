@@ -16,14 +16,8 @@
 #             that rackpwrctl attached to ttyS4
 . /lib/rackpwr/tap.sh
 
-# Timers for VM receive latency (see link_uart.sh).  The debug kernel
-# (KASAN, lockdep) reads its 8250s later still: with these timers its
-# sends were never heard, bus too busy, or collided.
+# Timers for VM receive latency (see link_uart.sh).
 T="--slot-us 5000 --ifs-us 20000 --turnaround-us 1000 --ack-timeout-us 60000"
-case $(uname -r) in
-*-rpwdebug)
-	T="--slot-us 25000 --ifs-us 100000 --turnaround-us 5000 --ack-timeout-us 500000" ;;
-esac
 
 # node KEY: one field of the ttyS1 node
 node() { field "$1" "$(rackpwrctl node show ttyS1 2>&1)"; }
