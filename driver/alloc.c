@@ -134,19 +134,12 @@ static void rpw_alloc_timing(struct rpw_alloc_timing *t)
 static u64 rpw_alloc_lease_end(struct rpw_node *node, u64 now)
 {
 	const struct rpw_leader *l = &node->leader;
-	u64 end = 0;
-	unsigned int i;
 
 	lockdep_assert_held(&node->lock);
 	if (!rpw_node_acting(node, now))
 		return 0;
-	for (i = 0; i < ARRAY_SIZE(l->lease_end); i++)
-		if (now >= l->lease_start[i] && now < l->lease_end[i])
-			end = max(end, l->lease_end[i]);
-	for (i = 0; i < ARRAY_SIZE(l->lease_end); i++)
-		if (l->lease_start[i] <= end && l->lease_end[i] > end)
-			end = l->lease_end[i];
-	return end;
+	return rpw_elect_lease_until(l->lease_start, l->lease_end,
+				     ARRAY_SIZE(l->lease_end), now);
 }
 
 /* Frames a primary sends (P->C); the rest come from chassis modules. */

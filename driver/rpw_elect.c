@@ -1628,6 +1628,31 @@ static void elect_late(struct rpw_elect *e, u64 late, u64 now)
 	e->stats.tol_changes++;
 }
 
+u64 rpw_elect_lease_until(const u64 *start, const u64 *end, unsigned int n,
+			  u64 now)
+{
+	unsigned int i;
+	u64 e = 0;
+
+	for (i = 0; i < n; i++)
+		if (now >= start[i] && now < end[i] && end[i] > e)
+			e = end[i];
+	for (i = 0; e && i < n; i++)
+		if (start[i] <= e && end[i] > e)
+			e = end[i];
+	return e;
+}
+
+u64 rpw_elect_lease_end(const struct rpw_elect *e, u64 now)
+{
+	u64 st[2] = { 0 }, end[2] = { 0 };
+	unsigned int w;
+
+	for (w = 0; w < 2; w++)
+		rpw_elect_lease(e, w, &st[w], &end[w]);
+	return rpw_elect_lease_until(st, end, 2, now);
+}
+
 void rpw_elect_timer_expired(struct rpw_elect *e, u64 now)
 {
 	u64 exp = e->timer;

@@ -377,6 +377,17 @@ void rpw_elect_timer_expired(struct rpw_elect *e, u64 now);
 int rpw_elect_step_down(struct rpw_elect *e, u64 now);
 void rpw_elect_stop(struct rpw_elect *e, u64 now);
 
+/*
+ * The end of the lease window (of @n, [@start, @end) each) that holds at
+ * @now, followed into a window that starts before it ends; 0 when none
+ * holds: what a primary's allocation frames may live until (alloc.c on
+ * its published copy, the simulators on the election itself).
+ */
+u64 rpw_elect_lease_until(const u64 *start, const u64 *end, unsigned int n,
+			  u64 now);
+/* The same over @e's own confirmed lease windows. */
+u64 rpw_elect_lease_end(const struct rpw_elect *e, u64 now);
+
 /* True only in state PRIMARY and inside a confirmed lease. */
 bool rpw_elect_is_primary(const struct rpw_elect *e, u64 now);
 /*

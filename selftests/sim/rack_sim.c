@@ -833,25 +833,6 @@ static void srv_action(struct rnode *n, const struct rpw_alloc_act *a, u64 now)
 
 /* ---- allocation glue (as driver/alloc.c, stack_sim.c) ------------------- */
 
-/*
- * As rpw_alloc_lease_end(): the end of the lease the node acts in at @now
- * (a window that starts before it ends extends it), 0 outside one.
- */
-static u64 lease_end(struct rnode *n, u64 now)
-{
-	u64 st, end, e = 0;
-	unsigned int w;
-
-	for (w = 0; w < 2; w++)
-		if (rpw_elect_lease(&n->e, w, &st, &end) && now >= st &&
-		    now < end && end > e)
-			e = end;
-	for (w = 0; e && w < 2; w++)
-		if (rpw_elect_lease(&n->e, w, &st, &end) && st <= e && end > e)
-			e = end;
-	return e;
-}
-
 static bool alloc_cls(const struct rpw_mac_txreq *req, void *arg)
 {
 	(void)arg;
@@ -870,7 +851,7 @@ static void alloc_renew(struct rnode *n, u64 now)
 
 	if (n->dead || !(n->psu))
 		return;
-	end = lease_end(n, now);
+	end = rpw_elect_lease_end(&n->e, now);
 	if (!end || end == n->renewed_end)
 		return;
 	n->renewed_end = end;
@@ -914,7 +895,7 @@ static void alloc_send(struct rnode *n, const struct rpw_frame *f)
 		if (f->type != RPW_T_INV_REPORT)
 			req->expires_ns = now + (u64)n->slots.t.resend_ms * MS;
 	} else {
-		req->expires_ns = lease_end(n, now);
+		req->expires_ns = rpw_elect_lease_end(&n->e, now);
 		if (!req->expires_ns) {
 			rpw_ledger_unsent(&n->ledger, f);
 			free(req);
